@@ -1,0 +1,64 @@
+package dev.bobbin.examples;
+
+import dev.bobbin.FiberScheduler;
+import dev.bobbin.SchedulerConfig;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * Bobbin's first demo: fibers move between carrier threads at blocking points, yet each keeps its
+ * thread identity, thread id and ThreadLocal values, as a thread keeps them when the kernel moves it
+ * between CPU cores.
+ *
+ * <p>Run with {@code ./bobbin example} (or {@code ./bobbin example migration}).
+ */
+public final class MigrationDemo {
+    private static final ThreadLocal<String> REQUEST_ID = new ThreadLocal<>();
+    private static final InheritableThreadLocal<String> TENANT = new InheritableThreadLocal<>();
+
+    public static void main(String[] args) throws InterruptedException {
+        int fibers = args.length > 0 ? Integer.parseInt(args[0]) : 4;
+        SchedulerConfig config = SchedulerConfig.builder().name("demo").parallelism(2).build();
+        try (FiberScheduler scheduler = FiberScheduler.create(config)) {
+            System.out.printf("scheduler %s with %d carriers%n%n", scheduler.name(), scheduler.parallelism());
+            TENANT.set("acme");
+            CountDownLatch done = new CountDownLatch(fibers);
+            List<String> reports = new ArrayList<>();
+            for (int i = 0; i < fibers; i++) {
+                String id = "req-" + i;
+                scheduler.start(() -> {
+                    REQUEST_ID.set(id);
+                    Thread self = Thread.currentThread();
+                    long tid = self.threadId();
+                    Set<Integer> carriers = new TreeSet<>();
+                    boolean stable = true;
+                    for (int step = 0; step < 200; step++) {
+                        carriers.add(FiberScheduler.currentCarrierIndex());
+                        busyWork();
+                        Thread.yield();                 // a scheduling point: may resume on another carrier
+                        stable &= Thread.currentThread() == self && self.threadId() == tid
+                                && id.equals(REQUEST_ID.get()) && "acme".equals(TENANT.get());
+                    }
+                    synchronized (reports) {
+                        reports.add(String.format("%s  %-14s thread id %-3d carriers %-8s ThreadLocal %s, inherited %s, identity stable: %s",
+                                self.getName(), "(" + id + ")", tid, carriers, REQUEST_ID.get(), TENANT.get(), stable));
+                    }
+                    done.countDown();
+                });
+            }
+            done.await();
+            reports.stream().sorted().forEach(System.out::println);
+            System.out.printf("%nsteals: %d, tasks run: %d%n", scheduler.stats().steals(), scheduler.stats().tasksRun());
+        }
+    }
+
+    private static void busyWork() {
+        long x = 0;
+        for (int i = 0; i < 20_000; i++) x += i * 31L ^ x;
+        if (x == 42) System.out.print("");
+    }
+}

@@ -1,0 +1,42 @@
+package dev.bobbin;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * One carrier's statistics: plain counters written only by their carrier (or a fiber mounted on it) and
+ * read racily by anyone taking a snapshot. Writes and reads are opaque: on the hot path they cost what a
+ * plain field access costs, and a reader sees each value whole, possibly slightly stale.
+ */
+final class CarrierCounters {
+    static final int TASKS_RUN = 0;        // continuation tasks run (fiber mounts)
+    static final int FIBERS_STARTED = 1;   // first submissions of fibers, made on this carrier
+    static final int FIBERS_COMPLETED = 2; // fibers that terminated on this carrier
+    static final int STEALS = 3;           // successful steal operations by this carrier
+    static final int STOLEN = 4;           // tasks this carrier took from others
+    static final int PARKS = 5;            // times this carrier parked
+    static final int PARKED_NANOS = 6;     // time spent parked
+    static final int NEXT_SLOT_RUNS = 7;   // tasks run from the next slot
+    static final int SPILLS = 8;           // spills of half the local queue to the injection queue
+    static final int INJECTED_TAKEN = 9;   // tasks taken from the injection queue
+    static final int DRIVER_EVENTS = 10;   // events reported by the driver's poll
+    static final int LOCAL_SCHEDULES = 11; // wakeups scheduled on this carrier's own queue or next slot
+    static final int COUNT = 12;
+
+    private static final VarHandle VALUES = MethodHandles.arrayElementVarHandle(long[].class);
+    private final long[] values = new long[COUNT];
+
+    /** Adds to a counter. Owner carrier only. */
+    void add(int counter, long delta) {
+        VALUES.setOpaque(values, counter, (long) VALUES.getOpaque(values, counter) + delta);
+    }
+
+    void increment(int counter) {
+        add(counter, 1);
+    }
+
+    /** Any thread. */
+    long get(int counter) {
+        return (long) VALUES.getOpaque(values, counter);
+    }
+}

@@ -1,0 +1,206 @@
+package dev.bobbin;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A work-stealing scheduler for fibers: JDK virtual threads that run on Bobbin's own carrier threads
+ * instead of the JDK's global {@code ForkJoinPool}.
+ *
+ * <p>A fiber is a {@link Thread} in every respect: its own {@link Thread#currentThread()}, thread id,
+ * {@link ThreadLocal} and {@link InheritableThreadLocal} values, interrupt status and stack, all of which
+ * it keeps while it moves between carriers at blocking points. Fibers started from a fiber, including
+ * with a plain {@link Thread#ofVirtual()}, run on the same scheduler.
+ *
+ * <pre>{@code
+ * try (FiberScheduler scheduler = FiberScheduler.create()) {
+ *     Thread fiber = scheduler.start(() -> System.out.println("hello from " + Thread.currentThread()));
+ *     fiber.join();
+ * }
+ * }</pre>
+ *
+ * <p>The JVM must run with {@code --add-opens java.base/java.lang=ALL-UNNAMED}; without it
+ * {@link #create} throws an {@link IllegalStateException} that names the flag.
+ *
+ * <h2>Scheduling</h2>
+ * Each carrier has a bounded local run queue that it pops and that other carriers steal half of when they
+ * run out of work; a "next" slot that holds the fiber most recently woken by the fiber running on that
+ * carrier, so a request/response pair runs back to back on one carrier; and access to a scheduler-wide
+ * injection queue for work coming from outside threads. Idle carriers park; a new task wakes at most one
+ * of them, and only when no carrier is already searching. Each carrier drives a
+ * {@link dev.bobbin.spi.CarrierDriver}, through which an I/O backend runs its event loop between fibers
+ * and blocks in its own wait when the carrier is idle.
+ *
+ * <h2>Lifecycle</h2>
+ * {@link #shutdown()} makes the start of new fibers throw
+ * {@link java.util.concurrent.RejectedExecutionException}; fibers already started run to the end. Once
+ * none is left the carriers stop and the scheduler is terminated. {@link #close()} shuts down and waits.
+ * Carriers are daemon threads: an abandoned scheduler does not keep the JVM alive.
+ */
+public final class FiberScheduler implements AutoCloseable {
+    private final SchedulerConfig config;
+    private final CarrierPool pool;
+    private final ThreadFactory threadFactory;
+
+    private FiberScheduler(SchedulerConfig config) {
+        this.config = config;
+        this.pool = new CarrierPool(this, config.name(), config.parallelism(), config.driverFactory(), config.errorHandler());
+        this.pool.start();
+        this.threadFactory = ofVirtual().name(config.name() + "-fiber-", 0).factory();
+    }
+
+    /** Creates and starts a scheduler with {@link SchedulerConfig#defaults()}. */
+    public static FiberScheduler create() {
+        return create(SchedulerConfig.defaults());
+    }
+
+    /**
+     * Creates and starts a scheduler; returns once every carrier is running.
+     *
+     * @throws IllegalStateException if the JVM lacks {@code --add-opens java.base/java.lang=ALL-UNNAMED},
+     *                               or a carrier driver failed to open
+     */
+    public static FiberScheduler create(SchedulerConfig config) {
+        Objects.requireNonNull(config, "config");
+        return new FiberScheduler(config);
+    }
+
+    /**
+     * A new virtual-thread builder whose threads are fibers of this scheduler. Each call returns a fresh
+     * builder (builders are mutable and not thread-safe); its {@code factory()} is thread-safe.
+     */
+    public Thread.Builder.OfVirtual ofVirtual() {
+        return JdkVirtualThreads.newBuilder(pool);
+    }
+
+    /** A thread-safe factory of fibers named {@code <scheduler-name>-fiber-<n>}. */
+    public ThreadFactory threadFactory() {
+        return threadFactory;
+    }
+
+    /**
+     * Starts a fiber running {@code task}.
+     *
+     * @throws java.util.concurrent.RejectedExecutionException if the scheduler is shut down
+     */
+    public Thread start(Runnable task) {
+        Objects.requireNonNull(task, "task");
+        Thread fiber = threadFactory.newThread(task);
+        fiber.start();
+        return fiber;
+    }
+
+    /** This scheduler's name. */
+    public String name() {
+        return config.name();
+    }
+
+    /** The number of carriers. */
+    public int parallelism() {
+        return pool.parallelism();
+    }
+
+    /** The configuration this scheduler was created with. */
+    public SchedulerConfig config() {
+        return config;
+    }
+
+    /** A snapshot of this scheduler's counters; cheap enough to call once a second. */
+    public SchedulerStats stats() {
+        List<SchedulerStats.CarrierStats> carriers = new ArrayList<>(pool.carriers.length);
+        long started = pool.outsideStarts(), completed = 0;
+        for (Carrier c : pool.carriers) {
+            CarrierCounters k = c.counters;
+            started += k.get(CarrierCounters.FIBERS_STARTED);
+            completed += k.get(CarrierCounters.FIBERS_COMPLETED);
+            carriers.add(new SchedulerStats.CarrierStats(c.index, c.getName(),
+                    k.get(CarrierCounters.TASKS_RUN), k.get(CarrierCounters.FIBERS_STARTED),
+                    k.get(CarrierCounters.FIBERS_COMPLETED), k.get(CarrierCounters.STEALS),
+                    k.get(CarrierCounters.STOLEN), k.get(CarrierCounters.PARKS),
+                    k.get(CarrierCounters.PARKED_NANOS), k.get(CarrierCounters.NEXT_SLOT_RUNS),
+                    k.get(CarrierCounters.SPILLS), k.get(CarrierCounters.INJECTED_TAKEN),
+                    k.get(CarrierCounters.DRIVER_EVENTS), c.queue.sizeEstimate(), c.isSleeping()));
+        }
+        int[] idle = pool.idle.snapshot();
+        return new SchedulerStats(config.name(), pool.parallelism(), started, completed, started - completed,
+                pool.inject.size(), pool.outsideSubmissions(), idle[0], idle[1], carriers);
+    }
+
+    /** Stops accepting new fibers; started fibers run to completion. Idempotent. */
+    public void shutdown() {
+        pool.shutdown();
+    }
+
+    /** Whether {@link #shutdown()} or {@link #close()} has been called. */
+    public boolean isShutdown() {
+        return pool.isShutdown();
+    }
+
+    /** Whether the scheduler is shut down and all its carriers have stopped. */
+    public boolean isTerminated() {
+        return pool.isTerminated();
+    }
+
+    /**
+     * Waits until the scheduler is terminated or the timeout elapses.
+     *
+     * @return true if terminated
+     */
+    public boolean awaitTermination(Duration timeout) throws InterruptedException {
+        Objects.requireNonNull(timeout, "timeout");
+        return pool.awaitTermination(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Shuts down and waits until every fiber has finished and the carriers have stopped. If interrupted
+     * while waiting, keeps waiting and restores the interrupt status on return, as
+     * {@link java.util.concurrent.ExecutorService#close()} does. Calling it from one of this scheduler's
+     * own fibers would wait for itself: that throws {@link IllegalStateException} instead.
+     */
+    @Override
+    public void close() {
+        if (current().orElse(null) == this && !isTerminated()) {
+            throw new IllegalStateException("a fiber cannot close its own scheduler '" + name() + "'; call shutdown()");
+        }
+        shutdown();
+        boolean interrupted = false;
+        while (!isTerminated()) {
+            try {
+                pool.awaitTermination(1, TimeUnit.DAYS);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
+    }
+
+    /**
+     * The scheduler whose carrier the caller runs on (in a fiber or on the carrier thread itself), or
+     * empty.
+     */
+    public static Optional<FiberScheduler> current() {
+        if (!JdkVirtualThreads.isAvailable()) return Optional.empty();
+        return Optional.ofNullable(JdkVirtualThreads.currentCarrier() instanceof Carrier c ? c.pool.owner : null);
+    }
+
+    /**
+     * The index of the carrier the caller runs on right now, from 0 to parallelism - 1, or -1 when the
+     * caller is not on a Bobbin carrier. A fiber may move to another carrier at its next blocking point,
+     * so this is a diagnostic, not an affinity.
+     */
+    public static int currentCarrierIndex() {
+        if (!JdkVirtualThreads.isAvailable()) return -1;
+        return JdkVirtualThreads.currentCarrier() instanceof Carrier c ? c.index : -1;
+    }
+
+    @Override
+    public String toString() {
+        return "FiberScheduler[" + name() + ", parallelism=" + parallelism()
+                + (isTerminated() ? ", terminated" : isShutdown() ? ", shutting down" : "") + "]";
+    }
+}

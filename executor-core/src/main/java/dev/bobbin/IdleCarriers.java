@@ -1,0 +1,154 @@
+package dev.bobbin;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Which carriers are parked and which are searching for work; decides whom a new task wakes.
+ *
+ * <p>Implementation overview (after Tokio's {@code idle.rs}). {@code state} packs two counts:
+ * carriers not parked ("unparked") in the high half and carriers searching for work (stealing) in the
+ * low half. Parked carriers sit on a stack guarded by {@code lock}.
+ *
+ * <p>The wake protocol, whose invariant is: <b>a task that has been published in any queue is never
+ * left there while every carrier is parked</b>.
+ * <ol>
+ *   <li>A submitter publishes its task, then calls {@link #notifyOne}, which issues a full fence and
+ *       reads {@code state}: if a carrier is searching, that searcher is responsible for the task; if
+ *       none is parked, all are busy and will reach the task by polling; otherwise it pops one sleeper,
+ *       counts it unparked <em>and searching</em> (so a burst of submissions wakes one carrier, not a
+ *       herd) and wakes it through its driver.</li>
+ *   <li>A carrier that found no work registers as a sleeper ({@link #transitionToParked}), then
+ *       re-checks every queue; if it sees work it calls {@link #notifyOne} (which may wake itself) before
+ *       it blocks. Either the submitter's fenced read sees the registration, or the re-check sees the
+ *       task.</li>
+ *   <li>A searcher that finds work leaves the searching state ({@link #transitionFromSearching}); the last
+ *       one to leave calls {@link #notifyOne}, so a further burst keeps one carrier looking. A submitter
+ *       that saw a searcher relied on exactly this.</li>
+ * </ol>
+ * At most half of the carriers search at once ({@link #transitionToSearching}): more thieves than that
+ * only contend on the same victims.
+ */
+final class IdleCarriers {
+    private static final VarHandle STATE;
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(IdleCarriers.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+    private static final int UNPARKED_ONE = 1 << 16;
+    private static final int SEARCHING_MASK = UNPARKED_ONE - 1;
+
+    private final int carriers;                    // number of carriers
+    @SuppressWarnings("unused") private volatile int state; // (unparked << 16) | searching
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Carrier[] sleepers;              // guarded by lock; a stack
+    private int sleeperCount;                      // guarded by lock
+
+    IdleCarriers(int carriers) {
+        if (carriers >= UNPARKED_ONE) throw new IllegalArgumentException("too many carriers: " + carriers);
+        this.carriers = carriers;
+        this.state = carriers * UNPARKED_ONE;      // all start unparked, none searching
+        this.sleepers = new Carrier[carriers];
+    }
+
+    static int unparked(int s) { return s >>> 16; }
+    static int searching(int s) { return s & SEARCHING_MASK; }
+
+    /** Wakes one parked carrier if the new task needs one (step 1). Any thread, after publishing. */
+    void notifyOne() {
+        VarHandle.fullFence(); // orders the caller's publication before the state read (store-load)
+        int s = (int) STATE.getVolatile(this);
+        if (searching(s) != 0 || unparked(s) >= carriers) return;
+        Carrier woken;
+        lock.lock();
+        try {
+            s = (int) STATE.getVolatile(this);
+            if (searching(s) != 0 || unparked(s) >= carriers || sleeperCount == 0) return;
+            woken = sleepers[--sleeperCount];
+            sleepers[sleeperCount] = null;
+            STATE.getAndAdd(this, UNPARKED_ONE + 1);   // wake: unparked+1, searching+1
+            woken.markAwake();                         // under lock; pairs with the read in Carrier.park
+        } finally {
+            lock.unlock();
+        }
+        woken.wakeDriver();
+    }
+
+    /** Wakes every parked carrier, each as a searcher: used at shutdown. */
+    void wakeAll() {
+        Carrier[] woken;
+        lock.lock();
+        try {
+            woken = new Carrier[sleeperCount];
+            for (int i = 0; i < sleeperCount; i++) {
+                woken[i] = sleepers[i];
+                sleepers[i] = null;
+                woken[i].markAwake();
+            }
+            STATE.getAndAdd(this, sleeperCount * (UNPARKED_ONE + 1));
+            sleeperCount = 0;
+        } finally {
+            lock.unlock();
+        }
+        for (Carrier c : woken) c.wakeDriver();
+    }
+
+    /** Tries to become a searcher; false when half the carriers already search. */
+    boolean transitionToSearching() {
+        for (;;) {
+            int s = (int) STATE.getVolatile(this);
+            if (2 * searching(s) >= carriers) return false;
+            if (STATE.compareAndSet(this, s, s + 1)) return true;   // CAS: searching+1
+        }
+    }
+
+    /** Leaves the searching state after finding work (step 3); wakes another if it was the last searcher. */
+    void transitionFromSearching() {
+        int prev = (int) STATE.getAndAdd(this, -1);                // searching-1
+        if (searching(prev) == 1) notifyOne();
+    }
+
+    /** Registers {@code c} as parked (step 2, first half). Carrier thread only. */
+    void transitionToParked(Carrier c, boolean wasSearching) {
+        lock.lock();
+        try {
+            STATE.getAndAdd(this, -(UNPARKED_ONE + (wasSearching ? 1 : 0))); // unparked-1 (and searching-1)
+            sleepers[sleeperCount++] = c;
+            c.markAsleep();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Takes {@code c} off the sleeper stack if it is still there (a carrier giving up its sleep to exit at
+     * shutdown). Returns true if it was; the carrier is then counted unparked and searching.
+     */
+    boolean cancelPark(Carrier c) {
+        lock.lock();
+        try {
+            for (int i = 0; i < sleeperCount; i++) {
+                if (sleepers[i] == c) {
+                    sleepers[i] = sleepers[--sleeperCount];
+                    sleepers[sleeperCount] = null;
+                    STATE.getAndAdd(this, UNPARKED_ONE + 1);
+                    c.markAwake();
+                    return true;
+                }
+            }
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Racy snapshot for statistics: {@code {parked, searching}}. */
+    int[] snapshot() {
+        int s = (int) STATE.getVolatile(this);
+        return new int[] {carriers - unparked(s), searching(s)};
+    }
+}

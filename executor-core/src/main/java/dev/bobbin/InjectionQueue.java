@@ -1,0 +1,113 @@
+package dev.bobbin;
+
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The scheduler-wide queue for work submitted from outside the carriers and for spills of full local
+ * queues.
+ *
+ * <p>Implementation overview. A growable ring guarded by a lock, as Go's {@code sched.runq} and Tokio's
+ * inject queue are: it is off the hot path (a carrier reaches it every
+ * {@link Tunables#INJECTION_POLL_INTERVAL} tasks or when its local work runs out) and batch moves are
+ * simpler under a lock. {@code size} is written under the lock and read without it, so idle checks and
+ * statistics cost one volatile load.
+ *
+ * <p>Submitters may be fibers: the JDK pins a fiber while it calls the scheduler, so a contended lock
+ * blocks its carrier for the few instructions of the critical section, never across a park.
+ */
+final class InjectionQueue {
+    private final ReentrantLock lock = new ReentrantLock();
+    private Runnable[] ring = new Runnable[64];   // guarded by lock; power-of-two length
+    private int headIndex;                        // guarded by lock; index of the oldest task
+    private volatile int size;                    // written under lock; read racily by idle checks
+
+    void push(Runnable task) {
+        lock.lock();
+        try {
+            ensureRoom(1);
+            ring[(headIndex + size) & (ring.length - 1)] = task;
+            size = size + 1;                      // volatile write; pairs with the read in isEmpty/size
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void pushAll(Runnable[] tasks, Runnable extra) {
+        lock.lock();
+        try {
+            int n = tasks.length + (extra != null ? 1 : 0);
+            ensureRoom(n);
+            int s = size;
+            for (Runnable t : tasks) ring[(headIndex + s++) & (ring.length - 1)] = t;
+            if (extra != null) ring[(headIndex + s++) & (ring.length - 1)] = extra;
+            size = s;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    Runnable poll() {
+        if (size == 0) return null;
+        lock.lock();
+        try {
+            return pollLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Moves up to {@code max} tasks: returns the first and offers the rest to {@code dst} (which must have
+     * room for them). Returns null when empty.
+     */
+    Runnable pollBatch(RunQueue.Local dst, int max) {
+        if (size == 0) return null;
+        lock.lock();
+        try {
+            Runnable first = pollLocked();
+            if (first == null) return null;
+            for (int i = 1; i < max && size > 0; i++) {
+                Runnable t = pollLocked();
+                if (!dst.offer(t)) { // cannot happen when the caller sized max by dst.remaining(); keep safe
+                    unpollLocked(t);
+                    break;
+                }
+            }
+            return first;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    boolean isEmpty() { return size == 0; }
+
+    int size() { return size; }
+
+    private Runnable pollLocked() {
+        int s = size;
+        if (s == 0) return null;
+        int i = headIndex & (ring.length - 1);
+        Runnable t = ring[i];
+        ring[i] = null;
+        headIndex = i + 1;
+        size = s - 1;
+        return t;
+    }
+
+    private void unpollLocked(Runnable t) {
+        headIndex = (headIndex - 1) & (ring.length - 1);
+        ring[headIndex] = t;
+        size = size + 1;
+    }
+
+    private void ensureRoom(int n) {
+        int s = size;
+        if (s + n <= ring.length) return;
+        int cap = ring.length;
+        while (cap < s + n) cap <<= 1;
+        Runnable[] bigger = new Runnable[cap];
+        for (int i = 0; i < s; i++) bigger[i] = ring[(headIndex + i) & (ring.length - 1)];
+        ring = bigger;
+        headIndex = 0;
+    }
+}

@@ -1,0 +1,151 @@
+package dev.bobbin;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.invoke.VarHandle;
+import java.lang.reflect.Field;
+import java.util.concurrent.Executor;
+
+/**
+ * The one place where Bobbin reaches into {@code java.lang} internals of JDK 25.
+ *
+ * <p>Implementation overview. A virtual thread hands its scheduler a {@code Runnable} (its
+ * {@code runContinuation} method reference) each time it becomes runnable; the scheduler runs it on a
+ * platform thread, which mounts the virtual thread there. Bobbin needs four things the JDK does not
+ * make public:
+ * <ol>
+ *   <li>the virtual-thread builder constructor that takes an {@link Executor} as scheduler;</li>
+ *   <li>{@code Thread.currentCarrierThread()}, to tell which carrier a running fiber is mounted on
+ *       (an intrinsic: as cheap as {@code Thread.currentThread()});</li>
+ *   <li>the fiber behind a submitted {@code Runnable}: the method reference is a hidden class with one
+ *       field holding the {@code VirtualThread};</li>
+ *   <li>the fiber's {@code state}, to tell a first start from a resumption and to see termination.</li>
+ * </ol>
+ * All four need {@code --add-opens java.base/java.lang=ALL-UNNAMED}. Without it {@link #check()}
+ * throws an {@link IllegalStateException} naming the flag; nothing else in Bobbin touches these
+ * handles before {@code check()} has passed.
+ */
+final class JdkVirtualThreads {
+    /** The JVM flag Bobbin needs; named in every error about it. */
+    static final String ADD_OPENS_FLAG = "--add-opens java.base/java.lang=ALL-UNNAMED";
+
+    // VirtualThread state constants (java.lang.VirtualThread, JDK 25)
+    static final int STARTED = 1;
+    static final int TERMINATED = 99;
+    private static final int SUSPENDED_BIT = 1 << 8;
+
+    private static final MethodHandle BUILDER;          // (Executor) -> Thread.Builder.OfVirtual
+    private static final MethodHandle CURRENT_CARRIER;  // () -> Thread
+    private static final VarHandle STATE;               // VirtualThread.state (volatile int)
+    private static final Class<?> RUN_CONTINUATION_CLASS; // hidden class of VirtualThread::runContinuation
+    private static final MethodHandle FIBER_OF_RUNNABLE; // (Runnable) -> Thread, for that class only
+    private static final Class<?> VIRTUAL_THREAD_CLASS;
+    private static final RuntimeException FAILURE;      // why the handles are missing, or null
+
+    static {
+        MethodHandle builder = null, carrier = null, fiberOf = null;
+        VarHandle state = null;
+        Class<?> rcClass = null, vtClass = null;
+        RuntimeException failure = null;
+        try {
+            MethodHandles.Lookup self = MethodHandles.lookup();
+            Class<?> builderClass = Class.forName("java.lang.ThreadBuilders$VirtualThreadBuilder");
+            builder = MethodHandles.privateLookupIn(builderClass, self)
+                    .findConstructor(builderClass, MethodType.methodType(void.class, Executor.class))
+                    .asType(MethodType.methodType(Thread.Builder.OfVirtual.class, Executor.class));
+            carrier = MethodHandles.privateLookupIn(Thread.class, self)
+                    .findStatic(Thread.class, "currentCarrierThread", MethodType.methodType(Thread.class));
+            vtClass = Class.forName("java.lang.VirtualThread");
+            MethodHandles.Lookup vt = MethodHandles.privateLookupIn(vtClass, self);
+            state = vt.findVarHandle(vtClass, "state", int.class);
+            VarHandle runContinuation = vt.findVarHandle(vtClass, "runContinuation", Runnable.class);
+            // Learn the hidden class of the runContinuation method reference from a throwaway fiber.
+            Thread.Builder.OfVirtual b = (Thread.Builder.OfVirtual) builder.invokeExact((Executor) Runnable::run);
+            Thread probe = b.unstarted(() -> { });
+            Runnable rc = (Runnable) runContinuation.get(probe);
+            rcClass = rc.getClass();
+            Field captured = null;
+            for (Field f : rcClass.getDeclaredFields()) {
+                if (f.getType() == vtClass) captured = f;
+            }
+            if (captured == null) {
+                throw new IllegalStateException("unsupported JDK: the virtual thread continuation task "
+                        + rcClass + " holds no VirtualThread field");
+            }
+            fiberOf = MethodHandles.privateLookupIn(rcClass, self).unreflectGetter(captured)
+                    .asType(MethodType.methodType(Thread.class, Runnable.class));
+            if ((Thread) fiberOf.invokeExact(rc) != probe) {
+                throw new IllegalStateException("unsupported JDK: cannot map a continuation task to its fiber");
+            }
+        } catch (IllegalAccessException | java.lang.reflect.InaccessibleObjectException e) {
+            failure = new IllegalStateException("Bobbin needs the JVM flag " + ADD_OPENS_FLAG
+                    + " to schedule virtual threads on its own carriers; add it to the java command line"
+                    + " (and to surefire's argLine for tests)", e);
+        } catch (RuntimeException e) {
+            failure = e;
+        } catch (Throwable t) {
+            failure = new IllegalStateException("Bobbin cannot run on this JDK ("
+                    + Runtime.version() + "); JDK 25 or newer is required", t);
+        }
+        BUILDER = builder;
+        CURRENT_CARRIER = carrier;
+        STATE = state;
+        RUN_CONTINUATION_CLASS = rcClass;
+        FIBER_OF_RUNNABLE = fiberOf;
+        VIRTUAL_THREAD_CLASS = vtClass;
+        FAILURE = failure;
+    }
+
+    private JdkVirtualThreads() { }
+
+    /** Throws the reason Bobbin cannot schedule fibers here (typically the missing add-opens flag). */
+    static void check() {
+        if (FAILURE != null) {
+            throw new IllegalStateException(FAILURE.getMessage(), FAILURE);
+        }
+    }
+
+    /** Whether the handles are usable (the JVM has the add-opens flag and a supported JDK). */
+    static boolean isAvailable() {
+        return FAILURE == null;
+    }
+
+    /** A JDK virtual-thread builder whose fibers are scheduled by {@code scheduler}. */
+    static Thread.Builder.OfVirtual newBuilder(Executor scheduler) {
+        check();
+        try {
+            return (Thread.Builder.OfVirtual) BUILDER.invokeExact(scheduler);
+        } catch (Throwable t) {
+            throw new IllegalStateException("cannot create a virtual thread builder", t);
+        }
+    }
+
+    /** The platform thread the caller runs on: itself, or the carrier of the mounted fiber. */
+    static Thread currentCarrier() {
+        try {
+            return (Thread) CURRENT_CARRIER.invokeExact();
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** The fiber whose continuation task {@code task} is, or null for any other Runnable. */
+    static Thread fiberOf(Runnable task) {
+        if (task.getClass() != RUN_CONTINUATION_CLASS) return null;
+        try {
+            return (Thread) FIBER_OF_RUNNABLE.invokeExact(task);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** The JDK state of a virtual thread, without the suspension bit. Volatile read. */
+    static int state(Thread fiber) {
+        return ((int) STATE.getVolatile(fiber)) & ~SUSPENDED_BIT;
+    }
+
+    static boolean isVirtualThread(Thread t) {
+        return t.getClass() == VIRTUAL_THREAD_CLASS;
+    }
+}

@@ -1,0 +1,200 @@
+package dev.bobbin;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * A carrier's bounded run queue, in two handles: {@link Local} for the owning carrier only, and
+ * {@link Steal} for every other carrier.
+ *
+ * <p>Implementation overview. The design is Go's {@code runq} (also Tokio's {@code queue.rs}): a ring of
+ * {@link Tunables#LOCAL_QUEUE_CAPACITY} slots with two 64-bit indices that never wrap in practice.
+ * <ul>
+ *   <li>{@code tail} is written by the owner only, with release; readers acquire it.</li>
+ *   <li>{@code head} is advanced by CAS, by the owner when it pops and by a thief when it steals: every
+ *       consumer claims its items with one CAS, so each pushed item is handed out exactly once.</li>
+ *   <li>A slot is written by the owner (plain store ordered by the release of {@code tail}) only when
+ *       {@code tail - head < capacity}, i.e. when no consumer can still claim the old content.</li>
+ *   <li>A thief copies the slots {@code [head, head + n)} first and then CASes {@code head} forward; if
+ *       the CAS fails (the owner or another thief moved head) the copy is discarded and it retries.
+ *       A slot read concurrently with the owner overwriting it can only happen after head moved past it,
+ *       in which case that CAS fails, so a torn view is never used (slots are accessed opaque, which
+ *       keeps the racy reads well defined).</li>
+ * </ul>
+ * The owner pops FIFO, as Go and Tokio do, so a spawner's children run in spawn order.
+ *
+ * <p>Beside the ring sits the {@code next} slot: the fiber most recently woken by the fiber running on
+ * this carrier, which the carrier runs next (Go's {@code runnext}, Tokio's LIFO slot). The owner
+ * exchanges it; a thief takes it only as a last resort, after a grace period, so a carrier stuck in one
+ * long-running fiber cannot hold a runnable fiber hostage (a never-stealable slot stalls whole
+ * runtimes). The bound on consecutive next-slot runs lives in the carrier loop.
+ */
+final class RunQueue {
+    private static final VarHandle HEAD, TAIL, NEXT, SLOTS;
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            HEAD = l.findVarHandle(RunQueue.class, "head", long.class);
+            TAIL = l.findVarHandle(RunQueue.class, "tail", long.class);
+            NEXT = l.findVarHandle(RunQueue.class, "next", Runnable.class);
+            SLOTS = MethodHandles.arrayElementVarHandle(Runnable[].class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final Runnable[] slots;   // the ring; slot i holds item with index i & mask
+    private final int mask;           // capacity - 1
+    @SuppressWarnings("unused") private volatile long head;  // next index to consume; CAS by all consumers
+    @SuppressWarnings("unused") private volatile long tail;  // next index to produce; owner writes (release)
+    @SuppressWarnings("unused") private volatile Runnable next; // the "next" slot; owner exchanges, thieves CAS
+
+    private final Local local = new Local();
+    private final Steal steal = new Steal();
+
+    RunQueue(int capacity) {
+        if (Integer.bitCount(capacity) != 1 || capacity < 2) {
+            throw new IllegalArgumentException("capacity must be a power of two >= 2: " + capacity);
+        }
+        slots = new Runnable[capacity];
+        mask = capacity - 1;
+    }
+
+    Local local() { return local; }
+    Steal steal() { return steal; }
+    int capacity() { return slots.length; }
+
+    /** Racy size for statistics and idle checks: ring plus next slot. Any thread. */
+    int sizeEstimate() {
+        long h = (long) HEAD.getAcquire(this);
+        long t = (long) TAIL.getAcquire(this);
+        int n = (int) Math.max(0, Math.min(t - h, slots.length));
+        return NEXT.getAcquire(this) != null ? n + 1 : n;
+    }
+
+    /** True when nothing is visible to a thief; any thread. */
+    boolean isEmpty() {
+        return (long) TAIL.getAcquire(this) == (long) HEAD.getAcquire(this) && NEXT.getAcquire(this) == null;
+    }
+
+    /** Operations of the owning carrier. Called from the owner thread only. */
+    final class Local {
+        /**
+         * Pushes to the tail. Returns false when the ring is full; the caller then spills with
+         * {@link #drainHalfForSpill}.
+         */
+        boolean offer(Runnable task) {
+            long t = (long) TAIL.get(RunQueue.this);            // plain: only we write tail
+            long h = (long) HEAD.getAcquire(RunQueue.this);     // acquire; pairs with consumers' CAS on head
+            if (t - h >= slots.length) return false;
+            SLOTS.setOpaque(slots, (int) (t & mask), task);
+            TAIL.setRelease(RunQueue.this, t + 1);              // release; pairs with the acquire in poll/stealInto
+            return true;
+        }
+
+        /** Pops the head, or null when the ring is empty. Does not look at the next slot. */
+        Runnable poll() {
+            for (;;) {
+                long h = (long) HEAD.getAcquire(RunQueue.this);
+                long t = (long) TAIL.get(RunQueue.this);
+                if (h == t) return null;
+                Runnable task = (Runnable) SLOTS.getOpaque(slots, (int) (h & mask));
+                if (HEAD.compareAndSet(RunQueue.this, h, h + 1)) return task; // claim; races thieves
+            }
+        }
+
+        /**
+         * Puts a task in the next slot, returning the task it displaced (which the caller must queue), or
+         * null.
+         */
+        Runnable swapNext(Runnable task) {
+            return (Runnable) NEXT.getAndSet(RunQueue.this, task); // pairs with a thief's CAS in takeNext
+        }
+
+        /** Takes the next slot, or null. */
+        Runnable takeNext() {
+            if (NEXT.getOpaque(RunQueue.this) == null) return null; // cheap check before the exchange
+            return (Runnable) NEXT.getAndSet(RunQueue.this, null);
+        }
+
+        /**
+         * Claims the older half of a full ring for a spill to the injection queue. Returns the claimed
+         * tasks, or null when a thief made room meanwhile (then simply offer again).
+         */
+        Runnable[] drainHalfForSpill() {
+            long h = (long) HEAD.getAcquire(RunQueue.this);
+            long t = (long) TAIL.get(RunQueue.this);
+            int n = (int) ((t - h) / 2);
+            if (t - h < slots.length || n == 0) return null;
+            Runnable[] batch = new Runnable[n];
+            for (int i = 0; i < n; i++) batch[i] = (Runnable) SLOTS.getOpaque(slots, (int) ((h + i) & mask));
+            if (!HEAD.compareAndSet(RunQueue.this, h, h + n)) return null; // a thief took some: room now
+            return batch;
+        }
+
+        /**
+         * Writes {@code task} at {@code tail + offset} without publishing it. Used by a thief filling its own
+         * (empty) ring before {@link #publish}.
+         */
+        void stage(int offset, Runnable task) {
+            long t = (long) TAIL.get(RunQueue.this);
+            SLOTS.setOpaque(slots, (int) ((t + offset) & mask), task);
+        }
+
+        /** Publishes {@code n} staged tasks. */
+        void publish(int n) {
+            long t = (long) TAIL.get(RunQueue.this);
+            TAIL.setRelease(RunQueue.this, t + n);          // release; pairs with the acquire in poll/stealInto
+        }
+
+        /** Free ring slots as seen by the owner. */
+        int remaining() {
+            long h = (long) HEAD.getAcquire(RunQueue.this);
+            long t = (long) TAIL.get(RunQueue.this);
+            return slots.length - (int) (t - h);
+        }
+    }
+
+    /** Operations of other carriers on this queue. Any thread. */
+    final class Steal {
+        /**
+         * Steals half of this ring (rounded up) into {@code dst}, which must be the thief's own, empty
+         * local queue. Returns one stolen task for the thief to run at once (the rest are published in
+         * {@code dst}), or null when there was nothing to steal. {@code stolen[0]} receives the count.
+         */
+        Runnable stealInto(RunQueue.Local dst, int[] stolen) {
+            for (;;) {
+                long h = (long) HEAD.getAcquire(RunQueue.this);   // acquire; pairs with consumers' CAS
+                long t = (long) TAIL.getAcquire(RunQueue.this);   // acquire; pairs with the owner's release
+                long avail = t - h;
+                if (avail <= 0) return null;
+                if (avail > slots.length) continue;               // inconsistent snapshot (head moved); retry
+                int n = (int) (avail - avail / 2);
+                n = Math.min(n, Math.min(slots.length / 2, dst.remaining()));
+                if (n <= 0) return null;
+                // copy into dst's unpublished slots first, then claim with one CAS
+                for (int i = 0; i < n - 1; i++) {
+                    dst.stage(i, (Runnable) SLOTS.getOpaque(slots, (int) ((h + i) & mask)));
+                }
+                Runnable first = (Runnable) SLOTS.getOpaque(slots, (int) ((h + n - 1) & mask));
+                if (HEAD.compareAndSet(RunQueue.this, h, h + n)) {
+                    if (n > 1) dst.publish(n - 1);
+                    stolen[0] = n;
+                    return first;
+                }
+                // lost the race: staged slots are simply overwritten next time
+            }
+        }
+
+        /** Takes the victim's next slot, the last resort of a thief. */
+        Runnable stealNext() {
+            Runnable task = (Runnable) NEXT.getAcquire(RunQueue.this);
+            if (task != null && NEXT.compareAndSet(RunQueue.this, task, null)) return task; // pairs with swapNext
+            return null;
+        }
+
+        boolean hasNext() {
+            return NEXT.getAcquire(RunQueue.this) != null;
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package dev.bobbin;
+
+import java.util.List;
+
+/**
+ * A point-in-time snapshot of a {@link FiberScheduler}'s counters. Counters are cumulative since the
+ * scheduler started; gauges (queue depths, live fibers, parked carriers) are the values at the moment of
+ * the snapshot. Values are read without stopping the carriers, so the snapshot is consistent per field,
+ * not across fields.
+ *
+ * @param schedulerName      the scheduler's name
+ * @param parallelism        the number of carriers
+ * @param fibersStarted      fibers started on this scheduler
+ * @param fibersCompleted    fibers that terminated
+ * @param liveFibers         started minus completed
+ * @param injectionQueueDepth tasks waiting in the scheduler-wide injection queue
+ * @param outsideSubmissions tasks submitted from threads that are not carriers of this scheduler
+ * @param parkedCarriers     carriers parked at the moment of the snapshot
+ * @param searchingCarriers  carriers looking for work to steal at the moment of the snapshot
+ * @param carriers           one entry per carrier, by index
+ */
+public record SchedulerStats(String schedulerName,
+                             int parallelism,
+                             long fibersStarted,
+                             long fibersCompleted,
+                             long liveFibers,
+                             int injectionQueueDepth,
+                             long outsideSubmissions,
+                             int parkedCarriers,
+                             int searchingCarriers,
+                             List<CarrierStats> carriers) {
+
+    public SchedulerStats {
+        carriers = List.copyOf(carriers);
+    }
+
+    /** Sum of {@link CarrierStats#steals()} over all carriers. */
+    public long steals() {
+        return carriers.stream().mapToLong(CarrierStats::steals).sum();
+    }
+
+    /** Sum of {@link CarrierStats#stolenTasks()} over all carriers. */
+    public long stolenTasks() {
+        return carriers.stream().mapToLong(CarrierStats::stolenTasks).sum();
+    }
+
+    /** Sum of {@link CarrierStats#tasksRun()} over all carriers. */
+    public long tasksRun() {
+        return carriers.stream().mapToLong(CarrierStats::tasksRun).sum();
+    }
+
+    /**
+     * One carrier's counters.
+     *
+     * @param index            the carrier's index
+     * @param threadName       the carrier thread's name
+     * @param tasksRun         fiber mounts (first runs and resumptions) on this carrier
+     * @param fibersStarted    fibers started from this carrier (by a fiber running on it)
+     * @param fibersCompleted  fibers that terminated on this carrier
+     * @param steals           successful steal operations by this carrier
+     * @param stolenTasks      tasks this carrier took from other carriers' queues
+     * @param parks            times this carrier parked for lack of work
+     * @param parkedNanos      total time spent parked
+     * @param nextSlotRuns     tasks run from the next slot
+     * @param spills           times a full local queue spilled half of itself to the injection queue
+     * @param injectedTaken    tasks taken from the injection queue
+     * @param driverEvents     events reported by the carrier driver
+     * @param queueDepth       tasks in the local queue and next slot at the moment of the snapshot
+     * @param parked           whether the carrier was parked at the moment of the snapshot
+     */
+    public record CarrierStats(int index,
+                               String threadName,
+                               long tasksRun,
+                               long fibersStarted,
+                               long fibersCompleted,
+                               long steals,
+                               long stolenTasks,
+                               long parks,
+                               long parkedNanos,
+                               long nextSlotRuns,
+                               long spills,
+                               long injectedTaken,
+                               long driverEvents,
+                               int queueDepth,
+                               boolean parked) {
+    }
+}

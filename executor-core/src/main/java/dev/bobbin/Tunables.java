@@ -1,0 +1,37 @@
+package dev.bobbin;
+
+/**
+ * Every scheduler tunable in one place, each with the reason for its value.
+ */
+final class Tunables {
+    private Tunables() { }
+
+    /** Local run queue slots per carrier; a power of two. Go and Tokio both use 256: large enough to absorb
+     *  a burst of spawns, small enough that stealing half moves a cache-friendly batch. */
+    static final int LOCAL_QUEUE_CAPACITY = 256;
+
+    /** Every this many tasks a carrier polls the injection queue first, so outside submissions are not
+     *  starved by a carrier whose local queue never drains. Go's value: 61, prime so it does not beat
+     *  against other periodic behaviour. */
+    static final int INJECTION_POLL_INTERVAL = 61;
+
+    /** Every this many tasks a carrier polls its driver (I/O completions) even while it has local work.
+     *  Tokio's event_interval is 61 for the same reason as above. */
+    static final int DRIVER_POLL_INTERVAL = 61;
+
+    /** At most this many fibers in a row may run from the "next" slot before the carrier takes one from
+     *  its queue: a ping-pong pair keeps its locality but cannot starve the rest. Tokio uses 3. */
+    static final int NEXT_SLOT_MAX_CONSECUTIVE = 3;
+
+    /** Spin iterations a thief waits before taking a victim's "next" slot, so that the victim, which
+     *  is about to run it, gets the chance first (Go waits about 3 microseconds). */
+    static final int NEXT_SLOT_STEAL_GRACE_SPINS = 512;
+
+    /** Upper bound on tasks moved from the injection queue to a local queue at once: half the local queue,
+     *  so a batch never forces a spill straight back. */
+    static final int INJECTION_BATCH_MAX = LOCAL_QUEUE_CAPACITY / 2;
+
+    /** How long a carrier parks while the scheduler shuts down, between re-checks of the exit condition:
+     *  a safety net only; the normal path is an explicit wakeup when the last fiber ends. */
+    static final long SHUTDOWN_PARK_NANOS = 50_000_000L;
+}

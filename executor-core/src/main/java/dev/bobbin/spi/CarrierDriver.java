@@ -1,0 +1,41 @@
+package dev.bobbin.spi;
+
+/**
+ * The per-carrier hook through which an I/O backend runs its event loop on a Bobbin carrier.
+ *
+ * <p>Each carrier owns one driver, created on the carrier thread by a {@link CarrierDriverFactory}
+ * and closed on it when the carrier stops. The carrier's duty cycle is: run fibers from its queues,
+ * call {@link #poll()} every few dozen fibers and whenever its queues are empty, try to steal, and
+ * when there is still nothing to do, block in {@link #park(long)}. An io_uring driver submits and reaps
+ * in {@code poll()} and waits for completions in {@code park}, so the same thread that resumes a fiber
+ * also reaps the completion that made it runnable.
+ *
+ * <p>Threading: {@link #poll()}, {@link #park(long)} and {@link #close()} are called only on the owning
+ * carrier thread; {@link #wakeup()} is called from any thread.
+ */
+public interface CarrierDriver {
+
+    /**
+     * Does whatever I/O work is ready without blocking, e.g. submits queued operations and processes
+     * completions (resuming fibers, which then land on this carrier's queue).
+     *
+     * @return the number of events handled; 0 when there was nothing to do
+     */
+    int poll();
+
+    /**
+     * Blocks the carrier until {@link #wakeup()} is called, the driver has events, or the timeout
+     * elapses. Must return promptly if {@code wakeup()} was called since the previous {@code park} began
+     * (a permit, as {@link java.util.concurrent.locks.LockSupport#unpark} gives). Spurious returns are
+     * allowed.
+     *
+     * @param timeoutNanos the longest time to block, or a negative value for no limit
+     */
+    void park(long timeoutNanos);
+
+    /** Makes the carrier's current or next {@link #park(long)} return. Any thread; cheap when not parked. */
+    void wakeup();
+
+    /** Releases the driver's resources. Called once, on the carrier thread, after its last {@code poll}. */
+    void close();
+}
