@@ -37,7 +37,7 @@ final class JdkVirtualThreads {
 
     private static final MethodHandle BUILDER;          // (Executor) -> Thread.Builder.OfVirtual
     private static final MethodHandle CURRENT_CARRIER;  // () -> Thread
-    private static final VarHandle STATE;               // VirtualThread.state (volatile int)
+    private static final MethodHandle STATE;            // (Thread) -> int: volatile read of VirtualThread.state
     private static final Class<?> RUN_CONTINUATION_CLASS; // hidden class of VirtualThread::runContinuation
     private static final MethodHandle FIBER_OF_RUNNABLE; // (Runnable) -> Thread, for that class only
     private static final Class<?> VIRTUAL_THREAD_CLASS;
@@ -45,7 +45,7 @@ final class JdkVirtualThreads {
 
     static {
         MethodHandle builder = null, carrier = null, fiberOf = null;
-        VarHandle state = null;
+        MethodHandle state = null;
         Class<?> rcClass = null, vtClass = null;
         RuntimeException failure = null;
         try {
@@ -58,7 +58,10 @@ final class JdkVirtualThreads {
                     .findStatic(Thread.class, "currentCarrierThread", MethodType.methodType(Thread.class));
             vtClass = Class.forName("java.lang.VirtualThread");
             MethodHandles.Lookup vt = MethodHandles.privateLookupIn(vtClass, self);
-            state = vt.findVarHandle(vtClass, "state", int.class);
+            // exact (Thread)int type so the hot call sites link without a per-call type adaptation
+            state = vt.findVarHandle(vtClass, "state", int.class)
+                    .toMethodHandle(VarHandle.AccessMode.GET_VOLATILE)
+                    .asType(MethodType.methodType(int.class, Thread.class));
             VarHandle runContinuation = vt.findVarHandle(vtClass, "runContinuation", Runnable.class);
             // Learn the hidden class of the runContinuation method reference from a throwaway fiber.
             Thread.Builder.OfVirtual b = (Thread.Builder.OfVirtual) builder.invokeExact((Executor) Runnable::run);
@@ -142,7 +145,11 @@ final class JdkVirtualThreads {
 
     /** The JDK state of a virtual thread, without the suspension bit. Volatile read. */
     static int state(Thread fiber) {
-        return ((int) STATE.getVolatile(fiber)) & ~SUSPENDED_BIT;
+        try {
+            return ((int) STATE.invokeExact(fiber)) & ~SUSPENDED_BIT;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
     }
 
     static boolean isVirtualThread(Thread t) {

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Bobbin's first demo: fibers move between carrier threads at blocking points, yet each keeps its
@@ -39,7 +40,8 @@ public final class MigrationDemo {
                     for (int step = 0; step < 200; step++) {
                         carriers.add(FiberScheduler.currentCarrierIndex());
                         busyWork();
-                        Thread.yield();                 // a scheduling point: may resume on another carrier
+                        // a blocking point: the fiber unmounts, and whichever carrier is free resumes it
+                        if (step % 2 == 0) Thread.yield(); else LockSupport.parkNanos(50_000);
                         stable &= Thread.currentThread() == self && self.threadId() == tid
                                 && id.equals(REQUEST_ID.get()) && "acme".equals(TENANT.get());
                     }

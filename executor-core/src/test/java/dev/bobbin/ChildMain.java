@@ -1,0 +1,87 @@
+package dev.bobbin;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** Entry point of the child JVMs started by {@link JvmFlagsTest}. */
+public final class ChildMain {
+    public static void main(String[] args) throws Throwable {
+        switch (args[0]) {
+            case "create" -> {
+                try (FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("child").parallelism(1).build())) {
+                    s.start(() -> System.out.println("fiber ran")).join();
+                }
+            }
+            case "pollers-raw" -> {
+                Executor custom = Executors.newSingleThreadExecutor();
+                Thread t = JdkVirtualThreads.newBuilder(custom).start(ChildMain::echoOnce);
+                t.join();
+                System.out.println("pollers-on-custom-scheduler=" + pollersScheduledBy(custom));
+                System.exit(0);
+            }
+            case "pollers-bobbin" -> {
+                try (FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("child").parallelism(2).build())) {
+                    s.start(ChildMain::echoOnce).join();
+                    Object pool = s.getClass().getDeclaredField("pool");
+                    Field f = s.getClass().getDeclaredField("pool");
+                    f.setAccessible(true);
+                    System.out.println("pollers-on-custom-scheduler=" + pollersScheduledBy(f.get(s)));
+                }
+            }
+            default -> throw new IllegalArgumentException(args[0]);
+        }
+    }
+
+    /** Blocking socket I/O from the calling (virtual) thread: the JDK starts its pollers on first use. */
+    private static void echoOnce() {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            AtomicReference<Throwable> err = new AtomicReference<>();
+            Thread peer = Thread.ofPlatform().start(() -> {
+                try (Socket c = server.accept()) {
+                    c.getOutputStream().write(c.getInputStream().read());
+                } catch (Throwable t) {
+                    err.set(t);
+                }
+            });
+            try (Socket s = new Socket(server.getInetAddress(), server.getLocalPort())) {
+                OutputStream out = s.getOutputStream();
+                InputStream in = s.getInputStream();
+                out.write(42);
+                // a blocking read in a virtual thread parks on the JDK poller
+                int b = in.read();
+                System.out.println(b == 42 ? "echoed=ok" : "echoed=" + b);
+            }
+            peer.join();
+        } catch (Exception e) {
+            throw new RuntimeException(e);
+        }
+    }
+
+    /** Whether any of the JDK's read/write poller threads is a virtual thread scheduled by {@code scheduler}. */
+    private static boolean pollersScheduledBy(Object scheduler) throws Exception {
+        Class<?> poller = Class.forName("sun.nio.ch.Poller");
+        Field owner = poller.getDeclaredField("owner");
+        owner.setAccessible(true);
+        Field vtScheduler = Class.forName("java.lang.VirtualThread").getDeclaredField("scheduler");
+        vtScheduler.setAccessible(true);
+        boolean any = false;
+        for (String list : new String[] {"readPollers", "writePollers"}) {
+            Method m = poller.getDeclaredMethod(list);
+            m.setAccessible(true);
+            for (Object p : (List<?>) m.invoke(null)) {
+                Thread t = (Thread) owner.get(p);
+                if (t != null && t.isVirtual() && vtScheduler.get(t) == scheduler) any = true;
+            }
+        }
+        return any;
+    }
+}

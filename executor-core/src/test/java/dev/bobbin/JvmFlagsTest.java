@@ -1,0 +1,72 @@
+package dev.bobbin;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Behaviour that depends on the JVM's command line or on what happened first in a JVM, tested in fresh
+ * child JVMs: the missing add-opens message, and that the JDK's socket pollers never land on Bobbin's
+ * carriers.
+ */
+class JvmFlagsTest {
+
+    @Test
+    void withoutAddOpensCreateFailsNamingTheFlag() throws Exception {
+        Result r = runJava(List.of(), ChildMain.class.getName(), "create");
+        assertNotEquals(0, r.exit, r.output);
+        assertTrue(r.output.contains("IllegalStateException"), r.output);
+        assertTrue(r.output.contains("--add-opens java.base/java.lang=ALL-UNNAMED"), r.output);
+    }
+
+    @Test
+    void withAddOpensCreateWorks() throws Exception {
+        Result r = runJava(List.of("--add-opens", "java.base/java.lang=ALL-UNNAMED"), ChildMain.class.getName(), "create");
+        assertEquals(0, r.exit, r.output);
+        assertTrue(r.output.contains("fiber ran"), r.output);
+    }
+
+    @Test
+    void jdkSocketPollersNeverRunOnBobbinCarriers() throws Exception {
+        List<String> opens = List.of("--add-opens", "java.base/java.lang=ALL-UNNAMED",
+                "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-Djdk.pollerMode=2");
+        // Control: a virtual thread on a custom executor that does socket I/O first captures the pollers.
+        // This proves the hazard is real and that the check below can see it.
+        Result hazard = runJava(opens, ChildMain.class.getName(), "pollers-raw");
+        assertEquals(0, hazard.exit, hazard.output);
+        assertTrue(hazard.output.contains("pollers-on-custom-scheduler=true"), hazard.output);
+        // Bobbin: the first socket I/O happens in a fiber, yet the pollers stay on the JDK's scheduler.
+        Result bobbin = runJava(opens, ChildMain.class.getName(), "pollers-bobbin");
+        assertEquals(0, bobbin.exit, bobbin.output);
+        assertTrue(bobbin.output.contains("pollers-on-custom-scheduler=false"), bobbin.output);
+        assertTrue(bobbin.output.contains("echoed=ok"), bobbin.output);
+    }
+
+    record Result(int exit, String output) { }
+
+    static Result runJava(List<String> jvmArgs, String main, String... args) throws IOException, InterruptedException {
+        String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+        List<String> cmd = new ArrayList<>();
+        cmd.add(java);
+        cmd.addAll(jvmArgs);
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(main);
+        cmd.addAll(Arrays.asList(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        boolean done = p.waitFor(60, TimeUnit.SECONDS);
+        if (!done) {
+            p.destroyForcibly();
+            fail("child JVM hung: " + cmd);
+        }
+        return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+}

@@ -1,0 +1,167 @@
+package dev.bobbin;
+
+import dev.bobbin.spi.CarrierContext;
+import dev.bobbin.spi.CarrierDriver;
+import dev.bobbin.spi.CarrierDriverFactory;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Configuration validation, shutdown and close semantics, and the carrier driver SPI. */
+class LifecycleTest {
+
+    @Test
+    void configRejectsBadInput() {
+        assertThrows(IllegalArgumentException.class, () -> SchedulerConfig.builder().parallelism(0));
+        assertThrows(IllegalArgumentException.class, () -> SchedulerConfig.builder().parallelism(-3));
+        assertThrows(IllegalArgumentException.class,
+                () -> SchedulerConfig.builder().parallelism(SchedulerConfig.MAX_PARALLELISM + 1));
+        assertThrows(IllegalArgumentException.class, () -> SchedulerConfig.builder().name(" "));
+        assertThrows(NullPointerException.class, () -> SchedulerConfig.builder().name(null));
+        assertThrows(NullPointerException.class, () -> SchedulerConfig.builder().driverFactory(null));
+        assertThrows(NullPointerException.class, () -> SchedulerConfig.builder().errorHandler(null));
+        assertThrows(NullPointerException.class, () -> FiberScheduler.create(null));
+        SchedulerConfig d = SchedulerConfig.defaults();
+        assertEquals(Runtime.getRuntime().availableProcessors(), d.parallelism());
+        assertEquals(d, d.toBuilder().build());
+    }
+
+    @Test
+    void startRejectsNull() {
+        try (FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("nulls").parallelism(1).build())) {
+            assertThrows(NullPointerException.class, () -> s.start(null));
+            assertThrows(NullPointerException.class, () -> s.awaitTermination(null));
+        }
+    }
+
+    @Test
+    void shutdownRejectsNewFibersButLetsStartedOnesFinish() throws Exception {
+        FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("graceful").parallelism(2).build());
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger finished = new AtomicInteger();
+        for (int i = 0; i < 100; i++) {
+            s.start(() -> {
+                try {
+                    release.await();              // parked while the scheduler shuts down
+                    Thread.sleep(1);              // resumptions after shutdown still run
+                    finished.incrementAndGet();
+                } catch (InterruptedException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+        }
+        s.shutdown();
+        assertTrue(s.isShutdown());
+        RejectedExecutionException e = assertThrows(RejectedExecutionException.class, () -> s.start(() -> { }));
+        assertTrue(e.getMessage().contains("graceful") && e.getMessage().contains("shut down"), e.getMessage());
+        assertFalse(s.awaitTermination(Duration.ofMillis(50)), "terminated with 100 fibers still parked");
+        release.countDown();
+        assertTrue(s.awaitTermination(Duration.ofSeconds(30)));
+        assertTrue(s.isTerminated());
+        assertEquals(100, finished.get());
+        s.close(); // idempotent on a terminated scheduler
+    }
+
+    @Test
+    void fibersOfAShutDownSchedulerCannotStartChildren() throws Exception {
+        FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("nochild").parallelism(1).build());
+        CountDownLatch shutDown = new CountDownLatch(1);
+        AtomicReference<Throwable> seen = new AtomicReference<>();
+        s.start(() -> {
+            try {
+                shutDown.await();
+                Thread.ofVirtual().start(() -> { });
+            } catch (Throwable t) {
+                seen.set(t);
+            }
+        });
+        s.shutdown();
+        shutDown.countDown();
+        s.close();
+        assertInstanceOf(RejectedExecutionException.class, seen.get());
+    }
+
+    @Test
+    void closeFromOwnFiberIsRefusedInsteadOfDeadlocking() throws Exception {
+        try (FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("self").parallelism(1).build())) {
+            AtomicReference<Throwable> seen = new AtomicReference<>();
+            s.start(() -> {
+                try {
+                    s.close();
+                } catch (Throwable t) {
+                    seen.set(t);
+                }
+            }).join();
+            assertInstanceOf(IllegalStateException.class, seen.get());
+        }
+    }
+
+    @Test
+    void closeKeepsWaitingWhenInterruptedAndRestoresTheStatus() throws Exception {
+        FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("interrupted").parallelism(1).build());
+        s.start(() -> LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200)));
+        Thread.currentThread().interrupt();
+        s.close();
+        assertTrue(Thread.interrupted(), "interrupt status must be restored");
+        assertTrue(s.isTerminated());
+    }
+
+    @Test
+    void driverIsOpenedOnItsCarrierPolledAndWokenAndClosed() throws Exception {
+        AtomicInteger opened = new AtomicInteger(), closed = new AtomicInteger(), polls = new AtomicInteger(),
+                parks = new AtomicInteger(), wakeups = new AtomicInteger(), wrongThread = new AtomicInteger();
+        CarrierDriverFactory factory = ctx -> {
+            if (Thread.currentThread() != ctx.carrierThread() || !ctx.isCurrentCarrier()) wrongThread.incrementAndGet();
+            opened.incrementAndGet();
+            CarrierDriver parking = CarrierDriverFactory.parking().open(ctx);
+            return new CarrierDriver() {
+                public int poll() { polls.incrementAndGet(); return 0; }
+                public void park(long t) { parks.incrementAndGet(); parking.park(t); }
+                public void wakeup() { wakeups.incrementAndGet(); parking.wakeup(); }
+                public void close() { closed.incrementAndGet(); }
+            };
+        };
+        FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("driver").parallelism(2)
+                .driverFactory(factory).build());
+        assertEquals(2, opened.get());
+        AtomicReference<Boolean> fiberSeesCarrier = new AtomicReference<>();
+        CountDownLatch gate = new CountDownLatch(1);
+        Thread f = s.start(() -> {
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                throw new RuntimeException(e);
+            }
+            CarrierContext ctx = (CarrierContext) JdkVirtualThreads.currentCarrier();
+            fiberSeesCarrier.set(ctx.isCurrentCarrier());
+        });
+        Thread.sleep(50);                      // carriers go idle and park in the driver
+        gate.countDown();                      // a wakeup through the driver
+        f.join();
+        s.close();
+        assertEquals(0, wrongThread.get());
+        assertEquals(2, closed.get());
+        assertTrue(polls.get() > 0 && parks.get() > 0 && wakeups.get() > 0,
+                "polls=" + polls + " parks=" + parks + " wakeups=" + wakeups);
+        assertTrue(fiberSeesCarrier.get(), "a fiber mounted on a carrier must count as on that carrier");
+    }
+
+    @Test
+    void failingDriverFailsCreateWithTheCause() {
+        CarrierDriverFactory failing = ctx -> {
+            throw new UnsupportedOperationException("no ring for carrier " + ctx.carrierIndex());
+        };
+        IllegalStateException e = assertThrows(IllegalStateException.class, () ->
+                FiberScheduler.create(SchedulerConfig.builder().name("broken").parallelism(2).driverFactory(failing).build()));
+        assertInstanceOf(UnsupportedOperationException.class, e.getCause());
+        assertTrue(e.getMessage().contains("broken"), e.getMessage());
+    }
+}
