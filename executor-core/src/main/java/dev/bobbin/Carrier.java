@@ -79,7 +79,10 @@ final class Carrier extends Thread implements CarrierContext {
 
     /**
      * Schedules a task on this carrier. Owner only (the carrier thread, or a fiber mounted on it).
-     * {@code wokenByFiber}: the running fiber made it runnable, so it goes to the next slot.
+     * {@code wokenByFiber}: the running fiber made it runnable, so it goes to the next slot. Otherwise
+     * the carrier itself resubmits (after a yield, or from its driver): the task goes to the tail, and
+     * another carrier is woken only if there is more than that one task to share (as the JDK's
+     * {@code lazySubmit} does).
      */
     void scheduleLocal(Runnable task, boolean wokenByFiber) {
         counters.increment(CarrierCounters.LOCAL_SCHEDULES);
@@ -88,7 +91,11 @@ final class Carrier extends Thread implements CarrierContext {
             if (displaced == null) return;       // runs right after the current fiber; no one to wake
             task = displaced;
         }
-        if (!local.offer(task)) spill(task);
+        if (!local.offer(task)) {
+            spill(task);
+        } else if (!wokenByFiber && queue.sizeEstimate() <= 1) {
+            return;   // the carrier's own resubmission (a yield) and nothing else queued: it runs it itself
+        }
         pool.idle.notifyOne();
     }
 
