@@ -44,6 +44,14 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
     Endpoint(FiberIo io, Channel ch) {
         this.io = io;
         this.ch = ch;
+        io.open.add(this);
+        ch.closeFuture().addListener(f -> io.open.remove(this));
+    }
+
+    /** Diagnostics: state of the endpoint and its channel. */
+    String describe() {
+        return this + " registered=" + ch.isRegistered() + " open=" + ch.isOpen() + " active=" + ch.isActive()
+                + " home=" + home;
     }
 
     /** The loop this endpoint lives on; the first caller picks its own carrier's loop (CAS). */
@@ -112,7 +120,9 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
             parked = true;
         }
         if (parked) {
-            if (io.onCarrierOf(home())) io.resumedHome.increment();
+            IoEventLoop h = home();
+            if (h.inEventLoop(p.completer())) io.completedOnHome.increment();
+            if (io.onCarrierOf(h)) io.resumedHome.increment();
             else io.resumedElsewhere.increment();
         }
         Throwable e = p.error();

@@ -15,6 +15,8 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Bobbin's blocking-style network I/O for fibers, on one {@link IoTransport}.
@@ -56,6 +58,8 @@ public final class FiberIo {
     final LongAdder routedOps = new LongAdder();      // operations handed to another thread's loop
     final LongAdder resumedHome = new LongAdder();    // parked fibers resumed on the completing carrier
     final LongAdder resumedElsewhere = new LongAdder();
+    final LongAdder completedOnHome = new LongAdder(); // parked waits completed by the socket's own loop thread
+    final Set<Endpoint> open = ConcurrentHashMap.newKeySet(); // sockets whose channel is not closed yet
 
     private FiberIo(IoTransport transport, String reason) {
         this.transport = transport;
@@ -74,35 +78,43 @@ public final class FiberIo {
         if (s != null) return s;
         synchronized (BY_TRANSPORT) {
             if (system == null) {
-                String forced = System.getProperty(TRANSPORT_PROPERTY);
-                IoTransport chosen;
-                String why;
-                if (forced != null && !forced.isBlank()) {
-                    try {
-                        chosen = IoTransport.fromId(forced);
-                    } catch (IllegalArgumentException e) {
-                        throw new IllegalStateException("-D" + TRANSPORT_PROPERTY + ": " + e.getMessage(), e);
-                    }
-                    why = "forced by -D" + TRANSPORT_PROPERTY + "=" + forced;
-                } else {
-                    chosen = IoTransport.NIO;
-                    StringBuilder skipped = new StringBuilder();
-                    for (IoTransport t : IoTransport.values()) {
-                        var cause = t.unavailabilityCause();
-                        if (cause.isEmpty()) {
-                            chosen = t;
-                            break;
-                        }
-                        skipped.append(t.id()).append(" unavailable (").append(cause.get()).append("); ");
-                    }
-                    why = skipped.isEmpty() ? "best available" : skipped + "using " + chosen.id();
-                }
-                FiberIo io = of(chosen, why);
-                LOG.log(System.Logger.Level.INFO, "Bobbin I/O transport: {0} ({1})", chosen.id(), why);
+                Selection sel = select(System.getProperty(TRANSPORT_PROPERTY));
+                FiberIo io = of(sel.transport(), sel.reason());
+                LOG.log(System.Logger.Level.INFO, "Bobbin I/O transport: {0} ({1})", sel.transport().id(), sel.reason());
                 system = io;
             }
             return system;
         }
+    }
+
+    /** A transport choice and its reason. */
+    record Selection(IoTransport transport, String reason) { }
+
+    /** The transport {@link #system()} uses given the property's value (null or blank: not set). */
+    static Selection select(String forced) {
+        if (forced != null && !forced.isBlank()) {
+            IoTransport t;
+            try {
+                t = IoTransport.fromId(forced);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalStateException("-D" + TRANSPORT_PROPERTY + ": " + e.getMessage(), e);
+            }
+            var cause = t.unavailabilityCause();
+            if (cause.isPresent()) {
+                throw new IllegalStateException("-D" + TRANSPORT_PROPERTY + "=" + forced + " forces an unavailable transport: "
+                        + cause.get(), cause.get());
+            }
+            return new Selection(t, "forced by -D" + TRANSPORT_PROPERTY + "=" + forced);
+        }
+        StringBuilder skipped = new StringBuilder();
+        for (IoTransport t : IoTransport.values()) {
+            var cause = t.unavailabilityCause();
+            if (cause.isEmpty()) {
+                return new Selection(t, skipped.isEmpty() ? "best available" : skipped + "so " + t.id());
+            }
+            skipped.append(t.id()).append(" unavailable (").append(cause.get()).append("); ");
+        }
+        throw new AssertionError("NIO is always available");
     }
 
     /**
@@ -190,20 +202,24 @@ public final class FiberIo {
 
     /** Counters of this runtime's I/O paths; cheap. */
     public IoStats stats() {
-        return new IoStats(transport, localOps.sum(), routedOps.sum(), resumedHome.sum(), resumedElsewhere.sum());
+        return new IoStats(transport, open.size(), localOps.sum(), routedOps.sum(),
+                completedOnHome.sum(), resumedHome.sum(), resumedElsewhere.sum());
     }
 
     /**
      * A snapshot of a runtime's counters.
      *
      * @param transport                  the runtime's transport
+     * @param openSockets                sockets and server sockets whose descriptor is still open
      * @param localOperations            socket operations a fiber queued on its own carrier's loop (no hop)
      * @param routedOperations           operations handed to another thread's loop (task queue plus wakeup)
+     * @param completedOnOwnLoop         blocked operations completed (fiber unparked) by the socket's own
+     *                                   loop thread, which queues the fiber on that carrier: all of them, by design
      * @param resumedOnCompletingCarrier blocked fibers that resumed on the carrier that completed their operation
      * @param resumedElsewhere           blocked fibers that resumed anywhere else (stolen, or not on a carrier)
      */
-    public record IoStats(IoTransport transport, long localOperations, long routedOperations,
-                          long resumedOnCompletingCarrier, long resumedElsewhere) { }
+    public record IoStats(IoTransport transport, int openSockets, long localOperations, long routedOperations,
+                          long completedOnOwnLoop, long resumedOnCompletingCarrier, long resumedElsewhere) { }
 
     // ---- package-private plumbing ------------------------------------------------------------------
 
@@ -243,6 +259,11 @@ public final class FiberIo {
             }
         }
         return (IoEventLoop) g.next();
+    }
+
+    /** Descriptions of the sockets still open, for diagnostics. */
+    java.util.List<String> describeOpen() {
+        return open.stream().map(Endpoint::describe).toList();
     }
 
     void reportError(Throwable t) {

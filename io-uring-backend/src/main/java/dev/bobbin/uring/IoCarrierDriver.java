@@ -7,6 +7,7 @@ import io.netty.channel.ManualIoEventLoop;
 
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A carrier's I/O driver: one Netty {@link ManualIoEventLoop} (an io_uring ring, an epoll instance or a
@@ -19,7 +20,8 @@ import java.util.concurrent.TimeUnit;
  * Netty's in-loop fast path, and then lets the loop submit and reap in one non-blocking pass. A
  * completion unparks its fiber from the carrier thread, so the scheduler queues the fiber on this same
  * carrier. {@link #park} blocks inside the loop (io_uring_enter, epoll_wait or select, with the loop's
- * timers as deadline); {@link #wakeup} is the loop's own wakeup (an eventfd write for io_uring/epoll).
+ * timers as deadline); {@link #wakeup} queues a no-op task on the loop, which makes it return (an
+ * eventfd write for io_uring and epoll) and keeps it from blocking until the task ran.
  *
  * <p>Operations from threads that are not mounted on this carrier go through the loop's thread-safe
  * {@code execute}, which wakes it.
@@ -29,6 +31,8 @@ final class IoCarrierDriver implements CarrierDriver {
     final CarrierContext carrier;
     final ManualIoEventLoop loop;                     // owned by the carrier thread
     private final ArrayDeque<Runnable> local = new ArrayDeque<>(); // owner only: ops from mounted fibers
+    private final AtomicBoolean wakePending = new AtomicBoolean(); // a wakeup task is queued on the loop
+    private final Runnable clearWake = () -> wakePending.set(false);
 
     IoCarrierDriver(FiberIo io, CarrierContext carrier) {
         this.io = io;
@@ -79,9 +83,21 @@ final class IoCarrierDriver implements CarrierDriver {
         runLocal();
     }
 
+    /**
+     * Wakes the loop with a task rather than the handler's bare wakeup: Netty's epoll and NIO handlers drop
+     * a bare wakeup that arrives while they are not blocked, but never block while a task is queued, so
+     * a queued task is the permit {@link CarrierDriver#park} requires. One task at a time
+     * ({@code wakePending}), so a burst of wakeups costs one.
+     */
     @Override
     public void wakeup() {
-        loop.wakeup();
+        if (wakePending.compareAndSet(false, true)) {   // cleared by the task, on the loop
+            try {
+                loop.execute(clearWake);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                wakePending.set(false);                 // the loop is shutting down: nobody to wake
+            }
+        }
     }
 
     @Override

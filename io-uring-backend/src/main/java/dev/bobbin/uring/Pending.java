@@ -31,6 +31,7 @@ final class Pending<T> {
     private T value;                    // written before the CAS to DONE; read after seeing DONE
     private Throwable error;            // likewise
     Object timer;                       // loop only: the timeout task to cancel on completion
+    private Thread completer;           // the thread that completed it; written before the CAS like value
 
     Pending(Thread waiter) {
         this.waiter = waiter;
@@ -39,6 +40,7 @@ final class Pending<T> {
     /** Loop: delivers a value; false if the waiter abandoned the operation (the caller keeps the value). */
     boolean complete(T v) {
         value = v;
+        completer = Thread.currentThread();
         if (STATE.compareAndSet(this, WAITING, DONE)) {          // release; pairs with the acquire in isDone
             LockSupport.unpark(waiter);
             return true;
@@ -50,6 +52,7 @@ final class Pending<T> {
     /** Loop: delivers a failure; false if the waiter abandoned the operation. */
     boolean fail(Throwable t) {
         error = t;
+        completer = Thread.currentThread();
         if (STATE.compareAndSet(this, WAITING, DONE)) {          // release; pairs with the acquire in isDone
             LockSupport.unpark(waiter);
             return true;
@@ -71,6 +74,9 @@ final class Pending<T> {
     }
 
     T value() { return value; }
+
+    /** The thread that completed the operation; read after {@link #isDone}. */
+    Thread completer() { return completer; }
 
     Throwable error() { return error; }
 }
