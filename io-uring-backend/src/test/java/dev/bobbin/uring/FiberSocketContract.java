@@ -695,6 +695,66 @@ abstract class FiberSocketContract {
         }
     }
 
+    // ---- scale --------------------------------------------------------------------------------------
+
+    /**
+     * 10,000 connections open at once to one server, each served by its own fiber blocked in a read. The
+     * clients run in a child JVM: both ends in one process would need 20,000 descriptors, which is the
+     * hard {@code ulimit -n} of many machines (and of CI here).
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void tenThousandConcurrentConnectionsToOneServer() throws Exception {
+        int n = 10_000;
+        java.util.concurrent.atomic.AtomicInteger live = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger peak = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger served = new java.util.concurrent.atomic.AtomicInteger();
+        FiberServerSocket server = get(fiber(() -> io.openServer().bind(LOOPBACK, 4096)));
+        try (server) {
+            fiber(() -> {
+                for (;;) {
+                    FiberSocket c;
+                    try {
+                        c = server.accept();
+                    } catch (ClosedChannelException e) {
+                        return null;
+                    }
+                    fiber(() -> {
+                        try (c) {
+                            peak.accumulateAndGet(live.incrementAndGet(), Math::max);
+                            ByteBuffer b = ByteBuffer.allocate(1);
+                            c.readFully(b);
+                            c.write(b.flip());
+                            assertEquals(-1, c.read(b.clear()));      // the client closes after all echoes
+                            served.incrementAndGet();
+                        } finally {
+                            live.decrementAndGet();
+                        }
+                        return null;
+                    });
+                }
+            });
+            long t0 = System.nanoTime();
+            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xmx256m", "-cp", System.getProperty("java.class.path"), ManyConnectionsClient.class.getName(),
+                    "127.0.0.1", String.valueOf(server.localAddress().getPort()), String.valueOf(n))
+                    .redirectErrorStream(true).start();
+            String out;
+            try (InputStream in = p.getInputStream()) {
+                out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+            assertTrue(p.waitFor(90, TimeUnit.SECONDS), "client did not finish");
+            assertEquals(0, p.exitValue(), out);
+            assertTrue(out.contains("OK " + n), out);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (served.get() < n && System.nanoTime() < deadline) Thread.sleep(20);
+            System.out.printf("%s: %d concurrent connections served in %d ms (peak %d live handler fibers)%n",
+                    transport().id(), n, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), peak.get());
+            assertEquals(n, served.get());
+            assertEquals(n, peak.get(), "every connection was open and served by a blocked fiber at the same time");
+        }
+    }
+
     // ---- threads and carriers -----------------------------------------------------------------------
 
     @Test
