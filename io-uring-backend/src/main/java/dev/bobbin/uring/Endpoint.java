@@ -97,8 +97,21 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
         return CLOSED.compareAndSet(this, false, true);
     }
 
+    /** The entry check of non-blocking calls (options, addresses): closed only. */
+    final void ensureOpen() throws ClosedChannelException {
+        if (isClosedFlag()) throw new ClosedChannelException();
+    }
+
+    /**
+     * The entry check of every blocking operation: closed, or interrupted (which closes it, as the JDK's
+     * interruptible channels do, even if the operation could complete without blocking).
+     */
     final void checkOpen() throws ClosedChannelException {
         if (isClosedFlag()) throw new ClosedChannelException();
+        if (Thread.currentThread().isInterrupted()) {
+            closeForInterrupt();
+            throw new ClosedByInterruptException();
+        }
     }
 
     /**

@@ -124,7 +124,7 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
     public <T> FiberServerSocket setOption(SocketOption<T> option, T value) throws IOException {
         Objects.requireNonNull(option, "option");
         Objects.requireNonNull(value, "value");
-        checkOpen();
+        ensureOpen();
         ChannelOption<T> o = io.transport().channelOption(option);
         if (o == null || !ch.config().setOption(o, value)) {
             throw new UnsupportedOperationException("'" + option.name() + "' not supported on " + io.transport().id());
@@ -135,7 +135,7 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
     /** The current value of a socket option. */
     public <T> T getOption(SocketOption<T> option) throws IOException {
         Objects.requireNonNull(option, "option");
-        checkOpen();
+        ensureOpen();
         ChannelOption<T> o = io.transport().channelOption(option);
         T v = o == null ? null : ch.config().getOption(o);
         if (v == null) throw new UnsupportedOperationException("'" + option.name() + "' not supported on " + io.transport().id());
@@ -206,7 +206,11 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
-            if (acceptWaiter != null && ch.isActive()) ch.read();
+            // keep accepting ahead of the application, up to a bound: a burst of connections is taken off
+            // the kernel's queue while the acceptor fiber is still handing out the previous one
+            if ((acceptWaiter != null || backlog.size() < IoTunables.ACCEPT_AHEAD) && ch.isActive() && !loopClosed) {
+                ch.read();
+            }
         }
 
         @Override

@@ -322,6 +322,10 @@ public final class FiberSocket extends Endpoint implements Closeable {
         writeLock.lock();
         try {
             IOException e = writeRefusal();
+            if (e == null && Thread.currentThread().isInterrupted()) {
+                closeForInterrupt();
+                e = new ClosedByInterruptException();
+            }
             if (e != null || n == 0) {
                 buf.release();
                 if (e != null) throw e;
@@ -513,7 +517,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
     public <T> FiberSocket setOption(SocketOption<T> option, T value) throws IOException {
         Objects.requireNonNull(option, "option");
         Objects.requireNonNull(value, "value");
-        checkOpen();
+        ensureOpen();
         ChannelOption<T> o = io.transport().channelOption(option);
         if (o == null || !ch.config().setOption(o, value)) {
             throw new UnsupportedOperationException("'" + option.name() + "' not supported on " + io.transport().id());
@@ -524,7 +528,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
     /** The current value of a socket option (see {@link #setOption}). */
     public <T> T getOption(SocketOption<T> option) throws IOException {
         Objects.requireNonNull(option, "option");
-        checkOpen();
+        ensureOpen();
         ChannelOption<T> o = io.transport().channelOption(option);
         T v = o == null ? null : ch.config().getOption(o);
         if (v == null) throw new UnsupportedOperationException("'" + option.name() + "' not supported on " + io.transport().id());
@@ -587,7 +591,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
             }
 
             @Override public int available() throws IOException {
-                checkOpen();
+                ensureOpen();
                 if (!readLock.tryLock()) return 0;
                 try {
                     return leftover == null ? 0 : leftover.readableBytes();

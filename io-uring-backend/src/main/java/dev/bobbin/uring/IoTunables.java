@@ -16,6 +16,11 @@ final class IoTunables {
      *  socket is closed anyway (a peer that never reads must not keep the descriptor open forever). */
     static final long CLOSE_DRAIN_NANOS = 10_000_000_000L;
 
+    /** A server socket keeps accepting while fewer than this many accepted connections wait for
+     *  {@code accept()}: enough to absorb a burst without one accept round trip per connection, small
+     *  enough that a server that stops calling accept leaves the rest in the kernel's backlog. */
+    static final int ACCEPT_AHEAD = 64;
+
     /** Listen backlog when the caller passes a value below 1, as {@code java.net.ServerSocket} does. */
     static final int DEFAULT_BACKLOG = 128;
 }
