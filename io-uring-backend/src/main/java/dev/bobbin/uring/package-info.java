@@ -55,7 +55,9 @@
  *       abandon). Interrupt: the waiter abandons it, closes the socket (Netty's close cancels the in-flight
  *       kernel operations) and throws {@link java.nio.channels.ClosedByInterruptException}; a result
  *       completed after that is released by the loop. {@code close()} from another thread fails waiting
- *       operations with {@link java.nio.channels.AsynchronousCloseException}. Timeouts are timers on the
+ *       operations with {@link java.nio.channels.AsynchronousCloseException}. As with the JDK's channels, a
+ *       blocking operation entered with the interrupt status set closes the socket and throws at once, even
+ *       if data is ready. Timeouts are timers on the
  *       socket's loop (so an idle carrier waits in io_uring with a deadline).</li>
  *   <li><b>Fallback.</b> {@link dev.bobbin.uring.IoTransport} lists io_uring, epoll, NIO; the first available
  *       (or the one {@code -Dbobbin.io.transport} forces) is used by {@link dev.bobbin.uring.FiberIo#system()},
