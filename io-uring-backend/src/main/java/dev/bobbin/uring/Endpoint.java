@@ -1,7 +1,8 @@
 package dev.bobbin.uring;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.DefaultChannelPromise;
 import io.netty.channel.IoEventLoop;
 
 import java.io.IOException;
@@ -83,7 +84,8 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
         if (registrationTried) return;
         registrationTried = true;
         if (ch.isRegistered()) return;
-        ChannelFuture f = loop.register(ch);          // runs inline: we are on the loop's thread
+        ChannelPromise f = new DefaultChannelPromise(ch, loop);
+        ch.unsafe().register(loop, f);                // runs inline: we are on the loop's thread
         if (f.isDone() && !f.isSuccess()) registrationError = IoErrors.translate(f.cause(), "register");
     }
 

@@ -258,7 +258,7 @@ public final class FiberIo {
                 }
             }
         }
-        return (IoEventLoop) g.next();
+        return g.next();
     }
 
     /** Descriptions of the sockets still open, for diagnostics. */
