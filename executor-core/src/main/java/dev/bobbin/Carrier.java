@@ -274,6 +274,9 @@ final class Carrier extends Thread implements CarrierContext {
                 if (pool.readyToExit() && pool.idle.cancelPark(this)) break;
             } else {
                 driver.park(-1);
+                // An I/O driver resumes fibers onto this carrier's own queue while it waits: run them here
+                // (the completing carrier) instead of waiting for a submitter's wakeup or a thief.
+                if (!queue.isEmpty() && pool.idle.cancelPark(this)) break;
             }
         }
         counters.add(CarrierCounters.PARKED_NANOS, System.nanoTime() - start);
@@ -291,6 +294,9 @@ final class Carrier extends Thread implements CarrierContext {
     }
 
     long runCount() { return (long) RUN_COUNT.getOpaque(this); }
+
+    /** This carrier's driver, or null before it is open. Owner only: the carrier or a fiber mounted on it. */
+    CarrierDriver driver() { return driver; }
 
     Thread currentFiber() { return (Thread) CURRENT_FIBER.getOpaque(this); }
 

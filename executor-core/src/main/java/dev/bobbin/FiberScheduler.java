@@ -198,6 +198,16 @@ public final class FiberScheduler implements AutoCloseable {
         return JdkVirtualThreads.currentCarrier() instanceof Carrier c ? c.index : -1;
     }
 
+    /**
+     * For I/O backends: the {@link dev.bobbin.spi.CarrierDriver} of the carrier the caller runs on right
+     * now (a fiber mounted on it, or the carrier thread itself), or null when the caller is not on a
+     * Bobbin carrier. A fiber may move at its next blocking point, so use the result before blocking.
+     */
+    public static dev.bobbin.spi.CarrierDriver currentCarrierDriver() {
+        if (!JdkVirtualThreads.isAvailable()) return null;
+        return JdkVirtualThreads.currentCarrier() instanceof Carrier c ? c.driver() : null;
+    }
+
     @Override
     public String toString() {
         return "FiberScheduler[" + name() + ", parallelism=" + parallelism()

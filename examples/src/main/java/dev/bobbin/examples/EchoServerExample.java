@@ -1,0 +1,114 @@
+package dev.bobbin.examples;
+
+import dev.bobbin.FiberScheduler;
+import dev.bobbin.uring.FiberIo;
+import dev.bobbin.uring.FiberServerSocket;
+import dev.bobbin.uring.FiberSocket;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.channels.ClosedChannelException;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An echo server written as plain blocking code, one fiber per connection, on Bobbin's io_uring carriers
+ * (or epoll, or NIO, where io_uring is unavailable; {@code -Dbobbin.io.transport=...} forces one).
+ *
+ * <pre>
+ *   ./bobbin example echo                 start on an ephemeral port, run 100 client fibers, print the rate, exit
+ *   ./bobbin example echo 7000 0          serve on port 7000 until Ctrl-C (try: nc localhost 7000)
+ *   ./bobbin example echo 7000 500 2000   500 client fibers, 2000 round trips each
+ * </pre>
+ */
+public final class EchoServerExample {
+    public static void main(String[] args) throws Exception {
+        int port = args.length > 0 ? Integer.parseInt(args[0]) : 0;
+        int clients = args.length > 1 ? Integer.parseInt(args[1]) : 100;
+        int roundTrips = args.length > 2 ? Integer.parseInt(args[2]) : 1000;
+
+        FiberIo io = FiberIo.system();
+        int carriers = Runtime.getRuntime().availableProcessors();
+        try (FiberScheduler scheduler = io.newScheduler("echo", carriers);
+             FiberServerSocket server = io.openServer()) {
+            // bind from a fiber, so that the listening socket lives on a carrier's ring
+            scheduler.start(() -> {
+                try {
+                    server.bind(new InetSocketAddress(port), 1024);
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            }).join();
+            if (server.localAddress() == null) throw new IllegalStateException("bind failed");
+            System.out.printf("echo server on %s, transport %s (%s), %d carriers%n",
+                    server.localAddress(), io.transport().id(), io.selectionReason(), carriers);
+
+            scheduler.start(() -> acceptLoop(scheduler, server));
+            if (clients == 0) {
+                Thread.currentThread().join();           // serve until the process is killed
+            }
+            runClients(io, scheduler, server.localAddress(), clients, roundTrips);
+        }
+    }
+
+    /** Accepts forever; each connection gets a fiber running ordinary stream code. */
+    private static void acceptLoop(FiberScheduler scheduler, FiberServerSocket server) {
+        for (;;) {
+            FiberSocket socket;
+            try {
+                socket = server.accept();
+            } catch (ClosedChannelException e) {
+                return;                                  // the server was closed
+            } catch (IOException e) {
+                System.err.println("accept failed: " + e);
+                return;
+            }
+            scheduler.start(() -> echo(socket));
+        }
+    }
+
+    private static void echo(FiberSocket socket) {
+        try (socket; InputStream in = socket.inputStream(); OutputStream out = socket.outputStream()) {
+            byte[] buf = new byte[8192];
+            int n;
+            while ((n = in.read(buf)) > 0) out.write(buf, 0, n);
+        } catch (IOException e) {
+            // the client went away
+        }
+    }
+
+    private static void runClients(FiberIo io, FiberScheduler scheduler, InetSocketAddress server,
+                                   int clients, int roundTrips) throws InterruptedException {
+        InetSocketAddress target = new InetSocketAddress("127.0.0.1", server.getPort());
+        CountDownLatch done = new CountDownLatch(clients);
+        AtomicLong exchanged = new AtomicLong();
+        long t0 = System.nanoTime();
+        for (int c = 0; c < clients; c++) {
+            scheduler.start(() -> {
+                byte[] msg = "hello, bobbin\n".getBytes();
+                byte[] back = new byte[msg.length];
+                try (FiberSocket s = io.connect(target, Duration.ofSeconds(10))) {
+                    OutputStream out = s.outputStream();
+                    InputStream in = s.inputStream();
+                    for (int i = 0; i < roundTrips; i++) {
+                        out.write(msg);
+                        in.readNBytes(back, 0, back.length);
+                        exchanged.incrementAndGet();
+                    }
+                } catch (IOException e) {
+                    System.err.println("client failed: " + e);
+                } finally {
+                    done.countDown();
+                }
+            });
+        }
+        done.await();
+        double secs = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("%d clients x %d round trips: %d exchanges in %.2f s = %.0f round trips/s%n",
+                clients, roundTrips, exchanged.get(), secs, exchanged.get() / secs);
+        System.out.println(io.stats());
+    }
+}

@@ -1,0 +1,153 @@
+package dev.bobbin.uring;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.DefaultChannelPromise;
+import io.netty.channel.IoEventLoop;
+
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * What a {@link FiberSocket} and a {@link FiberServerSocket} share: one Netty channel, the event loop it
+ * lives on, and the blocking wait for an operation's {@link Pending} result.
+ *
+ * <p>Implementation overview. The channel is registered lazily, on the loop of the carrier where the
+ * first operation is issued ({@link #home()}: one CAS; every later operation is routed there). Every
+ * operation is a {@code Runnable} run on that loop's thread ({@link #run}); it first registers the
+ * channel if nobody has yet ({@link #ensureRegistered}, loop only), so operations racing to be first need
+ * no further ordering. Fields commented "loop" are confined to the home loop's thread.
+ */
+abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
+    private static final VarHandle HOME, CLOSED;
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            HOME = l.findVarHandle(Endpoint.class, "home", IoEventLoop.class);
+            CLOSED = l.findVarHandle(Endpoint.class, "closed", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final FiberIo io;
+    final Channel ch;
+    @SuppressWarnings("unused") private volatile IoEventLoop home;   // set once by home()
+    @SuppressWarnings("unused") private volatile boolean closed;     // set once by markClosed()
+    private boolean registrationTried;            // loop
+    IOException registrationError;                // loop
+
+    Endpoint(FiberIo io, Channel ch) {
+        this.io = io;
+        this.ch = ch;
+        io.open.add(this);
+        ch.closeFuture().addListener(f -> io.open.remove(this));
+    }
+
+    /** Diagnostics: state of the endpoint and its channel. */
+    String describe() {
+        return this + " registered=" + ch.isRegistered() + " open=" + ch.isOpen() + " active=" + ch.isActive()
+                + " home=" + home;
+    }
+
+    /** The loop this endpoint lives on; the first caller picks its own carrier's loop (CAS). */
+    final IoEventLoop home() {
+        IoEventLoop h = (IoEventLoop) HOME.getAcquire(this);       // acquire; pairs with the CAS below
+        if (h != null) return h;
+        IoEventLoop mine = io.loopForCaller();
+        h = (IoEventLoop) HOME.compareAndExchange(this, null, mine); // CAS: unset -> caller's loop
+        return h == null ? mine : h;
+    }
+
+    /** Runs {@code op} on the home loop, after registering the channel there if needed. */
+    final void run(Runnable op) throws ClosedChannelException {
+        IoEventLoop loop = home();
+        try {
+            io.submit(loop, () -> {
+                ensureRegistered(loop);
+                op.run();
+            });
+        } catch (RejectedExecutionException e) {      // the loop's scheduler was shut down
+            ClosedChannelException c = new ClosedChannelException();
+            c.initCause(e);
+            throw c;
+        }
+    }
+
+    /** Loop: registers the channel on this loop on first use. */
+    private void ensureRegistered(IoEventLoop loop) {
+        if (registrationTried) return;
+        registrationTried = true;
+        if (ch.isRegistered()) return;
+        ChannelPromise f = new DefaultChannelPromise(ch, loop);
+        ch.unsafe().register(loop, f);                // runs inline: we are on the loop's thread
+        if (f.isDone() && !f.isSuccess()) registrationError = IoErrors.translate(f.cause(), "register");
+    }
+
+    /** Whether close() has been called. */
+    final boolean isClosedFlag() {
+        return (boolean) CLOSED.getVolatile(this);
+    }
+
+    /** Sets the closed flag; true for the one caller that set it. */
+    final boolean markClosed() {
+        return CLOSED.compareAndSet(this, false, true);
+    }
+
+    /** The entry check of non-blocking calls (options, addresses): closed only. */
+    final void ensureOpen() throws ClosedChannelException {
+        if (isClosedFlag()) throw new ClosedChannelException();
+    }
+
+    /**
+     * The entry check of every blocking operation: closed, or interrupted (which closes it, as the JDK's
+     * interruptible channels do, even if the operation could complete without blocking).
+     */
+    final void checkOpen() throws ClosedChannelException {
+        if (isClosedFlag()) throw new ClosedChannelException();
+        if (Thread.currentThread().isInterrupted()) {
+            closeForInterrupt();
+            throw new ClosedByInterruptException();
+        }
+    }
+
+    /**
+     * Blocks until {@code p} is done and returns its value or throws its failure. Interrupted: abandons
+     * the operation, closes the endpoint (which cancels the kernel operation) and throws
+     * {@link ClosedByInterruptException}, leaving the interrupt status set, as the JDK's channels do.
+     */
+    final <T> T await(Pending<T> p) throws IOException {
+        boolean parked = false;
+        while (!p.isDone()) {
+            if (Thread.currentThread().isInterrupted()) {
+                if (p.abandon()) {
+                    closeForInterrupt();
+                    throw new ClosedByInterruptException();
+                }
+                continue;                              // completed first: take the result
+            }
+            LockSupport.park(this);
+            parked = true;
+        }
+        if (parked) {
+            IoEventLoop h = home();
+            if (h.inEventLoop(p.completer())) io.completedOnHome.increment();
+            if (io.onCarrierOf(h)) io.resumedHome.increment();
+            else io.resumedElsewhere.increment();
+        }
+        Throwable e = p.error();
+        if (e != null) {
+            if (e instanceof IOException io) throw io;
+            throw IoErrors.translate(e, "operation");
+        }
+        return p.value();
+    }
+
+    /** Closes at once, without draining writes: the reaction to an interrupt. */
+    abstract void closeForInterrupt();
+}

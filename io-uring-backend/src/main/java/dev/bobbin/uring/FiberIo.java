@@ -1,0 +1,277 @@
+package dev.bobbin.uring;
+
+import dev.bobbin.FiberScheduler;
+import dev.bobbin.SchedulerConfig;
+import dev.bobbin.spi.CarrierDriverFactory;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Bobbin's blocking-style network I/O for fibers, on one {@link IoTransport}.
+ *
+ * <p>A scheduler built from {@link #schedulerConfig} gives each carrier its own event loop (an io_uring
+ * ring with {@link IoTransport#IO_URING}). Sockets opened here perform their I/O on the loop of the
+ * carrier where they were first used; a fiber blocked in {@code read} is resumed by that carrier, in the
+ * same pass that reaped the completion. Sockets work from any thread: a caller that is not a fiber on
+ * this runtime's carriers (a platform thread, a fiber of another scheduler) is served by a fallback
+ * event loop, one thread shared by the runtime.
+ *
+ * <pre>{@code
+ * FiberIo io = FiberIo.system();
+ * try (FiberScheduler scheduler = FiberScheduler.create(io.schedulerConfig().name("echo").build());
+ *      FiberServerSocket server = io.openServer()) {
+ *     server.bind(new InetSocketAddress(7000), 1024);
+ *     scheduler.start(() -> { ... server.accept() ... });
+ * }
+ * }</pre>
+ *
+ * <p>Transport choice ({@link #system()}): the system property {@value #TRANSPORT_PROPERTY}
+ * ({@code io_uring}, {@code epoll} or {@code nio}) forces one, failing if it is unavailable; otherwise the
+ * first available of io_uring, epoll and NIO. The choice and its reason are logged once and are
+ * available from {@link #transport()} and {@link #selectionReason()}.
+ */
+public final class FiberIo {
+    /** System property that forces a transport: {@code io_uring}, {@code epoll} or {@code nio}. */
+    public static final String TRANSPORT_PROPERTY = "bobbin.io.transport";
+
+    private static final System.Logger LOG = System.getLogger("dev.bobbin.uring");
+    private static final Map<IoTransport, FiberIo> BY_TRANSPORT = new EnumMap<>(IoTransport.class);
+    private static volatile FiberIo system;
+
+    private final IoTransport transport;
+    private final String reason;
+    private final CarrierDriverFactory driverFactory;
+    private volatile IoEventLoopGroup fallback;       // created on first use by a non-carrier thread
+    final LongAdder localOps = new LongAdder();       // operations queued by a fiber on the socket's carrier
+    final LongAdder routedOps = new LongAdder();      // operations handed to another thread's loop
+    final LongAdder resumedHome = new LongAdder();    // parked fibers resumed on the completing carrier
+    final LongAdder resumedElsewhere = new LongAdder();
+    final LongAdder completedOnHome = new LongAdder(); // parked waits completed by the socket's own loop thread
+    final Set<Endpoint> open = ConcurrentHashMap.newKeySet(); // sockets whose channel is not closed yet
+
+    private FiberIo(IoTransport transport, String reason) {
+        this.transport = transport;
+        this.reason = reason;
+        this.driverFactory = carrier -> new IoCarrierDriver(this, carrier);
+    }
+
+    /**
+     * The runtime on the best transport available here, or on the one the {@value #TRANSPORT_PROPERTY}
+     * property names. Logs the choice once.
+     *
+     * @throws IllegalStateException if the property names an unavailable or unknown transport
+     */
+    public static FiberIo system() {
+        FiberIo s = system;
+        if (s != null) return s;
+        synchronized (BY_TRANSPORT) {
+            if (system == null) {
+                Selection sel = select(System.getProperty(TRANSPORT_PROPERTY));
+                FiberIo io = of(sel.transport(), sel.reason());
+                LOG.log(System.Logger.Level.INFO, "Bobbin I/O transport: {0} ({1})", sel.transport().id(), sel.reason());
+                system = io;
+            }
+            return system;
+        }
+    }
+
+    /** A transport choice and its reason. */
+    record Selection(IoTransport transport, String reason) { }
+
+    /** The transport {@link #system()} uses given the property's value (null or blank: not set). */
+    static Selection select(String forced) {
+        if (forced != null && !forced.isBlank()) {
+            IoTransport t;
+            try {
+                t = IoTransport.fromId(forced);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalStateException("-D" + TRANSPORT_PROPERTY + ": " + e.getMessage(), e);
+            }
+            var cause = t.unavailabilityCause();
+            if (cause.isPresent()) {
+                throw new IllegalStateException("-D" + TRANSPORT_PROPERTY + "=" + forced + " forces an unavailable transport: "
+                        + cause.get(), cause.get());
+            }
+            return new Selection(t, "forced by -D" + TRANSPORT_PROPERTY + "=" + forced);
+        }
+        StringBuilder skipped = new StringBuilder();
+        for (IoTransport t : IoTransport.values()) {
+            var cause = t.unavailabilityCause();
+            if (cause.isEmpty()) {
+                return new Selection(t, skipped.isEmpty() ? "best available" : skipped + "so " + t.id());
+            }
+            skipped.append(t.id()).append(" unavailable (").append(cause.get()).append("); ");
+        }
+        throw new AssertionError("NIO is always available");
+    }
+
+    /**
+     * The runtime on a given transport (one instance per transport), for tests and benchmarks.
+     *
+     * @throws IllegalStateException if the transport is unavailable here, with the reason as cause
+     */
+    public static FiberIo of(IoTransport transport) {
+        Objects.requireNonNull(transport, "transport");
+        return of(transport, "requested explicitly");
+    }
+
+    private static FiberIo of(IoTransport transport, String reason) {
+        synchronized (BY_TRANSPORT) {
+            FiberIo io = BY_TRANSPORT.get(transport);
+            if (io != null) return io;
+            var cause = transport.unavailabilityCause();
+            if (cause.isPresent()) {
+                throw new IllegalStateException("transport " + transport.id() + " is unavailable: " + cause.get(), cause.get());
+            }
+            io = new FiberIo(transport, reason);
+            BY_TRANSPORT.put(transport, io);
+            return io;
+        }
+    }
+
+    /** The transport this runtime runs on. */
+    public IoTransport transport() {
+        return transport;
+    }
+
+    /** Why this transport was chosen (for {@link #system()}: what was unavailable, or the forcing property). */
+    public String selectionReason() {
+        return reason;
+    }
+
+    /** The driver factory that gives each carrier of a scheduler its own event loop on this transport. */
+    public CarrierDriverFactory driverFactory() {
+        return driverFactory;
+    }
+
+    /** A scheduler configuration builder whose carriers drive this runtime's event loops. */
+    public SchedulerConfig.Builder schedulerConfig() {
+        return SchedulerConfig.builder().driverFactory(driverFactory);
+    }
+
+    /** Creates and starts a scheduler named {@code name} with {@code parallelism} I/O carriers. */
+    public FiberScheduler newScheduler(String name, int parallelism) {
+        return FiberScheduler.create(schedulerConfig().name(name).parallelism(parallelism).build());
+    }
+
+    /** A new unbound server socket. */
+    public FiberServerSocket openServer() {
+        return new FiberServerSocket(this);
+    }
+
+    /** A new unconnected socket; set options, then {@link FiberSocket#connect}. */
+    public FiberSocket openSocket() {
+        return new FiberSocket(this, transport.newSocketChannel(), false);
+    }
+
+    /**
+     * Opens a socket and connects it, waiting at most {@code timeout}.
+     *
+     * @throws java.net.ConnectException           if the peer refused
+     * @throws java.net.SocketTimeoutException     if the timeout elapsed
+     * @throws java.nio.channels.ClosedByInterruptException if the caller was interrupted
+     */
+    public FiberSocket connect(SocketAddress remote, Duration timeout) throws java.io.IOException {
+        FiberSocket s = openSocket();
+        try {
+            s.connect(remote, timeout);
+            return s;
+        } catch (Throwable t) {
+            s.close();
+            throw t;
+        }
+    }
+
+    /** {@link #connect(SocketAddress, Duration)} to {@code host:port} with a 30 second timeout. */
+    public FiberSocket connect(String host, int port) throws java.io.IOException {
+        Objects.requireNonNull(host, "host");
+        return connect(new InetSocketAddress(host, port), Duration.ofSeconds(30));
+    }
+
+    /** Counters of this runtime's I/O paths; cheap. */
+    public IoStats stats() {
+        return new IoStats(transport, open.size(), localOps.sum(), routedOps.sum(),
+                completedOnHome.sum(), resumedHome.sum(), resumedElsewhere.sum());
+    }
+
+    /**
+     * A snapshot of a runtime's counters.
+     *
+     * @param transport                  the runtime's transport
+     * @param openSockets                sockets and server sockets whose descriptor is still open
+     * @param localOperations            socket operations a fiber queued on its own carrier's loop (no hop)
+     * @param routedOperations           operations handed to another thread's loop (task queue plus wakeup)
+     * @param completedOnOwnLoop         blocked operations completed (fiber unparked) by the socket's own
+     *                                   loop thread, which queues the fiber on that carrier: all of them, by design
+     * @param resumedOnCompletingCarrier blocked fibers that resumed on the carrier that completed their operation
+     * @param resumedElsewhere           blocked fibers that resumed anywhere else (stolen, or not on a carrier)
+     */
+    public record IoStats(IoTransport transport, int openSockets, long localOperations, long routedOperations,
+                          long completedOnOwnLoop, long resumedOnCompletingCarrier, long resumedElsewhere) { }
+
+    // ---- package-private plumbing ------------------------------------------------------------------
+
+    /** The loop a socket first used by the caller lives on: its carrier's, or the fallback loop. */
+    IoEventLoop loopForCaller() {
+        IoCarrierDriver d = IoCarrierDriver.current(this);
+        return d != null ? d.loop : fallbackLoop();
+    }
+
+    /** Runs {@code op} on {@code loop}: queued locally when the caller is mounted on its carrier. */
+    void submit(IoEventLoop loop, Runnable op) {
+        IoCarrierDriver here = IoCarrierDriver.current(this);
+        if (here != null && here.loop == loop) {
+            localOps.increment();
+            here.submitLocal(op);
+        } else {
+            routedOps.increment();
+            loop.execute(op);
+        }
+    }
+
+    boolean onCarrierOf(IoEventLoop loop) {
+        IoCarrierDriver here = IoCarrierDriver.current(this);
+        return here != null && here.loop == loop;
+    }
+
+    private IoEventLoop fallbackLoop() {
+        IoEventLoopGroup g = fallback;
+        if (g == null) {
+            synchronized (this) {
+                g = fallback;
+                if (g == null) {
+                    g = new MultiThreadIoEventLoopGroup(1,
+                            new DefaultThreadFactory("bobbin-io-" + transport.id(), true), transport.handlerFactory());
+                    fallback = g;
+                }
+            }
+        }
+        return g.next();
+    }
+
+    /** Descriptions of the sockets still open, for diagnostics. */
+    java.util.List<String> describeOpen() {
+        return open.stream().map(Endpoint::describe).toList();
+    }
+
+    void reportError(Throwable t) {
+        LOG.log(System.Logger.Level.ERROR, "unexpected error in a Bobbin I/O operation", t);
+    }
+
+    @Override
+    public String toString() {
+        return "FiberIo[" + transport.id() + "]";
+    }
+}

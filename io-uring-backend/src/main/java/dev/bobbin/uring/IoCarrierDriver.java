@@ -1,0 +1,117 @@
+package dev.bobbin.uring;
+
+import dev.bobbin.FiberScheduler;
+import dev.bobbin.spi.CarrierContext;
+import dev.bobbin.spi.CarrierDriver;
+import io.netty.channel.ManualIoEventLoop;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A carrier's I/O driver: one Netty {@link ManualIoEventLoop} (an io_uring ring, an epoll instance or a
+ * NIO selector) owned and driven by the carrier thread.
+ *
+ * <p>Implementation overview. Netty code runs only on the carrier thread itself, never on a fiber's
+ * stack: a fiber mounted on this carrier hands an operation to {@link #submitLocal}, an owner-only
+ * deque (no lock, no Netty task queue, no eventfd write), and parks. The carrier runs those operations
+ * at its next {@link #poll()} (when its run queue is empty, or every few dozen fibers), where they take
+ * Netty's in-loop fast path, and then lets the loop submit and reap in one non-blocking pass. A
+ * completion unparks its fiber from the carrier thread, so the scheduler queues the fiber on this same
+ * carrier. {@link #park} blocks inside the loop (io_uring_enter, epoll_wait or select, with the loop's
+ * timers as deadline); {@link #wakeup} queues a no-op task on the loop, which makes it return (an
+ * eventfd write for io_uring and epoll) and keeps it from blocking until the task ran.
+ *
+ * <p>Operations from threads that are not mounted on this carrier go through the loop's thread-safe
+ * {@code execute}, which wakes it.
+ */
+final class IoCarrierDriver implements CarrierDriver {
+    final FiberIo io;                                 // the runtime this driver belongs to
+    final CarrierContext carrier;
+    final ManualIoEventLoop loop;                     // owned by the carrier thread
+    private final ArrayDeque<Runnable> local = new ArrayDeque<>(); // owner only: ops from mounted fibers
+    private final AtomicBoolean wakePending = new AtomicBoolean(); // a wakeup task is queued on the loop
+    private final Runnable clearWake = () -> wakePending.set(false);
+
+    IoCarrierDriver(FiberIo io, CarrierContext carrier) {
+        this.io = io;
+        this.carrier = carrier;
+        this.loop = new ManualIoEventLoop(carrier.carrierThread(), io.transport().handlerFactory());
+    }
+
+    /** The driver of the carrier the caller is mounted on, if it belongs to {@code io}; else null. */
+    static IoCarrierDriver current(FiberIo io) {
+        return FiberScheduler.currentCarrierDriver() instanceof IoCarrierDriver d && d.io == io ? d : null;
+    }
+
+    /** Queues an operation for this carrier's next poll. Owner only: the carrier or a fiber mounted on it. */
+    void submitLocal(Runnable op) {
+        local.addLast(op);
+    }
+
+    private int runLocal() {
+        int n = 0;
+        Runnable op;
+        while ((op = local.pollFirst()) != null) {
+            try {
+                op.run();
+            } catch (Throwable t) {
+                io.reportError(t);
+            }
+            n++;
+        }
+        return n;
+    }
+
+    @Override
+    public int poll() {
+        int n = runLocal();
+        n += loop.runNow();
+        return n;
+    }
+
+    @Override
+    public void park(long timeoutNanos) {
+        if (!local.isEmpty()) {                       // never block with unsubmitted operations
+            poll();
+            return;
+        }
+        if (timeoutNanos < 0) loop.run(0);            // 0 = block until I/O, a task, a timer or a wakeup
+        else if (timeoutNanos == 0) loop.runNow();
+        else loop.run(timeoutNanos);
+        runLocal();
+    }
+
+    /**
+     * Wakes the loop with a task rather than the handler's bare wakeup: Netty's epoll and NIO handlers drop
+     * a bare wakeup that arrives while they are not blocked, but never block while a task is queued, so
+     * a queued task is the permit {@link CarrierDriver#park} requires. One task at a time
+     * ({@code wakePending}), so a burst of wakeups costs one.
+     */
+    @Override
+    public void wakeup() {
+        if (wakePending.compareAndSet(false, true)) {   // cleared by the task, on the loop
+            try {
+                loop.execute(clearWake);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                wakePending.set(false);                 // the loop is shutting down: nobody to wake
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        runLocal();
+        loop.shutdownGracefully(0, 0, TimeUnit.NANOSECONDS);
+        for (int i = 0; !loop.isTerminated(); i++) {
+            loop.run(i < 100 ? -1 : 1_000_000L);       // closes every channel still registered here
+            runLocal();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "IoCarrierDriver[" + io.transport().id() + ", carrier " + carrier.carrierIndex() + "]";
+    }
+}

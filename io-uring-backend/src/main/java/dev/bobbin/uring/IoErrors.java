@@ -1,0 +1,63 @@
+package dev.bobbin.uring;
+
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.unix.Errors;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.ConnectException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.channels.ClosedChannelException;
+
+/**
+ * Turns Netty's failures into the exceptions the JDK throws for the same condition, keeping the OS's
+ * error text in the message and the original as the cause.
+ */
+final class IoErrors {
+    private IoErrors() { }
+
+    // Linux errno values (negated by Netty's native layer)
+    private static final int EPIPE = 32, EADDRINUSE = 98, ECONNRESET = 104, ETIMEDOUT = 110, ECONNREFUSED = 111;
+
+    /** The JDK-style exception for a failure of operation {@code op} ("read", "connect", ...). */
+    static IOException translate(Throwable t, String op) {
+        if (t instanceof ConnectTimeoutException) {
+            SocketTimeoutException e = new SocketTimeoutException("Connect timed out (" + t.getMessage() + ")");
+            e.initCause(t);
+            return e;
+        }
+        if (t instanceof Errors.NativeIoException n) {
+            int errno = Math.abs(n.expectedErr());
+            String text = n.getMessage();
+            IOException e = switch (errno) {
+                case ECONNRESET -> new SocketException("Connection reset: " + text);
+                case EPIPE -> new SocketException("Broken pipe: " + text);
+                case EADDRINUSE -> new BindException("Address already in use: " + text);
+                case ECONNREFUSED -> new ConnectException("Connection refused: " + text);
+                case ETIMEDOUT -> new SocketTimeoutException(op + " timed out: " + text);
+                default -> null;
+            };
+            if (e != null) {
+                e.initCause(t);
+                return e;
+            }
+            return n;
+        }
+        if (t instanceof ConnectException || t instanceof BindException || t instanceof ClosedChannelException) {
+            return (IOException) t;
+        }
+        if (t instanceof IOException io) {
+            String m = String.valueOf(io.getMessage());
+            if (m.contains("Address already in use")) return wrap(new BindException(m), io);
+            if (m.contains("Connection refused")) return wrap(new ConnectException(m), io);
+            return io;
+        }
+        return new IOException(op + " failed: " + t, t);
+    }
+
+    private static IOException wrap(IOException e, Throwable cause) {
+        e.initCause(cause);
+        return e;
+    }
+}

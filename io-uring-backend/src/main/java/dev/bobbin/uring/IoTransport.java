@@ -1,0 +1,122 @@
+package dev.bobbin.uring;
+
+import io.netty.channel.ChannelOption;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.ServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioChannelOption;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
+import io.netty.channel.unix.UnixChannelOption;
+
+import java.net.SocketOption;
+import java.net.StandardSocketOptions;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The network transports a {@link FiberIo} can run on, best first. Each is one of Netty's transports:
+ * io_uring (Linux 5.x+ with io_uring enabled), epoll (Linux), and NIO (any JDK; the last resort).
+ */
+public enum IoTransport {
+    /** Netty's io_uring transport: each carrier owns an io_uring ring. */
+    IO_URING("io_uring"),
+    /** Netty's native epoll transport: each carrier owns an epoll instance. */
+    EPOLL("epoll"),
+    /** Netty's NIO transport over the JDK's selectors: works everywhere. */
+    NIO("nio");
+
+    private final String id;
+
+    IoTransport(String id) {
+        this.id = id;
+    }
+
+    /** The transport's short name, as accepted by the {@value FiberIo#TRANSPORT_PROPERTY} property. */
+    public String id() {
+        return id;
+    }
+
+    /** Whether this transport can run on this machine and JVM. */
+    public boolean isAvailable() {
+        return unavailabilityCause().isEmpty();
+    }
+
+    /** Why this transport cannot run here, or empty if it can. */
+    public Optional<Throwable> unavailabilityCause() {
+        try {
+            return switch (this) {
+                case IO_URING -> IoUring.isAvailable() ? Optional.empty() : Optional.of(IoUring.unavailabilityCause());
+                case EPOLL -> Epoll.isAvailable() ? Optional.empty() : Optional.of(Epoll.unavailabilityCause());
+                case NIO -> Optional.empty();
+            };
+        } catch (Throwable t) {                 // e.g. NoClassDefFoundError: the native jar is missing
+            return Optional.of(t);
+        }
+    }
+
+    /** Parses a transport name ("io_uring", "iouring", "epoll", "nio"; case-insensitive). */
+    public static IoTransport fromId(String id) {
+        Objects.requireNonNull(id, "id");
+        String s = id.trim().toLowerCase(Locale.ROOT).replace("-", "_");
+        return switch (s) {
+            case "io_uring", "iouring", "uring" -> IO_URING;
+            case "epoll" -> EPOLL;
+            case "nio" -> NIO;
+            default -> throw new IllegalArgumentException("unknown transport '" + id + "'; expected io_uring, epoll or nio");
+        };
+    }
+
+    // ---- Netty plumbing (package-private) -----------------------------------------------------------
+
+    IoHandlerFactory handlerFactory() {
+        return switch (this) {
+            case IO_URING -> IoUringIoHandler.newFactory();
+            case EPOLL -> EpollIoHandler.newFactory();
+            case NIO -> NioIoHandler.newFactory();
+        };
+    }
+
+    SocketChannel newSocketChannel() {
+        return switch (this) {
+            case IO_URING -> new IoUringSocketChannel();
+            case EPOLL -> new EpollSocketChannel();
+            case NIO -> new NioSocketChannel();
+        };
+    }
+
+    ServerSocketChannel newServerSocketChannel() {
+        return switch (this) {
+            case IO_URING -> new IoUringServerSocketChannel();
+            case EPOLL -> new EpollServerSocketChannel();
+            case NIO -> new NioServerSocketChannel();
+        };
+    }
+
+    /** The Netty channel option for a JDK socket option, or null when the transport has none. */
+    @SuppressWarnings("unchecked")
+    <T> ChannelOption<T> channelOption(SocketOption<T> option) {
+        Object o;
+        if (option == StandardSocketOptions.TCP_NODELAY) o = ChannelOption.TCP_NODELAY;
+        else if (option == StandardSocketOptions.SO_REUSEADDR) o = ChannelOption.SO_REUSEADDR;
+        else if (option == StandardSocketOptions.SO_KEEPALIVE) o = ChannelOption.SO_KEEPALIVE;
+        else if (option == StandardSocketOptions.SO_SNDBUF) o = ChannelOption.SO_SNDBUF;
+        else if (option == StandardSocketOptions.SO_RCVBUF) o = ChannelOption.SO_RCVBUF;
+        else if (option == StandardSocketOptions.SO_LINGER) o = ChannelOption.SO_LINGER;
+        else if (option == StandardSocketOptions.IP_TOS) o = ChannelOption.IP_TOS;
+        else if (option == StandardSocketOptions.SO_REUSEPORT) {
+            o = this == NIO ? NioChannelOption.of(StandardSocketOptions.SO_REUSEPORT) : UnixChannelOption.SO_REUSEPORT;
+        } else o = null;
+        return (ChannelOption<T>) o;
+    }
+}

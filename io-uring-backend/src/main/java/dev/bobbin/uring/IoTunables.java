@@ -1,0 +1,26 @@
+package dev.bobbin.uring;
+
+/**
+ * Every tunable of the I/O backend, each with the reason for its value.
+ */
+final class IoTunables {
+    private IoTunables() { }
+
+    /** A writing fiber continues without waiting while at most this many of its socket's bytes are still
+     *  on their way to the kernel: it then overlaps its next read with the write, so a request/response
+     *  exchange costs one park. Beyond it the writer waits (back pressure). 64 KiB is Netty's default
+     *  write-buffer high-water mark. */
+    static final long WRITE_HIGH_WATER_BYTES = 64 * 1024;
+
+    /** After {@code close()}, writes already handed to the loop get this long to reach the kernel before the
+     *  socket is closed anyway (a peer that never reads must not keep the descriptor open forever). */
+    static final long CLOSE_DRAIN_NANOS = 10_000_000_000L;
+
+    /** A server socket keeps accepting while fewer than this many accepted connections wait for
+     *  {@code accept()}: enough to absorb a burst without one accept round trip per connection, small
+     *  enough that a server that stops calling accept leaves the rest in the kernel's backlog. */
+    static final int ACCEPT_AHEAD = 64;
+
+    /** Listen backlog when the caller passes a value below 1, as {@code java.net.ServerSocket} does. */
+    static final int DEFAULT_BACKLOG = 128;
+}

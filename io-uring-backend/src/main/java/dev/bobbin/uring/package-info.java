@@ -1,0 +1,72 @@
+/**
+ * Blocking-style network I/O for Bobbin fibers, driven by each carrier's own event loop: io_uring where
+ * the kernel allows it, else epoll, else NIO.
+ *
+ * <h2>Public API</h2>
+ * {@link dev.bobbin.uring.FiberIo} (the runtime on one {@link dev.bobbin.uring.IoTransport}: driver factory,
+ * scheduler configuration, socket factories, transport query, counters),
+ * {@link dev.bobbin.uring.FiberServerSocket} (bind, accept, close) and {@link dev.bobbin.uring.FiberSocket}
+ * (connect with timeout; read/write on {@code ByteBuffer} and Netty {@code ByteBuf}; readFully, writeAll;
+ * shutdownInput/Output; socket options; read timeout; InputStream/OutputStream views).
+ *
+ * <h2>Implementation overview</h2>
+ * <ul>
+ *   <li><b>One loop per carrier.</b> {@link dev.bobbin.uring.IoCarrierDriver} is the carrier's
+ *       {@link dev.bobbin.spi.CarrierDriver}: a Netty {@code ManualIoEventLoop} created on the carrier thread
+ *       (for io_uring: its own ring). {@code poll()} runs the operations fibers queued since the last
+ *       poll, then one non-blocking pass of the loop (submit and reap); {@code park} blocks inside the loop
+ *       (io_uring_enter with the loop's next timer as deadline); {@code wakeup} queues a no-op task on the
+ *       loop, whose eventfd write interrupts the wait and which keeps the loop from blocking until it ran.
+ *       The carrier's duty cycle (run fibers, poll every few dozen fibers and when idle, steal, park) is
+ *       the scheduler's; while the carrier waits in the loop, completions resume fibers onto its own
+ *       queue and the carrier goes back to running them.</li>
+ *   <li><b>Netty channels, bridged to parked fibers.</b> Sockets are Netty channels (e.g.
+ *       {@code IoUringSocketChannel}) with auto-read off and a small inbound handler. A fiber's
+ *       {@code read} creates a {@link dev.bobbin.uring.Pending} cell, hands the loop an operation that
+ *       asks the channel for one read, and parks; the handler completes the cell from the loop thread,
+ *       which unparks the fiber. Because the unpark happens on the carrier thread, the scheduler queues the
+ *       fiber on that same carrier: no poller thread, no injection queue, no eventfd write.</li>
+ *   <li><b>Where Netty code runs.</b> Only on carrier threads, never on a fiber's stack. A fiber mounted on
+ *       the socket's carrier puts its operation in the driver's owner-only deque (no lock, no Netty task
+ *       queue, no wakeup) and the carrier runs it at its next poll, where Netty's "in event loop" checks
+ *       hold and io_uring takes its direct submit path. This trades a short deferral (the operation is
+ *       submitted when the carrier next polls, which batches submissions of many fibers into one
+ *       io_uring_enter) for safety: a fiber running Netty code could unmount in the middle of it (e.g. on
+ *       a contended lock in an allocator) and resume on another carrier, inside a ring it does not own.
+ *       So the executor's "is this fiber on my carrier" test is used to choose the deque, not to run Netty
+ *       code inline.</li>
+ *   <li><b>Socket affinity: routing.</b> A socket is registered on the loop of the carrier where it is
+ *       first used (an accepted socket is not tied to the listener's carrier), and stays there. An
+ *       operation issued from anywhere else (another carrier, a platform thread, another scheduler) is
+ *       routed to that loop through its thread-safe task queue plus a wakeup; the completion then resumes
+ *       the fiber on the socket's carrier, so a fiber that keeps using a socket migrates to it. Threads
+ *       that are not fibers of a {@code FiberIo} scheduler reach sockets through one fallback loop thread
+ *       per runtime. {@link dev.bobbin.uring.FiberIo#stats()} counts both paths.</li>
+ *   <li><b>Buffers.</b> User buffers never reach the kernel: received data arrives in Netty buffers that
+ *       Netty owns until the read completed, and {@code read(ByteBuffer)} copies from them
+ *       ({@code receive()} hands them over without a copy); {@code write(ByteBuffer)} copies into a Netty
+ *       buffer that Netty releases after the kernel is done with it. So neither interrupt nor close can
+ *       leave the kernel writing into memory that was freed or reused.</li>
+ *   <li><b>Writes.</b> Write-behind with back pressure: a write returns once its data is queued, unless
+ *       more than 64 KiB of the socket's writes are still in flight. A request/response exchange therefore
+ *       parks once (the write overlaps the next read). Errors surface on the next write, flush or
+ *       shutdownOutput.</li>
+ *   <li><b>Cancellation.</b> A blocked operation is a {@code Pending} with a two-way race (complete vs.
+ *       abandon). Interrupt: the waiter abandons it, closes the socket (Netty's close cancels the in-flight
+ *       kernel operations) and throws {@link java.nio.channels.ClosedByInterruptException}; a result
+ *       completed after that is released by the loop. {@code close()} from another thread fails waiting
+ *       operations with {@link java.nio.channels.AsynchronousCloseException}. As with the JDK's channels, a
+ *       blocking operation entered with the interrupt status set closes the socket and throws at once, even
+ *       if data is ready. Timeouts are timers on the
+ *       socket's loop (so an idle carrier waits in io_uring with a deadline).</li>
+ *   <li><b>Fallback.</b> {@link dev.bobbin.uring.IoTransport} lists io_uring, epoll, NIO; the first available
+ *       (or the one {@code -Dbobbin.io.transport} forces) is used by {@link dev.bobbin.uring.FiberIo#system()},
+ *       logged once and queryable.</li>
+ * </ul>
+ *
+ * <p>Obligations of users: close every socket, including accepted ones (a socket that was never used is
+ * registered nowhere, so no loop closes it at shutdown); close sockets before their scheduler terminates
+ * (a socket's loop closes its channels when its carrier stops, after which operations fail with
+ * {@link java.nio.channels.ClosedChannelException}).
+ */
+package dev.bobbin.uring;
