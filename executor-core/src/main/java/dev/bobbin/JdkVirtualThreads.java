@@ -5,6 +5,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
 import java.lang.reflect.Field;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 
 /**
@@ -21,6 +22,11 @@ import java.util.concurrent.Executor;
  *   <li>the fiber behind a submitted {@code Runnable}: the method reference is a hidden class with one
  *       field holding the {@code VirtualThread};</li>
  *   <li>the fiber's {@code state}, to tell a first start from a resumption and to see termination.</li>
+ *   <li>the fiber's {@code termination} latch field, to count each termination exactly once: a fiber
+ *       that yields or parks on one carrier can be resumed and run to its end on another before the
+ *       first carrier looks at its state, so two carriers may both see it TERMINATED. The first to swap
+ *       the field to a shared, already-open latch counts it ({@link #claimTermination}). Joiners re-check
+ *       the state after reading the field, so an open latch in place of theirs is harmless.</li>
  * </ol>
  * All four need {@code --add-opens java.base/java.lang=ALL-UNNAMED}. Without it {@link #check()}
  * throws an {@link IllegalStateException} naming the flag; nothing else in Bobbin touches these
@@ -38,6 +44,8 @@ final class JdkVirtualThreads {
     private static final MethodHandle BUILDER;          // (Executor) -> Thread.Builder.OfVirtual
     private static final MethodHandle CURRENT_CARRIER;  // () -> Thread
     private static final VarHandle STATE;               // VirtualThread.state (volatile int)
+    private static final VarHandle TERMINATION;         // VirtualThread.termination (volatile CountDownLatch)
+    private static final CountDownLatch COUNTED = new CountDownLatch(0); // marks a counted termination
     private static final Class<?> RUN_CONTINUATION_CLASS; // hidden class of VirtualThread::runContinuation
     private static final MethodHandle FIBER_OF_RUNNABLE; // (Runnable) -> Thread, for that class only
     private static final Class<?> VIRTUAL_THREAD_CLASS;
@@ -45,7 +53,7 @@ final class JdkVirtualThreads {
 
     static {
         MethodHandle builder = null, carrier = null, fiberOf = null;
-        VarHandle state = null;
+        VarHandle state = null, termination = null;
         Class<?> rcClass = null, vtClass = null;
         RuntimeException failure = null;
         try {
@@ -59,6 +67,7 @@ final class JdkVirtualThreads {
             vtClass = Class.forName("java.lang.VirtualThread");
             MethodHandles.Lookup vt = MethodHandles.privateLookupIn(vtClass, self);
             state = vt.findVarHandle(vtClass, "state", int.class);
+            termination = vt.findVarHandle(vtClass, "termination", CountDownLatch.class);
             VarHandle runContinuation = vt.findVarHandle(vtClass, "runContinuation", Runnable.class);
             // Learn the hidden class of the runContinuation method reference from a throwaway fiber.
             Thread.Builder.OfVirtual b = (Thread.Builder.OfVirtual) builder.invokeExact((Executor) Runnable::run);
@@ -91,6 +100,7 @@ final class JdkVirtualThreads {
         BUILDER = builder;
         CURRENT_CARRIER = carrier;
         STATE = state;
+        TERMINATION = termination;
         RUN_CONTINUATION_CLASS = rcClass;
         FIBER_OF_RUNNABLE = fiberOf;
         VIRTUAL_THREAD_CLASS = vtClass;
@@ -143,6 +153,18 @@ final class JdkVirtualThreads {
     /** The JDK state of a virtual thread, without the suspension bit. Volatile read. */
     static int state(Thread fiber) {
         return ((int) STATE.getVolatile(fiber)) & ~SUSPENDED_BIT;
+    }
+
+    /**
+     * For a fiber in state TERMINATED: true for exactly one caller, however many carriers saw it
+     * terminate. CAS on the termination field; pairs with the other observers' CAS.
+     */
+    static boolean claimTermination(Thread fiber) {
+        for (;;) {
+            Object latch = TERMINATION.getVolatile(fiber);
+            if (latch == COUNTED) return false;
+            if (TERMINATION.compareAndSet(fiber, latch, COUNTED)) return true;
+        }
     }
 
     static boolean isVirtualThread(Thread t) {
