@@ -106,7 +106,13 @@ public final class FiberExecutor implements ExecutorService {
     /** The value of {@link Config#maxConcurrency()} meaning no bound. */
     public static final int UNBOUNDED = Integer.MAX_VALUE;
 
-    /** What a task submission does when {@link Config#maxConcurrency()} tasks are already running. */
+    /**
+     * What a task submission does when {@link Config#maxConcurrency()} tasks are already running.
+     *
+     * <pre>{@code
+     * FiberExecutor limited = FiberExecutor.builder().maxConcurrency(4).whenSaturated(Saturation.QUEUE).build();
+     * }</pre>
+     */
     public enum Saturation {
         /** The submitter blocks until a task finishes (cheap on a fiber); interrupting it rejects the task. */
         WAIT,
