@@ -86,12 +86,12 @@ public final class FiberExecutor implements ExecutorService {
      *
      * Lifecycle. `state` moves RUNNING -> SHUTDOWN -> TERMINATED (table below), each step one CAS. A new
      * job is refused unless the state is RUNNING. Termination needs SHUTDOWN, an empty `fibers` set and,
-     * when bounded, an empty wait queue; whoever sees all three (shutdown, or the last job to finish)
-     * takes the CAS and opens the `terminated` latch. A start and a shutdown race like a Dekker pair:
-     * the start adds its fiber to `fibers` and then reads `state`; the shutdown writes `state` and then
-     * reads `fibers` (both are sequentially consistent operations). Either the start sees SHUTDOWN and
-     * withdraws (RejectedExecutionException), or the shutdown sees the fiber and leaves termination to
-     * it.
+     * when bounded, no slot held and nothing queued; whoever sees all of it (shutdown, the last job to
+     * finish, or a failed start) takes the CAS and opens the `terminated` latch. A start and a shutdown
+     * race like a Dekker pair: the start adds its fiber to `fibers` (a CAS on the set's counter) and then
+     * reads `state` (volatile); the shutdown CASes `state` and then reads the set's counter (volatile).
+     * Either the start sees SHUTDOWN and withdraws (RejectedExecutionException), or the shutdown sees
+     * the fiber and leaves termination to it.
      *
      * Bounded concurrency. With maxConcurrency K, `Slots` counts running jobs under one short lock. A
      * job that finds K running waits (WAIT), is refused (REJECT) or joins a FIFO queue (QUEUE). A finishing
@@ -226,11 +226,8 @@ public final class FiberExecutor implements ExecutorService {
             if (scheduler != null && schedulerConfig != null) {
                 throw new IllegalStateException("set either scheduler(...) or ownScheduler(...), not both");
             }
-            if (scheduler != null && scheduler.isShutdown()) {
-                throw new IllegalStateException("scheduler '" + scheduler.name() + "' is shut down");
-            }
             SchedulerConfig own = schedulerConfig != null ? schedulerConfig : SchedulerConfig.builder().name(name).build();
-            return new FiberExecutor(new Config(name, scheduler, own, maxConcurrency, saturation, handler));
+            return create(new Config(name, scheduler, own, maxConcurrency, saturation, handler));
         }
     }
 
@@ -285,7 +282,22 @@ public final class FiberExecutor implements ExecutorService {
      * @throws IllegalStateException if the scheduler is shut down
      */
     public static FiberExecutor create(FiberScheduler scheduler) {
+        Objects.requireNonNull(scheduler, "scheduler");
         return builder().scheduler(scheduler).build();
+    }
+
+    /**
+     * An executor with the given configuration, e.g. another executor's {@link #config()}.
+     *
+     * @throws IllegalStateException if the configuration names a shared scheduler that is shut down
+     */
+    public static FiberExecutor create(Config config) {
+        Objects.requireNonNull(config, "config");
+        FiberScheduler shared = config.sharedScheduler();
+        if (shared != null && shared.isShutdown()) {
+            throw new IllegalStateException("scheduler '" + shared.name() + "' is shut down");
+        }
+        return new FiberExecutor(config);
     }
 
     /** A builder starting from the defaults: unbounded, own scheduler, JDK default handler. */

@@ -84,7 +84,7 @@ class FiberExecutorTest {
         assertThrows(IllegalArgumentException.class, () -> b.maxConcurrency(-3));
         assertThrows(NullPointerException.class, () -> b.whenSaturated(null));
         assertThrows(NullPointerException.class, () -> b.uncaughtExceptionHandler(null));
-        assertThrows(NullPointerException.class, () -> FiberExecutor.create(null));
+        assertThrows(NullPointerException.class, () -> FiberExecutor.create((FiberScheduler) null));
         assertThrows(IllegalStateException.class, () -> FiberExecutor.builder().scheduler(scheduler)
                 .ownScheduler(SchedulerConfig.defaults()).build());
         FiberScheduler closed = FiberScheduler.create(SchedulerConfig.builder().name("closed").parallelism(1).build());
@@ -95,6 +95,21 @@ class FiberExecutorTest {
         assertEquals(new FiberExecutor.Config("n", scheduler, c.ownSchedulerConfig(), 3,
                 FiberExecutor.Saturation.QUEUE, null), c);
         assertTrue(c.isBounded());
+        try (FiberExecutor d = FiberExecutor.create(scheduler)) {
+            assertFalse(d.config().isBounded());
+            assertEquals(FiberExecutor.UNBOUNDED, d.config().maxConcurrency());
+            assertEquals(FiberExecutor.Saturation.WAIT, d.config().saturation());
+        }
+        assertThrows(NullPointerException.class, () -> FiberExecutor.create((FiberExecutor.Config) null));
+        assertThrows(NullPointerException.class, () -> new FiberExecutor.Config(null, null, c.ownSchedulerConfig(), 1, FiberExecutor.Saturation.WAIT, null));
+        assertThrows(IllegalArgumentException.class, () -> new FiberExecutor.Config("", null, c.ownSchedulerConfig(), 1, FiberExecutor.Saturation.WAIT, null));
+        assertThrows(NullPointerException.class, () -> new FiberExecutor.Config("x", null, null, 1, FiberExecutor.Saturation.WAIT, null));
+        assertThrows(IllegalArgumentException.class, () -> new FiberExecutor.Config("x", null, c.ownSchedulerConfig(), 0, FiberExecutor.Saturation.WAIT, null));
+        assertThrows(NullPointerException.class, () -> new FiberExecutor.Config("x", null, c.ownSchedulerConfig(), 1, null, null));
+        try (FiberExecutor copy = FiberExecutor.create(c)) {
+            assertEquals(c, copy.config());
+            assertSame(scheduler, copy.scheduler());
+        }
     }
 
     @Test
