@@ -122,7 +122,7 @@ class ExecutorConformanceTest {
         public String call() {
             started.countDown();
             try {
-                if (!release.await(patience, SECONDS)) throw new AssertionError("blocker never released");
+                if (!release.await(patience, SECONDS)) return "never released";   // checks that expect more fail on it
                 return "released";
             } catch (InterruptedException e) {
                 interrupted.countDown();
