@@ -254,7 +254,8 @@ final class Carrier extends Thread implements CarrierContext {
         CURRENT_FIBER.setOpaque(this, (Thread) null);
         RUN_COUNT.setOpaque(this, (long) RUN_COUNT.getOpaque(this) + 1); // opaque; sampled by thieves
         counters.increment(CarrierCounters.TASKS_RUN);
-        if (fiber != null && JdkVirtualThreads.state(fiber) == JdkVirtualThreads.TERMINATED) {
+        if (fiber != null && JdkVirtualThreads.state(fiber) == JdkVirtualThreads.TERMINATED
+                && JdkVirtualThreads.claimTermination(fiber)) {     // another carrier may see it too
             counters.increment(CarrierCounters.FIBERS_COMPLETED);
             pool.fiberTerminated();
         }

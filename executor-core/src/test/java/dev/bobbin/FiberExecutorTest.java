@@ -1,0 +1,414 @@
+package dev.bobbin;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.StructuredTaskScope;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static java.util.concurrent.TimeUnit.MILLISECONDS;
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * What {@link FiberExecutor} adds to the JDK's thread-per-task contract (bounded concurrency, shared
+ * schedulers, names, handler, views), which {@link ExecutorConformanceTest} cannot compare with the JDK.
+ */
+@Timeout(value = 20, unit = SECONDS)
+class FiberExecutorTest {
+    private static FiberScheduler scheduler;
+
+    @BeforeAll
+    static void start() {
+        scheduler = FiberScheduler.create(SchedulerConfig.builder().name("fx").parallelism(2).build());
+    }
+
+    @AfterAll
+    static void stop() throws InterruptedException {
+        scheduler.shutdown();
+        assertTrue(scheduler.awaitTermination(Duration.ofSeconds(10)), () -> "not terminated: " + scheduler.stats());
+    }
+
+    private static FiberExecutor bounded(int max, FiberExecutor.Saturation saturation) {
+        return FiberExecutor.builder().name("b").scheduler(scheduler).maxConcurrency(max).whenSaturated(saturation).build();
+    }
+
+    /** Runs one blocking task and returns the latch that releases it, once it runs. */
+    private static CountDownLatch occupy(ExecutorService e) throws InterruptedException {
+        CountDownLatch release = new CountDownLatch(1), started = new CountDownLatch(1);
+        e.execute(() -> {
+            started.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException ignored) {
+                // shutdownNow
+            }
+        });
+        assertTrue(started.await(10, SECONDS));
+        return release;
+    }
+
+    private static void awaitState(Thread t, Thread.State state) throws InterruptedException {
+        long deadline = System.nanoTime() + SECONDS.toNanos(10);
+        while (t.getState() != state) {
+            assertTrue(System.nanoTime() < deadline, () -> t + " never reached " + state + ", is " + t.getState());
+            Thread.sleep(1);
+        }
+    }
+
+    // ---- configuration -----------------------------------------------------------------------------
+
+    @Test
+    void builderValidatesEveryArgument() {
+        FiberExecutor.Builder b = FiberExecutor.builder();
+        assertThrows(NullPointerException.class, () -> b.name(null));
+        assertThrows(IllegalArgumentException.class, () -> b.name(" "));
+        assertThrows(NullPointerException.class, () -> b.scheduler(null));
+        assertThrows(NullPointerException.class, () -> b.ownScheduler(null));
+        assertThrows(IllegalArgumentException.class, () -> b.maxConcurrency(0));
+        assertThrows(IllegalArgumentException.class, () -> b.maxConcurrency(-3));
+        assertThrows(NullPointerException.class, () -> b.whenSaturated(null));
+        assertThrows(NullPointerException.class, () -> b.uncaughtExceptionHandler(null));
+        assertThrows(NullPointerException.class, () -> FiberExecutor.create((FiberScheduler) null));
+        assertThrows(IllegalStateException.class, () -> FiberExecutor.builder().scheduler(scheduler)
+                .ownScheduler(SchedulerConfig.defaults()).build());
+        FiberScheduler closed = FiberScheduler.create(SchedulerConfig.builder().name("closed").parallelism(1).build());
+        closed.close();
+        assertThrows(IllegalStateException.class, () -> FiberExecutor.create(closed));
+        FiberExecutor.Config c = FiberExecutor.builder().name("n").scheduler(scheduler).maxConcurrency(3)
+                .whenSaturated(FiberExecutor.Saturation.QUEUE).build().config();
+        assertEquals(new FiberExecutor.Config("n", scheduler, c.ownSchedulerConfig(), 3,
+                FiberExecutor.Saturation.QUEUE, null), c);
+        assertTrue(c.isBounded());
+        try (FiberExecutor d = FiberExecutor.create(scheduler)) {
+            assertFalse(d.config().isBounded());
+            assertEquals(FiberExecutor.UNBOUNDED, d.config().maxConcurrency());
+            assertEquals(FiberExecutor.Saturation.WAIT, d.config().saturation());
+        }
+        assertThrows(NullPointerException.class, () -> FiberExecutor.create((FiberExecutor.Config) null));
+        assertThrows(NullPointerException.class, () -> new FiberExecutor.Config(null, null, c.ownSchedulerConfig(), 1, FiberExecutor.Saturation.WAIT, null));
+        assertThrows(IllegalArgumentException.class, () -> new FiberExecutor.Config("", null, c.ownSchedulerConfig(), 1, FiberExecutor.Saturation.WAIT, null));
+        assertThrows(NullPointerException.class, () -> new FiberExecutor.Config("x", null, null, 1, FiberExecutor.Saturation.WAIT, null));
+        assertThrows(IllegalArgumentException.class, () -> new FiberExecutor.Config("x", null, c.ownSchedulerConfig(), 0, FiberExecutor.Saturation.WAIT, null));
+        assertThrows(NullPointerException.class, () -> new FiberExecutor.Config("x", null, c.ownSchedulerConfig(), 1, null, null));
+        try (FiberExecutor copy = FiberExecutor.create(c)) {
+            assertEquals(c, copy.config());
+            assertSame(scheduler, copy.scheduler());
+        }
+    }
+
+    @Test
+    void fibersAreNamedAfterTheExecutorAndRunOnItsScheduler() throws Exception {
+        try (FiberExecutor e = FiberExecutor.builder().name("orders").scheduler(scheduler).build()) {
+            String n1 = e.submit(() -> Thread.currentThread().getName()).get();
+            String n2 = e.submit(() -> Thread.currentThread().getName()).get();
+            assertTrue(n1.matches("orders-\\d+"), n1);
+            assertTrue(n2.matches("orders-\\d+"), n2);
+            assertNotEquals(n1, n2);
+            assertSame(scheduler, e.submit(() -> FiberScheduler.current().orElseThrow()).get());
+        }
+    }
+
+    @Test
+    void theHandlerReceivesExceptionsOfExecutedTasksOnly() throws Exception {
+        AtomicReference<Throwable> seen = new AtomicReference<>();
+        AtomicReference<Thread> on = new AtomicReference<>();
+        CountDownLatch reported = new CountDownLatch(1);
+        IllegalStateException boom = new IllegalStateException("boom");
+        try (FiberExecutor e = FiberExecutor.builder().name("h").scheduler(scheduler)
+                .uncaughtExceptionHandler((t, x) -> { on.set(t); seen.set(x); reported.countDown(); }).build()) {
+            Future<?> f = e.submit(() -> { throw new IllegalArgumentException(); });
+            assertThrows(Exception.class, f::get);
+            assertFalse(reported.await(20, MILLISECONDS), "a submitted task's exception reached the handler");
+            e.execute(() -> { throw boom; });
+            assertTrue(reported.await(10, SECONDS));
+        }
+        assertSame(boom, seen.get());
+        assertTrue(on.get().getName().startsWith("h-"), on.get().getName());
+    }
+
+    // ---- bounded concurrency -----------------------------------------------------------------------
+
+    @ParameterizedTest
+    @EnumSource(FiberExecutor.Saturation.class)
+    void neverMoreThanTheBoundRunAtOnce(FiberExecutor.Saturation saturation) throws Exception {
+        int max = 3, tasks = 60;
+        AtomicInteger running = new AtomicInteger(), peak = new AtomicInteger(), done = new AtomicInteger();
+        List<Thread> submitters = new ArrayList<>();
+        AtomicInteger rejected = new AtomicInteger();
+        try (FiberExecutor e = bounded(max, saturation)) {
+            for (int s = 0; s < 3; s++) {
+                submitters.add(Thread.ofPlatform().start(() -> {
+                    for (int i = 0; i < tasks / 3; i++) {
+                        try {
+                            e.execute(() -> {
+                                int now = running.incrementAndGet();
+                                peak.accumulateAndGet(now, Math::max);
+                                try {
+                                    Thread.sleep(1);
+                                } catch (InterruptedException ignored) {
+                                    // not expected
+                                }
+                                running.decrementAndGet();
+                                done.incrementAndGet();
+                            });
+                        } catch (RejectedExecutionException x) {
+                            rejected.incrementAndGet();
+                        }
+                    }
+                }));
+            }
+            for (Thread t : submitters) t.join();
+        }
+        assertTrue(peak.get() <= max, "peak " + peak.get() + " > " + max);
+        assertEquals(tasks, done.get() + rejected.get());
+        if (saturation != FiberExecutor.Saturation.REJECT) {
+            assertEquals(0, rejected.get());
+            assertEquals(max, peak.get(), "the bound was never used in full");
+        }
+    }
+
+    @Test
+    void waitPolicyBlocksTheSubmitterUntilASlotFrees() throws Exception {
+        try (FiberExecutor e = bounded(1, FiberExecutor.Saturation.WAIT)) {
+            CountDownLatch release = occupy(e);
+            CountDownLatch ran = new CountDownLatch(1);
+            Thread submitter = Thread.ofVirtual().start(() -> e.execute(ran::countDown));
+            awaitState(submitter, Thread.State.WAITING);
+            assertFalse(ran.await(20, MILLISECONDS));
+            release.countDown();
+            assertTrue(ran.await(10, SECONDS));
+            submitter.join();
+        }
+    }
+
+    @Test
+    void waitingSubmittersAreRejectedAtShutdownAndOnInterrupt() throws Exception {
+        FiberExecutor e = bounded(1, FiberExecutor.Saturation.WAIT);
+        CountDownLatch release = occupy(e);
+        AtomicReference<Throwable> byInterrupt = new AtomicReference<>(), byShutdown = new AtomicReference<>();
+        AtomicReference<Boolean> statusKept = new AtomicReference<>();
+        Thread a = Thread.ofVirtual().start(() -> {
+            try {
+                e.execute(() -> { });
+            } catch (Throwable x) {
+                byInterrupt.set(x);
+                statusKept.set(Thread.currentThread().isInterrupted());
+            }
+        });
+        awaitState(a, Thread.State.WAITING);
+        a.interrupt();
+        a.join();
+        assertInstanceOf(RejectedExecutionException.class, byInterrupt.get());
+        assertTrue(statusKept.get(), "the interrupt status is kept");
+        Thread b = Thread.ofVirtual().start(() -> {
+            try {
+                e.execute(() -> { });
+            } catch (Throwable x) {
+                byShutdown.set(x);
+            }
+        });
+        awaitState(b, Thread.State.WAITING);
+        e.shutdown();
+        b.join();
+        assertInstanceOf(RejectedExecutionException.class, byShutdown.get());
+        assertFalse(e.isTerminated());
+        release.countDown();
+        assertTrue(e.awaitTermination(10, SECONDS));
+    }
+
+    @Test
+    void rejectPolicyRejectsWhenFull() throws Exception {
+        try (FiberExecutor e = bounded(1, FiberExecutor.Saturation.REJECT)) {
+            CountDownLatch release = occupy(e);
+            RejectedExecutionException x = assertThrows(RejectedExecutionException.class, () -> e.submit(() -> 1));
+            assertTrue(x.getMessage().contains("maximum of 1"), x.getMessage());
+            release.countDown();
+            long deadline = System.nanoTime() + SECONDS.toNanos(10);
+            for (;;) {                                    // the slot frees once the blocker's fiber is done
+                try {
+                    assertEquals(2, e.submit(() -> 2).get());
+                    break;
+                } catch (RejectedExecutionException busy) {
+                    assertTrue(System.nanoTime() < deadline);
+                    Thread.sleep(1);
+                }
+            }
+        }
+    }
+
+    @Test
+    void queuePolicyRunsQueuedTasksInOrderEvenAfterShutdown() throws Exception {
+        FiberExecutor e = bounded(1, FiberExecutor.Saturation.QUEUE);
+        CountDownLatch release = occupy(e);
+        List<Integer> order = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Future<Integer>> futures = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            int n = i;
+            futures.add(e.submit(() -> { order.add(n); return n; }));
+        }
+        assertEquals(21, e.activeCount());
+        e.shutdown();
+        assertThrows(RejectedExecutionException.class, () -> e.execute(() -> { }));
+        assertFalse(e.awaitTermination(20, MILLISECONDS), "queued tasks are still to run");
+        release.countDown();
+        assertTrue(e.awaitTermination(10, SECONDS));
+        for (int i = 0; i < 20; i++) assertEquals(i, futures.get(i).get());
+        assertEquals(java.util.stream.IntStream.range(0, 20).boxed().toList(), order);
+        e.close();
+    }
+
+    @Test
+    void shutdownNowReturnsTheQueuedTasksThatNeverStarted() throws Exception {
+        FiberExecutor e = bounded(1, FiberExecutor.Saturation.QUEUE);
+        CountDownLatch ran = new CountDownLatch(1);
+        AtomicInteger started = new AtomicInteger();
+        e.execute(() -> {
+            started.incrementAndGet();
+            try {
+                new CountDownLatch(1).await();
+            } catch (InterruptedException interrupted) {
+                ran.countDown();
+            }
+        });
+        while (started.get() == 0) Thread.sleep(1);
+        Runnable plain = started::incrementAndGet;
+        e.execute(plain);
+        Future<Integer> submitted = e.submit(() -> started.incrementAndGet());
+        List<Runnable> never = e.shutdownNow();
+        assertEquals(List.of(plain, (Runnable) submitted), never);
+        assertTrue(ran.await(10, SECONDS), "the running task is interrupted");
+        assertTrue(e.awaitTermination(10, SECONDS));
+        assertEquals(1, started.get(), "queued tasks never ran");
+        assertFalse(submitted.isDone());
+        e.close();
+    }
+
+    @Test
+    void noQueuedTaskIsLostWhenSubmissionsRaceShutdown() throws Exception {
+        for (int round = 0; round < 10; round++) {
+            FiberExecutor e = bounded(2, round % 2 == 0 ? FiberExecutor.Saturation.QUEUE : FiberExecutor.Saturation.WAIT);
+            AtomicInteger accepted = new AtomicInteger(), ran = new AtomicInteger();
+            List<Thread> threads = new ArrayList<>();
+            for (int s = 0; s < 3; s++) {
+                threads.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        for (int i = 0; i < 1_000; i++) {
+                            e.execute(ran::incrementAndGet);
+                            accepted.incrementAndGet();
+                        }
+                    } catch (RejectedExecutionException expected) {
+                        // shut down
+                    }
+                }));
+            }
+            Thread.sleep(round % 3);
+            e.shutdown();
+            for (Thread t : threads) t.join();
+            assertTrue(e.awaitTermination(10, SECONDS));
+            assertEquals(accepted.get(), ran.get(), "round " + round);
+            e.close();
+        }
+    }
+
+    // ---- schedulers --------------------------------------------------------------------------------
+
+    @Test
+    void closingAnExecutorLeavesASharedSchedulerRunning() throws Exception {
+        FiberScheduler shared = FiberScheduler.create(SchedulerConfig.builder().name("shared").parallelism(1).build());
+        FiberExecutor a = FiberExecutor.builder().name("a").scheduler(shared).build();
+        FiberExecutor b = FiberExecutor.builder().name("b").scheduler(shared).build();
+        a.submit(() -> 1).get();
+        a.close();
+        assertTrue(a.isTerminated());
+        assertFalse(shared.isShutdown());
+        assertEquals(2, b.submit(() -> 2).get());
+        shared.close();
+        RejectedExecutionException x = assertThrows(RejectedExecutionException.class, () -> b.execute(() -> { }));
+        assertTrue(x.getMessage().contains("scheduler 'shared' is shut down"), x.getMessage());
+        assertThrows(RejectedExecutionException.class, () -> b.submit(() -> 3));
+        assertThrows(RejectedExecutionException.class, () -> b.invokeAll(List.of(() -> 4)));
+        assertFalse(b.isShutdown(), "the executor itself was not shut down");
+        b.close();
+        assertTrue(b.isTerminated());
+    }
+
+    @Test
+    void anExecutorStopsItsOwnSchedulerWhenItTerminates() throws Exception {
+        FiberExecutor e = FiberExecutor.builder().name("solo")
+                .ownScheduler(SchedulerConfig.builder().name("solo").parallelism(1).build()).build();
+        assertEquals("solo", e.scheduler().name());
+        e.submit(() -> 1).get();
+        e.close();
+        assertTrue(e.scheduler().isTerminated());
+    }
+
+    @Test
+    void yieldingFibersDoNotBreakSchedulerTermination() throws Exception {
+        // A fiber resumed on another carrier after Thread.yield could be counted as terminated twice,
+        // which left the live count negative and close() waiting forever.
+        FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("yield").parallelism(2).build());
+        try (FiberExecutor e = FiberExecutor.create(s)) {
+            List<Callable<Integer>> tasks = new ArrayList<>();
+            for (int i = 0; i < 2_000; i++) tasks.add(() -> { Thread.yield(); Thread.yield(); return 1; });
+            e.invokeAll(tasks);
+        }
+        long deadline = System.nanoTime() + SECONDS.toNanos(10);
+        while (s.stats().liveFibers() != 0 && System.nanoTime() < deadline) Thread.sleep(1);
+        assertEquals(0, s.stats().liveFibers(), () -> s.stats().toString());
+        s.shutdown();
+        assertTrue(s.awaitTermination(Duration.ofSeconds(10)));
+    }
+
+    // ---- views -------------------------------------------------------------------------------------
+
+    @Test
+    void theThreadFactoryServesTheJdksThreadPerTaskExecutor() throws Exception {
+        try (FiberExecutor e = FiberExecutor.builder().name("tf").scheduler(scheduler).build();
+             ExecutorService jdk = Executors.newThreadPerTaskExecutor(e.threadFactory())) {
+            assertSame(scheduler, jdk.submit(() -> FiberScheduler.current().orElseThrow()).get());
+            assertTrue(jdk.submit(() -> Thread.currentThread().getName()).get().startsWith("tf-"));
+            Thread t = e.ofVirtual().name("custom").start(() -> { });
+            t.join();
+            assertEquals("custom", t.getName());
+        }
+    }
+
+    @Test
+    void completableFuturesRunOnTheExecutor() throws Exception {
+        try (FiberExecutor e = FiberExecutor.builder().name("cf").scheduler(scheduler).build()) {
+            CompletableFuture<FiberScheduler> f = CompletableFuture.supplyAsync(() -> FiberScheduler.current().orElseThrow(), e);
+            assertSame(scheduler, f.get(10, SECONDS));
+            assertEquals("cf-", CompletableFuture.supplyAsync(() -> Thread.currentThread().getName(), e)
+                    .thenApplyAsync(n -> n.substring(0, 3), e).get(10, SECONDS));
+        }
+    }
+
+    @Test
+    void structuredTaskScopeForksOnTheScheduler() throws Exception {
+        try (FiberExecutor e = FiberExecutor.builder().name("sts").scheduler(scheduler).build();
+             var scope = StructuredTaskScope.open(StructuredTaskScope.Joiner.<FiberScheduler>allSuccessfulOrThrow(),
+                     cfg -> cfg.withThreadFactory(e.threadFactory()))) {
+            var a = scope.fork(() -> FiberScheduler.current().orElseThrow());
+            var b = scope.fork(() -> FiberScheduler.current().orElseThrow());
+            scope.join();
+            assertSame(scheduler, a.get());
+            assertSame(scheduler, b.get());
+        }
+    }
+}
