@@ -114,6 +114,7 @@ final class Carrier extends Thread implements CarrierContext {
             pool.carrierFailedToStart(this, t);
             return;
         }
+        counters.set(CarrierCounters.STARTED_AT, System.nanoTime());
         pool.carrierStarted(this);
         try {
             runLoop();
@@ -205,6 +206,7 @@ final class Carrier extends Thread implements CarrierContext {
                 if (t != null) {
                     counters.increment(CarrierCounters.STEALS);
                     counters.add(CarrierCounters.STOLEN, stolenCount[0]);
+                    pool.telemetry.stole(this, victim, stolenCount[0]);
                     return t;
                 }
             }
@@ -239,6 +241,8 @@ final class Carrier extends Thread implements CarrierContext {
     private void runTask(Runnable task) {
         Thread fiber = JdkVirtualThreads.fiberOf(task);
         CURRENT_FIBER.setOpaque(this, fiber);
+        Telemetry telemetry = pool.telemetry;
+        if (fiber != null) telemetry.beforeRun(fiber, this);
         try {
             task.run();
         } catch (Throwable t) {
@@ -247,7 +251,9 @@ final class Carrier extends Thread implements CarrierContext {
         CURRENT_FIBER.setOpaque(this, (Thread) null);
         RUN_COUNT.setOpaque(this, (long) RUN_COUNT.getOpaque(this) + 1); // opaque; sampled by thieves
         counters.increment(CarrierCounters.TASKS_RUN);
-        if (fiber != null && JdkVirtualThreads.state(fiber) == JdkVirtualThreads.TERMINATED) {
+        boolean terminated = fiber != null && JdkVirtualThreads.state(fiber) == JdkVirtualThreads.TERMINATED;
+        if (fiber != null) telemetry.afterRun(fiber, terminated);
+        if (terminated) {
             counters.increment(CarrierCounters.FIBERS_COMPLETED);
             pool.fiberTerminated();
         }
@@ -261,6 +267,7 @@ final class Carrier extends Thread implements CarrierContext {
         if (pool.hasVisibleWork()) pool.idle.notifyOne();   // re-check after registering; may wake ourselves
         counters.increment(CarrierCounters.PARKS);
         long start = System.nanoTime();
+        counters.set(CarrierCounters.PARKED_SINCE, start | 1);  // never 0 while parked; busy-time readers
         while ((boolean) SLEEPING.getVolatile(this)) {     // pairs with markAwake under the idle lock
             if (pool.isShutdown()) {
                 driver.park(Tunables.SHUTDOWN_PARK_NANOS);
@@ -270,6 +277,7 @@ final class Carrier extends Thread implements CarrierContext {
             }
         }
         counters.add(CarrierCounters.PARKED_NANOS, System.nanoTime() - start);
+        counters.set(CarrierCounters.PARKED_SINCE, 0);             // release: after PARKED_NANOS
         searching = true;                                   // woken as a searcher (IdleCarriers, step 1)
     }
 
@@ -280,6 +288,7 @@ final class Carrier extends Thread implements CarrierContext {
 
     void wakeDriver() {
         CarrierDriver d = driver;                // set before this carrier could ever be a sleeper
+        counters.incrementShared(CarrierCounters.WAKEUPS);
         if (d != null) d.wakeup();
     }
 
