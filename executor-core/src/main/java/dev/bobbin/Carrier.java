@@ -251,9 +251,11 @@ final class Carrier extends Thread implements CarrierContext {
         CURRENT_FIBER.setOpaque(this, (Thread) null);
         RUN_COUNT.setOpaque(this, (long) RUN_COUNT.getOpaque(this) + 1); // opaque; sampled by thieves
         counters.increment(CarrierCounters.TASKS_RUN);
-        boolean terminated = fiber != null && JdkVirtualThreads.state(fiber) == JdkVirtualThreads.TERMINATED;
-        if (fiber != null) telemetry.afterRun(fiber, terminated);
-        if (terminated) {
+        // a fiber that parked in this run may already have finished on another carrier: the registry
+        // decides which carrier counts the completion (Telemetry.afterRun)
+        boolean completed = fiber != null
+                && telemetry.afterRun(fiber, JdkVirtualThreads.state(fiber) == JdkVirtualThreads.TERMINATED);
+        if (completed) {
             counters.increment(CarrierCounters.FIBERS_COMPLETED);
             pool.fiberTerminated();
         }

@@ -18,10 +18,10 @@ import java.util.Objects;
  * Files.writeString(path, scheduler.dumpFibers().toJson());
  * }</pre>
  *
- * <p>With {@link SchedulerConfig#trackFibers()} on, the dump lists every live fiber, parked ones
- * included. Without it the scheduler keeps no list of its fibers and the dump holds only the fibers
- * mounted on a carrier at that moment ({@link #complete()} is then false). Fibers are read one by one
- * while they keep running, so each entry is consistent in itself, not with the others.
+ * <p>The dump lists every live fiber, parked ones included. The time since a fiber last ran is known
+ * only with {@link SchedulerConfig#trackFibers()} on ({@link #complete()} says so); otherwise it is
+ * -1. Fibers are read one by one while they keep running, so each entry is consistent in itself, not
+ * with the others.
  */
 public final class FiberDump {
     private final String schedulerName;
@@ -67,14 +67,10 @@ public final class FiberDump {
             Thread f = c.currentFiber();
             if (f != null) mounted.put(f, c.index);
         }
-        FiberRegistry registry = pool.telemetry.registry;
+        boolean stamped = pool.telemetry.stampRuns;
         List<Thread> threads = new ArrayList<>();
         List<Long> lastRun = new ArrayList<>();
-        if (registry != null) {
-            registry.snapshot(threads, lastRun);
-        } else {
-            threads.addAll(mounted.keySet());
-        }
+        pool.telemetry.registry.snapshot(threads, lastRun);
         List<Entry> entries = new ArrayList<>(threads.size());
         for (int i = 0; i < threads.size(); i++) {
             Thread f = threads.get(i);
@@ -82,11 +78,11 @@ public final class FiberDump {
             Thread.State state = f.getState();
             if (state == Thread.State.TERMINATED) continue;   // ended while we looked
             int carrier = mounted.getOrDefault(f, -1);
-            long since = registry == null ? -1 : carrier >= 0 ? 0 : Math.max(0, now - lastRun.get(i));
+            long since = !stamped ? -1 : carrier >= 0 ? 0 : Math.max(0, now - lastRun.get(i));
             entries.add(new Entry(f.getName(), f.threadId(), state, carrier, since, List.of(stack)));
         }
         entries.sort(Comparator.comparingLong(Entry::id));
-        return new FiberDump(pool.name(), takenAt, registry != null, entries);
+        return new FiberDump(pool.name(), takenAt, stamped, entries);
     }
 
     /** The scheduler's name. */
@@ -95,7 +91,7 @@ public final class FiberDump {
     /** When the dump was taken. */
     public Instant takenAt() { return takenAt; }
 
-    /** Whether every live fiber is listed (fiber tracking on), not only the mounted ones. */
+    /** Whether the entries carry the time since each fiber last ran (fiber tracking on). */
     public boolean complete() { return complete; }
 
     /** The fibers, by id. */
@@ -105,7 +101,8 @@ public final class FiberDump {
     public String toText() {
         StringBuilder b = new StringBuilder();
         b.append("Fiber dump of scheduler '").append(schedulerName).append("' at ").append(takenAt)
-                .append(": ").append(fibers.size()).append(complete ? " live fibers" : " mounted fibers (fiber tracking is off)")
+                .append(": ").append(fibers.size()).append(" live fibers")
+                .append(complete ? "" : " (fiber tracking is off: times since last run unknown)")
                 .append('\n');
         for (Entry e : fibers) {
             b.append('\n').append('"').append(e.name()).append("\" #").append(e.id()).append(' ').append(e.state());

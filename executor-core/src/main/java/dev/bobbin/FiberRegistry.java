@@ -4,8 +4,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The live fibers of one scheduler, with the time each last ran: the source of a {@link FiberDump}.
- * Enabled by {@link SchedulerConfig#trackFibers()}.
+ * The live fibers of one scheduler, and (with {@link SchedulerConfig#trackFibers()}) the time each last
+ * ran: the scheduler's exact live-fiber set, which counts each completion once, and the source of a
+ * {@link FiberDump}.
+ *
+ * <p>Why a set: a carrier learns that a fiber terminated by reading its state after running it, but a
+ * fiber that parked at the end of that run may be resumed and finish on another carrier before the
+ * first one reads the state; both then see it terminated. Removal from this set is the claim that
+ * decides which of them counts the completion.
  *
  * <p>Implementation overview. A fiber is added when it starts (in {@link CarrierPool#execute}) and
  * removed by the carrier that sees it terminate, so references are strong and never outlive the fiber's
@@ -14,7 +20,8 @@ import java.util.List;
  * deletion, no tombstones) of fiber references and a parallel array of last-run timestamps, guarded by
  * the stripe's monitor. Per tracked fiber that is one reference and one {@code long} per slot at a load
  * between 3/8 and 3/4: 16 to 32 bytes, against roughly 600 bytes for a parked virtual thread. A
- * carrier touches a stripe three times per fiber: at start, after each run, at the end; the stripes
+ * carrier touches a stripe at a fiber's start and end (and after each run when last-run times are
+ * tracked); the stripes
  * are many more than the carriers, so the monitors are uncontended.
  */
 final class FiberRegistry {
@@ -49,10 +56,10 @@ final class FiberRegistry {
         stripeOf(h).stamp(fiber, h >>> 16, now);
     }
 
-    /** Removes a terminated fiber. */
-    void remove(Thread fiber) {
+    /** Removes a terminated fiber; true if it was present (exactly one caller gets true per fiber). */
+    boolean remove(Thread fiber) {
         int h = hash(fiber);
-        stripeOf(h).remove(fiber, h >>> 16);
+        return stripeOf(h).remove(fiber, h >>> 16);
     }
 
     /** Number of tracked fibers; a sum of per-stripe sizes, each read under its lock. */
@@ -108,9 +115,9 @@ final class FiberRegistry {
             if (i >= 0) stamps[i] = now;
         }
 
-        synchronized void remove(Thread fiber, int h) {
+        synchronized boolean remove(Thread fiber, int h) {
             int i = indexOf(fiber, h);
-            if (i < 0) return;
+            if (i < 0) return false;
             int mask = keys.length - 1;
             // backward-shift deletion: pull later members of the probe run into the hole
             int hole = i;
@@ -132,6 +139,7 @@ final class FiberRegistry {
             if (keys.length > Tunables.FIBER_REGISTRY_INITIAL_SLOTS && size * 8 < keys.length) {
                 resize(keys.length / 2);
             }
+            return true;
         }
 
         private int indexOf(Thread fiber, int h) {

@@ -155,9 +155,8 @@ public final class FiberScheduler implements AutoCloseable {
     }
 
     /**
-     * The scheduler's live fibers with their state, carrier, time since last run and stack trace. Lists
-     * every live fiber when {@link SchedulerConfig#trackFibers()} is on, otherwise only those mounted on
-     * a carrier at this moment.
+     * The scheduler's live fibers with their state, carrier and stack trace, and the time since each
+     * last ran when {@link SchedulerConfig#trackFibers()} is on.
      */
     public FiberDump dumpFibers() {
         return FiberDump.of(pool);

@@ -23,9 +23,9 @@ import java.util.Objects;
  *                      default prints them to {@code System.err})
  * @param schedulingDelaySampling how often the time from runnable to running is measured (default:
  *                      one submission in 64 per carrier; see {@link SchedulingDelaySampling})
- * @param trackFibers   whether the scheduler keeps a registry of its live fibers, so that
- *                      {@link FiberScheduler#dumpFibers()} lists parked fibers too (default false: costs
- *                      16 to 32 bytes per live fiber and a short uncontended lock per fiber run)
+ * @param trackFibers   whether the scheduler records when each fiber last ran, for
+ *                      {@link FiberScheduler#dumpFibers()} (default false: costs a clock read and a short
+ *                      uncontended lock per fiber run)
  */
 public record SchedulerConfig(String name,
                               int parallelism,
@@ -114,7 +114,7 @@ public record SchedulerConfig(String name,
             return this;
         }
 
-        /** Whether to keep a registry of live fibers for {@link FiberScheduler#dumpFibers()}. */
+        /** Whether to record each fiber's last-run time for {@link FiberScheduler#dumpFibers()}. */
         public Builder trackFibers(boolean trackFibers) {
             this.trackFibers = trackFibers;
             return this;

@@ -13,13 +13,16 @@ import java.util.concurrent.atomic.LongAdder;
  * each carrier's driver stats, and the termination signal that lets monitors detach.
  *
  * <p>Implementation overview. The pool and its carriers call a handful of hooks; each hook does nothing
- * but a null test when its feature is off ({@code delays} and {@code registry} are null then), so the
+ * but a test when its feature is off ({@code delays} is null then; the registry is always kept but only
+ * touched at a fiber's start and end unless last-run stamping is on), so the
  * cost of an unobserved scheduler is a few predictable branches per fiber run.
  * <ul>
  *   <li>{@link #submitted} — in {@code execute}, after a start was admitted: registers a new fiber and
  *       maybe starts a delay sample.</li>
  *   <li>{@link #beforeRun} / {@link #afterRun} — around each fiber run on a carrier: finishes a delay
- *       sample; stamps or drops the fiber in the registry.</li>
+ *       sample; stamps the fiber's last run, or claims its completion by removing it from the live-fiber
+ *       registry (a fiber that parked at the end of a run can finish on another carrier before the first
+ *       carrier reads its state, so both may see it terminated; only the one that removes it counts).</li>
  *   <li>{@link #stole} — after a steal: a JFR event for a large one.</li>
  *   <li>{@link #driverOpened} / {@link #carrierExiting} — carrier lifecycle.</li>
  * </ul>
@@ -28,7 +31,8 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class Telemetry {
     final SchedulingDelays delays;          // null when delay sampling is off
-    final FiberRegistry registry;           // null unless fiber tracking is on
+    final FiberRegistry registry;           // the live fibers; always present (it decides completions)
+    final boolean stampRuns;                // track each fiber's last-run time (SchedulerConfig.trackFibers)
     final LongAdder fibersFailed = new LongAdder();
     final CompletableFuture<Void> termination = new CompletableFuture<>();
     private final AtomicReferenceArray<CarrierDriver> drivers;  // by carrier index; set once at open
@@ -38,7 +42,8 @@ final class Telemetry {
 
     Telemetry(int parallelism, SchedulingDelaySampling sampling, boolean trackFibers) {
         this.delays = sampling.isOff() ? null : new SchedulingDelays(sampling.period(), parallelism);
-        this.registry = trackFibers ? new FiberRegistry(parallelism) : null;
+        this.registry = new FiberRegistry(parallelism);
+        this.stampRuns = trackFibers;
         this.drivers = new AtomicReferenceArray<>(parallelism);
         this.parallelism = parallelism;
     }
@@ -51,7 +56,7 @@ final class Telemetry {
     // ---- hooks -----------------------------------------------------------------------------------
 
     void submitted(Thread fiber, Carrier here, boolean isStart) {
-        if (isStart && registry != null) registry.add(fiber, System.nanoTime());
+        if (isStart) registry.add(fiber, stampRuns ? System.nanoTime() : 0);
         if (delays != null) delays.submitted(fiber, here);
     }
 
@@ -59,10 +64,14 @@ final class Telemetry {
         if (delays != null) delays.running(fiber, c);
     }
 
-    void afterRun(Thread fiber, boolean terminated) {
-        if (registry == null) return;
-        if (terminated) registry.remove(fiber);
-        else registry.ran(fiber, System.nanoTime());
+    /**
+     * After a run of {@code fiber}; {@code terminated}: its state read afterwards was TERMINATED. Returns
+     * true if this carrier is the one to count its completion (see {@link FiberRegistry}).
+     */
+    boolean afterRun(Thread fiber, boolean terminated) {
+        if (terminated) return registry.remove(fiber);
+        if (stampRuns) registry.ran(fiber, System.nanoTime());
+        return false;
     }
 
     void stole(Carrier thief, Carrier victim, int moved) {

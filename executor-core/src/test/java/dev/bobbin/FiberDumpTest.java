@@ -62,7 +62,7 @@ class FiberDumpTest {
     }
 
     @Test
-    void withoutTrackingListsOnlyMountedFibers() throws Exception {
+    void withoutTrackingListsEveryFiberButNoLastRunTime() throws Exception {
         try (FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("dump2").parallelism(2).build())) {
             CountDownLatch parked = new CountDownLatch(1), spinning = new CountDownLatch(1);
             AtomicBoolean release = new AtomicBoolean();
@@ -72,7 +72,10 @@ class FiberDumpTest {
             spinning.await();
             FiberDump dump = s.dumpFibers();
             assertFalse(dump.complete());
-            assertTrue(dump.fibers().stream().noneMatch(x -> x.id() == sleeper.threadId()), dump.toText());
+            FiberDump.Entry parkedEntry = dump.fibers().stream().filter(x -> x.id() == sleeper.threadId()).findFirst()
+                    .orElseThrow(() -> new AssertionError("parked fiber missing from " + dump.toText()));
+            assertEquals(-1, parkedEntry.sinceLastRunNanos());
+            assertTrue(parkedEntry.stackTrace().stream().anyMatch(f -> f.getMethodName().equals("parkInDistinctiveFrame")));
             FiberDump.Entry e = dump.fibers().stream().filter(x -> x.id() == spinner.threadId()).findFirst()
                     .orElseThrow(() -> new AssertionError("mounted fiber missing from " + dump.toText()));
             assertTrue(e.carrier() >= 0 && e.carrier() < 2);

@@ -32,8 +32,8 @@ class FiberRegistryTest {
             boolean add = (step / 10_000) % 2 == 0 ? rnd.nextInt(4) != 0 : rnd.nextInt(4) == 0;
             if (add) {
                 if (reference.add(t)) r.add(t, step);
-            } else if (reference.remove(t)) {
-                r.remove(t);
+            } else {
+                assertEquals(reference.remove(t), r.remove(t), "remove reports presence at step " + step);
             }
             if (step % 997 == 0) {
                 assertEquals(reference.size(), r.size(), "size at step " + step);

@@ -27,11 +27,7 @@ class TelemetryTest {
         }
     }
 
-    /**
-     * One carrier: these tests park and resume fibers by the hundred, and a single carrier keeps them
-     * clear of a known completion-accounting race between carriers (a fiber resumed and finished on
-     * another carrier before the first one checked its state is counted twice).
-     */
+    /** One carrier: exact submission counts are easiest to reason about when nothing migrates. */
     private static FiberScheduler scheduler(SchedulingDelaySampling sampling) {
         return FiberScheduler.create(SchedulerConfig.builder().name("telemetry").parallelism(1)
                 .schedulingDelaySampling(sampling).build());
