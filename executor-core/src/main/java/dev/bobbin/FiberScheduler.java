@@ -37,6 +37,14 @@ import java.util.function.LongConsumer;
  * {@link dev.bobbin.spi.CarrierDriver}, through which an I/O backend runs its event loop between fibers
  * and blocks in its own wait when the carrier is idle.
  *
+ * <h2>Observability</h2>
+ * {@link #stats()} returns a snapshot of per-carrier counters (kept as plain fields, summed on read);
+ * {@link #dumpFibers()} lists live fibers with their stacks; scheduling delay is sampled as
+ * {@link SchedulerConfig#schedulingDelaySampling()} says and streamed to
+ * {@link #addSchedulingDelayListener listeners}; large steals are JFR events
+ * ({@code dev.bobbin.StealBurst}). The {@code bobbin-metrics} module turns all of it into Micrometer
+ * meters.
+ *
  * <h2>Lifecycle</h2>
  * {@link #shutdown()} makes the start of new fibers throw
  * {@link java.util.concurrent.RejectedExecutionException}; fibers already started run to the end. Once

@@ -99,6 +99,15 @@ class TelemetryTest {
     }
 
     @Test
+    void newEntryPointsRejectNull() throws Exception {
+        try (FiberScheduler s = scheduler(SchedulingDelaySampling.defaults())) {
+            assertThrows(NullPointerException.class, () -> s.addSchedulingDelayListener(null));
+            assertThrows(NullPointerException.class, () -> s.removeSchedulingDelayListener(null));
+            assertThrows(NullPointerException.class, () -> s.onTermination(null));
+        }
+    }
+
+    @Test
     void samplingArgumentsAreValidated() {
         assertThrows(IllegalArgumentException.class, () -> SchedulingDelaySampling.oneIn(0));
         assertThrows(IllegalArgumentException.class, () -> new SchedulingDelaySampling(-1));
@@ -227,6 +236,8 @@ class TelemetryTest {
                 }));
             }
             assertEquals(300, s.stats().fibersStarted());
+            await("every fiber parked on the latch", () -> s.stats().fiberParks() == 300);
+            assertEquals(300, s.stats().liveFibers());
             go.countDown();
             for (Thread f : fibers) f.join();
             await("idle", () -> {
@@ -235,7 +246,8 @@ class TelemetryTest {
             });
             SchedulerStats st = s.stats();
             assertEquals(300, st.fibersCompleted());
-            assertTrue(st.fiberParks() >= 1 && st.fiberUnparks() >= 1, "fibers parked on the latch and were woken");
+            assertEquals(300, st.fiberParks(), "each fiber parked once");
+            assertEquals(300, st.fiberUnparks(), "and was woken once");
         }
     }
 }

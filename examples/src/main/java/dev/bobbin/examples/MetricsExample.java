@@ -86,6 +86,8 @@ public final class MetricsExample {
         StringBuilder b = new StringBuilder(m.getId().getName());
         String carrier = m.getId().getTag("carrier");
         if (carrier != null) b.append("{carrier=").append(carrier).append('}');
+        String phi = m.getId().getTag("phi");
+        if (phi != null) b.append("{phi=").append(phi).append('}');
         String transport = m.getId().getTag("transport");
         if (transport != null) b.append("{transport=").append(transport).append('}');
         b.append(' ');
