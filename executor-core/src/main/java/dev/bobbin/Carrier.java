@@ -121,6 +121,7 @@ final class Carrier extends Thread implements CarrierContext {
             pool.carrierFailedToStart(this, t);
             return;
         }
+        counters.set(CarrierCounters.STARTED_AT, System.nanoTime());
         pool.carrierStarted(this);
         try {
             runLoop();
@@ -212,6 +213,7 @@ final class Carrier extends Thread implements CarrierContext {
                 if (t != null) {
                     counters.increment(CarrierCounters.STEALS);
                     counters.add(CarrierCounters.STOLEN, stolenCount[0]);
+                    pool.telemetry.stole(this, victim, stolenCount[0]);
                     return t;
                 }
             }
@@ -246,6 +248,8 @@ final class Carrier extends Thread implements CarrierContext {
     private void runTask(Runnable task) {
         Thread fiber = JdkVirtualThreads.fiberOf(task);
         CURRENT_FIBER.setOpaque(this, fiber);
+        Telemetry telemetry = pool.telemetry;
+        if (fiber != null) telemetry.beforeRun(fiber, this);
         try {
             task.run();
         } catch (Throwable t) {
@@ -254,8 +258,11 @@ final class Carrier extends Thread implements CarrierContext {
         CURRENT_FIBER.setOpaque(this, (Thread) null);
         RUN_COUNT.setOpaque(this, (long) RUN_COUNT.getOpaque(this) + 1); // opaque; sampled by thieves
         counters.increment(CarrierCounters.TASKS_RUN);
-        if (fiber != null && JdkVirtualThreads.state(fiber) == JdkVirtualThreads.TERMINATED
-                && JdkVirtualThreads.claimTermination(fiber)) {     // another carrier may see it too
+        // a fiber that parked in this run may already have finished on another carrier: the registry
+        // decides which carrier counts the completion (Telemetry.afterRun)
+        boolean completed = fiber != null
+                && telemetry.afterRun(fiber, JdkVirtualThreads.state(fiber) == JdkVirtualThreads.TERMINATED);
+        if (completed) {
             counters.increment(CarrierCounters.FIBERS_COMPLETED);
             pool.fiberTerminated();
         }
@@ -269,6 +276,7 @@ final class Carrier extends Thread implements CarrierContext {
         if (pool.hasVisibleWork()) pool.idle.notifyOne();   // re-check after registering; may wake ourselves
         counters.increment(CarrierCounters.PARKS);
         long start = System.nanoTime();
+        counters.set(CarrierCounters.PARKED_SINCE, start | 1);  // never 0 while parked; busy-time readers
         while ((boolean) SLEEPING.getVolatile(this)) {     // pairs with markAwake under the idle lock
             if (pool.isShutdown()) {
                 driver.park(Tunables.SHUTDOWN_PARK_NANOS);
@@ -281,6 +289,7 @@ final class Carrier extends Thread implements CarrierContext {
             }
         }
         counters.add(CarrierCounters.PARKED_NANOS, System.nanoTime() - start);
+        counters.set(CarrierCounters.PARKED_SINCE, 0);             // release: after PARKED_NANOS
         searching = true;                                   // woken as a searcher (IdleCarriers, step 1)
     }
 
@@ -291,6 +300,7 @@ final class Carrier extends Thread implements CarrierContext {
 
     void wakeDriver() {
         CarrierDriver d = driver;                // set before this carrier could ever be a sleeper
+        counters.incrementShared(CarrierCounters.WAKEUPS);
         if (d != null) d.wakeup();
     }
 

@@ -21,7 +21,15 @@ final class CarrierCounters {
     static final int INJECTED_TAKEN = 9;   // tasks taken from the injection queue
     static final int DRIVER_EVENTS = 10;   // events reported by the driver's poll
     static final int LOCAL_SCHEDULES = 11; // wakeups scheduled on this carrier's own queue or next slot
-    static final int COUNT = 12;
+    // ---- telemetry (see Telemetry) ----
+    static final int WAKEUPS = 12;         // times another thread woke this carrier; shared: incrementShared only
+    static final int STARTED_AT = 13;      // System.nanoTime() when the carrier started; 0 before
+    static final int STOPPED_AT = 14;      // System.nanoTime() when the carrier exited; 0 while running
+    static final int PARKED_SINCE = 15;    // System.nanoTime() when the current park began; 0 when not parked
+    static final int DELAY_SAMPLES = 16;   // scheduling delays measured on this carrier
+    static final int DELAY_NANOS = 17;     // their sum
+    static final int DELAY_MAX_NANOS = 18; // their maximum
+    static final int COUNT = 19;
 
     private static final VarHandle VALUES = MethodHandles.arrayElementVarHandle(long[].class);
     private final long[] values = new long[COUNT];
@@ -33,6 +41,21 @@ final class CarrierCounters {
 
     void increment(int counter) {
         add(counter, 1);
+    }
+
+    /** Sets a value. Owner carrier only; release, pairs with the acquire in {@link #getAcquire}. */
+    void set(int counter, long value) {
+        VALUES.setRelease(values, counter, value);
+    }
+
+    /** Atomically adds one to a counter that threads other than the owner write. Any thread. */
+    void incrementShared(int counter) {
+        VALUES.getAndAdd(values, counter, 1L);
+    }
+
+    /** Any thread; acquire, pairs with the release in {@link #set}. */
+    long getAcquire(int counter) {
+        return (long) VALUES.getAcquire(values, counter);
     }
 
     /** Any thread. */

@@ -61,6 +61,7 @@ final class CarrierPool implements Executor {
     private final CountDownLatch terminated;     // counts carriers that exited
     private volatile Throwable startFailure;     // first driver-open failure
     private final Thread.UncaughtExceptionHandler errorHandler;
+    Telemetry telemetry;                         // replaced by FiberScheduler before start(); see Telemetry
 
     CarrierPool(FiberScheduler owner, String name, int parallelism, CarrierDriverFactory driverFactory,
                 Thread.UncaughtExceptionHandler errorHandler) {
@@ -75,6 +76,7 @@ final class CarrierPool implements Executor {
         for (int i = 0; i < parallelism; i++) carriers[i] = new Carrier(this, i);
         this.started = new CountDownLatch(parallelism);
         this.terminated = new CountDownLatch(parallelism);
+        this.telemetry = Telemetry.minimal(parallelism);
     }
 
     /** Starts the carriers and waits until every driver is open; throws if one failed. */
@@ -114,6 +116,7 @@ final class CarrierPool implements Executor {
         Thread carrierThread = JdkVirtualThreads.currentCarrier();
         Carrier here = carrierThread instanceof Carrier c && c.pool == this ? c : null;
         if (isStart) countStartOrReject(here);
+        telemetry.submitted(fiber, here, isStart);
         if (here != null) {
             here.scheduleLocal(task, Thread.currentThread() != here);
         } else {
@@ -195,6 +198,7 @@ final class CarrierPool implements Executor {
     CarrierDriver openDriver(Carrier carrier) {
         CarrierDriver d = driverFactory.open(carrier);
         if (d == null) throw new NullPointerException("CarrierDriverFactory.open returned null");
+        telemetry.driverOpened(carrier, d);
         return d;
     }
 
@@ -205,10 +209,13 @@ final class CarrierPool implements Executor {
     void carrierFailedToStart(Carrier c, Throwable t) {
         if (startFailure == null) startFailure = t;
         started.countDown();
+        telemetry.carrierExiting();
         terminated.countDown();
     }
 
     void carrierExited(Carrier c) {
+        c.counters.set(CarrierCounters.STOPPED_AT, System.nanoTime());
+        telemetry.carrierExiting();
         terminated.countDown();
     }
 

@@ -7,6 +7,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
 
 /**
  * A work-stealing scheduler for fibers: JDK virtual threads that run on Bobbin's own carrier threads
@@ -36,6 +37,14 @@ import java.util.concurrent.TimeUnit;
  * {@link dev.bobbin.spi.CarrierDriver}, through which an I/O backend runs its event loop between fibers
  * and blocks in its own wait when the carrier is idle.
  *
+ * <h2>Observability</h2>
+ * {@link #stats()} returns a snapshot of per-carrier counters (kept as plain fields, summed on read);
+ * {@link #dumpFibers()} lists live fibers with their stacks; scheduling delay is sampled as
+ * {@link SchedulerConfig#schedulingDelaySampling()} says and streamed to
+ * {@link #addSchedulingDelayListener listeners}; large steals are JFR events
+ * ({@code dev.bobbin.StealBurst}). The {@code bobbin-metrics} module turns all of it into Micrometer
+ * meters.
+ *
  * <h2>Lifecycle</h2>
  * {@link #shutdown()} makes the start of new fibers throw
  * {@link java.util.concurrent.RejectedExecutionException}; fibers already started run to the end. Once
@@ -50,6 +59,7 @@ public final class FiberScheduler implements AutoCloseable {
     private FiberScheduler(SchedulerConfig config) {
         this.config = config;
         this.pool = new CarrierPool(this, config.name(), config.parallelism(), config.driverFactory(), config.errorHandler());
+        this.pool.telemetry = new Telemetry(config.parallelism(), config.schedulingDelaySampling(), config.trackFibers());
         this.pool.start();
         this.threadFactory = ofVirtual().name(config.name() + "-fiber-", 0).factory();
     }
@@ -75,7 +85,7 @@ public final class FiberScheduler implements AutoCloseable {
      * builder (builders are mutable and not thread-safe); its {@code factory()} is thread-safe.
      */
     public Thread.Builder.OfVirtual ofVirtual() {
-        return JdkVirtualThreads.newBuilder(pool);
+        return JdkVirtualThreads.newBuilder(pool).uncaughtExceptionHandler(pool.telemetry.countingHandler);
     }
 
     /** A thread-safe factory of fibers named {@code <scheduler-name>-fiber-<n>}. */
@@ -114,21 +124,87 @@ public final class FiberScheduler implements AutoCloseable {
     public SchedulerStats stats() {
         List<SchedulerStats.CarrierStats> carriers = new ArrayList<>(pool.carriers.length);
         long started = pool.outsideStarts(), completed = 0;
+        long now = System.nanoTime();
         for (Carrier c : pool.carriers) {
             CarrierCounters k = c.counters;
             started += k.get(CarrierCounters.FIBERS_STARTED);
             completed += k.get(CarrierCounters.FIBERS_COMPLETED);
+            dev.bobbin.spi.DriverStats ds = pool.telemetry.driverStats(c.index);
+            java.util.Map<String, Long> driverCounters = new java.util.LinkedHashMap<>();
+            List<String> names = ds.counterNames();
+            for (int i = 0; i < names.size(); i++) driverCounters.put(names.get(i), ds.counter(i));
             carriers.add(new SchedulerStats.CarrierStats(c.index, c.getName(),
                     k.get(CarrierCounters.TASKS_RUN), k.get(CarrierCounters.FIBERS_STARTED),
                     k.get(CarrierCounters.FIBERS_COMPLETED), k.get(CarrierCounters.STEALS),
                     k.get(CarrierCounters.STOLEN), k.get(CarrierCounters.PARKS),
                     k.get(CarrierCounters.PARKED_NANOS), k.get(CarrierCounters.NEXT_SLOT_RUNS),
                     k.get(CarrierCounters.SPILLS), k.get(CarrierCounters.INJECTED_TAKEN),
-                    k.get(CarrierCounters.DRIVER_EVENTS), c.queue.sizeEstimate(), c.isSleeping()));
+                    k.get(CarrierCounters.DRIVER_EVENTS), c.queue.sizeEstimate(), c.isSleeping(),
+                    k.get(CarrierCounters.LOCAL_SCHEDULES), k.get(CarrierCounters.WAKEUPS), busyNanos(k, now),
+                    k.get(CarrierCounters.DELAY_SAMPLES), k.get(CarrierCounters.DELAY_NANOS),
+                    k.get(CarrierCounters.DELAY_MAX_NANOS), c.currentFiber() != null, driverCounters));
         }
         int[] idle = pool.idle.snapshot();
         return new SchedulerStats(config.name(), pool.parallelism(), started, completed, started - completed,
-                pool.inject.size(), pool.outsideSubmissions(), idle[0], idle[1], carriers);
+                pool.inject.size(), pool.outsideSubmissions(), idle[0], idle[1], carriers,
+                pool.telemetry.fibersFailed.sum(), pool.telemetry.driverStats(0).transport());
+    }
+
+    /** A carrier's awake time: lifetime minus parked time, counting a park in progress. Racy, >= 0. */
+    private static long busyNanos(CarrierCounters k, long now) {
+        long startedAt = k.getAcquire(CarrierCounters.STARTED_AT);    // pairs with the carrier's set
+        if (startedAt == 0) return 0;
+        long stoppedAt = k.getAcquire(CarrierCounters.STOPPED_AT);
+        long parkedSince = k.getAcquire(CarrierCounters.PARKED_SINCE);
+        long parked = k.get(CarrierCounters.PARKED_NANOS);
+        long end = stoppedAt != 0 ? stoppedAt : now;
+        long parkInProgress = stoppedAt == 0 && parkedSince != 0 ? Math.max(0, now - parkedSince) : 0;
+        return Math.max(0, end - startedAt - parked - parkInProgress);
+    }
+
+    /**
+     * The scheduler's live fibers with their state, carrier and stack trace, and the time since each
+     * last ran when {@link SchedulerConfig#trackFibers()} is on.
+     */
+    public FiberDump dumpFibers() {
+        return FiberDump.of(pool);
+    }
+
+    /**
+     * Adds a listener that receives every measured scheduling delay, in nanoseconds (see
+     * {@link SchedulingDelaySampling}). It runs on a carrier, just before the measured fiber runs, so it
+     * must be fast and must not block; exceptions it throws are ignored. A listener {@code equals} to
+     * one already added is not added again.
+     *
+     * @return true if added; false if an equal listener was present or delay sampling is off
+     */
+    public boolean addSchedulingDelayListener(LongConsumer listener) {
+        Objects.requireNonNull(listener, "listener");
+        SchedulingDelays delays = pool.telemetry.delays;
+        return delays != null && delays.addListener(listener);
+    }
+
+    /** Removes a listener {@code equals} to {@code listener}, if present. */
+    public void removeSchedulingDelayListener(LongConsumer listener) {
+        Objects.requireNonNull(listener, "listener");
+        SchedulingDelays delays = pool.telemetry.delays;
+        if (delays != null) delays.removeListener(listener);
+    }
+
+    /**
+     * Runs {@code action} once the scheduler is terminated: on the carrier that exits last, or at once on
+     * the caller if it already is. Monitoring uses it to unregister itself. Exceptions it throws are
+     * ignored.
+     */
+    public void onTermination(Runnable action) {
+        Objects.requireNonNull(action, "action");
+        pool.telemetry.termination.whenComplete((v, e) -> {
+            try {
+                action.run();
+            } catch (Throwable ignored) {
+                // a faulty action must not disturb the exiting carrier or the other actions
+            }
+        });
     }
 
     /** Stops accepting new fibers; started fibers run to completion. Idempotent. */

@@ -5,7 +5,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
 import java.lang.reflect.Field;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 
 /**
@@ -13,7 +12,7 @@ import java.util.concurrent.Executor;
  *
  * <p>Implementation overview. A virtual thread hands its scheduler a {@code Runnable} (its
  * {@code runContinuation} method reference) each time it becomes runnable; the scheduler runs it on a
- * platform thread, which mounts the virtual thread there. Bobbin needs five things the JDK does not
+ * platform thread, which mounts the virtual thread there. Bobbin needs four things the JDK does not
  * make public:
  * <ol>
  *   <li>the virtual-thread builder constructor that takes an {@link Executor} as scheduler;</li>
@@ -21,14 +20,9 @@ import java.util.concurrent.Executor;
  *       (an intrinsic: as cheap as {@code Thread.currentThread()});</li>
  *   <li>the fiber behind a submitted {@code Runnable}: the method reference is a hidden class with one
  *       field holding the {@code VirtualThread};</li>
- *   <li>the fiber's {@code state}, to tell a first start from a resumption and to see termination;</li>
- *   <li>the fiber's {@code termination} latch field, to count each termination exactly once: a fiber
- *       that yields or parks on one carrier can be resumed and run to its end on another before the
- *       first carrier looks at its state, so two carriers may both see it TERMINATED. The first to swap
- *       the field to a shared, already-open latch counts it ({@link #claimTermination}). Joiners re-check
- *       the state after reading the field, so an open latch in place of theirs is harmless.</li>
+ *   <li>the fiber's {@code state}, to tell a first start from a resumption and to see termination.</li>
  * </ol>
- * All five need {@code --add-opens java.base/java.lang=ALL-UNNAMED}. Without it {@link #check()}
+ * All four need {@code --add-opens java.base/java.lang=ALL-UNNAMED}. Without it {@link #check()}
  * throws an {@link IllegalStateException} naming the flag; nothing else in Bobbin touches these
  * handles before {@code check()} has passed.
  */
@@ -44,9 +38,6 @@ final class JdkVirtualThreads {
     private static final MethodHandle BUILDER;          // (Executor) -> Thread.Builder.OfVirtual
     private static final MethodHandle CURRENT_CARRIER;  // () -> Thread
     private static final MethodHandle STATE;            // (Thread) -> int: volatile read of VirtualThread.state
-    private static final VarHandle TERMINATION;         // VirtualThread.termination (volatile CountDownLatch)
-    /** Installed as a terminated fiber's termination latch once its completion has been counted. */
-    private static final CountDownLatch COUNTED = new CountDownLatch(0);
     private static final Class<?> RUN_CONTINUATION_CLASS; // hidden class of VirtualThread::runContinuation
     private static final MethodHandle FIBER_OF_RUNNABLE; // (Runnable) -> Thread, for that class only
     private static final Class<?> VIRTUAL_THREAD_CLASS;
@@ -55,7 +46,6 @@ final class JdkVirtualThreads {
     static {
         MethodHandle builder = null, carrier = null, fiberOf = null;
         MethodHandle state = null;
-        VarHandle termination = null;
         Class<?> rcClass = null, vtClass = null;
         RuntimeException failure = null;
         try {
@@ -72,7 +62,6 @@ final class JdkVirtualThreads {
             state = vt.findVarHandle(vtClass, "state", int.class)
                     .toMethodHandle(VarHandle.AccessMode.GET_VOLATILE)
                     .asType(MethodType.methodType(int.class, Thread.class));
-            termination = vt.findVarHandle(vtClass, "termination", CountDownLatch.class);
             VarHandle runContinuation = vt.findVarHandle(vtClass, "runContinuation", Runnable.class);
             // Learn the hidden class of the runContinuation method reference from a throwaway fiber.
             Thread.Builder.OfVirtual b = (Thread.Builder.OfVirtual) builder.invokeExact((Executor) Runnable::run);
@@ -105,7 +94,6 @@ final class JdkVirtualThreads {
         BUILDER = builder;
         CURRENT_CARRIER = carrier;
         STATE = state;
-        TERMINATION = termination;
         RUN_CONTINUATION_CLASS = rcClass;
         FIBER_OF_RUNNABLE = fiberOf;
         VIRTUAL_THREAD_CLASS = vtClass;
@@ -161,29 +149,6 @@ final class JdkVirtualThreads {
             return ((int) STATE.invokeExact(fiber)) & ~SUSPENDED_BIT;
         } catch (Throwable t) {
             throw new AssertionError(t);
-        }
-    }
-
-    /**
-     * Claims the completion of a terminated fiber: true for exactly one caller per fiber.
-     *
-     * <p>A carrier sees a fiber {@code TERMINATED} after running it either because the fiber ended in that
-     * run, or because the run ended in a park (or yield), the fiber was resumed on another carrier and ended
-     * there before this carrier read the state; both carriers then see the same termination. The claim
-     * swaps the fiber's termination latch (which the JDK creates lazily for joiners and counts down after
-     * setting {@code TERMINATED}) for the shared, already open {@link #COUNTED} latch by CAS, which exactly
-     * one caller wins. Joiners stay correct: a joiner holding the JDK's latch is released here (the fiber is
-     * terminated, so releasing it early is allowed), the JDK's own count-down may then hit the open latch,
-     * and later joiners see the state first or find the open latch. Only called with a terminated fiber.
-     */
-    static boolean claimTermination(Thread fiber) {
-        for (;;) {
-            CountDownLatch latch = (CountDownLatch) TERMINATION.getVolatile(fiber);
-            if (latch == COUNTED) return false;
-            if (TERMINATION.compareAndSet(fiber, latch, COUNTED)) {   // the once-only claim; pairs with rivals' CAS
-                if (latch != null) latch.countDown();                 // idempotent with the JDK's count-down
-                return true;
-            }
         }
     }
 

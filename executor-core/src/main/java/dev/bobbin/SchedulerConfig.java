@@ -21,11 +21,18 @@ import java.util.Objects;
  *                      parking driver; the io_uring backend supplies its own)
  * @param errorHandler  receives errors thrown on a carrier outside any fiber (never expected; the
  *                      default prints them to {@code System.err})
+ * @param schedulingDelaySampling how often the time from runnable to running is measured (default:
+ *                      one submission in 64 per carrier; see {@link SchedulingDelaySampling})
+ * @param trackFibers   whether the scheduler records when each fiber last ran, for
+ *                      {@link FiberScheduler#dumpFibers()} (default false: costs a clock read and a short
+ *                      uncontended lock per fiber run)
  */
 public record SchedulerConfig(String name,
                               int parallelism,
                               CarrierDriverFactory driverFactory,
-                              Thread.UncaughtExceptionHandler errorHandler) {
+                              Thread.UncaughtExceptionHandler errorHandler,
+                              SchedulingDelaySampling schedulingDelaySampling,
+                              boolean trackFibers) {
 
     /** The largest parallelism accepted: the idle protocol packs carrier counts into 16 bits. */
     public static final int MAX_PARALLELISM = 32_767;
@@ -39,6 +46,7 @@ public record SchedulerConfig(String name,
         }
         Objects.requireNonNull(driverFactory, "driverFactory");
         Objects.requireNonNull(errorHandler, "errorHandler");
+        Objects.requireNonNull(schedulingDelaySampling, "schedulingDelaySampling");
     }
 
     /** The defaults: name "bobbin", one carrier per available processor, the parking driver. */
@@ -53,7 +61,8 @@ public record SchedulerConfig(String name,
 
     /** A builder starting from this configuration. */
     public Builder toBuilder() {
-        return new Builder().name(name).parallelism(parallelism).driverFactory(driverFactory).errorHandler(errorHandler);
+        return new Builder().name(name).parallelism(parallelism).driverFactory(driverFactory).errorHandler(errorHandler)
+                .schedulingDelaySampling(schedulingDelaySampling).trackFibers(trackFibers);
     }
 
     /** Builds a {@link SchedulerConfig}; each setter validates its argument. Not thread-safe. */
@@ -65,6 +74,8 @@ public record SchedulerConfig(String name,
             System.err.println("bobbin: error on carrier " + t.getName());
             e.printStackTrace();
         };
+        private SchedulingDelaySampling schedulingDelaySampling = SchedulingDelaySampling.defaults();
+        private boolean trackFibers;
 
         private Builder() { }
 
@@ -97,8 +108,22 @@ public record SchedulerConfig(String name,
             return this;
         }
 
+        /** How often scheduling delay is measured; {@link SchedulingDelaySampling#off()} to never. */
+        public Builder schedulingDelaySampling(SchedulingDelaySampling sampling) {
+            this.schedulingDelaySampling = Objects.requireNonNull(sampling, "sampling");
+            return this;
+        }
+
+        /** Whether to record each fiber's last-run time for {@link FiberScheduler#dumpFibers()}. */
+        public Builder trackFibers(boolean trackFibers) {
+            this.trackFibers = trackFibers;
+            return this;
+        }
+
+        /** The configuration. */
         public SchedulerConfig build() {
-            return new SchedulerConfig(name, parallelism, driverFactory, errorHandler);
+            return new SchedulerConfig(name, parallelism, driverFactory, errorHandler, schedulingDelaySampling,
+                    trackFibers);
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.bobbin;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * A point-in-time snapshot of a {@link FiberScheduler}'s counters. Counters are cumulative since the
@@ -18,6 +19,10 @@ import java.util.List;
  * @param parkedCarriers     carriers parked at the moment of the snapshot
  * @param searchingCarriers  carriers looking for work to steal at the moment of the snapshot
  * @param carriers           one entry per carrier, by index
+ * @param fibersFailed       fibers that ended with an uncaught exception (counted by the handler that
+ *                           {@link FiberScheduler#ofVirtual()} builders install; a fiber whose builder got
+ *                           its own handler is not counted)
+ * @param transport          the I/O transport of the carriers' drivers ({@code "none"} without I/O)
  */
 public record SchedulerStats(String schedulerName,
                              int parallelism,
@@ -28,10 +33,50 @@ public record SchedulerStats(String schedulerName,
                              long outsideSubmissions,
                              int parkedCarriers,
                              int searchingCarriers,
-                             List<CarrierStats> carriers) {
+                             List<CarrierStats> carriers,
+                             long fibersFailed,
+                             String transport) {
 
+    /** Copies the carrier list. */
     public SchedulerStats {
         carriers = List.copyOf(carriers);
+    }
+
+    /** Runnable fibers waiting anywhere: every carrier's queue and next slot plus the injection queue. */
+    public long queuedFibers() {
+        return injectionQueueDepth + carriers.stream().mapToLong(CarrierStats::queueDepth).sum();
+    }
+
+    /**
+     * Times a fiber left its carrier without terminating: it parked (a lock, a sleep, blocking I/O) or
+     * yielded. Fiber mounts minus completions.
+     */
+    public long fiberParks() {
+        return tasksRun() - carriers.stream().mapToLong(CarrierStats::fibersCompleted).sum();
+    }
+
+    /**
+     * Times a parked or yielding fiber was made runnable again (unparked, woken by a timer or I/O):
+     * submissions minus starts.
+     */
+    public long fiberUnparks() {
+        long submissions = outsideSubmissions + carriers.stream().mapToLong(CarrierStats::localSchedules).sum();
+        return Math.max(0, submissions - fibersStarted);
+    }
+
+    /** Scheduling-delay measurements taken so far (see {@link SchedulingDelaySampling}). */
+    public long schedulingDelaySamples() {
+        return carriers.stream().mapToLong(CarrierStats::schedulingDelaySamples).sum();
+    }
+
+    /** The sum of all measured scheduling delays. */
+    public long schedulingDelayTotalNanos() {
+        return carriers.stream().mapToLong(CarrierStats::schedulingDelayTotalNanos).sum();
+    }
+
+    /** The largest measured scheduling delay. */
+    public long schedulingDelayMaxNanos() {
+        return carriers.stream().mapToLong(CarrierStats::schedulingDelayMaxNanos).max().orElse(0);
     }
 
     /** Sum of {@link CarrierStats#steals()} over all carriers. */
@@ -67,6 +112,16 @@ public record SchedulerStats(String schedulerName,
      * @param driverEvents     events reported by the carrier driver
      * @param queueDepth       tasks in the local queue and next slot at the moment of the snapshot
      * @param parked           whether the carrier was parked at the moment of the snapshot
+     * @param localSchedules   fibers made runnable by code on this carrier (starts and wakeups)
+     * @param wakeups          times another thread woke this carrier from a park
+     * @param busyNanos        time the carrier has been awake since it started (running fibers, polling
+     *                         its driver, searching for work): its lifetime minus its parked time
+     * @param schedulingDelaySamples   scheduling delays measured by this carrier
+     * @param schedulingDelayTotalNanos their sum
+     * @param schedulingDelayMaxNanos   their maximum
+     * @param running          whether a fiber was mounted on the carrier at the moment of the snapshot
+     * @param driverCounters   the carrier driver's counters by name ({@link dev.bobbin.spi.DriverStats}),
+     *                         in the driver's order; empty for a driver without I/O
      */
     public record CarrierStats(int index,
                                String threadName,
@@ -82,6 +137,19 @@ public record SchedulerStats(String schedulerName,
                                long injectedTaken,
                                long driverEvents,
                                int queueDepth,
-                               boolean parked) {
+                               boolean parked,
+                               long localSchedules,
+                               long wakeups,
+                               long busyNanos,
+                               long schedulingDelaySamples,
+                               long schedulingDelayTotalNanos,
+                               long schedulingDelayMaxNanos,
+                               boolean running,
+                               Map<String, Long> driverCounters) {
+
+        /** Copies the driver counters, keeping their order. */
+        public CarrierStats {
+            driverCounters = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(driverCounters));
+        }
     }
 }

@@ -34,4 +34,32 @@ final class Tunables {
     /** How long a carrier parks while the scheduler shuts down, between re-checks of the exit condition:
      *  a safety net only; the normal path is an explicit wakeup when the last fiber ends. */
     static final long SHUTDOWN_PARK_NANOS = 50_000_000L;
+
+    // ---- telemetry ----
+
+    /** Default scheduling-delay sampling: one submission in this many per carrier is timed. Rare enough
+     *  that the two clock reads and the slot exchange vanish in the noise of a ping-pong (bench/README.md),
+     *  frequent enough for stable percentiles within seconds at a few thousand wakeups per second. */
+    static final int DELAY_SAMPLING_DEFAULT_PERIOD = 64;
+
+    /** Slots of the in-flight scheduling-delay samples when sampling: a fiber maps to slot id % slots, so
+     *  two sampled fibers in flight at once collide (one sample is dropped) only if their ids are this far
+     *  apart; with one in 64 submissions sampled, about P * 4 samples are in flight on a busy scheduler. */
+    static final int DELAY_SLOTS_SAMPLED = 1024;
+
+    /** Slots when every submission is timed: enough for 16k runnable fibers with nearby ids before samples
+     *  are dropped (64 KiB of references per scheduler, paid only in that diagnostic mode). */
+    static final int DELAY_SLOTS_EVERY = 16_384;
+
+    /** A single steal that moves at least this many fibers is reported as a JFR steal-burst event: a
+     *  sixteenth of a local queue, which a steady load with balanced carriers does not reach. */
+    static final int STEAL_BURST_MIN_FIBERS = 16;
+
+    /** Live-fiber registry stripes per carrier (rounded up to a power of two): keeps the registry's
+     *  locks uncontended when every carrier starts and ends fibers at once. */
+    static final int FIBER_REGISTRY_STRIPES_PER_CARRIER = 4;
+
+    /** Initial slots per registry stripe; tables grow at 3/4 load and shrink below 1/8, so a tracked
+     *  fiber costs 16 to 32 bytes (a 4-byte reference and an 8-byte timestamp per slot). */
+    static final int FIBER_REGISTRY_INITIAL_SLOTS = 16;
 }

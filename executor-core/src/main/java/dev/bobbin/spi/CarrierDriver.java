@@ -11,7 +11,7 @@ package dev.bobbin.spi;
  * also reaps the completion that made it runnable.
  *
  * <p>Threading: {@link #poll()}, {@link #park(long)} and {@link #close()} are called only on the owning
- * carrier thread; {@link #wakeup()} is called from any thread.
+ * carrier thread; {@link #wakeup()} and {@link #stats()} are called from any thread.
  */
 public interface CarrierDriver {
 
@@ -38,4 +38,12 @@ public interface CarrierDriver {
 
     /** Releases the driver's resources. Called once, on the carrier thread, after its last {@code poll}. */
     void close();
+
+    /**
+     * The driver's monitoring counters and transport name (see {@link DriverStats}). Any thread, also
+     * after {@link #close()}; should return the same object every time. The default reports no I/O.
+     */
+    default DriverStats stats() {
+        return DriverStats.none();
+    }
 }

@@ -1,0 +1,112 @@
+package dev.bobbin;
+
+import dev.bobbin.spi.CarrierDriver;
+import dev.bobbin.spi.DriverStats;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Everything a {@link CarrierPool} records for observability beyond its plain {@link CarrierCounters}:
+ * scheduling-delay sampling, the optional live-fiber registry, failed fibers, steal-burst JFR events,
+ * each carrier's driver stats, and the termination signal that lets monitors detach.
+ *
+ * <p>Implementation overview. The pool and its carriers call a handful of hooks; each hook does nothing
+ * but a test when its feature is off ({@code delays} is null then; the registry is always kept but only
+ * touched at a fiber's start and end unless last-run stamping is on), so the
+ * cost of an unobserved scheduler is a few predictable branches per fiber run.
+ * <ul>
+ *   <li>{@link #submitted} — in {@code execute}, after a start was admitted: registers a new fiber and
+ *       maybe starts a delay sample.</li>
+ *   <li>{@link #beforeRun} / {@link #afterRun} — around each fiber run on a carrier: finishes a delay
+ *       sample; stamps the fiber's last run, or claims its completion by removing it from the live-fiber
+ *       registry (a fiber that parked at the end of a run can finish on another carrier before the first
+ *       carrier reads its state, so both may see it terminated; only the one that removes it counts).</li>
+ *   <li>{@link #stole} — after a steal: a JFR event for a large one.</li>
+ *   <li>{@link #driverOpened} / {@link #carrierExiting} — carrier lifecycle.</li>
+ * </ul>
+ * Fiber failures are counted by the uncaught-exception handler that {@link FiberScheduler#ofVirtual()}
+ * installs on its builders ({@link #countingHandler}), which then does what the JDK does by default.
+ */
+final class Telemetry {
+    final SchedulingDelays delays;          // null when delay sampling is off
+    final FiberRegistry registry;           // the live fibers; always present (it decides completions)
+    final boolean stampRuns;                // track each fiber's last-run time (SchedulerConfig.trackFibers)
+    final LongAdder fibersFailed = new LongAdder();
+    final CompletableFuture<Void> termination = new CompletableFuture<>();
+    private final AtomicReferenceArray<CarrierDriver> drivers;  // by carrier index; set once at open
+    final Thread.UncaughtExceptionHandler countingHandler = this::fiberFailed;
+    private final int parallelism;
+    private final java.util.concurrent.atomic.AtomicInteger exited = new java.util.concurrent.atomic.AtomicInteger();
+
+    Telemetry(int parallelism, SchedulingDelaySampling sampling, boolean trackFibers) {
+        this.delays = sampling.isOff() ? null : new SchedulingDelays(sampling.period(), parallelism);
+        this.registry = new FiberRegistry(parallelism);
+        this.stampRuns = trackFibers;
+        this.drivers = new AtomicReferenceArray<>(parallelism);
+        this.parallelism = parallelism;
+    }
+
+    /** Telemetry with every optional feature off: for pools built without a config (package tests). */
+    static Telemetry minimal(int parallelism) {
+        return new Telemetry(parallelism, SchedulingDelaySampling.off(), false);
+    }
+
+    // ---- hooks -----------------------------------------------------------------------------------
+
+    void submitted(Thread fiber, Carrier here, boolean isStart) {
+        if (isStart) registry.add(fiber, stampRuns ? System.nanoTime() : 0);
+        if (delays != null) delays.submitted(fiber, here);
+    }
+
+    void beforeRun(Thread fiber, Carrier c) {
+        if (delays != null) delays.running(fiber, c);
+    }
+
+    /**
+     * After a run of {@code fiber}; {@code terminated}: its state read afterwards was TERMINATED. Returns
+     * true if this carrier is the one to count its completion (see {@link FiberRegistry}).
+     */
+    boolean afterRun(Thread fiber, boolean terminated) {
+        if (terminated) return registry.remove(fiber);
+        if (stampRuns) registry.ran(fiber, System.nanoTime());
+        return false;
+    }
+
+    void stole(Carrier thief, Carrier victim, int moved) {
+        if (moved >= Tunables.STEAL_BURST_MIN_FIBERS) StealBurstEvent.emit(thief, victim, moved);
+    }
+
+    void driverOpened(Carrier c, CarrierDriver d) {
+        drivers.set(c.index, d);
+    }
+
+    /**
+     * A carrier is about to count itself terminated. The last one completes {@link #termination} first,
+     * so termination actions have run by the time {@code awaitTermination} returns.
+     */
+    void carrierExiting() {
+        if (exited.incrementAndGet() == parallelism) termination.complete(null);
+    }
+
+    private void fiberFailed(Thread fiber, Throwable e) {
+        fibersFailed.increment();
+        ThreadGroup g = fiber.getThreadGroup();        // the JDK's default: the group decides what to do
+        if (g != null) g.uncaughtException(fiber, e);
+    }
+
+    // ---- reads -----------------------------------------------------------------------------------
+
+    /** The driver stats of carrier {@code index}, or none before its driver opened. */
+    DriverStats driverStats(int index) {
+        CarrierDriver d = drivers.get(index);
+        if (d == null) return DriverStats.none();
+        try {
+            DriverStats s = d.stats();
+            return s != null ? s : DriverStats.none();
+        } catch (RuntimeException e) {
+            return DriverStats.none();               // a faulty driver must not break monitoring
+        }
+    }
+}

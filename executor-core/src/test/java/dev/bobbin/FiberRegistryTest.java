@@ -1,0 +1,105 @@
+package dev.bobbin;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class FiberRegistryTest {
+
+    private static List<Thread> unstarted(int n) {
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < n; i++) threads.add(Thread.ofVirtual().unstarted(() -> { }));
+        return threads;
+    }
+
+    @Test
+    void matchesAReferenceSetUnderRandomAddsAndRemoves() {
+        FiberRegistry r = new FiberRegistry(1);
+        List<Thread> pool = unstarted(2_000);
+        Set<Thread> reference = Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        Random rnd = new Random(42);
+        for (int step = 0; step < 60_000; step++) {
+            Thread t = pool.get(rnd.nextInt(pool.size()));
+            // phases bias towards growth then shrinkage, so tables both grow and shrink
+            boolean add = (step / 10_000) % 2 == 0 ? rnd.nextInt(4) != 0 : rnd.nextInt(4) == 0;
+            if (add) {
+                if (reference.add(t)) r.add(t, step);
+            } else {
+                assertEquals(reference.remove(t), r.remove(t), "remove reports presence at step " + step);
+            }
+            if (step % 997 == 0) {
+                assertEquals(reference.size(), r.size(), "size at step " + step);
+                assertEquals(reference, identitySet(r.fibers()), "members at step " + step);
+            }
+        }
+        for (Thread t : new ArrayList<>(reference)) r.remove(t);
+        assertEquals(0, r.size());
+    }
+
+    @Test
+    void stampsFollowTheirFiberThroughDeletionsAndResizes() {
+        FiberRegistry r = new FiberRegistry(1);
+        List<Thread> threads = unstarted(500);
+        for (int i = 0; i < threads.size(); i++) r.add(threads.get(i), i);
+        for (int i = 0; i < threads.size(); i += 2) r.remove(threads.get(i));   // shifts survivors
+        for (int i = 1; i < threads.size(); i += 2) r.ran(threads.get(i), 10_000 + i);
+        List<Thread> fibers = new ArrayList<>();
+        List<Long> stamps = new ArrayList<>();
+        r.snapshot(fibers, stamps);
+        assertEquals(250, fibers.size());
+        for (int k = 0; k < fibers.size(); k++) {
+            int i = threads.indexOf(fibers.get(k));
+            assertEquals(1, i % 2, "only survivors remain");
+            assertEquals(10_000 + i, stamps.get(k), "stamp of fiber " + i);
+        }
+    }
+
+    @Test
+    void concurrentAddsAndRemovesLoseNothing() throws Exception {
+        FiberRegistry r = new FiberRegistry(4);
+        int threads = 4, perThread = 5_000;
+        CountDownLatch start = new CountDownLatch(1);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Thread> workers = new ArrayList<>();
+        List<List<Thread>> kept = new ArrayList<>();
+        for (int w = 0; w < threads; w++) {
+            List<Thread> mine = unstarted(perThread);
+            List<Thread> keep = new ArrayList<>();
+            kept.add(keep);
+            workers.add(Thread.ofPlatform().start(() -> {
+                try {
+                    start.await();
+                    for (int i = 0; i < mine.size(); i++) {
+                        r.add(mine.get(i), i);
+                        if (i % 3 != 0) r.remove(mine.get(i)); else keep.add(mine.get(i));
+                        if (i % 5 == 0) r.ran(mine.get(i), i);
+                    }
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            }));
+        }
+        start.countDown();
+        for (Thread w : workers) w.join();
+        assertNull(failure.get());
+        Set<Thread> expected = Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        kept.forEach(expected::addAll);
+        assertEquals(expected, identitySet(r.fibers()));
+    }
+
+    private static Set<Thread> identitySet(List<Thread> list) {
+        Set<Thread> s = Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        s.addAll(list);
+        assertEquals(list.size(), s.size(), "no fiber listed twice");
+        return s;
+    }
+
+}

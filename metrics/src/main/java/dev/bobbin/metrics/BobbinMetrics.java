@@ -1,0 +1,272 @@
+package dev.bobbin.metrics;
+
+import dev.bobbin.FiberScheduler;
+import dev.bobbin.SchedulerStats;
+import dev.bobbin.SchedulerStats.CarrierStats;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.MeterBinder;
+
+import java.lang.reflect.Method;
+import java.lang.reflect.RecordComponent;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.LongConsumer;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Micrometer meters for a {@link FiberScheduler}: bind one object to a registry and see how the
+ * scheduler is doing.
+ *
+ * <pre>{@code
+ * FiberScheduler scheduler = FiberScheduler.create(SchedulerConfig.builder().name("api").build());
+ * BobbinMetrics.of(scheduler).bindTo(registry);
+ * }</pre>
+ *
+ * <p>Every meter but one reads a {@link SchedulerStats} snapshot when the registry asks for its value,
+ * so the scheduler pays nothing per event for them; the snapshot is shared by the meters of one scrape
+ * (it is reused for {@value #SNAPSHOT_MAX_AGE_MILLIS} ms). The exception is the scheduling-delay
+ * {@link Timer}, which receives each delay the scheduler measures (how many it measures is set by
+ * {@link dev.bobbin.SchedulingDelaySampling}). All meters carry the tag {@code name=<scheduler name>}
+ * (the tag {@link io.micrometer.core.instrument.binder.jvm.ExecutorServiceMetrics} uses) plus the tags
+ * given to {@link #of(FiberScheduler, Iterable)}; per-carrier meters add {@code carrier=<index>}. The
+ * meter names are listed in the module's README.
+ *
+ * <p>When the scheduler terminates, its meters are removed from every registry they were bound to;
+ * {@link #close()} removes them earlier. Binding to the same registry twice, or binding two
+ * {@code BobbinMetrics} of one scheduler to one registry, registers each meter once and records each
+ * delay once. Thread-safe.
+ */
+public final class BobbinMetrics implements MeterBinder, AutoCloseable {
+    /** How long a stats snapshot is reused: long enough for one scrape, short enough to look live. */
+    static final long SNAPSHOT_MAX_AGE_MILLIS = 10;
+
+    private final StatsSource source;
+    private final Tags tags;
+    private final AtomicLongArray busyHighWater;              // per carrier: keeps busy time monotonic
+    private final Map<MeterRegistry, Binding> bindings = new IdentityHashMap<>(); // guarded by this
+    private boolean closed;                                   // guarded by this
+    private volatile Snapshot snapshot;                       // the cached stats
+
+    private record Snapshot(SchedulerStats stats, long takenAt) { }
+
+    /** The meters registered in one registry, and the delay recorder feeding its timer. */
+    private record Binding(List<Meter.Id> ids, LongConsumer recorder) { }
+
+    /** Feeds one {@link Timer}; equal only for the very same timer, so a timer never hears a delay twice. */
+    private record TimerRecorder(Timer timer) implements LongConsumer {
+        @Override public void accept(long nanos) { timer.record(nanos, TimeUnit.NANOSECONDS); }
+        @Override public boolean equals(Object o) { return o instanceof TimerRecorder r && r.timer == timer; }
+        @Override public int hashCode() { return System.identityHashCode(timer); }
+    }
+
+    private BobbinMetrics(StatsSource source, Iterable<Tag> extraTags) {
+        this.source = source;
+        this.tags = Tags.of("name", source.name()).and(extraTags);
+        SchedulerStats first = source.stats();
+        this.busyHighWater = new AtomicLongArray(first.parallelism());
+        this.snapshot = new Snapshot(first, System.nanoTime());
+        source.onTermination(this::close);
+    }
+
+    /** Meters for {@code scheduler}, tagged {@code name=<scheduler name>}. */
+    public static BobbinMetrics of(FiberScheduler scheduler) {
+        return of(scheduler, Tags.empty());
+    }
+
+    /**
+     * Meters for {@code scheduler} with extra tags on every meter.
+     *
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@code tags} has a {@code name} or {@code carrier} tag
+     */
+    public static BobbinMetrics of(FiberScheduler scheduler, Iterable<Tag> tags) {
+        Objects.requireNonNull(scheduler, "scheduler");
+        Objects.requireNonNull(tags, "tags");
+        for (Tag t : tags) {
+            if (t.getKey().equals("name") || t.getKey().equals("carrier") || t.getKey().equals("transport")) {
+                throw new IllegalArgumentException("tag '" + t.getKey() + "' is set by BobbinMetrics itself");
+            }
+        }
+        return new BobbinMetrics(StatsSource.of(scheduler), tags);
+    }
+
+    /**
+     * Registers the meters in {@code registry}. Does nothing if they are already bound there, or if this
+     * binder is closed (the scheduler terminated or {@link #close()} was called).
+     */
+    @Override
+    public synchronized void bindTo(MeterRegistry registry) {
+        Objects.requireNonNull(registry, "registry");
+        if (closed || bindings.containsKey(registry)) return;
+        List<Meter.Id> ids = new ArrayList<>();
+        SchedulerStats s = stats();
+
+        gauge(registry, ids, "executor.pool.size", "threads", "The number of carrier threads", st -> st.parallelism());
+        gauge(registry, ids, "executor.active", "threads", "Carriers running a fiber at this moment",
+                st -> st.carriers().stream().filter(CarrierStats::running).count());
+        gauge(registry, ids, "executor.running", "threads", "Carriers not parked (running, polling or searching)",
+                st -> st.parallelism() - st.parkedCarriers());
+        gauge(registry, ids, "executor.queued", "tasks", "Runnable fibers waiting in any queue", SchedulerStats::queuedFibers);
+        counter(registry, ids, "executor.completed", "tasks", "Fibers that terminated", SchedulerStats::fibersCompleted);
+        counter(registry, ids, "executor.steals", "tasks", "Fibers moved from one carrier's queue to another's",
+                SchedulerStats::stolenTasks);
+        counter(registry, ids, "bobbin.fibers.started", "fibers", "Fibers started", SchedulerStats::fibersStarted);
+        counter(registry, ids, "bobbin.fibers.failed", "fibers", "Fibers that ended with an uncaught exception",
+                SchedulerStats::fibersFailed);
+        gauge(registry, ids, "bobbin.fibers.live", "fibers", "Fibers started and not yet terminated", SchedulerStats::liveFibers);
+        counter(registry, ids, "bobbin.fiber.parks", "parks", "Times a fiber left its carrier without terminating (park or yield)",
+                SchedulerStats::fiberParks);
+        counter(registry, ids, "bobbin.fiber.unparks", "unparks", "Times a parked or yielding fiber was made runnable",
+                SchedulerStats::fiberUnparks);
+        gauge(registry, ids, "bobbin.injection.queue.depth", "fibers", "Fibers waiting in the scheduler-wide injection queue",
+                SchedulerStats::injectionQueueDepth);
+        gauge(registry, ids, "bobbin.carriers.parked", "threads", "Carriers parked for lack of work", SchedulerStats::parkedCarriers);
+        gauge(registry, ids, "bobbin.carriers.searching", "threads", "Carriers looking for work to steal",
+                SchedulerStats::searchingCarriers);
+        ids.add(Gauge.builder("bobbin.driver.transport", this, b -> b.stats().parallelism())
+                .description("Carriers using the I/O transport named by the transport tag")
+                .tags(tags).tag("transport", s.transport()).strongReference(true).register(registry).getId());
+        optionalLongComponent(SchedulerStats.class, "stalls").ifPresent(m -> counter(registry, ids, "bobbin.stalls",
+                "stalls", "Times a fiber held a carrier too long", st -> invokeLong(m, st)));
+
+        for (CarrierStats c : s.carriers()) {
+            int i = c.index();
+            Tags ct = tags.and("carrier", Integer.toString(i));
+            carrierGauge(registry, ids, ct, i, "bobbin.carrier.queue.depth", "fibers",
+                    "Fibers in this carrier's local queue and next slot", CarrierStats::queueDepth);
+            carrierCounter(registry, ids, ct, i, "bobbin.carrier.steals", "operations",
+                    "Successful steal operations by this carrier", CarrierStats::steals);
+            carrierCounter(registry, ids, ct, i, "bobbin.carrier.stolen", "fibers",
+                    "Fibers this carrier took from other carriers' queues", CarrierStats::stolenTasks);
+            carrierCounter(registry, ids, ct, i, "bobbin.carrier.parks", "parks",
+                    "Times this carrier parked for lack of work", CarrierStats::parks);
+            carrierCounter(registry, ids, ct, i, "bobbin.carrier.wakeups", "wakeups",
+                    "Times another thread woke this carrier", CarrierStats::wakeups);
+            carrierCounter(registry, ids, ct, i, "bobbin.carrier.mounts", "mounts",
+                    "Fiber runs on this carrier (first runs and resumptions)", CarrierStats::tasksRun);
+            ids.add(FunctionCounter.builder("bobbin.carrier.busy", this, b -> b.busySeconds(i))
+                    .description("Time this carrier was awake (running fibers, polling its driver, searching); "
+                            + "its rate is the carrier's utilization")
+                    .baseUnit("seconds").tags(ct).register(registry).getId());
+            optionalLongComponent(CarrierStats.class, "stalls").ifPresent(m -> carrierCounter(registry, ids, ct, i,
+                    "bobbin.carrier.stalls", "stalls", "Times a fiber held this carrier too long", cs -> invokeLong(m, cs)));
+            for (String counterName : c.driverCounters().keySet()) {
+                ids.add(FunctionCounter.builder("bobbin.driver." + counterName, this,
+                                b -> b.stats().carriers().get(i).driverCounters().getOrDefault(counterName, 0L))
+                        .description("Carrier driver counter '" + counterName + "'")
+                        .tags(ct).tag("transport", s.transport()).register(registry).getId());
+            }
+        }
+
+        Timer delay = Timer.builder("bobbin.scheduling.delay")
+                .description("Time from a fiber becoming runnable to a carrier starting to run it (sampled)")
+                .tags(tags)
+                .publishPercentiles(0.5, 0.9, 0.99, 0.999)
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(500))
+                .maximumExpectedValue(Duration.ofSeconds(10))
+                .register(registry);
+        ids.add(delay.getId());
+        LongConsumer recorder = new TimerRecorder(delay);
+        source.addDelayListener(recorder);
+        bindings.put(registry, new Binding(ids, recorder));
+    }
+
+    /**
+     * Removes the meters from every registry this binder bound them to and stops recording delays.
+     * Idempotent; called by the scheduler when it terminates.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        for (Map.Entry<MeterRegistry, Binding> e : bindings.entrySet()) {
+            source.removeDelayListener(e.getValue().recorder());
+            for (Meter.Id id : e.getValue().ids()) e.getKey().remove(id);
+        }
+        bindings.clear();
+    }
+
+    // ---- values ------------------------------------------------------------------------------------
+
+    /** The cached snapshot, refreshed when older than {@link #SNAPSHOT_MAX_AGE_MILLIS}. */
+    SchedulerStats stats() {
+        Snapshot s = snapshot;
+        long now = System.nanoTime();
+        if (now - s.takenAt() > TimeUnit.MILLISECONDS.toNanos(SNAPSHOT_MAX_AGE_MILLIS)) {
+            s = new Snapshot(source.stats(), now);
+            snapshot = s;
+        }
+        return s.stats();
+    }
+
+    /** Busy seconds of carrier {@code i}, never below a value reported before (the snapshot is racy). */
+    private double busySeconds(int i) {
+        long busy = stats().carriers().get(i).busyNanos();
+        long high = busyHighWater.accumulateAndGet(i, busy, Math::max);
+        return high / 1e9;
+    }
+
+    // ---- registration helpers ----------------------------------------------------------------------
+
+    private void gauge(MeterRegistry r, List<Meter.Id> ids, String name, String unit, String description,
+                       ToDoubleFunction<SchedulerStats> f) {
+        ids.add(Gauge.builder(name, this, b -> f.applyAsDouble(b.stats())).description(description)
+                .baseUnit(unit).tags(tags).strongReference(true).register(r).getId());
+    }
+
+    private void counter(MeterRegistry r, List<Meter.Id> ids, String name, String unit, String description,
+                         ToDoubleFunction<SchedulerStats> f) {
+        ids.add(FunctionCounter.builder(name, this, b -> f.applyAsDouble(b.stats())).description(description)
+                .baseUnit(unit).tags(tags).register(r).getId());
+    }
+
+    private void carrierGauge(MeterRegistry r, List<Meter.Id> ids, Tags ct, int i, String name, String unit,
+                              String description, ToDoubleFunction<CarrierStats> f) {
+        ids.add(Gauge.builder(name, this, b -> f.applyAsDouble(b.stats().carriers().get(i))).description(description)
+                .baseUnit(unit).tags(ct).strongReference(true).register(r).getId());
+    }
+
+    private void carrierCounter(MeterRegistry r, List<Meter.Id> ids, Tags ct, int i, String name, String unit,
+                                String description, ToDoubleFunction<CarrierStats> f) {
+        ids.add(FunctionCounter.builder(name, this, b -> f.applyAsDouble(b.stats().carriers().get(i)))
+                .description(description).baseUnit(unit).tags(ct).register(r).getId());
+    }
+
+    /**
+     * The accessor of a {@code long} record component named {@code name}, if the record has one: lets
+     * this binder expose counters that newer versions of the stats records add (e.g. carrier stalls)
+     * without depending on them at compile time.
+     */
+    static java.util.Optional<Method> optionalLongComponent(Class<? extends Record> type, String name) {
+        for (RecordComponent c : type.getRecordComponents()) {
+            if (c.getName().equals(name) && c.getType() == long.class) return java.util.Optional.of(c.getAccessor());
+        }
+        return java.util.Optional.empty();
+    }
+
+    private static double invokeLong(Method accessor, Object target) {
+        try {
+            return (long) accessor.invoke(target);
+        } catch (ReflectiveOperationException e) {
+            return Double.NaN;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "BobbinMetrics[" + source.name() + "]";
+    }
+}
