@@ -35,31 +35,42 @@ final class FiberRegistry {
         stripeMask = n - 1;
     }
 
-    private static int hash(Thread fiber) {
-        long h = fiber.threadId() * 0x9E3779B97F4A7C15L;   // Fibonacci hashing spreads sequential ids
-        return (int) (h ^ (h >>> 32));
+    /** A 64-bit mix of the thread id (murmur3's finalizer): the low bits pick the stripe, the high 32 the slot. */
+    private static long hash(Thread fiber) {
+        long h = fiber.threadId();
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        h *= 0xc4ceb9fe1a85ec53L;
+        h ^= h >>> 33;
+        return h;
     }
 
-    private Stripe stripeOf(int h) {
-        return stripes[h & stripeMask];
+    /** The in-stripe hash: 32 well-mixed bits independent of the stripe bits. */
+    private static int slotHash(long h) {
+        return (int) (h >>> 32);
+    }
+
+    private Stripe stripeOf(long h) {
+        return stripes[(int) h & stripeMask];
     }
 
     /** Adds a started fiber, stamped with {@code now}. */
     void add(Thread fiber, long now) {
-        int h = hash(fiber);
-        stripeOf(h).add(fiber, h >>> 16, now);
+        long h = hash(fiber);
+        stripeOf(h).add(fiber, slotHash(h), now);
     }
 
     /** Records that {@code fiber} just ran (its run ended at {@code now}). Ignores an unknown fiber. */
     void ran(Thread fiber, long now) {
-        int h = hash(fiber);
-        stripeOf(h).stamp(fiber, h >>> 16, now);
+        long h = hash(fiber);
+        stripeOf(h).stamp(fiber, slotHash(h), now);
     }
 
     /** Removes a terminated fiber; true if it was present (exactly one caller gets true per fiber). */
     boolean remove(Thread fiber) {
-        int h = hash(fiber);
-        return stripeOf(h).remove(fiber, h >>> 16);
+        long h = hash(fiber);
+        return stripeOf(h).remove(fiber, slotHash(h));
     }
 
     /** Number of tracked fibers; a sum of per-stripe sizes, each read under its lock. */
@@ -123,7 +134,7 @@ final class FiberRegistry {
             int hole = i;
             int j = (i + 1) & mask;
             while (keys[j] != null) {
-                int home = hash(keys[j]) >>> 16 & mask;
+                int home = slotHash(hash(keys[j])) & mask;
                 // move keys[j] into the hole unless its home lies cyclically in (hole, j]
                 boolean homeBetween = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
                 if (!homeBetween) {
@@ -159,7 +170,7 @@ final class FiberRegistry {
             keys = new Thread[capacity];
             stamps = new long[capacity];
             for (int i = 0; i < oldKeys.length; i++) {
-                if (oldKeys[i] != null) insert(oldKeys[i], hash(oldKeys[i]) >>> 16, oldStamps[i]);
+                if (oldKeys[i] != null) insert(oldKeys[i], slotHash(hash(oldKeys[i])), oldStamps[i]);
             }
         }
     }
