@@ -34,4 +34,21 @@ final class Tunables {
     /** How long a carrier parks while the scheduler shuts down, between re-checks of the exit condition:
      *  a safety net only; the normal path is an explicit wakeup when the last fiber ends. */
     static final long SHUTDOWN_PARK_NANOS = 50_000_000L;
+
+    /** Default stall threshold: a carrier that has run one fiber this long without a blocking point is
+     *  stalled. Long enough that ordinary JIT, GC and page-fault hiccups never trip it; short enough that
+     *  a stuck carrier is noticed before its queued fibers' users do. */
+    static final long DEFAULT_STALL_THRESHOLD_NANOS = 100_000_000L;
+
+    /** The stall monitor samples every carrier at most this often (Go's sysmon sleeps up to 10 ms). */
+    static final long MONITOR_MAX_INTERVAL_NANOS = 10_000_000L;
+
+    /** ... and at least this often, and at least this many times per stall threshold, so that short test
+     *  thresholds are still sampled finely. */
+    static final long MONITOR_MIN_INTERVAL_NANOS = 1_000_000L;
+    static final int MONITOR_SAMPLES_PER_THRESHOLD = 4;
+
+    /** A fiber that has run this long without a blocking point is asked to yield at its next
+     *  {@code FiberScheduler.checkpoint()}: Go's forced-preemption slice. */
+    static final long TIME_SLICE_NANOS = 10_000_000L;
 }

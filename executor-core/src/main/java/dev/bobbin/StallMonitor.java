@@ -1,0 +1,172 @@
+package dev.bobbin;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The watchdog of one {@link CarrierPool}: notices carriers stalled by a fiber that does not yield, after
+ * Go's {@code sysmon}.
+ *
+ * <p>Implementation overview. A daemon platform thread samples every carrier's {@code runCount} and
+ * {@code currentFiber} (both opaque, written by the carrier per task) every few milliseconds. A carrier
+ * whose run count has not moved while a fiber is mounted has run that one fiber since the previous
+ * sample. The monitor adds up such time per carrier, crediting each sampling interval with at most two
+ * nominal intervals, so a GC pause that also stopped the monitor does not look like a stall.
+ * <ul>
+ *   <li>After {@link Tunables#TIME_SLICE_NANOS} the carrier is asked to preempt: the fiber's next
+ *       {@link FiberScheduler#checkpoint()} yields (cooperative preemption; the JDK has no forced one).</li>
+ *   <li>After the stall threshold the carrier is stalled: in a CPU loop, or in a pinning or blocking call
+ *       (file I/O, native code, class initialisation), which the JDK compensates for only on its own
+ *       ForkJoinPool. The stall is reported once (System.Logger warning with the fiber's stack, the
+ *       {@code dev.bobbin.CarrierStall} JFR event, the stall counter). Under WORK_STEALING the monitor
+ *       then moves the carrier's queued unbound fibers (ring and next slot) to the injection queue and
+ *       wakes a carrier; if every carrier in service is stalled and work is waiting, it starts one spare
+ *       carrier per sample, up to the configured maximum. Spares retire by themselves when out of work.
+ *       Other policies only report: their fibers may not move, and SINGLE_THREAD must not run two at once.</li>
+ * </ul>
+ * The monitor reads carrier state racily; a wrong guess costs one needless hand-off or spare, never a
+ * lost task (it only moves tasks with the queues' thief operations, which hand each task out once).
+ */
+final class StallMonitor implements Runnable {
+    private static final System.Logger LOG = System.getLogger("dev.bobbin");
+
+    private final CarrierPool pool;
+    private final long thresholdNanos;          // 0: stall protection off (preemption requests still made)
+    private final long intervalNanos;           // sampling period
+    private final long[] lastRunCount;          // monitor thread only, by carrier index
+    private final long[] stalledNanos;          // monitor thread only: credited time on the same task
+    private final boolean[] reported;           // monitor thread only: this stall was reported
+    private final RunQueue staging = new RunQueue(Tunables.LOCAL_QUEUE_CAPACITY); // monitor's thief buffer
+    private final int[] stolenCount = new int[1];
+    @SuppressWarnings("unused") private volatile long stalls;       // monitor writes (opaque), anyone reads
+    @SuppressWarnings("unused") private volatile long sparesStarted; // monitor writes, anyone reads
+
+    StallMonitor(CarrierPool pool, long thresholdNanos) {
+        this.pool = pool;
+        this.thresholdNanos = thresholdNanos;
+        long interval = thresholdNanos > 0 ? thresholdNanos / Tunables.MONITOR_SAMPLES_PER_THRESHOLD
+                : Tunables.MONITOR_MAX_INTERVAL_NANOS;
+        this.intervalNanos = Math.clamp(interval, Tunables.MONITOR_MIN_INTERVAL_NANOS, Tunables.MONITOR_MAX_INTERVAL_NANOS);
+        int n = pool.carriers.length;
+        this.lastRunCount = new long[n];
+        this.stalledNanos = new long[n];
+        this.reported = new boolean[n];
+    }
+
+    void start() {
+        Thread.ofPlatform().daemon().name(pool.name() + "-monitor").start(this);
+    }
+
+    /** Stalls reported so far. Any thread. */
+    long stalls() { return stalls; }
+
+    /** Spare carrier activations so far. Any thread. */
+    long sparesStarted() { return sparesStarted; }
+
+    @Override
+    public void run() {
+        long last = System.nanoTime();
+        while (!pool.isTerminated()) {
+            LockSupport.parkNanos(this, intervalNanos);
+            long now = System.nanoTime();
+            long credited = Math.min(now - last, 2 * intervalNanos); // a GC pause counts as two samples at most
+            last = now;
+            try {
+                sample(credited);
+            } catch (Throwable t) {
+                pool.reportCarrierError(Thread.currentThread(), t);
+            }
+        }
+    }
+
+    private void sample(long credited) {
+        Carrier[] all = pool.carriers;
+        int inService = 0, stalled = 0;
+        for (int i = 0; i < all.length; i++) {
+            Carrier c = all[i];
+            if (c.spare && !c.isActiveSpare()) {
+                stalledNanos[i] = 0;
+                reported[i] = false;
+                continue;
+            }
+            inService++;
+            long runCount = c.runCount();
+            Thread fiber = c.currentFiber();
+            if (fiber == null || runCount != lastRunCount[i]) {   // idle, or moved on since the last sample
+                lastRunCount[i] = runCount;
+                stalledNanos[i] = 0;
+                reported[i] = false;
+                continue;
+            }
+            long t = stalledNanos[i] += credited;
+            if (t >= Tunables.TIME_SLICE_NANOS) c.requestPreempt(runCount);
+            if (thresholdNanos == 0 || t < thresholdNanos) continue;
+            stalled++;
+            int handedOff = pool.policy == SchedulingPolicy.WORK_STEALING ? handOff(c) : 0;
+            if (!reported[i]) {
+                reported[i] = true;
+                report(c, fiber, t, handedOff);
+            }
+        }
+        if (stalled > 0 && stalled == inService && pool.policy == SchedulingPolicy.WORK_STEALING
+                && !pool.isTerminated() && pool.hasVisibleWork()) {
+            for (int i = pool.parallelism(); i < all.length; i++) {
+                if (all[i].activate()) {
+                    sparesStarted = sparesStarted + 1;
+                    break;
+                }
+            }
+        }
+    }
+
+    /** Moves a stalled carrier's unbound queued tasks to the injection queue; returns how many. */
+    private int handOff(Carrier c) {
+        RunQueue.Steal victim = c.queue.steal();
+        RunQueue.Local stage = staging.local();
+        List<Runnable> moved = new ArrayList<>();
+        Runnable t;
+        while ((t = victim.stealInto(stage, stolenCount)) != null) {
+            moved.add(t);
+            while ((t = stage.poll()) != null) moved.add(t);
+        }
+        if ((t = victim.stealNext()) != null) moved.add(t);
+        if (moved.isEmpty()) return 0;
+        pool.inject.pushAll(moved.toArray(new Runnable[0]), null);
+        pool.idle.notifyOne();
+        return moved.size();
+    }
+
+    private void report(Carrier c, Thread fiber, long stalledForNanos, int handedOff) {
+        stalls = stalls + 1;                                  // single writer
+        StackTraceElement[] stack = fiber.getStackTrace();
+        String kind = stack.length > 0 && stack[0].isNativeMethod()
+                ? "blocked in a native or pinning call" : "running without a blocking point";
+        StringBuilder trace = new StringBuilder();
+        for (StackTraceElement e : stack) trace.append("\tat ").append(e).append('\n');
+        long millis = stalledForNanos / 1_000_000;
+        CarrierStallEvent event = new CarrierStallEvent();
+        if (event.isEnabled()) {
+            event.scheduler = pool.name();
+            event.carrier = c.getName();
+            event.spareCarrier = c.spare;
+            event.fiber = fiber;
+            event.fiberName = fiber.toString();
+            event.stalledFor = millis;
+            event.kind = kind;
+            event.fiberStack = trace.toString();
+            event.handedOff = handedOff;
+            event.commit();
+        }
+        if (LOG.isLoggable(System.Logger.Level.WARNING)) {
+            String action = switch (pool.policy) {
+                case WORK_STEALING -> "its queued fibers go to other carriers (" + handedOff + " moved)";
+                case THREAD_PER_CORE -> "fibers bound to it wait (THREAD_PER_CORE fibers never move)";
+                case SINGLE_THREAD -> "the scheduler's other fibers wait (SINGLE_THREAD)";
+            };
+            LOG.log(System.Logger.Level.WARNING, "bobbin: carrier " + c.getName() + " stalled for " + millis
+                    + " ms by " + fiber + ", " + kind + "; " + action
+                    + ". Long computations can call FiberScheduler.checkpoint().\n" + trace);
+        }
+    }
+}
