@@ -279,6 +279,8 @@ public final class FiberScheduler implements AutoCloseable {
         return JdkVirtualThreads.currentCarrier() instanceof Carrier c ? c.index : -1;
     }
 
+    CarrierPool pool() { return pool; }           // for package tests
+
     @Override
     public String toString() {
         return "FiberScheduler[" + name() + ", parallelism=" + parallelism()
