@@ -304,8 +304,9 @@ final class Carrier extends Thread implements CarrierContext {
         CURRENT_FIBER.setOpaque(this, (Thread) null);
         RUN_COUNT.setOpaque(this, (long) RUN_COUNT.getOpaque(this) + 1); // opaque; sampled by thieves
         counters.increment(CarrierCounters.TASKS_RUN);
-        if (fiber != null && JdkVirtualThreads.state(fiber) == JdkVirtualThreads.TERMINATED) {
-            pool.unbind(fiber);                  // a bound fiber ends on its home carrier
+        if (fiber != null && JdkVirtualThreads.state(fiber) == JdkVirtualThreads.TERMINATED
+                && JdkVirtualThreads.claimTermination(fiber)) {   // exactly once, see JdkVirtualThreads
+            pool.unbind(fiber);
             counters.increment(CarrierCounters.FIBERS_COMPLETED);
             pool.fiberTerminated();
         }

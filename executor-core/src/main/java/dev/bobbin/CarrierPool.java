@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.LongAdder;
  *       mounted on it, which the JDK pins for the call), the task goes to that carrier's queue; from any
  *       other thread it goes to the injection queue and may wake an idle carrier.</li>
  *   <li><b>Fiber accounting.</b> A task whose fiber is in the JDK state {@code STARTED} is a new fiber;
- *       a carrier that finds a fiber {@code TERMINATED} after running it counts a completion. Live fibers
+ *       a carrier that finds a fiber {@code TERMINATED} after running it counts a completion if it wins
+ *       {@link JdkVirtualThreads#claimTermination} (two carriers can see the same end). Live fibers
  *       are started minus completed, summed over per-carrier counters and one adder for outside starts,
  *       so the hot path touches no shared counter.</li>
  *   <li><b>Shutdown.</b> {@link #shutdown} stops new fibers (their start throws

@@ -20,8 +20,19 @@ import java.util.concurrent.Executor;
  *       (an intrinsic: as cheap as {@code Thread.currentThread()});</li>
  *   <li>the fiber behind a submitted {@code Runnable}: the method reference is a hidden class with one
  *       field holding the {@code VirtualThread};</li>
- *   <li>the fiber's {@code state}, to tell a first start from a resumption and to see termination.</li>
+ *   <li>the fiber's {@code state}, to tell a first start from a resumption and to see termination;</li>
+ *   <li>the fiber's {@code termination} latch field, to count each termination exactly once (below).</li>
  * </ol>
+ *
+ * <p>Counting terminations. A carrier that finds a fiber {@code TERMINATED} after running its task is not
+ * necessarily the one that ran it to the end: the fiber may have parked in that run, been resumed on
+ * another carrier and finished there before the first carrier read the state (an OS preemption between
+ * the run and the read is enough). Both would count the completion. {@link #claimTermination} makes the
+ * count exact without per-fiber memory: each observer CASes the fiber's {@code termination} field (the
+ * latch its joiners wait on, created lazily by the JDK) to one shared, already-open latch; exactly one
+ * CAS installs it. The winner also opens the latch it replaced, so a joiner that fetched that latch is
+ * released even if the JDK's own {@code afterDone} read the field after the swap; later joiners find the
+ * open latch, and the JDK re-checks the state before waiting anyway.
  * All four need {@code --add-opens java.base/java.lang=ALL-UNNAMED}. Without it {@link #check()}
  * throws an {@link IllegalStateException} naming the flag; nothing else in Bobbin touches these
  * handles before {@code check()} has passed.
@@ -38,6 +49,8 @@ final class JdkVirtualThreads {
     private static final MethodHandle BUILDER;          // (Executor) -> Thread.Builder.OfVirtual
     private static final MethodHandle CURRENT_CARRIER;  // () -> Thread
     private static final VarHandle STATE;               // VirtualThread.state (volatile int)
+    private static final VarHandle TERMINATION;         // VirtualThread.termination (volatile CountDownLatch)
+    private static final java.util.concurrent.CountDownLatch CLAIMED = new java.util.concurrent.CountDownLatch(0);
     private static final Class<?> RUN_CONTINUATION_CLASS; // hidden class of VirtualThread::runContinuation
     private static final MethodHandle FIBER_OF_RUNNABLE; // (Runnable) -> Thread, for that class only
     private static final Class<?> VIRTUAL_THREAD_CLASS;
@@ -45,7 +58,7 @@ final class JdkVirtualThreads {
 
     static {
         MethodHandle builder = null, carrier = null, fiberOf = null;
-        VarHandle state = null;
+        VarHandle state = null, termination = null;
         Class<?> rcClass = null, vtClass = null;
         RuntimeException failure = null;
         try {
@@ -59,6 +72,7 @@ final class JdkVirtualThreads {
             vtClass = Class.forName("java.lang.VirtualThread");
             MethodHandles.Lookup vt = MethodHandles.privateLookupIn(vtClass, self);
             state = vt.findVarHandle(vtClass, "state", int.class);
+            termination = vt.findVarHandle(vtClass, "termination", java.util.concurrent.CountDownLatch.class);
             VarHandle runContinuation = vt.findVarHandle(vtClass, "runContinuation", Runnable.class);
             // Learn the hidden class of the runContinuation method reference from a throwaway fiber.
             Thread.Builder.OfVirtual b = (Thread.Builder.OfVirtual) builder.invokeExact((Executor) Runnable::run);
@@ -91,6 +105,7 @@ final class JdkVirtualThreads {
         BUILDER = builder;
         CURRENT_CARRIER = carrier;
         STATE = state;
+        TERMINATION = termination;
         RUN_CONTINUATION_CLASS = rcClass;
         FIBER_OF_RUNNABLE = fiberOf;
         VIRTUAL_THREAD_CLASS = vtClass;
@@ -143,6 +158,21 @@ final class JdkVirtualThreads {
     /** The JDK state of a virtual thread, without the suspension bit. Volatile read. */
     static int state(Thread fiber) {
         return ((int) STATE.getVolatile(fiber)) & ~SUSPENDED_BIT;
+    }
+
+    /**
+     * Claims the completion of a fiber seen {@code TERMINATED}: true for exactly one caller per fiber.
+     * Volatile CAS on the fiber's termination field; see the class comment.
+     */
+    static boolean claimTermination(Thread fiber) {
+        for (;;) {
+            Object latch = TERMINATION.getVolatile(fiber);
+            if (latch == CLAIMED) return false;
+            if (TERMINATION.compareAndSet(fiber, latch, CLAIMED)) {
+                if (latch != null) ((java.util.concurrent.CountDownLatch) latch).countDown(); // open a joiner's latch
+                return true;
+            }
+        }
     }
 
     static boolean isVirtualThread(Thread t) {

@@ -77,12 +77,15 @@ class SchedulingPolicyTest {
         // parallel, and the detector sees it (so the zero above means something).
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         int overlaps = 0;
-        try (FiberScheduler scheduler = scheduler(SchedulingPolicy.WORK_STEALING, 2)) {
+        FiberScheduler scheduler = scheduler(SchedulingPolicy.WORK_STEALING, 2);
+        try {
             while (overlaps == 0 && System.nanoTime() < deadline) {
                 Shared s = new Shared();
                 runHashMapWorkload(scheduler, s, 2_000, 3);
                 overlaps = s.overlaps;
             }
+        } finally {
+            closeWithin(scheduler);
         }
         assertTrue(overlaps > 0, "two carriers never overlapped in 20 s; the detector is blind");
     }
@@ -270,6 +273,24 @@ class SchedulingPolicyTest {
         computation.join();
         other.join();
         return ranDuring.get();
+    }
+
+    /** Shuts down and fails (with the scheduler's state) if it does not terminate within 10 s. */
+    static void closeWithin(FiberScheduler scheduler) throws InterruptedException {
+        scheduler.shutdown();
+        if (!scheduler.awaitTermination(java.time.Duration.ofSeconds(10))) {
+            CarrierPool p = scheduler.pool();
+            StringBuilder sb = new StringBuilder("scheduler did not terminate: live=" + p.liveFibers()
+                    + " anyWork=" + p.hasAnyWork() + " inject=" + p.inject.size() + "\n");
+            for (Carrier c : p.carriers) {
+                sb.append(c.getName()).append(" queue=").append(c.queue.sizeEstimate()).append(" inbox=")
+                        .append(c.inbox.size()).append(" started=").append(c.counters.get(CarrierCounters.FIBERS_STARTED))
+                        .append(" completed=").append(c.counters.get(CarrierCounters.FIBERS_COMPLETED))
+                        .append(" state=").append(c.getState()).append('\n');
+            }
+            sb.append("outsideStarts=").append(p.outsideStarts()).append('\n').append(scheduler.stats());
+            fail(sb.toString());
+        }
     }
 
     static void waitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
