@@ -100,7 +100,8 @@ class ConfinedTest {
                 for (; i < 2_000 || (carriers.size() < 2 && System.nanoTime() < deadline); i++) {
                     carriers.add(FiberScheduler.currentCarrierIndex());
                     counter.use(c -> c[0]++);
-                    Thread.yield();
+                    if (i % 2 == 0) Thread.yield();
+                    else java.util.concurrent.locks.LockSupport.parkNanos(1_000); // resumed from outside: any carrier
                 }
                 iterations[0] = i;
                 sum[0] = counter.apply(c -> c[0]);
