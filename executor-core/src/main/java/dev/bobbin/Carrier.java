@@ -43,8 +43,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   RETIRED  --activate (monitor) | reactivate (own I/O)-&gt; ACTIVE
  *   ACTIVE, RETIRED --exit (spare, at shutdown)----------&gt; EXITED
  * </pre>
- * A spare with fibers bound to it (a fiber inside {@link CarrierLocal#with}) parks in the idle protocol
- * like a regular carrier instead of retiring.
+ * A spare out of work retires at once if the monitor sees no stalled carrier any more; otherwise it parks
+ * in the idle protocol like a regular carrier (so a burst behind a still-stalled carrier finds it) and
+ * retires when {@link Tunables#SPARE_KEEP_ALIVE_NANOS} pass without a wake-up. A spare with fibers bound
+ * to it (a fiber inside {@link CarrierLocal#with}) never retires.
  *
  * <p>Fields marked "owner" are touched only by this carrier thread or by a fiber mounted on it, which
  * is the same sequential flow of control.
@@ -192,11 +194,9 @@ final class Carrier extends Thread implements CarrierContext {
                 pool.wakeAllForExit();
                 return;
             }
-            if (spare && boundFibers.get() == 0) {
-                if (retire()) return;
-            } else {
-                park();
-            }
+            // a spare retires at once when no carrier is stalled any more, else after a keep-alive
+            boolean retire = spare && boundFibers.get() == 0 && pool.monitor.stalledCarriers() == 0;
+            if ((retire || park()) && retire()) return;
         }
     }
 
@@ -313,7 +313,8 @@ final class Carrier extends Thread implements CarrierContext {
     }
 
     /** Parks through the driver until a submitter wakes this carrier (IdleCarriers, step 2). */
-    private void park() {
+    /** Returns true for a spare whose keep-alive expired while parked: it should retire. */
+    private boolean park() {
         boolean wasSearching = searching;
         searching = false;
         pool.idle.transitionToParked(this, wasSearching);
@@ -322,16 +323,25 @@ final class Carrier extends Thread implements CarrierContext {
         else if (pool.stealing ? pool.hasVisibleWork() : !pool.inject.isEmpty()) pool.idle.notifyOne();
         counters.increment(CarrierCounters.PARKS);
         long start = System.nanoTime();
+        boolean expired = false;
         while ((boolean) SLEEPING.getVolatile(this)) {     // pairs with markAwake under the idle lock
             if (pool.isShutdown()) {
                 driver.park(Tunables.SHUTDOWN_PARK_NANOS);
                 if (pool.readyToExit() && pool.idle.cancelPark(this)) break;
+            } else if (spare) {
+                driver.park(Tunables.SPARE_KEEP_ALIVE_NANOS);
+                if (System.nanoTime() - start >= Tunables.SPARE_KEEP_ALIVE_NANOS && boundFibers.get() == 0
+                        && pool.idle.cancelPark(this)) {
+                    expired = true;                         // off the sleeper stack, counted searching
+                    break;
+                }
             } else {
                 driver.park(-1);
             }
         }
         counters.add(CarrierCounters.PARKED_NANOS, System.nanoTime() - start);
         searching = true;                                   // woken as a searcher (IdleCarriers, step 1)
+        return expired;
     }
 
     // ---- spare life cycle --------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ final class StallMonitor implements Runnable {
     private final int[] stolenCount = new int[1];
     @SuppressWarnings("unused") private volatile long stalls;       // monitor writes (opaque), anyone reads
     @SuppressWarnings("unused") private volatile long sparesStarted; // monitor writes, anyone reads
+    private volatile int stalledCarriers;       // carriers stalled at the last sample; monitor writes
 
     StallMonitor(CarrierPool pool, long thresholdNanos) {
         this.pool = pool;
@@ -60,6 +61,9 @@ final class StallMonitor implements Runnable {
 
     /** Stalls reported so far. Any thread. */
     long stalls() { return stalls; }
+
+    /** Carriers found stalled at the last sample. Any thread. */
+    int stalledCarriers() { return stalledCarriers; }
 
     /** Spare carrier activations so far. Any thread. */
     long sparesStarted() { return sparesStarted; }
@@ -109,6 +113,7 @@ final class StallMonitor implements Runnable {
                 report(c, fiber, t, handedOff);
             }
         }
+        if (stalledCarriers != stalled) stalledCarriers = stalled;
         if (stalled > 0 && stalled == inService && pool.policy == SchedulingPolicy.WORK_STEALING
                 && !pool.isTerminated() && pool.hasVisibleWork()) {
             for (int i = pool.parallelism(); i < all.length; i++) {

@@ -51,4 +51,9 @@ final class Tunables {
     /** A fiber that has run this long without a blocking point is asked to yield at its next
      *  {@code FiberScheduler.checkpoint()}: Go's forced-preemption slice. */
     static final long TIME_SLICE_NANOS = 10_000_000L;
+
+    /** A spare carrier out of work while some carrier is still stalled stays parked (available to wakes)
+     *  this long before it retires: long enough to bridge the gaps of a bursty submitter, short enough that
+     *  spares do not linger once the stall is over. */
+    static final long SPARE_KEEP_ALIVE_NANOS = 50_000_000L;
 }
