@@ -112,7 +112,7 @@ final class CarrierPool implements Executor {
         this.placement = placement;
         this.anyBound = policy == SchedulingPolicy.THREAD_PER_CORE;
         int spares = policy == SchedulingPolicy.WORK_STEALING ? maxSpares : 0;
-        this.idle = new IdleCarriers(parallelism + spares);
+        this.idle = new IdleCarriers(parallelism + spares, parallelism);
         this.carriers = new Carrier[parallelism + spares];
         for (int i = 0; i < carriers.length; i++) carriers[i] = new Carrier(this, i, i >= parallelism);
         this.started = new CountDownLatch(parallelism);
