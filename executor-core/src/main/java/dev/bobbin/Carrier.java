@@ -387,7 +387,14 @@ final class Carrier extends Thread implements CarrierContext {
                     SPARE_STATE.setVolatile(this, EXITED);                        // the pool already terminated
                     return false;
                 }
-                start();
+                try {
+                    start();
+                } catch (Throwable t) {                                           // e.g. no native thread left
+                    SPARE_STATE.setVolatile(this, EXITED);
+                    pool.carrierExited(this);
+                    pool.reportCarrierError(this, t);
+                    return false;
+                }
                 return true;
             }
             if (s == RETIRED) {

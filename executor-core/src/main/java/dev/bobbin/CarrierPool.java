@@ -49,8 +49,9 @@ import java.util.concurrent.atomic.LongAdder;
  *       carrier stalled with work waiting. The idle protocol is sized for all of them; a spare that is not
  *       running (never started, or retired) counts as unparked and not searching, like a busy carrier that
  *       never polls, which keeps the protocol's invariant: a submitter skips the wake only if every carrier
- *       counts unparked, and then every regular carrier is really awake. A spare never parks in the idle
- *       protocol while nothing is bound to it: out of work, it retires (see {@link Carrier}).</li>
+ *       counts unparked, and then every regular carrier is really awake. A spare that parks in the idle
+ *       protocol (while a stall lasts, for a keep-alive) is an ordinary sleeper; out of work once no
+ *       carrier is stalled, it retires (see {@link Carrier}).</li>
  *   <li><b>Socket pollers.</b> The JDK starts its socket pollers lazily, as virtual threads that inherit
  *       the scheduler of the thread that triggers them. Before the first carrier starts, the pool
  *       initializes them from a fresh platform thread, so they always belong to the JDK's own
