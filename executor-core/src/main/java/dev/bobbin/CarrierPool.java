@@ -207,6 +207,13 @@ final class CarrierPool implements Executor {
         if (home != null) home.boundFibers.decrementAndGet();
     }
 
+    /** Moves the binding of a fiber that has not run yet (THREAD_PER_CORE re-deal). Monitor thread. */
+    void rebind(Thread fiber, Carrier from, Carrier to) {
+        bindings.put(fiber, to);
+        from.boundFibers.decrementAndGet();
+        to.boundFibers.incrementAndGet();
+    }
+
     /** The home carrier of a bound fiber, or null. */
     Carrier homeOf(Thread fiber) {
         return anyBound ? bindings.get(fiber) : null;

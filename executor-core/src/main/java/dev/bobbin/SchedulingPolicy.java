@@ -28,7 +28,7 @@ public enum SchedulingPolicy {
      * Each fiber is dealt to one carrier when it starts (see {@link Placement}) and runs only there until
      * it ends; carriers never steal. Keeps a fiber's data in one core's caches and lets fibers of one
      * carrier share state with the guarantees of {@link #SINGLE_THREAD}; the price is that an uneven
-     * load is not rebalanced. Stall protection reports stalls but cannot move fibers.
+     * load is not rebalanced. Stall protection re-deals fibers not yet started from a stalled carrier; started ones wait.
      */
     THREAD_PER_CORE,
 

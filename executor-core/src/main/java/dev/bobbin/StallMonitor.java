@@ -23,7 +23,8 @@ import java.util.concurrent.locks.LockSupport;
  *       then moves the carrier's queued unbound fibers (ring and next slot) to the injection queue and
  *       wakes a carrier; if every carrier in service is stalled and work is waiting, it starts one spare
  *       carrier per sample, up to the configured maximum. Spares retire by themselves when out of work.
- *       Other policies only report: their fibers may not move, and SINGLE_THREAD must not run two at once.</li>
+ *       Under THREAD_PER_CORE only fibers dealt to the carrier that have not run yet are dealt again (a
+ *       fiber never moves once started). SINGLE_THREAD only reports: it must not run two fibers at once.</li>
  * </ul>
  * The monitor reads carrier state racily; a wrong guess costs one needless hand-off or spare, never a
  * lost task (it only moves tasks with the queues' thief operations, which hand each task out once).
@@ -107,7 +108,8 @@ final class StallMonitor implements Runnable {
             if (t >= Tunables.TIME_SLICE_NANOS) c.requestPreempt(runCount);
             if (thresholdNanos == 0 || t < thresholdNanos) continue;
             stalled++;
-            int handedOff = pool.policy == SchedulingPolicy.WORK_STEALING ? handOff(c) : 0;
+            int handedOff = pool.policy == SchedulingPolicy.WORK_STEALING ? handOff(c)
+                    : pool.policy == SchedulingPolicy.THREAD_PER_CORE ? redealUnstarted(c, i) : 0;
             if (!reported[i]) {
                 reported[i] = true;
                 report(c, fiber, t, handedOff);
@@ -142,6 +144,49 @@ final class StallMonitor implements Runnable {
         return moved.size();
     }
 
+    /**
+     * THREAD_PER_CORE: fibers dealt to a stalled carrier that have not run yet have not "started" in the
+     * policy's sense, so they are dealt again to carriers that are not stalled. Fibers that have run stay.
+     * Returns how many moved.
+     */
+    private int redealUnstarted(Carrier c, int index) {
+        Carrier[] all = pool.carriers;
+        int n = pool.parallelism();
+        List<Runnable> tasks = new ArrayList<>();
+        Runnable t;
+        while ((t = c.inbox.poll()) != null) tasks.add(t);   // the inbox is lock-protected: any thread may poll
+        RunQueue.Steal ring = c.queue.steal();
+        RunQueue.Local stage = staging.local();
+        while ((t = ring.stealInto(stage, stolenCount)) != null) {
+            tasks.add(t);
+            while ((t = stage.poll()) != null) tasks.add(t);
+        }
+        if ((t = ring.stealNext()) != null) tasks.add(t);
+        int moved = 0;
+        for (Runnable task : tasks) {
+            Thread fiber = JdkVirtualThreads.fiberOf(task);
+            Carrier to = fiber != null && JdkVirtualThreads.state(fiber) == JdkVirtualThreads.STARTED
+                    ? notStalled(all, n, index + moved + 1) : null;
+            if (to == null) {
+                c.inbox.push(task);                              // stays home; its carrier polls the inbox
+            } else {
+                pool.rebind(fiber, c, to);
+                to.scheduleBound(task, false);
+                moved++;
+            }
+        }
+        return moved;
+    }
+
+    /** A regular carrier that is not stalled, searching from {@code start}; null if all are. */
+    private Carrier notStalled(Carrier[] all, int n, int start) {
+        for (int k = 0; k < n; k++) {
+            int i = (start + k) % n;
+            if (thresholdNanos > 0 && stalledNanos[i] < thresholdNanos) return all[i];
+        }
+        return null;
+    }
+
     private void report(Carrier c, Thread fiber, long stalledForNanos, int handedOff) {
         stalls = stalls + 1;                                  // single writer
         StackTraceElement[] stack = fiber.getStackTrace();
@@ -166,7 +211,8 @@ final class StallMonitor implements Runnable {
         if (LOG.isLoggable(System.Logger.Level.WARNING)) {
             String action = switch (pool.policy) {
                 case WORK_STEALING -> "its queued fibers go to other carriers (" + handedOff + " moved)";
-                case THREAD_PER_CORE -> "fibers bound to it wait (THREAD_PER_CORE fibers never move)";
+                case THREAD_PER_CORE -> "fibers that ran on it wait (THREAD_PER_CORE fibers never move once started); "
+                        + handedOff + " not yet started were dealt to other carriers";
                 case SINGLE_THREAD -> "the scheduler's other fibers wait (SINGLE_THREAD)";
             };
             LOG.log(System.Logger.Level.WARNING, "bobbin: carrier " + c.getName() + " stalled for " + millis

@@ -205,6 +205,54 @@ class StallProtectionTest {
     }
 
     @Test
+    void threadPerCoreRedealsOnlyFibersThatNeverRan() throws Exception {
+        SchedulerConfig cfg = config("tpc-stall", 2).policy(SchedulingPolicy.THREAD_PER_CORE).build();
+        try (FiberScheduler scheduler = FiberScheduler.create(cfg)) {
+            // fibers that have run on carrier 0 and wait there
+            int waiting = 10;
+            CountDownLatch parked = new CountDownLatch(waiting);
+            List<Thread> started = new ArrayList<>();
+            AtomicInteger startedMoved = new AtomicInteger();
+            for (int i = 0; i < waiting; i++) {
+                started.add(scheduler.startOn(0, () -> {
+                    parked.countDown();
+                    LockSupport.park();
+                    if (FiberScheduler.currentCarrierIndex() != 0) startedMoved.incrementAndGet();
+                }));
+            }
+            parked.await();
+            AtomicBoolean release = new AtomicBoolean();
+            CountDownLatch hogging = new CountDownLatch(1);
+            Thread hog = scheduler.startOn(0, () -> {
+                hogging.countDown();
+                spinUntilReleased(release);
+            });
+            hogging.await();
+            for (Thread t : started) LockSupport.unpark(t);      // runnable again, but only on carrier 0
+            CountDownLatch fresh = new CountDownLatch(100);       // dealt round robin: half to the hogged carrier
+            AtomicInteger ranOnHogCarrier = new AtomicInteger();
+            for (int i = 0; i < 100; i++) {
+                scheduler.start(() -> {
+                    if (FiberScheduler.currentCarrierIndex() == 0) ranOnHogCarrier.incrementAndGet();
+                    fresh.countDown();
+                });
+            }
+            boolean progressed = fresh.await(PROGRESS_BOUND_MILLIS, TimeUnit.MILLISECONDS);
+            boolean startedStillWaiting = started.stream().allMatch(Thread::isAlive);
+            boolean hogStillRunning = hog.isAlive();
+            release.set(true);
+            hog.join();
+            for (Thread t : started) t.join();
+            assertTrue(progressed, "fibers dealt to a stalled carrier before they ran were not dealt again");
+            assertTrue(hogStillRunning);
+            assertEquals(0, ranOnHogCarrier.get());
+            assertTrue(startedStillWaiting, "a started THREAD_PER_CORE fiber ran while its carrier was stalled");
+            assertEquals(0, startedMoved.get(), "a started THREAD_PER_CORE fiber moved");
+            assertEquals(1, scheduler.stats().carrierStalls());
+        }
+    }
+
+    @Test
     void sparesStartAndRetireUnderRepeatedStalls() throws Exception {
         // Stress for the spare/retire path: every round stalls both carriers, floods the injection queue
         // and from-fiber spawns, then releases; nothing may be lost, and spares must retire in between.
