@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Timeout;
 
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -225,6 +226,40 @@ class SchedulingPolicyTest {
             assertTrue(scheduler.stats().steals() > 0);
             waitUntil(() -> scheduler.stats().liveFibers() == 0);
             assertEquals(0, scheduler.pool().boundFiberCount(), "bindings of terminated fibers must be dropped");
+        }
+    }
+
+    @Test
+    void wakeupsOfBoundFibersFromOutsideAreNeverLost() throws Exception {
+        // Stress for the targeted wake: a platform thread hands tokens to bound fibers one at a time,
+        // so their carriers park and are woken specifically (never through the generic notify) thousands
+        // of times. A lost wake-up leaves a fiber parked and the latch short.
+        for (SchedulingPolicy policy : List.of(SchedulingPolicy.WORK_STEALING, SchedulingPolicy.THREAD_PER_CORE)) {
+            try (FiberScheduler scheduler = scheduler(policy, 2)) {
+                int fibers = 20, rounds = 300;
+                java.util.concurrent.atomic.AtomicIntegerArray tokens = new java.util.concurrent.atomic.AtomicIntegerArray(fibers);
+                CountDownLatch done = new CountDownLatch(fibers);
+                Thread[] ts = new Thread[fibers];
+                for (int f = 0; f < fibers; f++) {
+                    int me = f;
+                    Runnable body = () -> {
+                        for (int r = 1; r <= rounds; r++) {
+                            while (tokens.get(me) < r) LockSupport.park();
+                        }
+                        done.countDown();
+                    };
+                    ts[f] = policy == SchedulingPolicy.THREAD_PER_CORE ? scheduler.start(body) : scheduler.startOn(f % 2, body);
+                }
+                for (int r = 1; r <= rounds; r++) {
+                    for (int f = 0; f < fibers; f++) {
+                        tokens.set(f, r);
+                        LockSupport.unpark(ts[f]);
+                    }
+                    if (r % 50 == 0) Thread.sleep(1);              // let carriers go idle and park now and then
+                }
+                assertTrue(done.await(30, TimeUnit.SECONDS), policy + ": a bound fiber missed its wake-up, "
+                        + done.getCount() + " left");
+            }
         }
     }
 
