@@ -312,8 +312,10 @@ final class Carrier extends Thread implements CarrierContext {
         }
     }
 
-    /** Parks through the driver until a submitter wakes this carrier (IdleCarriers, step 2). */
-    /** Returns true for a spare whose keep-alive expired while parked: it should retire. */
+    /**
+     * Parks through the driver until a submitter wakes this carrier (IdleCarriers, step 2). Returns true
+     * for a spare whose keep-alive expired while parked: it should retire.
+     */
     private boolean park() {
         boolean wasSearching = searching;
         searching = false;

@@ -24,7 +24,7 @@ class ConfinedTest {
     @Test
     void foreignAccessThrowsNamingOwnerAndIntruderAndTransferAllowsIt() throws Exception {
         try (FiberScheduler scheduler = scheduler()) {
-            @SuppressWarnings("unchecked") Confined<List<Integer>>[] box = new Confined[1];
+            @SuppressWarnings({"unchecked", "rawtypes"}) Confined<List<Integer>>[] box = new Confined[1];
             CountDownLatch created = new CountDownLatch(1), intruded = new CountDownLatch(1);
             Throwable[] failures = new Throwable[5];
             Thread next = scheduler.ofVirtual().name("next").unstarted(() -> {

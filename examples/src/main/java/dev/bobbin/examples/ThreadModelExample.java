@@ -77,15 +77,15 @@ public final class ThreadModelExample {
         System.out.println("2. THREAD_PER_CORE: carriers each fiber ran on, across 100 blocking points: " + new java.util.TreeMap<>(carriersSeen));
         // Under the default WORK_STEALING policy, startLocal pins one fiber to the spawner's carrier.
         try (FiberScheduler scheduler = FiberScheduler.create(SchedulerConfig.builder().name("ws").parallelism(2).build())) {
-            Set<Integer>[] local = new Set[1];
+            List<Set<Integer>> local = new ArrayList<>(List.of(Set.of()));
             scheduler.start(() -> {
                 try {
-                    scheduler.startLocal(() -> local[0] = visitCarriers()).join();
+                    scheduler.startLocal(() -> local.set(0, visitCarriers())).join();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
             }).join();
-            System.out.println("   WORK_STEALING + startLocal: the bound fiber ran on carriers " + local[0]);
+            System.out.println("   WORK_STEALING + startLocal: the bound fiber ran on carriers " + local.get(0));
         }
     }
 
