@@ -2,6 +2,8 @@ package dev.bobbin;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -26,7 +28,11 @@ import java.util.concurrent.locks.LockSupport;
  *       Under THREAD_PER_CORE only fibers dealt to the carrier that have not run yet are dealt again (a
  *       fiber never moves once started). SINGLE_THREAD only reports: it must not run two fibers at once.</li>
  * </ul>
- * The monitor reads carrier state racily; a wrong guess costs one needless hand-off or spare, never a
+ * Reports (stack capture, logging, JFR) run on a separate reporter thread, started at the first stall:
+ * the first report of a JVM initialises logging and JFR, which can take long enough to delay the
+ * protective actions of the next samples.
+ *
+ * <p>The monitor reads carrier state racily; a wrong guess costs one needless hand-off or spare, never a
  * lost task (it only moves tasks with the queues' thief operations, which hand each task out once).
  */
 final class StallMonitor implements Runnable {
@@ -43,6 +49,9 @@ final class StallMonitor implements Runnable {
     @SuppressWarnings("unused") private volatile long stalls;       // monitor writes (opaque), anyone reads
     @SuppressWarnings("unused") private volatile long sparesStarted; // monitor writes, anyone reads
     private volatile int stalledCarriers;       // carriers stalled at the last sample; monitor writes
+    private final LinkedBlockingQueue<Pending> reports = new LinkedBlockingQueue<>(); // monitor -> reporter
+    private Thread reporter;                    // monitor thread only: started at the first stall
+    @SuppressWarnings("unused") private volatile long reportsDone; // reporter writes, anyone reads
 
     StallMonitor(CarrierPool pool, long thresholdNanos) {
         this.pool = pool;
@@ -62,6 +71,9 @@ final class StallMonitor implements Runnable {
 
     /** Stalls reported so far. Any thread. */
     long stalls() { return stalls; }
+
+    /** Stall reports logged and committed so far (they trail {@link #stalls()}). Any thread. */
+    long reportsDone() { return reportsDone; }
 
     /** Carriers found stalled at the last sample. Any thread. */
     int stalledCarriers() { return stalledCarriers; }
@@ -83,11 +95,16 @@ final class StallMonitor implements Runnable {
                 pool.reportCarrierError(Thread.currentThread(), t);
             }
         }
+        if (reporter != null) reporter.interrupt();          // finish the queued reports, then exit
     }
+
+    /** A stall to report once the sample's protective actions are done. */
+    private record Pending(Carrier carrier, Thread fiber, long stalledNanos, int handedOff) { }
 
     private void sample(long credited) {
         Carrier[] all = pool.carriers;
         int inService = 0, stalled = 0;
+        List<Pending> toReport = null;
         for (int i = 0; i < all.length; i++) {
             Carrier c = all[i];
             if (c.spare && !c.isActiveSpare()) {
@@ -112,7 +129,9 @@ final class StallMonitor implements Runnable {
                     : pool.policy == SchedulingPolicy.THREAD_PER_CORE ? redealUnstarted(c, i) : 0;
             if (!reported[i]) {
                 reported[i] = true;
-                report(c, fiber, t, handedOff);
+                stalls = stalls + 1;                          // single writer
+                if (toReport == null) toReport = new ArrayList<>();
+                toReport.add(new Pending(c, fiber, t, handedOff));
             }
         }
         if (stalledCarriers != stalled) stalledCarriers = stalled;
@@ -124,6 +143,36 @@ final class StallMonitor implements Runnable {
                     break;
                 }
             }
+        }
+        if (toReport != null) {
+            reports.addAll(toReport);
+            if (reporter == null) {
+                reporter = Thread.ofPlatform().daemon().name(pool.name() + "-stall-reporter").start(this::reportLoop);
+            }
+        }
+    }
+
+    private void reportLoop() {
+        for (;;) {
+            Pending p;
+            boolean last = false;
+            try {
+                p = reports.poll(1, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                p = reports.poll();                           // the pool terminated: drain, then exit
+                last = true;
+            }
+            if (p == null) {
+                if (last || pool.isTerminated()) return;
+                continue;
+            }
+            if (last) Thread.currentThread().interrupt();     // keep exiting after this one
+            try {
+                report(p.carrier(), p.fiber(), p.stalledNanos(), p.handedOff());
+            } catch (Throwable t) {
+                pool.reportCarrierError(Thread.currentThread(), t);
+            }
+            reportsDone = reportsDone + 1;                    // single writer
         }
     }
 
@@ -188,7 +237,6 @@ final class StallMonitor implements Runnable {
     }
 
     private void report(Carrier c, Thread fiber, long stalledForNanos, int handedOff) {
-        stalls = stalls + 1;                                  // single writer
         StackTraceElement[] stack = fiber.getStackTrace();
         String kind = stack.length > 0 && stack[0].isNativeMethod()
                 ? "blocked in a native or pinning call" : "running without a blocking point";
