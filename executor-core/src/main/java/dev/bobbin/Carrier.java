@@ -5,6 +5,8 @@ import dev.bobbin.spi.CarrierDriver;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A carrier: one platform thread of a {@link CarrierPool} that runs fiber continuations.
@@ -26,17 +28,39 @@ import java.lang.invoke.VarHandle;
  * back to back here); a fiber made runnable by the carrier itself (after a yield, or by the driver)
  * goes to the tail. A full ring spills half of itself plus the new task to the injection queue.
  *
+ * <p>Bound fibers (see {@link CarrierPool}) wait in the {@code inbox}, which only this carrier polls: in
+ * step 1 after the local ring, and also every {@link Tunables#INJECTION_POLL_INTERVAL}th task. A
+ * submitter from elsewhere pushes there and then wakes this carrier specifically ({@link #scheduleBound});
+ * before parking, the carrier re-checks its inbox after registering as a sleeper and un-parks itself if it
+ * is not empty, so a bound task is never left while its home carrier sleeps. Under THREAD_PER_CORE no
+ * carrier steals, so the ring and next slot hold only this carrier's own fibers and a full ring spills to
+ * the inbox instead of the shared injection queue.
+ *
+ * <p>A spare carrier (index {@code >= parallelism}) runs the same loop. Its life cycle:
+ * <pre>
+ *   NEW      --activate (monitor)-----------------------&gt; ACTIVE   thread started
+ *   ACTIVE   --retire (spare, out of work, none bound)--&gt; RETIRED  parks in its driver, outside the idle protocol
+ *   RETIRED  --activate (monitor) | reactivate (own I/O)-&gt; ACTIVE
+ *   ACTIVE, RETIRED --exit (spare, at shutdown)----------&gt; EXITED
+ * </pre>
+ * A spare out of work retires at once if the monitor sees no stalled carrier any more; otherwise it parks
+ * in the idle protocol like a regular carrier (so a burst behind a still-stalled carrier finds it) and
+ * retires when {@link Tunables#SPARE_KEEP_ALIVE_NANOS} pass without a wake-up. A spare with fibers bound
+ * to it (a fiber inside {@link CarrierLocal#with}) never retires.
+ *
  * <p>Fields marked "owner" are touched only by this carrier thread or by a fiber mounted on it, which
  * is the same sequential flow of control.
  */
 final class Carrier extends Thread implements CarrierContext {
-    private static final VarHandle SLEEPING, CURRENT_FIBER, RUN_COUNT;
+    private static final VarHandle SLEEPING, CURRENT_FIBER, RUN_COUNT, SPARE_STATE, PREEMPT_AT;
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             SLEEPING = l.findVarHandle(Carrier.class, "sleeping", boolean.class);
             CURRENT_FIBER = l.findVarHandle(Carrier.class, "currentFiber", Thread.class);
             RUN_COUNT = l.findVarHandle(Carrier.class, "runCount", long.class);
+            SPARE_STATE = l.findVarHandle(Carrier.class, "spareState", int.class);
+            PREEMPT_AT = l.findVarHandle(Carrier.class, "preemptAt", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -57,11 +81,25 @@ final class Carrier extends Thread implements CarrierContext {
     private int sinceDriverPoll;             // owner: tasks since the last driver poll
     private int seed;                        // owner: xorshift state for victim selection
     private final int[] stolenCount = new int[1]; // owner: out-parameter of stealInto
+    final boolean spare;                     // a spare carrier, started only while carriers are stalled
+    final InjectionQueue inbox = new InjectionQueue(); // tasks of fibers bound here; only this carrier polls
+    final AtomicInteger boundFibers = new AtomicInteger(); // fibers bound here (permanently or inside with)
+    private Object[] locals = new Object[0]; // owner: CarrierLocal values by CarrierLocal id
+
+    // spare life cycle, see the table above
+    static final int NEW = 0, ACTIVE = 1, RETIRED = 2, EXITED = 3;
+    @SuppressWarnings("unused") private volatile int spareState; // NEW; regular carriers stay NEW
+    @SuppressWarnings("unused") private volatile long preemptAt = -1; // runCount at which the monitor asked for a yield; opaque
 
     Carrier(CarrierPool pool, int index) {
-        super(null, null, pool.name() + "-carrier-" + index, 0, false);
+        this(pool, index, false);
+    }
+
+    Carrier(CarrierPool pool, int index, boolean spare) {
+        super(null, null, pool.name() + (spare ? "-spare-carrier-" : "-carrier-") + index, 0, false);
         this.pool = pool;
         this.index = index;
+        this.spare = spare;
         this.queue = new RunQueue(Tunables.LOCAL_QUEUE_CAPACITY);
         this.local = queue.local();
         this.seed = 0x9E3779B9 * (index + 1);
@@ -96,14 +134,26 @@ final class Carrier extends Thread implements CarrierContext {
         } else if (!wokenByFiber && queue.sizeEstimate() <= 1) {
             return;   // the carrier's own resubmission (a yield) and nothing else queued: it runs it itself
         }
-        pool.idle.notifyOne();
+        if (pool.stealing) pool.idle.notifyOne();   // under THREAD_PER_CORE no one else may run it
+    }
+
+    /**
+     * Queues the task of a fiber bound to this carrier, from any thread: to the inbox, then wakes this
+     * carrier if it sleeps. {@code onHome}: the caller runs on this carrier, which is awake and will poll.
+     */
+    void scheduleBound(Runnable task, boolean onHome) {
+        inbox.push(task);
+        if (onHome) return;
+        VarHandle.fullFence();                   // Dekker with park: publish, then read sleeping
+        if ((boolean) SLEEPING.getVolatile(this) && pool.idle.cancelPark(this)) wakeDriver();
     }
 
     private void spill(Runnable task) {
         for (;;) {
             Runnable[] half = local.drainHalfForSpill();
             if (half != null) {
-                pool.inject.pushAll(half, task);
+                if (pool.stealing) pool.inject.pushAll(half, task);
+                else inbox.pushAll(half, task);  // THREAD_PER_CORE: the tasks must stay here
                 counters.increment(CarrierCounters.SPILLS);
                 return;
             }
@@ -152,7 +202,9 @@ final class Carrier extends Thread implements CarrierContext {
                 pool.wakeAllForExit();
                 return;
             }
-            park();
+            // a spare retires at once when no carrier is stalled any more, else after a keep-alive
+            boolean retire = spare && boundFibers.get() == 0 && pool.monitor.stalledCarriers() == 0;
+            if ((retire || park()) && retire()) return;
         }
     }
 
@@ -163,6 +215,8 @@ final class Carrier extends Thread implements CarrierContext {
                 counters.increment(CarrierCounters.INJECTED_TAKEN);
                 return t;
             }
+            t = inbox.poll();
+            if (t != null) return t;
         }
         Runnable t = local.takeNext();
         if (t != null) {
@@ -175,6 +229,8 @@ final class Carrier extends Thread implements CarrierContext {
         }
         nextRunsInRow = 0;
         t = local.poll();
+        if (t != null) return t;
+        t = inbox.poll();
         if (t != null) return t;
         return takeInjectedBatch();
     }
@@ -204,7 +260,8 @@ final class Carrier extends Thread implements CarrierContext {
         }
         Carrier[] all = pool.carriers;
         int n = all.length;
-        if (n > 1) {
+        boolean steal = n > 1 && pool.stealing;  // THREAD_PER_CORE: rings hold bound fibers only
+        if (steal) {
             int start = nextRandom(n);
             for (int i = 0; i < n; i++) {
                 Carrier victim = all[(start + i) % n];
@@ -220,7 +277,7 @@ final class Carrier extends Thread implements CarrierContext {
         }
         Runnable t = takeInjectedBatch();
         if (t != null) return t;
-        return n > 1 ? stealNextSlot(all) : null;
+        return steal ? stealNextSlot(all) : null;
     }
 
     /** Last resort: a next slot whose owner kept running the same fiber for a whole grace period. */
@@ -263,24 +320,38 @@ final class Carrier extends Thread implements CarrierContext {
         boolean completed = fiber != null
                 && telemetry.afterRun(fiber, JdkVirtualThreads.state(fiber) == JdkVirtualThreads.TERMINATED);
         if (completed) {
+            pool.unbind(fiber);
             counters.increment(CarrierCounters.FIBERS_COMPLETED);
             pool.fiberTerminated();
         }
     }
 
-    /** Parks through the driver until a submitter wakes this carrier (IdleCarriers, step 2). */
-    private void park() {
+    /**
+     * Parks through the driver until a submitter wakes this carrier (IdleCarriers, step 2). Returns true
+     * for a spare whose keep-alive expired while parked: it should retire.
+     */
+    private boolean park() {
         boolean wasSearching = searching;
         searching = false;
         pool.idle.transitionToParked(this, wasSearching);
-        if (pool.hasVisibleWork()) pool.idle.notifyOne();   // re-check after registering; may wake ourselves
+        // re-check after registering: our own inbox (only we can run it), then what others could run
+        if (!inbox.isEmpty()) pool.idle.cancelPark(this);
+        else if (pool.stealing ? pool.hasVisibleWork() : !pool.inject.isEmpty()) pool.idle.notifyOne();
         counters.increment(CarrierCounters.PARKS);
         long start = System.nanoTime();
         counters.set(CarrierCounters.PARKED_SINCE, start | 1);  // never 0 while parked; busy-time readers
+        boolean expired = false;
         while ((boolean) SLEEPING.getVolatile(this)) {     // pairs with markAwake under the idle lock
             if (pool.isShutdown()) {
                 driver.park(Tunables.SHUTDOWN_PARK_NANOS);
                 if (pool.readyToExit() && pool.idle.cancelPark(this)) break;
+            } else if (spare) {
+                driver.park(Tunables.SPARE_KEEP_ALIVE_NANOS);
+                if (System.nanoTime() - start >= Tunables.SPARE_KEEP_ALIVE_NANOS && boundFibers.get() == 0
+                        && pool.idle.cancelPark(this)) {
+                    expired = true;                         // off the sleeper stack, counted searching
+                    break;
+                }
             } else {
                 driver.park(-1);
                 // An I/O driver resumes fibers onto this carrier's own queue while it waits: run them here
@@ -291,6 +362,99 @@ final class Carrier extends Thread implements CarrierContext {
         counters.add(CarrierCounters.PARKED_NANOS, System.nanoTime() - start);
         counters.set(CarrierCounters.PARKED_SINCE, 0);             // release: after PARKED_NANOS
         searching = true;                                   // woken as a searcher (IdleCarriers, step 1)
+        return expired;
+    }
+
+    // ---- spare life cycle --------------------------------------------------------------------------------
+
+    /**
+     * A spare out of work leaves service until the monitor needs it again. Returns true when the spare
+     * should exit (the pool is shutting down and done).
+     */
+    private boolean retire() {
+        if (searching) endSearching();           // searching-1; the last searcher wakes another (step 3)
+        if (pool.hasVisibleWork()) return false; // re-check after leaving the searchers: go find it
+        if (!SPARE_STATE.compareAndSet(this, ACTIVE, RETIRED)) return false; // CAS retire: ACTIVE -> RETIRED
+        counters.increment(CarrierCounters.PARKS);
+        long start = System.nanoTime();
+        try {
+            for (;;) {
+                int s = (int) SPARE_STATE.getVolatile(this);   // pairs with the CAS in activate
+                if (s != RETIRED) return false;
+                if (pool.isShutdown()) {
+                    if (pool.readyToExit() && SPARE_STATE.compareAndSet(this, RETIRED, EXITED)) return true; // CAS exit
+                    driver.park(Tunables.SHUTDOWN_PARK_NANOS);
+                } else {
+                    driver.park(-1);
+                }
+                int events = driver.poll();      // completions of I/O fibers started here: serve them
+                if (events > 0) {
+                    counters.add(CarrierCounters.DRIVER_EVENTS, events);
+                    SPARE_STATE.compareAndSet(this, RETIRED, ACTIVE); // CAS reactivate: RETIRED -> ACTIVE
+                }
+            }
+        } finally {
+            counters.add(CarrierCounters.PARKED_NANOS, System.nanoTime() - start);
+        }
+    }
+
+    /** Puts a spare (back) into service; false if it already runs or has exited. Monitor thread. */
+    boolean activate() {
+        for (;;) {
+            int s = (int) SPARE_STATE.getVolatile(this);
+            if (s == NEW) {
+                if (!SPARE_STATE.compareAndSet(this, NEW, ACTIVE)) continue;      // CAS activate: NEW -> ACTIVE
+                if (!pool.spareStarting()) {
+                    SPARE_STATE.setVolatile(this, EXITED);                        // the pool already terminated
+                    return false;
+                }
+                try {
+                    start();
+                } catch (Throwable t) {                                           // e.g. no native thread left
+                    SPARE_STATE.setVolatile(this, EXITED);
+                    pool.carrierExited(this);
+                    pool.reportCarrierError(this, t);
+                    return false;
+                }
+                return true;
+            }
+            if (s == RETIRED) {
+                if (!SPARE_STATE.compareAndSet(this, RETIRED, ACTIVE)) continue;  // CAS activate: RETIRED -> ACTIVE
+                wakeDriver();
+                return true;
+            }
+            return false;
+        }
+    }
+
+    /** Whether this spare is in service (started and not retired or exited). */
+    boolean isActiveSpare() { return spare && (int) SPARE_STATE.getVolatile(this) == ACTIVE; }
+
+    boolean everStarted() { return !spare || (int) SPARE_STATE.getVolatile(this) != NEW; }
+
+    boolean isRetired() { return (int) SPARE_STATE.getVolatile(this) == RETIRED; }
+
+    // ---- cooperative preemption and carrier-local values ----------------------------------------------
+
+    /** Monitor: asks the fiber running as task number {@code runCount} to yield at its next checkpoint. */
+    void requestPreempt(long runCount) { PREEMPT_AT.setOpaque(this, runCount); }
+
+    /** Whether the monitor asked the current fiber to yield; owner. Opaque; the monitor's write may lag. */
+    boolean preemptRequested() {
+        return (long) PREEMPT_AT.getOpaque(this) == (long) RUN_COUNT.getOpaque(this);
+    }
+
+    /** The value of a carrier-local on this carrier, created on first use. Owner only. */
+    Object localValue(int id, java.util.function.Supplier<?> initial) {
+        Object[] ls = locals;
+        if (id >= ls.length) locals = ls = Arrays.copyOf(ls, Math.max(id + 1, ls.length * 2));
+        Object v = ls[id];
+        if (v == null) {
+            v = initial.get();
+            if (v == null) throw new NullPointerException("the CarrierLocal initial value supplier returned null");
+            locals[id] = v;                      // the field: the supplier may have grown the array
+        }
+        return v;
     }
 
     // ---- called by IdleCarriers (under its lock) and other carriers ---------------------------------

@@ -5,10 +5,12 @@ import dev.bobbin.spi.CarrierDriverFactory;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -22,7 +24,9 @@ import java.util.concurrent.atomic.LongAdder;
  *       mounted on it, which the JDK pins for the call), the task goes to that carrier's queue; from any
  *       other thread it goes to the injection queue and may wake an idle carrier.</li>
  *   <li><b>Fiber accounting.</b> A task whose fiber is in the JDK state {@code STARTED} is a new fiber;
- *       a carrier that finds a fiber {@code TERMINATED} after running it counts a completion. Live fibers
+ *       a carrier that finds a fiber {@code TERMINATED} after running it counts a completion if it is the
+ *       one that removes the fiber from the live-fiber registry ({@link FiberRegistry}; two carriers can
+ *       see the same end). Live fibers
  *       are started minus completed, summed over per-carrier counters and one adder for outside starts,
  *       so the hot path touches no shared counter.</li>
  *   <li><b>Shutdown.</b> {@link #shutdown} stops new fibers (their start throws
@@ -31,6 +35,24 @@ import java.util.concurrent.atomic.LongAdder;
  *       reads the flag; a carrier deciding to exit reads the flag, fences, and reads the counts. Either
  *       the start sees the flag and withdraws, or the carrier sees the start. When no fiber is live and
  *       every queue is empty, the carriers exit and the pool is terminated.</li>
+ *   <li><b>Bound fibers.</b> A fiber bound to a carrier (every fiber under
+ *       {@link SchedulingPolicy#THREAD_PER_CORE}, dealt when it starts; one started with
+ *       {@code startLocal}/{@code startOn}; one inside {@link CarrierLocal#with}) has an entry in
+ *       {@code bindings}, fiber to home carrier. Its tasks always go to the home carrier: to its
+ *       {@code inbox}, which no other carrier reads, followed by a wake of that carrier specifically;
+ *       under THREAD_PER_CORE, where no carrier steals, a task made runnable on its home carrier uses the
+ *       local ring and next slot as unbound tasks do. A binding costs one map entry (about 40 bytes) while
+ *       the fiber lives, and nothing for unbound fibers: {@code anyBound} is false until the first binding,
+ *       so the lookup is skipped. The entry goes when the fiber terminates (permanent bindings) or when
+ *       {@code with} returns (temporary ones).</li>
+ *   <li><b>Spare carriers.</b> {@code carriers} holds {@code parallelism} regular carriers followed by
+ *       {@code maxSpares} spare ones whose threads start only when the {@link StallMonitor} finds every
+ *       carrier stalled with work waiting. The idle protocol is sized for all of them; a spare that is not
+ *       running (never started, or retired) counts as unparked and not searching, like a busy carrier that
+ *       never polls, which keeps the protocol's invariant: a submitter skips the wake only if every carrier
+ *       counts unparked, and then every regular carrier is really awake. A spare that parks in the idle
+ *       protocol (while a stall lasts, for a keep-alive) is an ordinary sleeper; out of work once no
+ *       carrier is stalled, it retires (see {@link Carrier}).</li>
  *   <li><b>Socket pollers.</b> The JDK starts its socket pollers lazily, as virtual threads that inherit
  *       the scheduler of the thread that triggers them. Before the first carrier starts, the pool
  *       initializes them from a fresh platform thread, so they always belong to the JDK's own
@@ -49,7 +71,16 @@ final class CarrierPool implements Executor {
 
     final FiberScheduler owner;                  // the public facade; null in package tests
     private final String name;                   // scheduler name, used in thread names and messages
-    final Carrier[] carriers;                    // fixed at construction
+    final Carrier[] carriers;                    // regular carriers, then spares; fixed at construction
+    private final int parallelism;               // number of regular carriers
+    final SchedulingPolicy policy;
+    final boolean stealing;                      // carriers steal from each other (not THREAD_PER_CORE)
+    private final SchedulingPolicy.Placement placement;
+    private final ConcurrentHashMap<Thread, Carrier> bindings = new ConcurrentHashMap<>(); // fiber -> home carrier
+    private volatile boolean anyBound;           // sticky: set before the first binding is published
+    private final AtomicInteger dealCursor = new AtomicInteger(); // round robin position for placement
+    private final AtomicInteger aliveCarriers;   // carrier threads not yet exited (regular + started spares)
+    final StallMonitor monitor;
     final InjectionQueue inject = new InjectionQueue();
     final IdleCarriers idle;
     private final CarrierDriverFactory driverFactory;
@@ -58,30 +89,45 @@ final class CarrierPool implements Executor {
     private final LongAdder carrierErrors = new LongAdder();
     @SuppressWarnings("unused") private volatile boolean shutdown; // set once by shutdown()
     private final CountDownLatch started;        // counts carriers that opened their driver
-    private final CountDownLatch terminated;     // counts carriers that exited
+    private final CountDownLatch terminated;     // released when the last carrier thread exited
     private volatile Throwable startFailure;     // first driver-open failure
     private final Thread.UncaughtExceptionHandler errorHandler;
     Telemetry telemetry;                         // replaced by FiberScheduler before start(); see Telemetry
 
     CarrierPool(FiberScheduler owner, String name, int parallelism, CarrierDriverFactory driverFactory,
                 Thread.UncaughtExceptionHandler errorHandler) {
+        this(owner, name, parallelism, driverFactory, errorHandler, SchedulingPolicy.WORK_STEALING,
+                SchedulingPolicy.Placement.ROUND_ROBIN, 0, 0);
+    }
+
+    CarrierPool(FiberScheduler owner, String name, int parallelism, CarrierDriverFactory driverFactory,
+                Thread.UncaughtExceptionHandler errorHandler, SchedulingPolicy policy,
+                SchedulingPolicy.Placement placement, long stallThresholdNanos, int maxSpares) {
         JdkVirtualThreads.check();
         this.owner = owner;
         SocketPollers.initializeOutsideBobbin();
         this.name = name;
         this.driverFactory = driverFactory;
         this.errorHandler = errorHandler;
-        this.idle = new IdleCarriers(parallelism);
-        this.carriers = new Carrier[parallelism];
-        for (int i = 0; i < parallelism; i++) carriers[i] = new Carrier(this, i);
+        this.parallelism = parallelism;
+        this.policy = policy;
+        this.stealing = policy != SchedulingPolicy.THREAD_PER_CORE;
+        this.placement = placement;
+        this.anyBound = policy == SchedulingPolicy.THREAD_PER_CORE;
+        int spares = policy == SchedulingPolicy.WORK_STEALING ? maxSpares : 0;
+        this.idle = new IdleCarriers(parallelism + spares, parallelism);
+        this.carriers = new Carrier[parallelism + spares];
+        for (int i = 0; i < carriers.length; i++) carriers[i] = new Carrier(this, i, i >= parallelism);
         this.started = new CountDownLatch(parallelism);
-        this.terminated = new CountDownLatch(parallelism);
-        this.telemetry = Telemetry.minimal(parallelism);
+        this.terminated = new CountDownLatch(1);
+        this.aliveCarriers = new AtomicInteger(parallelism);
+        this.monitor = new StallMonitor(this, stallThresholdNanos);
+        this.telemetry = Telemetry.minimal(carriers.length);
     }
 
     /** Starts the carriers and waits until every driver is open; throws if one failed. */
     void start() {
-        for (Carrier c : carriers) c.start();
+        for (int i = 0; i < parallelism; i++) carriers[i].start();
         boolean interrupted = false;
         for (;;) {
             try {
@@ -98,11 +144,13 @@ final class CarrierPool implements Executor {
             throw new IllegalStateException("scheduler '" + name + "' failed to start a carrier driver: " + failure,
                     failure);
         }
+        monitor.start();
     }
 
     String name() { return name; }
 
-    int parallelism() { return carriers.length; }
+    /** The number of regular carriers (spares not included). */
+    int parallelism() { return parallelism; }
 
     // ---- Executor: the JDK's entry point ----------------------------------------------------------
 
@@ -117,6 +165,15 @@ final class CarrierPool implements Executor {
         Carrier here = carrierThread instanceof Carrier c && c.pool == this ? c : null;
         if (isStart) countStartOrReject(here);
         telemetry.submitted(fiber, here, isStart);
+        if (anyBound) {                              // volatile read; pairs with the write in bind
+            Carrier home = bindings.get(fiber);
+            if (home == null && isStart && policy == SchedulingPolicy.THREAD_PER_CORE) home = deal(fiber);
+            if (home != null) {
+                if (home == here && !stealing) here.scheduleLocal(task, Thread.currentThread() != here);
+                else home.scheduleBound(task, here == home);
+                return;
+            }
+        }
         if (here != null) {
             here.scheduleLocal(task, Thread.currentThread() != here);
         } else {
@@ -138,11 +195,62 @@ final class CarrierPool implements Executor {
         }
     }
 
+    // ---- bindings --------------------------------------------------------------------------------
+
+    /** Binds a fiber that has not started, or the calling fiber (mounted on {@code home}), to {@code home}. */
+    void bind(Thread fiber, Carrier home) {
+        anyBound = true;                             // volatile write before the entry can be looked up
+        bindings.put(fiber, home);
+        home.boundFibers.incrementAndGet();
+    }
+
+    /** Removes a binding made by {@link #bind}; no-op if the fiber is not bound. */
+    void unbind(Thread fiber) {
+        if (!anyBound) return;
+        Carrier home = bindings.remove(fiber);
+        if (home != null) home.boundFibers.decrementAndGet();
+    }
+
+    /** Moves the binding of a fiber that has not run yet (THREAD_PER_CORE re-deal). Monitor thread. */
+    void rebind(Thread fiber, Carrier from, Carrier to) {
+        bindings.put(fiber, to);
+        from.boundFibers.decrementAndGet();
+        to.boundFibers.incrementAndGet();
+    }
+
+    /** The home carrier of a bound fiber, or null. */
+    Carrier homeOf(Thread fiber) {
+        return anyBound ? bindings.get(fiber) : null;
+    }
+
+    int boundFiberCount() { return bindings.size(); }
+
+    /** THREAD_PER_CORE: chooses and records the home carrier of a starting fiber. */
+    private Carrier deal(Thread fiber) {
+        int n = parallelism;
+        int start = Math.floorMod(dealCursor.getAndIncrement(), n);
+        Carrier home = carriers[start];
+        if (placement == SchedulingPolicy.Placement.LEAST_LOADED) {
+            int best = home.boundFibers.get();
+            for (int i = 1; i < n && best > 0; i++) {
+                Carrier c = carriers[(start + i) % n];
+                int load = c.boundFibers.get();
+                if (load < best) {
+                    best = load;
+                    home = c;
+                }
+            }
+        }
+        bind(fiber, home);
+        return home;
+    }
+
     // ---- lifecycle ---------------------------------------------------------------------------------
 
     void shutdown() {
         if (SHUTDOWN.compareAndSet(this, false, true)) {
             idle.wakeAll();                           // parked carriers re-check the exit condition
+            wakeRetiredSpares();
         }
     }
 
@@ -158,7 +266,7 @@ final class CarrierPool implements Executor {
     boolean readyToExit() {
         if (!(boolean) SHUTDOWN.getVolatile(this)) return false;
         VarHandle.fullFence();                       // Dekker: read the flag, then the counts
-        return liveFibers() == 0 && !hasVisibleWork();
+        return liveFibers() == 0 && !hasAnyWork();
     }
 
     void fiberTerminated() {
@@ -167,6 +275,13 @@ final class CarrierPool implements Executor {
 
     void wakeAllForExit() {
         idle.wakeAll();
+        wakeRetiredSpares();
+    }
+
+    private void wakeRetiredSpares() {
+        for (int i = parallelism; i < carriers.length; i++) {
+            if (carriers[i].isRetired()) carriers[i].wakeDriver();
+        }
     }
 
     /** Whether any queue or next slot holds a task. Racy; used by the wake protocol's re-check. */
@@ -174,6 +289,15 @@ final class CarrierPool implements Executor {
         if (!inject.isEmpty()) return true;
         for (Carrier c : carriers) {
             if (!c.queue.isEmpty()) return true;
+        }
+        return false;
+    }
+
+    /** {@link #hasVisibleWork} or any bound fiber waiting in a carrier's inbox. Racy. */
+    boolean hasAnyWork() {
+        if (hasVisibleWork()) return true;
+        for (Carrier c : carriers) {
+            if (!c.inbox.isEmpty()) return true;
         }
         return false;
     }
@@ -203,23 +327,37 @@ final class CarrierPool implements Executor {
     }
 
     void carrierStarted(Carrier c) {
-        started.countDown();
+        if (!c.spare) started.countDown();
     }
 
     void carrierFailedToStart(Carrier c, Throwable t) {
-        if (startFailure == null) startFailure = t;
-        started.countDown();
-        telemetry.carrierExiting();
-        terminated.countDown();
+        if (c.spare) {
+            reportCarrierError(c, t);                // the spare stays out of service
+        } else {
+            if (startFailure == null) startFailure = t;
+            started.countDown();
+        }
+        carrierExited(c);
     }
 
     void carrierExited(Carrier c) {
         c.counters.set(CarrierCounters.STOPPED_AT, System.nanoTime());
-        telemetry.carrierExiting();
-        terminated.countDown();
+        if (aliveCarriers.decrementAndGet() == 0) {
+            telemetry.poolTerminated();              // termination actions run before awaitTermination returns
+            terminated.countDown();
+        }
     }
 
-    void reportCarrierError(Carrier c, Throwable t) {
+    /** Counts a spare's thread as alive before it starts; false once the pool has terminated. */
+    boolean spareStarting() {
+        for (;;) {
+            int n = aliveCarriers.get();
+            if (n == 0) return false;
+            if (aliveCarriers.compareAndSet(n, n + 1)) return true;
+        }
+    }
+
+    void reportCarrierError(Thread c, Throwable t) {
         carrierErrors.increment();
         try {
             errorHandler.uncaughtException(c, t);

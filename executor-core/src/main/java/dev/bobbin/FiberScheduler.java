@@ -45,6 +45,17 @@ import java.util.function.LongConsumer;
  * ({@code dev.bobbin.StealBurst}). The {@code bobbin-metrics} module turns all of it into Micrometer
  * meters.
  *
+ * <h2>Thread model</h2>
+ * The {@link SchedulingPolicy} chooses how fibers relate to carriers: work stealing (the default),
+ * thread per core (a fiber never moves once started), or a single thread (fibers never run in parallel).
+ * Under any policy, {@link #startLocal} starts a fiber that never leaves the caller's carrier;
+ * {@link CarrierLocal} gives code a safe door to per-carrier data; {@link Confined} moves a group of
+ * non-thread-safe objects between fibers as a unit. A monitor notices a carrier stalled by a fiber that
+ * does not yield (a CPU loop, or a pinning call such as file I/O): it reports the stall once (log, JFR
+ * event {@code dev.bobbin.CarrierStall}, {@link SchedulerStats#carrierStalls()}), hands the carrier's
+ * queued fibers to others and, if every carrier is stalled, starts a spare carrier. Long computations can
+ * call {@link #checkpoint()}, which yields once the fiber's time slice is used up.
+ *
  * <h2>Lifecycle</h2>
  * {@link #shutdown()} makes the start of new fibers throw
  * {@link java.util.concurrent.RejectedExecutionException}; fibers already started run to the end. Once
@@ -58,8 +69,9 @@ public final class FiberScheduler implements AutoCloseable {
 
     private FiberScheduler(SchedulerConfig config) {
         this.config = config;
-        this.pool = new CarrierPool(this, config.name(), config.parallelism(), config.driverFactory(), config.errorHandler());
-        this.pool.telemetry = new Telemetry(config.parallelism(), config.schedulingDelaySampling(), config.trackFibers());
+        this.pool = new CarrierPool(this, config.name(), config.parallelism(), config.driverFactory(), config.errorHandler(),
+                config.policy(), config.placement(), config.stallThreshold().toNanos(), config.maxSpareCarriers());
+        this.pool.telemetry = new Telemetry(pool.carriers.length, config.schedulingDelaySampling(), config.trackFibers());
         this.pool.start();
         this.threadFactory = ofVirtual().name(config.name() + "-fiber-", 0).factory();
     }
@@ -105,6 +117,71 @@ public final class FiberScheduler implements AutoCloseable {
         return fiber;
     }
 
+    /**
+     * Starts a fiber bound to the caller's carrier: it runs only there, never migrating, even under
+     * {@link SchedulingPolicy#WORK_STEALING} (no other carrier steals it). Fibers it starts are not bound
+     * (unless the policy binds every fiber). Must be called on a carrier of this scheduler (from one of
+     * its fibers).
+     *
+     * @throws IllegalStateException if the caller is not on a carrier of this scheduler
+     * @throws java.util.concurrent.RejectedExecutionException if the scheduler is shut down
+     */
+    public Thread startLocal(Runnable task) {
+        Objects.requireNonNull(task, "task");
+        if (!(JdkVirtualThreads.currentCarrier() instanceof Carrier c) || c.pool != pool) {
+            throw new IllegalStateException("startLocal must be called from a fiber of scheduler '" + name()
+                    + "'; use startOn(carrierIndex, task) from other threads");
+        }
+        return startBound(c, task);
+    }
+
+    /**
+     * Starts a fiber bound to carrier {@code carrierIndex}: it runs only there, never migrating. From any
+     * thread.
+     *
+     * @throws IllegalArgumentException if {@code carrierIndex} is not in {@code [0, parallelism)}
+     * @throws java.util.concurrent.RejectedExecutionException if the scheduler is shut down
+     */
+    public Thread startOn(int carrierIndex, Runnable task) {
+        Objects.requireNonNull(task, "task");
+        if (carrierIndex < 0 || carrierIndex >= pool.parallelism()) {
+            throw new IllegalArgumentException("carrierIndex must be between 0 and " + (pool.parallelism() - 1)
+                    + ": " + carrierIndex);
+        }
+        return startBound(pool.carriers[carrierIndex], task);
+    }
+
+    private Thread startBound(Carrier home, Runnable task) {
+        Thread fiber = threadFactory.newThread(task);
+        pool.bind(fiber, home);
+        try {
+            fiber.start();
+        } catch (Throwable t) {
+            pool.unbind(fiber);
+            throw t;
+        }
+        return fiber;
+    }
+
+    /**
+     * A cooperative preemption point for long computations: yields (as {@link Thread#yield()}) if the
+     * calling fiber has run for a whole time slice (about 10 ms) without blocking, and otherwise returns
+     * at once. Costs a few nanoseconds; call it every few thousand iterations of a loop that never
+     * blocks. Does nothing outside a Bobbin fiber. Under {@link SchedulingPolicy#SINGLE_THREAD} a
+     * checkpoint is a point where other fibers may interleave.
+     */
+    public static void checkpoint() {
+        if (JdkVirtualThreads.isAvailable() && JdkVirtualThreads.currentCarrier() instanceof Carrier c
+                && c.preemptRequested() && Thread.currentThread() != c) {
+            Thread.yield();
+        }
+    }
+
+    /** This scheduler's policy. */
+    public SchedulingPolicy policy() {
+        return config.policy();
+    }
+
     /** This scheduler's name. */
     public String name() {
         return config.name();
@@ -126,6 +203,7 @@ public final class FiberScheduler implements AutoCloseable {
         long started = pool.outsideStarts(), completed = 0;
         long now = System.nanoTime();
         for (Carrier c : pool.carriers) {
+            if (c.spare && !c.everStarted()) continue;  // spares appear once started
             CarrierCounters k = c.counters;
             started += k.get(CarrierCounters.FIBERS_STARTED);
             completed += k.get(CarrierCounters.FIBERS_COMPLETED);
@@ -145,8 +223,11 @@ public final class FiberScheduler implements AutoCloseable {
                     k.get(CarrierCounters.DELAY_MAX_NANOS), c.currentFiber() != null, driverCounters));
         }
         int[] idle = pool.idle.snapshot();
+        int activeSpares = 0;
+        for (Carrier c : pool.carriers) if (c.isActiveSpare()) activeSpares++;
         return new SchedulerStats(config.name(), pool.parallelism(), started, completed, started - completed,
                 pool.inject.size(), pool.outsideSubmissions(), idle[0], idle[1], carriers,
+                pool.monitor.stalls(), activeSpares, pool.monitor.sparesStarted(),
                 pool.telemetry.fibersFailed.sum(), pool.telemetry.driverStats(0).transport());
     }
 
@@ -266,8 +347,9 @@ public final class FiberScheduler implements AutoCloseable {
 
     /**
      * The index of the carrier the caller runs on right now, from 0 to parallelism - 1, or -1 when the
-     * caller is not on a Bobbin carrier. A fiber may move to another carrier at its next blocking point,
-     * so this is a diagnostic, not an affinity.
+     * caller is not on a Bobbin carrier. Under WORK_STEALING an unbound fiber may move to another carrier
+     * at its next blocking point, so this is a diagnostic, not an affinity; a bound fiber
+     * ({@link #startLocal}, THREAD_PER_CORE, inside {@link CarrierLocal#with}) stays where it is.
      */
     public static int currentCarrierIndex() {
         if (!JdkVirtualThreads.isAvailable()) return -1;
@@ -283,6 +365,8 @@ public final class FiberScheduler implements AutoCloseable {
         if (!JdkVirtualThreads.isAvailable()) return null;
         return JdkVirtualThreads.currentCarrier() instanceof Carrier c ? c.driver() : null;
     }
+
+    CarrierPool pool() { return pool; }           // for package tests
 
     @Override
     public String toString() {

@@ -27,7 +27,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *       one to leave calls {@link #notifyOne}, so a further burst keeps one carrier looking. A submitter
  *       that saw a searcher relied on exactly this.</li>
  * </ol>
- * At most half of the carriers search at once ({@link #transitionToSearching}): more thieves than that
+ * At most half of the regular carriers (spares excluded) search at once ({@link #transitionToSearching}): more thieves than that
  * only contend on the same victims.
  */
 final class IdleCarriers {
@@ -43,14 +43,21 @@ final class IdleCarriers {
     private static final int SEARCHING_MASK = UNPARKED_ONE - 1;
 
     private final int carriers;                    // number of carriers
+    private final int searchBase;                  // carriers whose half may search at once (spares excluded)
     @SuppressWarnings("unused") private volatile int state; // (unparked << 16) | searching
     private final ReentrantLock lock = new ReentrantLock();
     private final Carrier[] sleepers;              // guarded by lock; a stack
     private int sleeperCount;                      // guarded by lock
 
     IdleCarriers(int carriers) {
+        this(carriers, carriers);
+    }
+
+    /** {@code searchBase}: the regular carriers; spares do not widen the searcher limit. */
+    IdleCarriers(int carriers, int searchBase) {
         if (carriers >= UNPARKED_ONE) throw new IllegalArgumentException("too many carriers: " + carriers);
         this.carriers = carriers;
+        this.searchBase = searchBase;
         this.state = carriers * UNPARKED_ONE;      // all start unparked, none searching
         this.sleepers = new Carrier[carriers];
     }
@@ -101,7 +108,7 @@ final class IdleCarriers {
     boolean transitionToSearching() {
         for (;;) {
             int s = (int) STATE.getVolatile(this);
-            if (2 * searching(s) >= carriers) return false;
+            if (2 * searching(s) >= searchBase) return false;
             if (STATE.compareAndSet(this, s, s + 1)) return true;   // CAS: searching+1
         }
     }

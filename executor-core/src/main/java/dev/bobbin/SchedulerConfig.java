@@ -2,6 +2,7 @@ package dev.bobbin;
 
 import dev.bobbin.spi.CarrierDriverFactory;
 
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -21,6 +22,17 @@ import java.util.Objects;
  *                      parking driver; the io_uring backend supplies its own)
  * @param errorHandler  receives errors thrown on a carrier outside any fiber (never expected; the
  *                      default prints them to {@code System.err})
+ * @param policy        how fibers relate to carriers (default {@link SchedulingPolicy#WORK_STEALING});
+ *                      {@link SchedulingPolicy#SINGLE_THREAD} requires parallelism 1
+ * @param placement     how {@link SchedulingPolicy#THREAD_PER_CORE} deals starting fibers to carriers
+ *                      (default round robin); ignored by the other policies
+ * @param stallThreshold how long a carrier may run one fiber without a blocking point, or sit in a
+ *                      pinning call, before it counts as stalled (default 100 ms); {@link Duration#ZERO}
+ *                      turns stall protection off (cooperative {@link FiberScheduler#checkpoint()} still works)
+ * @param maxSpareCarriers how many extra carriers may start while every carrier is stalled, 0 to
+ *                      {@link #MAX_PARALLELISM} - parallelism (default: parallelism, capped); must be 0
+ *                      under {@link SchedulingPolicy#SINGLE_THREAD}; only
+ *                      {@link SchedulingPolicy#WORK_STEALING} uses them
  * @param schedulingDelaySampling how often the time from runnable to running is measured (default:
  *                      one submission in 64 per carrier; see {@link SchedulingDelaySampling})
  * @param trackFibers   whether the scheduler records when each fiber last ran, for
@@ -31,6 +43,10 @@ public record SchedulerConfig(String name,
                               int parallelism,
                               CarrierDriverFactory driverFactory,
                               Thread.UncaughtExceptionHandler errorHandler,
+                              SchedulingPolicy policy,
+                              SchedulingPolicy.Placement placement,
+                              Duration stallThreshold,
+                              int maxSpareCarriers,
                               SchedulingDelaySampling schedulingDelaySampling,
                               boolean trackFibers) {
 
@@ -47,6 +63,36 @@ public record SchedulerConfig(String name,
         Objects.requireNonNull(driverFactory, "driverFactory");
         Objects.requireNonNull(errorHandler, "errorHandler");
         Objects.requireNonNull(schedulingDelaySampling, "schedulingDelaySampling");
+        Objects.requireNonNull(policy, "policy");
+        Objects.requireNonNull(placement, "placement");
+        checkStallThreshold(stallThreshold);
+        if (maxSpareCarriers < 0 || maxSpareCarriers > MAX_PARALLELISM - parallelism) {
+            throw new IllegalArgumentException("maxSpareCarriers must be between 0 and " + (MAX_PARALLELISM - parallelism)
+                    + " (MAX_PARALLELISM - parallelism): " + maxSpareCarriers);
+        }
+        if (policy == SchedulingPolicy.SINGLE_THREAD && parallelism != 1) {
+            throw new IllegalArgumentException("the SINGLE_THREAD policy runs exactly one carrier; parallelism is " + parallelism);
+        }
+        if (policy == SchedulingPolicy.SINGLE_THREAD && maxSpareCarriers != 0) {
+            throw new IllegalArgumentException("the SINGLE_THREAD policy cannot use spare carriers (they would run its"
+                    + " fibers in parallel); maxSpareCarriers is " + maxSpareCarriers);
+        }
+    }
+
+    private static void checkStallThreshold(Duration stallThreshold) {
+        Objects.requireNonNull(stallThreshold, "stallThreshold");
+        if (stallThreshold.isNegative()) throw new IllegalArgumentException("stallThreshold must not be negative: " + stallThreshold);
+        if (!stallThreshold.isZero() && stallThreshold.compareTo(Duration.ofMillis(1)) < 0) {
+            throw new IllegalArgumentException("stallThreshold must be zero (off) or at least 1 ms: " + stallThreshold);
+        }
+        if (stallThreshold.compareTo(Duration.ofDays(1)) > 0) {
+            throw new IllegalArgumentException("stallThreshold must be at most one day: " + stallThreshold);
+        }
+    }
+
+    /** Whether stall protection is on ({@link #stallThreshold()} is not zero). */
+    public boolean stallProtection() {
+        return !stallThreshold.isZero();
     }
 
     /** The defaults: name "bobbin", one carrier per available processor, the parking driver. */
@@ -62,13 +108,18 @@ public record SchedulerConfig(String name,
     /** A builder starting from this configuration. */
     public Builder toBuilder() {
         return new Builder().name(name).parallelism(parallelism).driverFactory(driverFactory).errorHandler(errorHandler)
+                .policy(policy).placement(placement).stallThreshold(stallThreshold).maxSpareCarriers(maxSpareCarriers)
                 .schedulingDelaySampling(schedulingDelaySampling).trackFibers(trackFibers);
     }
 
     /** Builds a {@link SchedulerConfig}; each setter validates its argument. Not thread-safe. */
     public static final class Builder {
         private String name = "bobbin";
-        private int parallelism = Runtime.getRuntime().availableProcessors();
+        private int parallelism = -1;            // -1: available processors (1 under SINGLE_THREAD)
+        private SchedulingPolicy policy = SchedulingPolicy.WORK_STEALING;
+        private SchedulingPolicy.Placement placement = SchedulingPolicy.Placement.ROUND_ROBIN;
+        private Duration stallThreshold = Duration.ofNanos(Tunables.DEFAULT_STALL_THRESHOLD_NANOS);
+        private int maxSpareCarriers = -1;       // -1: parallelism under WORK_STEALING, else 0
         private CarrierDriverFactory driverFactory = CarrierDriverFactory.parking();
         private Thread.UncaughtExceptionHandler errorHandler = (t, e) -> {
             System.err.println("bobbin: error on carrier " + t.getName());
@@ -120,10 +171,48 @@ public record SchedulerConfig(String name,
             return this;
         }
 
-        /** The configuration. */
+        /** The scheduling policy; see {@link SchedulingPolicy}. */
+        public Builder policy(SchedulingPolicy policy) {
+            this.policy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /** How {@link SchedulingPolicy#THREAD_PER_CORE} deals starting fibers to carriers. */
+        public Builder placement(SchedulingPolicy.Placement placement) {
+            this.placement = Objects.requireNonNull(placement, "placement");
+            return this;
+        }
+
+        /** The stall threshold: zero (off) or 1 ms to one day. */
+        public Builder stallThreshold(Duration stallThreshold) {
+            checkStallThreshold(stallThreshold);
+            this.stallThreshold = stallThreshold;
+            return this;
+        }
+
+        /** The most spare carriers that may run at once while every carrier is stalled; 0 for none. */
+        public Builder maxSpareCarriers(int maxSpareCarriers) {
+            if (maxSpareCarriers < 0 || maxSpareCarriers > MAX_PARALLELISM - 1) {
+                throw new IllegalArgumentException("maxSpareCarriers must be between 0 and " + (MAX_PARALLELISM - 1)
+                        + ": " + maxSpareCarriers);
+            }
+            this.maxSpareCarriers = maxSpareCarriers;
+            return this;
+        }
+
+        /**
+         * Builds the configuration.
+         *
+         * @throws IllegalArgumentException if the settings contradict each other (e.g. SINGLE_THREAD with
+         *                                  a parallelism other than 1)
+         */
         public SchedulerConfig build() {
-            return new SchedulerConfig(name, parallelism, driverFactory, errorHandler, schedulingDelaySampling,
-                    trackFibers);
+            int p = parallelism > 0 ? parallelism
+                    : policy == SchedulingPolicy.SINGLE_THREAD ? 1 : Runtime.getRuntime().availableProcessors();
+            int spares = maxSpareCarriers >= 0 ? maxSpareCarriers
+                    : policy == SchedulingPolicy.WORK_STEALING ? Math.min(p, MAX_PARALLELISM - p) : 0;
+            return new SchedulerConfig(name, p, driverFactory, errorHandler, policy, placement, stallThreshold, spares,
+                    schedulingDelaySampling, trackFibers);
         }
     }
 }

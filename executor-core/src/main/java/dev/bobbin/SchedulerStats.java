@@ -18,7 +18,12 @@ import java.util.Map;
  * @param outsideSubmissions tasks submitted from threads that are not carriers of this scheduler
  * @param parkedCarriers     carriers parked at the moment of the snapshot
  * @param searchingCarriers  carriers looking for work to steal at the moment of the snapshot
- * @param carriers           one entry per carrier, by index
+ * @param carriers           one entry per carrier, by index; spare carriers (index {@code >= parallelism})
+ *                           appear once started
+ * @param carrierStalls      stalls reported by the stall monitor: carriers that ran one fiber past the stall
+ *                           threshold without a blocking point, or sat that long in a pinning call
+ * @param activeSpareCarriers spare carriers in service at the moment of the snapshot
+ * @param spareActivations   times a spare carrier was put into service because every carrier was stalled
  * @param fibersFailed       fibers that ended with an uncaught exception (counted by the handler that
  *                           {@link FiberScheduler#ofVirtual()} builders install; a fiber whose builder got
  *                           its own handler is not counted)
@@ -34,6 +39,9 @@ public record SchedulerStats(String schedulerName,
                              int parkedCarriers,
                              int searchingCarriers,
                              List<CarrierStats> carriers,
+                             long carrierStalls,
+                             int activeSpareCarriers,
+                             long spareActivations,
                              long fibersFailed,
                              String transport) {
 

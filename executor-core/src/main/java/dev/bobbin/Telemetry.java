@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.LongAdder;
  *       registry (a fiber that parked at the end of a run can finish on another carrier before the first
  *       carrier reads its state, so both may see it terminated; only the one that removes it counts).</li>
  *   <li>{@link #stole} — after a steal: a JFR event for a large one.</li>
- *   <li>{@link #driverOpened} / {@link #carrierExiting} — carrier lifecycle.</li>
+ *   <li>{@link #driverOpened} / {@link #poolTerminated} — carrier and pool lifecycle.</li>
  * </ul>
  * Fiber failures are counted by the uncaught-exception handler that {@link FiberScheduler#ofVirtual()}
  * installs on its builders ({@link #countingHandler}), which then does what the JDK does by default.
@@ -37,20 +37,18 @@ final class Telemetry {
     final CompletableFuture<Void> termination = new CompletableFuture<>();
     private final AtomicReferenceArray<CarrierDriver> drivers;  // by carrier index; set once at open
     final Thread.UncaughtExceptionHandler countingHandler = this::fiberFailed;
-    private final int parallelism;
-    private final java.util.concurrent.atomic.AtomicInteger exited = new java.util.concurrent.atomic.AtomicInteger();
 
-    Telemetry(int parallelism, SchedulingDelaySampling sampling, boolean trackFibers) {
-        this.delays = sampling.isOff() ? null : new SchedulingDelays(sampling.period(), parallelism);
-        this.registry = new FiberRegistry(parallelism);
+    /** {@code carriers}: every carrier the pool may run, spares included (indices are carrier indices). */
+    Telemetry(int carriers, SchedulingDelaySampling sampling, boolean trackFibers) {
+        this.delays = sampling.isOff() ? null : new SchedulingDelays(sampling.period(), carriers);
+        this.registry = new FiberRegistry(carriers);
         this.stampRuns = trackFibers;
-        this.drivers = new AtomicReferenceArray<>(parallelism);
-        this.parallelism = parallelism;
+        this.drivers = new AtomicReferenceArray<>(carriers);
     }
 
     /** Telemetry with every optional feature off: for pools built without a config (package tests). */
-    static Telemetry minimal(int parallelism) {
-        return new Telemetry(parallelism, SchedulingDelaySampling.off(), false);
+    static Telemetry minimal(int carriers) {
+        return new Telemetry(carriers, SchedulingDelaySampling.off(), false);
     }
 
     // ---- hooks -----------------------------------------------------------------------------------
@@ -83,11 +81,11 @@ final class Telemetry {
     }
 
     /**
-     * A carrier is about to count itself terminated. The last one completes {@link #termination} first,
-     * so termination actions have run by the time {@code awaitTermination} returns.
+     * The last carrier thread is exiting: completes {@link #termination} before the pool reports itself
+     * terminated, so termination actions have run by the time {@code awaitTermination} returns.
      */
-    void carrierExiting() {
-        if (exited.incrementAndGet() == parallelism) termination.complete(null);
+    void poolTerminated() {
+        termination.complete(null);
     }
 
     private void fiberFailed(Thread fiber, Throwable e) {

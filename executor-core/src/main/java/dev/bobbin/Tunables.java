@@ -62,4 +62,28 @@ final class Tunables {
     /** Initial slots per registry stripe; tables grow at 3/4 load and shrink below 1/8, so a tracked
      *  fiber costs 16 to 32 bytes (a 4-byte reference and an 8-byte timestamp per slot). */
     static final int FIBER_REGISTRY_INITIAL_SLOTS = 16;
+
+    // ---- stall protection and preemption ----
+
+    /** Default stall threshold: a carrier that has run one fiber this long without a blocking point is
+     *  stalled. Long enough that ordinary JIT, GC and page-fault hiccups never trip it; short enough that
+     *  a stuck carrier is noticed before its queued fibers' users do. */
+    static final long DEFAULT_STALL_THRESHOLD_NANOS = 100_000_000L;
+
+    /** The stall monitor samples every carrier at most this often (Go's sysmon sleeps up to 10 ms). */
+    static final long MONITOR_MAX_INTERVAL_NANOS = 10_000_000L;
+
+    /** ... and at least this often, and at least this many times per stall threshold, so that short test
+     *  thresholds are still sampled finely. */
+    static final long MONITOR_MIN_INTERVAL_NANOS = 1_000_000L;
+    static final int MONITOR_SAMPLES_PER_THRESHOLD = 4;
+
+    /** A fiber that has run this long without a blocking point is asked to yield at its next
+     *  {@code FiberScheduler.checkpoint()}: Go's forced-preemption slice. */
+    static final long TIME_SLICE_NANOS = 10_000_000L;
+
+    /** A spare carrier out of work while some carrier is still stalled stays parked (available to wakes)
+     *  this long before it retires: long enough to bridge the gaps of a bursty submitter, short enough that
+     *  spares do not linger once the stall is over. */
+    static final long SPARE_KEEP_ALIVE_NANOS = 50_000_000L;
 }

@@ -12,8 +12,6 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 
-import java.lang.reflect.Method;
-import java.lang.reflect.RecordComponent;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -138,8 +136,14 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
         ids.add(Gauge.builder("bobbin.driver.transport", this, b -> b.stats().parallelism())
                 .description("Carriers using the I/O transport named by the transport tag")
                 .tags(tags).tag("transport", s.transport()).strongReference(true).register(registry).getId());
-        optionalLongComponent(SchedulerStats.class, "stalls").ifPresent(m -> counter(registry, ids, "bobbin.stalls",
-                "stalls", "Times a fiber held a carrier too long", st -> invokeLong(m, st)));
+        counter(registry, ids, "bobbin.stalls", "stalls",
+                "Carrier stalls: a fiber ran past the stall threshold without a blocking point, or sat in a pinning call",
+                SchedulerStats::carrierStalls);
+        gauge(registry, ids, "bobbin.carriers.spare.active", "threads", "Spare carriers in service while carriers are stalled",
+                SchedulerStats::activeSpareCarriers);
+        counter(registry, ids, "bobbin.carriers.spare.activations", "activations",
+                "Times a spare carrier was put into service because every carrier was stalled",
+                SchedulerStats::spareActivations);
 
         for (CarrierStats c : s.carriers()) {
             int i = c.index();
@@ -160,8 +164,6 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
                     .description("Time this carrier was awake (running fibers, polling its driver, searching); "
                             + "its rate is the carrier's utilization")
                     .baseUnit("seconds").tags(ct).register(registry).getId());
-            optionalLongComponent(CarrierStats.class, "stalls").ifPresent(m -> carrierCounter(registry, ids, ct, i,
-                    "bobbin.carrier.stalls", "stalls", "Times a fiber held this carrier too long", cs -> invokeLong(m, cs)));
             for (String counterName : c.driverCounters().keySet()) {
                 ids.add(FunctionCounter.builder("bobbin.driver." + counterName, this,
                                 b -> b.stats().carriers().get(i).driverCounters().getOrDefault(counterName, 0L))
@@ -243,26 +245,6 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
                                 String description, ToDoubleFunction<CarrierStats> f) {
         ids.add(FunctionCounter.builder(name, this, b -> f.applyAsDouble(b.stats().carriers().get(i)))
                 .description(description).baseUnit(unit).tags(ct).register(r).getId());
-    }
-
-    /**
-     * The accessor of a {@code long} record component named {@code name}, if the record has one: lets
-     * this binder expose counters that newer versions of the stats records add (e.g. carrier stalls)
-     * without depending on them at compile time.
-     */
-    static java.util.Optional<Method> optionalLongComponent(Class<? extends Record> type, String name) {
-        for (RecordComponent c : type.getRecordComponents()) {
-            if (c.getName().equals(name) && c.getType() == long.class) return java.util.Optional.of(c.getAccessor());
-        }
-        return java.util.Optional.empty();
-    }
-
-    private static double invokeLong(Method accessor, Object target) {
-        try {
-            return (long) accessor.invoke(target);
-        } catch (ReflectiveOperationException e) {
-            return Double.NaN;
-        }
     }
 
     @Override

@@ -1,0 +1,271 @@
+package dev.bobbin;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The watchdog of one {@link CarrierPool}: notices carriers stalled by a fiber that does not yield, after
+ * Go's {@code sysmon}.
+ *
+ * <p>Implementation overview. A daemon platform thread samples every carrier's {@code runCount} and
+ * {@code currentFiber} (both opaque, written by the carrier per task) every few milliseconds. A carrier
+ * whose run count has not moved while a fiber is mounted has run that one fiber since the previous
+ * sample. The monitor adds up such time per carrier, crediting each sampling interval with at most two
+ * nominal intervals, so a GC pause that also stopped the monitor does not look like a stall.
+ * <ul>
+ *   <li>After {@link Tunables#TIME_SLICE_NANOS} the carrier is asked to preempt: the fiber's next
+ *       {@link FiberScheduler#checkpoint()} yields (cooperative preemption; the JDK has no forced one).</li>
+ *   <li>After the stall threshold the carrier is stalled: in a CPU loop, or in a pinning or blocking call
+ *       (file I/O, native code, class initialisation), which the JDK compensates for only on its own
+ *       ForkJoinPool. The stall is reported once (System.Logger warning with the fiber's stack, the
+ *       {@code dev.bobbin.CarrierStall} JFR event, the stall counter). Under WORK_STEALING the monitor
+ *       then moves the carrier's queued unbound fibers (ring and next slot) to the injection queue and
+ *       wakes a carrier; if every carrier in service is stalled and work is waiting, it starts one spare
+ *       carrier per sample, up to the configured maximum. Spares retire by themselves when out of work.
+ *       Under THREAD_PER_CORE only fibers dealt to the carrier that have not run yet are dealt again (a
+ *       fiber never moves once started). SINGLE_THREAD only reports: it must not run two fibers at once.</li>
+ * </ul>
+ * Reports (stack capture, logging, JFR) run on a separate reporter thread, started at the first stall:
+ * the first report of a JVM initialises logging and JFR, which can take long enough to delay the
+ * protective actions of the next samples.
+ *
+ * <p>The monitor reads carrier state racily; a wrong guess costs one needless hand-off or spare, never a
+ * lost task (it only moves tasks with the queues' thief operations, which hand each task out once).
+ */
+final class StallMonitor implements Runnable {
+    private static final System.Logger LOG = System.getLogger("dev.bobbin");
+
+    private final CarrierPool pool;
+    private final long thresholdNanos;          // 0: stall protection off (preemption requests still made)
+    private final long intervalNanos;           // sampling period
+    private final long[] lastRunCount;          // monitor thread only, by carrier index
+    private final long[] stalledNanos;          // monitor thread only: credited time on the same task
+    private final boolean[] reported;           // monitor thread only: this stall was reported
+    private final RunQueue staging = new RunQueue(Tunables.LOCAL_QUEUE_CAPACITY); // monitor's thief buffer
+    private final int[] stolenCount = new int[1];
+    @SuppressWarnings("unused") private volatile long stalls;       // monitor writes (opaque), anyone reads
+    @SuppressWarnings("unused") private volatile long sparesStarted; // monitor writes, anyone reads
+    private volatile int stalledCarriers;       // carriers stalled at the last sample; monitor writes
+    private final LinkedBlockingQueue<Pending> reports = new LinkedBlockingQueue<>(); // monitor -> reporter
+    private Thread reporter;                    // monitor thread only: started at the first stall
+    @SuppressWarnings("unused") private volatile long reportsDone; // reporter writes, anyone reads
+
+    StallMonitor(CarrierPool pool, long thresholdNanos) {
+        this.pool = pool;
+        this.thresholdNanos = thresholdNanos;
+        long interval = thresholdNanos > 0 ? thresholdNanos / Tunables.MONITOR_SAMPLES_PER_THRESHOLD
+                : Tunables.MONITOR_MAX_INTERVAL_NANOS;
+        this.intervalNanos = Math.clamp(interval, Tunables.MONITOR_MIN_INTERVAL_NANOS, Tunables.MONITOR_MAX_INTERVAL_NANOS);
+        int n = pool.carriers.length;
+        this.lastRunCount = new long[n];
+        this.stalledNanos = new long[n];
+        this.reported = new boolean[n];
+    }
+
+    void start() {
+        Thread.ofPlatform().daemon().name(pool.name() + "-monitor").start(this);
+    }
+
+    /** Stalls reported so far. Any thread. */
+    long stalls() { return stalls; }
+
+    /** Stall reports logged and committed so far (they trail {@link #stalls()}). Any thread. */
+    long reportsDone() { return reportsDone; }
+
+    /** Carriers found stalled at the last sample. Any thread. */
+    int stalledCarriers() { return stalledCarriers; }
+
+    /** Spare carrier activations so far. Any thread. */
+    long sparesStarted() { return sparesStarted; }
+
+    @Override
+    public void run() {
+        long last = System.nanoTime();
+        while (!pool.isTerminated()) {
+            LockSupport.parkNanos(this, intervalNanos);
+            long now = System.nanoTime();
+            long credited = Math.min(now - last, 2 * intervalNanos); // a GC pause counts as two samples at most
+            last = now;
+            try {
+                sample(credited);
+            } catch (Throwable t) {
+                pool.reportCarrierError(Thread.currentThread(), t);
+            }
+        }
+        if (reporter != null) reporter.interrupt();          // finish the queued reports, then exit
+    }
+
+    /** A stall to report once the sample's protective actions are done. */
+    private record Pending(Carrier carrier, Thread fiber, long stalledNanos, int handedOff) { }
+
+    private void sample(long credited) {
+        Carrier[] all = pool.carriers;
+        int inService = 0, stalled = 0;
+        List<Pending> toReport = null;
+        for (int i = 0; i < all.length; i++) {
+            Carrier c = all[i];
+            if (c.spare && !c.isActiveSpare()) {
+                stalledNanos[i] = 0;
+                reported[i] = false;
+                continue;
+            }
+            inService++;
+            long runCount = c.runCount();
+            Thread fiber = c.currentFiber();
+            if (fiber == null || runCount != lastRunCount[i]) {   // idle, or moved on since the last sample
+                lastRunCount[i] = runCount;
+                stalledNanos[i] = 0;
+                reported[i] = false;
+                continue;
+            }
+            long t = stalledNanos[i] += credited;
+            if (t >= Tunables.TIME_SLICE_NANOS) c.requestPreempt(runCount);
+            if (thresholdNanos == 0 || t < thresholdNanos) continue;
+            stalled++;
+            int handedOff = pool.policy == SchedulingPolicy.WORK_STEALING ? handOff(c)
+                    : pool.policy == SchedulingPolicy.THREAD_PER_CORE ? redealUnstarted(c, i) : 0;
+            if (!reported[i]) {
+                reported[i] = true;
+                stalls = stalls + 1;                          // single writer
+                if (toReport == null) toReport = new ArrayList<>();
+                toReport.add(new Pending(c, fiber, t, handedOff));
+            }
+        }
+        if (stalledCarriers != stalled) stalledCarriers = stalled;
+        if (stalled > 0 && stalled == inService && pool.policy == SchedulingPolicy.WORK_STEALING
+                && !pool.isTerminated() && pool.hasVisibleWork()) {
+            for (int i = pool.parallelism(); i < all.length; i++) {
+                if (all[i].activate()) {
+                    sparesStarted = sparesStarted + 1;
+                    break;
+                }
+            }
+        }
+        if (toReport != null) {
+            reports.addAll(toReport);
+            if (reporter == null) {
+                reporter = Thread.ofPlatform().daemon().name(pool.name() + "-stall-reporter").start(this::reportLoop);
+            }
+        }
+    }
+
+    private void reportLoop() {
+        for (;;) {
+            Pending p;
+            boolean last = false;
+            try {
+                p = reports.poll(1, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                p = reports.poll();                           // the pool terminated: drain, then exit
+                last = true;
+            }
+            if (p == null) {
+                if (last || pool.isTerminated()) return;
+                continue;
+            }
+            if (last) Thread.currentThread().interrupt();     // keep exiting after this one
+            try {
+                report(p.carrier(), p.fiber(), p.stalledNanos(), p.handedOff());
+            } catch (Throwable t) {
+                pool.reportCarrierError(Thread.currentThread(), t);
+            }
+            reportsDone = reportsDone + 1;                    // single writer
+        }
+    }
+
+    /** Moves a stalled carrier's unbound queued tasks to the injection queue; returns how many. */
+    private int handOff(Carrier c) {
+        RunQueue.Steal victim = c.queue.steal();
+        RunQueue.Local stage = staging.local();
+        List<Runnable> moved = new ArrayList<>();
+        Runnable t;
+        while ((t = victim.stealInto(stage, stolenCount)) != null) {
+            moved.add(t);
+            while ((t = stage.poll()) != null) moved.add(t);
+        }
+        if ((t = victim.stealNext()) != null) moved.add(t);
+        if (moved.isEmpty()) return 0;
+        pool.inject.pushAll(moved.toArray(new Runnable[0]), null);
+        pool.idle.notifyOne();
+        return moved.size();
+    }
+
+    /**
+     * THREAD_PER_CORE: fibers dealt to a stalled carrier that have not run yet have not "started" in the
+     * policy's sense, so they are dealt again to carriers that are not stalled. Fibers that have run stay.
+     * Returns how many moved.
+     */
+    private int redealUnstarted(Carrier c, int index) {
+        Carrier[] all = pool.carriers;
+        int n = pool.parallelism();
+        List<Runnable> tasks = new ArrayList<>();
+        Runnable t;
+        while ((t = c.inbox.poll()) != null) tasks.add(t);   // the inbox is lock-protected: any thread may poll
+        RunQueue.Steal ring = c.queue.steal();
+        RunQueue.Local stage = staging.local();
+        while ((t = ring.stealInto(stage, stolenCount)) != null) {
+            tasks.add(t);
+            while ((t = stage.poll()) != null) tasks.add(t);
+        }
+        if ((t = ring.stealNext()) != null) tasks.add(t);
+        int moved = 0;
+        for (Runnable task : tasks) {
+            Thread fiber = JdkVirtualThreads.fiberOf(task);
+            Carrier to = fiber != null && JdkVirtualThreads.state(fiber) == JdkVirtualThreads.STARTED
+                    ? notStalled(all, n, index + moved + 1) : null;
+            if (to == null) {
+                c.inbox.push(task);                              // stays home; its carrier polls the inbox
+            } else {
+                pool.rebind(fiber, c, to);
+                to.scheduleBound(task, false);
+                moved++;
+            }
+        }
+        return moved;
+    }
+
+    /** A regular carrier that is not stalled, searching from {@code start}; null if all are. */
+    private Carrier notStalled(Carrier[] all, int n, int start) {
+        for (int k = 0; k < n; k++) {
+            int i = (start + k) % n;
+            if (thresholdNanos > 0 && stalledNanos[i] < thresholdNanos) return all[i];
+        }
+        return null;
+    }
+
+    private void report(Carrier c, Thread fiber, long stalledForNanos, int handedOff) {
+        StackTraceElement[] stack = fiber.getStackTrace();
+        String kind = stack.length > 0 && stack[0].isNativeMethod()
+                ? "blocked in a native or pinning call" : "running without a blocking point";
+        StringBuilder trace = new StringBuilder();
+        for (StackTraceElement e : stack) trace.append("\tat ").append(e).append('\n');
+        long millis = stalledForNanos / 1_000_000;
+        CarrierStallEvent event = new CarrierStallEvent();
+        if (event.isEnabled()) {
+            event.scheduler = pool.name();
+            event.carrier = c.getName();
+            event.spareCarrier = c.spare;
+            event.fiber = fiber;
+            event.fiberName = fiber.toString();
+            event.stalledFor = millis;
+            event.kind = kind;
+            event.fiberStack = trace.toString();
+            event.handedOff = handedOff;
+            event.commit();
+        }
+        if (LOG.isLoggable(System.Logger.Level.WARNING)) {
+            String action = switch (pool.policy) {
+                case WORK_STEALING -> "its queued fibers go to other carriers (" + handedOff + " moved)";
+                case THREAD_PER_CORE -> "fibers that ran on it wait (THREAD_PER_CORE fibers never move once started); "
+                        + handedOff + " not yet started were dealt to other carriers";
+                case SINGLE_THREAD -> "the scheduler's other fibers wait (SINGLE_THREAD)";
+            };
+            LOG.log(System.Logger.Level.WARNING, "bobbin: carrier " + c.getName() + " stalled for " + millis
+                    + " ms by " + fiber + ", " + kind + "; " + action
+                    + ". Long computations can call FiberScheduler.checkpoint().\n" + trace);
+        }
+    }
+}
