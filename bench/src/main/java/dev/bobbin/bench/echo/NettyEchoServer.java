@@ -1,0 +1,91 @@
+package dev.bobbin.bench.echo;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The asynchronous echo server the benchmark compares Bobbin against: a Netty {@link ServerBootstrap} on
+ * one {@link MultiThreadIoEventLoopGroup} (accepting and serving), whose child handler writes every
+ * buffer it reads back to the channel and flushes once per read batch. The transport (io_uring, epoll)
+ * is given by the {@link IoHandlerFactory} and server channel class.
+ */
+final class NettyEchoServer implements EchoServer {
+
+    private final EventLoopGroup group;
+    private final Channel serverChannel;
+    private final int threads;
+
+    private NettyEchoServer(EventLoopGroup group, Channel serverChannel, int threads) {
+        this.group = group;
+        this.serverChannel = serverChannel;
+        this.threads = threads;
+    }
+
+    static NettyEchoServer start(ServerOptions options, IoHandlerFactory ioHandlerFactory,
+                                 Class<? extends ServerChannel> serverChannelClass) throws InterruptedException {
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(options.threads(), ioHandlerFactory);
+        try {
+            Channel ch = new ServerBootstrap()
+                    .group(group)
+                    .channel(serverChannelClass)
+                    .option(ChannelOption.SO_BACKLOG, options.backlog())
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(EchoHandler.INSTANCE)
+                    .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), options.port()))
+                    .sync()
+                    .channel();
+            return new NettyEchoServer(group, ch, options.threads());
+        } catch (InterruptedException | RuntimeException | Error e) {
+            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            throw e;
+        }
+    }
+
+    @Override
+    public int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    @Override public int serviceThreads() { return threads; }
+
+    @Override
+    public void close() {
+        serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        // Closing the group closes every child channel.
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+
+    /** Writes what it reads back, flushing once per read batch; stateless, so shared by all channels. */
+    @ChannelHandler.Sharable
+    static final class EchoHandler extends ChannelInboundHandlerAdapter {
+        static final EchoHandler INSTANCE = new EchoHandler();
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ctx.write(msg, ctx.voidPromise());   // the write releases the buffer
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ctx.flush();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();   // e.g. connection reset by the client: ends this connection only
+        }
+    }
+}
