@@ -7,7 +7,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$ROOT/bobbin" mvn -B -q -e --no-transfer-progress -Dstyle.color=never -f "$ROOT/pom.xml" \
-    -DskipTests -pl bench -am package
+    -DskipTests -pl bench -am package >&2   # keep stdout for the table
 JAR="$ROOT/bench/target/benchmarks.jar"
 [ -f "$JAR" ] || { echo "echo-bench: $JAR was not built" >&2; exit 1; }
 
@@ -23,10 +23,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if [ "${1:-}" = --help ]; then
-  "$ROOT/bobbin" java -cp "$JAR" dev.bobbin.bench.echo.EchoBench --help || true
-  exit 0
-fi
 "$ROOT/bobbin" java -cp "$JAR" dev.bobbin.bench.echo.EchoBench "$@" &
 driver=$!
 status=0

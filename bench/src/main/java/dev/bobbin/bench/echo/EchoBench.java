@@ -43,7 +43,7 @@ import java.util.stream.Collectors;
 public final class EchoBench {
     private static final String USAGE = "usage: EchoBench [--kinds k1,k2,...] [--connections 100,1000] [--size 64]"
             + " [--warmup-ms 3000] [--window-ms 8000] [--client-threads 1] [--server-threads N]"
-            + " [--server-jvm-opts \"...\"] [--rounds 1] [--pin] [--out file.md]\n  kinds: " + ServerKind.ids();
+            + " [--server-jvm-opts \"...\"] [--rounds 1] [--pin] [--out file.md] [--help]";
 
     /** JVM options of every server unless --server-jvm-opts says otherwise: same heap and GC for all kinds. */
     static final String DEFAULT_SERVER_JVM_OPTS = "-Xms512m -Xmx512m -XX:+UseG1GC";
@@ -69,7 +69,12 @@ public final class EchoBench {
         int rounds;
         try {
             f = Flags.parse(args, Set.of("kinds", "connections", "size", "warmup-ms", "window-ms", "client-threads",
-                    "server-threads", "server-jvm-opts", "rounds", "out"), Set.of("pin"));
+                    "server-threads", "server-jvm-opts", "rounds", "out"), Set.of("pin", "help"));
+            if (f.has("help")) {
+                System.out.println(USAGE);
+                System.out.println("server kinds:\n" + ServerKind.describeAll());
+                return;
+            }
             if (!f.positional().isEmpty()) throw new IllegalArgumentException("unexpected argument " + f.positional().get(0));
             kinds = f.has("kinds")
                     ? Arrays.stream(f.string("kinds", "").split(",")).map(String::trim).map(ServerKind::of).toList()
@@ -85,6 +90,7 @@ public final class EchoBench {
         } catch (IllegalArgumentException e) {
             System.err.println("EchoBench: " + e.getMessage());
             System.err.println(USAGE);
+            System.err.println("server kinds:\n" + ServerKind.describeAll());
             System.exit(EchoServerMain.EXIT_USAGE);
             return;
         }

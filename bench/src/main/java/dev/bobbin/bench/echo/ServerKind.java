@@ -173,6 +173,12 @@ public enum ServerKind {
         throw new IllegalArgumentException("unknown server kind '" + id + "'; known: " + ids());
     }
 
+    /** One line per kind: id, then description, then why it is unavailable if it is. */
+    public static String describeAll() {
+        return Arrays.stream(values()).map(k -> String.format("  %-17s %s%s", k.id, k.description,
+                k.unavailableReason().map(r -> " [" + r + "]").orElse(""))).collect(Collectors.joining("\n"));
+    }
+
     /** Every id, comma-separated, in declaration order. */
     public static String ids() {
         return Arrays.stream(values()).map(ServerKind::id).collect(Collectors.joining(", "));
