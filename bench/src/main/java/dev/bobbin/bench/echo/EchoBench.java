@@ -155,8 +155,15 @@ public final class EchoBench {
         Process sp = start(new ProcessBuilder(server).redirectError(ProcessBuilder.Redirect.INHERIT));
         try {
             BlockingQueue<String> serverOut = lines(sp, "echo-bench-server-out");
-            String ready = serverOut.poll(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            if (ready == null || ready.isEmpty()) {
+            String ready = null;   // the first READY or UNAVAILABLE line; anything printed before it is passed on
+            long readyDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(READY_TIMEOUT_SECONDS);
+            for (String line; ready == null
+                    && (line = serverOut.poll(readyDeadline - System.nanoTime(), TimeUnit.NANOSECONDS)) != null
+                    && !line.isEmpty(); ) {
+                if (line.startsWith("READY") || line.startsWith("UNAVAILABLE")) ready = line;
+                else System.err.println("server: " + line);
+            }
+            if (ready == null) {
                 return new Row(kind.id(), connections, Map.of(), "failed: server not ready (exit " + exitStatus(sp) + ")");
             }
             if (ready.startsWith("UNAVAILABLE")) {
