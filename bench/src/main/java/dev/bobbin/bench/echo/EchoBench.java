@@ -272,7 +272,13 @@ public final class EchoBench {
         }
     }
 
-    /** One row from several rounds of the same cell: the median of each metric; a failure wins. */
+    private static final String CPU_PER_RT = "server_cpu_us_per_rt";
+    private static final String CPU_PER_RT_MIN = "server_cpu_us_per_rt_min", CPU_PER_RT_MAX = "server_cpu_us_per_rt_max";
+
+    /**
+     * One row from several rounds of the same cell: the median of each metric, plus the range of the
+     * server CPU per round trip; a failure wins.
+     */
     static Row median(List<Row> rounds) {
         Row first = rounds.getFirst();
         for (Row r : rounds) if (r.problem() != null) return r;
@@ -280,6 +286,10 @@ public final class EchoBench {
         for (String key : first.metrics().keySet()) {
             double[] v = rounds.stream().mapToDouble(r -> r.get(key)).sorted().toArray();
             m.put(key, v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2);
+            if (key.equals(CPU_PER_RT) && v.length > 1) {
+                m.put(CPU_PER_RT_MIN, v[0]);
+                m.put(CPU_PER_RT_MAX, v[v.length - 1]);
+            }
         }
         return new Row(first.kind(), first.connections(), m, null);
     }
@@ -287,7 +297,8 @@ public final class EchoBench {
     /**
      * The results as a markdown table, one row per kind and connection count, grouped by connection
      * count. The ratio columns divide a row's server CPU per round trip by that of {@code jdk-vthread}
-     * and of {@code netty-uring} at the same connection count (below 1 means less CPU).
+     * and of {@code netty-uring} at the same connection count (below 1 means less CPU). Rows merged
+     * from several rounds show the range of server CPU per round trip after its median.
      */
     static String table(List<Row> rows) {
         StringBuilder sb = new StringBuilder();
@@ -305,9 +316,13 @@ public final class EchoBench {
                     sb.append(String.format(Locale.ROOT, "| %s | %d | %s | | | | | | | | |%n", r.kind(), c, r.problem()));
                     continue;
                 }
-                double cpu = r.get("server_cpu_us_per_rt");
-                sb.append(String.format(Locale.ROOT, "| %s | %d | %,.0f | %s | %s | %.2f | %s | %s | %.2f | %.2f | %.2f |%n",
-                        r.kind(), c, r.get("rt_per_s"), micros(r.get("p50_us")), micros(r.get("p99_us")), cpu,
+                double cpu = r.get(CPU_PER_RT);
+                String cpuText = String.format(Locale.ROOT, "%.2f", cpu);
+                if (r.metrics().containsKey(CPU_PER_RT_MIN)) {
+                    cpuText += String.format(Locale.ROOT, " (%.2f–%.2f)", r.get(CPU_PER_RT_MIN), r.get(CPU_PER_RT_MAX));
+                }
+                sb.append(String.format(Locale.ROOT, "| %s | %d | %,.0f | %s | %s | %s | %s | %s | %.2f | %.2f | %.2f |%n",
+                        r.kind(), c, r.get("rt_per_s"), micros(r.get("p50_us")), micros(r.get("p99_us")), cpuText,
                         ratio(cpu, vthread), ratio(cpu, netty),
                         r.get("server_cores"), r.get("client_cores"), r.get("machine_busy_cores")));
             }
@@ -316,7 +331,7 @@ public final class EchoBench {
     }
 
     private static double cpuPerRt(Row r) {
-        return r == null || r.problem() != null ? Double.NaN : r.get("server_cpu_us_per_rt");
+        return r == null || r.problem() != null ? Double.NaN : r.get(CPU_PER_RT);
     }
 
     private static String ratio(double x, double base) {

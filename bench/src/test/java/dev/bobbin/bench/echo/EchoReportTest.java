@@ -59,6 +59,7 @@ class EchoReportTest {
     void medianOfRoundsPerMetric() {
         EchoBench.Row m = EchoBench.median(List.of(row("k", 1, 3.0), row("k", 1, 1.0), row("k", 1, 2.0)));
         assertEquals(2.0, m.get("server_cpu_us_per_rt"));
+        assertTrue(EchoBench.table(List.of(m)).contains("| 2.00 (1.00–3.00) | –"), EchoBench.table(List.of(m)));
         EchoBench.Row failed = new EchoBench.Row("k", 1, Map.of(), "failed: x");
         assertEquals("failed: x", EchoBench.median(List.of(row("k", 1, 3.0), failed)).problem());
     }
