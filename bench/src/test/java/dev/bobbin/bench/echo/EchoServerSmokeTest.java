@@ -12,7 +12,6 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -41,46 +40,45 @@ class EchoServerSmokeTest {
             return;
         }
         assertTrue(kind.isAvailable(), () -> kind.id() + " must run on this machine: " + kind.unavailableReason().orElse(""));
-        try (EchoServer server = kind.start(ServerOptions.defaults().withThreads(2))) {
-            assertTrue(server.port() > 0, "bound port");
-            List<Socket> sockets = new ArrayList<>();
-            try {
-                for (int i = 0; i < 3; i++) {
-                    Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port());
-                    s.setSoTimeout(10_000);
-                    sockets.add(s);
-                }
-                Random random = new Random(42);
-                for (int round = 0; round < 20; round++) {
-                    for (Socket s : sockets) {
-                        byte[] message = new byte[64];
-                        random.nextBytes(message);
-                        s.getOutputStream().write(message);
-                        assertArrayEquals(message, readFully(s.getInputStream(), 64), kind.id() + " round " + round);
-                    }
-                }
-                // Larger than the socket buffers on both sides: written by another thread while this one reads.
-                byte[] big = new byte[1 << 20];
-                random.nextBytes(big);
-                Socket s = sockets.getFirst();
-                OutputStream out = s.getOutputStream();
-                CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-                    try {
-                        out.write(big);
-                    } catch (IOException e) {
-                        throw new RuntimeException(e);
-                    }
-                }, r -> Thread.ofVirtual().name("smoke-writer").start(r));
-                assertArrayEquals(big, readFully(s.getInputStream(), big.length), kind.id() + " 1 MiB echo");
-                writer.get(10, TimeUnit.SECONDS);
-            } finally {
-                server.close();
-                // Closing the server closes its connections: each client sees end of stream or a reset.
+        EchoServer server = kind.start(ServerOptions.defaults().withThreads(2));
+        assertTrue(server.port() > 0, "bound port");
+        List<Socket> sockets = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port());
+                s.setSoTimeout(10_000);
+                sockets.add(s);
+            }
+            Random random = new Random(42);
+            for (int round = 0; round < 20; round++) {
                 for (Socket s : sockets) {
-                    assertClosedByPeer(s, kind);
-                    s.close();
+                    byte[] message = new byte[64];
+                    random.nextBytes(message);
+                    s.getOutputStream().write(message);
+                    assertArrayEquals(message, readFully(s.getInputStream(), 64), kind.id() + " round " + round);
                 }
             }
+            // Larger than the socket buffers on both sides: written by another thread while this one reads.
+            byte[] big = new byte[1 << 20];
+            random.nextBytes(big);
+            Socket s = sockets.getFirst();
+            OutputStream out = s.getOutputStream();
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                try {
+                    out.write(big);
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            }, r -> Thread.ofVirtual().name("smoke-writer").start(r));
+            assertArrayEquals(big, readFully(s.getInputStream(), big.length), kind.id() + " 1 MiB echo");
+            writer.get(10, TimeUnit.SECONDS);
+
+            // Closing the server closes its connections: each client sees end of stream or a reset.
+            server.close();
+            for (Socket c : sockets) assertClosedByPeer(c, kind);
+        } finally {
+            server.close();   // idempotent
+            for (Socket c : sockets) c.close();
         }
     }
 
@@ -113,9 +111,5 @@ class EchoServerSmokeTest {
         } catch (SocketException e) {
             assertFalse(e.getMessage().contains("timed out"), kind.id() + ": " + e);   // a reset is fine too
         }
-    }
-
-    static String hex(byte[] b) {
-        return Arrays.toString(b);
     }
 }
