@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The loopback echo benchmark (bench/README.md, "Echo (loopback)"): builds the bench module, then runs
+# every server kind at 100 and 1,000 connections, each server in its own JVM, and prints a markdown table.
+#   bench/echo-bench.sh [EchoBench options]      e.g. --pin, --rounds 3, --kinds jdk-vthread,netty-uring
+#   bench/echo-bench.sh --help                   lists the options and server kinds
+# Needs a JDK 25 (found by ./bobbin), Maven, Linux; taskset for --pin. Traffic stays on 127.0.0.1.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+"$ROOT/bobbin" mvn -B -q -e --no-transfer-progress -Dstyle.color=never -f "$ROOT/pom.xml" \
+    -DskipTests -pl bench -am package >&2   # keep stdout for the table
+JAR="$ROOT/bench/target/benchmarks.jar"
+[ -f "$JAR" ] || { echo "echo-bench: $JAR was not built" >&2; exit 1; }
+
+driver=""
+cleanup() {
+  # The driver destroys its servers and clients when it exits; servers also stop when its pipe to them closes.
+  if [ -n "$driver" ] && kill -0 "$driver" 2>/dev/null; then
+    kill "$driver" 2>/dev/null || true
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$driver" 2>/dev/null || break; sleep 1; done
+    kill -9 "$driver" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$ROOT/bobbin" java -cp "$JAR" dev.bobbin.bench.echo.EchoBench "$@" &
+driver=$!
+status=0
+wait "$driver" || status=$?
+driver=""
+exit "$status"

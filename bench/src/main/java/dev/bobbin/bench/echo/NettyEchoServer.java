@@ -1,0 +1,104 @@
+package dev.bobbin.bench.echo;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The asynchronous echo server the benchmark compares Bobbin against: a Netty {@link ServerBootstrap} on
+ * one {@link MultiThreadIoEventLoopGroup} (accepting and serving), whose child handler writes every
+ * buffer it reads back to the channel and flushes once per read batch. The transport (io_uring, epoll)
+ * is given by the {@link IoHandlerFactory} and server channel class. Accepted channels are kept in a
+ * {@link ChannelGroup} so that {@link #close()} closes them before it shuts the event loops down.
+ */
+final class NettyEchoServer implements EchoServer {
+
+    private final EventLoopGroup group;
+    private final ChannelGroup children;
+    private final Channel serverChannel;
+    private final int threads;
+
+    private NettyEchoServer(EventLoopGroup group, ChannelGroup children, Channel serverChannel, int threads) {
+        this.group = group;
+        this.children = children;
+        this.serverChannel = serverChannel;
+        this.threads = threads;
+    }
+
+    static NettyEchoServer start(ServerOptions options, IoHandlerFactory ioHandlerFactory,
+                                 Class<? extends ServerChannel> serverChannelClass) throws InterruptedException {
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(options.threads(), ioHandlerFactory);
+        ChannelGroup children = new DefaultChannelGroup("echo-children", GlobalEventExecutor.INSTANCE);
+        try {
+            Channel ch = new ServerBootstrap()
+                    .group(group)
+                    .channel(serverChannelClass)
+                    .option(ChannelOption.SO_BACKLOG, options.backlog())
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(new ChannelInitializer<>() {
+                        @Override protected void initChannel(Channel ch) {
+                            children.add(ch);   // removed again when it closes
+                            ch.pipeline().addLast(EchoHandler.INSTANCE);
+                        }
+                    })
+                    .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), options.port()))
+                    .sync()
+                    .channel();
+            return new NettyEchoServer(group, children, ch, options.threads());
+        } catch (InterruptedException | RuntimeException | Error e) {
+            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            throw e;
+        }
+    }
+
+    @Override
+    public int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    @Override public int serviceThreads() { return threads; }
+
+    @Override
+    public void close() {
+        serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        children.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+
+    /** Writes what it reads back, flushing once per read batch; stateless, so shared by all channels. */
+    @ChannelHandler.Sharable
+    static final class EchoHandler extends ChannelInboundHandlerAdapter {
+        static final EchoHandler INSTANCE = new EchoHandler();
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ctx.write(msg, ctx.voidPromise());   // the write releases the buffer
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ctx.flush();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();   // e.g. connection reset by the client: ends this connection only
+        }
+    }
+}

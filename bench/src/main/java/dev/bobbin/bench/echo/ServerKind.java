@@ -1,0 +1,194 @@
+package dev.bobbin.bench.echo;
+
+import dev.bobbin.FiberScheduler;
+import dev.bobbin.SchedulerConfig;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * The registry of echo servers the benchmark compares, each named by the id used on the command line
+ * and in the results table. {@link EchoBench} runs every kind in declaration order unless told
+ * otherwise; the table's ratio columns are relative to {@link #JDK_VTHREAD} and {@link #NETTY_URING}.
+ *
+ * <h2>Adding a kind</h2>
+ * A kind needs an id, a one-line description, {@link #unavailableReason()} when it cannot run on this
+ * machine or build, and {@link #start(ServerOptions)}, which binds to the loopback address and returns a
+ * running {@link EchoServer}. Thread-per-connection kinds reuse {@link BlockingEchoServer} (same echo
+ * loop, own threads and socket API); event-loop kinds implement {@link EchoServer} directly, as
+ * {@link NettyEchoServer} does. {@code EchoServerSmokeTest} then echoes through the new kind
+ * automatically.
+ */
+public enum ServerKind {
+
+    /** {@code java.net} sockets, a JDK virtual thread per connection, the JDK's default scheduler. */
+    JDK_VTHREAD("jdk-vthread", "java.net.Socket, a JDK virtual thread per connection (default scheduler)") {
+        @Override EchoServer startAvailable(ServerOptions o) throws IOException {
+            return BlockingEchoServer.start(BlockingEchoServer.jdkListener(o),
+                    Thread.ofVirtual().name("echo-accept").factory(),
+                    Thread.ofVirtual().name("echo-conn-", 0).factory(), 0, null);
+        }
+    },
+
+    /** {@code java.net} sockets, a platform thread per connection. */
+    PLATFORM("platform", "java.net.Socket, a platform thread per connection") {
+        @Override EchoServer startAvailable(ServerOptions o) throws IOException {
+            return BlockingEchoServer.start(BlockingEchoServer.jdkListener(o),
+                    Thread.ofPlatform().daemon().name("echo-accept").factory(),
+                    Thread.ofPlatform().daemon().name("echo-conn-", 0).factory(), 0, null);
+        }
+    },
+
+    /**
+     * {@code java.net} sockets, a Bobbin fiber per connection on a {@link FiberScheduler} with
+     * {@code threads} carriers. Socket readiness still comes from the JDK's poller threads, so this
+     * isolates Bobbin's scheduler, not its I/O path.
+     */
+    BOBBIN_JDKSOCKET("bobbin-jdksocket", "java.net.Socket, a Bobbin fiber per connection (parking carriers, JDK poller)") {
+        @Override EchoServer startAvailable(ServerOptions o) throws IOException {
+            BlockingEchoServer.Listener listener = BlockingEchoServer.jdkListener(o);
+            FiberScheduler scheduler;
+            try {
+                scheduler = FiberScheduler.create(SchedulerConfig.builder().name("echo").parallelism(o.threads()).build());
+            } catch (RuntimeException | Error e) {
+                listener.close();
+                throw e;
+            }
+            return BlockingEchoServer.start(listener,
+                    scheduler.ofVirtual().name("echo-accept").factory(),
+                    scheduler.threadFactory(), o.threads(), () -> shutdownBounded(scheduler));
+        }
+    },
+
+    // ---- Bobbin fiber sockets: pending the fiber-socket API of io-uring-backend ----------------------
+    //
+    // These two are the kinds the benchmark exists for. To enable them once the fiber-socket API lands:
+    //  1. bench/pom.xml: add the dependency dev.bobbin:bobbin-io-uring-backend (version is managed).
+    //  2. Add a BlockingEchoServer.Listener/Connection adapter over the fiber server socket and fiber
+    //     socket (accept, read into byte[], write all of byte[], close): about twenty lines, like
+    //     BlockingEchoServer.jdkListener. Bind to InetAddress.getLoopbackAddress():o.port() with
+    //     o.backlog(), set TCP_NODELAY on accepted sockets.
+    //  3. Replace the two bodies below: create a FiberScheduler with o.threads() carriers and the backend's
+    //     io_uring (resp. epoll) CarrierDriverFactory, then
+    //         BlockingEchoServer.start(listener, scheduler.ofVirtual().name("echo-accept").factory(),
+    //                 scheduler.threadFactory(), o.threads(), () -> shutdownBounded(scheduler));
+    //     and make unavailableReason() report the backend's own availability check instead of PENDING.
+    //  4. Drop the kind from EchoServerSmokeTest.PENDING; the smoke test then echoes through it.
+
+    /** Bobbin fibers on Bobbin's io_uring fiber sockets (carriers drive the ring). Pending. */
+    BOBBIN_URING("bobbin-uring", "Bobbin fiber sockets, a fiber per connection, carriers driving io_uring") {
+        @Override public Optional<String> unavailableReason() { return Optional.of(PENDING); }
+        @Override EchoServer startAvailable(ServerOptions o) { throw new UnsupportedOperationException(PENDING); }
+    },
+
+    /** Bobbin fibers on Bobbin's epoll fiber sockets. Pending. */
+    BOBBIN_EPOLL("bobbin-epoll", "Bobbin fiber sockets, a fiber per connection, carriers driving epoll") {
+        @Override public Optional<String> unavailableReason() { return Optional.of(PENDING); }
+        @Override EchoServer startAvailable(ServerOptions o) { throw new UnsupportedOperationException(PENDING); }
+    },
+
+    /** Netty's asynchronous echo handler on io_uring, {@code threads} event loops. */
+    NETTY_URING("netty-uring", "Netty 4.2 echo handler, io_uring transport, one event loop per thread") {
+        @Override public Optional<String> unavailableReason() {
+            return IoUring.isAvailable() ? Optional.empty() : Optional.of("io_uring unavailable: " + IoUring.unavailabilityCause());
+        }
+        @Override EchoServer startAvailable(ServerOptions o) throws InterruptedException {
+            return NettyEchoServer.start(o, IoUringIoHandler.newFactory(), IoUringServerSocketChannel.class);
+        }
+    },
+
+    /** Netty's asynchronous echo handler on epoll, {@code threads} event loops. */
+    NETTY_EPOLL("netty-epoll", "Netty 4.2 echo handler, epoll transport, one event loop per thread") {
+        @Override public Optional<String> unavailableReason() {
+            return Epoll.isAvailable() ? Optional.empty() : Optional.of("epoll unavailable: " + Epoll.unavailabilityCause());
+        }
+        @Override EchoServer startAvailable(ServerOptions o) throws InterruptedException {
+            return NettyEchoServer.start(o, EpollIoHandler.newFactory(), EpollServerSocketChannel.class);
+        }
+    };
+
+    /** Why the Bobbin fiber-socket kinds cannot run yet. */
+    static final String PENDING = "pending: needs Bobbin's fiber-socket API (io-uring-backend)";
+
+    private final String id;
+    private final String description;
+
+    ServerKind(String id, String description) {
+        this.id = id;
+        this.description = description;
+    }
+
+    /** The command-line id, e.g. {@code jdk-vthread}. */
+    public String id() {
+        return id;
+    }
+
+    /** One line saying what runs the connections. */
+    public String description() {
+        return description;
+    }
+
+    /** Empty when this kind can run on this machine and build; otherwise why not. */
+    public Optional<String> unavailableReason() {
+        return Optional.empty();
+    }
+
+    /**
+     * Starts a server of this kind on the loopback address.
+     *
+     * @throws UnsupportedOperationException if {@link #unavailableReason()} is present
+     */
+    public EchoServer start(ServerOptions options) throws IOException, InterruptedException {
+        Objects.requireNonNull(options, "options");
+        Optional<String> reason = unavailableReason();
+        if (reason.isPresent()) throw new UnsupportedOperationException(id + ": " + reason.get());
+        return startAvailable(options);
+    }
+
+    /** Whether this kind can run on this machine and build. */
+    public boolean isAvailable() {
+        return unavailableReason().isEmpty();
+    }
+
+    abstract EchoServer startAvailable(ServerOptions options) throws IOException, InterruptedException;
+
+    /**
+     * The kind with this id.
+     *
+     * @throws IllegalArgumentException naming the known ids if there is none
+     */
+    public static ServerKind of(String id) {
+        Objects.requireNonNull(id, "id");
+        for (ServerKind k : values()) if (k.id.equals(id)) return k;
+        throw new IllegalArgumentException("unknown server kind '" + id + "'; known: " + ids());
+    }
+
+    /** One line per kind: id, then description, then why it is unavailable if it is. */
+    public static String describeAll() {
+        return Arrays.stream(values()).map(k -> String.format("  %-17s %s%s", k.id, k.description,
+                k.unavailableReason().map(r -> " [" + r + "]").orElse(""))).collect(Collectors.joining("\n"));
+    }
+
+    /** Every id, comma-separated, in declaration order. */
+    public static String ids() {
+        return Arrays.stream(values()).map(ServerKind::id).collect(Collectors.joining(", "));
+    }
+
+    /** Shuts a server's scheduler down and waits a bounded time for its fibers to end. */
+    static void shutdownBounded(FiberScheduler scheduler) throws InterruptedException {
+        scheduler.shutdown();
+        if (!scheduler.awaitTermination(Duration.ofSeconds(5))) {
+            System.err.println("echo server: scheduler " + scheduler.name() + " still has fibers after 5 s");
+        }
+    }
+}
