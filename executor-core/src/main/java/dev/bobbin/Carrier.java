@@ -342,21 +342,18 @@ final class Carrier extends Thread implements CarrierContext {
         counters.set(CarrierCounters.PARKED_SINCE, start | 1);  // never 0 while parked; busy-time readers
         boolean expired = false;
         while ((boolean) SLEEPING.getVolatile(this)) {     // pairs with markAwake under the idle lock
-            if (pool.isShutdown()) {
-                driver.park(Tunables.SHUTDOWN_PARK_NANOS);
+            boolean shuttingDown = pool.isShutdown();
+            long timeout = shuttingDown ? Tunables.SHUTDOWN_PARK_NANOS : spare ? Tunables.SPARE_KEEP_ALIVE_NANOS : -1;
+            driver.park(timeout);
+            // An I/O driver resumes fibers onto this carrier's own queue while it waits (a carrier's own
+            // resubmission wakes no one): run them here, the completing carrier, in every mode.
+            if ((!queue.isEmpty() || !inbox.isEmpty()) && pool.idle.cancelPark(this)) break;
+            if (shuttingDown) {
                 if (pool.readyToExit() && pool.idle.cancelPark(this)) break;
-            } else if (spare) {
-                driver.park(Tunables.SPARE_KEEP_ALIVE_NANOS);
-                if (System.nanoTime() - start >= Tunables.SPARE_KEEP_ALIVE_NANOS && boundFibers.get() == 0
-                        && pool.idle.cancelPark(this)) {
-                    expired = true;                         // off the sleeper stack, counted searching
-                    break;
-                }
-            } else {
-                driver.park(-1);
-                // An I/O driver resumes fibers onto this carrier's own queue while it waits: run them here
-                // (the completing carrier) instead of waiting for a submitter's wakeup or a thief.
-                if (!queue.isEmpty() && pool.idle.cancelPark(this)) break;
+            } else if (spare && System.nanoTime() - start >= Tunables.SPARE_KEEP_ALIVE_NANOS
+                    && boundFibers.get() == 0 && pool.idle.cancelPark(this)) {
+                expired = true;                             // off the sleeper stack, counted searching
+                break;
             }
         }
         counters.add(CarrierCounters.PARKED_NANOS, System.nanoTime() - start);

@@ -164,4 +164,40 @@ class LifecycleTest {
         assertInstanceOf(UnsupportedOperationException.class, e.getCause());
         assertTrue(e.getMessage().contains("broken"), e.getMessage());
     }
+
+    @Test
+    void fiberResumedByTheDriverInsideParkRunsEvenWhileShuttingDown() throws Exception {
+        // An I/O driver completes operations inside park(): the resumed fiber lands on the parked carrier's
+        // own queue, and a carrier's own resubmission wakes no other carrier, so the parked carrier must
+        // notice it, also when the scheduler is shutting down.
+        java.util.concurrent.ConcurrentLinkedQueue<Thread> toResume = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        CarrierDriverFactory resumingDriver = ctx -> new CarrierDriver() {
+            final CarrierDriver parking = CarrierDriverFactory.parking().open(ctx);
+            public int poll() { return 0; }
+            public void park(long timeout) {
+                parking.park(timeout);
+                Thread t;
+                while ((t = toResume.poll()) != null) LockSupport.unpark(t);   // "completions", on the carrier
+            }
+            public void wakeup() { parking.wakeup(); }
+            public void close() { }
+        };
+        FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("resume").parallelism(2)
+                .driverFactory(resumingDriver).build());
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicBoolean go = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread f = s.start(() -> {
+            while (!go.get()) LockSupport.park();
+            done.set(true);
+        });
+        while (f.getState() != Thread.State.WAITING) Thread.sleep(1);
+        Thread.sleep(20);                                   // both carriers park
+        s.shutdown();
+        Thread.sleep(20);
+        go.set(true);
+        toResume.add(f);
+        for (Carrier c : s.pool().carriers) c.wakeDriver();  // the driver resumes the fiber inside park
+        assertTrue(s.awaitTermination(Duration.ofSeconds(10)), "the resumed fiber was left in a parked carrier's queue");
+        assertTrue(done.get());
+    }
 }

@@ -97,13 +97,25 @@ abstract class FiberSocketContract {
     void stop() throws Exception {
         scheduler.shutdown();
         assertTrue(scheduler.awaitTermination(Duration.ofSeconds(10)),
-                "fibers still alive after the test: " + scheduler.stats().liveFibers());
+                () -> "fibers still alive after the test: " + scheduler.stats().liveFibers() + " " + scheduler + "\n"
+                        + scheduler.dumpFibers().toText() + "\n" + scheduler.stats() + "\n" + carrierStacks());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         java.util.Set<String> added;
         while (!(added = newSockets()).isEmpty() && System.nanoTime() < deadline) Thread.sleep(20);
         java.util.Set<String> leaked = added;
         assertEquals(java.util.Set.of(), leaked, () -> "socket descriptors leaked by the test: " + describeSockets()
                 + " open per runtime: " + io.describeOpen());
+    }
+
+    /** The stacks of this scheduler's carrier threads, for a failure message. */
+    String carrierStacks() {
+        StringBuilder sb = new StringBuilder();
+        Thread.getAllStackTraces().forEach((t, st) -> {
+            if (!t.getName().startsWith(scheduler.name() + "-carrier-")) return;
+            sb.append('"').append(t.getName()).append("\" ").append(t.getState()).append('\n');
+            for (StackTraceElement e : st) sb.append("    at ").append(e).append('\n');
+        });
+        return sb.toString();
     }
 
     @AfterAll
