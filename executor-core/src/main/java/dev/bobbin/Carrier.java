@@ -29,7 +29,7 @@ import java.lang.invoke.VarHandle;
  * <p>Fields marked "owner" are touched only by this carrier thread or by a fiber mounted on it, which
  * is the same sequential flow of control.
  */
-final class Carrier extends Thread implements CarrierContext {
+final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleeper {
     private static final VarHandle SLEEPING, CURRENT_FIBER, RUN_COUNT;
     static {
         try {
@@ -275,10 +275,10 @@ final class Carrier extends Thread implements CarrierContext {
 
     // ---- called by IdleCarriers (under its lock) and other carriers ---------------------------------
 
-    void markAsleep() { SLEEPING.setVolatile(this, true); }
-    void markAwake() { SLEEPING.setVolatile(this, false); }
+    @Override public void markAsleep() { SLEEPING.setVolatile(this, true); }
+    @Override public void markAwake() { SLEEPING.setVolatile(this, false); }
 
-    void wakeDriver() {
+    @Override public void wakeDriver() {
         CarrierDriver d = driver;                // set before this carrier could ever be a sleeper
         if (d != null) d.wakeup();
     }

@@ -29,8 +29,21 @@ import java.util.concurrent.locks.ReentrantLock;
  * </ol>
  * At most half of the carriers search at once ({@link #transitionToSearching}): more thieves than that
  * only contend on the same victims.
+ *
+ * <p>Sleepers are seen through {@link Sleeper}, which {@link Carrier} implements, so the protocol can be
+ * exercised on its own.
  */
 final class IdleCarriers {
+    /** What the protocol needs of a carrier that parks. */
+    interface Sleeper {
+        /** Marks it on the sleeper stack; called under the lock. */
+        void markAsleep();
+        /** Marks it off the sleeper stack; called under the lock. */
+        void markAwake();
+        /** Makes its current or next park return; called after the lock is released. */
+        void wakeDriver();
+    }
+
     private static final VarHandle STATE;
     static {
         try {
@@ -45,14 +58,14 @@ final class IdleCarriers {
     private final int carriers;                    // number of carriers
     @SuppressWarnings("unused") private volatile int state; // (unparked << 16) | searching
     private final ReentrantLock lock = new ReentrantLock();
-    private final Carrier[] sleepers;              // guarded by lock; a stack
+    private final Sleeper[] sleepers;              // guarded by lock; a stack
     private int sleeperCount;                      // guarded by lock
 
     IdleCarriers(int carriers) {
         if (carriers >= UNPARKED_ONE) throw new IllegalArgumentException("too many carriers: " + carriers);
         this.carriers = carriers;
         this.state = carriers * UNPARKED_ONE;      // all start unparked, none searching
-        this.sleepers = new Carrier[carriers];
+        this.sleepers = new Sleeper[carriers];
     }
 
     static int unparked(int s) { return s >>> 16; }
@@ -63,7 +76,7 @@ final class IdleCarriers {
         VarHandle.fullFence(); // orders the caller's publication before the state read (store-load)
         int s = (int) STATE.getVolatile(this);
         if (searching(s) != 0 || unparked(s) >= carriers) return;
-        Carrier woken;
+        Sleeper woken;
         lock.lock();
         try {
             s = (int) STATE.getVolatile(this);
@@ -80,10 +93,10 @@ final class IdleCarriers {
 
     /** Wakes every parked carrier, each as a searcher: used at shutdown. */
     void wakeAll() {
-        Carrier[] woken;
+        Sleeper[] woken;
         lock.lock();
         try {
-            woken = new Carrier[sleeperCount];
+            woken = new Sleeper[sleeperCount];
             for (int i = 0; i < sleeperCount; i++) {
                 woken[i] = sleepers[i];
                 sleepers[i] = null;
@@ -94,7 +107,7 @@ final class IdleCarriers {
         } finally {
             lock.unlock();
         }
-        for (Carrier c : woken) c.wakeDriver();
+        for (Sleeper c : woken) c.wakeDriver();
     }
 
     /** Tries to become a searcher; false when half the carriers already search. */
@@ -113,7 +126,7 @@ final class IdleCarriers {
     }
 
     /** Registers {@code c} as parked (step 2, first half). Carrier thread only. */
-    void transitionToParked(Carrier c, boolean wasSearching) {
+    void transitionToParked(Sleeper c, boolean wasSearching) {
         lock.lock();
         try {
             STATE.getAndAdd(this, -(UNPARKED_ONE + (wasSearching ? 1 : 0))); // unparked-1 (and searching-1)
@@ -128,7 +141,7 @@ final class IdleCarriers {
      * Takes {@code c} off the sleeper stack if it is still there (a carrier giving up its sleep to exit at
      * shutdown). Returns true if it was; the carrier is then counted unparked and searching.
      */
-    boolean cancelPark(Carrier c) {
+    boolean cancelPark(Sleeper c) {
         lock.lock();
         try {
             for (int i = 0; i < sleeperCount; i++) {
