@@ -247,7 +247,10 @@ final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleep
         CURRENT_FIBER.setOpaque(this, (Thread) null);
         RUN_COUNT.setOpaque(this, (long) RUN_COUNT.getOpaque(this) + 1); // opaque; sampled by thieves
         counters.increment(CarrierCounters.TASKS_RUN);
-        if (fiber != null && JdkVirtualThreads.state(fiber) == JdkVirtualThreads.TERMINATED) {
+        // A fiber that parked in this run may have been resumed and ended elsewhere already: the claim
+        // makes sure exactly one carrier counts each completion.
+        if (fiber != null && JdkVirtualThreads.state(fiber) == JdkVirtualThreads.TERMINATED
+                && JdkVirtualThreads.claimTermination(fiber)) {
             counters.increment(CarrierCounters.FIBERS_COMPLETED);
             pool.fiberTerminated();
         }

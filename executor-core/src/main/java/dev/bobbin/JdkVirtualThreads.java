@@ -5,6 +5,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
 import java.lang.reflect.Field;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 
 /**
@@ -20,7 +21,9 @@ import java.util.concurrent.Executor;
  *       (an intrinsic: as cheap as {@code Thread.currentThread()});</li>
  *   <li>the fiber behind a submitted {@code Runnable}: the method reference is a hidden class with one
  *       field holding the {@code VirtualThread};</li>
- *   <li>the fiber's {@code state}, to tell a first start from a resumption and to see termination.</li>
+ *   <li>the fiber's {@code state}, to tell a first start from a resumption and to see termination;</li>
+ *   <li>the fiber's lazily created termination latch, as a once-only claim on its completion
+ *       ({@link #claimTermination}).</li>
  * </ol>
  * All four need {@code --add-opens java.base/java.lang=ALL-UNNAMED}. Without it {@link #check()}
  * throws an {@link IllegalStateException} naming the flag; nothing else in Bobbin touches these
@@ -38,6 +41,9 @@ final class JdkVirtualThreads {
     private static final MethodHandle BUILDER;          // (Executor) -> Thread.Builder.OfVirtual
     private static final MethodHandle CURRENT_CARRIER;  // () -> Thread
     private static final VarHandle STATE;               // VirtualThread.state (volatile int)
+    private static final VarHandle TERMINATION;         // VirtualThread.termination (volatile CountDownLatch)
+    /** Installed as a terminated fiber's termination latch once its completion has been counted. */
+    private static final CountDownLatch COUNTED = new CountDownLatch(0);
     private static final Class<?> RUN_CONTINUATION_CLASS; // hidden class of VirtualThread::runContinuation
     private static final MethodHandle FIBER_OF_RUNNABLE; // (Runnable) -> Thread, for that class only
     private static final Class<?> VIRTUAL_THREAD_CLASS;
@@ -45,7 +51,7 @@ final class JdkVirtualThreads {
 
     static {
         MethodHandle builder = null, carrier = null, fiberOf = null;
-        VarHandle state = null;
+        VarHandle state = null, termination = null;
         Class<?> rcClass = null, vtClass = null;
         RuntimeException failure = null;
         try {
@@ -59,6 +65,7 @@ final class JdkVirtualThreads {
             vtClass = Class.forName("java.lang.VirtualThread");
             MethodHandles.Lookup vt = MethodHandles.privateLookupIn(vtClass, self);
             state = vt.findVarHandle(vtClass, "state", int.class);
+            termination = vt.findVarHandle(vtClass, "termination", CountDownLatch.class);
             VarHandle runContinuation = vt.findVarHandle(vtClass, "runContinuation", Runnable.class);
             // Learn the hidden class of the runContinuation method reference from a throwaway fiber.
             Thread.Builder.OfVirtual b = (Thread.Builder.OfVirtual) builder.invokeExact((Executor) Runnable::run);
@@ -91,6 +98,7 @@ final class JdkVirtualThreads {
         BUILDER = builder;
         CURRENT_CARRIER = carrier;
         STATE = state;
+        TERMINATION = termination;
         RUN_CONTINUATION_CLASS = rcClass;
         FIBER_OF_RUNNABLE = fiberOf;
         VIRTUAL_THREAD_CLASS = vtClass;
@@ -143,6 +151,29 @@ final class JdkVirtualThreads {
     /** The JDK state of a virtual thread, without the suspension bit. Volatile read. */
     static int state(Thread fiber) {
         return ((int) STATE.getVolatile(fiber)) & ~SUSPENDED_BIT;
+    }
+
+    /**
+     * Claims the completion of a terminated fiber: true for exactly one caller per fiber.
+     *
+     * <p>A carrier sees a fiber {@code TERMINATED} after running it either because the fiber ended in that
+     * run, or because the run ended in a park, the fiber was resumed on another carrier and ended there
+     * before this carrier read the state; both carriers then see the same termination. The claim makes the
+     * count exact: it swaps the fiber's termination latch (which the JDK creates lazily for joiners and
+     * counts down once the state is {@code TERMINATED}) for the shared, already open {@link #COUNTED}
+     * latch by CAS. Joiners stay correct: a joiner holding the JDK's latch is released here (the fiber is
+     * terminated, so releasing it early is allowed), the JDK's own count-down then hits the open latch, and
+     * later joiners see the state first or find the open latch. Only called with a {@code TERMINATED} fiber.
+     */
+    static boolean claimTermination(Thread fiber) {
+        for (;;) {
+            CountDownLatch latch = (CountDownLatch) TERMINATION.getVolatile(fiber);
+            if (latch == COUNTED) return false;
+            if (TERMINATION.compareAndSet(fiber, latch, COUNTED)) {   // the once-only claim
+                if (latch != null) latch.countDown();                 // idempotent with the JDK's count-down
+                return true;
+            }
+        }
     }
 
     static boolean isVirtualThread(Thread t) {
