@@ -233,7 +233,8 @@ final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleep
 
     private void endSearching() {
         searching = false;
-        pool.idle.transitionFromSearching();
+        // the last searcher keeps one carrier looking, but only if there is something to find (IdleCarriers, step 3)
+        if (pool.idle.transitionFromSearching() && pool.hasVisibleWork()) pool.idle.notifyOne();
     }
 
     private void runTask(Runnable task) {

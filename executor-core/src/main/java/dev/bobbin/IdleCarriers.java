@@ -24,8 +24,12 @@ import java.util.concurrent.locks.ReentrantLock;
  *       it blocks. Either the submitter's fenced read sees the registration, or the re-check sees the
  *       task.</li>
  *   <li>A searcher that finds work leaves the searching state ({@link #transitionFromSearching}); the last
- *       one to leave calls {@link #notifyOne}, so a further burst keeps one carrier looking. A submitter
- *       that saw a searcher relied on exactly this.</li>
+ *       one to leave then re-checks the queues and, if work is still visible, calls {@link #notifyOne},
+ *       so a further burst keeps one carrier looking. A submitter that saw a searcher relied on exactly
+ *       this: its fenced read saw the searcher before the searcher's decrement, so the searcher's
+ *       re-check after the decrement sees the submitter's task. A submitter whose read comes after the
+ *       decrement sees no searcher and wakes a carrier itself; when nothing is left to do, nobody is
+ *       woken just to park again.</li>
  * </ol>
  * At most half of the carriers search at once ({@link #transitionToSearching}): more thieves than that
  * only contend on the same victims.
@@ -119,10 +123,13 @@ final class IdleCarriers {
         }
     }
 
-    /** Leaves the searching state after finding work (step 3); wakes another if it was the last searcher. */
-    void transitionFromSearching() {
-        int prev = (int) STATE.getAndAdd(this, -1);                // searching-1
-        if (searching(prev) == 1) notifyOne();
+    /**
+     * Leaves the searching state after finding work (step 3). Returns true if this was the last searcher:
+     * the caller must then re-check the queues and call {@link #notifyOne} if it sees work.
+     */
+    boolean transitionFromSearching() {
+        int prev = (int) STATE.getAndAdd(this, -1);                // searching-1; full barrier before the re-check
+        return searching(prev) == 1;
     }
 
     /** Registers {@code c} as parked (step 2, first half). Carrier thread only. */
