@@ -22,6 +22,10 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * <p>Two broken twins must show that outcome: one where B skips the re-check, one where A's
  * {@code notifyOne} lacks the fence between its publication and its read of the state, so that the
  * read is reordered before the publication ({@link BrokenIdleCarriers}).
+ *
+ * <p>A second pair covers step 3: the last searcher leaving the searching state races a submitter that
+ * saw it searching and so woke nobody ({@link SearcherLeavesVsPublish}); its twin leaves without the
+ * re-check and wake.
  */
 public final class IdleCarriersJcstress {
     private IdleCarriersJcstress() { }
@@ -117,6 +121,66 @@ public final class IdleCarriersJcstress {
                 recheckSawTask = true;
                 idle.notifyOne();
             }
+        }
+
+        @Arbiter public void arbiter(L_Result r) { r.r1 = verdict(); }
+    }
+
+    // ---- step 3: the last searcher leaving racing a submitter that relies on it -------------------
+
+    /**
+     * Carrier B parked, carrier A the only searcher. A found a task and leaves the searching state (it
+     * is about to run that task, for however long); at the same time an outside thread pushes a task to
+     * the injection queue and calls {@code notifyOne}. Forbidden: the new task queued and B still asleep,
+     * which would leave it waiting behind A's task while a carrier idles.
+     */
+    public abstract static class SearcherScenario {
+        final IdleCarriers idle = new IdleCarriers(2);
+        final InjectionQueue inject = new InjectionQueue();
+        final TestSleeper carrierB = new TestSleeper();
+        final Runnable task = () -> { };
+
+        SearcherScenario() {
+            idle.transitionToParked(carrierB, false);       // B parked
+            if (!idle.transitionToSearching()) throw new IllegalStateException("A cannot search");
+        }
+
+        void submit() {
+            inject.push(task);
+            idle.notifyOne();
+        }
+
+        String verdict() {
+            if (inject.isEmpty()) return "task vanished";
+            return carrierB.asleep ? "asleep, nobody woken" : "awake";
+        }
+    }
+
+    @JCStressTest
+    @Description("IdleCarriers: the last searcher leaving (with its re-check) racing publish + notifyOne never strands the task")
+    @Outcome(id = "awake.*", expect = ACCEPTABLE, desc = "B was woken (by the submitter or by the leaving searcher)")
+    @Outcome(expect = FORBIDDEN, desc = "task published, B asleep, the only searcher gone")
+    @State
+    public static class SearcherLeavesVsPublish extends SearcherScenario {
+        @Actor public void submitter() { submit(); }
+
+        @Actor public void searcher() {                      // Carrier.endSearching
+            if (idle.transitionFromSearching() && !inject.isEmpty()) idle.notifyOne();
+        }
+
+        @Arbiter public void arbiter(L_Result r) { r.r1 = verdict(); }
+    }
+
+    @JCStressTest
+    @Description("Broken twin: the last searcher leaves without re-checking or waking anyone; must be caught")
+    @Outcome(id = "awake.*", expect = ACCEPTABLE, desc = "B was woken (by the submitter or by the leaving searcher)")
+    @Outcome(expect = FORBIDDEN, desc = "task published, B asleep, the only searcher gone")
+    @State
+    public static class SearcherLeavesVsPublishNoRecheck extends SearcherScenario {
+        @Actor public void submitter() { submit(); }
+
+        @Actor public void searcher() {
+            idle.transitionFromSearching();                  // BUG: step 3 skipped
         }
 
         @Arbiter public void arbiter(L_Result r) { r.r1 = verdict(); }

@@ -42,14 +42,16 @@ class JcstressProtocolTest {
             "dev.bobbin.RunQueueJcstress.NextVsStealNextBroken", "",
             "dev.bobbin.RunQueueJcstress.SpillVsStealBroken", "duplicate",
             "dev.bobbin.IdleCarriersJcstress.PublishVsParkNoRecheck", "asleep",
-            "dev.bobbin.IdleCarriersJcstress.PublishVsParkNoFence", "asleep");
+            "dev.bobbin.IdleCarriersJcstress.PublishVsParkNoFence", "asleep",
+            "dev.bobbin.IdleCarriersJcstress.SearcherLeavesVsPublishNoRecheck", "asleep");
 
     private static final List<String> REAL = List.of(
             "dev.bobbin.RunQueueJcstress.PollVsSteal",
             "dev.bobbin.RunQueueJcstress.OfferVsSteal",
             "dev.bobbin.RunQueueJcstress.NextVsStealNext",
             "dev.bobbin.RunQueueJcstress.SpillVsSteal",
-            "dev.bobbin.IdleCarriersJcstress.PublishVsPark");
+            "dev.bobbin.IdleCarriersJcstress.PublishVsPark",
+            "dev.bobbin.IdleCarriersJcstress.SearcherLeavesVsPublish");
 
     /** Outcome counts of one test, merged over its forks. */
     private record Summary(Map<String, Long> outcomes, boolean passed, Status status, List<String> messages) {
