@@ -51,7 +51,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Fields marked "owner" are touched only by this carrier thread or by a fiber mounted on it, which
  * is the same sequential flow of control.
  */
-final class Carrier extends Thread implements CarrierContext {
+final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleeper {
     private static final VarHandle SLEEPING, CURRENT_FIBER, RUN_COUNT, SPARE_STATE, PREEMPT_AT;
     static {
         try {
@@ -299,7 +299,8 @@ final class Carrier extends Thread implements CarrierContext {
 
     private void endSearching() {
         searching = false;
-        pool.idle.transitionFromSearching();
+        // the last searcher keeps one carrier looking, but only if there is something to find (IdleCarriers, step 3)
+        if (pool.idle.transitionFromSearching() && pool.hasVisibleWork()) pool.idle.notifyOne();
     }
 
     private void runTask(Runnable task) {
@@ -456,10 +457,10 @@ final class Carrier extends Thread implements CarrierContext {
 
     // ---- called by IdleCarriers (under its lock) and other carriers ---------------------------------
 
-    void markAsleep() { SLEEPING.setVolatile(this, true); }
-    void markAwake() { SLEEPING.setVolatile(this, false); }
+    @Override public void markAsleep() { SLEEPING.setVolatile(this, true); }
+    @Override public void markAwake() { SLEEPING.setVolatile(this, false); }
 
-    void wakeDriver() {
+    @Override public void wakeDriver() {
         CarrierDriver d = driver;                // set before this carrier could ever be a sleeper
         counters.incrementShared(CarrierCounters.WAKEUPS);
         if (d != null) d.wakeup();

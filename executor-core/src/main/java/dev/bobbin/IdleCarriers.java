@@ -24,13 +24,30 @@ import java.util.concurrent.locks.ReentrantLock;
  *       it blocks. Either the submitter's fenced read sees the registration, or the re-check sees the
  *       task.</li>
  *   <li>A searcher that finds work leaves the searching state ({@link #transitionFromSearching}); the last
- *       one to leave calls {@link #notifyOne}, so a further burst keeps one carrier looking. A submitter
- *       that saw a searcher relied on exactly this.</li>
+ *       one to leave then re-checks the queues and, if work is still visible, calls {@link #notifyOne},
+ *       so a further burst keeps one carrier looking. A submitter that saw a searcher relied on exactly
+ *       this: its fenced read saw the searcher before the searcher's decrement, so the searcher's
+ *       re-check after the decrement sees the submitter's task. A submitter whose read comes after the
+ *       decrement sees no searcher and wakes a carrier itself; when nothing is left to do, nobody is
+ *       woken just to park again.</li>
  * </ol>
  * At most half of the regular carriers (spares excluded) search at once ({@link #transitionToSearching}): more thieves than that
  * only contend on the same victims.
+ *
+ * <p>Sleepers are seen through {@link Sleeper}, which {@link Carrier} implements, so the protocol can be
+ * exercised on its own.
  */
 final class IdleCarriers {
+    /** What the protocol needs of a carrier that parks. */
+    interface Sleeper {
+        /** Marks it on the sleeper stack; called under the lock. */
+        void markAsleep();
+        /** Marks it off the sleeper stack; called under the lock. */
+        void markAwake();
+        /** Makes its current or next park return; called after the lock is released. */
+        void wakeDriver();
+    }
+
     private static final VarHandle STATE;
     static {
         try {
@@ -46,7 +63,7 @@ final class IdleCarriers {
     private final int searchBase;                  // carriers whose half may search at once (spares excluded)
     @SuppressWarnings("unused") private volatile int state; // (unparked << 16) | searching
     private final ReentrantLock lock = new ReentrantLock();
-    private final Carrier[] sleepers;              // guarded by lock; a stack
+    private final Sleeper[] sleepers;              // guarded by lock; a stack
     private int sleeperCount;                      // guarded by lock
 
     IdleCarriers(int carriers) {
@@ -59,7 +76,7 @@ final class IdleCarriers {
         this.carriers = carriers;
         this.searchBase = searchBase;
         this.state = carriers * UNPARKED_ONE;      // all start unparked, none searching
-        this.sleepers = new Carrier[carriers];
+        this.sleepers = new Sleeper[carriers];
     }
 
     static int unparked(int s) { return s >>> 16; }
@@ -70,7 +87,7 @@ final class IdleCarriers {
         VarHandle.fullFence(); // orders the caller's publication before the state read (store-load)
         int s = (int) STATE.getVolatile(this);
         if (searching(s) != 0 || unparked(s) >= carriers) return;
-        Carrier woken;
+        Sleeper woken;
         lock.lock();
         try {
             s = (int) STATE.getVolatile(this);
@@ -87,10 +104,10 @@ final class IdleCarriers {
 
     /** Wakes every parked carrier, each as a searcher: used at shutdown. */
     void wakeAll() {
-        Carrier[] woken;
+        Sleeper[] woken;
         lock.lock();
         try {
-            woken = new Carrier[sleeperCount];
+            woken = new Sleeper[sleeperCount];
             for (int i = 0; i < sleeperCount; i++) {
                 woken[i] = sleepers[i];
                 sleepers[i] = null;
@@ -101,7 +118,7 @@ final class IdleCarriers {
         } finally {
             lock.unlock();
         }
-        for (Carrier c : woken) c.wakeDriver();
+        for (Sleeper c : woken) c.wakeDriver();
     }
 
     /** Tries to become a searcher; false when half the carriers already search. */
@@ -113,14 +130,17 @@ final class IdleCarriers {
         }
     }
 
-    /** Leaves the searching state after finding work (step 3); wakes another if it was the last searcher. */
-    void transitionFromSearching() {
-        int prev = (int) STATE.getAndAdd(this, -1);                // searching-1
-        if (searching(prev) == 1) notifyOne();
+    /**
+     * Leaves the searching state after finding work (step 3). Returns true if this was the last searcher:
+     * the caller must then re-check the queues and call {@link #notifyOne} if it sees work.
+     */
+    boolean transitionFromSearching() {
+        int prev = (int) STATE.getAndAdd(this, -1);                // searching-1; full barrier before the re-check
+        return searching(prev) == 1;
     }
 
     /** Registers {@code c} as parked (step 2, first half). Carrier thread only. */
-    void transitionToParked(Carrier c, boolean wasSearching) {
+    void transitionToParked(Sleeper c, boolean wasSearching) {
         lock.lock();
         try {
             STATE.getAndAdd(this, -(UNPARKED_ONE + (wasSearching ? 1 : 0))); // unparked-1 (and searching-1)
@@ -135,7 +155,7 @@ final class IdleCarriers {
      * Takes {@code c} off the sleeper stack if it is still there (a carrier giving up its sleep to exit at
      * shutdown). Returns true if it was; the carrier is then counted unparked and searching.
      */
-    boolean cancelPark(Carrier c) {
+    boolean cancelPark(Sleeper c) {
         lock.lock();
         try {
             for (int i = 0; i < sleeperCount; i++) {

@@ -1,0 +1,153 @@
+package dev.bobbin;
+
+import org.junit.jupiter.api.Test;
+import org.openjdk.jcstress.JCStress;
+import org.openjdk.jcstress.Options;
+import org.openjdk.jcstress.infra.Status;
+import org.openjdk.jcstress.infra.collectors.DiskReadCollector;
+import org.openjdk.jcstress.infra.collectors.InProcessCollector;
+import org.openjdk.jcstress.infra.collectors.TestResult;
+import org.openjdk.jcstress.infra.grading.TestGrading;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Runs the jcstress protocol tests ({@link RunQueueJcstress}, {@link IdleCarriersJcstress}) from the
+ * normal build, in a short bounded mode: every test of the real {@link RunQueue} and {@link IdleCarriers}
+ * must pass with no forbidden outcome, and every broken twin must show one, which proves each test can
+ * see the bug it is about. jcstress forks one JVM per test; the report goes to
+ * {@code target/jcstress-report}.
+ *
+ * <p>For a longer run by hand: {@code -Dbobbin.jcstress.mode=default} (or {@code tough}).
+ */
+class JcstressProtocolTest {
+    private static final String FILTER = "^dev\\.bobbin\\.(RunQueue|IdleCarriers)Jcstress\\.";
+
+    /** The twins, each with the forbidden outcome it must show. */
+    private static final Map<String, String> TWINS = Map.of(
+            "dev.bobbin.RunQueueJcstress.PollVsStealBroken", "duplicate",
+            "dev.bobbin.RunQueueJcstress.OfferVsStealBroken", "",
+            "dev.bobbin.RunQueueJcstress.NextVsStealNextBroken", "",
+            "dev.bobbin.RunQueueJcstress.SpillVsStealBroken", "duplicate",
+            "dev.bobbin.IdleCarriersJcstress.PublishVsParkNoRecheck", "asleep",
+            "dev.bobbin.IdleCarriersJcstress.PublishVsParkNoFence", "asleep",
+            "dev.bobbin.IdleCarriersJcstress.SearcherLeavesVsPublishNoRecheck", "asleep");
+
+    private static final List<String> REAL = List.of(
+            "dev.bobbin.RunQueueJcstress.PollVsSteal",
+            "dev.bobbin.RunQueueJcstress.OfferVsSteal",
+            "dev.bobbin.RunQueueJcstress.NextVsStealNext",
+            "dev.bobbin.RunQueueJcstress.SpillVsSteal",
+            "dev.bobbin.IdleCarriersJcstress.PublishVsPark",
+            "dev.bobbin.IdleCarriersJcstress.SearcherLeavesVsPublish");
+
+    /** Outcome counts of one test, merged over its forks. */
+    private record Summary(Map<String, Long> outcomes, boolean passed, Status status, List<String> messages) {
+        String describe(String name) {
+            return name + " status=" + status + " outcomes=" + outcomes
+                    + (messages.isEmpty() ? "" : " messages=" + messages);
+        }
+    }
+
+    @Test
+    void realProtocolsPassAndBrokenTwinsAreCaught() throws Exception {
+        Path report = Path.of("target", "jcstress-report");
+        Files.createDirectories(report);
+        String mode = System.getProperty("bobbin.jcstress.mode", "quick");
+        String[] args = {
+                "-t", FILTER,
+                "-m", mode,
+                "-c", "2",
+                "-f", "1",
+                "-sc", "false",                      // one compilation mode per test keeps the run short
+                "-iters", "3",
+                "-time", "300",
+                "-jvmArgs", "-Xmx256m -Xss1m -XX:+UseParallelGC",
+                "-r", report.toString(),
+                "-v",
+        };
+        Options opts = new Options(args);
+        assertTrue(opts.parse(), "jcstress rejected its options");
+
+        Path resultFile = Path.of(opts.getResultFile());   // jcstress writes it to the working directory
+        PrintStream originalOut = System.out;
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        Map<String, Summary> results;
+        try {
+            System.setOut(new PrintStream(console, true, StandardCharsets.UTF_8));   // jcstress writes progress here
+            try {
+                new JCStress(opts).run();
+            } catch (AssertionError expected) {
+                // jcstress ends its report by throwing when any test saw a forbidden outcome, which the
+                // broken twins must; the verdict per test is read from the result file.
+            }
+            results = read(resultFile);
+        } finally {
+            System.setOut(originalOut);
+            Files.writeString(report.resolve("console.txt"), console.toString(StandardCharsets.UTF_8));
+            Files.deleteIfExists(resultFile);
+        }
+
+        StringBuilder all = new StringBuilder();
+        results.forEach((name, s) -> all.append("\n  ").append(s.describe(name)));
+        System.out.println("jcstress results:" + all);
+
+        List<String> problems = new ArrayList<>();
+        for (String name : REAL) {
+            Summary s = results.get(name);
+            if (s == null) { problems.add(name + " did not run"); continue; }
+            if (s.status() != Status.NORMAL || !s.passed() || s.outcomes().isEmpty()) {
+                problems.add("real implementation failed: " + s.describe(name));
+            }
+        }
+        for (Map.Entry<String, String> twin : TWINS.entrySet()) {
+            Summary s = results.get(twin.getKey());
+            if (s == null) { problems.add(twin.getKey() + " did not run"); continue; }
+            boolean caught = s.status() == Status.NORMAL && !s.passed()
+                    && s.outcomes().keySet().stream().anyMatch(o -> !o.startsWith("ok") && !o.startsWith("awake")
+                                                                    && o.startsWith(twin.getValue()));
+            if (!caught) problems.add("broken twin not caught: " + s.describe(twin.getKey()));
+        }
+        if (!problems.isEmpty()) {
+            fail(String.join("\n", problems) + "\nall results:" + all + "\nreport: " + report.toAbsolutePath());
+        }
+        assertEquals(REAL.size() + TWINS.size(), results.size(), "unexpected tests ran:" + all);
+    }
+
+    private static Map<String, Summary> read(Path resultFile) throws Exception {
+        InProcessCollector collector = new InProcessCollector();
+        DiskReadCollector reader = new DiskReadCollector(resultFile.toString(), collector);
+        try {
+            reader.dump();
+        } finally {
+            reader.close();
+        }
+        Map<String, Summary> byTest = new TreeMap<>();
+        for (TestResult r : collector.getTestResults()) {
+            TestGrading grading = r.grading();
+            Map<String, Long> outcomes = new TreeMap<>();
+            for (String state : r.getStateKeys()) outcomes.merge(state, r.getCount(state), Long::sum);
+            Summary s = new Summary(outcomes, grading.isPassed, r.status(), new ArrayList<>(r.getMessages()));
+            byTest.merge(r.getName(), s, (a, b) -> {
+                Map<String, Long> merged = new TreeMap<>(a.outcomes());
+                b.outcomes().forEach((k, v) -> merged.merge(k, v, Long::sum));
+                List<String> messages = new ArrayList<>(a.messages());
+                messages.addAll(b.messages());
+                return new Summary(merged, a.passed() && b.passed(), a.status().combine(b.status()), messages);
+            });
+        }
+        return byTest;
+    }
+}
