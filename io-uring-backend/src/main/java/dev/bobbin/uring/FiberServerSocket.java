@@ -1,8 +1,8 @@
 package dev.bobbin.uring;
 
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 
@@ -125,10 +125,7 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
         Objects.requireNonNull(option, "option");
         Objects.requireNonNull(value, "value");
         ensureOpen();
-        ChannelOption<T> o = io.transport().channelOption(option);
-        if (o == null || !ch.config().setOption(o, value)) {
-            throw new UnsupportedOperationException("'" + option.name() + "' not supported on " + io.transport().id());
-        }
+        io.transport().setOption(ch.config(), option, value);
         return this;
     }
 
@@ -136,10 +133,7 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
     public <T> T getOption(SocketOption<T> option) throws IOException {
         Objects.requireNonNull(option, "option");
         ensureOpen();
-        ChannelOption<T> o = io.transport().channelOption(option);
-        T v = o == null ? null : ch.config().getOption(o);
-        if (v == null) throw new UnsupportedOperationException("'" + option.name() + "' not supported on " + io.transport().id());
-        return v;
+        return io.transport().getOption(ch.config(), option);
     }
 
     /** The bound address, or null before {@link #bind}. */

@@ -1,11 +1,11 @@
 package dev.bobbin.uring;
 
+import io.netty.channel.ChannelOption;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.channel.socket.SocketChannel;
@@ -518,10 +518,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
         Objects.requireNonNull(option, "option");
         Objects.requireNonNull(value, "value");
         ensureOpen();
-        ChannelOption<T> o = io.transport().channelOption(option);
-        if (o == null || !ch.config().setOption(o, value)) {
-            throw new UnsupportedOperationException("'" + option.name() + "' not supported on " + io.transport().id());
-        }
+        io.transport().setOption(ch.config(), option, value);
         return this;
     }
 
@@ -529,10 +526,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
     public <T> T getOption(SocketOption<T> option) throws IOException {
         Objects.requireNonNull(option, "option");
         ensureOpen();
-        ChannelOption<T> o = io.transport().channelOption(option);
-        T v = o == null ? null : ch.config().getOption(o);
-        if (v == null) throw new UnsupportedOperationException("'" + option.name() + "' not supported on " + io.transport().id());
-        return v;
+        return io.transport().getOption(ch.config(), option);
     }
 
     /** Read timeout: a read waiting longer throws {@link SocketTimeoutException} and the socket stays usable. {@link Duration#ZERO}: none. */

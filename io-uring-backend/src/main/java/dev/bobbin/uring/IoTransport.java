@@ -119,4 +119,33 @@ public enum IoTransport {
         } else o = null;
         return (ChannelOption<T>) o;
     }
+
+    /**
+     * Sets a JDK socket option on a channel of this transport.
+     *
+     * @throws UnsupportedOperationException if the transport lacks the option
+     */
+    <T> void setOption(io.netty.channel.ChannelConfig config, SocketOption<T> option, T value) {
+        Objects.requireNonNull(option, "option");
+        Objects.requireNonNull(value, "value");
+        ChannelOption<T> o = channelOption(option);
+        if (o == null || !config.setOption(o, value)) throw unsupported(option);
+    }
+
+    /**
+     * Reads a JDK socket option from a channel of this transport.
+     *
+     * @throws UnsupportedOperationException if the transport lacks the option
+     */
+    <T> T getOption(io.netty.channel.ChannelConfig config, SocketOption<T> option) {
+        Objects.requireNonNull(option, "option");
+        ChannelOption<T> o = channelOption(option);
+        T v = o == null ? null : config.getOption(o);
+        if (v == null) throw unsupported(option);
+        return v;
+    }
+
+    private UnsupportedOperationException unsupported(SocketOption<?> option) {
+        return new UnsupportedOperationException("'" + option.name() + "' not supported on " + id());
+    }
 }
