@@ -366,7 +366,7 @@ final class Carrier extends Thread implements CarrierContext {
         counters.increment(CarrierCounters.PARKS);
         long start = System.nanoTime();
         counters.set(CarrierCounters.PARKED_SINCE, start | 1);  // never 0 while parked; busy-time readers
-        boolean expired = false;
+        boolean expired = false, ownWork = false;
         while ((boolean) SLEEPING.getVolatile(this)) {     // pairs with markAwake under the idle lock
             if (pool.isShutdown()) {
                 driverPark(Tunables.SHUTDOWN_PARK_NANOS);
@@ -382,12 +382,16 @@ final class Carrier extends Thread implements CarrierContext {
                 driverPark(-1);
             }
             // An I/O driver resumes fibers onto this carrier's own queue while it waits, waking no one
-            // (scheduleLocal): run them here, the completing carrier, in every branch above.
-            if (!queue.isEmpty() && pool.idle.cancelPark(this)) break;
+            // (scheduleLocal): run them here, the completing carrier, in every branch above. Not as a
+            // searcher: finding this work must not wake another carrier (IdleCarriers, step 3).
+            if (!queue.isEmpty() && pool.idle.cancelParkForOwnWork(this)) {
+                ownWork = true;
+                break;
+            }
         }
         counters.add(CarrierCounters.PARKED_NANOS, System.nanoTime() - start);
         counters.set(CarrierCounters.PARKED_SINCE, 0);             // release: after PARKED_NANOS
-        searching = true;                                   // woken as a searcher (IdleCarriers, step 1)
+        searching = !ownWork;                               // woken as a searcher (IdleCarriers, step 1)
         return expired;
     }
 
