@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </ol>
  * A fiber woken by a fiber running on this carrier goes to the next slot (a request/response pair runs
  * back to back here); a fiber made runnable by the carrier itself (after a yield, or by the driver)
- * goes to the tail. A full ring spills half of itself plus the new task to the injection queue.
+ * goes to the tail, and one resumed by the driver wakes no other carrier (its I/O lives here; see
+ * {@link #scheduleLocal}). A full ring spills half of itself plus the new task to the injection queue.
  *
  * <p>Bound fibers (see {@link CarrierPool}) wait in the {@code inbox}, which only this carrier polls: in
  * step 1 after the local ring, and also every {@link Tunables#INJECTION_POLL_INTERVAL}th task. A
@@ -76,6 +77,7 @@ final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleep
     @SuppressWarnings("unused") private volatile Thread currentFiber; // fiber mounted now, or null; opaque
     @SuppressWarnings("unused") private volatile long runCount;       // tasks run; opaque; thieves sample it
     private boolean searching;               // owner: counted as searching in IdleCarriers
+    private boolean inDriver;                // owner: inside driver.poll/park, whose completions resume fibers here
     private int tick;                        // owner: task counter for periodic polls
     private int nextRunsInRow;               // owner: consecutive tasks from the next slot
     private int sinceDriverPoll;             // owner: tasks since the last driver poll
@@ -118,9 +120,13 @@ final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleep
     /**
      * Schedules a task on this carrier. Owner only (the carrier thread, or a fiber mounted on it).
      * {@code wokenByFiber}: the running fiber made it runnable, so it goes to the next slot. Otherwise
-     * the carrier itself resubmits (after a yield, or from its driver): the task goes to the tail, and
-     * another carrier is woken only if there is more than that one task to share (as the JDK's
-     * {@code lazySubmit} does).
+     * the carrier itself resubmits: the task goes to the tail. After a yield another carrier is woken
+     * only if there is more than that one task to share. A fiber resumed by this carrier's driver (an
+     * I/O completion) wakes no one, as the JDK's {@code lazySubmit} of poller-woken threads: its I/O
+     * lives on this carrier's loop, so a thief would route its next operation straight back here, and a
+     * woken peer that finds little to steal parks again (two context switches per wake). Such fibers
+     * still spread: a full ring spills and wakes a peer, a carrier about to park re-checks every queue,
+     * a peer woken by its own I/O steals before it parks, and stall protection hands them off.
      */
     void scheduleLocal(Runnable task, boolean wokenByFiber) {
         counters.increment(CarrierCounters.LOCAL_SCHEDULES);
@@ -131,8 +137,8 @@ final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleep
         }
         if (!local.offer(task)) {
             spill(task);
-        } else if (!wokenByFiber && queue.sizeEstimate() <= 1) {
-            return;   // the carrier's own resubmission (a yield) and nothing else queued: it runs it itself
+        } else if (!wokenByFiber && (inDriver || queue.sizeEstimate() <= 1)) {
+            return;   // resumed by this carrier's driver, or a yield with nothing else queued: it runs it itself
         }
         if (pool.stealing) pool.idle.notifyOne();   // under THREAD_PER_CORE no one else may run it
     }
@@ -247,9 +253,29 @@ final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleep
 
     private int pollDriver() {
         sinceDriverPoll = 0;
-        int events = driver.poll();
+        int events = driverPoll();
         if (events > 0) counters.add(CarrierCounters.DRIVER_EVENTS, events);
         return events;
+    }
+
+    /** {@code driver.poll()}, with fibers it resumes queued lazily (see {@link #scheduleLocal}). */
+    private int driverPoll() {
+        inDriver = true;
+        try {
+            return driver.poll();
+        } finally {
+            inDriver = false;
+        }
+    }
+
+    /** {@code driver.park(timeoutNanos)}, with fibers it resumes queued lazily (see {@link #scheduleLocal}). */
+    private void driverPark(long timeoutNanos) {
+        inDriver = true;
+        try {
+            driver.park(timeoutNanos);
+        } finally {
+            inDriver = false;
+        }
     }
 
     /** Steals from other carriers; null if nothing was found or too many carriers already search. */
@@ -341,25 +367,32 @@ final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleep
         counters.increment(CarrierCounters.PARKS);
         long start = System.nanoTime();
         counters.set(CarrierCounters.PARKED_SINCE, start | 1);  // never 0 while parked; busy-time readers
-        boolean expired = false;
+        boolean expired = false, ownWork = false;
         while ((boolean) SLEEPING.getVolatile(this)) {     // pairs with markAwake under the idle lock
-            boolean shuttingDown = pool.isShutdown();
-            long timeout = shuttingDown ? Tunables.SHUTDOWN_PARK_NANOS : spare ? Tunables.SPARE_KEEP_ALIVE_NANOS : -1;
-            driver.park(timeout);
-            // An I/O driver resumes fibers onto this carrier's own queue while it waits (a carrier's own
-            // resubmission wakes no one): run them here, the completing carrier, in every mode.
-            if ((!queue.isEmpty() || !inbox.isEmpty()) && pool.idle.cancelPark(this)) break;
-            if (shuttingDown) {
+            if (pool.isShutdown()) {
+                driverPark(Tunables.SHUTDOWN_PARK_NANOS);
                 if (pool.readyToExit() && pool.idle.cancelPark(this)) break;
-            } else if (spare && System.nanoTime() - start >= Tunables.SPARE_KEEP_ALIVE_NANOS
-                    && boundFibers.get() == 0 && pool.idle.cancelPark(this)) {
-                expired = true;                             // off the sleeper stack, counted searching
+            } else if (spare) {
+                driverPark(Tunables.SPARE_KEEP_ALIVE_NANOS);
+                if (System.nanoTime() - start >= Tunables.SPARE_KEEP_ALIVE_NANOS && boundFibers.get() == 0
+                        && pool.idle.cancelPark(this)) {
+                    expired = true;                         // off the sleeper stack, counted searching
+                    break;
+                }
+            } else {
+                driverPark(-1);
+            }
+            // An I/O driver resumes fibers onto this carrier's own queue while it waits, waking no one
+            // (scheduleLocal): run them here, the completing carrier, in every branch above. Not as a
+            // searcher: finding this work must not wake another carrier (IdleCarriers, step 3).
+            if ((!queue.isEmpty() || !inbox.isEmpty()) && pool.idle.cancelParkForOwnWork(this)) {
+                ownWork = true;
                 break;
             }
         }
         counters.add(CarrierCounters.PARKED_NANOS, System.nanoTime() - start);
         counters.set(CarrierCounters.PARKED_SINCE, 0);             // release: after PARKED_NANOS
-        searching = true;                                   // woken as a searcher (IdleCarriers, step 1)
+        searching = !ownWork;                               // woken as a searcher (IdleCarriers, step 1)
         return expired;
     }
 
@@ -381,12 +414,12 @@ final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleep
                 if (s != RETIRED) return false;
                 if (pool.isShutdown()) {
                     if (pool.readyToExit() && SPARE_STATE.compareAndSet(this, RETIRED, EXITED)) return true; // CAS exit
-                    driver.park(Tunables.SHUTDOWN_PARK_NANOS);
+                    driverPark(Tunables.SHUTDOWN_PARK_NANOS);
                 } else {
-                    driver.park(-1);
+                    driverPark(-1);
                 }
-                int events = driver.poll();      // completions of I/O fibers started here: serve them
-                if (events > 0) {
+                int events = driverPoll();      // completions of I/O fibers started here: serve them
+                if (events > 0 || !queue.isEmpty()) {   // the park may have resumed some, waking no one
                     counters.add(CarrierCounters.DRIVER_EVENTS, events);
                     SPARE_STATE.compareAndSet(this, RETIRED, ACTIVE); // CAS reactivate: RETIRED -> ACTIVE
                 }

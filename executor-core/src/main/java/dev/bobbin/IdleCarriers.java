@@ -156,13 +156,27 @@ final class IdleCarriers {
      * shutdown). Returns true if it was; the carrier is then counted unparked and searching.
      */
     boolean cancelPark(Sleeper c) {
+        return cancelPark(c, true);
+    }
+
+    /**
+     * Takes {@code c} off the sleeper stack because its own driver queued fibers on it while it slept;
+     * true if it was there. It is counted unparked but <em>not</em> searching: it runs its own queue, and
+     * no submitter relies on it to look elsewhere, so finding that work must not wake another carrier
+     * (step 3), which under THREAD_PER_CORE could not take any of it.
+     */
+    boolean cancelParkForOwnWork(Sleeper c) {
+        return cancelPark(c, false);
+    }
+
+    private boolean cancelPark(Sleeper c, boolean asSearcher) {
         lock.lock();
         try {
             for (int i = 0; i < sleeperCount; i++) {
                 if (sleepers[i] == c) {
                     sleepers[i] = sleepers[--sleeperCount];
                     sleepers[sleeperCount] = null;
-                    STATE.getAndAdd(this, UNPARKED_ONE + 1);
+                    STATE.getAndAdd(this, UNPARKED_ONE + (asSearcher ? 1 : 0));
                     c.markAwake();
                     return true;
                 }

@@ -40,9 +40,11 @@ class FiberIdentityTest {
                     Thread self = Thread.currentThread();
                     long id = self.threadId();
                     assertTrue(self.isVirtual());
-                    // Timed parks resume through the injection queue, so any carrier may pick the fiber up.
-                    for (int i = 0; i < 20_000 && seenCarriers.size() < 2; i++) {
+                    // Before each timed park, a short spinning child takes over this carrier; the park ends
+                    // through the injection queue, which the other, idle carrier then serves: a migration.
+                    for (int i = 0; i < 2_000 && seenCarriers.size() < 2; i++) {
                         seenCarriers.add(FiberScheduler.currentCarrierIndex());
+                        scheduler.start(() -> spin(1_000_000));
                         if (i % 2 == 0) LockSupport.parkNanos(100_000); else Thread.yield();
                         assertSame(self, Thread.currentThread(), "currentThread changed");
                         assertEquals(id, Thread.currentThread().threadId(), "thread id changed");
@@ -101,5 +103,10 @@ class FiberIdentityTest {
         AtomicReference<String> name = new AtomicReference<>();
         scheduler.start(() -> name.set(Thread.currentThread().getName())).join();
         assertTrue(name.get().startsWith("identity-fiber-"), name.get());
+    }
+
+    private static void spin(long nanos) {
+        long end = System.nanoTime() + nanos;
+        while (System.nanoTime() < end) Thread.onSpinWait();
     }
 }

@@ -24,7 +24,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>the {@link ThreadFactory} for the acceptor and the connection threads (platform threads, JDK
  *       virtual threads, Bobbin fibers), and</li>
  *   <li>the socket API, through {@link Listener} and {@link Connection} ({@code java.net} sockets here;
- *       Bobbin's fiber sockets plug in the same way).</li>
+ *       Bobbin's fiber sockets in {@link FiberEchoSockets}). Each turn of the loop is
+ *       {@link Connection#echoOnce}: read into the connection thread's buffer and write that back, unless
+ *       the socket API overrides it with its own fastest path.</li>
  * </ul>
  * Open connections are kept in a concurrent set so {@link #close()} can close them, which ends their
  * threads' blocking reads with an exception. An I/O error on a connection ends that connection only.
@@ -53,6 +55,18 @@ final class BlockingEchoServer implements EchoServer {
 
         /** Writes all {@code length} bytes, blocking as needed. */
         void write(byte[] buffer, int offset, int length) throws IOException;
+
+        /**
+         * One turn of the echo loop: waits for some bytes and writes them back; false at end of stream.
+         * The default goes through {@link #read} and {@link #write} with the caller's buffer; a socket API
+         * with a cheaper path (e.g. handing the received buffer straight to the write) overrides it.
+         */
+        default boolean echoOnce(byte[] buffer) throws IOException {
+            int n = read(buffer, 0, buffer.length);
+            if (n < 0) return false;
+            write(buffer, 0, n);
+            return true;
+        }
     }
 
     /** Releases what the server's threads run on (e.g. shuts down a scheduler); may wait, boundedly. */
@@ -134,9 +148,8 @@ final class BlockingEchoServer implements EchoServer {
     private void serve(Connection c) {
         byte[] buffer = new byte[BUFFER_SIZE];
         try {
-            int n;
-            while ((n = c.read(buffer, 0, buffer.length)) >= 0) {
-                c.write(buffer, 0, n);
+            while (c.echoOnce(buffer)) {
+                // echoed one chunk
             }
         } catch (IOException e) {
             // the peer reset the connection, or close() closed it: either ends this connection only

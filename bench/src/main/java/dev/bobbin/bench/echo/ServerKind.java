@@ -2,6 +2,9 @@ package dev.bobbin.bench.echo;
 
 import dev.bobbin.FiberScheduler;
 import dev.bobbin.SchedulerConfig;
+import dev.bobbin.SchedulingPolicy;
+import dev.bobbin.uring.FiberIo;
+import dev.bobbin.uring.IoTransport;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -70,31 +73,30 @@ public enum ServerKind {
         }
     },
 
-    // ---- Bobbin fiber sockets: pending the fiber-socket API of io-uring-backend ----------------------
-    //
-    // These two are the kinds the benchmark exists for. To enable them once the fiber-socket API lands:
-    //  1. bench/pom.xml: add the dependency dev.bobbin:bobbin-io-uring-backend (version is managed).
-    //  2. Add a BlockingEchoServer.Listener/Connection adapter over the fiber server socket and fiber
-    //     socket (accept, read into byte[], write all of byte[], close): about twenty lines, like
-    //     BlockingEchoServer.jdkListener. Bind to InetAddress.getLoopbackAddress():o.port() with
-    //     o.backlog(), set TCP_NODELAY on accepted sockets.
-    //  3. Replace the two bodies below: create a FiberScheduler with o.threads() carriers and the backend's
-    //     io_uring (resp. epoll) CarrierDriverFactory, then
-    //         BlockingEchoServer.start(listener, scheduler.ofVirtual().name("echo-accept").factory(),
-    //                 scheduler.threadFactory(), o.threads(), () -> shutdownBounded(scheduler));
-    //     and make unavailableReason() report the backend's own availability check instead of PENDING.
-    //  4. Drop the kind from EchoServerSmokeTest.PENDING; the smoke test then echoes through it.
+    // ---- Bobbin fiber sockets (dev.bobbin.uring): the kinds the benchmark exists for ---------------
 
-    /** Bobbin fibers on Bobbin's io_uring fiber sockets (carriers drive the ring). Pending. */
-    BOBBIN_URING("bobbin-uring", "Bobbin fiber sockets, a fiber per connection, carriers driving io_uring") {
-        @Override public Optional<String> unavailableReason() { return Optional.of(PENDING); }
-        @Override EchoServer startAvailable(ServerOptions o) { throw new UnsupportedOperationException(PENDING); }
+    /** Bobbin fibers on Bobbin's io_uring fiber sockets: each carrier drives its own ring; work stealing. */
+    BOBBIN_URING("bobbin-uring", "Bobbin fiber sockets, a fiber per connection, carriers driving io_uring (work stealing)") {
+        @Override public Optional<String> unavailableReason() { return fiberIoUnavailable(IoTransport.IO_URING); }
+        @Override EchoServer startAvailable(ServerOptions o) throws IOException, InterruptedException {
+            return startFiberIo(o, IoTransport.IO_URING, SchedulingPolicy.WORK_STEALING);
+        }
     },
 
-    /** Bobbin fibers on Bobbin's epoll fiber sockets. Pending. */
-    BOBBIN_EPOLL("bobbin-epoll", "Bobbin fiber sockets, a fiber per connection, carriers driving epoll") {
-        @Override public Optional<String> unavailableReason() { return Optional.of(PENDING); }
-        @Override EchoServer startAvailable(ServerOptions o) { throw new UnsupportedOperationException(PENDING); }
+    /** The same as {@link #BOBBIN_URING} under {@link SchedulingPolicy#THREAD_PER_CORE}: a connection's fiber never leaves its carrier. */
+    BOBBIN_URING_TPC("bobbin-uring-tpc", "Bobbin fiber sockets, a fiber per connection, carriers driving io_uring (thread per core)") {
+        @Override public Optional<String> unavailableReason() { return fiberIoUnavailable(IoTransport.IO_URING); }
+        @Override EchoServer startAvailable(ServerOptions o) throws IOException, InterruptedException {
+            return startFiberIo(o, IoTransport.IO_URING, SchedulingPolicy.THREAD_PER_CORE);
+        }
+    },
+
+    /** Bobbin fibers on Bobbin's epoll fiber sockets: each carrier drives its own epoll instance; work stealing. */
+    BOBBIN_EPOLL("bobbin-epoll", "Bobbin fiber sockets, a fiber per connection, carriers driving epoll (work stealing)") {
+        @Override public Optional<String> unavailableReason() { return fiberIoUnavailable(IoTransport.EPOLL); }
+        @Override EchoServer startAvailable(ServerOptions o) throws IOException, InterruptedException {
+            return startFiberIo(o, IoTransport.EPOLL, SchedulingPolicy.WORK_STEALING);
+        }
     },
 
     /** Netty's asynchronous echo handler on io_uring, {@code threads} event loops. */
@@ -116,9 +118,6 @@ public enum ServerKind {
             return NettyEchoServer.start(o, EpollIoHandler.newFactory(), EpollServerSocketChannel.class);
         }
     };
-
-    /** Why the Bobbin fiber-socket kinds cannot run yet. */
-    static final String PENDING = "pending: needs Bobbin's fiber-socket API (io-uring-backend)";
 
     private final String id;
     private final String description;
@@ -182,6 +181,31 @@ public enum ServerKind {
     /** Every id, comma-separated, in declaration order. */
     public static String ids() {
         return Arrays.stream(values()).map(ServerKind::id).collect(Collectors.joining(", "));
+    }
+
+    /** Why Bobbin's fiber sockets cannot run on {@code transport} here, if they cannot. */
+    static Optional<String> fiberIoUnavailable(IoTransport transport) {
+        return transport.unavailabilityCause().map(c -> transport.id() + " unavailable: " + c);
+    }
+
+    /**
+     * A {@link BlockingEchoServer} on Bobbin's fiber sockets: a scheduler of {@code o.threads()} carriers,
+     * each driving its own event loop on {@code transport}, and a fiber per connection.
+     */
+    static EchoServer startFiberIo(ServerOptions o, IoTransport transport, SchedulingPolicy policy)
+            throws IOException, InterruptedException {
+        FiberIo io = FiberIo.of(transport);
+        FiberScheduler scheduler = FiberScheduler.create(io.schedulerConfig()
+                .name("echo").parallelism(o.threads()).policy(policy).build());
+        BlockingEchoServer.Listener listener;
+        try {
+            listener = FiberEchoSockets.listener(io, scheduler, o);
+        } catch (IOException | InterruptedException | RuntimeException | Error e) {
+            shutdownBounded(scheduler);
+            throw e;
+        }
+        return BlockingEchoServer.start(listener, scheduler.ofVirtual().name("echo-accept").factory(),
+                scheduler.threadFactory(), o.threads(), () -> shutdownBounded(scheduler));
     }
 
     /** Shuts a server's scheduler down and waits a bounded time for its fibers to end. */

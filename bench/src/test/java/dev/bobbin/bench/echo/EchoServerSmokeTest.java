@@ -14,7 +14,6 @@ import java.net.SocketException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -27,18 +26,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /** Echoes through every server kind in-process, so the benchmark's servers cannot silently rot. */
 class EchoServerSmokeTest {
-    /** Kinds waiting for an API that is not on this branch yet; each must say so, every other kind must run. */
-    static final Set<ServerKind> PENDING = Set.of(ServerKind.BOBBIN_URING, ServerKind.BOBBIN_EPOLL);
-
     @ParameterizedTest
     @EnumSource(ServerKind.class)
     @Timeout(value = 30, unit = TimeUnit.SECONDS)
     void echoesEveryByteOnEveryConnection(ServerKind kind) throws Exception {
-        if (PENDING.contains(kind)) {
-            assertEquals(ServerKind.PENDING, kind.unavailableReason().orElse(null), kind.id());
-            assertThrows(UnsupportedOperationException.class, () -> kind.start(ServerOptions.defaults()));
-            return;
-        }
         assertTrue(kind.isAvailable(), () -> kind.id() + " must run on this machine: " + kind.unavailableReason().orElse(""));
         EchoServer server = kind.start(ServerOptions.defaults().withThreads(2));
         assertTrue(server.port() > 0, "bound port");
