@@ -64,6 +64,11 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
         return h == null ? mine : h;
     }
 
+    /** Whether this endpoint lives on {@code loop} (its first operation picked it). */
+    final boolean livesOn(IoEventLoop loop) {
+        return HOME.getAcquire(this) == loop;                      // acquire; pairs with the CAS in home()
+    }
+
     /** Runs {@code op} on the home loop, after registering the channel there if needed. */
     final void run(Runnable op) throws ClosedChannelException {
         IoEventLoop loop = home();
@@ -150,4 +155,10 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
 
     /** Closes at once, without draining writes: the reaction to an interrupt. */
     abstract void closeForInterrupt();
+
+    /**
+     * Home loop, while its carrier stops: closes the channel now, whatever a {@code close()} had deferred
+     * (a socket waiting for its last write to drain), so that the loop still submits the descriptor's close.
+     */
+    abstract void closeAtShutdown();
 }

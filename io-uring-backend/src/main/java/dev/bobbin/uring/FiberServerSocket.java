@@ -167,6 +167,12 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
         close();
     }
 
+    @Override
+    void closeAtShutdown() {
+        markClosed();
+        closeOnLoop();
+    }
+
     private void closeOnLoop() {
         if (loopClosed) return;
         loopClosed = true;

@@ -494,6 +494,15 @@ public final class FiberSocket extends Endpoint implements Closeable {
         }
     }
 
+    @Override
+    void closeAtShutdown() {
+        markClosed();
+        Thread w = writeWaiter;
+        if (w != null) LockSupport.unpark(w);
+        closeOnLoop(true);
+        ch.close();                                    // also when an earlier close() left it draining
+    }
+
     /** Closes an accepted socket nobody took: on the server's loop, before any registration. */
     void closeUnused() {
         markClosed();

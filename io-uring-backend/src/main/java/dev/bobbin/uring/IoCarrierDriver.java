@@ -6,6 +6,8 @@ import dev.bobbin.spi.CarrierDriver;
 import io.netty.channel.ManualIoEventLoop;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -100,14 +102,44 @@ final class IoCarrierDriver implements CarrierDriver {
         }
     }
 
+    /**
+     * Closes the sockets living on this loop before the loop itself: the loop's own shutdown closes its
+     * channels too, but a channel with a write still in the kernel only queues its descriptor's close once
+     * the cancelled write completes, and a completion reaped while the io_uring ring is being torn down
+     * queues that close on a ring that is never submitted again: the descriptor would stay open for the
+     * life of the process. So close them here, run the loop until every one has queued its close (its
+     * channel reports closed), and let the loop's shutdown submit those closes.
+     */
     @Override
     public void close() {
         runLocal();
+        closeEndpointsHere();
         loop.shutdownGracefully(0, 0, TimeUnit.NANOSECONDS);
         for (int i = 0; !loop.isTerminated(); i++) {
             loop.run(i < 100 ? -1 : 1_000_000L);       // closes every channel still registered here
             runLocal();
         }
+    }
+
+    private void closeEndpointsHere() {
+        List<Endpoint> here = new ArrayList<>();
+        for (Endpoint e : io.open) if (e.livesOn(loop)) here.add(e);
+        if (here.isEmpty()) return;
+        for (Endpoint e : here) {
+            try {
+                e.closeAtShutdown();
+            } catch (Throwable t) {
+                io.reportError(t);
+            }
+        }
+        long deadline = System.nanoTime() + IoTunables.SHUTDOWN_CLOSE_NANOS;
+        for (;;) {
+            here.removeIf(e -> !e.ch.isOpen());        // closed: its descriptor's close is queued or done
+            if (here.isEmpty() || System.nanoTime() - deadline > 0) break;
+            loop.run(1_000_000L);                      // reaps the cancelled writes, queues and submits the closes
+            runLocal();
+        }
+        loop.runNow();
     }
 
     @Override

@@ -23,4 +23,9 @@ final class IoTunables {
 
     /** Listen backlog when the caller passes a value below 1, as {@code java.net.ServerSocket} does. */
     static final int DEFAULT_BACKLOG = 128;
+
+    /** When a carrier stops, it waits at most this long for the channels it closes to hand their descriptor's
+     *  close to the kernel (a close deferred behind a cancelled write takes one completion, microseconds);
+     *  the bound keeps a kernel that never completes the cancellation from hanging the shutdown. */
+    static final long SHUTDOWN_CLOSE_NANOS = 2_000_000_000L;
 }

@@ -59,6 +59,12 @@
  *       blocking operation entered with the interrupt status set closes the socket and throws at once, even
  *       if data is ready. Timeouts are timers on the
  *       socket's loop (so an idle carrier waits in io_uring with a deadline).</li>
+ *   <li><b>Shutdown.</b> A stopping carrier first closes every socket living on its loop (also one a
+ *       {@code close()} left draining its writes) and runs the loop until each channel has queued its
+ *       descriptor's close, and only then shuts the loop down, which submits those closes. With io_uring a
+ *       channel whose write is still in the kernel queues its close only when the cancelled write completes;
+ *       reaped during the ring's teardown, that close would never be submitted and the descriptor would
+ *       stay open.</li>
  *   <li><b>Fallback.</b> {@link dev.bobbin.uring.IoTransport} lists io_uring, epoll, NIO; the first available
  *       (or the one {@code -Dbobbin.io.transport} forces) is used by {@link dev.bobbin.uring.FiberIo#system()},
  *       logged once and queryable.</li>

@@ -182,15 +182,7 @@ abstract class FiberSocketContract {
 
     /** Runs {@code body} in a fiber of the test scheduler; the future completes with its outcome. */
     <T> CompletableFuture<T> fiber(Body<T> body) {
-        CompletableFuture<T> f = new CompletableFuture<>();
-        scheduler.start(() -> {
-            try {
-                f.complete(body.run());
-            } catch (Throwable t) {
-                f.completeExceptionally(t);
-            }
-        });
-        return f;
+        return in(scheduler, body);
     }
 
     static <T> T get(CompletableFuture<T> f) throws Exception {
@@ -650,6 +642,83 @@ abstract class FiberSocketContract {
             assertEquals(AsynchronousCloseException.class, get(f));
             release.complete(null);
         }
+    }
+
+    /**
+     * A scheduler shut down right after its sockets were closed must leave no descriptor open: here a
+     * client closed while its writes are stuck in the kernel (its peer never reads), then the peer closed,
+     * whose reset fails the stuck write while the carriers stop. On io_uring that completion could be
+     * reaped while the ring was being torn down, after the channel had queued its descriptor's close on
+     * a ring never submitted again. Several rounds, each with its own scheduler, because the moment the
+     * reset arrives varies.
+     */
+    @Test
+    void shuttingDownRightAfterClosingAStalledWriterLeavesNoDescriptor() throws Exception {
+        for (int r = 0; r < 6; r++) {
+            int round = r;
+            java.util.Set<String> before = openSockets();
+            FiberScheduler own = io.newScheduler("stalled-" + transport().id() + "-" + round, 2);
+            try {
+                CompletableFuture<Void> release = new CompletableFuture<>();
+                FiberServerSocket server = get(in(own, () -> io.openServer().bind(LOOPBACK, 16)));
+                int serverPort = server.localAddress().getPort();
+                in(own, () -> {
+                    try (FiberSocket s = server.accept()) {
+                        release.get();                 // never reads
+                    }
+                    return null;
+                });
+                FiberSocket c = get(in(own, () -> io.connect(server.localAddress(), Duration.ofSeconds(5))));
+                int clientPort = c.localAddress().getPort();
+                java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+                CompletableFuture<Class<?>> writer = in(own, () -> {
+                    ByteBuffer chunk = ByteBuffer.allocate(64 * 1024);
+                    try {
+                        for (;;) written.addAndGet(c.write(chunk.clear()));
+                    } catch (IOException e) {
+                        return e.getClass();
+                    }
+                });
+                awaitWriterStalled(written);
+                get(in(own, () -> {
+                    c.close();                         // writes still queued: the socket stays open to drain them
+                    return null;
+                }));
+                assertEquals(AsynchronousCloseException.class, get(writer));
+                release.complete(null);                // the peer closes with unread data: a reset
+                server.close();
+                own.shutdown();
+                assertTrue(own.awaitTermination(Duration.ofSeconds(10)), "scheduler did not terminate");
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                java.util.Set<String> added;
+                while (!(added = newSince(before)).isEmpty() && System.nanoTime() < deadline) Thread.sleep(20);
+                java.util.Set<String> left = added;
+                assertEquals(java.util.Set.of(), left, () -> "round " + round + ": descriptors still open after the scheduler"
+                        + " terminated (client port " + clientPort + ", server port " + serverPort + "): " + describeSockets());
+            } finally {
+                own.shutdown();
+            }
+        }
+    }
+
+    /** The socket descriptors opened since {@code before} (see {@link #openSockets()}). */
+    static java.util.Set<String> newSince(java.util.Set<String> before) throws IOException {
+        java.util.Set<String> now = openSockets();
+        now.removeAll(before);
+        return now;
+    }
+
+    /** Runs {@code body} in a fiber of {@code s}. */
+    static <T> CompletableFuture<T> in(FiberScheduler s, Body<T> body) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        s.start(() -> {
+            try {
+                f.complete(body.run());
+            } catch (Throwable t) {
+                f.completeExceptionally(t);
+            }
+        });
+        return f;
     }
 
     /** Waits until a writer that never gets read has filled the kernel's buffers and stopped progressing. */
