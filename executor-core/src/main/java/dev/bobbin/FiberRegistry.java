@@ -17,9 +17,10 @@ import java.util.List;
  * removed by the carrier that sees it terminate, so references are strong and never outlive the fiber's
  * run (the JDK's own thread container already holds every started virtual thread strongly). The set is
  * striped by thread id; each stripe is an open-addressing table (linear probing, backward-shift
- * deletion, no tombstones) of fiber references and a parallel array of last-run timestamps, guarded by
- * the stripe's monitor. Per tracked fiber that is one reference and one {@code long} per slot at a load
- * between 3/8 and 3/4: 16 to 32 bytes, against roughly 600 bytes for a parked virtual thread. A
+ * deletion, no tombstones) of fiber references, guarded by the stripe's monitor, with a parallel array of
+ * last-run timestamps only when fibers are tracked. At a load between 3/8 and 3/4 a live fiber costs one
+ * reference per slot, 5 to 11 bytes (16 to 32 with timestamps), against roughly 600 bytes for a parked
+ * virtual thread. A
  * carrier touches a stripe at a fiber's start and end (and after each run when last-run times are
  * tracked); the stripes
  * are many more than the carriers, so the monitors are uncontended.
@@ -29,9 +30,14 @@ final class FiberRegistry {
     private final int stripeMask;
 
     FiberRegistry(int parallelism) {
+        this(parallelism, true);
+    }
+
+    /** {@code stamped}: keep a last-run time per fiber (8 more bytes per slot; off unless fibers are tracked). */
+    FiberRegistry(int parallelism, boolean stamped) {
         int n = Integer.highestOneBit(Math.max(1, parallelism * Tunables.FIBER_REGISTRY_STRIPES_PER_CARRIER) * 2 - 1);
         stripes = new Stripe[n];
-        for (int i = 0; i < n; i++) stripes[i] = new Stripe();
+        for (int i = 0; i < n; i++) stripes[i] = new Stripe(stamped);
         stripeMask = n - 1;
     }
 
@@ -91,7 +97,7 @@ final class FiberRegistry {
                 for (int i = 0; i < s.keys.length; i++) {
                     if (s.keys[i] != null) {
                         fibers.add(s.keys[i]);
-                        lastRun.add(s.stamps[i]);
+                        lastRun.add(s.stamps != null ? s.stamps[i] : 0L);
                     }
                 }
             }
@@ -101,8 +107,12 @@ final class FiberRegistry {
     /** One stripe: an open-addressing table guarded by its own monitor. */
     private static final class Stripe {
         private Thread[] keys = new Thread[Tunables.FIBER_REGISTRY_INITIAL_SLOTS]; // guarded by this
-        private long[] stamps = new long[Tunables.FIBER_REGISTRY_INITIAL_SLOTS];   // guarded by this
+        private long[] stamps;                  // guarded by this; parallel to keys, or null when not stamped
         private int size;                                                           // guarded by this
+
+        Stripe(boolean stamped) {
+            stamps = stamped ? new long[Tunables.FIBER_REGISTRY_INITIAL_SLOTS] : null;
+        }
 
         synchronized void add(Thread fiber, int h, long now) {
             if ((size + 1) * 4 > keys.length * 3) resize(keys.length * 2);
@@ -114,16 +124,16 @@ final class FiberRegistry {
             int mask = keys.length - 1;
             int i = h & mask;
             while (keys[i] != null) {
-                if (keys[i] == fiber) { stamps[i] = now; size--; return; } // already present: no growth
+                if (keys[i] == fiber) { if (stamps != null) stamps[i] = now; size--; return; } // present: no growth
                 i = (i + 1) & mask;
             }
             keys[i] = fiber;
-            stamps[i] = now;
+            if (stamps != null) stamps[i] = now;
         }
 
         synchronized void stamp(Thread fiber, int h, long now) {
             int i = indexOf(fiber, h);
-            if (i >= 0) stamps[i] = now;
+            if (i >= 0 && stamps != null) stamps[i] = now;
         }
 
         synchronized boolean remove(Thread fiber, int h) {
@@ -139,13 +149,13 @@ final class FiberRegistry {
                 boolean homeBetween = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
                 if (!homeBetween) {
                     keys[hole] = keys[j];
-                    stamps[hole] = stamps[j];
+                    if (stamps != null) stamps[hole] = stamps[j];
                     hole = j;
                 }
                 j = (j + 1) & mask;
             }
             keys[hole] = null;
-            stamps[hole] = 0;
+            if (stamps != null) stamps[hole] = 0;
             size--;
             if (keys.length > Tunables.FIBER_REGISTRY_INITIAL_SLOTS && size * 8 < keys.length) {
                 resize(keys.length / 2);
@@ -168,9 +178,9 @@ final class FiberRegistry {
             Thread[] oldKeys = keys;
             long[] oldStamps = stamps;
             keys = new Thread[capacity];
-            stamps = new long[capacity];
+            stamps = oldStamps != null ? new long[capacity] : null;
             for (int i = 0; i < oldKeys.length; i++) {
-                if (oldKeys[i] != null) insert(oldKeys[i], slotHash(hash(oldKeys[i])), oldStamps[i]);
+                if (oldKeys[i] != null) insert(oldKeys[i], slotHash(hash(oldKeys[i])), oldStamps != null ? oldStamps[i] : 0);
             }
         }
     }

@@ -17,7 +17,7 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class InjectionQueue {
     private final ReentrantLock lock = new ReentrantLock();
-    private Runnable[] ring = new Runnable[64];   // guarded by lock; power-of-two length
+    private Runnable[] ring = new Runnable[Tunables.INJECTION_RING_INITIAL]; // guarded by lock; power of two
     private int headIndex;                        // guarded by lock; index of the oldest task
     private volatile int size;                    // written under lock; read racily by idle checks
 
@@ -91,6 +91,10 @@ final class InjectionQueue {
         ring[i] = null;
         headIndex = i + 1;
         size = s - 1;
+        if (s == 1 && ring.length > Tunables.INJECTION_RING_RETAINED) {
+            ring = new Runnable[Tunables.INJECTION_RING_INITIAL];   // drained after a burst: give the memory back
+            headIndex = 0;
+        }
         return t;
     }
 

@@ -41,7 +41,7 @@ final class Telemetry {
     /** {@code carriers}: every carrier the pool may run, spares included (indices are carrier indices). */
     Telemetry(int carriers, SchedulingDelaySampling sampling, boolean trackFibers) {
         this.delays = sampling.isOff() ? null : new SchedulingDelays(sampling.period(), carriers);
-        this.registry = new FiberRegistry(carriers);
+        this.registry = new FiberRegistry(carriers, trackFibers);
         this.stampRuns = trackFibers;
         this.drivers = new AtomicReferenceArray<>(carriers);
     }

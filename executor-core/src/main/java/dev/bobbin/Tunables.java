@@ -31,6 +31,13 @@ final class Tunables {
      *  so a batch never forces a spill straight back. */
     static final int INJECTION_BATCH_MAX = LOCAL_QUEUE_CAPACITY / 2;
 
+    /** Initial slots of the injection queue's ring: enough for ordinary outside submission rates. */
+    static final int INJECTION_RING_INITIAL = 64;
+
+    /** A drained injection ring larger than this is replaced by a small one, so a burst of a million outside
+     *  starts does not keep 4-8 MB (4-8 bytes per fiber) for the scheduler's lifetime. */
+    static final int INJECTION_RING_RETAINED = 4096;
+
     /** How long a carrier parks while the scheduler shuts down, between re-checks of the exit condition:
      *  a safety net only; the normal path is an explicit wakeup when the last fiber ends. */
     static final long SHUTDOWN_PARK_NANOS = 50_000_000L;
@@ -60,7 +67,7 @@ final class Tunables {
     static final int FIBER_REGISTRY_STRIPES_PER_CARRIER = 4;
 
     /** Initial slots per registry stripe; tables grow at 3/4 load and shrink below 1/8, so a tracked
-     *  fiber costs 16 to 32 bytes (a 4-byte reference and an 8-byte timestamp per slot). */
+     *  fiber costs 5 to 11 bytes (a 4-byte reference per slot), 16 to 32 with trackFibers (plus an 8-byte timestamp). */
     static final int FIBER_REGISTRY_INITIAL_SLOTS = 16;
 
     // ---- stall protection and preemption ----
