@@ -159,21 +159,14 @@ public final class FiberSocket extends Endpoint implements Closeable {
         try {
             checkOpen();
             if (!dst.hasRemaining()) return 0;
-            ByteBuf b = leftover;
-            if (b == null) {
-                b = receiveLocked();
-                if (b == null) return -1;
-                leftover = b;
-            }
+            ByteBuf b = currentChunkLocked();
+            if (b == null) return -1;
             int n = Math.min(dst.remaining(), b.readableBytes());
             int limit = dst.limit();
             dst.limit(dst.position() + n);
             b.readBytes(dst);
             dst.limit(limit);
-            if (!b.isReadable()) {
-                leftover = null;
-                b.release();
-            }
+            releaseIfDrainedLocked(b);
             return n;
         } finally {
             readLock.unlock();
@@ -216,22 +209,29 @@ public final class FiberSocket extends Endpoint implements Closeable {
         try {
             checkOpen();
             if (!dst.isWritable()) return 0;
-            ByteBuf b = leftover;
-            if (b == null) {
-                b = receiveLocked();
-                if (b == null) return -1;
-                leftover = b;
-            }
+            ByteBuf b = currentChunkLocked();
+            if (b == null) return -1;
             int n = Math.min(dst.writableBytes(), b.readableBytes());
             dst.writeBytes(b, n);
-            if (!b.isReadable()) {
-                leftover = null;
-                b.release();
-            }
+            releaseIfDrainedLocked(b);
             return n;
         } finally {
             readLock.unlock();
             releaseLeftoverIfClosed();
+        }
+    }
+
+    /** The chunk being copied out: the leftover of an earlier read, or a newly received one; null at end of stream. */
+    private ByteBuf currentChunkLocked() throws IOException {
+        if (leftover == null) leftover = receiveLocked();
+        return leftover;
+    }
+
+    /** Releases the current chunk once a read has copied all of it. */
+    private void releaseIfDrainedLocked(ByteBuf b) {
+        if (!b.isReadable()) {
+            leftover = null;
+            b.release();
         }
     }
 
