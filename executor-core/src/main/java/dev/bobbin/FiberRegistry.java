@@ -29,10 +29,6 @@ final class FiberRegistry {
     private final Stripe[] stripes;
     private final int stripeMask;
 
-    FiberRegistry(int parallelism) {
-        this(parallelism, true);
-    }
-
     /** {@code stamped}: keep a last-run time per fiber (8 more bytes per slot; off unless fibers are tracked). */
     FiberRegistry(int parallelism, boolean stamped) {
         int n = Integer.highestOneBit(Math.max(1, parallelism * Tunables.FIBER_REGISTRY_STRIPES_PER_CARRIER) * 2 - 1);

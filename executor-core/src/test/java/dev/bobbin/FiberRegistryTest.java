@@ -1,6 +1,8 @@
 package dev.bobbin;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -20,9 +22,11 @@ class FiberRegistryTest {
         return threads;
     }
 
-    @Test
-    void matchesAReferenceSetUnderRandomAddsAndRemoves() {
-        FiberRegistry r = new FiberRegistry(1);
+    /** {@code stamped}: with last-run times (trackFibers) or without (the default). */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void matchesAReferenceSetUnderRandomAddsAndRemoves(boolean stamped) {
+        FiberRegistry r = new FiberRegistry(1, stamped);
         List<Thread> pool = unstarted(2_000);
         Set<Thread> reference = Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         Random rnd = new Random(42);
@@ -46,7 +50,7 @@ class FiberRegistryTest {
 
     @Test
     void stampsFollowTheirFiberThroughDeletionsAndResizes() {
-        FiberRegistry r = new FiberRegistry(1);
+        FiberRegistry r = new FiberRegistry(1, true);
         List<Thread> threads = unstarted(500);
         for (int i = 0; i < threads.size(); i++) r.add(threads.get(i), i);
         for (int i = 0; i < threads.size(); i += 2) r.remove(threads.get(i));   // shifts survivors
@@ -62,9 +66,10 @@ class FiberRegistryTest {
         }
     }
 
-    @Test
-    void concurrentAddsAndRemovesLoseNothing() throws Exception {
-        FiberRegistry r = new FiberRegistry(4);
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void concurrentAddsAndRemovesLoseNothing(boolean stamped) throws Exception {
+        FiberRegistry r = new FiberRegistry(4, stamped);
         int threads = 4, perThread = 5_000;
         CountDownLatch start = new CountDownLatch(1);
         AtomicReference<Throwable> failure = new AtomicReference<>();
