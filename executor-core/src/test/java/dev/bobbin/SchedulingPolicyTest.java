@@ -215,9 +215,19 @@ class SchedulingPolicyTest {
                     throw new RuntimeException(e);
                 }
             });
-            // meanwhile unbound fibers under the same load do migrate (the control group)
-            Map<Thread, Set<Integer>> unbound = runMigrationProbe(scheduler, 100, 60, scheduler::start);
+            // meanwhile unbound fibers under the same load do migrate (the control group); started from a
+            // fiber, they land on that fiber's carrier, so the other carrier has to steal them
+            Map<Thread, Set<Integer>> unbound = new ConcurrentHashMap<>();
+            Thread controlSpawner = scheduler.start(() -> {
+                try {
+                    unbound.putAll(runMigrationProbe(scheduler, 100, 60, scheduler::start));
+                } catch (InterruptedException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            controlSpawner.join();
             spawner.join();
+            assertEquals(100, unbound.size());
             viaStartOn.values().forEach(v -> assertEquals(1, v.size(), "a startOn fiber moved: " + v));
             assertEquals(100, viaStartLocal.size());
             viaStartLocal.forEach((t, v) -> assertEquals(Set.of(expectedHome.get(t)), v, "a startLocal fiber moved"));
