@@ -53,11 +53,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * is the same sequential flow of control.
  */
 final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleeper {
-    private static final VarHandle SLEEPING, CURRENT_FIBER, RUN_COUNT, SPARE_STATE, PREEMPT_AT;
+    private static final VarHandle CURRENT_FIBER, RUN_COUNT, SPARE_STATE, PREEMPT_AT;
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
-            SLEEPING = l.findVarHandle(Carrier.class, "sleeping", boolean.class);
             CURRENT_FIBER = l.findVarHandle(Carrier.class, "currentFiber", Thread.class);
             RUN_COUNT = l.findVarHandle(Carrier.class, "runCount", long.class);
             SPARE_STATE = l.findVarHandle(Carrier.class, "spareState", int.class);
@@ -73,7 +72,8 @@ final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleep
     private final RunQueue.Local local;      // owner: the owner handle of queue
     final CarrierCounters counters = new CarrierCounters(); // owner writes, anyone reads
     private CarrierDriver driver;            // owner: set at start of run(); wakeDriver reads it after start
-    private volatile boolean sleeping;       // true while on the sleeper stack; written under IdleCarriers.lock
+    private final WakeHandshake wake = new WakeHandshake(); // asleep / may block in the driver; see WakeHandshake
+    private int idleSpins;                   // owner: spins before blocking in the driver (see park)
     @SuppressWarnings("unused") private volatile Thread currentFiber; // fiber mounted now, or null; opaque
     @SuppressWarnings("unused") private volatile long runCount;       // tasks run; opaque; thieves sample it
     private boolean searching;               // owner: counted as searching in IdleCarriers
@@ -151,7 +151,7 @@ final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleep
         inbox.push(task);
         if (onHome) return;
         VarHandle.fullFence();                   // Dekker with park: publish, then read sleeping
-        if ((boolean) SLEEPING.getVolatile(this) && pool.idle.cancelPark(this)) wakeDriver();
+        if (wake.isAsleep() && pool.idle.cancelPark(this)) wakeDriver();
     }
 
     private void spill(Runnable task) {
@@ -177,6 +177,7 @@ final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleep
             pool.carrierFailedToStart(this, t);
             return;
         }
+        idleSpins = pool.idleSpins();
         counters.set(CarrierCounters.STARTED_AT, System.nanoTime());
         pool.carrierStarted(this);
         try {
@@ -368,7 +369,10 @@ final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleep
         long start = System.nanoTime();
         counters.set(CarrierCounters.PARKED_SINCE, start | 1);  // never 0 while parked; busy-time readers
         boolean expired = false, ownWork = false;
-        while ((boolean) SLEEPING.getVolatile(this)) {     // pairs with markAwake under the idle lock
+        // Spin before blocking: a submitter that takes this carrier off the sleeper stack meanwhile skips
+        // the driver wakeup (a system call on each side); see WakeHandshake and wakeDriver.
+        boolean mustBlock = wake.spinWhileAsleep(idleSpins) && wake.commitToBlock();
+        while (mustBlock && wake.isAsleep()) {   // pairs with markAwake under the idle lock
             if (pool.isShutdown()) {
                 driverPark(Tunables.SHUTDOWN_PARK_NANOS);
                 if (pool.readyToExit() && pool.idle.cancelPark(this)) break;
@@ -390,6 +394,7 @@ final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleep
                 break;
             }
         }
+        wake.unblock();
         counters.add(CarrierCounters.PARKED_NANOS, System.nanoTime() - start);
         counters.set(CarrierCounters.PARKED_SINCE, 0);             // release: after PARKED_NANOS
         searching = !ownWork;                               // woken as a searcher (IdleCarriers, step 1)
@@ -451,7 +456,7 @@ final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleep
             }
             if (s == RETIRED) {
                 if (!SPARE_STATE.compareAndSet(this, RETIRED, ACTIVE)) continue;  // CAS activate: RETIRED -> ACTIVE
-                wakeDriver();
+                unparkDriver();
                 return true;
             }
             return false;
@@ -490,10 +495,20 @@ final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleep
 
     // ---- called by IdleCarriers (under its lock) and other carriers ---------------------------------
 
-    @Override public void markAsleep() { SLEEPING.setVolatile(this, true); }
-    @Override public void markAwake() { SLEEPING.setVolatile(this, false); }
+    @Override public void markAsleep() { wake.markAsleep(); }
+    @Override public void markAwake() { wake.markAwake(); }
 
+    /**
+     * Wakes this carrier after the idle protocol took it off the sleeper stack. A carrier still spinning
+     * in {@link #park} sees that by itself, so the driver is woken only if it may block (WakeHandshake).
+     */
     @Override public void wakeDriver() {
+        if (wake.driverMayBlock()) unparkDriver();
+        else counters.incrementShared(CarrierCounters.WAKEUPS);
+    }
+
+    /** Wakes the driver unconditionally: a retired spare, which parks outside the idle protocol. */
+    void unparkDriver() {
         CarrierDriver d = driver;                // set before this carrier could ever be a sleeper
         counters.incrementShared(CarrierCounters.WAKEUPS);
         if (d != null) d.wakeup();
@@ -506,7 +521,7 @@ final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleep
 
     Thread currentFiber() { return (Thread) CURRENT_FIBER.getOpaque(this); }
 
-    boolean isSleeping() { return (boolean) SLEEPING.getVolatile(this); }
+    boolean isSleeping() { return wake.isAsleep(); }
 
     private int nextRandom(int bound) {
         int x = seed;

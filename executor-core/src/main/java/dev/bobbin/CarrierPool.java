@@ -280,7 +280,7 @@ final class CarrierPool implements Executor {
 
     private void wakeRetiredSpares() {
         for (int i = parallelism; i < carriers.length; i++) {
-            if (carriers[i].isRetired()) carriers[i].wakeDriver();
+            if (carriers[i].isRetired()) carriers[i].unparkDriver();
         }
     }
 
@@ -316,6 +316,11 @@ final class CarrierPool implements Executor {
     long outsideSubmissions() { return outsideSubmissions.sum(); }
 
     long carrierErrors() { return carrierErrors.sum(); }
+
+    /** Spins of an idle carrier before it blocks: only without I/O duties, whose driver must reap while idle. */
+    int idleSpins() {
+        return driverFactory == CarrierDriverFactory.parking() ? Tunables.IDLE_SPINS : 0;
+    }
 
     // ---- carrier callbacks -------------------------------------------------------------------------
 

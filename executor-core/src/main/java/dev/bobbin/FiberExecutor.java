@@ -252,6 +252,7 @@ public final class FiberExecutor implements ExecutorService {
     private final FiberScheduler scheduler;
     private final boolean ownsScheduler;
     private final ThreadFactory factory;          // named <name>-<n>, with the configured handler
+    private final ThreadFactory fanOutFactory;    // invokeAll's starters: inherit nothing from the caller
     private final Set<Thread> fibers = ConcurrentHashMap.newKeySet(); // fibers of jobs not yet done
     private final Slots slots;                    // null when unbounded
     private final CountDownLatch terminated = new CountDownLatch(1);
@@ -262,6 +263,8 @@ public final class FiberExecutor implements ExecutorService {
         this.ownsScheduler = config.sharedScheduler() == null;
         this.scheduler = ownsScheduler ? FiberScheduler.create(config.ownSchedulerConfig()) : config.sharedScheduler();
         this.factory = builderFor(scheduler, config).name(config.name() + "-", 0).factory();
+        this.fanOutFactory = scheduler.ofVirtual().name(config.name() + "-fan-out")
+                .inheritInheritableThreadLocals(false).factory();
         this.slots = config.isBounded() ? new Slots(config.maxConcurrency(), config.saturation()) : null;
     }
 
@@ -395,7 +398,11 @@ public final class FiberExecutor implements ExecutorService {
 
     /** Starts a new job's fiber, refusing it if the executor is no longer running. */
     private void start(Runnable job) {
-        Thread fiber = newFiber(job);
+        startCreated(newFiber(job));
+    }
+
+    /** Starts a fiber made by {@link #newFiber}, refusing it if the executor is no longer running. */
+    private void startCreated(Thread fiber) {
         fibers.add(fiber);                                        // Dekker: add, then read the state
         if ((int) STATE.getVolatile(this) != RUNNING) {
             fiberGone(fiber);
@@ -574,7 +581,7 @@ public final class FiberExecutor implements ExecutorService {
         List<Future<T>> futures = new ArrayList<>(tasks.size());
         int waited = 0;
         try {
-            for (Callable<T> t : tasks) futures.add(submit(t));
+            FanOut fan = submitAll(tasks, futures);
             for (int n = futures.size(); waited < n; waited++) {
                 Future<T> f = futures.get(waited);
                 if (!f.isDone()) {
@@ -585,6 +592,7 @@ public final class FiberExecutor implements ExecutorService {
                     }
                 }
             }
+            if (fan != null) fan.rethrowFailure();
             return futures;
         } finally {
             cancelFrom(futures, waited);
@@ -600,7 +608,7 @@ public final class FiberExecutor implements ExecutorService {
         List<Future<T>> futures = new ArrayList<>(tasks.size());
         int waited = 0;
         try {
-            for (Callable<T> t : tasks) futures.add(submit(t));
+            FanOut fan = submitAll(tasks, futures);
             for (int n = futures.size(); waited < n; waited++) {
                 Future<T> f = futures.get(waited);
                 if (!f.isDone()) {
@@ -613,9 +621,97 @@ public final class FiberExecutor implements ExecutorService {
                     }
                 }
             }
+            if (fan != null) fan.rethrowFailure();
             return futures;
         } finally {
             cancelFrom(futures, waited);
+        }
+    }
+
+    /**
+     * Submits the tasks of invokeAll in order, adding each future to {@code futures} as it goes (so the
+     * caller can cancel what was submitted when this throws). Returns the fan-out whose failure the caller
+     * must rethrow once it has waited, or null.
+     *
+     * <p>From a thread outside the scheduler, a large unbounded batch is started by fibers: the caller
+     * creates each chunk's fibers (so they inherit its thread-locals and context class loader, as with
+     * {@code submit}) and one {@link FanOut} fiber per chunk starts them. A start made on a carrier goes
+     * to its local queue and spreads by stealing; a start from outside crosses the injection queue and
+     * may wake a carrier each time. The caller builds the next chunk meanwhile.
+     */
+    private <T> FanOut submitAll(Collection<? extends Callable<T>> tasks, List<Future<T>> futures) {
+        if (slots != null || tasks.size() < Tunables.FANOUT_MIN_TASKS || FiberScheduler.current().isPresent()) {
+            for (Callable<T> t : tasks) futures.add(submit(t));
+            return null;
+        }
+        FanOut fan = null;
+        Iterator<? extends Callable<T>> it = tasks.iterator();
+        while (it.hasNext()) {
+            ensureRunning();
+            Thread[] chunk = new Thread[Tunables.FANOUT_CHUNK];
+            TaskFuture<?>[] chunkFutures = new TaskFuture<?>[Tunables.FANOUT_CHUNK];
+            int n = 0;
+            while (n < chunk.length && it.hasNext()) {
+                TaskFuture<T> f = new TaskFuture<>(Objects.requireNonNull(it.next(), "task"));
+                chunk[n] = newFiber(f);
+                chunkFutures[n++] = f;
+                futures.add(f);
+            }
+            FanOut next = new FanOut(this, chunk, chunkFutures, n, fan);
+            Thread starter = fanOutFactory.newThread(new Worker(this, next));
+            if (starter == null) throw new RejectedExecutionException("executor '" + name() + "' could not create a fiber");
+            startCreated(starter);
+            fan = next;
+        }
+        return fan;
+    }
+
+    /**
+     * A fiber that starts one chunk of invokeAll's fibers (see {@link #submitAll}). If a start is refused
+     * (the executor or its scheduler was shut down meanwhile), it records the exception, which the
+     * invokeAll caller rethrows, and cancels the chunk's futures that did not start, so nobody waits for them.
+     */
+    private static final class FanOut implements Runnable {
+        private final FiberExecutor executor;
+        private final Thread[] fibers;
+        private final TaskFuture<?>[] futures;
+        private final int count;
+        private final FanOut previous;                 // the earlier chunk's, whose failure also counts
+        private volatile Throwable failure;            // written before the futures are cancelled
+
+        FanOut(FiberExecutor executor, Thread[] fibers, TaskFuture<?>[] futures, int count, FanOut previous) {
+            this.executor = executor;
+            this.fibers = fibers;
+            this.futures = futures;
+            this.count = count;
+            this.previous = previous;
+        }
+
+        @Override
+        public void run() {
+            for (int i = 0; i < count; i++) {
+                if (futures[i].isDone()) continue;      // cancelled by an interrupted or timed-out caller
+                try {
+                    executor.startCreated(fibers[i]);
+                    fibers[i] = null;                   // the batch's caller keeps only the futures
+                } catch (Throwable e) {
+                    failure = e;                        // volatile write before the cancels below
+                    for (int j = i; j < count; j++) futures[j].cancel(false);
+                    return;
+                }
+            }
+        }
+
+        /** Throws the first chunk's refusal, if any; the caller has waited for every future. */
+        void rethrowFailure() {
+            Throwable first = null;
+            for (FanOut f = this; f != null; f = f.previous) {
+                Throwable e = f.failure;
+                if (e != null) first = e;
+            }
+            if (first instanceof RuntimeException e) throw e;
+            if (first instanceof Error e) throw e;
+            if (first != null) throw new RejectedExecutionException("executor '" + executor.name() + "'", first);
         }
     }
 
@@ -718,11 +814,34 @@ public final class FiberExecutor implements ExecutorService {
         }
     }
 
-    /** A submitted task's future; cancel(true) interrupts its fiber. */
+    /**
+     * A submitted task's future; cancel(true) interrupts its fiber. A platform thread that waits for it
+     * first spin-waits briefly ({@link Tunables#GET_SPINS}): a short task finishes within that time, and
+     * then neither its fiber pays an unpark nor the waiter a park and wake-up (two system calls and a
+     * context switch, more than the task itself costs). A fiber waiter parks at once: spinning would
+     * hold its carrier.
+     */
     private static final class TaskFuture<T> extends FutureTask<T> {
         TaskFuture(Callable<T> task) { super(task); }
 
         void fail(Throwable e) { setException(e); }
+
+        @Override
+        public T get() throws InterruptedException, ExecutionException {
+            spinUntilDone();
+            return super.get();
+        }
+
+        @Override
+        public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
+            if (timeout > 0) spinUntilDone();
+            return super.get(timeout, unit);
+        }
+
+        private void spinUntilDone() {
+            if (Tunables.GET_SPINS == 0 || Thread.currentThread().isVirtual()) return;
+            for (int i = Tunables.GET_SPINS; i > 0 && !isDone(); i--) Thread.onSpinWait();
+        }
     }
 
     // ---- bounded concurrency -----------------------------------------------------------------------

@@ -65,7 +65,7 @@ final class JdkVirtualThreads {
             VarHandle runContinuation = vt.findVarHandle(vtClass, "runContinuation", Runnable.class);
             // Learn the hidden class of the runContinuation method reference from a throwaway fiber.
             Thread.Builder.OfVirtual b = (Thread.Builder.OfVirtual) builder.invokeExact((Executor) Runnable::run);
-            Thread probe = b.unstarted(() -> { });
+            Thread probe = b.inheritInheritableThreadLocals(false).unstarted(() -> { });
             Runnable rc = (Runnable) runContinuation.get(probe);
             rcClass = rc.getClass();
             Field captured = null;

@@ -19,7 +19,7 @@ final class SocketPollers {
         if (initialized) return;
         synchronized (SocketPollers.class) {
             if (initialized) return;
-            Thread t = Thread.ofPlatform().daemon().name("bobbin-poller-init").unstarted(() -> {
+            Thread t = Thread.ofPlatform().daemon().name("bobbin-poller-init").inheritInheritableThreadLocals(false).unstarted(() -> {
                 try {
                     Class.forName("sun.nio.ch.Poller", true, ClassLoader.getPlatformClassLoader());
                 } catch (ClassNotFoundException | LinkageError e) {

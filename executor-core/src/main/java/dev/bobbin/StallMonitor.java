@@ -66,7 +66,7 @@ final class StallMonitor implements Runnable {
     }
 
     void start() {
-        Thread.ofPlatform().daemon().name(pool.name() + "-monitor").start(this);
+        Thread.ofPlatform().daemon().name(pool.name() + "-monitor").inheritInheritableThreadLocals(false).start(this);
     }
 
     /** Stalls reported so far. Any thread. */
@@ -147,7 +147,8 @@ final class StallMonitor implements Runnable {
         if (toReport != null) {
             reports.addAll(toReport);
             if (reporter == null) {
-                reporter = Thread.ofPlatform().daemon().name(pool.name() + "-stall-reporter").start(this::reportLoop);
+                reporter = Thread.ofPlatform().daemon().name(pool.name() + "-stall-reporter").inheritInheritableThreadLocals(false)
+                        .start(this::reportLoop);
             }
         }
     }

@@ -38,6 +38,24 @@ final class Tunables {
      *  starts does not keep 4-8 MB (4-8 bytes per fiber) for the scheduler's lifetime. */
     static final int INJECTION_RING_RETAINED = 4096;
 
+    /** Spin-wait iterations of a carrier that registered as a sleeper before it blocks in its driver (a
+     *  few microseconds): a task submitted meanwhile takes it without a futex wake on either side, which
+     *  is what a submit-and-wait caller pays per task otherwise. The JDK's ForkJoinPool spins 256 too. */
+    static final int IDLE_SPINS = Runtime.getRuntime().availableProcessors() > 1 ? 256 : 0;
+
+    /** Spin-wait iterations of a platform thread in {@code Future.get} on a {@code FiberExecutor} task before
+     *  it parks (a few microseconds; none on one CPU, where the spinner would only delay the task). Sized
+     *  like the carriers' idle spin: long enough for a short task on an awake carrier to finish. */
+    static final int GET_SPINS = Runtime.getRuntime().availableProcessors() > 1 ? 512 : 0;
+
+    /** invokeAll from outside the scheduler fans out through fibers from this many tasks on: below it, one
+     *  more fiber per call costs more than the outside starts it saves. */
+    static final int FANOUT_MIN_TASKS = 32;
+
+    /** Tasks started by one fan-out fiber: half a local queue, so its starts fill the carrier's ring and a
+     *  thief's half-steal without a spill. */
+    static final int FANOUT_CHUNK = LOCAL_QUEUE_CAPACITY / 2;
+
     /** How long a carrier parks while the scheduler shuts down, between re-checks of the exit condition:
      *  a safety net only; the normal path is an explicit wakeup when the last fiber ends. */
     static final long SHUTDOWN_PARK_NANOS = 50_000_000L;
@@ -65,6 +83,10 @@ final class Tunables {
     /** Live-fiber registry stripes per carrier (rounded up to a power of two): keeps the registry's
      *  locks uncontended when every carrier starts and ends fibers at once. */
     static final int FIBER_REGISTRY_STRIPES_PER_CARRIER = 4;
+
+    /** Spins of a thread waiting for a registry stripe before it yields: a holder runs a few probes, so a
+     *  longer wait means it was descheduled. */
+    static final int REGISTRY_LOCK_SPINS = 128;
 
     /** Initial slots per registry stripe; tables grow at 3/4 load and shrink below 1/8, so a tracked
      *  fiber costs 5 to 11 bytes (a 4-byte reference per slot), 16 to 32 with trackFibers (plus an 8-byte timestamp). */

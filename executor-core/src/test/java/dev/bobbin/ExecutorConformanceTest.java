@@ -401,6 +401,112 @@ class ExecutorConformanceTest {
         }
     }
 
+    /** Large enough for any batching an executor may do inside invokeAll (Bobbin fans out from 32). */
+    static final int MANY = 1_000;
+
+    @Test
+    void invokeAllOfManyTasksRunsEachOnItsOwnThreadInheritingTheCaller() throws Exception {
+        AtomicInteger copies = new AtomicInteger();
+        InheritableThreadLocal<String> inherited = new InheritableThreadLocal<>() {
+            @Override protected String childValue(String parent) {
+                copies.incrementAndGet();
+                return parent + "+child";
+            }
+        };
+        inherited.set("caller");
+        try (ExecutorService e = newExecutor()) {
+            List<Callable<String>> tasks = new ArrayList<>();
+            Set<Thread> threads = ConcurrentHashMap.newKeySet();
+            for (int i = 0; i < MANY; i++) {
+                int n = i;
+                tasks.add(() -> {
+                    threads.add(Thread.currentThread());
+                    return n + ":" + inherited.get();
+                });
+            }
+            List<Future<String>> fs = e.invokeAll(tasks);
+            assertEquals(MANY, fs.size());
+            for (int i = 0; i < MANY; i++) assertEquals(i + ":caller+child", fs.get(i).resultNow());
+            assertEquals(MANY, threads.size(), "one thread per task");
+            assertEquals(MANY, copies.get(), "each task inherits from the caller once");
+            List<Future<String>> timed = e.invokeAll(tasks, patience, SECONDS);
+            for (int i = 0; i < MANY; i++) assertEquals(i + ":caller+child", timed.get(i).resultNow());
+        } finally {
+            inherited.remove();
+        }
+    }
+
+    @Test
+    void invokeAllOfManyTasksMeetingANullThrowsAndLeavesNothingRunning() throws Exception {
+        AtomicInteger finished = new AtomicInteger();
+        List<Callable<String>> tasks = new ArrayList<>();
+        for (int i = 0; i < MANY; i++) tasks.add(i == MANY / 2 ? null : () -> {
+            Thread.sleep(1);
+            finished.incrementAndGet();
+            return "x";
+        });
+        for (boolean timed : new boolean[] {false, true}) {
+            finished.set(0);
+            try (ExecutorService e = newExecutor()) {
+                assertThrows(NullPointerException.class, () -> {
+                    if (timed) e.invokeAll(tasks, patience, SECONDS);
+                    else e.invokeAll(tasks);
+                });
+            }   // close() waits for every task that did start
+            assertTrue(finished.get() <= MANY / 2, "only tasks before the null may run, ran " + finished);
+        }
+    }
+
+    @Test
+    void timedInvokeAllOfManyTasksCancelsWhatIsLeftAtTheTimeout() throws Exception {
+        Blocker b = new Blocker();
+        List<Callable<String>> tasks = new ArrayList<>();
+        for (int i = 0; i < MANY; i++) tasks.add(i == MANY / 2 ? b : () -> "fast");
+        try (ExecutorService e = newExecutor()) {
+            List<Future<String>> fs = e.invokeAll(tasks, 200, MILLISECONDS);
+            assertEquals(MANY, fs.size());
+            for (Future<String> f : fs) assertTrue(f.isDone());
+            for (int i = 0; i < MANY / 2; i++) {
+                assertTrue(fs.get(i).state() == Future.State.SUCCESS || fs.get(i).isCancelled(), "task " + i);
+            }
+            assertTrue(fs.get(MANY / 2).isCancelled());
+            b.assertCancelledOrInterrupted();
+        }
+    }
+
+    @Test
+    void invokeAllOfManyTasksOnAnInterruptedCallerThrowsAndCancels() throws Exception {
+        Blocker b = new Blocker();
+        List<Callable<String>> tasks = new ArrayList<>();
+        for (int i = 0; i < MANY; i++) tasks.add(i == 0 ? b : () -> "fast");
+        try (ExecutorService e = newExecutor()) {
+            Thread.currentThread().interrupt();
+            assertThrows(InterruptedException.class, () -> e.invokeAll(tasks));
+            assertFalse(Thread.currentThread().isInterrupted(), "status cleared by the exception");
+            b.assertCancelledOrInterrupted();
+        }
+    }
+
+    @Test
+    void invokeAllOfManyTasksRacingAShutdownEitherCompletesOrRejects() throws Exception {
+        for (int round = 0; round < 5; round++) {
+            ExecutorService e = newExecutor();
+            List<Callable<String>> tasks = new ArrayList<>();
+            for (int i = 0; i < MANY; i++) {
+                tasks.add(i == 10 ? () -> { e.shutdown(); return "shut"; } : () -> "x");
+            }
+            try {
+                List<Future<String>> fs = e.invokeAll(tasks);
+                for (Future<String> f : fs) assertTrue(f.isDone(), "returned with every future done");
+            } catch (RejectedExecutionException expected) {
+                // the shutdown came before every task was submitted
+            }
+            assertTrue(e.isShutdown());
+            assertTrue(e.awaitTermination(patience, SECONDS), "terminates after the race");
+            e.close();
+        }
+    }
+
     // ---- invokeAny ---------------------------------------------------------------------------------
 
     @Test

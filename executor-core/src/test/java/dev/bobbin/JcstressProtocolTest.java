@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Runs the jcstress protocol tests ({@link RunQueueJcstress}, {@link IdleCarriersJcstress}) from the
+ * Runs the jcstress protocol tests ({@link RunQueueJcstress}, {@link IdleCarriersJcstress},
+ * {@link WakeHandshakeJcstress}) from the
  * normal build, in a short bounded mode: every test of the real {@link RunQueue} and {@link IdleCarriers}
  * must pass with no forbidden outcome, and every broken twin must show one, which proves each test can
  * see the bug it is about. jcstress forks one JVM per test; the report goes to
@@ -33,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * <p>For a longer run by hand: {@code -Dbobbin.jcstress.mode=default} (or {@code tough}).
  */
 class JcstressProtocolTest {
-    private static final String FILTER = "^dev\\.bobbin\\.(RunQueue|IdleCarriers)Jcstress\\.";
+    private static final String FILTER = "^dev\\.bobbin\\.(RunQueue|IdleCarriers|WakeHandshake)Jcstress\\.";
 
     /** The twins, each with the forbidden outcome it must show. */
     private static final Map<String, String> TWINS = Map.of(
@@ -43,7 +44,8 @@ class JcstressProtocolTest {
             "dev.bobbin.RunQueueJcstress.SpillVsStealBroken", "duplicate",
             "dev.bobbin.IdleCarriersJcstress.PublishVsParkNoRecheck", "asleep",
             "dev.bobbin.IdleCarriersJcstress.PublishVsParkNoFence", "asleep",
-            "dev.bobbin.IdleCarriersJcstress.SearcherLeavesVsPublishNoRecheck", "asleep");
+            "dev.bobbin.IdleCarriersJcstress.SearcherLeavesVsPublishNoRecheck", "asleep",
+            "dev.bobbin.WakeHandshakeJcstress.CommitVsWakeReadFirst", "blocked, driver not woken");
 
     private static final List<String> REAL = List.of(
             "dev.bobbin.RunQueueJcstress.PollVsSteal",
@@ -51,7 +53,8 @@ class JcstressProtocolTest {
             "dev.bobbin.RunQueueJcstress.NextVsStealNext",
             "dev.bobbin.RunQueueJcstress.SpillVsSteal",
             "dev.bobbin.IdleCarriersJcstress.PublishVsPark",
-            "dev.bobbin.IdleCarriersJcstress.SearcherLeavesVsPublish");
+            "dev.bobbin.IdleCarriersJcstress.SearcherLeavesVsPublish",
+            "dev.bobbin.WakeHandshakeJcstress.CommitVsWake");
 
     /** Outcome counts of one test, merged over its forks. */
     private record Summary(Map<String, Long> outcomes, boolean passed, Status status, List<String> messages) {

@@ -1,0 +1,76 @@
+package dev.bobbin;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The handshake between a carrier going to sleep and the thread that wakes it, which decides whether the
+ * wake needs a call into the carrier's driver (a futex or eventfd system call on both sides).
+ *
+ * <p>Implementation overview. Two flags. {@code asleep}: the carrier is on the sleeper stack of
+ * {@link IdleCarriers} (set and cleared under its lock, through {@link IdleCarriers.Sleeper}).
+ * {@code blocked}: the carrier has finished spinning and may be blocked in its driver. A carrier that
+ * registered as a sleeper first spin-waits for {@code asleep} to clear, then commits to blocking:
+ * <pre>
+ *   carrier                                  waker (after taking it off the sleeper stack)
+ *   spin while asleep                        asleep = false          (volatile write)
+ *   blocked = true         (volatile write)  if blocked              (volatile read)
+ *   while asleep: block in the driver            wake the driver
+ *   blocked = false
+ * </pre>
+ * The two volatile write/read pairs form a Dekker handshake (volatile accesses are totally ordered): the
+ * carrier's read of {@code asleep} after its write of {@code blocked} and the waker's read of
+ * {@code blocked} after its write of {@code asleep} cannot both miss the other's write. So either the
+ * carrier sees that it is awake and never blocks, or the waker sees {@code blocked} and wakes the
+ * driver. A waker that sees {@code blocked} just before the carrier clears it wakes a driver that is not
+ * blocked; the driver keeps that as a permit and its next park returns at once, which the carrier's park
+ * loop tolerates. Tested with jcstress, with a broken twin ({@code WakeHandshakeJcstress}).
+ */
+class WakeHandshake {
+    private static final VarHandle ASLEEP, BLOCKED;
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            ASLEEP = l.findVarHandle(WakeHandshake.class, "asleep", boolean.class);
+            BLOCKED = l.findVarHandle(WakeHandshake.class, "blocked", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    @SuppressWarnings("unused") private volatile boolean asleep;
+    @SuppressWarnings("unused") private volatile boolean blocked;
+
+    /** On the sleeper stack; under the IdleCarriers lock. */
+    final void markAsleep() { ASLEEP.setVolatile(this, true); }
+
+    /** Off the sleeper stack; under the IdleCarriers lock, before {@link #driverMayBlock}. */
+    final void markAwake() { ASLEEP.setVolatile(this, false); }
+
+    /** Whether the carrier is (still) on the sleeper stack. Volatile read; pairs with the writes above. */
+    final boolean isAsleep() { return (boolean) ASLEEP.getVolatile(this); }
+
+    /** Carrier: spin-waits up to {@code spins} iterations for a waker; true while still asleep. */
+    final boolean spinWhileAsleep(int spins) {
+        for (int i = spins; i > 0; i--) {
+            if (!isAsleep()) return false;
+            Thread.onSpinWait();
+        }
+        return isAsleep();
+    }
+
+    /**
+     * Carrier, after spinning: publishes that it may block, then re-reads {@code asleep}. True if it is
+     * still asleep and must block in its driver (every waker from now on wakes the driver).
+     */
+    boolean commitToBlock() {
+        BLOCKED.setVolatile(this, true);         // Dekker: publish blocked, then read asleep (waker: the reverse)
+        return isAsleep();
+    }
+
+    /** Carrier, awake again: wakers stop calling into the driver. */
+    final void unblock() { BLOCKED.setVolatile(this, false); }
+
+    /** Waker, after {@link #markAwake}: whether the driver must be woken. Volatile read; Dekker with commitToBlock. */
+    final boolean driverMayBlock() { return (boolean) BLOCKED.getVolatile(this); }
+}
