@@ -69,6 +69,20 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
         return HOME.getAcquire(this) == loop;                      // acquire; pairs with the CAS in home()
     }
 
+    /**
+     * Loop: closes the channel. One never registered (no operation ever ran on it) is closed directly,
+     * by a plain close of its descriptor; its close future cannot notify anyone without an event loop, so
+     * it is taken out of the open set here.
+     */
+    final void closeChannel() {
+        if (ch.isRegistered()) {
+            ch.close();
+        } else {
+            ch.unsafe().close(ch.unsafe().voidPromise());
+            io.open.remove(this);
+        }
+    }
+
     /** Runs {@code op} on the home loop, after registering the channel there if needed. */
     final void run(Runnable op) throws ClosedChannelException {
         IoEventLoop loop = home();

@@ -181,7 +181,7 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
         if (w != null) w.fail(new AsynchronousCloseException());
         FiberSocket s;
         while ((s = backlog.pollFirst()) != null) s.closeUnused();
-        ch.close();
+        closeChannel();
     }
 
     @Override

@@ -490,7 +490,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
                 ch.close();
             });
         } else {
-            ch.close();
+            closeChannel();
         }
     }
 
@@ -500,14 +500,14 @@ public final class FiberSocket extends Endpoint implements Closeable {
         Thread w = writeWaiter;
         if (w != null) LockSupport.unpark(w);
         closeOnLoop(true);
-        ch.close();                                    // also when an earlier close() left it draining
+        closeChannel();                                // also when an earlier close() left it draining
     }
 
     /** Closes an accepted socket nobody took: on the server's loop, before any registration. */
     void closeUnused() {
         markClosed();
         loopClosed = true;
-        ch.unsafe().close(ch.unsafe().voidPromise());
+        closeChannel();
     }
 
     private void releaseInbound() {

@@ -752,6 +752,42 @@ abstract class FiberSocketContract {
     }
 
     /**
+     * Connections the server took off the kernel's queue ahead of {@code accept()} and never handed out
+     * are closed with the server, and the runtime stops counting them as open (their channels were never
+     * registered, so no loop reports their close).
+     */
+    @Test
+    void closingTheServerForgetsConnectionsAcceptedAhead() throws Exception {
+        int ahead = 5;
+        int openBefore = io.stats().openSockets();
+        List<FiberSocket> clients = new ArrayList<>();
+        FiberServerSocket server = get(fiber(() -> io.openServer().bind(LOOPBACK)));
+        try {
+            clients.add(get(fiber(() -> io.connect(server.localAddress(), Duration.ofSeconds(5)))));
+            FiberSocket first = get(fiber(server::accept));    // starts the server reading ahead
+            first.close();
+            for (int i = 0; i < ahead; i++) {
+                clients.add(get(fiber(() -> io.connect(server.localAddress(), Duration.ofSeconds(5)))));
+            }
+            int expected = openBefore + 1 + clients.size() + ahead;    // server, clients, connections taken ahead
+            awaitOpenSockets(expected, "connections taken ahead of accept");
+            server.close();
+            awaitOpenSockets(openBefore + clients.size(), "after the server closed");
+        } finally {
+            server.close();
+            clients.forEach(FiberSocket::close);
+        }
+        awaitOpenSockets(openBefore, "after the clients closed");
+    }
+
+    /** Waits until the runtime counts {@code n} open sockets; fails with {@code what} if it never does. */
+    void awaitOpenSockets(int n, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (io.stats().openSockets() != n && System.nanoTime() < deadline) Thread.sleep(10);
+        assertEquals(n, io.stats().openSockets(), () -> what + ": " + io.describeOpen());
+    }
+
+    /**
      * Stress: readers of streaming connections are interrupted or closed at random moments, racing with
      * completions that carry data. Every reader must end with data or the documented exception, and
      * nothing may leak (buffers: leak detector after the class; descriptors and fibers: after the test).
