@@ -752,6 +752,27 @@ abstract class FiberSocketContract {
     }
 
     /**
+     * An operation routed to the loop of a scheduler that has terminated fails with
+     * ClosedChannelException: Netty's loops accept tasks after they terminated and never run them, which
+     * would leave the caller waiting forever.
+     */
+    @Test
+    void anOperationRoutedToATerminatedLoopFailsInsteadOfWaiting() throws Exception {
+        FiberScheduler own = io.newScheduler("gone-" + transport().id(), 1);
+        FiberServerSocket s;
+        try {
+            s = get(in(own, () -> io.openServer().bind(LOOPBACK)));     // lives on own's only loop
+        } finally {
+            own.close();
+        }
+        assertTrue(s.isClosed(), "the scheduler's shutdown closed the server");
+        java.util.concurrent.atomic.AtomicBoolean ran = new java.util.concurrent.atomic.AtomicBoolean();
+        assertThrows(ClosedChannelException.class, () -> s.run(() -> ran.set(true)));
+        Thread.sleep(50);
+        assertFalse(ran.get());
+    }
+
+    /**
      * Connections the server took off the kernel's queue ahead of {@code accept()} and never handed out
      * are closed with the server, and the runtime stops counting them as open (their channels were never
      * registered, so no loop reports their close).
