@@ -8,10 +8,15 @@ import io.netty.channel.IoEventLoop;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.net.SocketTimeoutException;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
+import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * What a {@link FiberSocket} and a {@link FiberServerSocket} share: one Netty channel, the event loop it
@@ -49,6 +54,23 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
         ch.closeFuture().addListener(f -> io.open.remove(this));
     }
 
+    /**
+     * Validates a timeout argument and returns it in nanoseconds, {@link Long#MAX_VALUE} for durations
+     * beyond that; 0 means none.
+     *
+     * @throws NullPointerException     if {@code timeout} is null
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     */
+    static long timeoutNanos(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) throw new IllegalArgumentException("timeout must not be negative: " + timeout);
+        try {
+            return timeout.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return Long.MAX_VALUE;
+        }
+    }
+
     /** Diagnostics: state of the endpoint and its channel. */
     String describe() {
         return this + " registered=" + ch.isRegistered() + " open=" + ch.isOpen() + " active=" + ch.isActive()
@@ -81,6 +103,17 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
             ch.unsafe().close(ch.unsafe().voidPromise());
             io.open.remove(this);
         }
+    }
+
+    /**
+     * Loop: arms {@code p}'s timeout. When it fires, {@code withdraw} takes {@code p} out of its waiting
+     * slot if it is still there (true), and {@code p} fails with a {@link SocketTimeoutException} saying
+     * {@code message}; whoever completes {@code p} first cancels the timer ({@link Pending#cancelTimer}).
+     */
+    final void scheduleTimeout(Pending<?> p, long nanos, BooleanSupplier withdraw, String message) {
+        p.timer = home().schedule(() -> {
+            if (withdraw.getAsBoolean()) p.fail(new SocketTimeoutException(message));
+        }, nanos, TimeUnit.NANOSECONDS);
     }
 
     /** Runs {@code op} on the home loop, after registering the channel there if needed. */

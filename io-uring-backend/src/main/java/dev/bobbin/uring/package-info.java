@@ -5,7 +5,7 @@
  * <h2>Public API</h2>
  * {@link dev.bobbin.uring.FiberIo} (the runtime on one {@link dev.bobbin.uring.IoTransport}: driver factory,
  * scheduler configuration, socket factories, transport query, counters),
- * {@link dev.bobbin.uring.FiberServerSocket} (bind, accept, close) and {@link dev.bobbin.uring.FiberSocket}
+ * {@link dev.bobbin.uring.FiberServerSocket} (bind, accept with optional timeout, close) and {@link dev.bobbin.uring.FiberSocket}
  * (connect with timeout; read/write on {@code ByteBuffer} and Netty {@code ByteBuf}; readFully, writeAll;
  * shutdownInput/Output; socket options; read timeout; InputStream/OutputStream views).
  *
@@ -57,8 +57,11 @@
  *       completed after that is released by the loop. {@code close()} from another thread fails waiting
  *       operations with {@link java.nio.channels.AsynchronousCloseException}. As with the JDK's channels, a
  *       blocking operation entered with the interrupt status set closes the socket and throws at once, even
- *       if data is ready. Timeouts are timers on the
- *       socket's loop (so an idle carrier waits in io_uring with a deadline).</li>
+ *       if data is ready. Timeouts (read, accept) are timers on the socket's loop (so an idle carrier waits
+ *       in io_uring with a deadline); a timer that fires takes its operation out of the loop's waiting slot
+ *       and fails it with {@link java.net.SocketTimeoutException}, leaving the socket open; whatever arrives
+ *       later (data, a connection) is kept for the next operation. Completion and timer both run on the
+ *       loop thread, so exactly one of them decides.</li>
  *   <li><b>Shutdown.</b> A stopping carrier first closes every socket living on its loop (also one a
  *       {@code close()} left draining its writes) and runs the loop until each channel has queued its
  *       descriptor's close, and only then shuts the loop down, which submits those closes. With io_uring a

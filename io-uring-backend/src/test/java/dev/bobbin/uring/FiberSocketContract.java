@@ -531,13 +531,25 @@ abstract class FiberSocketContract {
         }
     }
 
+    /** One way of calling accept: untimed, with a timeout argument, or under an accept timeout. */
+    interface AcceptCall { FiberSocket accept(FiberServerSocket s) throws IOException; }
+
     @Test
     void interruptingABlockedAcceptClosesTheServer() throws Exception {
+        interruptingAnAcceptClosesTheServer(FiberServerSocket::accept);
+    }
+
+    @Test
+    void interruptingATimedAcceptClosesTheServer() throws Exception {
+        interruptingAnAcceptClosesTheServer(s -> s.accept(Duration.ofSeconds(20)));
+    }
+
+    private void interruptingAnAcceptClosesTheServer(AcceptCall call) throws Exception {
         FiberServerSocket s = get(fiber(() -> io.openServer().bind(LOOPBACK)));
         AtomicReference<Thread> t = new AtomicReference<>();
         CompletableFuture<Boolean> f = fiber(() -> {
             t.set(Thread.currentThread());
-            assertThrows(ClosedByInterruptException.class, s::accept);
+            assertThrows(ClosedByInterruptException.class, () -> call.accept(s));
             return Thread.currentThread().isInterrupted();
         });
         while (t.get() == null) Thread.sleep(5);
@@ -734,12 +746,21 @@ abstract class FiberSocketContract {
 
     @Test
     void closingTheServerWakesABlockedAccept() throws Exception {
+        closingTheServerWakesAnAccept(FiberServerSocket::accept);
+    }
+
+    @Test
+    void closingTheServerWakesATimedAccept() throws Exception {
+        closingTheServerWakesAnAccept(s -> s.setAcceptTimeout(Duration.ofSeconds(20)).accept());
+    }
+
+    private void closingTheServerWakesAnAccept(AcceptCall call) throws Exception {
         FiberServerSocket s = get(fiber(() -> io.openServer().bind(LOOPBACK)));
         AtomicReference<Thread> t = new AtomicReference<>();
         CompletableFuture<Class<?>> f = fiber(() -> {
             t.set(Thread.currentThread());
             try {
-                s.accept();
+                call.accept(s);
                 return null;
             } catch (IOException e) {
                 return e.getClass();
@@ -749,6 +770,181 @@ abstract class FiberSocketContract {
         awaitBlocked(t.get());
         s.close();
         assertEquals(AsynchronousCloseException.class, get(f));
+    }
+
+    // ---- accept timeout and concurrent accepts -----------------------------------------------------
+
+    @Test
+    void acceptTimeoutThrowsAndLeavesTheServerUsable() throws Exception {
+        try (FiberServerSocket server = get(fiber(() -> io.openServer().bind(LOOPBACK)))) {
+            assertEquals(Duration.ZERO, server.acceptTimeout());
+            assertSame(server, server.setAcceptTimeout(Duration.ofMillis(100)));
+            assertEquals(Duration.ofMillis(100), server.acceptTimeout());
+            byte got = get(fiber(() -> {
+                assertTimesOut(server::accept, 100);                                   // the option
+                assertTimesOut(() -> server.accept(Duration.ofMillis(50)), 50);        // the argument wins
+                assertFalse(server.isClosed(), "a timed-out accept leaves the server open");
+                CompletableFuture<FiberSocket> client = fiber(() -> {
+                    FiberSocket c = io.connect(server.localAddress(), Duration.ofSeconds(5));
+                    c.write(ByteBuffer.wrap(new byte[] {7}));
+                    return c;
+                });
+                server.setAcceptTimeout(Duration.ofSeconds(10));
+                try (FiberSocket s = server.accept(); FiberSocket c = get(client)) {
+                    ByteBuffer b = ByteBuffer.allocate(1);
+                    s.readFully(b);
+                    assertEquals(c.localAddress(), s.remoteAddress());
+                    return b.get(0);
+                }
+            }));
+            assertEquals(7, got);
+        }
+    }
+
+    /** Asserts that {@code call} throws SocketTimeoutException after about {@code millis}, and not hours later. */
+    static void assertTimesOut(org.junit.jupiter.api.function.Executable call, long millis) {
+        long t0 = System.nanoTime();
+        SocketTimeoutException e = assertThrows(SocketTimeoutException.class, call);
+        long waited = System.nanoTime() - t0;
+        assertTrue(waited >= TimeUnit.MILLISECONDS.toNanos(millis) * 9 / 10, "returned before the timeout: " + waited + " ns");
+        assertTrue(waited < TimeUnit.SECONDS.toNanos(5), "the timeout fired long after it was due: " + waited + " ns");
+        assertTrue(String.valueOf(e.getMessage()).contains("timed out"), e.getMessage());
+    }
+
+    @Test
+    void timeoutArgumentsAreValidated() throws Exception {
+        Duration forever = java.time.temporal.ChronoUnit.FOREVER.getDuration();
+        try (FiberServerSocket server = get(fiber(() -> io.openServer().bind(LOOPBACK)))) {
+            assertEquals("timeout", assertThrows(NullPointerException.class, () -> server.setAcceptTimeout(null)).getMessage());
+            assertEquals("timeout", assertThrows(NullPointerException.class, () -> server.accept(null)).getMessage());
+            assertThrows(IllegalArgumentException.class, () -> server.setAcceptTimeout(Duration.ofMillis(-1)));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> server.accept(Duration.ofNanos(-1)));
+            assertTrue(e.getMessage().contains("negative"), e.getMessage());
+            assertEquals(Duration.ZERO, server.acceptTimeout(), "a rejected value leaves the timeout as it was");
+            // durations too long for a long of nanoseconds mean "practically forever", not an ArithmeticException
+            server.setAcceptTimeout(forever);
+            assertEquals(Duration.ofNanos(Long.MAX_VALUE), server.acceptTimeout());
+            FiberSocket c = get(fiber(() -> io.connect(server.localAddress(), forever)));
+            try (c; FiberSocket s = get(fiber(server::accept))) {
+                c.setReadTimeout(forever);
+                assertEquals(Duration.ofNanos(Long.MAX_VALUE), c.readTimeout());
+                assertNotNull(s.remoteAddress());
+            }
+        }
+    }
+
+    /**
+     * Stress: an acceptor with timeouts of 0.1 to 1 ms keeps timing out while clients connect with pauses
+     * of 0 to 2 ms, so connections arrive just as accepts time out. Every connection must be accepted exactly
+     * once: each client sends its number and waits for the server's acknowledgement (a lost connection
+     * would leave its client waiting: read timeout), and the server counts every number it sees.
+     */
+    @Test
+    void timedAcceptsRacingWithArrivingConnectionsLoseNone() throws Exception {
+        int clients = 3, perClient = 80, n = clients * perClient;
+        java.util.concurrent.ConcurrentHashMap<Integer, Integer> seen = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.concurrent.atomic.AtomicInteger timeouts = new java.util.concurrent.atomic.AtomicInteger();
+        try (FiberServerSocket server = get(fiber(() -> io.openServer().bind(LOOPBACK, 1024)))) {
+            CompletableFuture<Integer> acceptor = fiber(() -> {
+                java.util.Random rnd = new java.util.Random(1);
+                int accepted = 0;
+                while (accepted < n) {
+                    FiberSocket c;
+                    try {
+                        c = server.accept(Duration.ofNanos(100_000 + rnd.nextInt(900_000)));
+                    } catch (SocketTimeoutException e) {
+                        timeouts.incrementAndGet();
+                        continue;
+                    }
+                    accepted++;
+                    fiber(() -> {
+                        try (c) {
+                            ByteBuffer id = ByteBuffer.allocate(4);
+                            c.readFully(id);
+                            seen.merge(id.getInt(0), 1, Integer::sum);
+                            c.write(ByteBuffer.wrap(new byte[] {1}));
+                            c.flush();
+                        }
+                        return null;
+                    });
+                }
+                return accepted;
+            });
+            List<CompletableFuture<Void>> connectors = new ArrayList<>();
+            for (int k = 0; k < clients; k++) {
+                int first = k * perClient;
+                connectors.add(fiber(() -> {
+                    java.util.Random rnd = new java.util.Random(first);
+                    for (int i = first; i < first + perClient; i++) {
+                        try (FiberSocket c = io.connect(server.localAddress(), Duration.ofSeconds(5))) {
+                            c.setReadTimeout(Duration.ofSeconds(10));
+                            c.write(ByteBuffer.allocate(4).putInt(0, i));
+                            ByteBuffer ack = ByteBuffer.allocate(1);
+                            try {
+                                c.readFully(ack);
+                            } catch (SocketTimeoutException e) {
+                                throw new AssertionError("connection " + i + " was never accepted", e);
+                            }
+                        }
+                        Thread.sleep(Duration.ofNanos(rnd.nextLong(2_000_000)));   // pauses around the 1 ms timeout
+                    }
+                    return null;
+                }));
+            }
+            for (CompletableFuture<Void> f : connectors) get(f);
+            assertEquals(n, get(acceptor));
+            assertEquals(n, seen.size(), "every connection was accepted");
+            assertEquals(java.util.Set.of(1), java.util.Set.copyOf(seen.values()), "no connection was accepted twice");
+            assertTrue(timeouts.get() > 0, "no accept timed out: the test raced nothing");
+            System.out.println(transport().id() + " timed accepts: " + n + " connections, " + timeouts.get() + " timeouts");
+        }
+    }
+
+    /**
+     * Several fibers wait in accept on one server at once (timed and untimed): each connection goes to
+     * exactly one of them, and each of them gets one.
+     */
+    @Test
+    void concurrentAcceptsEachGetOneConnection() throws Exception {
+        int waiters = 3;
+        try (FiberServerSocket server = get(fiber(() -> io.openServer().bind(LOOPBACK)))) {
+            List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<CompletableFuture<FiberSocket>> accepts = new ArrayList<>();
+            for (int i = 0; i < waiters; i++) {
+                boolean timed = i % 2 == 0;
+                accepts.add(fiber(() -> {
+                    threads.add(Thread.currentThread());
+                    return timed ? server.accept(Duration.ofSeconds(20)) : server.accept();
+                }));
+            }
+            while (threads.size() < waiters) Thread.sleep(5);
+            for (Thread t : threads) awaitBlocked(t);
+            List<FiberSocket> clients = new ArrayList<>();
+            List<FiberSocket> accepted = new ArrayList<>();
+            try {
+                for (int i = 0; i < waiters; i++) {
+                    clients.add(get(fiber(() -> io.connect(server.localAddress(), Duration.ofSeconds(5)))));
+                }
+                for (CompletableFuture<FiberSocket> f : accepts) accepted.add(get(f));
+                java.util.Set<InetSocketAddress> clientEnds = new java.util.HashSet<>(), acceptedEnds = new java.util.HashSet<>();
+                for (FiberSocket c : clients) clientEnds.add(c.localAddress());
+                for (FiberSocket s : accepted) acceptedEnds.add(s.remoteAddress());
+                assertEquals(clientEnds, acceptedEnds, "each accept got a different one of the connections");
+            } finally {
+                clients.forEach(FiberSocket::close);
+                accepted.forEach(FiberSocket::close);
+            }
+        }
+    }
+
+    /** A listening channel closed by the transport itself (not by close()) fails accept instead of leaving it waiting. */
+    @Test
+    void acceptOnAListenerClosedUnderneathFailsInsteadOfWaiting() throws Exception {
+        try (FiberServerSocket server = get(fiber(() -> io.openServer().bind(LOOPBACK)))) {
+            server.ch.close().sync();
+            IOException e = assertThrows(IOException.class, () -> get(fiber(server::accept)));
+            assertInstanceOf(ClosedChannelException.class, e);
+        }
     }
 
     /**
