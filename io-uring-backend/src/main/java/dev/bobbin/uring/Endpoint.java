@@ -27,6 +27,16 @@ import java.util.function.BooleanSupplier;
  * operation is a {@code Runnable} run on that loop's thread ({@link #run}); it first registers the
  * channel if nobody has yet ({@link #ensureRegistered}, loop only), so operations racing to be first need
  * no further ordering. Fields commented "loop" are confined to the home loop's thread.
+ *
+ * <p>Ownership at shutdown. An endpoint belongs to the carrier whose loop it lives on; until its first
+ * operation it lives nowhere and belongs to its {@link #opener}, the carrier it was created on (by a
+ * fiber mounted there, or, for an accepted socket, by the server's loop). A stopping carrier closes the
+ * endpoints living on its loop and adopts the unused ones it opened with the same CAS that {@code home()}
+ * uses ({@link #adoptIfUnused}): either a user's first operation wins and the endpoint lives where that
+ * user is, or the stopping carrier wins and every later operation is routed to its loop, which by then
+ * has closed the endpoint (or is shut down, which fails the operation with ClosedChannelException).
+ * An endpoint is added to {@code io.open} only once constructed ({@link #track}), so a carrier scanning
+ * that set never sees one half-built.
  */
 abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
     private static final VarHandle HOME, CLOSED;
@@ -42,6 +52,9 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
 
     final FiberIo io;
     final Channel ch;
+    /** The driver of the carrier this endpoint was created on, which closes it at shutdown if it was never
+     *  used; null when created elsewhere (a platform thread, the fallback loop, another scheduler). */
+    final IoCarrierDriver opener;
     @SuppressWarnings("unused") private volatile IoEventLoop home;   // set once by home()
     @SuppressWarnings("unused") private volatile boolean closed;     // set once by markClosed()
     private boolean registrationTried;            // loop
@@ -50,7 +63,12 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
     Endpoint(FiberIo io, Channel ch) {
         this.io = io;
         this.ch = ch;
-        io.open.add(this);
+        this.opener = IoCarrierDriver.current(io);
+    }
+
+    /** Counts this endpoint as open until its channel closes; the last step of a subclass's constructor. */
+    final void track() {
+        io.open.add(this);                        // publishes the built endpoint to stopping carriers' scans
         ch.closeFuture().addListener(f -> io.open.remove(this));
     }
 
@@ -89,6 +107,14 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
     /** Whether this endpoint lives on {@code loop} (its first operation picked it). */
     final boolean livesOn(IoEventLoop loop) {
         return HOME.getAcquire(this) == loop;                      // acquire; pairs with the CAS in home()
+    }
+
+    /**
+     * Stopping carrier: makes an endpoint that no operation has picked a home for yet live on {@code loop}
+     * (the caller's own), so that the caller closes it. False if an operation picked a home first.
+     */
+    final boolean adoptIfUnused(IoEventLoop loop) {
+        return HOME.compareAndSet(this, null, loop);               // CAS: unset -> stopping carrier's loop
     }
 
     /**
@@ -206,6 +232,7 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
     /**
      * Home loop, while its carrier stops: closes the channel now, whatever a {@code close()} had deferred
      * (a socket waiting for its last write to drain), so that the loop still submits the descriptor's close.
+     * Also called for an endpoint the carrier adopted unused, whose channel was never registered.
      */
     abstract void closeAtShutdown();
 }

@@ -60,6 +60,7 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
         this.sch = ch;
         ch.config().setAutoRead(false);
         ch.pipeline().addLast(new Acceptor());
+        track();
     }
 
     /**

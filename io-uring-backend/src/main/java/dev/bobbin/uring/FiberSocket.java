@@ -84,6 +84,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
         ch.config().setAutoRead(false);
         ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
         ch.pipeline().addLast(new Bridge());
+        track();
     }
 
     // ---- connect ------------------------------------------------------------------------------------

@@ -67,15 +67,21 @@
  *       descriptor's close, and only then shuts the loop down, which submits those closes. With io_uring a
  *       channel whose write is still in the kernel queues its close only when the cancelled write completes;
  *       reaped during the ring's teardown, that close would never be submitted and the descriptor would
- *       stay open.</li>
+ *       stay open. A socket no operation ever used (accepted and never read, opened and never connected)
+ *       lives on no loop; the carrier it was created on adopts it at this point (one CAS on the socket's
+ *       home, the same one a first operation makes) and closes it with the rest. Later operations on a
+ *       socket closed this way throw {@link java.nio.channels.ClosedChannelException}.</li>
  *   <li><b>Fallback.</b> {@link dev.bobbin.uring.IoTransport} lists io_uring, epoll, NIO; the first available
  *       (or the one {@code -Dbobbin.io.transport} forces) is used by {@link dev.bobbin.uring.FiberIo#system()},
  *       logged once and queryable.</li>
  * </ul>
  *
- * <p>Obligations of users: close every socket, including accepted ones (a socket that was never used is
- * registered nowhere, so no loop closes it at shutdown); close sockets before their scheduler terminates
- * (a socket's loop closes its channels when its carrier stops, after which operations fail with
- * {@link java.nio.channels.ClosedChannelException}).
+ * <p>Obligations of users: close sockets, and close them before their scheduler terminates. What a
+ * scheduler's shutdown closes for them: every socket living on one of its carriers' loops, and every
+ * socket created on one of its carriers that was never used (an accepted socket whose server lives on
+ * the scheduler, one a fiber of the scheduler opened); operations on them then fail with
+ * {@link java.nio.channels.ClosedChannelException}. What nothing closes: sockets living on the runtime's
+ * fallback loop (first used by a thread that is not one of its fibers) and unused sockets created by
+ * such a thread; their owner must close them.
  */
 package dev.bobbin.uring;

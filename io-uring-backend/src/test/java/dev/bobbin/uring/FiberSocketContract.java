@@ -99,11 +99,19 @@ abstract class FiberSocketContract {
         assertTrue(scheduler.awaitTermination(Duration.ofSeconds(10)),
                 () -> "fibers still alive after the test: " + scheduler.stats().liveFibers() + " " + scheduler + "\n"
                         + scheduler.dumpFibers().toText() + "\n" + scheduler.stats() + "\n" + carrierStacks());
+        assertNoSocketsSince(socketsBefore, () -> "socket descriptors leaked by the test");
+    }
+
+    /**
+     * Waits (5 s at most) until every socket descriptor opened since {@code before} is closed, else fails
+     * with {@code what}, the descriptors and the runtime's open sockets.
+     */
+    void assertNoSocketsSince(java.util.Set<String> before, java.util.function.Supplier<String> what) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         java.util.Set<String> added;
-        while (!(added = newSockets()).isEmpty() && System.nanoTime() < deadline) Thread.sleep(20);
+        while (!(added = newSince(before)).isEmpty() && System.nanoTime() < deadline) Thread.sleep(20);
         java.util.Set<String> leaked = added;
-        assertEquals(java.util.Set.of(), leaked, () -> "socket descriptors leaked by the test: " + describeSockets()
+        assertEquals(java.util.Set.of(), leaked, () -> what.get() + ": " + describeSockets()
                 + " open per runtime: " + io.describeOpen());
     }
 
@@ -151,13 +159,6 @@ abstract class FiberSocketContract {
         } catch (IOException e) {
             return e.toString();
         }
-    }
-
-    /** Socket descriptors open now that were not open when the test started ("fd:inode"). */
-    private java.util.Set<String> newSockets() throws IOException {
-        java.util.Set<String> now = openSockets();
-        now.removeAll(socketsBefore);
-        return now;
     }
 
     /** This process's socket descriptors, as "fd:inode" (a number reused for another socket counts as new). */
@@ -701,12 +702,8 @@ abstract class FiberSocketContract {
                 server.close();
                 own.shutdown();
                 assertTrue(own.awaitTermination(Duration.ofSeconds(10)), "scheduler did not terminate");
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-                java.util.Set<String> added;
-                while (!(added = newSince(before)).isEmpty() && System.nanoTime() < deadline) Thread.sleep(20);
-                java.util.Set<String> left = added;
-                assertEquals(java.util.Set.of(), left, () -> "round " + round + ": descriptors still open after the scheduler"
-                        + " terminated (client port " + clientPort + ", server port " + serverPort + "): " + describeSockets());
+                assertNoSocketsSince(before, () -> "round " + round + ": descriptors still open after the scheduler"
+                        + " terminated (client port " + clientPort + ", server port " + serverPort + ")");
             } finally {
                 own.shutdown();
             }
@@ -944,6 +941,109 @@ abstract class FiberSocketContract {
             server.ch.close().sync();
             IOException e = assertThrows(IOException.class, () -> get(fiber(server::accept)));
             assertInstanceOf(ClosedChannelException.class, e);
+        }
+    }
+
+    // ---- sockets never used, at shutdown ------------------------------------------------------------
+
+    /**
+     * A scheduler's shutdown closes the sockets created on it that were never used: accepted ones nobody
+     * read, ones opened and never connected, a server never bound. Counted as socket descriptors of this
+     * process (/proc/self/fd) before and after; later operations on them throw ClosedChannelException.
+     */
+    @Test
+    void closingTheSchedulerClosesSocketsNeverUsed() throws Exception {
+        int k = 3;
+        java.util.Set<String> before = openSockets();
+        int openBefore = io.stats().openSockets();
+        FiberScheduler own = io.newScheduler("unused-" + transport().id(), 2);
+        List<FiberSocket> accepted, opened;
+        FiberServerSocket unbound;
+        try {
+            FiberServerSocket server = get(in(own, () -> io.openServer().bind(LOOPBACK)));
+            for (int i = 0; i < k; i++) {
+                // clients from the test's scheduler, closed at once: their ends are not the point
+                get(fiber(() -> io.connect(server.localAddress(), Duration.ofSeconds(5)))).close();
+            }
+            accepted = get(in(own, () -> {
+                List<FiberSocket> l = new ArrayList<>();
+                for (int i = 0; i < k; i++) l.add(server.accept());
+                return l;
+            }));
+            opened = get(in(own, () -> {
+                List<FiberSocket> l = new ArrayList<>();
+                for (int i = 0; i < k; i++) l.add(io.openSocket());
+                return l;
+            }));
+            unbound = get(in(own, io::openServer));
+            server.close();
+            int unused = 2 * k + 1;
+            awaitOpenSockets(openBefore + unused, "the unused sockets, once the server and the clients closed");
+            java.util.Set<String> held = newSince(before);
+            assertTrue(held.size() >= unused, () -> "the unused sockets hold descriptors: " + held);
+        } finally {
+            own.close();
+        }
+        assertNoSocketsSince(before, () -> "descriptors still open after the scheduler closed");
+        assertEquals(openBefore, io.stats().openSockets(), () -> "open per runtime: " + io.describeOpen());
+        for (FiberSocket s : accepted) {
+            assertTrue(s.isClosed());
+            assertThrows(ClosedChannelException.class, () -> s.read(ByteBuffer.allocate(1)));
+            assertThrows(ClosedChannelException.class, () -> s.write(ByteBuffer.allocate(1)));
+        }
+        for (FiberSocket s : opened) {
+            assertTrue(s.isClosed());
+            assertThrows(ClosedChannelException.class, () -> s.connect(LOOPBACK, Duration.ofSeconds(1)));
+            assertThrows(ClosedChannelException.class, () -> s.setOption(StandardSocketOptions.TCP_NODELAY, true));
+        }
+        assertTrue(unbound.isClosed());
+        assertThrows(ClosedChannelException.class, () -> unbound.bind(LOOPBACK));
+    }
+
+    /**
+     * Stress: a platform thread uses sockets that fibers of a scheduler opened and never used, while that
+     * scheduler shuts down. Each use either comes first (the socket then lives on the runtime's fallback
+     * loop and works) or finds the socket closed; none hangs, and no descriptor is left once the
+     * connected ones are closed.
+     */
+    @Test
+    void usingUnusedSocketsWhileTheirSchedulerStopsNeitherHangsNorLeaks() throws Exception {
+        try (FiberServerSocket server = server(FiberSocketContract::echo)) {
+            for (int round = 0; round < 4; round++) {
+                java.util.Set<String> before = openSockets();
+                FiberScheduler own = io.newScheduler("race-" + transport().id() + "-" + round, 2);
+                List<FiberSocket> sockets = get(in(own, () -> {
+                    List<FiberSocket> l = new ArrayList<>();
+                    for (int i = 0; i < 16; i++) l.add(io.openSocket());
+                    return l;
+                }));
+                CompletableFuture<List<FiberSocket>> user = CompletableFuture.supplyAsync(() -> {
+                    List<FiberSocket> connected = new ArrayList<>();
+                    for (FiberSocket s : sockets) {
+                        try {
+                            s.connect(server.localAddress(), Duration.ofSeconds(5));
+                            connected.add(s);
+                        } catch (ClosedChannelException closedFirst) {
+                            // the scheduler's shutdown closed it first
+                        } catch (IOException e) {
+                            throw new AssertionError(e);
+                        }
+                    }
+                    return connected;
+                }, r -> new Thread(r, "unused-socket-user").start());
+                own.close();
+                List<FiberSocket> connected = user.get(20, TimeUnit.SECONDS);
+                for (FiberSocket s : connected) {
+                    ByteBuffer b = ByteBuffer.allocate(1);
+                    s.write(ByteBuffer.wrap(new byte[] {5}));
+                    s.readFully(b);
+                    assertEquals(5, b.get(0), "a socket the user won works");
+                    s.close();
+                }
+                for (FiberSocket s : sockets) assertTrue(s.isClosed());
+                int r = round;
+                assertNoSocketsSince(before, () -> "round " + r + ": descriptors still open");
+            }
         }
     }
 
