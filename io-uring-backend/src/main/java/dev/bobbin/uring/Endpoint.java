@@ -8,10 +8,15 @@ import io.netty.channel.IoEventLoop;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.net.SocketTimeoutException;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
+import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * What a {@link FiberSocket} and a {@link FiberServerSocket} share: one Netty channel, the event loop it
@@ -22,6 +27,16 @@ import java.util.concurrent.locks.LockSupport;
  * operation is a {@code Runnable} run on that loop's thread ({@link #run}); it first registers the
  * channel if nobody has yet ({@link #ensureRegistered}, loop only), so operations racing to be first need
  * no further ordering. Fields commented "loop" are confined to the home loop's thread.
+ *
+ * <p>Ownership at shutdown. An endpoint belongs to the carrier whose loop it lives on; until its first
+ * operation it lives nowhere and belongs to its {@link #opener}, the carrier it was created on (by a
+ * fiber mounted there, or, for an accepted socket, by the server's loop). A stopping carrier closes the
+ * endpoints living on its loop and adopts the unused ones it opened with the same CAS that {@code home()}
+ * uses ({@link #adoptIfUnused}): either a user's first operation wins and the endpoint lives where that
+ * user is, or the stopping carrier wins and every later operation is routed to its loop, which by then
+ * has closed the endpoint (or is shut down, which fails the operation with ClosedChannelException).
+ * An endpoint is added to {@code io.open} only once constructed ({@link #track}), so a carrier scanning
+ * that set never sees one half-built.
  */
 abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
     private static final VarHandle HOME, CLOSED;
@@ -37,6 +52,9 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
 
     final FiberIo io;
     final Channel ch;
+    /** The driver of the carrier this endpoint was created on, which closes it at shutdown if it was never
+     *  used; null when created elsewhere (a platform thread, the fallback loop, another scheduler). */
+    final IoCarrierDriver opener;
     @SuppressWarnings("unused") private volatile IoEventLoop home;   // set once by home()
     @SuppressWarnings("unused") private volatile boolean closed;     // set once by markClosed()
     private boolean registrationTried;            // loop
@@ -45,8 +63,30 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
     Endpoint(FiberIo io, Channel ch) {
         this.io = io;
         this.ch = ch;
-        io.open.add(this);
+        this.opener = IoCarrierDriver.current(io);
+    }
+
+    /** Counts this endpoint as open until its channel closes; the last step of a subclass's constructor. */
+    final void track() {
+        io.open.add(this);                        // publishes the built endpoint to stopping carriers' scans
         ch.closeFuture().addListener(f -> io.open.remove(this));
+    }
+
+    /**
+     * Validates a timeout argument and returns it in nanoseconds, {@link Long#MAX_VALUE} for durations
+     * beyond that; 0 means none.
+     *
+     * @throws NullPointerException     if {@code timeout} is null
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     */
+    static long timeoutNanos(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) throw new IllegalArgumentException("timeout must not be negative: " + timeout);
+        try {
+            return timeout.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return Long.MAX_VALUE;
+        }
     }
 
     /** Diagnostics: state of the endpoint and its channel. */
@@ -67,6 +107,39 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
     /** Whether this endpoint lives on {@code loop} (its first operation picked it). */
     final boolean livesOn(IoEventLoop loop) {
         return HOME.getAcquire(this) == loop;                      // acquire; pairs with the CAS in home()
+    }
+
+    /**
+     * Stopping carrier: makes an endpoint that no operation has picked a home for yet live on {@code loop}
+     * (the caller's own), so that the caller closes it. False if an operation picked a home first.
+     */
+    final boolean adoptIfUnused(IoEventLoop loop) {
+        return HOME.compareAndSet(this, null, loop);               // CAS: unset -> stopping carrier's loop
+    }
+
+    /**
+     * Loop: closes the channel. One never registered (no operation ever ran on it) is closed directly,
+     * by a plain close of its descriptor; its close future cannot notify anyone without an event loop, so
+     * it is taken out of the open set here.
+     */
+    final void closeChannel() {
+        if (ch.isRegistered()) {
+            ch.close();
+        } else {
+            ch.unsafe().close(ch.unsafe().voidPromise());
+            io.open.remove(this);
+        }
+    }
+
+    /**
+     * Loop: arms {@code p}'s timeout. When it fires, {@code withdraw} takes {@code p} out of its waiting
+     * slot if it is still there (true), and {@code p} fails with a {@link SocketTimeoutException} saying
+     * {@code message}; whoever completes {@code p} first cancels the timer ({@link Pending#cancelTimer}).
+     */
+    final void scheduleTimeout(Pending<?> p, long nanos, BooleanSupplier withdraw, String message) {
+        p.timer = home().schedule(() -> {
+            if (withdraw.getAsBoolean()) p.fail(new SocketTimeoutException(message));
+        }, nanos, TimeUnit.NANOSECONDS);
     }
 
     /** Runs {@code op} on the home loop, after registering the channel there if needed. */
@@ -159,6 +232,7 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
     /**
      * Home loop, while its carrier stops: closes the channel now, whatever a {@code close()} had deferred
      * (a socket waiting for its last write to drain), so that the loop still submits the descriptor's close.
+     * Also called for an endpoint the carrier adopted unused, whose channel was never registered.
      */
     abstract void closeAtShutdown();
 }

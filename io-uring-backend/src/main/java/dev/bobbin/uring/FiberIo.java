@@ -8,6 +8,8 @@ import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
@@ -17,6 +19,8 @@ import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Bobbin's blocking-style network I/O for fibers, on one {@link IoTransport}.
@@ -229,7 +233,12 @@ public final class FiberIo {
         return d != null ? d.loop : fallbackLoop();
     }
 
-    /** Runs {@code op} on {@code loop}: queued locally when the caller is mounted on its carrier. */
+    /**
+     * Runs {@code op} on {@code loop}: queued locally when the caller is mounted on its carrier, else
+     * routed through the loop's task queue.
+     *
+     * @throws RejectedExecutionException if the loop terminated before running {@code op}
+     */
     void submit(IoEventLoop loop, Runnable op) {
         IoCarrierDriver here = IoCarrierDriver.current(this);
         if (here != null && here.loop == loop) {
@@ -237,7 +246,61 @@ public final class FiberIo {
             here.submitLocal(op);
         } else {
             routedOps.increment();
-            loop.execute(op);
+            route(loop, op);
+        }
+    }
+
+    /**
+     * Hands {@code op} to another thread's loop. Netty's loops take tasks even once they terminated (the
+     * task then never runs: its queue cannot withdraw it), which would leave the caller waiting forever
+     * for an operation that never ran. So the task is claimable ({@link Routed}): if the loop is shutting
+     * down once the task is queued, the caller waits until the loop took the task or says it terminated;
+     * a terminated loop runs nothing more, so the caller then takes the task back and rejects it. A task
+     * can only be lost if it was queued after the loop's last drain, which comes after the loop started
+     * shutting down: such a caller always sees the shutdown and waits.
+     */
+    private static void route(IoEventLoop loop, Runnable op) {
+        Routed task = new Routed(op);
+        loop.execute(task);
+        if (!loop.isShuttingDown()) return;
+        while (!task.isTaken()) {
+            if (loop.isTerminated()) {
+                if (task.take()) throw new RejectedExecutionException("the event loop terminated: " + loop);
+                return;
+            }
+            LockSupport.parkNanos(IoTunables.SHUTDOWN_TASK_POLL_NANOS);
+        }
+    }
+
+    /** A task routed to a loop that runs at most once: the loop runs it unless its submitter took it back. */
+    private static final class Routed implements Runnable {
+        private static final VarHandle TAKEN;
+        static {
+            try {
+                TAKEN = MethodHandles.lookup().findVarHandle(Routed.class, "taken", boolean.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+        private final Runnable op;
+        @SuppressWarnings("unused") private volatile boolean taken;
+
+        Routed(Runnable op) {
+            this.op = op;
+        }
+
+        /** Takes the task: true for the one caller (the loop, or the submitter giving up) that did. */
+        boolean take() {
+            return TAKEN.compareAndSet(this, false, true);         // CAS: free -> taken
+        }
+
+        boolean isTaken() {
+            return (boolean) TAKEN.getVolatile(this);               // pairs with the CAS in take()
+        }
+
+        @Override
+        public void run() {
+            if (take()) op.run();
         }
     }
 

@@ -11,9 +11,12 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketOption;
+import java.net.SocketTimeoutException;
 import java.nio.channels.AlreadyBoundException;
 import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.NotYetBoundException;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Objects;
 
@@ -25,15 +28,26 @@ import java.util.Objects;
  * first used, so connections spread over the carriers as the fibers serving them do.
  * {@link #close()} from any thread makes a blocked {@code accept} throw
  * {@link AsynchronousCloseException}; an interrupted {@code accept} closes the server and throws
- * {@link java.nio.channels.ClosedByInterruptException}.
+ * {@link java.nio.channels.ClosedByInterruptException}. An accept that waits longer than its timeout
+ * ({@link #setAcceptTimeout}, or the argument of {@link #accept(Duration)}) throws
+ * {@link SocketTimeoutException} and leaves the server open, as {@link java.net.ServerSocket#setSoTimeout}
+ * does.
+ *
+ * <p>Several threads may wait in {@code accept} at once; each connection goes to exactly one of them,
+ * the longest waiting first. The loop keeps the waiting accepts in a queue: a connection is handed to the
+ * first waiter still there, a timeout takes its waiter out of the queue, and a connection that finds no
+ * waiter (it arrived as the last one timed out, or ahead of any accept) is kept for the next accept; all
+ * of this runs on the loop's thread, so a connection is never handed to an accept that already timed out,
+ * nor dropped.
  */
 public final class FiberServerSocket extends Endpoint implements Closeable {
     private final ServerSocketChannel sch;
     private volatile boolean bound;
+    private volatile long acceptTimeoutNanos;          // 0 = none
 
     // loop-confined state
     private final ArrayDeque<FiberSocket> backlog = new ArrayDeque<>(); // accepted, not yet handed out
-    private Pending<FiberSocket> acceptWaiter;
+    private final ArrayDeque<Pending<FiberSocket>> acceptWaiters = new ArrayDeque<>(); // oldest first
     private boolean loopClosed;
     private IOException acceptError;
 
@@ -46,6 +60,7 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
         this.sch = ch;
         ch.config().setAutoRead(false);
         ch.pipeline().addLast(new Acceptor());
+        track();
     }
 
     /**
@@ -89,19 +104,41 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
     }
 
     /**
-     * Waits for and returns the next connection.
+     * Waits for and returns the next connection, at most for the {@linkplain #setAcceptTimeout accept
+     * timeout} if one is set.
      *
-     * @throws NotYetBoundException if not bound
+     * @throws SocketTimeoutException       if the accept timeout elapsed first; the server stays open
+     * @throws NotYetBoundException         if not bound
+     * @throws ClosedChannelException      if closed
+     * @throws AsynchronousCloseException   if closed while waiting
+     * @throws java.nio.channels.ClosedByInterruptException if interrupted (the server is then closed)
      */
     public FiberSocket accept() throws IOException {
+        return accept0(acceptTimeoutNanos);
+    }
+
+    /**
+     * {@link #accept()} waiting at most {@code timeout} for this call, whatever the accept timeout
+     * ({@link Duration#ZERO}: no limit). A connection that arrives as the timeout fires is kept for the
+     * next accept, never lost.
+     *
+     * @throws SocketTimeoutException   if the timeout elapsed first; the server stays open
+     * @throws NullPointerException     if {@code timeout} is null
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     */
+    public FiberSocket accept(Duration timeout) throws IOException {
+        return accept0(timeoutNanos(timeout));
+    }
+
+    private FiberSocket accept0(long timeoutNanos) throws IOException {
         checkOpen();
         if (!bound) throw new NotYetBoundException();
         Pending<FiberSocket> p = new Pending<>(Thread.currentThread());
-        run(() -> startAccept(p));
+        run(() -> startAccept(p, timeoutNanos));
         return await(p);
     }
 
-    private void startAccept(Pending<FiberSocket> p) {
+    private void startAccept(Pending<FiberSocket> p, long timeoutNanos) {
         if (!p.isWaiting()) return;
         FiberSocket s = backlog.pollFirst();
         if (s != null) {
@@ -110,11 +147,50 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
         }
         if (loopClosed) p.fail(new AsynchronousCloseException());
         else if (acceptError != null) p.fail(acceptError);
-        else if (acceptWaiter != null) p.fail(new IllegalStateException("concurrent accept on " + this));
+        else if (!ch.isOpen()) p.fail(new ClosedChannelException());   // closed under us: never wait on it
         else {
-            acceptWaiter = p;
+            acceptWaiters.addLast(p);
+            if (timeoutNanos > 0) scheduleTimeout(p, timeoutNanos, () -> acceptWaiters.remove(p), "Accept timed out");
             ch.read();
         }
+    }
+
+    /** Loop: hands a new connection to the longest-waiting accept, or keeps it for the next one. */
+    private void handOut(FiberSocket s) {
+        Pending<FiberSocket> w;
+        while ((w = takeWaiter()) != null) {
+            if (w.complete(s)) return;                 // else that waiter was interrupted: try the next
+        }
+        backlog.addLast(s);
+    }
+
+    private Pending<FiberSocket> takeWaiter() {
+        Pending<FiberSocket> w = acceptWaiters.pollFirst();
+        if (w != null) w.cancelTimer();
+        return w;
+    }
+
+    private void failWaiters() {
+        Pending<FiberSocket> w;
+        while ((w = takeWaiter()) != null) w.fail(new AsynchronousCloseException());
+    }
+
+    /**
+     * Sets the accept timeout, as {@link java.net.ServerSocket#setSoTimeout}: an {@link #accept()} that
+     * waits longer throws {@link SocketTimeoutException}, and the server stays open. {@link Duration#ZERO}
+     * (the default): none. Applies to accepts begun afterwards.
+     *
+     * @throws NullPointerException     if {@code timeout} is null
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     */
+    public FiberServerSocket setAcceptTimeout(Duration timeout) {
+        acceptTimeoutNanos = timeoutNanos(timeout);
+        return this;
+    }
+
+    /** The accept timeout; {@link Duration#ZERO} if none. */
+    public Duration acceptTimeout() {
+        return Duration.ofNanos(acceptTimeoutNanos);
     }
 
     /**
@@ -151,13 +227,13 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
         return io.transport();
     }
 
-    /** Stops listening; a blocked {@link #accept()} throws {@link AsynchronousCloseException}. Idempotent; any thread. */
+    /** Stops listening; blocked {@link #accept()}s throw {@link AsynchronousCloseException}. Idempotent; any thread. */
     @Override
     public void close() {
         if (!markClosed()) return;
         try {
             run(this::closeOnLoop);
-        } catch (java.nio.channels.ClosedChannelException e) {
+        } catch (ClosedChannelException e) {
             // the loop is gone, and closed every channel it had
         }
     }
@@ -176,12 +252,10 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
     private void closeOnLoop() {
         if (loopClosed) return;
         loopClosed = true;
-        Pending<FiberSocket> w = acceptWaiter;
-        acceptWaiter = null;
-        if (w != null) w.fail(new AsynchronousCloseException());
+        failWaiters();
         FiberSocket s;
         while ((s = backlog.pollFirst()) != null) s.closeUnused();
-        ch.close();
+        closeChannel();
     }
 
     @Override
@@ -189,26 +263,21 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
         return "FiberServerSocket[" + io.transport().id() + ", " + localAddress() + (isClosedFlag() ? ", closed" : "") + "]";
     }
 
-    /** Loop: turns accepted channels into sockets and hands them to the waiting acceptor. */
+    /** Loop: turns accepted channels into sockets and hands them to the waiting accepts. */
     private final class Acceptor extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             SocketChannel child = (SocketChannel) msg;
             FiberSocket s = new FiberSocket(io, child, true);
-            if (loopClosed) {
-                s.closeUnused();
-                return;
-            }
-            Pending<FiberSocket> w = acceptWaiter;
-            acceptWaiter = null;
-            if (w == null || !w.complete(s)) backlog.addLast(s);
+            if (loopClosed) s.closeUnused();
+            else handOut(s);
         }
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
             // keep accepting ahead of the application, up to a bound: a burst of connections is taken off
             // the kernel's queue while the acceptor fiber is still handing out the previous one
-            if ((acceptWaiter != null || backlog.size() < IoTunables.ACCEPT_AHEAD) && ch.isActive() && !loopClosed) {
+            if ((!acceptWaiters.isEmpty() || backlog.size() < IoTunables.ACCEPT_AHEAD) && ch.isActive() && !loopClosed) {
                 ch.read();
             }
         }
@@ -216,17 +285,14 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             IOException e = IoErrors.translate(cause, "accept");
-            Pending<FiberSocket> w = acceptWaiter;
-            acceptWaiter = null;
+            Pending<FiberSocket> w = takeWaiter();
             if (w != null) w.fail(e);
             else if (!(cause instanceof IOException)) acceptError = e;
         }
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            Pending<FiberSocket> w = acceptWaiter;
-            acceptWaiter = null;
-            if (w != null) w.fail(new AsynchronousCloseException());
+            failWaiters();
         }
     }
 

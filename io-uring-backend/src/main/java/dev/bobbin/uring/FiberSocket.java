@@ -84,6 +84,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
         ch.config().setAutoRead(false);
         ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
         ch.pipeline().addLast(new Bridge());
+        track();
     }
 
     // ---- connect ------------------------------------------------------------------------------------
@@ -99,8 +100,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
      */
     public void connect(SocketAddress remote, Duration timeout) throws IOException {
         Objects.requireNonNull(remote, "remote");
-        Objects.requireNonNull(timeout, "timeout");
-        if (timeout.isNegative()) throw new IllegalArgumentException("timeout must not be negative: " + timeout);
+        long nanos = timeoutNanos(timeout);
         if (remote instanceof InetSocketAddress a && a.isUnresolved()) {
             throw new java.nio.channels.UnresolvedAddressException();
         }
@@ -113,7 +113,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
         } finally {
             writeLock.unlock();
         }
-        long ms = timeout.isZero() ? 0 : Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+        long ms = nanos == 0 ? 0 : Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(nanos)));
         ch.config().setConnectTimeoutMillis((int) ms);
         Pending<Void> p = new Pending<>(Thread.currentThread());
         run(() -> startConnect(p, remote));
@@ -255,14 +255,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
         else if (eof || !ch.isActive()) p.complete(null);
         else {
             readWaiter = p;
-            if (timeoutNanos > 0) {
-                p.timer = home().schedule(() -> {
-                    if (readWaiter == p) {
-                        readWaiter = null;
-                        p.fail(new SocketTimeoutException("Read timed out"));
-                    }
-                }, timeoutNanos, TimeUnit.NANOSECONDS);
-            }
+            if (timeoutNanos > 0) scheduleTimeout(p, timeoutNanos, () -> takeReadWaiterIf(p), "Read timed out");
             ch.read();
         }
     }
@@ -276,8 +269,15 @@ public final class FiberSocket extends Endpoint implements Closeable {
     private Pending<ByteBuf> takeReadWaiter() {
         Pending<ByteBuf> w = readWaiter;
         readWaiter = null;
-        if (w != null && w.timer instanceof Future<?> t) t.cancel(false);
+        if (w != null) w.cancelTimer();
         return w;
+    }
+
+    /** Loop, on a read timeout: clears the waiting reader if it still is {@code p}. */
+    private boolean takeReadWaiterIf(Pending<ByteBuf> p) {
+        if (readWaiter != p) return false;
+        readWaiter = null;
+        return true;
     }
 
     private void releaseLeftoverIfClosed() {
@@ -490,7 +490,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
                 ch.close();
             });
         } else {
-            ch.close();
+            closeChannel();
         }
     }
 
@@ -500,14 +500,14 @@ public final class FiberSocket extends Endpoint implements Closeable {
         Thread w = writeWaiter;
         if (w != null) LockSupport.unpark(w);
         closeOnLoop(true);
-        ch.close();                                    // also when an earlier close() left it draining
+        closeChannel();                                // also when an earlier close() left it draining
     }
 
     /** Closes an accepted socket nobody took: on the server's loop, before any registration. */
     void closeUnused() {
         markClosed();
         loopClosed = true;
-        ch.unsafe().close(ch.unsafe().voidPromise());
+        closeChannel();
     }
 
     private void releaseInbound() {
@@ -540,9 +540,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
     /** Read timeout: a read waiting longer throws {@link SocketTimeoutException} and the socket stays usable. {@link Duration#ZERO}: none. */
     public FiberSocket setReadTimeout(Duration timeout) {
-        Objects.requireNonNull(timeout, "timeout");
-        if (timeout.isNegative()) throw new IllegalArgumentException("timeout must not be negative: " + timeout);
-        readTimeoutNanos = timeout.toNanos();
+        readTimeoutNanos = timeoutNanos(timeout);
         return this;
     }
 

@@ -109,6 +109,12 @@ final class IoCarrierDriver implements CarrierDriver {
      * queues that close on a ring that is never submitted again: the descriptor would stay open for the
      * life of the process. So close them here, run the loop until every one has queued its close (its
      * channel reports closed), and let the loop's shutdown submit those closes.
+     *
+     * <p>The sockets this carrier opened that no operation ever used (an accepted socket nobody read, a
+     * socket never connected) live on no loop: this carrier adopts them first ({@link Endpoint#adoptIfUnused})
+     * and closes them with the rest, so no descriptor of this scheduler outlives it. No fiber of the
+     * scheduler is alive any more; a thread elsewhere racing to use one either wins the adoption CAS (the
+     * socket is then its, on its loop) or finds the socket closed.
      */
     @Override
     public void close() {
@@ -123,7 +129,10 @@ final class IoCarrierDriver implements CarrierDriver {
 
     private void closeEndpointsHere() {
         List<Endpoint> here = new ArrayList<>();
-        for (Endpoint e : io.open) if (e.livesOn(loop)) here.add(e);
+        for (Endpoint e : io.open) {
+            if (e.opener == this) e.adoptIfUnused(loop);
+            if (e.livesOn(loop)) here.add(e);
+        }
         if (here.isEmpty()) return;
         for (Endpoint e : here) {
             try {

@@ -28,4 +28,9 @@ final class IoTunables {
      *  close to the kernel (a close deferred behind a cancelled write takes one completion, microseconds);
      *  the bound keeps a kernel that never completes the cancellation from hanging the shutdown. */
     static final long SHUTDOWN_CLOSE_NANOS = 2_000_000_000L;
+
+    /** A thread that routed an operation to a loop that is shutting down checks this often whether the loop
+     *  ran it or terminated without running it (then the operation fails): the wait happens only while a
+     *  scheduler stops, which takes milliseconds, so a coarse poll costs nothing and needs no extra signal. */
+    static final long SHUTDOWN_TASK_POLL_NANOS = 100_000;
 }

@@ -2,6 +2,7 @@ package dev.bobbin.uring;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.Future;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -30,7 +31,7 @@ final class Pending<T> {
     private volatile int state;
     private T value;                    // written before the CAS to DONE; read after seeing DONE
     private Throwable error;            // likewise
-    Object timer;                       // loop only: the timeout task to cancel on completion
+    Future<?> timer;                    // loop only: the timeout task to cancel on completion
     private Thread completer;           // the thread that completed it; written before the CAS like value
 
     Pending(Thread waiter) {
@@ -58,6 +59,11 @@ final class Pending<T> {
             return true;
         }
         return false;
+    }
+
+    /** Loop: cancels the timeout task, if any (the operation was taken out of its waiting slot). */
+    void cancelTimer() {
+        if (timer != null) timer.cancel(false);
     }
 
     /** Waiter: gives up (interrupted); false if the operation completed first. */

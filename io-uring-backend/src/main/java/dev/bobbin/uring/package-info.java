@@ -5,7 +5,7 @@
  * <h2>Public API</h2>
  * {@link dev.bobbin.uring.FiberIo} (the runtime on one {@link dev.bobbin.uring.IoTransport}: driver factory,
  * scheduler configuration, socket factories, transport query, counters),
- * {@link dev.bobbin.uring.FiberServerSocket} (bind, accept, close) and {@link dev.bobbin.uring.FiberSocket}
+ * {@link dev.bobbin.uring.FiberServerSocket} (bind, accept with optional timeout, close) and {@link dev.bobbin.uring.FiberSocket}
  * (connect with timeout; read/write on {@code ByteBuffer} and Netty {@code ByteBuf}; readFully, writeAll;
  * shutdownInput/Output; socket options; read timeout; InputStream/OutputStream views).
  *
@@ -57,22 +57,31 @@
  *       completed after that is released by the loop. {@code close()} from another thread fails waiting
  *       operations with {@link java.nio.channels.AsynchronousCloseException}. As with the JDK's channels, a
  *       blocking operation entered with the interrupt status set closes the socket and throws at once, even
- *       if data is ready. Timeouts are timers on the
- *       socket's loop (so an idle carrier waits in io_uring with a deadline).</li>
+ *       if data is ready. Timeouts (read, accept) are timers on the socket's loop (so an idle carrier waits
+ *       in io_uring with a deadline); a timer that fires takes its operation out of the loop's waiting slot
+ *       and fails it with {@link java.net.SocketTimeoutException}, leaving the socket open; whatever arrives
+ *       later (data, a connection) is kept for the next operation. Completion and timer both run on the
+ *       loop thread, so exactly one of them decides.</li>
  *   <li><b>Shutdown.</b> A stopping carrier first closes every socket living on its loop (also one a
  *       {@code close()} left draining its writes) and runs the loop until each channel has queued its
  *       descriptor's close, and only then shuts the loop down, which submits those closes. With io_uring a
  *       channel whose write is still in the kernel queues its close only when the cancelled write completes;
  *       reaped during the ring's teardown, that close would never be submitted and the descriptor would
- *       stay open.</li>
+ *       stay open. A socket no operation ever used (accepted and never read, opened and never connected)
+ *       lives on no loop; the carrier it was created on adopts it at this point (one CAS on the socket's
+ *       home, the same one a first operation makes) and closes it with the rest. Later operations on a
+ *       socket closed this way throw {@link java.nio.channels.ClosedChannelException}.</li>
  *   <li><b>Fallback.</b> {@link dev.bobbin.uring.IoTransport} lists io_uring, epoll, NIO; the first available
  *       (or the one {@code -Dbobbin.io.transport} forces) is used by {@link dev.bobbin.uring.FiberIo#system()},
  *       logged once and queryable.</li>
  * </ul>
  *
- * <p>Obligations of users: close every socket, including accepted ones (a socket that was never used is
- * registered nowhere, so no loop closes it at shutdown); close sockets before their scheduler terminates
- * (a socket's loop closes its channels when its carrier stops, after which operations fail with
- * {@link java.nio.channels.ClosedChannelException}).
+ * <p>Obligations of users: close sockets, and close them before their scheduler terminates. What a
+ * scheduler's shutdown closes for them: every socket living on one of its carriers' loops, and every
+ * socket created on one of its carriers that was never used (an accepted socket whose server lives on
+ * the scheduler, one a fiber of the scheduler opened); operations on them then fail with
+ * {@link java.nio.channels.ClosedChannelException}. What nothing closes: sockets living on the runtime's
+ * fallback loop (first used by a thread that is not one of its fibers) and unused sockets created by
+ * such a thread; their owner must close them.
  */
 package dev.bobbin.uring;

@@ -99,11 +99,19 @@ abstract class FiberSocketContract {
         assertTrue(scheduler.awaitTermination(Duration.ofSeconds(10)),
                 () -> "fibers still alive after the test: " + scheduler.stats().liveFibers() + " " + scheduler + "\n"
                         + scheduler.dumpFibers().toText() + "\n" + scheduler.stats() + "\n" + carrierStacks());
+        assertNoSocketsSince(socketsBefore, () -> "socket descriptors leaked by the test");
+    }
+
+    /**
+     * Waits (5 s at most) until every socket descriptor opened since {@code before} is closed, else fails
+     * with {@code what}, the descriptors and the runtime's open sockets.
+     */
+    void assertNoSocketsSince(java.util.Set<String> before, java.util.function.Supplier<String> what) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         java.util.Set<String> added;
-        while (!(added = newSockets()).isEmpty() && System.nanoTime() < deadline) Thread.sleep(20);
+        while (!(added = newSince(before)).isEmpty() && System.nanoTime() < deadline) Thread.sleep(20);
         java.util.Set<String> leaked = added;
-        assertEquals(java.util.Set.of(), leaked, () -> "socket descriptors leaked by the test: " + describeSockets()
+        assertEquals(java.util.Set.of(), leaked, () -> what.get() + ": " + describeSockets()
                 + " open per runtime: " + io.describeOpen());
     }
 
@@ -151,13 +159,6 @@ abstract class FiberSocketContract {
         } catch (IOException e) {
             return e.toString();
         }
-    }
-
-    /** Socket descriptors open now that were not open when the test started ("fd:inode"). */
-    private java.util.Set<String> newSockets() throws IOException {
-        java.util.Set<String> now = openSockets();
-        now.removeAll(socketsBefore);
-        return now;
     }
 
     /** This process's socket descriptors, as "fd:inode" (a number reused for another socket counts as new). */
@@ -531,13 +532,25 @@ abstract class FiberSocketContract {
         }
     }
 
+    /** One way of calling accept: untimed, with a timeout argument, or under an accept timeout. */
+    interface AcceptCall { FiberSocket accept(FiberServerSocket s) throws IOException; }
+
     @Test
     void interruptingABlockedAcceptClosesTheServer() throws Exception {
+        interruptingAnAcceptClosesTheServer(FiberServerSocket::accept);
+    }
+
+    @Test
+    void interruptingATimedAcceptClosesTheServer() throws Exception {
+        interruptingAnAcceptClosesTheServer(s -> s.accept(Duration.ofSeconds(20)));
+    }
+
+    private void interruptingAnAcceptClosesTheServer(AcceptCall call) throws Exception {
         FiberServerSocket s = get(fiber(() -> io.openServer().bind(LOOPBACK)));
         AtomicReference<Thread> t = new AtomicReference<>();
         CompletableFuture<Boolean> f = fiber(() -> {
             t.set(Thread.currentThread());
-            assertThrows(ClosedByInterruptException.class, s::accept);
+            assertThrows(ClosedByInterruptException.class, () -> call.accept(s));
             return Thread.currentThread().isInterrupted();
         });
         while (t.get() == null) Thread.sleep(5);
@@ -689,12 +702,8 @@ abstract class FiberSocketContract {
                 server.close();
                 own.shutdown();
                 assertTrue(own.awaitTermination(Duration.ofSeconds(10)), "scheduler did not terminate");
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-                java.util.Set<String> added;
-                while (!(added = newSince(before)).isEmpty() && System.nanoTime() < deadline) Thread.sleep(20);
-                java.util.Set<String> left = added;
-                assertEquals(java.util.Set.of(), left, () -> "round " + round + ": descriptors still open after the scheduler"
-                        + " terminated (client port " + clientPort + ", server port " + serverPort + "): " + describeSockets());
+                assertNoSocketsSince(before, () -> "round " + round + ": descriptors still open after the scheduler"
+                        + " terminated (client port " + clientPort + ", server port " + serverPort + ")");
             } finally {
                 own.shutdown();
             }
@@ -734,12 +743,21 @@ abstract class FiberSocketContract {
 
     @Test
     void closingTheServerWakesABlockedAccept() throws Exception {
+        closingTheServerWakesAnAccept(FiberServerSocket::accept);
+    }
+
+    @Test
+    void closingTheServerWakesATimedAccept() throws Exception {
+        closingTheServerWakesAnAccept(s -> s.setAcceptTimeout(Duration.ofSeconds(20)).accept());
+    }
+
+    private void closingTheServerWakesAnAccept(AcceptCall call) throws Exception {
         FiberServerSocket s = get(fiber(() -> io.openServer().bind(LOOPBACK)));
         AtomicReference<Thread> t = new AtomicReference<>();
         CompletableFuture<Class<?>> f = fiber(() -> {
             t.set(Thread.currentThread());
             try {
-                s.accept();
+                call.accept(s);
                 return null;
             } catch (IOException e) {
                 return e.getClass();
@@ -749,6 +767,341 @@ abstract class FiberSocketContract {
         awaitBlocked(t.get());
         s.close();
         assertEquals(AsynchronousCloseException.class, get(f));
+    }
+
+    // ---- accept timeout and concurrent accepts -----------------------------------------------------
+
+    @Test
+    void acceptTimeoutThrowsAndLeavesTheServerUsable() throws Exception {
+        try (FiberServerSocket server = get(fiber(() -> io.openServer().bind(LOOPBACK)))) {
+            assertEquals(Duration.ZERO, server.acceptTimeout());
+            assertSame(server, server.setAcceptTimeout(Duration.ofMillis(100)));
+            assertEquals(Duration.ofMillis(100), server.acceptTimeout());
+            byte got = get(fiber(() -> {
+                assertTimesOut(server::accept, 100);                                   // the option
+                assertTimesOut(() -> server.accept(Duration.ofMillis(50)), 50);        // the argument wins
+                assertFalse(server.isClosed(), "a timed-out accept leaves the server open");
+                CompletableFuture<FiberSocket> client = fiber(() -> {
+                    FiberSocket c = io.connect(server.localAddress(), Duration.ofSeconds(5));
+                    c.write(ByteBuffer.wrap(new byte[] {7}));
+                    return c;
+                });
+                server.setAcceptTimeout(Duration.ofSeconds(10));
+                try (FiberSocket s = server.accept(); FiberSocket c = get(client)) {
+                    ByteBuffer b = ByteBuffer.allocate(1);
+                    s.readFully(b);
+                    assertEquals(c.localAddress(), s.remoteAddress());
+                    return b.get(0);
+                }
+            }));
+            assertEquals(7, got);
+        }
+    }
+
+    /** Asserts that {@code call} throws SocketTimeoutException after about {@code millis}, and not hours later. */
+    static void assertTimesOut(org.junit.jupiter.api.function.Executable call, long millis) {
+        long t0 = System.nanoTime();
+        SocketTimeoutException e = assertThrows(SocketTimeoutException.class, call);
+        long waited = System.nanoTime() - t0;
+        assertTrue(waited >= TimeUnit.MILLISECONDS.toNanos(millis) * 9 / 10, "returned before the timeout: " + waited + " ns");
+        assertTrue(waited < TimeUnit.SECONDS.toNanos(5), "the timeout fired long after it was due: " + waited + " ns");
+        assertTrue(String.valueOf(e.getMessage()).contains("timed out"), e.getMessage());
+    }
+
+    @Test
+    void timeoutArgumentsAreValidated() throws Exception {
+        Duration forever = java.time.temporal.ChronoUnit.FOREVER.getDuration();
+        try (FiberServerSocket server = get(fiber(() -> io.openServer().bind(LOOPBACK)))) {
+            assertEquals("timeout", assertThrows(NullPointerException.class, () -> server.setAcceptTimeout(null)).getMessage());
+            assertEquals("timeout", assertThrows(NullPointerException.class, () -> server.accept(null)).getMessage());
+            assertThrows(IllegalArgumentException.class, () -> server.setAcceptTimeout(Duration.ofMillis(-1)));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> server.accept(Duration.ofNanos(-1)));
+            assertTrue(e.getMessage().contains("negative"), e.getMessage());
+            assertEquals(Duration.ZERO, server.acceptTimeout(), "a rejected value leaves the timeout as it was");
+            // durations too long for a long of nanoseconds mean "practically forever", not an ArithmeticException
+            server.setAcceptTimeout(forever);
+            assertEquals(Duration.ofNanos(Long.MAX_VALUE), server.acceptTimeout());
+            FiberSocket c = get(fiber(() -> io.connect(server.localAddress(), forever)));
+            try (c; FiberSocket s = get(fiber(server::accept))) {
+                c.setReadTimeout(forever);
+                assertEquals(Duration.ofNanos(Long.MAX_VALUE), c.readTimeout());
+                assertNotNull(s.remoteAddress());
+            }
+        }
+    }
+
+    /**
+     * Stress: an acceptor with timeouts of 0.1 to 1 ms keeps timing out while clients connect with pauses
+     * of 0 to 2 ms, so connections arrive just as accepts time out. Every connection must be accepted exactly
+     * once: each client sends its number and waits for the server's acknowledgement (a lost connection
+     * would leave its client waiting: read timeout), and the server counts every number it sees.
+     */
+    @Test
+    void timedAcceptsRacingWithArrivingConnectionsLoseNone() throws Exception {
+        int clients = 3, perClient = 80, n = clients * perClient;
+        java.util.concurrent.ConcurrentHashMap<Integer, Integer> seen = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.concurrent.atomic.AtomicInteger timeouts = new java.util.concurrent.atomic.AtomicInteger();
+        try (FiberServerSocket server = get(fiber(() -> io.openServer().bind(LOOPBACK, 1024)))) {
+            CompletableFuture<Integer> acceptor = fiber(() -> {
+                java.util.Random rnd = new java.util.Random(1);
+                int accepted = 0;
+                while (accepted < n) {
+                    FiberSocket c;
+                    try {
+                        c = server.accept(Duration.ofNanos(100_000 + rnd.nextInt(900_000)));
+                    } catch (SocketTimeoutException e) {
+                        timeouts.incrementAndGet();
+                        continue;
+                    }
+                    accepted++;
+                    fiber(() -> {
+                        try (c) {
+                            ByteBuffer id = ByteBuffer.allocate(4);
+                            c.readFully(id);
+                            seen.merge(id.getInt(0), 1, Integer::sum);
+                            c.write(ByteBuffer.wrap(new byte[] {1}));
+                            c.flush();
+                        }
+                        return null;
+                    });
+                }
+                return accepted;
+            });
+            List<CompletableFuture<Void>> connectors = new ArrayList<>();
+            for (int k = 0; k < clients; k++) {
+                int first = k * perClient;
+                connectors.add(fiber(() -> {
+                    java.util.Random rnd = new java.util.Random(first);
+                    for (int i = first; i < first + perClient; i++) {
+                        try (FiberSocket c = io.connect(server.localAddress(), Duration.ofSeconds(5))) {
+                            c.setReadTimeout(Duration.ofSeconds(10));
+                            c.write(ByteBuffer.allocate(4).putInt(0, i));
+                            ByteBuffer ack = ByteBuffer.allocate(1);
+                            try {
+                                c.readFully(ack);
+                            } catch (SocketTimeoutException e) {
+                                throw new AssertionError("connection " + i + " was never accepted", e);
+                            }
+                        }
+                        Thread.sleep(Duration.ofNanos(rnd.nextLong(2_000_000)));   // pauses around the 1 ms timeout
+                    }
+                    return null;
+                }));
+            }
+            for (CompletableFuture<Void> f : connectors) get(f);
+            assertEquals(n, get(acceptor));
+            assertEquals(n, seen.size(), "every connection was accepted");
+            assertEquals(java.util.Set.of(1), java.util.Set.copyOf(seen.values()), "no connection was accepted twice");
+            assertTrue(timeouts.get() > 0, "no accept timed out: the test raced nothing");
+            System.out.println(transport().id() + " timed accepts: " + n + " connections, " + timeouts.get() + " timeouts");
+        }
+    }
+
+    /**
+     * Several fibers wait in accept on one server at once (timed and untimed): each connection goes to
+     * exactly one of them, and each of them gets one.
+     */
+    @Test
+    void concurrentAcceptsEachGetOneConnection() throws Exception {
+        int waiters = 3;
+        try (FiberServerSocket server = get(fiber(() -> io.openServer().bind(LOOPBACK)))) {
+            List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<CompletableFuture<FiberSocket>> accepts = new ArrayList<>();
+            for (int i = 0; i < waiters; i++) {
+                boolean timed = i % 2 == 0;
+                accepts.add(fiber(() -> {
+                    threads.add(Thread.currentThread());
+                    return timed ? server.accept(Duration.ofSeconds(20)) : server.accept();
+                }));
+            }
+            while (threads.size() < waiters) Thread.sleep(5);
+            for (Thread t : threads) awaitBlocked(t);
+            List<FiberSocket> clients = new ArrayList<>();
+            List<FiberSocket> accepted = new ArrayList<>();
+            try {
+                for (int i = 0; i < waiters; i++) {
+                    clients.add(get(fiber(() -> io.connect(server.localAddress(), Duration.ofSeconds(5)))));
+                }
+                for (CompletableFuture<FiberSocket> f : accepts) accepted.add(get(f));
+                java.util.Set<InetSocketAddress> clientEnds = new java.util.HashSet<>(), acceptedEnds = new java.util.HashSet<>();
+                for (FiberSocket c : clients) clientEnds.add(c.localAddress());
+                for (FiberSocket s : accepted) acceptedEnds.add(s.remoteAddress());
+                assertEquals(clientEnds, acceptedEnds, "each accept got a different one of the connections");
+            } finally {
+                clients.forEach(FiberSocket::close);
+                accepted.forEach(FiberSocket::close);
+            }
+        }
+    }
+
+    /** A listening channel closed by the transport itself (not by close()) fails accept instead of leaving it waiting. */
+    @Test
+    void acceptOnAListenerClosedUnderneathFailsInsteadOfWaiting() throws Exception {
+        try (FiberServerSocket server = get(fiber(() -> io.openServer().bind(LOOPBACK)))) {
+            server.ch.close().sync();
+            IOException e = assertThrows(IOException.class, () -> get(fiber(server::accept)));
+            assertInstanceOf(ClosedChannelException.class, e);
+        }
+    }
+
+    // ---- sockets never used, at shutdown ------------------------------------------------------------
+
+    /**
+     * A scheduler's shutdown closes the sockets created on it that were never used: accepted ones nobody
+     * read, ones opened and never connected, a server never bound. Counted as socket descriptors of this
+     * process (/proc/self/fd) before and after; later operations on them throw ClosedChannelException.
+     */
+    @Test
+    void closingTheSchedulerClosesSocketsNeverUsed() throws Exception {
+        int k = 3;
+        java.util.Set<String> before = openSockets();
+        int openBefore = io.stats().openSockets();
+        FiberScheduler own = io.newScheduler("unused-" + transport().id(), 2);
+        List<FiberSocket> accepted, opened;
+        FiberServerSocket unbound;
+        try {
+            FiberServerSocket server = get(in(own, () -> io.openServer().bind(LOOPBACK)));
+            for (int i = 0; i < k; i++) {
+                // clients from the test's scheduler, closed at once: their ends are not the point
+                get(fiber(() -> io.connect(server.localAddress(), Duration.ofSeconds(5)))).close();
+            }
+            accepted = get(in(own, () -> {
+                List<FiberSocket> l = new ArrayList<>();
+                for (int i = 0; i < k; i++) l.add(server.accept());
+                return l;
+            }));
+            opened = get(in(own, () -> {
+                List<FiberSocket> l = new ArrayList<>();
+                for (int i = 0; i < k; i++) l.add(io.openSocket());
+                return l;
+            }));
+            unbound = get(in(own, io::openServer));
+            server.close();
+            int unused = 2 * k + 1;
+            awaitOpenSockets(openBefore + unused, "the unused sockets, once the server and the clients closed");
+            java.util.Set<String> held = newSince(before);
+            assertTrue(held.size() >= unused, () -> "the unused sockets hold descriptors: " + held);
+        } finally {
+            own.close();
+        }
+        assertNoSocketsSince(before, () -> "descriptors still open after the scheduler closed");
+        assertEquals(openBefore, io.stats().openSockets(), () -> "open per runtime: " + io.describeOpen());
+        for (FiberSocket s : accepted) {
+            assertTrue(s.isClosed());
+            assertThrows(ClosedChannelException.class, () -> s.read(ByteBuffer.allocate(1)));
+            assertThrows(ClosedChannelException.class, () -> s.write(ByteBuffer.allocate(1)));
+        }
+        for (FiberSocket s : opened) {
+            assertTrue(s.isClosed());
+            assertThrows(ClosedChannelException.class, () -> s.connect(LOOPBACK, Duration.ofSeconds(1)));
+            assertThrows(ClosedChannelException.class, () -> s.setOption(StandardSocketOptions.TCP_NODELAY, true));
+        }
+        assertTrue(unbound.isClosed());
+        assertThrows(ClosedChannelException.class, () -> unbound.bind(LOOPBACK));
+    }
+
+    /**
+     * Stress: a platform thread uses sockets that fibers of a scheduler opened and never used, while that
+     * scheduler shuts down. Each use either comes first (the socket then lives on the runtime's fallback
+     * loop and works) or finds the socket closed; none hangs, and no descriptor is left once the
+     * connected ones are closed.
+     */
+    @Test
+    void usingUnusedSocketsWhileTheirSchedulerStopsNeitherHangsNorLeaks() throws Exception {
+        try (FiberServerSocket server = server(FiberSocketContract::echo)) {
+            for (int round = 0; round < 4; round++) {
+                java.util.Set<String> before = openSockets();
+                FiberScheduler own = io.newScheduler("race-" + transport().id() + "-" + round, 2);
+                List<FiberSocket> sockets = get(in(own, () -> {
+                    List<FiberSocket> l = new ArrayList<>();
+                    for (int i = 0; i < 16; i++) l.add(io.openSocket());
+                    return l;
+                }));
+                CompletableFuture<List<FiberSocket>> user = CompletableFuture.supplyAsync(() -> {
+                    List<FiberSocket> connected = new ArrayList<>();
+                    for (FiberSocket s : sockets) {
+                        try {
+                            s.connect(server.localAddress(), Duration.ofSeconds(5));
+                            connected.add(s);
+                        } catch (ClosedChannelException closedFirst) {
+                            // the scheduler's shutdown closed it first
+                        } catch (IOException e) {
+                            throw new AssertionError(e);
+                        }
+                    }
+                    return connected;
+                }, r -> new Thread(r, "unused-socket-user").start());
+                own.close();
+                List<FiberSocket> connected = user.get(20, TimeUnit.SECONDS);
+                for (FiberSocket s : connected) {
+                    ByteBuffer b = ByteBuffer.allocate(1);
+                    s.write(ByteBuffer.wrap(new byte[] {5}));
+                    s.readFully(b);
+                    assertEquals(5, b.get(0), "a socket the user won works");
+                    s.close();
+                }
+                for (FiberSocket s : sockets) assertTrue(s.isClosed());
+                int r = round;
+                assertNoSocketsSince(before, () -> "round " + r + ": descriptors still open");
+            }
+        }
+    }
+
+    /**
+     * An operation routed to the loop of a scheduler that has terminated fails with
+     * ClosedChannelException: Netty's loops accept tasks after they terminated and never run them, which
+     * would leave the caller waiting forever.
+     */
+    @Test
+    void anOperationRoutedToATerminatedLoopFailsInsteadOfWaiting() throws Exception {
+        FiberScheduler own = io.newScheduler("gone-" + transport().id(), 1);
+        FiberServerSocket s;
+        try {
+            s = get(in(own, () -> io.openServer().bind(LOOPBACK)));     // lives on own's only loop
+        } finally {
+            own.close();
+        }
+        assertTrue(s.isClosed(), "the scheduler's shutdown closed the server");
+        java.util.concurrent.atomic.AtomicBoolean ran = new java.util.concurrent.atomic.AtomicBoolean();
+        assertThrows(ClosedChannelException.class, () -> s.run(() -> ran.set(true)));
+        Thread.sleep(50);
+        assertFalse(ran.get());
+    }
+
+    /**
+     * Connections the server took off the kernel's queue ahead of {@code accept()} and never handed out
+     * are closed with the server, and the runtime stops counting them as open (their channels were never
+     * registered, so no loop reports their close).
+     */
+    @Test
+    void closingTheServerForgetsConnectionsAcceptedAhead() throws Exception {
+        int ahead = 5;
+        int openBefore = io.stats().openSockets();
+        List<FiberSocket> clients = new ArrayList<>();
+        FiberServerSocket server = get(fiber(() -> io.openServer().bind(LOOPBACK)));
+        try {
+            clients.add(get(fiber(() -> io.connect(server.localAddress(), Duration.ofSeconds(5)))));
+            FiberSocket first = get(fiber(server::accept));    // starts the server reading ahead
+            first.close();
+            for (int i = 0; i < ahead; i++) {
+                clients.add(get(fiber(() -> io.connect(server.localAddress(), Duration.ofSeconds(5)))));
+            }
+            int expected = openBefore + 1 + clients.size() + ahead;    // server, clients, connections taken ahead
+            awaitOpenSockets(expected, "connections taken ahead of accept");
+            server.close();
+            awaitOpenSockets(openBefore + clients.size(), "after the server closed");
+        } finally {
+            server.close();
+            clients.forEach(FiberSocket::close);
+        }
+        awaitOpenSockets(openBefore, "after the clients closed");
+    }
+
+    /** Waits until the runtime counts {@code n} open sockets; fails with {@code what} if it never does. */
+    void awaitOpenSockets(int n, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (io.stats().openSockets() != n && System.nanoTime() < deadline) Thread.sleep(10);
+        assertEquals(n, io.stats().openSockets(), () -> what + ": " + io.describeOpen());
     }
 
     /**
