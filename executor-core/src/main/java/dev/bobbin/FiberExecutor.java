@@ -101,6 +101,14 @@ public final class FiberExecutor implements ExecutorService {
      *
      * Own scheduler. An executor without a shared scheduler shuts its own down when it terminates, and
      * close() also waits for the carriers to stop.
+     *
+     * Waiting and fanning out. Two paths cost a platform-thread caller less than the JDK's scheduling
+     * does. Future.get spin-waits briefly before it parks (TaskFuture), so a short task needs no park and
+     * unpark. invokeAll of many tasks from outside the scheduler creates the fibers on the caller (they
+     * inherit from it exactly as submitted ones do) and lets one starter fiber per chunk start them
+     * (FanOut): a start on a carrier is a local queue push, a start from outside crosses the injection
+     * queue. A chunk's tasks therefore start only once the caller has read the whole chunk from the
+     * collection; a refused start (shutdown meanwhile) cancels the chunk's rest, and invokeAll rethrows it.
      */
 
     /** The value of {@link Config#maxConcurrency()} meaning no bound. */
@@ -816,7 +824,7 @@ public final class FiberExecutor implements ExecutorService {
 
     /**
      * A submitted task's future; cancel(true) interrupts its fiber. A platform thread that waits for it
-     * first spin-waits briefly ({@link Tunables#GET_SPINS}): a short task finishes within that time, and
+     * first spin-waits briefly ({@link Tunables#GET_SPIN_NANOS}): a short task finishes within that time, and
      * then neither its fiber pays an unpark nor the waiter a park and wake-up (two system calls and a
      * context switch, more than the task itself costs). A fiber waiter parks at once: spinning would
      * hold its carrier.
@@ -839,8 +847,11 @@ public final class FiberExecutor implements ExecutorService {
         }
 
         private void spinUntilDone() {
-            if (Tunables.GET_SPINS == 0 || Thread.currentThread().isVirtual()) return;
-            for (int i = Tunables.GET_SPINS; i > 0 && !isDone(); i--) Thread.onSpinWait();
+            if (Tunables.GET_SPIN_NANOS == 0 || isDone() || Thread.currentThread().isVirtual()) return;
+            long start = System.nanoTime();
+            do {
+                Thread.onSpinWait();
+            } while (!isDone() && System.nanoTime() - start < Tunables.GET_SPIN_NANOS);
         }
     }
 

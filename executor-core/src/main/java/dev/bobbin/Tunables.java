@@ -38,15 +38,17 @@ final class Tunables {
      *  starts does not keep 4-8 MB (4-8 bytes per fiber) for the scheduler's lifetime. */
     static final int INJECTION_RING_RETAINED = 4096;
 
-    /** Spin-wait iterations of a carrier that registered as a sleeper before it blocks in its driver (a
-     *  few microseconds): a task submitted meanwhile takes it without a futex wake on either side, which
-     *  is what a submit-and-wait caller pays per task otherwise. The JDK's ForkJoinPool spins 256 too. */
+    /** Spin-wait iterations of a carrier that registered as a sleeper before it blocks in its driver (about
+     *  6 microseconds on a 2020s x86 core, where one spin-wait pause takes about 25 ns): a task submitted
+     *  meanwhile takes it without a futex wake on either side, which is what a submit-and-wait caller pays
+     *  per task otherwise. The JDK's ForkJoinPool spins as long. Only carriers without I/O duties spin. */
     static final int IDLE_SPINS = Runtime.getRuntime().availableProcessors() > 1 ? 256 : 0;
 
-    /** Spin-wait iterations of a platform thread in {@code Future.get} on a {@code FiberExecutor} task before
-     *  it parks (a few microseconds; none on one CPU, where the spinner would only delay the task). Sized
-     *  like the carriers' idle spin: long enough for a short task on an awake carrier to finish. */
-    static final int GET_SPINS = Runtime.getRuntime().availableProcessors() > 1 ? 512 : 0;
+    /** How long a platform thread in {@code Future.get} on a {@code FiberExecutor} task spin-waits before it
+     *  parks: several times what a short task takes from submission to completion on an awake carrier
+     *  (3-5 microseconds), and negligible beside a task that takes longer. None on one CPU, where the
+     *  spinner would only delay the task. */
+    static final long GET_SPIN_NANOS = Runtime.getRuntime().availableProcessors() > 1 ? 20_000 : 0;
 
     /** invokeAll from outside the scheduler fans out through fibers from this many tasks on: below it, one
      *  more fiber per call costs more than the outside starts it saves. */
