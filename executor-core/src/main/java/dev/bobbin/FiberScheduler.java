@@ -357,6 +357,21 @@ public final class FiberScheduler implements AutoCloseable {
     }
 
     /**
+     * Whether the calling fiber may move to another carrier at its next blocking point: an unbound fiber
+     * of a {@link SchedulingPolicy#WORK_STEALING} scheduler. False on a platform thread (a carrier
+     * included), for a bound fiber ({@link #startLocal}, {@link #startOn}, inside {@link CarrierLocal#with})
+     * and under THREAD_PER_CORE or SINGLE_THREAD. I/O backends use it to place a new socket on a less
+     * loaded carrier, where the fiber then follows its completions.
+     */
+    public static boolean currentFiberMayMove() {
+        if (!JdkVirtualThreads.isAvailable()) return false;
+        Thread t = Thread.currentThread();
+        if (!t.isVirtual() || !(JdkVirtualThreads.currentCarrier() instanceof Carrier c)) return false;
+        CarrierPool pool = c.pool;
+        return pool.policy == SchedulingPolicy.WORK_STEALING && pool.parallelism() > 1 && pool.homeOf(t) == null;
+    }
+
+    /**
      * For I/O backends: the {@link dev.bobbin.spi.CarrierDriver} of the carrier the caller runs on right
      * now (a fiber mounted on it, or the carrier thread itself), or null when the caller is not on a
      * Bobbin carrier. A fiber may move at its next blocking point, so use the result before blocking.

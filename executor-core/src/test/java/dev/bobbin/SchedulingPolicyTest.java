@@ -345,4 +345,25 @@ class SchedulingPolicyTest {
             Thread.sleep(5);
         }
     }
+
+    @Test
+    void onlyUnboundFibersOfAWorkStealingSchedulerMayMove() throws Exception {
+        assertFalse(FiberScheduler.currentFiberMayMove(), "a platform thread");
+        try (FiberScheduler ws = scheduler(SchedulingPolicy.WORK_STEALING, 2);
+             FiberScheduler tpc = scheduler(SchedulingPolicy.THREAD_PER_CORE, 2);
+             FiberScheduler single = scheduler(SchedulingPolicy.SINGLE_THREAD, 1)) {
+            CarrierLocal<Object> local = CarrierLocal.withInitial(Object::new);
+            java.util.concurrent.CompletableFuture<String> seen = new java.util.concurrent.CompletableFuture<>();
+            ws.start(() -> seen.complete(FiberScheduler.currentFiberMayMove()
+                    + " " + local.with(v -> FiberScheduler.currentFiberMayMove())
+                    + " " + FiberScheduler.currentFiberMayMove()));
+            assertEquals("true false true", seen.get(10, java.util.concurrent.TimeUnit.SECONDS),
+                    "unbound, inside CarrierLocal.with, unbound again");
+            for (var c : java.util.List.<java.util.function.Function<Runnable, Thread>>of(t -> ws.startOn(1, t), tpc::start, single::start)) {
+                java.util.concurrent.CompletableFuture<Boolean> may = new java.util.concurrent.CompletableFuture<>();
+                c.apply(() -> may.complete(FiberScheduler.currentFiberMayMove()));
+                assertFalse(may.get(10, java.util.concurrent.TimeUnit.SECONDS));
+            }
+        }
+    }
 }

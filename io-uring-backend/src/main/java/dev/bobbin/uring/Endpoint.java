@@ -95,13 +95,19 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
                 + " home=" + home;
     }
 
-    /** The loop this endpoint lives on; the first caller picks its own carrier's loop (CAS). */
+    /**
+     * The loop this endpoint lives on; the first caller picks it (CAS): its own carrier's loop, or a less
+     * loaded one of its scheduler when the caller may move ({@link LoopGroup}).
+     */
     final IoEventLoop home() {
         IoEventLoop h = (IoEventLoop) HOME.getAcquire(this);       // acquire; pairs with the CAS below
         if (h != null) return h;
-        IoEventLoop mine = io.loopForCaller();
-        h = (IoEventLoop) HOME.compareAndExchange(this, null, mine); // CAS: unset -> caller's loop
-        return h == null ? mine : h;
+        IoCarrierDriver place = io.placeNewSocket();
+        IoEventLoop mine = place != null ? place.loop : io.fallbackLoop();
+        h = (IoEventLoop) HOME.compareAndExchange(this, null, mine); // CAS: unset -> chosen loop
+        if (h != null) return h;
+        if (place != null) place.homedSockets.incrementAndGet();   // undone by the loop at close (ensureRegistered)
+        return mine;
     }
 
     /** Whether this endpoint lives on {@code loop} (its first operation picked it). */
@@ -161,10 +167,19 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
     private void ensureRegistered(IoEventLoop loop) {
         if (registrationTried) return;
         registrationTried = true;
-        if (ch.isRegistered()) return;
+        IoCarrierDriver here = IoCarrierDriver.current(io);        // this loop's carrier; null on the fallback loop
+        if (ch.isRegistered()) {
+            if (here != null) ch.closeFuture().addListener(x -> here.homedSockets.decrementAndGet());
+            return;
+        }
         ChannelPromise f = new DefaultChannelPromise(ch, loop);
         ch.unsafe().register(loop, f);                // runs inline: we are on the loop's thread
-        if (f.isDone() && !f.isSuccess()) registrationError = IoErrors.translate(f.cause(), "register");
+        if (f.isDone() && !f.isSuccess()) {
+            registrationError = IoErrors.translate(f.cause(), "register");
+            if (here != null) here.homedSockets.decrementAndGet();
+        } else if (here != null) {
+            ch.closeFuture().addListener(x -> here.homedSockets.decrementAndGet()); // runs on this loop
+        }
     }
 
     /** Whether close() has been called. */

@@ -64,6 +64,7 @@ public final class FiberIo {
     final LongAdder resumedElsewhere = new LongAdder();
     final LongAdder completedOnHome = new LongAdder(); // parked waits completed by the socket's own loop thread
     final Set<Endpoint> open = ConcurrentHashMap.newKeySet(); // sockets whose channel is not closed yet
+    private final Map<FiberScheduler, LoopGroup> groups = new ConcurrentHashMap<>(); // per running scheduler
 
     private FiberIo(IoTransport transport, String reason) {
         this.transport = transport;
@@ -227,10 +228,23 @@ public final class FiberIo {
 
     // ---- package-private plumbing ------------------------------------------------------------------
 
-    /** The loop a socket first used by the caller lives on: its carrier's, or the fallback loop. */
-    IoEventLoop loopForCaller() {
+    /**
+     * The carrier driver whose loop a socket first used by the caller will live on: its own carrier's, or
+     * a less loaded one of the same scheduler (LoopGroup); null off the carriers (the fallback loop).
+     */
+    IoCarrierDriver placeNewSocket() {
         IoCarrierDriver d = IoCarrierDriver.current(this);
-        return d != null ? d.loop : fallbackLoop();
+        return d != null ? d.placeNewSocket() : null;
+    }
+
+    LoopGroup joinGroup(FiberScheduler scheduler, IoCarrierDriver d) {
+        LoopGroup g = groups.computeIfAbsent(scheduler, s -> new LoopGroup());
+        g.join(d);
+        return g;
+    }
+
+    void leaveGroup(FiberScheduler scheduler, LoopGroup g, IoCarrierDriver d) {
+        if (g.leave(d)) groups.remove(scheduler, g);
     }
 
     /**
@@ -309,7 +323,7 @@ public final class FiberIo {
         return here != null && here.loop == loop;
     }
 
-    private IoEventLoop fallbackLoop() {
+    IoEventLoop fallbackLoop() {
         IoEventLoopGroup g = fallback;
         if (g == null) {
             synchronized (this) {

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A carrier's I/O driver: one Netty {@link ManualIoEventLoop} (an io_uring ring, an epoll instance or a
@@ -36,10 +37,22 @@ final class IoCarrierDriver implements CarrierDriver {
     private final AtomicBoolean wakePending = new AtomicBoolean(); // a wakeup task is queued on the loop
     private final Runnable clearWake = () -> wakePending.set(false);
 
+    final AtomicInteger homedSockets = new AtomicInteger(); // sockets that live on this loop (LoopGroup)
+    private final FiberScheduler scheduler;           // the carrier's scheduler; null outside one
+    private final LoopGroup group;                    // the scheduler's regular loops; null for a spare
+
     IoCarrierDriver(FiberIo io, CarrierContext carrier) {
         this.io = io;
         this.carrier = carrier;
         this.loop = new ManualIoEventLoop(carrier.carrierThread(), io.transport().handlerFactory());
+        this.scheduler = FiberScheduler.current().orElse(null);    // open() runs on the carrier thread
+        this.group = scheduler != null && carrier.carrierIndex() < scheduler.parallelism()
+                ? io.joinGroup(scheduler, this) : null;
+    }
+
+    /** Where a socket first used by the calling fiber, mounted on this carrier, should live (LoopGroup). */
+    IoCarrierDriver placeNewSocket() {
+        return group != null && FiberScheduler.currentFiberMayMove() ? group.placeFor(this) : this;
     }
 
     /** The driver of the carrier the caller is mounted on, if it belongs to {@code io}; else null. */
@@ -118,6 +131,7 @@ final class IoCarrierDriver implements CarrierDriver {
      */
     @Override
     public void close() {
+        if (group != null) io.leaveGroup(scheduler, group, this);
         runLocal();
         closeEndpointsHere();
         loop.shutdownGracefully(0, 0, TimeUnit.NANOSECONDS);

@@ -33,4 +33,9 @@ final class IoTunables {
      *  ran it or terminated without running it (then the operation fails): the wait happens only while a
      *  scheduler stops, which takes milliseconds, so a coarse poll costs nothing and needs no extra signal. */
     static final long SHUTDOWN_TASK_POLL_NANOS = 100_000;
+
+    /** A new socket of a fiber that may move goes to the loop with the fewest sockets once the caller's own
+     *  loop holds more than this many more: small enough that a burst of accepts spreads evenly, large
+     *  enough that a fiber opening a socket or two stays on its own loop. */
+    static final int PLACEMENT_SLACK = 2;
 }

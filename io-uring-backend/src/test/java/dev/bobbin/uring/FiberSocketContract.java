@@ -1343,4 +1343,76 @@ abstract class FiberSocketContract {
             assertTrue(injected <= 2, "resumptions went through the injection queue: " + injected);
         }
     }
+
+    // ---- placement ----------------------------------------------------------------------------------
+
+    @Test
+    void socketsOfMovableFibersSpreadOverTheCarriers() throws Exception {
+        Placement p = servedCarriers(false);
+        // Every connection fiber is started by the acceptor on the acceptor's carrier and first runs there;
+        // its socket is placed on the less loaded carrier anyway, and the fiber follows its completions.
+        assertTrue(Math.min(p.perCarrier[0], p.perCarrier[1]) >= PLACED / 4,
+                "connections served per carrier: " + java.util.Arrays.toString(p.perCarrier));
+    }
+
+    @Test
+    void socketsOfBoundFibersStayOnTheirCarrier() throws Exception {
+        Placement p = servedCarriers(true);
+        assertEquals(0, p.away, "bound fibers served away from their carrier; per carrier: "
+                + java.util.Arrays.toString(p.perCarrier));
+    }
+
+    static final int PLACED = 40;
+
+    /** How many connections each carrier served, and how many fibers served away from where they started. */
+    record Placement(int[] perCarrier, int away) { }
+
+    /**
+     * Accepts PLACED connections from clients on this platform thread (the fallback loop, no carrier's); each is served
+     * by a fiber the acceptor starts, bound to the acceptor's carrier ({@code startLocal}) or movable,
+     * which reads one message, notes its carrier, waits until every connection has been read (so all
+     * sockets are open at once) and echoes it.
+     */
+    private Placement servedCarriers(boolean bound) throws Exception {
+        java.util.concurrent.atomic.AtomicIntegerArray served = new java.util.concurrent.atomic.AtomicIntegerArray(2);
+        java.util.concurrent.atomic.AtomicInteger away = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CountDownLatch allRead = new java.util.concurrent.CountDownLatch(PLACED);
+        try (FiberServerSocket server = get(fiber(() -> io.openServer().bind(LOOPBACK, 1024)))) {
+            CompletableFuture<Void> acceptor = fiber(() -> {
+                for (int i = 0; i < PLACED; i++) {
+                    FiberSocket c = server.accept();
+                    int startedOn = FiberScheduler.currentCarrierIndex();
+                    Runnable serve = () -> {
+                        try (c) {
+                            ByteBuffer b = ByteBuffer.allocate(8);
+                            c.readFully(b);
+                            int carrier = FiberScheduler.currentCarrierIndex();
+                            served.incrementAndGet(carrier);
+                            if (carrier != startedOn) away.incrementAndGet();
+                            allRead.countDown();
+                            assertTrue(allRead.await(20, TimeUnit.SECONDS));   // every socket stays open meanwhile
+                            c.write(b.flip());
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    };
+                    if (bound) scheduler.startLocal(serve);
+                    else scheduler.start(serve);
+                }
+                return null;
+            });
+            List<FiberSocket> clients = new ArrayList<>();   // on this platform thread: the fallback loop
+            try {
+                for (int i = 0; i < PLACED; i++) clients.add(io.connect(server.localAddress(), Duration.ofSeconds(5)));
+                for (FiberSocket c : clients) c.write(ByteBuffer.allocate(8));
+                for (FiberSocket c : clients) c.readFully(ByteBuffer.allocate(8));
+            } finally {
+                for (FiberSocket c : clients) c.close();
+            }
+            get(acceptor);
+        }
+        return new Placement(new int[] {served.get(0), served.get(1)}, away.get());
+    }
 }

@@ -205,7 +205,13 @@ public enum ServerKind {
             throw e;
         }
         return BlockingEchoServer.start(listener, scheduler.ofVirtual().name("echo-accept").factory(),
-                scheduler.threadFactory(), o.threads(), () -> shutdownBounded(scheduler));
+                scheduler.threadFactory(), o.threads(), () -> {
+                    if (Boolean.getBoolean("bobbin.echo.stats")) {
+                        System.err.println("echo server: " + io.stats());
+                        System.err.println("echo server: " + scheduler.stats());
+                    }
+                    shutdownBounded(scheduler);
+                });
     }
 
     /** Shuts a server's scheduler down and waits a bounded time for its fibers to end. */

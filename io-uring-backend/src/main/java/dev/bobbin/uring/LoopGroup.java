@@ -1,0 +1,45 @@
+package dev.bobbin.uring;
+
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The event loops of one scheduler's regular carriers, and where a new socket goes among them.
+ *
+ * <p>Implementation overview. A socket lives on the loop of one carrier for its whole life, and a fiber
+ * blocked on it is resumed on that carrier, so sockets pull their fibers to their loops. If every new
+ * socket lived where its first operation ran, a busy acceptor's carrier would collect most sockets (an
+ * acceptor starts each connection's fiber on its own carrier, which runs it first); idle carriers would
+ * then steal those fibers and route every operation back to the busy loop. So a socket first used by a
+ * fiber that may move goes to the loop with the fewest sockets when the caller's own loop holds more
+ * than {@link IoTunables#PLACEMENT_SLACK} more than that one; its first operation is routed there and
+ * the fiber, resumed by that loop, follows. A bound fiber (or any fiber under THREAD_PER_CORE) always
+ * keeps its sockets on its own carrier. The counts are atomic per loop: incremented by the thread whose
+ * choice became a socket's home, decremented by the loop when the socket closes; placement reads them
+ * racily, which at worst places a burst slightly unevenly.
+ */
+final class LoopGroup {
+    private final CopyOnWriteArrayList<IoCarrierDriver> members = new CopyOnWriteArrayList<>();
+
+    void join(IoCarrierDriver d) { members.add(d); }
+
+    /** Removes a stopping carrier's driver; true when the group is empty. */
+    boolean leave(IoCarrierDriver d) {
+        members.remove(d);
+        return members.isEmpty();
+    }
+
+    /** The driver whose loop a socket first used by a movable fiber on {@code here}'s carrier should live on. */
+    IoCarrierDriver placeFor(IoCarrierDriver here) {
+        int hereLoad = here.homedSockets.get();
+        IoCarrierDriver best = here;
+        int bestLoad = hereLoad;
+        for (IoCarrierDriver d : members) {
+            int load = d.homedSockets.get();
+            if (load < bestLoad) {
+                best = d;
+                bestLoad = load;
+            }
+        }
+        return hereLoad - bestLoad > IoTunables.PLACEMENT_SLACK ? best : here;
+    }
+}
