@@ -24,8 +24,10 @@ import java.util.Objects;
  * A listening TCP socket with a blocking {@link #accept()} for fibers (and any other thread).
  *
  * <p>The listening socket lives on the loop of the carrier that called {@link #bind}. An accepted
- * {@link FiberSocket} is not tied to that loop: it is registered on the loop of the carrier where it is
- * first used, so connections spread over the carriers as the fibers serving them do.
+ * {@link FiberSocket} is not tied to that loop: it is registered at its first use, on the least-loaded
+ * carrier's loop when the fiber using it may move and its own carrier holds many more sockets (the fiber
+ * then follows it), so connections spread over the carriers even though one acceptor starts every
+ * connection's fiber on its own carrier.
  * {@link #close()} from any thread makes a blocked {@code accept} throw
  * {@link AsynchronousCloseException}; an interrupted {@code accept} closes the server and throws
  * {@link java.nio.channels.ClosedByInterruptException}. An accept that waits longer than its timeout

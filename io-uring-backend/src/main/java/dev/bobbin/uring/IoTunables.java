@@ -35,7 +35,10 @@ final class IoTunables {
     static final long SHUTDOWN_TASK_POLL_NANOS = 100_000;
 
     /** A new socket of a fiber that may move goes to the loop with the fewest sockets once the caller's own
-     *  loop holds more than this many more: small enough that a burst of accepts spreads evenly, large
-     *  enough that a fiber opening a socket or two stays on its own loop. */
-    static final int PLACEMENT_SLACK = 2;
+     *  loop holds more than this many more. Measured on loopback echo (bench/README.md, "Placement"): with a
+     *  slack of 2, 100 connections spread evenly and cost ~25 % more CPU per round trip than on one loop
+     *  (two half-busy loops batch less and wake more); 1,000 connections left on one loop cost ~10 % more
+     *  (its peer steals their fibers and routes their operations back). 128 keeps the first and spreads
+     *  the second. */
+    static final int PLACEMENT_SLACK = 128;
 }

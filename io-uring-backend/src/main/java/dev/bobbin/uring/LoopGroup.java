@@ -12,7 +12,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * then steal those fibers and route every operation back to the busy loop. So a socket first used by a
  * fiber that may move goes to the loop with the fewest sockets when the caller's own loop holds more
  * than {@link IoTunables#PLACEMENT_SLACK} more than that one; its first operation is routed there and
- * the fiber, resumed by that loop, follows. A bound fiber (or any fiber under THREAD_PER_CORE) always
+ * the fiber, resumed by that loop, follows. The slack is wide on purpose: under light load one carrier
+ * serving every socket, its peer asleep, costs less CPU per operation than two half-busy loops. A bound fiber (or any fiber under THREAD_PER_CORE) always
  * keeps its sockets on its own carrier. The counts are atomic per loop: incremented by the thread whose
  * choice became a socket's home, decremented by the loop when the socket closes; placement reads them
  * racily, which at worst places a burst slightly unevenly.

@@ -35,8 +35,11 @@
  *       a contended lock in an allocator) and resume on another carrier, inside a ring it does not own.
  *       So the executor's "is this fiber on my carrier" test is used to choose the deque, not to run Netty
  *       code inline.</li>
- *   <li><b>Socket affinity: routing.</b> A socket is registered on the loop of the carrier where it is
- *       first used (an accepted socket is not tied to the listener's carrier), and stays there. An
+ *   <li><b>Socket affinity: placement and routing.</b> A socket is registered on a carrier's loop at its
+ *       first use (an accepted socket is not tied to the listener's carrier) and stays there. A fiber that
+ *       may move (unbound, WORK_STEALING) gets the scheduler's least-loaded loop when its own carrier holds
+ *       more than 128 sockets more than that one; any other caller gets its own carrier's loop (see
+ *       {@code LoopGroup}). An
  *       operation issued from anywhere else (another carrier, a platform thread, another scheduler) is
  *       routed to that loop through its thread-safe task queue plus a wakeup; the completion then resumes
  *       the fiber on the socket's carrier, so a fiber that keeps using a socket migrates to it. Threads

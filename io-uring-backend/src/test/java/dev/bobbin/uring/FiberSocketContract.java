@@ -1362,7 +1362,8 @@ abstract class FiberSocketContract {
                 + java.util.Arrays.toString(p.perCarrier));
     }
 
-    static final int PLACED = 40;
+    /** More connections than the placement slack (128), so that spreading them pays. */
+    static final int PLACED = 300;
 
     /** How many connections each carrier served, and how many fibers served away from where they started. */
     record Placement(int[] perCarrier, int away) { }
