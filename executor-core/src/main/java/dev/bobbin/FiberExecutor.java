@@ -108,7 +108,8 @@ public final class FiberExecutor implements ExecutorService {
      * inherit from it exactly as submitted ones do) and lets one starter fiber per chunk start them
      * (FanOut): a start on a carrier is a local queue push, a start from outside crosses the injection
      * queue. A chunk's tasks therefore start only once the caller has read the whole chunk from the
-     * collection; a refused start (shutdown meanwhile) cancels the chunk's rest, and invokeAll rethrows it.
+     * collection; a start the scheduler refuses (it was shut down meanwhile) cancels the chunk's rest, and
+     * invokeAll rethrows it.
      */
 
     /** The value of {@link Config#maxConcurrency()} meaning no bound. */
@@ -419,6 +420,16 @@ public final class FiberExecutor implements ExecutorService {
         startOrWithdraw(fiber);
     }
 
+    /**
+     * Starts a fiber of a job accepted before a shutdown (a fan-out chunk the caller built while the
+     * executor was running), as the caller would have: shutdown() lets accepted work run. Only a scheduler
+     * that refuses it stops it. The starter calling this is in {@code fibers}, so termination waits.
+     */
+    private void startAccepted(Thread fiber) {
+        fibers.add(fiber);
+        startOrWithdraw(fiber);
+    }
+
     private Thread newFiber(Runnable job) {
         Thread fiber = factory.newThread(new Worker(this, job));
         if (fiber == null) throw new RejectedExecutionException("executor '" + name() + "' could not create a fiber");
@@ -623,7 +634,7 @@ public final class FiberExecutor implements ExecutorService {
                     try {
                         f.get(deadline - System.nanoTime(), NANOSECONDS);
                     } catch (TimeoutException e) {
-                        break;                                  // the rest is cancelled below
+                        return futures;                         // the rest is cancelled below
                     } catch (ExecutionException | CancellationException ignored) {
                         // reported through the future
                     }
@@ -675,9 +686,10 @@ public final class FiberExecutor implements ExecutorService {
     }
 
     /**
-     * A fiber that starts one chunk of invokeAll's fibers (see {@link #submitAll}). If a start is refused
-     * (the executor or its scheduler was shut down meanwhile), it records the exception, which the
-     * invokeAll caller rethrows, and cancels the chunk's futures that did not start, so nobody waits for them.
+     * A fiber that starts one chunk of invokeAll's fibers (see {@link #submitAll}). The chunk was accepted
+     * while the executor ran, so its fibers start even if shutdown() came meanwhile. If the scheduler
+     * refuses a start (it was shut down), the starter records the exception, which the invokeAll caller
+     * rethrows, and cancels the chunk's futures that did not start, so nobody waits for them.
      */
     private static final class FanOut implements Runnable {
         private final FiberExecutor executor;
@@ -700,7 +712,7 @@ public final class FiberExecutor implements ExecutorService {
             for (int i = 0; i < count; i++) {
                 if (futures[i].isDone()) continue;      // cancelled by an interrupted or timed-out caller
                 try {
-                    executor.startCreated(fibers[i]);
+                    executor.startAccepted(fibers[i]);
                     fibers[i] = null;                   // the batch's caller keeps only the futures
                 } catch (Throwable e) {
                     failure = e;                        // volatile write before the cancels below
@@ -842,16 +854,20 @@ public final class FiberExecutor implements ExecutorService {
 
         @Override
         public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
-            if (timeout > 0) spinUntilDone();
+            spinUntilDone(Math.min(Tunables.GET_SPIN_NANOS, unit.toNanos(timeout)));
             return super.get(timeout, unit);
         }
 
         private void spinUntilDone() {
-            if (Tunables.GET_SPIN_NANOS == 0 || isDone() || Thread.currentThread().isVirtual()) return;
+            spinUntilDone(Tunables.GET_SPIN_NANOS);
+        }
+
+        private void spinUntilDone(long nanos) {
+            if (nanos <= 0 || isDone() || Thread.currentThread().isVirtual()) return;
             long start = System.nanoTime();
             do {
                 Thread.onSpinWait();
-            } while (!isDone() && System.nanoTime() - start < Tunables.GET_SPIN_NANOS);
+            } while (!isDone() && System.nanoTime() - start < nanos);
         }
     }
 

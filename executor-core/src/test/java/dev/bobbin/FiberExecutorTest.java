@@ -411,4 +411,42 @@ class FiberExecutorTest {
             assertSame(scheduler, b.get());
         }
     }
+
+    /**
+     * invokeAll's fan-out: tasks the caller has handed over before a shutdown all run, as with the JDK's
+     * executor, where they would have started before the shutdown; the shutdown must not cancel chunks
+     * whose starter fibers had not run yet. The only carrier is held by a task without a blocking point,
+     * so every later starter is still queued when the shutdown comes.
+     */
+    @Test
+    void tasksHandedToInvokeAllBeforeAShutdownAllRun() throws Exception {
+        FiberExecutor e = FiberExecutor.builder().name("fan")
+                .ownScheduler(SchedulerConfig.builder().name("fan").parallelism(1).maxSpareCarriers(0).build()).build();
+        java.util.concurrent.atomic.AtomicBoolean release = new java.util.concurrent.atomic.AtomicBoolean();
+        List<Callable<Integer>> tasks = new ArrayList<>();
+        for (int i = 0; i < 1_000; i++) {
+            int n = i;
+            tasks.add(() -> {
+                if (n == 0) while (!release.get()) Thread.onSpinWait();   // holds the carrier
+                return n;
+            });
+        }
+        CompletableFuture<List<Future<Integer>>> result = new CompletableFuture<>();
+        Thread caller = Thread.ofPlatform().start(() -> {
+            try {
+                result.complete(e.invokeAll(tasks));
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        });
+        long deadline = System.nanoTime() + SECONDS.toNanos(10);
+        while (caller.getState() != Thread.State.WAITING && System.nanoTime() < deadline) Thread.sleep(1);
+        assertEquals(Thread.State.WAITING, caller.getState(), "the caller handed every task over and waits");
+        e.shutdown();
+        release.set(true);
+        List<Future<Integer>> fs = result.get(10, SECONDS);
+        for (int i = 0; i < fs.size(); i++) assertEquals(i, fs.get(i).resultNow());
+        assertTrue(e.awaitTermination(10, SECONDS));
+        e.close();
+    }
 }
