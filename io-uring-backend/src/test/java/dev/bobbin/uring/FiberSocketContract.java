@@ -1351,7 +1351,9 @@ abstract class FiberSocketContract {
         Placement p = servedCarriers(false);
         // Every connection fiber is started by the acceptor on the acceptor's carrier and first runs there;
         // its socket is placed on the less loaded carrier anyway, and the fiber follows its completions.
-        assertTrue(Math.min(p.perCarrier[0], p.perCarrier[1]) >= PLACED / 4,
+        // Placed evenly up to the slack of 128 the smaller share is about 86 of 300; where a fiber is
+        // noted varies with stealing, so the bound is loose. Without placement it is 0.
+        assertTrue(Math.min(p.perCarrier[0], p.perCarrier[1]) >= PLACED / 8,
                 "connections served per carrier: " + java.util.Arrays.toString(p.perCarrier));
     }
 
