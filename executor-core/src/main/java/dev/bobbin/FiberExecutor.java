@@ -22,6 +22,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -421,9 +422,9 @@ public final class FiberExecutor implements ExecutorService {
     }
 
     /**
-     * Starts a fiber of a job accepted before a shutdown (a fan-out chunk the caller built while the
-     * executor was running), as the caller would have: shutdown() lets accepted work run. Only a scheduler
-     * that refuses it stops it. The starter calling this is in {@code fibers}, so termination waits.
+     * Starts the fiber of a job accepted before a shutdown (a queued job handed a slot, or a fan-out chunk
+     * the caller built while the executor was running): shutdown() lets accepted work run, so only a
+     * scheduler that refuses it stops it. The caller's own fiber is in {@code fibers}, so termination waits.
      */
     private void startAccepted(Thread fiber) {
         fibers.add(fiber);
@@ -431,7 +432,11 @@ public final class FiberExecutor implements ExecutorService {
     }
 
     private Thread newFiber(Runnable job) {
-        Thread fiber = factory.newThread(new Worker(this, job));
+        return newFiber(factory, job);
+    }
+
+    private Thread newFiber(ThreadFactory from, Runnable job) {
+        Thread fiber = from.newThread(new Worker(this, job));
         if (fiber == null) throw new RejectedExecutionException("executor '" + name() + "' could not create a fiber");
         return fiber;
     }
@@ -476,12 +481,8 @@ public final class FiberExecutor implements ExecutorService {
     private void releaseSlot() {
         Runnable next;
         while ((next = slots.release()) != null) {
-            // Accepted earlier: it starts even after shutdown(). Our own fiber is still in `fibers`.
-            Thread fiber;
             try {
-                fiber = newFiber(next);
-                fibers.add(fiber);
-                startOrWithdraw(fiber);
+                startAccepted(newFiber(next));          // accepted earlier: it starts even after shutdown()
                 return;
             } catch (RejectedExecutionException e) {
                 failQueued(next, e);                    // the shared scheduler is gone; try the next one
@@ -600,7 +601,7 @@ public final class FiberExecutor implements ExecutorService {
         List<Future<T>> futures = new ArrayList<>(tasks.size());
         int waited = 0;
         try {
-            FanOut fan = submitAll(tasks, futures);
+            FanOutFailure fanOut = submitAll(tasks, futures);
             for (int n = futures.size(); waited < n; waited++) {
                 Future<T> f = futures.get(waited);
                 if (!f.isDone()) {
@@ -611,7 +612,7 @@ public final class FiberExecutor implements ExecutorService {
                     }
                 }
             }
-            if (fan != null) fan.rethrowFailure();
+            if (fanOut != null) fanOut.rethrow(this);
             return futures;
         } finally {
             cancelFrom(futures, waited);
@@ -627,7 +628,7 @@ public final class FiberExecutor implements ExecutorService {
         List<Future<T>> futures = new ArrayList<>(tasks.size());
         int waited = 0;
         try {
-            FanOut fan = submitAll(tasks, futures);
+            FanOutFailure fanOut = submitAll(tasks, futures);
             for (int n = futures.size(); waited < n; waited++) {
                 Future<T> f = futures.get(waited);
                 if (!f.isDone()) {
@@ -640,7 +641,7 @@ public final class FiberExecutor implements ExecutorService {
                     }
                 }
             }
-            if (fan != null) fan.rethrowFailure();
+            if (fanOut != null) fanOut.rethrow(this);
             return futures;
         } finally {
             cancelFrom(futures, waited);
@@ -649,8 +650,8 @@ public final class FiberExecutor implements ExecutorService {
 
     /**
      * Submits the tasks of invokeAll in order, adding each future to {@code futures} as it goes (so the
-     * caller can cancel what was submitted when this throws). Returns the fan-out whose failure the caller
-     * must rethrow once it has waited, or null.
+     * caller can cancel what was submitted when this throws). Returns where the fan-out records a refused
+     * start, which the caller must rethrow once it has waited, or null without a fan-out.
      *
      * <p>From a thread outside the scheduler, a large unbounded batch is started by fibers: the caller
      * creates each chunk's fibers (so they inherit its thread-locals and context class loader, as with
@@ -658,12 +659,12 @@ public final class FiberExecutor implements ExecutorService {
      * to its local queue and spreads by stealing; a start from outside crosses the injection queue and
      * may wake a carrier each time. The caller builds the next chunk meanwhile.
      */
-    private <T> FanOut submitAll(Collection<? extends Callable<T>> tasks, List<Future<T>> futures) {
+    private <T> FanOutFailure submitAll(Collection<? extends Callable<T>> tasks, List<Future<T>> futures) {
         if (slots != null || tasks.size() < Tunables.FANOUT_MIN_TASKS || FiberScheduler.current().isPresent()) {
             for (Callable<T> t : tasks) futures.add(submit(t));
             return null;
         }
-        FanOut fan = null;
+        FanOutFailure failure = new FanOutFailure();
         Iterator<? extends Callable<T>> it = tasks.iterator();
         while (it.hasNext()) {
             ensureRunning();
@@ -676,13 +677,9 @@ public final class FiberExecutor implements ExecutorService {
                 chunkFutures[n++] = f;
                 futures.add(f);
             }
-            FanOut next = new FanOut(this, chunk, chunkFutures, n, fan);
-            Thread starter = fanOutFactory.newThread(new Worker(this, next));
-            if (starter == null) throw new RejectedExecutionException("executor '" + name() + "' could not create a fiber");
-            startCreated(starter);
-            fan = next;
+            startCreated(newFiber(fanOutFactory, new FanOut(this, chunk, chunkFutures, n, failure)));
         }
-        return fan;
+        return failure;
     }
 
     /**
@@ -696,15 +693,14 @@ public final class FiberExecutor implements ExecutorService {
         private final Thread[] fibers;
         private final TaskFuture<?>[] futures;
         private final int count;
-        private final FanOut previous;                 // the earlier chunk's, whose failure also counts
-        private volatile Throwable failure;            // written before the futures are cancelled
+        private final FanOutFailure failure;           // shared by the chunks of one invokeAll
 
-        FanOut(FiberExecutor executor, Thread[] fibers, TaskFuture<?>[] futures, int count, FanOut previous) {
+        FanOut(FiberExecutor executor, Thread[] fibers, TaskFuture<?>[] futures, int count, FanOutFailure failure) {
             this.executor = executor;
             this.fibers = fibers;
             this.futures = futures;
             this.count = count;
-            this.previous = previous;
+            this.failure = failure;
         }
 
         @Override
@@ -715,23 +711,28 @@ public final class FiberExecutor implements ExecutorService {
                     executor.startAccepted(fibers[i]);
                     fibers[i] = null;                   // the batch's caller keeps only the futures
                 } catch (Throwable e) {
-                    failure = e;                        // volatile write before the cancels below
+                    failure.record(e);                  // before the cancels below, which wake the caller
                     for (int j = i; j < count; j++) futures[j].cancel(false);
                     return;
                 }
             }
         }
+    }
 
-        /** Throws the first chunk's refusal, if any; the caller has waited for every future. */
-        void rethrowFailure() {
-            Throwable first = null;
-            for (FanOut f = this; f != null; f = f.previous) {
-                Throwable e = f.failure;
-                if (e != null) first = e;
-            }
-            if (first instanceof RuntimeException e) throw e;
-            if (first instanceof Error e) throw e;
-            if (first != null) throw new RejectedExecutionException("executor '" + executor.name() + "'", first);
+    /** The first start refused during one invokeAll's fan-out; its caller rethrows it. */
+    private static final class FanOutFailure {
+        private final AtomicReference<Throwable> first = new AtomicReference<>();
+
+        void record(Throwable e) {
+            first.compareAndSet(null, e);               // volatile; read by the caller after its futures completed
+        }
+
+        /** Throws the recorded refusal, if any; the caller has waited for every future. */
+        void rethrow(FiberExecutor executor) {
+            Throwable e = first.get();
+            if (e instanceof RuntimeException r) throw r;
+            if (e instanceof Error r) throw r;
+            if (e != null) throw new RejectedExecutionException("executor '" + executor.name() + "'", e);
         }
     }
 
@@ -848,7 +849,7 @@ public final class FiberExecutor implements ExecutorService {
 
         @Override
         public T get() throws InterruptedException, ExecutionException {
-            spinUntilDone();
+            spinUntilDone(Tunables.GET_SPIN_NANOS);
             return super.get();
         }
 
@@ -856,10 +857,6 @@ public final class FiberExecutor implements ExecutorService {
         public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
             spinUntilDone(Math.min(Tunables.GET_SPIN_NANOS, unit.toNanos(timeout)));
             return super.get(timeout, unit);
-        }
-
-        private void spinUntilDone() {
-            spinUntilDone(Tunables.GET_SPIN_NANOS);
         }
 
         private void spinUntilDone(long nanos) {

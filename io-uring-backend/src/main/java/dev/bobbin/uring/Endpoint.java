@@ -168,18 +168,16 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
         if (registrationTried) return;
         registrationTried = true;
         IoCarrierDriver here = IoCarrierDriver.current(io);        // this loop's carrier; null on the fallback loop
-        if (ch.isRegistered()) {
-            if (here != null) ch.closeFuture().addListener(x -> here.homedSockets.decrementAndGet());
-            return;
+        if (!ch.isRegistered()) {
+            ChannelPromise f = new DefaultChannelPromise(ch, loop);
+            ch.unsafe().register(loop, f);            // runs inline: we are on the loop's thread
+            if (f.isDone() && !f.isSuccess()) {
+                registrationError = IoErrors.translate(f.cause(), "register");
+                if (here != null) here.homedSockets.decrementAndGet();
+                return;
+            }
         }
-        ChannelPromise f = new DefaultChannelPromise(ch, loop);
-        ch.unsafe().register(loop, f);                // runs inline: we are on the loop's thread
-        if (f.isDone() && !f.isSuccess()) {
-            registrationError = IoErrors.translate(f.cause(), "register");
-            if (here != null) here.homedSockets.decrementAndGet();
-        } else if (here != null) {
-            ch.closeFuture().addListener(x -> here.homedSockets.decrementAndGet()); // runs on this loop
-        }
+        if (here != null) ch.closeFuture().addListener(x -> here.homedSockets.decrementAndGet()); // runs on this loop
     }
 
     /** Whether close() has been called. */

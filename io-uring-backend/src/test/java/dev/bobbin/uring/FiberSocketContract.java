@@ -639,14 +639,7 @@ abstract class FiberSocketContract {
         try (FiberServerSocket server = server(s -> release.get())) {
             FiberSocket c = get(fiber(() -> io.connect(server.localAddress(), Duration.ofSeconds(5))));
             java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
-            CompletableFuture<Class<?>> f = fiber(() -> {
-                ByteBuffer chunk = ByteBuffer.allocate(64 * 1024);
-                try {
-                    for (;;) written.addAndGet(c.write(chunk.clear()));
-                } catch (IOException e) {
-                    return e.getClass();
-                }
-            });
+            CompletableFuture<Class<?>> f = writeUntilFailure(scheduler, c, written);
             awaitWriterStalled(written);
             get(fiber(() -> {
                 c.close();
@@ -684,14 +677,7 @@ abstract class FiberSocketContract {
                 FiberSocket c = get(in(own, () -> io.connect(server.localAddress(), Duration.ofSeconds(5))));
                 int clientPort = c.localAddress().getPort();
                 java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
-                CompletableFuture<Class<?>> writer = in(own, () -> {
-                    ByteBuffer chunk = ByteBuffer.allocate(64 * 1024);
-                    try {
-                        for (;;) written.addAndGet(c.write(chunk.clear()));
-                    } catch (IOException e) {
-                        return e.getClass();
-                    }
-                });
+                CompletableFuture<Class<?>> writer = writeUntilFailure(own, c, written);
                 awaitWriterStalled(written);
                 get(in(own, () -> {
                     c.close();                         // writes still queued: the socket stays open to drain them
@@ -731,6 +717,19 @@ abstract class FiberSocketContract {
     }
 
     /** Waits until a writer that never gets read has filled the kernel's buffers and stopped progressing. */
+    /** A fiber of {@code on} writing to {@code c} until a write fails; completes with the exception's class. */
+    static CompletableFuture<Class<?>> writeUntilFailure(FiberScheduler on, FiberSocket c,
+                                                         java.util.concurrent.atomic.AtomicLong written) {
+        return in(on, () -> {
+            ByteBuffer chunk = ByteBuffer.allocate(64 * 1024);
+            try {
+                for (;;) written.addAndGet(c.write(chunk.clear()));
+            } catch (IOException e) {
+                return e.getClass();
+            }
+        });
+    }
+
     static void awaitWriterStalled(java.util.concurrent.atomic.AtomicLong written) throws InterruptedException {
         long last = -1;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
