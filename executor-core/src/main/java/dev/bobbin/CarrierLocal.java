@@ -1,5 +1,9 @@
 package dev.bobbin;
 
+import dev.bobbin.scheduler.Carrier;
+import dev.bobbin.scheduler.CarrierPool;
+import dev.bobbin.scheduler.JdkVirtualThreads;
+
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;

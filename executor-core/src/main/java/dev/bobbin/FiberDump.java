@@ -1,5 +1,8 @@
 package dev.bobbin;
 
+import dev.bobbin.scheduler.Carrier;
+import dev.bobbin.scheduler.CarrierPool;
+
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,5 +1,7 @@
 package dev.bobbin;
 
+import dev.bobbin.scheduler.Tunables;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;

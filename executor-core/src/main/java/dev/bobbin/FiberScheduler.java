@@ -1,5 +1,12 @@
 package dev.bobbin;
 
+import dev.bobbin.scheduler.Carrier;
+import dev.bobbin.scheduler.CarrierCounters;
+import dev.bobbin.scheduler.CarrierPool;
+import dev.bobbin.scheduler.JdkVirtualThreads;
+import dev.bobbin.scheduler.SchedulingDelays;
+import dev.bobbin.scheduler.Telemetry;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,6 @@
 package dev.bobbin;
 
+import dev.bobbin.scheduler.Tunables;
 import dev.bobbin.spi.CarrierDriverFactory;
 
 import java.time.Duration;

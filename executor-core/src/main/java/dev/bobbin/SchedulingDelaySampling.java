@@ -1,5 +1,7 @@
 package dev.bobbin;
 
+import dev.bobbin.scheduler.Tunables;
+
 /**
  * How often a {@link FiberScheduler} measures scheduling delay: the time from the moment a fiber becomes
  * runnable (started, unparked, woken by I/O, or yielding) until a carrier begins to run it.

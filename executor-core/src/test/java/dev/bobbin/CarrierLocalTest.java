@@ -1,5 +1,7 @@
 package dev.bobbin;
 
+import dev.bobbin.scheduler.JdkVirtualThreads;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

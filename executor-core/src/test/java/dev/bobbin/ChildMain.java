@@ -1,5 +1,7 @@
 package dev.bobbin;
 
+import dev.bobbin.scheduler.JdkVirtualThreads;
+
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.reflect.Field;

@@ -1,5 +1,7 @@
 package dev.bobbin;
 
+import dev.bobbin.scheduler.Carrier;
+import dev.bobbin.scheduler.JdkVirtualThreads;
 import dev.bobbin.spi.CarrierContext;
 import dev.bobbin.spi.CarrierDriver;
 import dev.bobbin.spi.CarrierDriverFactory;

@@ -1,5 +1,9 @@
 package dev.bobbin;
 
+import dev.bobbin.scheduler.Carrier;
+import dev.bobbin.scheduler.CarrierCounters;
+import dev.bobbin.scheduler.CarrierPool;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

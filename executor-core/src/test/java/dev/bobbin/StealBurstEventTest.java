@@ -1,5 +1,8 @@
 package dev.bobbin;
 
+import dev.bobbin.scheduler.StealBurstEvent;
+import dev.bobbin.scheduler.Tunables;
+
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;

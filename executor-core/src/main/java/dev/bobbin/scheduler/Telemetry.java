@@ -1,5 +1,7 @@
-package dev.bobbin;
+package dev.bobbin.scheduler;
 
+import dev.bobbin.FiberScheduler;
+import dev.bobbin.SchedulingDelaySampling;
 import dev.bobbin.spi.CarrierDriver;
 import dev.bobbin.spi.DriverStats;
 
@@ -29,17 +31,17 @@ import java.util.concurrent.atomic.LongAdder;
  * Fiber failures are counted by the uncaught-exception handler that {@link FiberScheduler#ofVirtual()}
  * installs on its builders ({@link #countingHandler}), which then does what the JDK does by default.
  */
-final class Telemetry {
-    final SchedulingDelays delays;          // null when delay sampling is off
-    final FiberRegistry registry;           // the live fibers; always present (it decides completions)
-    final boolean stampRuns;                // track each fiber's last-run time (SchedulerConfig.trackFibers)
-    final LongAdder fibersFailed = new LongAdder();
-    final CompletableFuture<Void> termination = new CompletableFuture<>();
+public final class Telemetry {
+    public final SchedulingDelays delays;          // null when delay sampling is off
+    public final FiberRegistry registry;           // the live fibers; always present (it decides completions)
+    public final boolean stampRuns;                // track each fiber's last-run time (SchedulerConfig.trackFibers)
+    public final LongAdder fibersFailed = new LongAdder();
+    public final CompletableFuture<Void> termination = new CompletableFuture<>();
     private final AtomicReferenceArray<CarrierDriver> drivers;  // by carrier index; set once at open
-    final Thread.UncaughtExceptionHandler countingHandler = this::fiberFailed;
+    public final Thread.UncaughtExceptionHandler countingHandler = this::fiberFailed;
 
     /** {@code carriers}: every carrier the pool may run, spares included (indices are carrier indices). */
-    Telemetry(int carriers, SchedulingDelaySampling sampling, boolean trackFibers) {
+    public Telemetry(int carriers, SchedulingDelaySampling sampling, boolean trackFibers) {
         this.delays = sampling.isOff() ? null : new SchedulingDelays(sampling.period(), carriers);
         this.registry = new FiberRegistry(carriers, trackFibers);
         this.stampRuns = trackFibers;
@@ -97,7 +99,7 @@ final class Telemetry {
     // ---- reads -----------------------------------------------------------------------------------
 
     /** The driver stats of carrier {@code index}, or none before its driver opened. */
-    DriverStats driverStats(int index) {
+    public DriverStats driverStats(int index) {
         CarrierDriver d = drivers.get(index);
         if (d == null) return DriverStats.none();
         try {

@@ -1,4 +1,4 @@
-package dev.bobbin;
+package dev.bobbin.scheduler.queue;
 
 /**
  * The run-queue operations the protocol tests exercise, so one scenario can run against {@link RunQueue}

@@ -1,9 +1,9 @@
-package dev.bobbin;
+package dev.bobbin.scheduler;
 
 /**
  * Every scheduler tunable in one place, each with the reason for its value.
  */
-final class Tunables {
+public final class Tunables {
     private Tunables() { }
 
     /** Local run queue slots per carrier; a power of two. Go and Tokio both use 256: large enough to absorb
@@ -32,11 +32,11 @@ final class Tunables {
     static final int INJECTION_BATCH_MAX = LOCAL_QUEUE_CAPACITY / 2;
 
     /** Initial slots of the injection queue's ring: enough for ordinary outside submission rates. */
-    static final int INJECTION_RING_INITIAL = 64;
+    public static final int INJECTION_RING_INITIAL = 64;
 
     /** A drained injection ring larger than this is replaced by a small one, so a burst of a million outside
      *  starts does not keep 4-8 MB (4-8 bytes per fiber) for the scheduler's lifetime. */
-    static final int INJECTION_RING_RETAINED = 4096;
+    public static final int INJECTION_RING_RETAINED = 4096;
 
     /** Spin-wait iterations of a carrier that registered as a sleeper before it blocks in its driver (about
      *  6 microseconds on a 2020s x86 core, where one spin-wait pause takes about 25 ns): a task submitted
@@ -48,15 +48,15 @@ final class Tunables {
      *  parks: several times what a short task takes from submission to completion on an awake carrier
      *  (3-5 microseconds), and negligible beside a task that takes longer. None on one CPU, where the
      *  spinner would only delay the task. */
-    static final long GET_SPIN_NANOS = Runtime.getRuntime().availableProcessors() > 1 ? 20_000 : 0;
+    public static final long GET_SPIN_NANOS = Runtime.getRuntime().availableProcessors() > 1 ? 20_000 : 0;
 
     /** invokeAll from outside the scheduler fans out through fibers from this many tasks on: below it, one
      *  more fiber per call costs more than the outside starts it saves. */
-    static final int FANOUT_MIN_TASKS = 32;
+    public static final int FANOUT_MIN_TASKS = 32;
 
     /** Tasks started by one fan-out fiber: half a local queue, so its starts fill the carrier's ring and a
      *  thief's half-steal without a spill. */
-    static final int FANOUT_CHUNK = LOCAL_QUEUE_CAPACITY / 2;
+    public static final int FANOUT_CHUNK = LOCAL_QUEUE_CAPACITY / 2;
 
     /** How long a carrier parks while the scheduler shuts down, between re-checks of the exit condition:
      *  a safety net only; the normal path is an explicit wakeup when the last fiber ends. */
@@ -67,7 +67,7 @@ final class Tunables {
     /** Default scheduling-delay sampling: one submission in this many per carrier is timed. Rare enough
      *  that the two clock reads and the slot exchange vanish in the noise of a ping-pong (bench/README.md),
      *  frequent enough for stable percentiles within seconds at a few thousand wakeups per second. */
-    static final int DELAY_SAMPLING_DEFAULT_PERIOD = 64;
+    public static final int DELAY_SAMPLING_DEFAULT_PERIOD = 64;
 
     /** Slots of the in-flight scheduling-delay samples when sampling: a fiber maps to slot id % slots, so
      *  two sampled fibers in flight at once collide (one sample is dropped) only if their ids are this far
@@ -80,7 +80,7 @@ final class Tunables {
 
     /** A single steal that moves at least this many fibers is reported as a JFR steal-burst event: a
      *  sixteenth of a local queue, which a steady load with balanced carriers does not reach. */
-    static final int STEAL_BURST_MIN_FIBERS = 16;
+    public static final int STEAL_BURST_MIN_FIBERS = 16;
 
     /** Live-fiber registry stripes per carrier (rounded up to a power of two): keeps the registry's
      *  locks uncontended when every carrier starts and ends fibers at once. */
@@ -99,7 +99,7 @@ final class Tunables {
     /** Default stall threshold: a carrier that has run one fiber this long without a blocking point is
      *  stalled. Long enough that ordinary JIT, GC and page-fault hiccups never trip it; short enough that
      *  a stuck carrier is noticed before its queued fibers' users do. */
-    static final long DEFAULT_STALL_THRESHOLD_NANOS = 100_000_000L;
+    public static final long DEFAULT_STALL_THRESHOLD_NANOS = 100_000_000L;
 
     /** The stall monitor samples every carrier at most this often (Go's sysmon sleeps up to 10 ms). */
     static final long MONITOR_MAX_INTERVAL_NANOS = 10_000_000L;

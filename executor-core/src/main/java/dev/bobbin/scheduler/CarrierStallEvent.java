@@ -1,4 +1,4 @@
-package dev.bobbin;
+package dev.bobbin.scheduler;
 
 import jdk.jfr.Category;
 import jdk.jfr.Description;
@@ -17,7 +17,7 @@ import jdk.jfr.Timespan;
 @Category("Bobbin")
 @Description("A Bobbin carrier ran one fiber past the stall threshold without yielding, or sat in a pinning call")
 @StackTrace(false)   // the committing thread is the monitor; the offender's stack is in fiberStack
-final class CarrierStallEvent extends jdk.jfr.Event {
+public final class CarrierStallEvent extends jdk.jfr.Event {
     @Label("Scheduler") String scheduler;
     @Label("Carrier") String carrier;
     @Label("Spare Carrier") boolean spareCarrier;

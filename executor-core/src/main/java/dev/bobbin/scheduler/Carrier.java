@@ -1,5 +1,8 @@
-package dev.bobbin;
+package dev.bobbin.scheduler;
 
+import dev.bobbin.CarrierLocal;
+import dev.bobbin.scheduler.queue.InjectionQueue;
+import dev.bobbin.scheduler.queue.RunQueue;
 import dev.bobbin.spi.CarrierContext;
 import dev.bobbin.spi.CarrierDriver;
 
@@ -52,7 +55,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Fields marked "owner" are touched only by this carrier thread or by a fiber mounted on it, which
  * is the same sequential flow of control.
  */
-final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleeper {
+public final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleeper {
     private static final VarHandle CURRENT_FIBER, RUN_COUNT, SPARE_STATE, PREEMPT_AT;
     static {
         try {
@@ -66,11 +69,11 @@ final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleep
         }
     }
 
-    final CarrierPool pool;                  // the pool this carrier belongs to
-    final int index;                         // position in pool.carriers
-    final RunQueue queue;                    // this carrier's run queue (ring + next slot)
+    public final CarrierPool pool;                  // the pool this carrier belongs to
+    public final int index;                         // position in pool.carriers
+    public final RunQueue queue;                    // this carrier's run queue (ring + next slot)
     private final RunQueue.Local local;      // owner: the owner handle of queue
-    final CarrierCounters counters = new CarrierCounters(); // owner writes, anyone reads
+    public final CarrierCounters counters = new CarrierCounters(); // owner writes, anyone reads
     private CarrierDriver driver;            // owner: set at start of run(); wakeDriver reads it after start
     private final WakeHandshake wake = new WakeHandshake(); // asleep / may block in the driver; see WakeHandshake
     private int idleSpins;                   // owner: spins before blocking in the driver (see park)
@@ -83,8 +86,8 @@ final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleep
     private int sinceDriverPoll;             // owner: tasks since the last driver poll
     private int seed;                        // owner: xorshift state for victim selection
     private final int[] stolenCount = new int[1]; // owner: out-parameter of stealInto
-    final boolean spare;                     // a spare carrier, started only while carriers are stalled
-    final InjectionQueue inbox = new InjectionQueue(); // tasks of fibers bound here; only this carrier polls
+    public final boolean spare;                     // a spare carrier, started only while carriers are stalled
+    public final InjectionQueue inbox = new InjectionQueue(); // tasks of fibers bound here; only this carrier polls
     final AtomicInteger boundFibers = new AtomicInteger(); // fibers bound here (permanently or inside with)
     private Object[] locals = new Object[0]; // owner: CarrierLocal values by CarrierLocal id
 
@@ -464,9 +467,9 @@ final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleep
     }
 
     /** Whether this spare is in service (started and not retired or exited). */
-    boolean isActiveSpare() { return spare && (int) SPARE_STATE.getVolatile(this) == ACTIVE; }
+    public boolean isActiveSpare() { return spare && (int) SPARE_STATE.getVolatile(this) == ACTIVE; }
 
-    boolean everStarted() { return !spare || (int) SPARE_STATE.getVolatile(this) != NEW; }
+    public boolean everStarted() { return !spare || (int) SPARE_STATE.getVolatile(this) != NEW; }
 
     boolean isRetired() { return (int) SPARE_STATE.getVolatile(this) == RETIRED; }
 
@@ -476,12 +479,12 @@ final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleep
     void requestPreempt(long runCount) { PREEMPT_AT.setOpaque(this, runCount); }
 
     /** Whether the monitor asked the current fiber to yield; owner. Opaque; the monitor's write may lag. */
-    boolean preemptRequested() {
+    public boolean preemptRequested() {
         return (long) PREEMPT_AT.getOpaque(this) == (long) RUN_COUNT.getOpaque(this);
     }
 
     /** The value of a carrier-local on this carrier, created on first use. Owner only. */
-    Object localValue(int id, java.util.function.Supplier<?> initial) {
+    public Object localValue(int id, java.util.function.Supplier<?> initial) {
         Object[] ls = locals;
         if (id >= ls.length) locals = ls = Arrays.copyOf(ls, Math.max(id + 1, ls.length * 2));
         Object v = ls[id];
@@ -517,11 +520,11 @@ final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleep
     long runCount() { return (long) RUN_COUNT.getOpaque(this); }
 
     /** This carrier's driver, or null before it is open. Owner only: the carrier or a fiber mounted on it. */
-    CarrierDriver driver() { return driver; }
+    public CarrierDriver driver() { return driver; }
 
-    Thread currentFiber() { return (Thread) CURRENT_FIBER.getOpaque(this); }
+    public Thread currentFiber() { return (Thread) CURRENT_FIBER.getOpaque(this); }
 
-    boolean isSleeping() { return wake.isAsleep(); }
+    public boolean isSleeping() { return wake.isAsleep(); }
 
     private int nextRandom(int bound) {
         int x = seed;

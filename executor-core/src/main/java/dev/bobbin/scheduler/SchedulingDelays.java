@@ -1,4 +1,4 @@
-package dev.bobbin;
+package dev.bobbin.scheduler;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -28,7 +28,7 @@ import java.util.function.LongConsumer;
  * Recorded delays go to the running carrier's {@link CarrierCounters} (count, sum, max) and to every
  * listener, on the carrier, before the fiber runs; a listener that throws is ignored.
  */
-final class SchedulingDelays {
+public final class SchedulingDelays {
     private static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(Sample[].class);
     private static final VarHandle LISTENERS;
     static {
@@ -94,7 +94,7 @@ final class SchedulingDelays {
     }
 
     /** Adds a listener unless an equal one is present; returns false if it was present. */
-    synchronized boolean addListener(LongConsumer listener) {
+    public synchronized boolean addListener(LongConsumer listener) {
         LongConsumer[] old = (LongConsumer[]) LISTENERS.getAcquire(this);
         for (LongConsumer l : old) if (l.equals(listener)) return false;
         LongConsumer[] grown = java.util.Arrays.copyOf(old, old.length + 1);
@@ -104,7 +104,7 @@ final class SchedulingDelays {
     }
 
     /** Removes a listener equal to {@code listener}, if any. */
-    synchronized void removeListener(LongConsumer listener) {
+    public synchronized void removeListener(LongConsumer listener) {
         LongConsumer[] old = (LongConsumer[]) LISTENERS.getAcquire(this);
         for (int i = 0; i < old.length; i++) {
             if (old[i].equals(listener)) {

@@ -1,4 +1,7 @@
-package dev.bobbin;
+package dev.bobbin.scheduler;
+
+import dev.bobbin.FiberDump;
+import dev.bobbin.SchedulerConfig;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -27,7 +30,7 @@ import java.util.List;
  * tracked); the stripes
  * are many more than the carriers, so the locks are rarely contended.
  */
-final class FiberRegistry {
+public final class FiberRegistry {
     private final Stripe[] stripes;
     private final int stripeMask;
 
@@ -92,7 +95,7 @@ final class FiberRegistry {
     }
 
     /** Copies every tracked fiber and its last-run time into {@code fibers} and {@code lastRun}. */
-    void snapshot(List<Thread> fibers, List<Long> lastRun) {
+    public void snapshot(List<Thread> fibers, List<Long> lastRun) {
         for (Stripe s : stripes) {
             s.lock();
             try {

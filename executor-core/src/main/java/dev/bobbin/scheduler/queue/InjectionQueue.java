@@ -1,4 +1,6 @@
-package dev.bobbin;
+package dev.bobbin.scheduler.queue;
+
+import dev.bobbin.scheduler.Tunables;
 
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -15,13 +17,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Submitters may be fibers: the JDK pins a fiber while it calls the scheduler, so a contended lock
  * blocks its carrier for the few instructions of the critical section, never across a park.
  */
-final class InjectionQueue {
+public final class InjectionQueue {
     private final ReentrantLock lock = new ReentrantLock();
     private Runnable[] ring = new Runnable[Tunables.INJECTION_RING_INITIAL]; // guarded by lock; power of two
     private int headIndex;                        // guarded by lock; index of the oldest task
     private volatile int size;                    // written under lock; read racily by idle checks
 
-    void push(Runnable task) {
+    public void push(Runnable task) {
         lock.lock();
         try {
             ensureRoom(1);
@@ -32,7 +34,7 @@ final class InjectionQueue {
         }
     }
 
-    void pushAll(Runnable[] tasks, Runnable extra) {
+    public void pushAll(Runnable[] tasks, Runnable extra) {
         lock.lock();
         try {
             int n = tasks.length + (extra != null ? 1 : 0);
@@ -46,7 +48,7 @@ final class InjectionQueue {
         }
     }
 
-    Runnable poll() {
+    public Runnable poll() {
         if (size == 0) return null;
         lock.lock();
         try {
@@ -60,7 +62,7 @@ final class InjectionQueue {
      * Moves up to {@code max} tasks: returns the first and offers the rest to {@code dst} (which must have
      * room for them). Returns null when empty.
      */
-    Runnable pollBatch(RunQueue.Local dst, int max) {
+    public Runnable pollBatch(RunQueue.Local dst, int max) {
         if (size == 0) return null;
         lock.lock();
         try {
@@ -79,9 +81,9 @@ final class InjectionQueue {
         }
     }
 
-    boolean isEmpty() { return size == 0; }
+    public boolean isEmpty() { return size == 0; }
 
-    int size() { return size; }
+    public int size() { return size; }
 
     private Runnable pollLocked() {
         int s = size;

@@ -1,4 +1,7 @@
-package dev.bobbin;
+package dev.bobbin.scheduler;
+
+import dev.bobbin.scheduler.queue.InjectionQueue;
+import dev.bobbin.scheduler.queue.RunQueue;
 
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;

@@ -1,4 +1,4 @@
-package dev.bobbin;
+package dev.bobbin.scheduler;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -26,7 +26,7 @@ import java.lang.invoke.VarHandle;
  * blocked; the driver keeps that as a permit and its next park returns at once, which the carrier's park
  * loop tolerates. Tested with jcstress, with a broken twin ({@code WakeHandshakeJcstress}).
  */
-class WakeHandshake {
+public class WakeHandshake {
     private static final VarHandle ASLEEP, BLOCKED;
     static {
         try {

@@ -1,6 +1,6 @@
-package dev.bobbin;
+package dev.bobbin.scheduler.queue;
 
-import dev.bobbin.QueueUnderTest.Item;
+import dev.bobbin.scheduler.queue.QueueUnderTest.Item;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 

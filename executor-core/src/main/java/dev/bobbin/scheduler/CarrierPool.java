@@ -1,5 +1,9 @@
-package dev.bobbin;
+package dev.bobbin.scheduler;
 
+import dev.bobbin.CarrierLocal;
+import dev.bobbin.FiberScheduler;
+import dev.bobbin.SchedulingPolicy;
+import dev.bobbin.scheduler.queue.InjectionQueue;
 import dev.bobbin.spi.CarrierDriver;
 import dev.bobbin.spi.CarrierDriverFactory;
 
@@ -59,7 +63,7 @@ import java.util.concurrent.atomic.LongAdder;
  *       scheduler, never to a Bobbin pool.</li>
  * </ul>
  */
-final class CarrierPool implements Executor {
+public final class CarrierPool implements Executor {
     private static final VarHandle SHUTDOWN;
     static {
         try {
@@ -69,20 +73,20 @@ final class CarrierPool implements Executor {
         }
     }
 
-    final FiberScheduler owner;                  // the public facade; null in package tests
+    public final FiberScheduler owner;                  // the public facade; null in package tests
     private final String name;                   // scheduler name, used in thread names and messages
-    final Carrier[] carriers;                    // regular carriers, then spares; fixed at construction
+    public final Carrier[] carriers;                    // regular carriers, then spares; fixed at construction
     private final int parallelism;               // number of regular carriers
-    final SchedulingPolicy policy;
+    public final SchedulingPolicy policy;
     final boolean stealing;                      // carriers steal from each other (not THREAD_PER_CORE)
     private final SchedulingPolicy.Placement placement;
     private final ConcurrentHashMap<Thread, Carrier> bindings = new ConcurrentHashMap<>(); // fiber -> home carrier
     private volatile boolean anyBound;           // sticky: set before the first binding is published
     private final AtomicInteger dealCursor = new AtomicInteger(); // round robin position for placement
     private final AtomicInteger aliveCarriers;   // carrier threads not yet exited (regular + started spares)
-    final StallMonitor monitor;
-    final InjectionQueue inject = new InjectionQueue();
-    final IdleCarriers idle;
+    public final StallMonitor monitor;
+    public final InjectionQueue inject = new InjectionQueue();
+    public final IdleCarriers idle;
     private final CarrierDriverFactory driverFactory;
     private final LongAdder outsideStarts = new LongAdder(); // fibers started from non-carrier threads
     private final LongAdder outsideSubmissions = new LongAdder(); // tasks pushed to the injection queue
@@ -92,7 +96,7 @@ final class CarrierPool implements Executor {
     private final CountDownLatch terminated;     // released when the last carrier thread exited
     private volatile Throwable startFailure;     // first driver-open failure
     private final Thread.UncaughtExceptionHandler errorHandler;
-    Telemetry telemetry;                         // replaced by FiberScheduler before start(); see Telemetry
+    public Telemetry telemetry;                         // replaced by FiberScheduler before start(); see Telemetry
 
     CarrierPool(FiberScheduler owner, String name, int parallelism, CarrierDriverFactory driverFactory,
                 Thread.UncaughtExceptionHandler errorHandler) {
@@ -100,7 +104,7 @@ final class CarrierPool implements Executor {
                 SchedulingPolicy.Placement.ROUND_ROBIN, 0, 0);
     }
 
-    CarrierPool(FiberScheduler owner, String name, int parallelism, CarrierDriverFactory driverFactory,
+    public CarrierPool(FiberScheduler owner, String name, int parallelism, CarrierDriverFactory driverFactory,
                 Thread.UncaughtExceptionHandler errorHandler, SchedulingPolicy policy,
                 SchedulingPolicy.Placement placement, long stallThresholdNanos, int maxSpares) {
         JdkVirtualThreads.check();
@@ -126,7 +130,7 @@ final class CarrierPool implements Executor {
     }
 
     /** Starts the carriers and waits until every driver is open; throws if one failed. */
-    void start() {
+    public void start() {
         for (int i = 0; i < parallelism; i++) carriers[i].start();
         boolean interrupted = false;
         for (;;) {
@@ -147,10 +151,10 @@ final class CarrierPool implements Executor {
         monitor.start();
     }
 
-    String name() { return name; }
+    public String name() { return name; }
 
     /** The number of regular carriers (spares not included). */
-    int parallelism() { return parallelism; }
+    public int parallelism() { return parallelism; }
 
     // ---- Executor: the JDK's entry point ----------------------------------------------------------
 
@@ -198,14 +202,14 @@ final class CarrierPool implements Executor {
     // ---- bindings --------------------------------------------------------------------------------
 
     /** Binds a fiber that has not started, or the calling fiber (mounted on {@code home}), to {@code home}. */
-    void bind(Thread fiber, Carrier home) {
+    public void bind(Thread fiber, Carrier home) {
         anyBound = true;                             // volatile write before the entry can be looked up
         bindings.put(fiber, home);
         home.boundFibers.incrementAndGet();
     }
 
     /** Removes a binding made by {@link #bind}; no-op if the fiber is not bound. */
-    void unbind(Thread fiber) {
+    public void unbind(Thread fiber) {
         if (!anyBound) return;
         Carrier home = bindings.remove(fiber);
         if (home != null) home.boundFibers.decrementAndGet();
@@ -219,11 +223,11 @@ final class CarrierPool implements Executor {
     }
 
     /** The home carrier of a bound fiber, or null. */
-    Carrier homeOf(Thread fiber) {
+    public Carrier homeOf(Thread fiber) {
         return anyBound ? bindings.get(fiber) : null;
     }
 
-    int boundFiberCount() { return bindings.size(); }
+    public int boundFiberCount() { return bindings.size(); }
 
     /** THREAD_PER_CORE: chooses and records the home carrier of a starting fiber. */
     private Carrier deal(Thread fiber) {
@@ -247,18 +251,18 @@ final class CarrierPool implements Executor {
 
     // ---- lifecycle ---------------------------------------------------------------------------------
 
-    void shutdown() {
+    public void shutdown() {
         if (SHUTDOWN.compareAndSet(this, false, true)) {
             idle.wakeAll();                           // parked carriers re-check the exit condition
             wakeRetiredSpares();
         }
     }
 
-    boolean isShutdown() { return (boolean) SHUTDOWN.getVolatile(this); }
+    public boolean isShutdown() { return (boolean) SHUTDOWN.getVolatile(this); }
 
-    boolean isTerminated() { return terminated.getCount() == 0; }
+    public boolean isTerminated() { return terminated.getCount() == 0; }
 
-    boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+    public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
         return terminated.await(timeout, unit);
     }
 
@@ -294,7 +298,7 @@ final class CarrierPool implements Executor {
     }
 
     /** {@link #hasVisibleWork} or any bound fiber waiting in a carrier's inbox. Racy. */
-    boolean hasAnyWork() {
+    public boolean hasAnyWork() {
         if (hasVisibleWork()) return true;
         for (Carrier c : carriers) {
             if (!c.inbox.isEmpty()) return true;
@@ -302,7 +306,7 @@ final class CarrierPool implements Executor {
         return false;
     }
 
-    long liveFibers() {
+    public long liveFibers() {
         long started = outsideStarts.sum(), completed = 0;
         for (Carrier c : carriers) {
             started += c.counters.get(CarrierCounters.FIBERS_STARTED);
@@ -311,9 +315,9 @@ final class CarrierPool implements Executor {
         return started - completed;
     }
 
-    long outsideStarts() { return outsideStarts.sum(); }
+    public long outsideStarts() { return outsideStarts.sum(); }
 
-    long outsideSubmissions() { return outsideSubmissions.sum(); }
+    public long outsideSubmissions() { return outsideSubmissions.sum(); }
 
     long carrierErrors() { return carrierErrors.sum(); }
 

@@ -1,4 +1,4 @@
-package dev.bobbin;
+package dev.bobbin.scheduler.queue;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;

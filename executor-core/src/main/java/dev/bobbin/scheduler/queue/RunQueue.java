@@ -1,4 +1,6 @@
-package dev.bobbin;
+package dev.bobbin.scheduler.queue;
+
+import dev.bobbin.scheduler.Tunables;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -29,7 +31,7 @@ import java.lang.invoke.VarHandle;
  * long-running fiber cannot hold a runnable fiber hostage (a never-stealable slot stalls whole
  * runtimes). The bound on consecutive next-slot runs lives in the carrier loop.
  */
-final class RunQueue {
+public final class RunQueue {
     private static final VarHandle HEAD, TAIL, NEXT, SLOTS;
     static {
         try {
@@ -52,7 +54,7 @@ final class RunQueue {
     private final Local local = new Local();
     private final Steal steal = new Steal();
 
-    RunQueue(int capacity) {
+    public RunQueue(int capacity) {
         if (Integer.bitCount(capacity) != 1 || capacity < 2) {
             throw new IllegalArgumentException("capacity must be a power of two >= 2: " + capacity);
         }
@@ -60,12 +62,12 @@ final class RunQueue {
         mask = capacity - 1;
     }
 
-    Local local() { return local; }
-    Steal steal() { return steal; }
+    public Local local() { return local; }
+    public Steal steal() { return steal; }
     int capacity() { return slots.length; }
 
     /** Racy size for statistics and idle checks: ring plus next slot. Any thread. */
-    int sizeEstimate() {
+    public int sizeEstimate() {
         long h = (long) HEAD.getAcquire(this);
         long t = (long) TAIL.getAcquire(this);
         int n = (int) Math.max(0, Math.min(t - h, slots.length));
@@ -73,17 +75,17 @@ final class RunQueue {
     }
 
     /** True when nothing is visible to a thief; any thread. */
-    boolean isEmpty() {
+    public boolean isEmpty() {
         return (long) TAIL.getAcquire(this) == (long) HEAD.getAcquire(this) && NEXT.getAcquire(this) == null;
     }
 
     /** Operations of the owning carrier. Called from the owner thread only. */
-    final class Local {
+    public final class Local {
         /**
          * Pushes to the tail. Returns false when the ring is full; the caller then spills with
          * {@link #drainHalfForSpill}.
          */
-        boolean offer(Runnable task) {
+        public boolean offer(Runnable task) {
             long t = (long) TAIL.get(RunQueue.this);            // plain: only we write tail
             long h = (long) HEAD.getAcquire(RunQueue.this);     // acquire; pairs with consumers' CAS on head
             if (t - h >= slots.length) return false;
@@ -93,7 +95,7 @@ final class RunQueue {
         }
 
         /** Pops the head, or null when the ring is empty. Does not look at the next slot. */
-        Runnable poll() {
+        public Runnable poll() {
             for (;;) {
                 long h = (long) HEAD.getAcquire(RunQueue.this);
                 long t = (long) TAIL.get(RunQueue.this);
@@ -107,12 +109,12 @@ final class RunQueue {
          * Puts a task in the next slot, returning the task it displaced (which the caller must queue), or
          * null.
          */
-        Runnable swapNext(Runnable task) {
+        public Runnable swapNext(Runnable task) {
             return (Runnable) NEXT.getAndSet(RunQueue.this, task); // pairs with a thief's CAS in takeNext
         }
 
         /** Takes the next slot, or null. */
-        Runnable takeNext() {
+        public Runnable takeNext() {
             if (NEXT.getOpaque(RunQueue.this) == null) return null; // cheap check before the exchange
             return (Runnable) NEXT.getAndSet(RunQueue.this, null);
         }
@@ -121,7 +123,7 @@ final class RunQueue {
          * Claims the older half of a full ring for a spill to the injection queue. Returns the claimed
          * tasks, or null when a thief made room meanwhile (then simply offer again).
          */
-        Runnable[] drainHalfForSpill() {
+        public Runnable[] drainHalfForSpill() {
             long h = (long) HEAD.getAcquire(RunQueue.this);
             long t = (long) TAIL.get(RunQueue.this);
             int n = (int) ((t - h) / 2);
@@ -148,7 +150,7 @@ final class RunQueue {
         }
 
         /** Free ring slots as seen by the owner. */
-        int remaining() {
+        public int remaining() {
             long h = (long) HEAD.getAcquire(RunQueue.this);
             long t = (long) TAIL.get(RunQueue.this);
             return slots.length - (int) (t - h);
@@ -156,13 +158,13 @@ final class RunQueue {
     }
 
     /** Operations of other carriers on this queue. Any thread. */
-    final class Steal {
+    public final class Steal {
         /**
          * Steals half of this ring (rounded up) into {@code dst}, which must be the thief's own, empty
          * local queue. Returns one stolen task for the thief to run at once (the rest are published in
          * {@code dst}), or null when there was nothing to steal. {@code stolen[0]} receives the count.
          */
-        Runnable stealInto(RunQueue.Local dst, int[] stolen) {
+        public Runnable stealInto(RunQueue.Local dst, int[] stolen) {
             for (;;) {
                 long h = (long) HEAD.getAcquire(RunQueue.this);   // acquire; pairs with consumers' CAS
                 long t = (long) TAIL.getAcquire(RunQueue.this);   // acquire; pairs with the owner's release
@@ -187,13 +189,13 @@ final class RunQueue {
         }
 
         /** Takes the victim's next slot, the last resort of a thief. */
-        Runnable stealNext() {
+        public Runnable stealNext() {
             Runnable task = (Runnable) NEXT.getAcquire(RunQueue.this);
             if (task != null && NEXT.compareAndSet(RunQueue.this, task, null)) return task; // pairs with swapNext
             return null;
         }
 
-        boolean hasNext() {
+        public boolean hasNext() {
             return NEXT.getAcquire(RunQueue.this) != null;
         }
     }

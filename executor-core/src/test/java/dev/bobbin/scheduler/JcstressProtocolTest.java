@@ -1,4 +1,7 @@
-package dev.bobbin;
+package dev.bobbin.scheduler;
+
+import dev.bobbin.scheduler.queue.RunQueue;
+import dev.bobbin.scheduler.queue.RunQueueJcstress;
 
 import org.junit.jupiter.api.Test;
 import org.openjdk.jcstress.JCStress;
@@ -34,27 +37,27 @@ import static org.junit.jupiter.api.Assertions.fail;
  * <p>For a longer run by hand: {@code -Dbobbin.jcstress.mode=default} (or {@code tough}).
  */
 class JcstressProtocolTest {
-    private static final String FILTER = "^dev\\.bobbin\\.(RunQueue|IdleCarriers|WakeHandshake)Jcstress\\.";
+    private static final String FILTER = "^dev\\.bobbin\\.scheduler\\.(queue\\.RunQueue|IdleCarriers|WakeHandshake)Jcstress\\.";
 
     /** The twins, each with the forbidden outcome it must show. */
     private static final Map<String, String> TWINS = Map.of(
-            "dev.bobbin.RunQueueJcstress.PollVsStealBroken", "duplicate",
-            "dev.bobbin.RunQueueJcstress.OfferVsStealBroken", "",
-            "dev.bobbin.RunQueueJcstress.NextVsStealNextBroken", "",
-            "dev.bobbin.RunQueueJcstress.SpillVsStealBroken", "duplicate",
-            "dev.bobbin.IdleCarriersJcstress.PublishVsParkNoRecheck", "asleep",
-            "dev.bobbin.IdleCarriersJcstress.PublishVsParkNoFence", "asleep",
-            "dev.bobbin.IdleCarriersJcstress.SearcherLeavesVsPublishNoRecheck", "asleep",
-            "dev.bobbin.WakeHandshakeJcstress.CommitVsWakeReadFirst", "blocked, driver not woken");
+            "dev.bobbin.scheduler.queue.RunQueueJcstress.PollVsStealBroken", "duplicate",
+            "dev.bobbin.scheduler.queue.RunQueueJcstress.OfferVsStealBroken", "",
+            "dev.bobbin.scheduler.queue.RunQueueJcstress.NextVsStealNextBroken", "",
+            "dev.bobbin.scheduler.queue.RunQueueJcstress.SpillVsStealBroken", "duplicate",
+            "dev.bobbin.scheduler.IdleCarriersJcstress.PublishVsParkNoRecheck", "asleep",
+            "dev.bobbin.scheduler.IdleCarriersJcstress.PublishVsParkNoFence", "asleep",
+            "dev.bobbin.scheduler.IdleCarriersJcstress.SearcherLeavesVsPublishNoRecheck", "asleep",
+            "dev.bobbin.scheduler.WakeHandshakeJcstress.CommitVsWakeReadFirst", "blocked, driver not woken");
 
     private static final List<String> REAL = List.of(
-            "dev.bobbin.RunQueueJcstress.PollVsSteal",
-            "dev.bobbin.RunQueueJcstress.OfferVsSteal",
-            "dev.bobbin.RunQueueJcstress.NextVsStealNext",
-            "dev.bobbin.RunQueueJcstress.SpillVsSteal",
-            "dev.bobbin.IdleCarriersJcstress.PublishVsPark",
-            "dev.bobbin.IdleCarriersJcstress.SearcherLeavesVsPublish",
-            "dev.bobbin.WakeHandshakeJcstress.CommitVsWake");
+            "dev.bobbin.scheduler.queue.RunQueueJcstress.PollVsSteal",
+            "dev.bobbin.scheduler.queue.RunQueueJcstress.OfferVsSteal",
+            "dev.bobbin.scheduler.queue.RunQueueJcstress.NextVsStealNext",
+            "dev.bobbin.scheduler.queue.RunQueueJcstress.SpillVsSteal",
+            "dev.bobbin.scheduler.IdleCarriersJcstress.PublishVsPark",
+            "dev.bobbin.scheduler.IdleCarriersJcstress.SearcherLeavesVsPublish",
+            "dev.bobbin.scheduler.WakeHandshakeJcstress.CommitVsWake");
 
     /** Outcome counts of one test, merged over its forks. */
     private record Summary(Map<String, Long> outcomes, boolean passed, Status status, List<String> messages) {

@@ -1,4 +1,4 @@
-package dev.bobbin;
+package dev.bobbin.scheduler;
 
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
@@ -26,7 +26,7 @@ import java.util.concurrent.Executor;
  * throws an {@link IllegalStateException} naming the flag; nothing else in Bobbin touches these
  * handles before {@code check()} has passed.
  */
-final class JdkVirtualThreads {
+public final class JdkVirtualThreads {
     /** The JVM flag Bobbin needs; named in every error about it. */
     static final String ADD_OPENS_FLAG = "--add-opens java.base/java.lang=ALL-UNNAMED";
 
@@ -110,12 +110,12 @@ final class JdkVirtualThreads {
     }
 
     /** Whether the handles are usable (the JVM has the add-opens flag and a supported JDK). */
-    static boolean isAvailable() {
+    public static boolean isAvailable() {
         return FAILURE == null;
     }
 
     /** A JDK virtual-thread builder whose fibers are scheduled by {@code scheduler}. */
-    static Thread.Builder.OfVirtual newBuilder(Executor scheduler) {
+    public static Thread.Builder.OfVirtual newBuilder(Executor scheduler) {
         check();
         try {
             return (Thread.Builder.OfVirtual) BUILDER.invokeExact(scheduler);
@@ -125,7 +125,7 @@ final class JdkVirtualThreads {
     }
 
     /** The platform thread the caller runs on: itself, or the carrier of the mounted fiber. */
-    static Thread currentCarrier() {
+    public static Thread currentCarrier() {
         try {
             return (Thread) CURRENT_CARRIER.invokeExact();
         } catch (Throwable t) {

@@ -1,4 +1,4 @@
-package dev.bobbin;
+package dev.bobbin.scheduler;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -37,7 +37,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Sleepers are seen through {@link Sleeper}, which {@link Carrier} implements, so the protocol can be
  * exercised on its own.
  */
-final class IdleCarriers {
+public final class IdleCarriers {
     /** What the protocol needs of a carrier that parks. */
     interface Sleeper {
         /** Marks it on the sleeper stack; called under the lock. */
@@ -188,7 +188,7 @@ final class IdleCarriers {
     }
 
     /** Racy snapshot for statistics: {@code {parked, searching}}. */
-    int[] snapshot() {
+    public int[] snapshot() {
         int s = (int) STATE.getVolatile(this);
         return new int[] {carriers - unparked(s), searching(s)};
     }

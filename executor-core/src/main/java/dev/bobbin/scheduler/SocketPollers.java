@@ -1,4 +1,4 @@
-package dev.bobbin;
+package dev.bobbin.scheduler;
 
 /**
  * Keeps the JDK's socket pollers off Bobbin's carriers.
@@ -10,7 +10,7 @@ package dev.bobbin;
  * scheduler shut down. Initializing the poller class from a fresh platform thread, once per JVM and
  * before the first carrier starts, makes them virtual threads of the JDK's own scheduler.
  */
-final class SocketPollers {
+public final class SocketPollers {
     private static volatile boolean initialized;   // set once the poller class is initialized
 
     private SocketPollers() { }

@@ -1,6 +1,6 @@
-package dev.bobbin;
+package dev.bobbin.scheduler.queue;
 
-import dev.bobbin.QueueUnderTest.Item;
+import dev.bobbin.scheduler.queue.QueueUnderTest.Item;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;

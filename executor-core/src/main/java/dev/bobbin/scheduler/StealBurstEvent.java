@@ -1,4 +1,4 @@
-package dev.bobbin;
+package dev.bobbin.scheduler;
 
 import jdk.jfr.Category;
 import jdk.jfr.Description;
@@ -19,8 +19,8 @@ import jdk.jfr.StackTrace;
 @Category({"Bobbin", "Scheduler"})
 @Description("A carrier stole a large batch of runnable fibers from another carrier's queue")
 @StackTrace(false)
-final class StealBurstEvent extends Event {
-    static final String NAME = "dev.bobbin.StealBurst";
+public final class StealBurstEvent extends Event {
+    public static final String NAME = "dev.bobbin.StealBurst";
 
     @Label("Scheduler")
     String scheduler;

@@ -1,4 +1,8 @@
-package dev.bobbin;
+package dev.bobbin.scheduler;
+
+import dev.bobbin.FiberScheduler;
+import dev.bobbin.SchedulingPolicy;
+import dev.bobbin.scheduler.queue.RunQueue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +39,7 @@ import java.util.concurrent.locks.LockSupport;
  * <p>The monitor reads carrier state racily; a wrong guess costs one needless hand-off or spare, never a
  * lost task (it only moves tasks with the queues' thief operations, which hand each task out once).
  */
-final class StallMonitor implements Runnable {
+public final class StallMonitor implements Runnable {
     private static final System.Logger LOG = System.getLogger("dev.bobbin");
 
     private final CarrierPool pool;
@@ -70,16 +74,16 @@ final class StallMonitor implements Runnable {
     }
 
     /** Stalls reported so far. Any thread. */
-    long stalls() { return stalls; }
+    public long stalls() { return stalls; }
 
     /** Stall reports logged and committed so far (they trail {@link #stalls()}). Any thread. */
-    long reportsDone() { return reportsDone; }
+    public long reportsDone() { return reportsDone; }
 
     /** Carriers found stalled at the last sample. Any thread. */
     int stalledCarriers() { return stalledCarriers; }
 
     /** Spare carrier activations so far. Any thread. */
-    long sparesStarted() { return sparesStarted; }
+    public long sparesStarted() { return sparesStarted; }
 
     @Override
     public void run() {

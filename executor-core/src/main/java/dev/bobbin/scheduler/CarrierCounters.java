@@ -1,0 +1,65 @@
+package dev.bobbin.scheduler;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * One carrier's statistics: plain counters written only by their carrier (or a fiber mounted on it) and
+ * read racily by anyone taking a snapshot. Writes and reads are opaque: on the hot path they cost what a
+ * plain field access costs, and a reader sees each value whole, possibly slightly stale.
+ */
+public final class CarrierCounters {
+    public static final int TASKS_RUN = 0;        // continuation tasks run (fiber mounts)
+    public static final int FIBERS_STARTED = 1;   // first submissions of fibers, made on this carrier
+    public static final int FIBERS_COMPLETED = 2; // fibers that terminated on this carrier
+    public static final int STEALS = 3;           // successful steal operations by this carrier
+    public static final int STOLEN = 4;           // tasks this carrier took from others
+    public static final int PARKS = 5;            // times this carrier parked
+    public static final int PARKED_NANOS = 6;     // time spent parked
+    public static final int NEXT_SLOT_RUNS = 7;   // tasks run from the next slot
+    public static final int SPILLS = 8;           // spills of half the local queue to the injection queue
+    public static final int INJECTED_TAKEN = 9;   // tasks taken from the injection queue
+    public static final int DRIVER_EVENTS = 10;   // events reported by the driver's poll
+    public static final int LOCAL_SCHEDULES = 11; // wakeups scheduled on this carrier's own queue or next slot
+    // ---- telemetry (see Telemetry) ----
+    public static final int WAKEUPS = 12;         // times another thread woke this carrier; shared: incrementShared only
+    public static final int STARTED_AT = 13;      // System.nanoTime() when the carrier started; 0 before
+    public static final int STOPPED_AT = 14;      // System.nanoTime() when the carrier exited; 0 while running
+    public static final int PARKED_SINCE = 15;    // System.nanoTime() when the current park began; 0 when not parked
+    public static final int DELAY_SAMPLES = 16;   // scheduling delays measured on this carrier
+    public static final int DELAY_NANOS = 17;     // their sum
+    public static final int DELAY_MAX_NANOS = 18; // their maximum
+    static final int COUNT = 19;
+
+    private static final VarHandle VALUES = MethodHandles.arrayElementVarHandle(long[].class);
+    private final long[] values = new long[COUNT];
+
+    /** Adds to a counter. Owner carrier only. */
+    void add(int counter, long delta) {
+        VALUES.setOpaque(values, counter, (long) VALUES.getOpaque(values, counter) + delta);
+    }
+
+    void increment(int counter) {
+        add(counter, 1);
+    }
+
+    /** Sets a value. Owner carrier only; release, pairs with the acquire in {@link #getAcquire}. */
+    void set(int counter, long value) {
+        VALUES.setRelease(values, counter, value);
+    }
+
+    /** Atomically adds one to a counter that threads other than the owner write. Any thread. */
+    void incrementShared(int counter) {
+        VALUES.getAndAdd(values, counter, 1L);
+    }
+
+    /** Any thread; acquire, pairs with the release in {@link #set}. */
+    public long getAcquire(int counter) {
+        return (long) VALUES.getAcquire(values, counter);
+    }
+
+    /** Any thread. */
+    public long get(int counter) {
+        return (long) VALUES.getOpaque(values, counter);
+    }
+}
