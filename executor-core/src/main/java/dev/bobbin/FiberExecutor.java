@@ -274,7 +274,7 @@ public final class FiberExecutor implements ExecutorService {
         this.config = config;
         this.ownsScheduler = config.sharedScheduler() == null;
         this.scheduler = ownsScheduler ? FiberScheduler.create(config.ownSchedulerConfig()) : config.sharedScheduler();
-        this.factory = builderFor(scheduler, config).name(config.name() + "-", 0).factory();
+        this.factory = scheduler.countingFailures(builderFor(scheduler, config).name(config.name() + "-", 0).factory());
         this.fanOutFactory = scheduler.ofVirtual().name(config.name() + "-fan-out")
                 .inheritInheritableThreadLocals(false).factory();
         this.slots = config.isBounded() ? new Slots(config.maxConcurrency(), config.saturation()) : null;

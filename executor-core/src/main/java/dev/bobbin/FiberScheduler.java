@@ -80,7 +80,7 @@ public final class FiberScheduler implements AutoCloseable {
                 config.policy(), config.placement(), config.stallThreshold().toNanos(), config.maxSpareCarriers());
         this.pool.telemetry = new Telemetry(pool.carriers.length, config.schedulingDelaySampling(), config.trackFibers());
         this.pool.start();
-        this.threadFactory = ofVirtual().name(config.name() + "-fiber-", 0).factory();
+        this.threadFactory = countingFailures(ofVirtual().name(config.name() + "-fiber-", 0).factory());
     }
 
     /** Creates and starts a scheduler with {@link SchedulerConfig#defaults()}. */
@@ -101,10 +101,24 @@ public final class FiberScheduler implements AutoCloseable {
 
     /**
      * A new virtual-thread builder whose threads are fibers of this scheduler. Each call returns a fresh
-     * builder (builders are mutable and not thread-safe); its {@code factory()} is thread-safe.
+     * builder (builders are mutable and not thread-safe); its {@code factory()} is thread-safe. Its fibers
+     * have the JDK's uncaught-exception handling untouched; their failures are not counted in
+     * {@link SchedulerStats#fibersFailed()} (the JDK's builder type is sealed, so the only hook would be
+     * the per-thread handler, which belongs to the application). Fibers started through {@link #start},
+     * {@link #threadFactory()} or a {@link FiberExecutor} are counted.
      */
     public Thread.Builder.OfVirtual ofVirtual() {
-        return JdkVirtualThreads.newBuilder(pool).uncaughtExceptionHandler(pool.telemetry.countingHandler);
+        return JdkVirtualThreads.newBuilder(pool);
+    }
+
+    /**
+     * Wraps {@code factory} so that each fiber's task counts its uncaught exception in the scheduler's
+     * failure count, then rethrows it: the fiber's own uncaught-exception handling (the handler the
+     * application set, or the JDK's default through the thread group) runs exactly as without Bobbin.
+     */
+    ThreadFactory countingFailures(ThreadFactory factory) {
+        Telemetry t = pool.telemetry;
+        return task -> factory.newThread(t.countingFailures(Objects.requireNonNull(task, "task")));
     }
 
     /** A thread-safe factory of fibers named {@code <scheduler-name>-fiber-<n>}. */

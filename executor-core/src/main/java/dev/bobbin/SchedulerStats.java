@@ -24,9 +24,10 @@ import java.util.Map;
  *                           threshold without a blocking point, or sat that long in a pinning call
  * @param activeSpareCarriers spare carriers in service at the moment of the snapshot
  * @param spareActivations   times a spare carrier was put into service because every carrier was stalled
- * @param fibersFailed       fibers that ended with an uncaught exception (counted by the handler that
- *                           {@link FiberScheduler#ofVirtual()} builders install; a fiber whose builder got
- *                           its own handler is not counted)
+ * @param fibersFailed       fibers that ended with an uncaught exception: those started through
+ *                           {@link FiberScheduler#start}, its thread factory or a {@link FiberExecutor},
+ *                           whatever uncaught-exception handler they have (fibers built directly from
+ *                           {@link FiberScheduler#ofVirtual()} are not counted)
  * @param transport          the I/O transport of the carriers' drivers ({@code "none"} without I/O)
  */
 public record SchedulerStats(String schedulerName,

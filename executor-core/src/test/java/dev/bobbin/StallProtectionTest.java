@@ -39,7 +39,11 @@ class StallProtectionTest {
 
     /** Spins until released (or a safety deadline), without any blocking point. */
     static void spinUntilReleased(AtomicBoolean release) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        spinUntilReleased(release, System.nanoTime() + TimeUnit.SECONDS.toNanos(30));
+    }
+
+    /** Spins until released or until {@code deadline} (System.nanoTime), without any blocking point. */
+    static void spinUntilReleased(AtomicBoolean release, long deadline) {
         long x = 0;
         while (!release.get() && System.nanoTime() < deadline) x += x ^ 31;
         if (x == 42) System.out.print("");

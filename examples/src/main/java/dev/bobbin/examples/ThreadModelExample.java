@@ -192,7 +192,7 @@ public final class ThreadModelExample {
             stop.set(true);
             hog.join();
             System.out.printf("5. Stall protection: 1,000 fibers finished in %d ms beside a CPU hog on the only carrier"
-                    + " (stalls reported: %d, spare carriers started: %d; see the warning above)%n",
+                    + " (stalls reported: %d, spare carriers started: %d; the stall is logged at DEBUG on logger dev.bobbin, and at WARNING only past one second with work waiting)%n",
                     millis, scheduler.stats().carrierStalls(), scheduler.stats().spareActivations());
         }
         // Cooperative preemption: a long loop with checkpoints shares a single carrier.

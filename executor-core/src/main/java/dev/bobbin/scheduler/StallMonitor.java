@@ -24,15 +24,24 @@ import java.util.concurrent.locks.LockSupport;
  *       {@link FiberScheduler#checkpoint()} yields (cooperative preemption; the JDK has no forced one).</li>
  *   <li>After the stall threshold the carrier is stalled: in a CPU loop, or in a pinning or blocking call
  *       (file I/O, native code, class initialisation), which the JDK compensates for only on its own
- *       ForkJoinPool. The stall is reported once (System.Logger warning with the fiber's stack, the
- *       {@code dev.bobbin.CarrierStall} JFR event, the stall counter). Under WORK_STEALING the monitor
+ *       ForkJoinPool. The monitor captures the fiber's stack at detection and keeps the stall only if
+ *       the same task is still mounted afterwards (a fiber that parked meanwhile was not stalled). The
+ *       stall is reported once: the stall counter, the {@code dev.bobbin.CarrierStall} JFR event and a
+ *       DEBUG log line with the stack. Under WORK_STEALING the monitor
  *       then moves the carrier's queued unbound fibers (ring and next slot) to the injection queue and
  *       wakes a carrier; if every carrier in service is stalled and work is waiting, it starts one spare
  *       carrier per sample, up to the configured maximum. Spares retire by themselves when out of work.
  *       Under THREAD_PER_CORE only fibers dealt to the carrier that have not run yet are dealt again (a
  *       fiber never moves once started). SINGLE_THREAD only reports: it must not run two fibers at once.</li>
  * </ul>
- * Reports (stack capture, logging, JFR) run on a separate reporter thread, started at the first stall:
+ * A WARNING is logged only for harm a user should hear about: a stall that lasted
+ * {@link Tunables#STALL_WARNING_NANOS} while runnable work waited behind it (fibers handed off or still
+ * queued on the carrier). It is one line; the stack goes to DEBUG. At most one WARNING per
+ * {@link Tunables#STALL_WARNING_INTERVAL_NANOS} per scheduler; the next one says how many were suppressed.
+ * Start-up stalls (class initialisation, JIT warm-up) are shorter and stay at DEBUG, so a clean run prints
+ * nothing.
+ *
+ * <p>Reports (logging, JFR) run on a separate reporter thread, started at the first stall:
  * the first report of a JVM initialises logging and JFR, which can take long enough to delay the
  * protective actions of the next samples.
  *
@@ -48,6 +57,12 @@ public final class StallMonitor implements Runnable {
     private final long[] lastRunCount;          // monitor thread only, by carrier index
     private final long[] stalledNanos;          // monitor thread only: credited time on the same task
     private final boolean[] reported;           // monitor thread only: this stall was reported
+    private final boolean[] warned;             // monitor thread only: this stall's WARNING was queued
+    private final int[] waitedBehind;           // monitor thread only: runnable tasks seen behind this stall
+    private final StackTraceElement[][] stacks; // monitor thread only: stack captured at detection
+    private final Thread[] stalledFibers;       // monitor thread only: the fiber stalling each carrier this sample
+    private long lastWarningNanos;              // monitor thread only: when the last WARNING was queued
+    private int suppressedWarnings;             // monitor thread only: WARNINGs skipped since then
     private final RunQueue staging = new RunQueue(Tunables.LOCAL_QUEUE_CAPACITY); // monitor's thief buffer
     private final int[] stolenCount = new int[1];
     @SuppressWarnings("unused") private volatile long stalls;       // monitor writes (opaque), anyone reads
@@ -56,6 +71,8 @@ public final class StallMonitor implements Runnable {
     private final LinkedBlockingQueue<Pending> reports = new LinkedBlockingQueue<>(); // monitor -> reporter
     private Thread reporter;                    // monitor thread only: started at the first stall
     @SuppressWarnings("unused") private volatile long reportsDone; // reporter writes, anyone reads
+    private volatile long warningsQueued;       // monitor writes, anyone reads
+    private volatile long warningsDone;         // reporter writes, anyone reads
 
     StallMonitor(CarrierPool pool, long thresholdNanos) {
         this.pool = pool;
@@ -67,6 +84,11 @@ public final class StallMonitor implements Runnable {
         this.lastRunCount = new long[n];
         this.stalledNanos = new long[n];
         this.reported = new boolean[n];
+        this.warned = new boolean[n];
+        this.waitedBehind = new int[n];
+        this.stacks = new StackTraceElement[n][];
+        this.stalledFibers = new Thread[n];
+        this.lastWarningNanos = System.nanoTime() - Tunables.STALL_WARNING_INTERVAL_NANOS;
     }
 
     void start() {
@@ -78,6 +100,12 @@ public final class StallMonitor implements Runnable {
 
     /** Stall reports logged and committed so far (they trail {@link #stalls()}). Any thread. */
     public long reportsDone() { return reportsDone; }
+
+    /** Stall WARNINGs queued for logging so far (rate-limited ones are not queued). Any thread. */
+    public long warningsQueued() { return warningsQueued; }
+
+    /** Stall WARNINGs handed to the logger so far (they trail {@link #warningsQueued()}). Any thread. */
+    public long warningsDone() { return warningsDone; }
 
     /** Carriers found stalled at the last sample. Any thread. */
     int stalledCarriers() { return stalledCarriers; }
@@ -102,8 +130,21 @@ public final class StallMonitor implements Runnable {
         if (reporter != null) reporter.interrupt();          // finish the queued reports, then exit
     }
 
-    /** A stall to report once the sample's protective actions are done. */
-    private record Pending(Carrier carrier, Thread fiber, long stalledNanos, int handedOff) { }
+    /**
+     * A report queued for the reporter thread: a stall at detection ({@code warning} false: counter, JFR,
+     * DEBUG) or a stall that became worth a WARNING ({@code warning} true).
+     */
+    private record Pending(Carrier carrier, Thread fiber, StackTraceElement[] stack, long stalledNanos,
+                           int handedOff, int waited, boolean warning, int suppressed) { }
+
+    private void resetStall(int i) {
+        stalledNanos[i] = 0;
+        reported[i] = false;
+        warned[i] = false;
+        waitedBehind[i] = 0;
+        stacks[i] = null;
+        stalledFibers[i] = null;
+    }
 
     private void sample(long credited) {
         Carrier[] all = pool.carriers;
@@ -112,33 +153,46 @@ public final class StallMonitor implements Runnable {
         for (int i = 0; i < all.length; i++) {
             Carrier c = all[i];
             if (c.spare && !c.isActiveSpare()) {
-                stalledNanos[i] = 0;
-                reported[i] = false;
+                resetStall(i);
                 continue;
             }
             inService++;
             long runCount = c.runCount();
+            stalledFibers[i] = null;
             Thread fiber = c.currentFiber();
             if (fiber == null || runCount != lastRunCount[i]) {   // idle, or moved on since the last sample
                 lastRunCount[i] = runCount;
-                stalledNanos[i] = 0;
-                reported[i] = false;
+                resetStall(i);
                 continue;
             }
             long t = stalledNanos[i] += credited;
             if (t >= Tunables.TIME_SLICE_NANOS) c.requestPreempt(runCount);
             if (thresholdNanos == 0 || t < thresholdNanos) continue;
+            if (!reported[i]) {
+                // Capture the stack now, then check the same task is still mounted: a stack taken after
+                // the fiber parked would blame a fiber that was waiting, not running.
+                StackTraceElement[] stack = fiber.getStackTrace();
+                if (c.runCount() != runCount || c.currentFiber() != fiber) {
+                    resetStall(i);
+                    continue;
+                }
+                stacks[i] = stack;
+            }
             stalled++;
             int handedOff = pool.policy == SchedulingPolicy.WORK_STEALING ? handOff(c)
                     : pool.policy == SchedulingPolicy.THREAD_PER_CORE ? redealUnstarted(c, i) : 0;
+            int queued = c.queue.sizeEstimate() + c.inbox.size();   // what still waits for this carrier
+            waitedBehind[i] = Math.max(waitedBehind[i], handedOff + queued);
             if (!reported[i]) {
                 reported[i] = true;
                 stalls = stalls + 1;                          // single writer
                 if (toReport == null) toReport = new ArrayList<>();
-                toReport.add(new Pending(c, fiber, t, handedOff));
+                toReport.add(new Pending(c, fiber, stacks[i], t, handedOff, waitedBehind[i], false, 0));
             }
+            stalledFibers[i] = fiber;
         }
         if (stalledCarriers != stalled) stalledCarriers = stalled;
+        if (stalled > 0) toReport = queueWarnings(all, stalled == inService ? pool.inject.size() : 0, toReport);
         if (stalled > 0 && stalled == inService && pool.policy == SchedulingPolicy.WORK_STEALING
                 && !pool.isTerminated() && pool.hasVisibleWork()) {
             for (int i = pool.parallelism(); i < all.length; i++) {
@@ -157,6 +211,31 @@ public final class StallMonitor implements Runnable {
         }
     }
 
+    /**
+     * Queues the WARNING of each stall that has held runnable work past the warning limit, at most one
+     * per interval. {@code injected}: outside work waiting because every carrier in service is stalled.
+     */
+    private List<Pending> queueWarnings(Carrier[] all, int injected, List<Pending> toReport) {
+        for (int i = 0; i < all.length; i++) {
+            Thread fiber = stalledFibers[i];
+            if (fiber == null || warned[i]) continue;
+            int waited = waitedBehind[i] = Math.max(waitedBehind[i], injected);
+            if (waited == 0 || stalledNanos[i] < Tunables.STALL_WARNING_NANOS) continue;
+            warned[i] = true;
+            long now = System.nanoTime();
+            if (now - lastWarningNanos < Tunables.STALL_WARNING_INTERVAL_NANOS) {
+                suppressedWarnings++;
+                continue;
+            }
+            lastWarningNanos = now;
+            if (toReport == null) toReport = new ArrayList<>();
+            toReport.add(new Pending(all[i], fiber, stacks[i], stalledNanos[i], 0, waited, true, suppressedWarnings));
+            suppressedWarnings = 0;
+            warningsQueued = warningsQueued + 1;      // single writer
+        }
+        return toReport;
+    }
+
     private void reportLoop() {
         for (;;) {
             Pending p;
@@ -173,11 +252,13 @@ public final class StallMonitor implements Runnable {
             }
             if (last) Thread.currentThread().interrupt();     // keep exiting after this one
             try {
-                report(p.carrier(), p.fiber(), p.stalledNanos(), p.handedOff());
+                if (p.warning()) warn(p);
+                else report(p);
             } catch (Throwable t) {
                 pool.reportCarrierError(Thread.currentThread(), t);
             }
-            reportsDone = reportsDone + 1;                    // single writer
+            if (p.warning()) warningsDone = warningsDone + 1; // single writer
+            else reportsDone = reportsDone + 1;               // single writer
         }
     }
 
@@ -241,36 +322,58 @@ public final class StallMonitor implements Runnable {
         return null;
     }
 
-    private void report(Carrier c, Thread fiber, long stalledForNanos, int handedOff) {
-        StackTraceElement[] stack = fiber.getStackTrace();
-        String kind = stack.length > 0 && stack[0].isNativeMethod()
+    private static String kind(StackTraceElement[] stack) {
+        return stack.length > 0 && stack[0].isNativeMethod()
                 ? "blocked in a native or pinning call" : "running without a blocking point";
+    }
+
+    private static String trace(StackTraceElement[] stack) {
         StringBuilder trace = new StringBuilder();
         for (StackTraceElement e : stack) trace.append("\tat ").append(e).append('\n');
-        long millis = stalledForNanos / 1_000_000;
+        return trace.toString();
+    }
+
+    /** A stall at detection: JFR event, and one DEBUG line with the stack. Reporter thread. */
+    private void report(Pending p) {
+        Carrier c = p.carrier();
+        long millis = p.stalledNanos() / 1_000_000;
+        String kind = kind(p.stack());
         CarrierStallEvent event = new CarrierStallEvent();
         if (event.isEnabled()) {
             event.scheduler = pool.name();
             event.carrier = c.getName();
             event.spareCarrier = c.spare;
-            event.fiber = fiber;
-            event.fiberName = fiber.toString();
+            event.fiber = p.fiber();
+            event.fiberName = p.fiber().toString();
             event.stalledFor = millis;
             event.kind = kind;
-            event.fiberStack = trace.toString();
-            event.handedOff = handedOff;
+            event.fiberStack = trace(p.stack());
+            event.handedOff = p.handedOff();
             event.commit();
         }
-        if (LOG.isLoggable(System.Logger.Level.WARNING)) {
-            String action = switch (pool.policy) {
-                case WORK_STEALING -> "its queued fibers go to other carriers (" + handedOff + " moved)";
-                case THREAD_PER_CORE -> "fibers that ran on it wait (THREAD_PER_CORE fibers never move once started); "
-                        + handedOff + " not yet started were dealt to other carriers";
-                case SINGLE_THREAD -> "the scheduler's other fibers wait (SINGLE_THREAD)";
-            };
-            LOG.log(System.Logger.Level.WARNING, "bobbin: carrier " + c.getName() + " stalled for " + millis
-                    + " ms by " + fiber + ", " + kind + "; " + action
-                    + ". Long computations can call FiberScheduler.checkpoint().\n" + trace);
+        if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+            LOG.log(System.Logger.Level.DEBUG, "bobbin: carrier " + c.getName() + " stalled for " + millis
+                    + " ms by fiber '" + p.fiber().getName() + "' (" + kind + "), " + p.handedOff()
+                    + " queued fibers handed off\n" + trace(p.stack()));
         }
     }
+
+    /** A stall that held runnable work past the warning limit: one WARNING line. Reporter thread. */
+    private void warn(Pending p) {
+        if (!LOG.isLoggable(System.Logger.Level.WARNING)) return;
+        StackTraceElement[] stack = p.stack();
+        String where = stack.length > 0 ? " at " + stack[0] : "";
+        String action = switch (pool.policy) {
+            case WORK_STEALING -> "its queued fibers moved to other carriers";
+            case THREAD_PER_CORE -> "fibers that started on it wait (THREAD_PER_CORE)";
+            case SINGLE_THREAD -> "the scheduler's other fibers wait (SINGLE_THREAD)";
+        };
+        String suppressed = p.suppressed() > 0 ? " (" + p.suppressed() + " similar warnings suppressed)" : "";
+        LOG.log(System.Logger.Level.WARNING, "bobbin: carrier " + p.carrier().getName() + " stalled over "
+                + p.stalledNanos() / 1_000_000 + " ms by fiber '" + p.fiber().getName() + "' " + kind(stack)
+                + where + " with " + p.waited() + " runnable fibers behind it; " + action
+                + "; use FiberScheduler.checkpoint() in long computations (stack at DEBUG on logger dev.bobbin)"
+                + suppressed);
+    }
+
 }

@@ -28,8 +28,10 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li>{@link #stole} — after a steal: a JFR event for a large one.</li>
  *   <li>{@link #driverOpened} / {@link #poolTerminated} — carrier and pool lifecycle.</li>
  * </ul>
- * Fiber failures are counted by the uncaught-exception handler that {@link FiberScheduler#ofVirtual()}
- * installs on its builders ({@link #countingHandler}), which then does what the JDK does by default.
+ * Fiber failures are counted by a wrapper around each fiber's task ({@link #countingFailures}) that
+ * {@link FiberScheduler}'s factories install: it counts an exception the task throws and rethrows it, so
+ * the fiber's uncaught-exception handler stays the application's (or the JDK's default, the thread
+ * group) and both see every failure.
  */
 public final class Telemetry {
     public final SchedulingDelays delays;          // null when delay sampling is off
@@ -38,7 +40,6 @@ public final class Telemetry {
     public final LongAdder fibersFailed = new LongAdder();
     public final CompletableFuture<Void> termination = new CompletableFuture<>();
     private final AtomicReferenceArray<CarrierDriver> drivers;  // by carrier index; set once at open
-    public final Thread.UncaughtExceptionHandler countingHandler = this::fiberFailed;
 
     /** {@code carriers}: every carrier the pool may run, spares included (indices are carrier indices). */
     public Telemetry(int carriers, SchedulingDelaySampling sampling, boolean trackFibers) {
@@ -90,10 +91,16 @@ public final class Telemetry {
         termination.complete(null);
     }
 
-    private void fiberFailed(Thread fiber, Throwable e) {
-        fibersFailed.increment();
-        ThreadGroup g = fiber.getThreadGroup();        // the JDK's default: the group decides what to do
-        if (g != null) g.uncaughtException(fiber, e);
+    /** {@code task}, counting an exception it throws as a failed fiber before rethrowing it. */
+    public Runnable countingFailures(Runnable task) {
+        return () -> {
+            try {
+                task.run();
+            } catch (Throwable e) {
+                fibersFailed.increment();
+                throw e;
+            }
+        };
     }
 
     // ---- reads -----------------------------------------------------------------------------------

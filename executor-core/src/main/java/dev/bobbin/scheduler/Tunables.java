@@ -113,6 +113,15 @@ public final class Tunables {
      *  {@code FiberScheduler.checkpoint()}: Go's forced-preemption slice. */
     static final long TIME_SLICE_NANOS = 10_000_000L;
 
+    /** A stall is logged at WARNING only once it has held runnable work this long: class initialisation
+     *  and JIT warm-up stall carriers for a few hundred milliseconds at start, which is not worth a
+     *  warning; a second is a fiber that needs {@code checkpoint()} or a blocking call off the carrier. */
+    static final long STALL_WARNING_NANOS = 1_000_000_000L;
+
+    /** At most one stall WARNING per scheduler this often: a hot loop that stalls carriers again and again
+     *  says so once per interval, with a count of what it suppressed. */
+    static final long STALL_WARNING_INTERVAL_NANOS = 10_000_000_000L;
+
     /** A spare carrier out of work while some carrier is still stalled stays parked (available to wakes)
      *  this long before it retires: long enough to bridge the gaps of a bursty submitter, short enough that
      *  spares do not linger once the stall is over. */

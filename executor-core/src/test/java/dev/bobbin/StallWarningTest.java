@@ -1,0 +1,126 @@
+package dev.bobbin;
+
+import dev.bobbin.scheduler.StallMonitor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+import static dev.bobbin.SchedulingPolicyTest.waitUntil;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * What the stall monitor logs: a WARNING only when runnable work waited behind a carrier stalled past the
+ * warning limit (one second), in one line, at most once per interval; the stack, captured at detection
+ * while the fiber was still running, at DEBUG. Observed through the JDK logging backend that
+ * {@code System.Logger} uses by default.
+ */
+class StallWarningTest {
+    private static final long HOG_MILLIS = 1_300;             // past the one-second warning limit
+
+    private final List<LogRecord> records = new CopyOnWriteArrayList<>();
+    private final Logger logger = Logger.getLogger("dev.bobbin");
+    private final Handler capture = new Handler() {
+        @Override public void publish(LogRecord r) { records.add(r); }
+        @Override public void flush() { }
+        @Override public void close() { }
+    };
+    private Level previousLevel;
+    private boolean previousUseParent;
+
+    @BeforeEach
+    void capture() {
+        previousLevel = logger.getLevel();
+        previousUseParent = logger.getUseParentHandlers();
+        logger.setLevel(Level.FINE);                          // DEBUG maps to FINE
+        logger.setUseParentHandlers(false);                   // keep the run quiet
+        logger.addHandler(capture);
+    }
+
+    @AfterEach
+    void release() {
+        logger.removeHandler(capture);
+        logger.setLevel(previousLevel);
+        logger.setUseParentHandlers(previousUseParent);
+    }
+
+    private static FiberScheduler scheduler(String name, SchedulingPolicy policy) {
+        return FiberScheduler.create(SchedulerConfig.builder().name(name).parallelism(1).policy(policy)
+                .stallThreshold(Duration.ofMillis(50)).maxSpareCarriers(0).build());
+    }
+
+    /** Hogs the only carrier for {@link #HOG_MILLIS}; with {@code behind} fibers queued behind it. */
+    private static void hog(FiberScheduler scheduler, int behind) throws Exception {
+        CountDownLatch hogging = new CountDownLatch(1);
+        AtomicBoolean release = new AtomicBoolean();
+        Thread hog = scheduler.start(() -> {
+            hogging.countDown();
+            long end = System.nanoTime() + HOG_MILLIS * 1_000_000;
+            StallProtectionTest.spinUntilReleased(release, end);
+        });
+        hogging.await();
+        CountDownLatch others = new CountDownLatch(behind);
+        for (int i = 0; i < behind; i++) scheduler.start(others::countDown);
+        hog.join();
+        others.await();
+    }
+
+    private List<LogRecord> at(Level level) {
+        return records.stream().filter(r -> r.getLevel() == level).toList();
+    }
+
+    @Test
+    void aStallWithWorkBehindItPastTheLimitWarnsOnceInOneLineWithTheStackAtDebug() throws Exception {
+        try (FiberScheduler scheduler = scheduler("warn-work", SchedulingPolicy.SINGLE_THREAD)) {
+            StallMonitor monitor = scheduler.pool().monitor;
+            hog(scheduler, 20);
+            waitUntil(() -> monitor.warningsDone() == 1 && monitor.reportsDone() == 1);
+        }
+        List<LogRecord> warnings = at(Level.WARNING);
+        assertEquals(1, warnings.size(), "one WARNING: " + warnings);
+        String line = warnings.getFirst().getMessage();
+        assertFalse(line.contains("\n"), "one line: " + line);
+        assertTrue(line.contains("warn-work-fiber-") && line.contains("runnable fibers behind it"), line);
+        assertTrue(line.contains("spinUntilReleased"), "names where the fiber was, from the stack taken at detection: " + line);
+        List<LogRecord> debug = at(Level.FINE);
+        assertEquals(1, debug.size(), "the stall's details once at DEBUG");
+        assertTrue(debug.getFirst().getMessage().contains("spinUntilReleased"), debug.getFirst().getMessage());
+    }
+
+    @Test
+    void aStallWithNothingBehindItIsNotAWarning() throws Exception {
+        StallMonitor monitor;
+        try (FiberScheduler scheduler = scheduler("warn-alone", SchedulingPolicy.SINGLE_THREAD)) {
+            monitor = scheduler.pool().monitor;
+            hog(scheduler, 0);
+            waitUntil(() -> monitor.reportsDone() == 1);
+            assertEquals(1, scheduler.stats().carrierStalls(), "the stall is still counted");
+        }
+        assertEquals(0, monitor.warningsQueued());
+        assertEquals(List.of(), at(Level.WARNING));
+        assertEquals(1, at(Level.FINE).size(), "reported at DEBUG only");
+    }
+
+    @Test
+    void repeatedStallsWarnOncePerInterval() throws Exception {
+        try (FiberScheduler scheduler = scheduler("warn-twice", SchedulingPolicy.SINGLE_THREAD)) {
+            StallMonitor monitor = scheduler.pool().monitor;
+            hog(scheduler, 5);
+            hog(scheduler, 5);
+            waitUntil(() -> monitor.reportsDone() == 2);
+            waitUntil(() -> monitor.warningsDone() == monitor.warningsQueued());
+            assertEquals(2, scheduler.stats().carrierStalls());
+            assertEquals(1, monitor.warningsQueued(), "the second stall's WARNING falls in the same interval");
+        }
+        assertEquals(1, at(Level.WARNING).size());
+    }
+}
