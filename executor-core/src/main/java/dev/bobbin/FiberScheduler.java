@@ -66,7 +66,10 @@ import java.util.function.LongConsumer;
  * <h2>Lifecycle</h2>
  * {@link #shutdown()} makes the start of new fibers throw
  * {@link java.util.concurrent.RejectedExecutionException}; fibers already started run to the end. Once
- * none is left the carriers stop and the scheduler is terminated. {@link #close()} shuts down and waits.
+ * none is left the carriers stop and the scheduler is terminated. {@link #shutdownNow()} also interrupts
+ * every live fiber and closes the sockets the scheduler's carriers own. {@link #close()} shuts down and
+ * waits, turning into {@code shutdownNow()} if the waiting thread is interrupted, as
+ * {@link java.util.concurrent.ExecutorService#close()} does.
  * Carriers are daemon threads: an abandoned scheduler does not keep the JVM alive.
  */
 public final class FiberScheduler implements AutoCloseable {
@@ -314,6 +317,24 @@ public final class FiberScheduler implements AutoCloseable {
         pool.shutdown();
     }
 
+    /**
+     * Shuts down, interrupts every live fiber, and has each carrier's driver close the resources fibers
+     * may be blocked on (the I/O backend closes the sockets opened on this scheduler's carriers, so a
+     * fiber blocked reading one gets a {@link java.net.SocketException}). Like
+     * {@link java.util.concurrent.ExecutorService#shutdownNow()} it does not wait: fibers that catch the
+     * interrupt and go on still run to the end; {@link #awaitTermination} waits for them. Idempotent.
+     *
+     * @return the fibers that were alive and got interrupted
+     */
+    public List<Thread> shutdownNow() {
+        pool.shutdown();
+        List<Thread> fibers = new ArrayList<>();
+        pool.telemetry.registry.snapshot(fibers, new ArrayList<>());
+        for (Thread fiber : fibers) fiber.interrupt();
+        pool.telemetry.abortDriverResources();
+        return fibers;
+    }
+
     /** Whether {@link #shutdown()} or {@link #close()} has been called. */
     public boolean isShutdown() {
         return pool.isShutdown();
@@ -335,9 +356,21 @@ public final class FiberScheduler implements AutoCloseable {
     }
 
     /**
-     * Shuts down and waits until every fiber has finished and the carriers have stopped. If interrupted
-     * while waiting, keeps waiting and restores the interrupt status on return, as
-     * {@link java.util.concurrent.ExecutorService#close()} does. Calling it from one of this scheduler's
+     * Waits until the scheduler is terminated or the timeout elapses, as
+     * {@link java.util.concurrent.ExecutorService#awaitTermination} does.
+     *
+     * @return true if terminated
+     */
+    public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+        Objects.requireNonNull(unit, "unit");
+        return pool.awaitTermination(timeout, unit);
+    }
+
+    /**
+     * Shuts down and waits until every fiber has finished and the carriers have stopped, with
+     * {@link java.util.concurrent.ExecutorService#close()}'s semantics: if the caller is interrupted while
+     * waiting, it calls {@link #shutdownNow()} (fibers are interrupted, the sockets they block on closed),
+     * keeps waiting, and restores the interrupt status on return. Calling it from one of this scheduler's
      * own fibers would wait for itself: that throws {@link IllegalStateException} instead.
      */
     @Override
@@ -351,6 +384,7 @@ public final class FiberScheduler implements AutoCloseable {
             try {
                 pool.awaitTermination(1, TimeUnit.DAYS);
             } catch (InterruptedException e) {
+                if (!interrupted) shutdownNow();
                 interrupted = true;
             }
         }

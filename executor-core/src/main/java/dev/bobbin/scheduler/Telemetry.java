@@ -105,6 +105,19 @@ public final class Telemetry {
 
     // ---- reads -----------------------------------------------------------------------------------
 
+    /** Asks every open driver to close the resources fibers may block on ({@link CarrierDriver#abortResources}). */
+    public void abortDriverResources() {
+        for (int i = 0; i < drivers.length(); i++) {
+            CarrierDriver d = drivers.get(i);
+            if (d == null) continue;
+            try {
+                d.abortResources();
+            } catch (RuntimeException e) {
+                // a faulty driver must not stop the others from closing theirs
+            }
+        }
+    }
+
     /** The driver stats of carrier {@code index}, or none before its driver opened. */
     public DriverStats driverStats(int index) {
         CarrierDriver d = drivers.get(index);

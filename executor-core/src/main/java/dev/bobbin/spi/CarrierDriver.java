@@ -40,6 +40,15 @@ public interface CarrierDriver {
     void close();
 
     /**
+     * The scheduler is shutting down now ({@code FiberScheduler.shutdownNow()}): close the resources this
+     * driver owns that fibers may be blocked on (sockets), so that those fibers wake up with the usual
+     * "closed" exception instead of waiting for I/O that will never come. Any thread, possibly while the
+     * carrier is polling; may be called more than once. The default owns nothing.
+     */
+    default void abortResources() {
+    }
+
+    /**
      * The driver's monitoring counters and transport name (see {@link DriverStats}). Any thread, also
      * after {@link #close()}; should return the same object every time. The default reports no I/O.
      */

@@ -8,6 +8,7 @@ import io.netty.channel.ManualIoEventLoop;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -141,20 +142,46 @@ final class IoCarrierDriver implements CarrierDriver {
         }
     }
 
-    private void closeEndpointsHere() {
+    /**
+     * {@code FiberScheduler.shutdownNow()}: this carrier's loop closes, on its own thread, every socket
+     * living on it and the unused ones opened here (as at shutdown, but without stopping the loop), so
+     * fibers blocked on them fail with {@link java.nio.channels.AsynchronousCloseException} and idle
+     * connections are released. Any thread.
+     */
+    @Override
+    public void abortResources() {
+        try {
+            loop.execute(() -> closeNow(endpointsHere()));
+        } catch (RejectedExecutionException e) {
+            // the loop is stopping and closes every socket it has itself
+        }
+    }
+
+    /** Loop thread: the endpoints living on this loop, after adopting the unused ones opened here. */
+    private List<Endpoint> endpointsHere() {
         List<Endpoint> here = new ArrayList<>();
         for (Endpoint e : io.open) {
             if (e.opener == this) e.adoptIfUnused(loop);
             if (e.livesOn(loop)) here.add(e);
         }
-        if (here.isEmpty()) return;
-        for (Endpoint e : here) {
+        return here;
+    }
+
+    /** Loop thread: closes each endpoint now, failing its waiters. */
+    private void closeNow(List<Endpoint> endpoints) {
+        for (Endpoint e : endpoints) {
             try {
                 e.closeAtShutdown();
             } catch (Throwable t) {
                 io.reportError(t);
             }
         }
+    }
+
+    private void closeEndpointsHere() {
+        List<Endpoint> here = endpointsHere();
+        if (here.isEmpty()) return;
+        closeNow(here);
         long deadline = System.nanoTime() + IoTunables.SHUTDOWN_CLOSE_NANOS;
         for (;;) {
             here.removeIf(e -> !e.ch.isOpen());        // closed: its descriptor's close is queued or done

@@ -89,6 +89,15 @@ abstract class FiberSocketContract {
             Thread.sleep(50);
             c.close();
             get(blocked);
+            try (java.net.Socket jdk = new java.net.Socket()) { // the JDK socket's own lazy descriptors
+                jdk.connect(server.localAddress(), 5_000);
+                jdk.setSoTimeout(1);
+                try {
+                    jdk.getInputStream().read();
+                } catch (SocketTimeoutException expected) {
+                    // nothing was sent
+                }
+            }
         }
         Thread.sleep(100);
     }
@@ -384,6 +393,69 @@ abstract class FiberSocketContract {
                 }
             }));
             assertEquals(-1, r);
+        }
+    }
+
+    // ---- lifecycle ----------------------------------------------------------------------------------
+
+    /** A server fiber blocked reading an idle connection: close() returns once the closer is interrupted. */
+    @Test
+    void closeTurnsIntoShutdownNowWhenInterruptedWithAnIdleConnectionHeld() throws Exception {
+        java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
+        FiberServerSocket server = server(c -> {
+            reading.countDown();
+            c.read(ByteBuffer.allocate(16));                  // the client never sends
+        });
+        try (java.net.Socket client = new java.net.Socket()) {
+            client.connect(server.localAddress(), 5_000);
+            assertTrue(reading.await(10, TimeUnit.SECONDS));
+            boolean[] interruptedAfterClose = new boolean[1];
+            Thread closer = Thread.ofPlatform().start(() -> {
+                scheduler.close();
+                interruptedAfterClose[0] = Thread.currentThread().isInterrupted();
+            });
+            awaitBlocked(closer);
+            assertFalse(scheduler.isTerminated(), "close() waits while a fiber is blocked");
+            closer.interrupt();
+            closer.join(TimeUnit.SECONDS.toMillis(20));
+            assertFalse(closer.isAlive(), "close() did not return after an interrupt: " + scheduler.dumpFibers().toText());
+            assertTrue(interruptedAfterClose[0], "close() restores the interrupt status");
+            assertTrue(scheduler.isTerminated());
+            client.setSoTimeout(10_000);
+            int r;
+            try {
+                r = client.getInputStream().read();
+            } catch (java.net.SocketException e) {
+                r = -1;                                       // reset by the closing server: also a close
+            }
+            assertEquals(-1, r, "the server side of the connection was closed");
+        }
+    }
+
+    /** shutdownNow() interrupts fibers and closes the sockets the scheduler's carriers own. */
+    @Test
+    void shutdownNowClosesSocketsAndEndsBlockedFibers() throws Exception {
+        java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
+        CompletableFuture<Throwable> readOutcome = new CompletableFuture<>();
+        FiberServerSocket server = server(c -> {
+            reading.countDown();
+            try {
+                c.read(ByteBuffer.allocate(16));
+                readOutcome.complete(null);
+            } catch (Throwable t) {
+                readOutcome.complete(t);
+                throw t;
+            }
+        });
+        try (java.net.Socket client = new java.net.Socket()) {
+            client.connect(server.localAddress(), 5_000);
+            assertTrue(reading.await(10, TimeUnit.SECONDS));
+            List<Thread> interrupted = scheduler.shutdownNow();
+            assertTrue(interrupted.size() >= 2, "the acceptor and the reader were alive: " + interrupted);
+            assertTrue(scheduler.awaitTermination(20, TimeUnit.SECONDS), () -> scheduler.dumpFibers().toText());
+            Throwable t = readOutcome.get(10, TimeUnit.SECONDS);
+            assertInstanceOf(IOException.class, t, "the blocked read failed as a closed or interrupted socket does");
+            assertThrows(java.util.concurrent.RejectedExecutionException.class, () -> scheduler.start(() -> { }));
         }
     }
 
