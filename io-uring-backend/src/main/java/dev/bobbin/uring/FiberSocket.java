@@ -64,6 +64,8 @@ public final class FiberSocket extends Endpoint implements Closeable {
     private ByteBuf leftover;                          // guarded by readLock: received, not yet consumed
     private volatile long readTimeoutNanos;            // 0 = none
     private boolean connectStarted;                    // guarded by writeLock
+    private volatile boolean connected;                // accepted, or a connect succeeded; never cleared
+    private volatile boolean inputShut;                // shutdownInput() was called: reads return -1
     private volatile boolean outputShut;
     private final AtomicLong inFlight = new AtomicLong(); // bytes handed to the loop, not yet written
     private volatile IOException writeError;           // first write failure
@@ -84,6 +86,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
         ch.config().setAutoRead(false);
         ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
         ch.pipeline().addLast(new Bridge());
+        this.connected = accepted;
         track();
     }
 
@@ -140,7 +143,10 @@ public final class FiberSocket extends Endpoint implements Closeable {
         connectWaiter = p;
         ch.connect(remote).addListener(f -> {
             if (connectWaiter == p) connectWaiter = null;
-            if (f.isSuccess()) p.complete(null);
+            if (f.isSuccess()) {
+                connected = true;                      // volatile; read by the data operations' entry checks
+                p.complete(null);
+            }
             else p.fail(loopClosed ? new AsynchronousCloseException() : IoErrors.translate(f.cause(), "connect"));
         });
     }
@@ -155,11 +161,11 @@ public final class FiberSocket extends Endpoint implements Closeable {
     public int read(ByteBuffer dst) throws IOException {
         Objects.requireNonNull(dst, "dst");
         if (dst.isReadOnly()) throw new IllegalArgumentException("read-only buffer");
-        readLock.lock();
+        long timeout = lockForRead();
         try {
-            checkOpen();
+            if (inputShutLocked()) return -1;
             if (!dst.hasRemaining()) return 0;
-            ByteBuf b = currentChunkLocked();
+            ByteBuf b = currentChunkLocked(timeout);
             if (b == null) return -1;
             int n = Math.min(dst.remaining(), b.readableBytes());
             int limit = dst.limit();
@@ -187,15 +193,15 @@ public final class FiberSocket extends Endpoint implements Closeable {
      * owns it and must release it. Returns null at end of stream.
      */
     public ByteBuf receive() throws IOException {
-        readLock.lock();
+        long timeout = lockForRead();
         try {
-            checkOpen();
+            if (inputShutLocked()) return null;
             ByteBuf b = leftover;
             if (b != null) {
                 leftover = null;
                 return b;
             }
-            return receiveLocked();
+            return receiveLocked(timeout);
         } finally {
             readLock.unlock();
             releaseLeftoverIfClosed();
@@ -205,11 +211,11 @@ public final class FiberSocket extends Endpoint implements Closeable {
     /** Reads into {@code dst}'s writable bytes, blocking until at least one is available; -1 at end of stream. */
     public int read(ByteBuf dst) throws IOException {
         Objects.requireNonNull(dst, "dst");
-        readLock.lock();
+        long timeout = lockForRead();
         try {
-            checkOpen();
+            if (inputShutLocked()) return -1;
             if (!dst.isWritable()) return 0;
-            ByteBuf b = currentChunkLocked();
+            ByteBuf b = currentChunkLocked(timeout);
             if (b == null) return -1;
             int n = Math.min(dst.writableBytes(), b.readableBytes());
             dst.writeBytes(b, n);
@@ -221,9 +227,59 @@ public final class FiberSocket extends Endpoint implements Closeable {
         }
     }
 
+    /**
+     * The entry of every read: checks the socket is open and connected, then takes the read lock, waiting
+     * behind another reader at most the read timeout ({@link SocketTimeoutException}) and giving up on an
+     * interrupt (which closes the socket, as a blocked read does). Returns the time left of the read
+     * timeout in nanoseconds, or 0 if there is none.
+     */
+    private long lockForRead() throws IOException {
+        try {
+            return lockForReadOrFail();
+        } catch (IOException e) {
+            releaseLeftoverIfClosed();                 // the lock is not ours: a reader that never got it releases too
+            throw e;
+        }
+    }
+
+    private long lockForReadOrFail() throws IOException {
+        checkOpen();
+        requireConnected();
+        long timeout = readTimeoutNanos;
+        if (readLock.tryLock()) return timeout;
+        try {
+            if (timeout == 0) {
+                readLock.lockInterruptibly();
+                return 0;
+            }
+            long start = System.nanoTime();
+            if (!readLock.tryLock(timeout, TimeUnit.NANOSECONDS)) throw new SocketTimeoutException("Read timed out");
+            return Math.max(1, timeout - (System.nanoTime() - start));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closeForInterrupt();
+            throw new ClosedByInterruptException();
+        }
+    }
+
+    /** Read lock held: after shutdownInput() every read sees end of stream; data kept for a read is dropped. */
+    private boolean inputShutLocked() {
+        if (!inputShut) return false;
+        if (leftover != null) {
+            leftover.release();
+            leftover = null;
+        }
+        return true;
+    }
+
+    /** Like {@code java.net.Socket}: data operations on a socket that was never connected fail. */
+    private void requireConnected() throws java.net.SocketException {
+        if (!connected) throw new java.net.SocketException("Socket is not connected");
+    }
+
     /** The chunk being copied out: the leftover of an earlier read, or a newly received one; null at end of stream. */
-    private ByteBuf currentChunkLocked() throws IOException {
-        if (leftover == null) leftover = receiveLocked();
+    private ByteBuf currentChunkLocked(long timeoutNanos) throws IOException {
+        if (leftover == null) leftover = receiveLocked(timeoutNanos);
         return leftover;
     }
 
@@ -235,9 +291,8 @@ public final class FiberSocket extends Endpoint implements Closeable {
         }
     }
 
-    private ByteBuf receiveLocked() throws IOException {
+    private ByteBuf receiveLocked(long timeout) throws IOException {
         Pending<ByteBuf> p = new Pending<>(Thread.currentThread());
-        long timeout = readTimeoutNanos;
         run(() -> startRead(p, timeout));
         return await(p);
     }
@@ -296,18 +351,60 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
     // ---- writing ------------------------------------------------------------------------------------
 
-    /** Writes all of {@code src} (copied; {@code src} is free for reuse on return). @return the bytes written */
+    /**
+     * Writes all of {@code src} (copied; {@code src} is free for reuse on return). The bytes are copied
+     * into direct memory in chunks of at most {@link IoTunables#WRITE_CHUNK_BYTES}, each handed to the
+     * loop once less than {@link IoTunables#WRITE_HIGH_WATER_BYTES} is still on its way, so one socket
+     * holds at most their sum in direct memory whatever the size of {@code src}. Other writers wait
+     * until the whole of {@code src} is queued. If direct memory runs out the write fails with an
+     * {@link IOException}.
+     *
+     * @return the bytes written
+     */
     public int write(ByteBuffer src) throws IOException {
         Objects.requireNonNull(src, "src");
         int n = src.remaining();
-        if (n == 0) {
-            checkOpen();
-            return 0;
+        lockForWrite();
+        try {
+            if (n == 0) {
+                checkOpen();
+                requireConnected();
+                return 0;
+            }
+            while (src.hasRemaining()) {
+                int chunk = Math.min(src.remaining(), IoTunables.WRITE_CHUNK_BYTES);
+                ByteBuf b;
+                try {
+                    b = ByteBufAllocator.DEFAULT.directBuffer(chunk);
+                } catch (OutOfMemoryError e) {
+                    throw new IOException("no direct memory for a " + chunk + "-byte write chunk", e);
+                }
+                int limit = src.limit();
+                src.limit(src.position() + chunk);
+                b.writeBytes(src);
+                src.limit(limit);
+                write(b);
+            }
+            return n;
+        } finally {
+            writeLock.unlock();
         }
-        ByteBuf b = ByteBufAllocator.DEFAULT.directBuffer(n);
-        b.writeBytes(src);
-        write(b);
-        return n;
+    }
+
+    /**
+     * The entry of every write: takes the write lock, giving up on an interrupt while waiting behind
+     * another writer (which closes the socket, as a blocked write does).
+     */
+    private void lockForWrite() throws IOException {
+        if (writeLock.tryLock()) return;
+        try {
+            writeLock.lockInterruptibly();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closeForInterrupt();
+            releaseLeftoverIfClosed();
+            throw new ClosedByInterruptException();
+        }
     }
 
     /** {@link #write(ByteBuffer)}, named as in stream code. */
@@ -319,7 +416,12 @@ public final class FiberSocket extends Endpoint implements Closeable {
     public void write(ByteBuf buf) throws IOException {
         Objects.requireNonNull(buf, "buf");
         int n = buf.readableBytes();
-        writeLock.lock();
+        try {
+            lockForWrite();
+        } catch (IOException x) {
+            buf.release();
+            throw x;
+        }
         try {
             IOException e = writeRefusal();
             if (e == null && Thread.currentThread().isInterrupted()) {
@@ -347,7 +449,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
     /** Waits until every byte written so far has reached the kernel. */
     public void flush() throws IOException {
-        writeLock.lock();
+        lockForWrite();
         try {
             checkOpen();
             awaitInFlightAtMost(0);
@@ -358,6 +460,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
     private IOException writeRefusal() {
         if (isClosedFlag()) return new ClosedChannelException();
+        if (!connected) return new java.net.SocketException("Socket is not connected");
         if (outputShut) return new ClosedChannelException();
         return writeError;
     }
@@ -407,9 +510,10 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
     /** Shuts down the output after the data written so far has reached the kernel: the peer reads EOF. */
     public void shutdownOutput() throws IOException {
-        writeLock.lock();
+        lockForWrite();
         try {
             checkOpen();
+            requireConnected();
             if (outputShut) return;
             awaitInFlightAtMost(0);
             outputShut = true;
@@ -430,6 +534,8 @@ public final class FiberSocket extends Endpoint implements Closeable {
     /** Shuts down the input: received and future data is discarded and reads return -1. */
     public void shutdownInput() throws IOException {
         checkOpen();
+        requireConnected();
+        inputShut = true;                              // volatile; read by the reads' inputShutLocked
         Pending<Void> p = new Pending<>(Thread.currentThread());
         run(() -> {
             eof = true;

@@ -128,6 +128,7 @@ public enum IoTransport {
     <T> void setOption(io.netty.channel.ChannelConfig config, SocketOption<T> option, T value) {
         Objects.requireNonNull(option, "option");
         Objects.requireNonNull(value, "value");
+        checkValue(option, value);
         ChannelOption<T> o = channelOption(option);
         if (o == null || !config.setOption(o, value)) throw unsupported(option);
     }
@@ -143,6 +144,17 @@ public enum IoTransport {
         T v = o == null ? null : config.getOption(o);
         if (v == null) throw unsupported(option);
         return v;
+    }
+
+    /** Rejects the values the JDK's sockets reject, with the JDK's exception. */
+    private static void checkValue(SocketOption<?> option, Object value) {
+        if ((option == java.net.StandardSocketOptions.SO_RCVBUF || option == java.net.StandardSocketOptions.SO_SNDBUF)
+                && value instanceof Integer i && i < 0) {
+            throw new IllegalArgumentException("Invalid send/receive buffer size: " + i);
+        }
+        if (option == java.net.StandardSocketOptions.IP_TOS && value instanceof Integer i && (i < 0 || i > 255)) {
+            throw new IllegalArgumentException("Invalid IP_TOS value: " + i);
+        }
     }
 
     private UnsupportedOperationException unsupported(SocketOption<?> option) {

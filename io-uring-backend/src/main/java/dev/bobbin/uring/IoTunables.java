@@ -12,6 +12,11 @@ final class IoTunables {
      *  write-buffer high-water mark. */
     static final long WRITE_HIGH_WATER_BYTES = 64 * 1024;
 
+    /** A write of a heap {@code ByteBuffer} is copied to direct memory in chunks of at most this size, so
+     *  a socket holds at most this plus {@link #WRITE_HIGH_WATER_BYTES} of direct memory for its writes
+     *  whatever the caller writes at once: 64 KiB matches the high-water mark, one chunk per wait. */
+    static final int WRITE_CHUNK_BYTES = 64 * 1024;
+
     /** After {@code close()}, writes already handed to the loop get this long to reach the kernel before the
      *  socket is closed anyway (a peer that never reads must not keep the descriptor open forever). */
     static final long CLOSE_DRAIN_NANOS = 10_000_000_000L;

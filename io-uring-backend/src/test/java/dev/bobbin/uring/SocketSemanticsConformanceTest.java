@@ -1,0 +1,319 @@
+package dev.bobbin.uring;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketOption;
+import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.CRC32;
+
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Where {@link FiberSocket} and {@code java.net.Socket} overlap, they behave alike: each test runs over
+ * the JDK's socket (the control) and Bobbin's on every transport. Deliberate differences are named where
+ * they apply.
+ */
+class SocketSemanticsConformanceTest {
+    static { LeakGuard.install(); }
+
+    /** The operations both sockets have. */
+    interface Conn extends Closeable {
+        int read(byte[] b) throws IOException;
+        void write(byte[] b) throws IOException;
+        void shutdownInput() throws IOException;
+        void setReadTimeout(int millis) throws IOException;
+        <T> void setOption(SocketOption<T> option, T value) throws IOException;
+    }
+
+    enum Kind {
+        JDK(null), IO_URING(IoTransport.IO_URING), EPOLL(IoTransport.EPOLL), NIO(IoTransport.NIO);
+
+        final IoTransport transport;
+
+        Kind(IoTransport transport) { this.transport = transport; }
+
+        Conn unconnected() throws IOException {
+            if (transport == null) return jdk(new Socket());
+            return fiber(FiberIo.of(transport).openSocket());
+        }
+
+        Conn connect(InetSocketAddress to) throws IOException {
+            if (transport == null) {
+                Socket s = new Socket();
+                s.connect(to, 5_000);
+                return jdk(s);
+            }
+            return fiber(FiberIo.of(transport).connect(to, Duration.ofSeconds(5)));
+        }
+
+        private static Conn jdk(Socket s) {
+            return new Conn() {
+                private InputStream in;                        // taken once, as stream code does
+                private java.io.OutputStream out;
+                public int read(byte[] b) throws IOException {
+                    if (in == null) in = s.getInputStream();
+                    return in.read(b);
+                }
+                public void write(byte[] b) throws IOException {
+                    if (out == null) out = s.getOutputStream();
+                    out.write(b);
+                }
+                public void shutdownInput() throws IOException { s.shutdownInput(); }
+                public void setReadTimeout(int millis) throws IOException { s.setSoTimeout(millis); }
+                public <T> void setOption(SocketOption<T> o, T v) throws IOException { s.setOption(o, v); }
+                public void close() throws IOException { s.close(); }
+            };
+        }
+
+        private static Conn fiber(FiberSocket s) {
+            return new Conn() {
+                public int read(byte[] b) throws IOException { return s.read(ByteBuffer.wrap(b)); }
+                public void write(byte[] b) throws IOException { s.write(ByteBuffer.wrap(b)); s.flush(); }
+                public void shutdownInput() throws IOException { s.shutdownInput(); }
+                public void setReadTimeout(int millis) { s.setReadTimeout(Duration.ofMillis(millis)); }
+                public <T> void setOption(SocketOption<T> o, T v) throws IOException { s.setOption(o, v); }
+                public void close() { s.close(); }
+            };
+        }
+    }
+
+    private ServerSocket server;
+    private final CompletableFuture<Socket> accepted = new CompletableFuture<>();
+
+    @BeforeEach
+    void listen() throws IOException {
+        server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Thread.ofPlatform().daemon().start(() -> {
+            try {
+                accepted.complete(server.accept());
+            } catch (IOException e) {
+                accepted.completeExceptionally(e);
+            }
+        });
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        server.close();
+        if (accepted.isDone() && !accepted.isCompletedExceptionally()) accepted.get().close();
+    }
+
+    @AfterAll
+    static void noLeaks() throws InterruptedException {
+        LeakGuard.assertNoLeaks();
+    }
+
+    private InetSocketAddress address() {
+        return (InetSocketAddress) server.getLocalSocketAddress();
+    }
+
+    private Socket peer() throws Exception {
+        return accepted.get(10, TimeUnit.SECONDS);
+    }
+
+    private static void assume(Kind kind) {
+        if (kind.transport != null) TransportSelectionTest.assumeOrRequire(kind.transport);
+    }
+
+    /** Waits until {@code t} blocks in a socket operation (a platform thread in a JDK read polls natively). */
+    static void awaitInSocketOperation(Thread t) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (java.util.Arrays.stream(t.getStackTrace()).noneMatch(
+                e -> e.getMethodName().equals("park") || e.getMethodName().equals("poll"))) {
+            assertTrue(System.nanoTime() < deadline, "thread never blocked: " + t);
+            Thread.sleep(5);
+        }
+        Thread.sleep(20);                               // let it settle in the operation
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void afterShutdownInputReadsReturnEndOfStreamEvenWithDataBuffered(Kind kind) throws Exception {
+        assume(kind);
+        try (Conn c = kind.connect(address())) {
+            peer().getOutputStream().write(new byte[100]);
+            byte[] one = new byte[1];
+            assertEquals(1, c.read(one));                  // the rest of the 100 bytes is now buffered
+            c.shutdownInput();
+            assertEquals(-1, c.read(new byte[10]));
+            assertEquals(-1, c.read(new byte[10]), "and stays at end of stream");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void readingAnUnconnectedSocketIsASocketException(Kind kind) throws Exception {
+        assume(kind);
+        try (Conn c = kind.unconnected()) {
+            SocketException e = assertThrows(SocketException.class, () -> c.read(new byte[1]));
+            assertEquals("Socket is not connected", e.getMessage());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void writingAnUnconnectedSocketIsASocketException(Kind kind) throws Exception {
+        assume(kind);
+        try (Conn c = kind.unconnected()) {
+            SocketException e = assertThrows(SocketException.class, () -> c.write(new byte[1]));
+            assertEquals("Socket is not connected", e.getMessage());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void negativeBufferSizesAreIllegalArguments(Kind kind) throws Exception {
+        assume(kind);
+        try (Conn c = kind.connect(address())) {
+            assertThrows(IllegalArgumentException.class, () -> c.setOption(StandardSocketOptions.SO_RCVBUF, -1));
+            assertThrows(IllegalArgumentException.class, () -> c.setOption(StandardSocketOptions.SO_SNDBUF, -1));
+            c.setOption(StandardSocketOptions.SO_RCVBUF, 65536);  // a valid size is taken
+        }
+    }
+
+    /** A reader queued behind a blocked reader gives up at its read timeout. */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void aQueuedReaderHonoursTheReadTimeout(Kind kind) throws Exception {
+        assume(kind);
+        try (Conn c = kind.connect(address())) {
+            peer();
+            Thread first = Thread.ofPlatform().start(() -> {
+                try {
+                    c.read(new byte[1]);                     // no timeout yet: blocks until the socket closes
+                } catch (IOException expected) {
+                    // closed by the test
+                }
+            });
+            awaitInSocketOperation(first);
+            c.setReadTimeout(200);
+            CompletableFuture<Throwable> second = new CompletableFuture<>();
+            Thread.ofPlatform().start(() -> {
+                try {
+                    c.read(new byte[1]);
+                    second.complete(null);
+                } catch (Throwable t) {
+                    second.complete(t);
+                }
+            });
+            Throwable t = second.get(10, TimeUnit.SECONDS);
+            assertInstanceOf(SocketTimeoutException.class, t, "the queued reader timed out while the first still blocks");
+            assertTrue(first.isAlive());
+            c.close();
+            first.join(10_000);
+            assertFalse(first.isAlive());
+        }
+    }
+
+    /**
+     * A reader queued behind a blocked reader gives up on an interrupt, closing the socket as an
+     * interrupted blocked read does. Deliberately unlike the JDK control, whose queued reader waits for
+     * the lock uninterruptibly: not run for it.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Kind.class, names = {"IO_URING", "EPOLL", "NIO"})
+    void aQueuedReaderHonoursAnInterrupt(Kind kind) throws Exception {
+        assume(kind);
+        try (Conn c = kind.connect(address())) {
+            peer();
+            Thread first = Thread.ofPlatform().start(() -> {
+                try {
+                    c.read(new byte[1]);
+                } catch (IOException expected) {
+                    // closed by the interrupt of the second reader
+                }
+            });
+            awaitInSocketOperation(first);
+            CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+            Thread second = Thread.ofPlatform().start(() -> {
+                try {
+                    c.read(new byte[1]);
+                    outcome.complete(null);
+                } catch (Throwable t) {
+                    outcome.complete(t);
+                }
+            });
+            awaitInSocketOperation(second);
+            second.interrupt();
+            assertInstanceOf(ClosedByInterruptException.class, outcome.get(10, TimeUnit.SECONDS));
+            first.join(10_000);
+            assertFalse(first.isAlive(), "the socket closed under the first reader too");
+        }
+    }
+
+    /** A large heap write arrives byte-exact; Bobbin copies it to direct memory in bounded chunks. */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void aLargeWriteArrivesWholeAndBobbinHoldsLittleDirectMemoryForIt(Kind kind) throws Exception {
+        assume(kind);
+        int size = 32 * 1024 * 1024;
+        byte[] data = new byte[size];
+        new java.util.Random(7).nextBytes(data);
+        CRC32 sent = new CRC32();
+        sent.update(data);
+        try (Conn c = kind.connect(address())) {
+            Socket p = peer();
+            CompletableFuture<Long> received = CompletableFuture.supplyAsync(() -> {
+                CRC32 crc = new CRC32();
+                byte[] buf = new byte[65536];
+                long total = 0;
+                try (InputStream in = p.getInputStream()) {
+                    while (total < size) {
+                        int n = in.read(buf);
+                        if (n < 0) break;
+                        crc.update(buf, 0, n);
+                        total += n;
+                    }
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+                assertEquals(size, total);
+                return crc.getValue();
+            }, r -> Thread.ofPlatform().daemon().start(r));
+            AtomicLong peak = new AtomicLong();
+            AtomicBoolean writing = new AtomicBoolean(true);
+            Thread sampler = Thread.ofPlatform().start(() -> {
+                while (writing.get()) {
+                    peak.accumulateAndGet(usedDirectMemory(), Math::max);
+                    java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+                }
+            });
+            long before = usedDirectMemory();
+            c.write(data);
+            writing.set(false);
+            sampler.join();
+            assertEquals(sent.getValue(), received.get(30, TimeUnit.SECONDS));
+            if (kind != Kind.JDK) {
+                assertTrue(peak.get() - before < size / 2,
+                        "direct memory grew by " + (peak.get() - before) + " bytes for a " + size + "-byte write");
+            }
+        }
+    }
+
+    private static long usedDirectMemory() {
+        return ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider m ? m.metric().usedDirectMemory() : 0;
+    }
+}
