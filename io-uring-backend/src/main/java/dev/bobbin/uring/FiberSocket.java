@@ -44,7 +44,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * more than 64 KiB of its data is still on its way to the kernel, so a request/response exchange costs
  * one park (the write overlaps the next read). A write failure is reported by the next write,
  * {@link #flush()} or {@link #shutdownOutput()}. {@link #close()} lets queued writes reach the kernel
- * (for at most 10 seconds) before closing the descriptor; an interrupt closes at once.
+ * (for at most 10 seconds, {@link #setCloseDrainTimeout}) before closing the descriptor; writes that do
+ * not make it in time are not dropped silently: the socket is then closed with a reset, which the peer
+ * sees as "Connection reset" rather than a clean end of stream. {@link #flush()} before {@code close()}
+ * waits for the kernel and reports a failure to the writer. An interrupt closes at once.
  *
  * <p>Exceptions are the JDK's: {@link java.net.ConnectException} (refused), {@link SocketTimeoutException}
  * (connect or read timeout), {@link java.net.SocketException} (reset, broken pipe),
@@ -62,7 +65,9 @@ public final class FiberSocket extends Endpoint implements Closeable {
     private final ReentrantLock readLock = new ReentrantLock();
     private final ReentrantLock writeLock = new ReentrantLock();
     private ByteBuf leftover;                          // guarded by readLock: received, not yet consumed
+    private static final System.Logger LOG = System.getLogger("dev.bobbin.uring");
     private volatile long readTimeoutNanos;            // 0 = none
+    private volatile long closeDrainNanos = IoTunables.CLOSE_DRAIN_NANOS; // close(): how long queued writes may take
     private boolean connectStarted;                    // guarded by writeLock
     private volatile boolean connected;                // accepted, or a connect succeeded; never cleared
     private volatile boolean inputShut;                // shutdownInput() was called: reads return -1
@@ -590,7 +595,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
         releaseInbound();
         ChannelFuture last = lastWrite;
         if (!now && last != null && !last.isDone() && ch.isActive()) {
-            Future<?> force = home().schedule(() -> { ch.close(); }, IoTunables.CLOSE_DRAIN_NANOS, TimeUnit.NANOSECONDS);
+            Future<?> force = home().schedule(this::resetAfterDrainLimit, closeDrainNanos, TimeUnit.NANOSECONDS);
             last.addListener(f -> {
                 force.cancel(false);
                 ch.close();
@@ -598,6 +603,24 @@ public final class FiberSocket extends Endpoint implements Closeable {
         } else {
             closeChannel();
         }
+    }
+
+    /**
+     * Loop: the writes queued before {@code close()} did not reach the kernel within the drain limit (the
+     * peer does not read). Closing with a FIN would tell the peer the stream ended cleanly although bytes
+     * are missing, so the socket is closed with a reset (SO_LINGER 0): the peer's read fails with
+     * "Connection reset" instead.
+     */
+    private void resetAfterDrainLimit() {
+        if (!ch.isOpen()) return;
+        try {
+            ch.config().setOption(ChannelOption.SO_LINGER, 0);
+        } catch (RuntimeException e) {
+            // the option could not be set: the close below still ends the connection
+        }
+        LOG.log(System.Logger.Level.DEBUG, () -> "closing " + this + " with a reset: queued writes did not reach"
+                + " the kernel within " + TimeUnit.NANOSECONDS.toMillis(closeDrainNanos) + " ms of close()");
+        ch.close();
     }
 
     @Override
@@ -647,6 +670,20 @@ public final class FiberSocket extends Endpoint implements Closeable {
     /** Read timeout: a read waiting longer throws {@link SocketTimeoutException} and the socket stays usable. {@link Duration#ZERO}: none. */
     public FiberSocket setReadTimeout(Duration timeout) {
         readTimeoutNanos = timeoutNanos(timeout);
+        return this;
+    }
+
+    /**
+     * How long {@link #close()} lets writes already queued reach the kernel (default 10 seconds). If they
+     * have not by then (the peer does not read), the socket is closed with a reset, so the peer sees the
+     * connection fail rather than a clean end of a truncated stream.
+     *
+     * @throws IllegalArgumentException if {@code timeout} is negative or zero
+     */
+    public FiberSocket setCloseDrainTimeout(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("close drain timeout must be positive: " + timeout);
+        closeDrainNanos = timeoutNanos(timeout);
         return this;
     }
 

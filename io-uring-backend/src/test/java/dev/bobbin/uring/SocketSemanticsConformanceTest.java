@@ -264,6 +264,60 @@ class SocketSemanticsConformanceTest {
         }
     }
 
+    /**
+     * close() never lets the peer take a truncated stream for a complete one: writes still queued when the
+     * drain limit runs out end in a reset the peer sees. Bobbin only: a JDK socket's write returns once
+     * the kernel has the bytes, so its close() never has bytes of its own queued.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Kind.class, names = {"IO_URING", "EPOLL", "NIO"})
+    void bytesQueuedPastTheCloseDrainLimitEndInAResetNotACleanEnd(Kind kind) throws Exception {
+        assume(kind);
+        server.close();
+        try (ServerSocket small = new ServerSocket()) {
+            small.setReceiveBufferSize(4096);
+            small.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
+            FiberSocket c = FiberIo.of(kind.transport).connect(small.getLocalSocketAddress(), Duration.ofSeconds(5));
+            try (Socket p = small.accept()) {
+                c.setOption(StandardSocketOptions.SO_SNDBUF, 4096);
+                c.setCloseDrainTimeout(Duration.ofMillis(200));
+                AtomicLong written = new AtomicLong();
+                Thread writer = Thread.ofPlatform().start(() -> {
+                    byte[] chunk = new byte[16 * 1024];
+                    try {
+                        for (;;) {
+                            c.write(ByteBuffer.wrap(chunk));
+                            written.addAndGet(chunk.length);
+                        }
+                    } catch (IOException expected) {
+                        // closed under it: the writer hears of it
+                    }
+                });
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (writer.getState() != Thread.State.WAITING) {   // parked: the kernel and the loop are full
+                    assertTrue(System.nanoTime() < deadline, "the writer never filled the connection");
+                    Thread.sleep(5);
+                }
+                c.close();
+                writer.join(10_000);
+                assertFalse(writer.isAlive(), "a writer blocked in a socket that closes fails");
+                Thread.sleep(400);                                   // past the drain limit
+                long read = 0;
+                boolean reset = false;
+                p.setSoTimeout(10_000);
+                try (InputStream in = p.getInputStream()) {
+                    byte[] buf = new byte[65536];
+                    for (int n; (n = in.read(buf)) > 0; ) read += n;
+                } catch (SocketException e) {
+                    reset = true;                                    // "Connection reset"
+                }
+                assertTrue(reset || read >= written.get(),
+                        "the peer saw a clean end of stream after " + read + " of " + written.get() + " written bytes");
+                assertTrue(reset, "with the peer not reading, the queued bytes could not drain in 200 ms");
+            }
+        }
+    }
+
     /** A large heap write arrives byte-exact; Bobbin copies it to direct memory in bounded chunks. */
     @ParameterizedTest
     @EnumSource(Kind.class)
