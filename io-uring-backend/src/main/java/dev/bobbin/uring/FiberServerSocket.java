@@ -19,6 +19,7 @@ import java.nio.channels.NotYetBoundException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A listening TCP socket with a blocking {@link #accept()} for fibers (and any other thread).
@@ -43,6 +44,7 @@ import java.util.Objects;
  * nor dropped.
  */
 public final class FiberServerSocket extends Endpoint implements Closeable {
+    private static final System.Logger LOG = System.getLogger("dev.bobbin.uring");
     private final ServerSocketChannel sch;
     private volatile boolean bound;
     private volatile long acceptTimeoutNanos;          // 0 = none
@@ -52,6 +54,10 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
     private final ArrayDeque<Pending<FiberSocket>> acceptWaiters = new ArrayDeque<>(); // oldest first
     private boolean loopClosed;
     private IOException acceptError;
+    private long backoffMillis;                        // current accept back-off after exhaustion; 0 = none
+    private boolean backingOff;                        // an accept retry is scheduled; no read until then
+    private long lastExhaustionWarning;                // System.nanoTime of the last WARNING; 0 = never
+    private volatile long exhaustionBackoffs;          // loop writes, anyone reads: back-offs so far
 
     FiberServerSocket(FiberIo io) {
         this(io, io.transport().newServerSocketChannel());
@@ -79,6 +85,9 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
             bound = true;
         }
         ch.config().setOption(ChannelOption.SO_BACKLOG, backlog < 1 ? IoTunables.DEFAULT_BACKLOG : backlog);
+        if (ch.config().getRecvByteBufAllocator() instanceof io.netty.channel.MaxMessagesRecvByteBufAllocator m) {
+            m.maxMessagesPerRead(IoTunables.ACCEPT_BATCH);
+        }
         Pending<Void> p = new Pending<>(Thread.currentThread());
         run(() -> {
             if (!p.isWaiting()) return;
@@ -265,10 +274,59 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
         return "FiberServerSocket[" + io.transport().id() + ", " + localAddress() + (isClosedFlag() ? ", closed" : "") + "]";
     }
 
+    /**
+     * Loop: keeps accepting ahead of the application, up to a bound: a burst of connections is taken off
+     * the kernel's queue while the acceptor fiber is still handing out the previous one. One read accepts
+     * up to {@link IoTunables#ACCEPT_BATCH} connections, so reading only while the backlog has room for a
+     * whole batch keeps it within {@link IoTunables#ACCEPT_AHEAD}.
+     */
+    private void readMoreIfWanted() {
+        if (backingOff || loopClosed || !ch.isActive()) return;
+        if (!acceptWaiters.isEmpty() || backlog.size() + IoTunables.ACCEPT_BATCH <= IoTunables.ACCEPT_AHEAD) ch.read();
+    }
+
+    /**
+     * Loop: the process or system ran out of descriptors or buffers (EMFILE, ENFILE, ENOBUFS, ENOMEM).
+     * Retrying at once would spin, so accepting pauses for a growing delay (connections wait in the
+     * kernel's backlog meanwhile) and resumes by itself; waiting accepts keep waiting. One WARNING line
+     * per {@link IoTunables#ACCEPT_EXHAUSTION_WARNING_NANOS}.
+     */
+    private void backOff(Throwable cause) {
+        exhaustionBackoffs = exhaustionBackoffs + 1;   // single writer: the loop
+        if (backingOff) return;
+        backingOff = true;
+        // A level-triggered transport (epoll, NIO) keeps the read interest a failed read left set and would
+        // retry at once: a transition of auto-read to false clears that interest until the retry below.
+        ch.config().setAutoRead(true);
+        ch.config().setAutoRead(false);
+        backoffMillis = backoffMillis == 0 ? IoTunables.ACCEPT_BACKOFF_MIN_MILLIS
+                : Math.min(backoffMillis * 2, IoTunables.ACCEPT_BACKOFF_MAX_MILLIS);
+        long now = System.nanoTime();
+        if (lastExhaustionWarning == 0 || now - lastExhaustionWarning >= IoTunables.ACCEPT_EXHAUSTION_WARNING_NANOS) {
+            lastExhaustionWarning = now;
+            try {
+                LOG.log(System.Logger.Level.WARNING, "bobbin: accept on " + localAddress() + " failed (" + cause.getMessage()
+                        + "); pausing accepts for " + backoffMillis + " ms and retrying while it lasts");
+            } catch (Throwable logFailed) {
+                // a logging backend that needs a descriptor of its own may fail now: the back-off matters more
+            }
+        }
+        home().schedule(() -> {
+            backingOff = false;
+            readMoreIfWanted();
+        }, backoffMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** Accept pauses taken because descriptors or buffers ran out. Any thread. */
+    long exhaustionBackoffs() {
+        return exhaustionBackoffs;
+    }
+
     /** Loop: turns accepted channels into sockets and hands them to the waiting accepts. */
     private final class Acceptor extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            backoffMillis = 0;                         // descriptors are back: the next exhaustion starts short
             SocketChannel child = (SocketChannel) msg;
             FiberSocket s = new FiberSocket(io, child, true);
             if (loopClosed) s.closeUnused();
@@ -277,15 +335,15 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
-            // keep accepting ahead of the application, up to a bound: a burst of connections is taken off
-            // the kernel's queue while the acceptor fiber is still handing out the previous one
-            if ((!acceptWaiters.isEmpty() || backlog.size() < IoTunables.ACCEPT_AHEAD) && ch.isActive() && !loopClosed) {
-                ch.read();
-            }
+            readMoreIfWanted();
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (IoErrors.isResourceExhaustion(cause)) {
+                backOff(cause);                        // the waiting accepts keep waiting
+                return;
+            }
             IOException e = IoErrors.translate(cause, "accept");
             Pending<FiberSocket> w = takeWaiter();
             if (w != null) w.fail(e);

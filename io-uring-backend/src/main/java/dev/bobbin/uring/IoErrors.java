@@ -56,6 +56,22 @@ final class IoErrors {
         return new IOException(op + " failed: " + t, t);
     }
 
+    private static final int ENOMEM = 12, ENFILE = 23, EMFILE = 24, ENOBUFS = 105;
+
+    /**
+     * Whether {@code t} says the process or the system ran out of descriptors or buffers (EMFILE, ENFILE,
+     * ENOBUFS, ENOMEM): a condition that passes, so a server backs off instead of failing.
+     */
+    static boolean isResourceExhaustion(Throwable t) {
+        if (t instanceof Errors.NativeIoException n) {
+            int errno = Math.abs(n.expectedErr());
+            return errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM;
+        }
+        if (!(t instanceof IOException)) return false;
+        String m = String.valueOf(t.getMessage());             // NIO: the JDK's text for the same errors
+        return m.contains("Too many open files") || m.contains("No buffer space") || m.contains("Cannot allocate memory");
+    }
+
     private static IOException wrap(IOException e, Throwable cause) {
         e.initCause(cause);
         return e;

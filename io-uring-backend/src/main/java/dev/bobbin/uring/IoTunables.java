@@ -26,6 +26,19 @@ final class IoTunables {
      *  enough that a server that stops calling accept leaves the rest in the kernel's backlog. */
     static final int ACCEPT_AHEAD = 64;
 
+    /** Connections one accept read takes at most (the server channel's messages per read): small enough
+     *  that {@link #ACCEPT_AHEAD} holds for real, large enough that a burst costs few reads. */
+    static final int ACCEPT_BATCH = 16;
+
+    /** When accept fails for lack of descriptors or buffers, accepting pauses this long first, doubling
+     *  up to {@link #ACCEPT_BACKOFF_MAX_MILLIS}: short enough that a passing spike costs little latency,
+     *  long enough that an exhausted process does not spin on a failing accept. */
+    static final long ACCEPT_BACKOFF_MIN_MILLIS = 10;
+    static final long ACCEPT_BACKOFF_MAX_MILLIS = 1_000;
+
+    /** At most one accept-exhaustion WARNING per server socket this often. */
+    static final long ACCEPT_EXHAUSTION_WARNING_NANOS = 10_000_000_000L;
+
     /** Listen backlog when the caller passes a value below 1, as {@code java.net.ServerSocket} does. */
     static final int DEFAULT_BACKLOG = 128;
 
