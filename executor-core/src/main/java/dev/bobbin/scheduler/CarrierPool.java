@@ -129,7 +129,10 @@ public final class CarrierPool implements Executor {
         this.telemetry = Telemetry.minimal(carriers.length);
     }
 
-    /** Starts the carriers and waits until every driver is open; throws if one failed. */
+    /**
+     * Starts the carriers and waits until every driver is open; throws if one failed, once the carriers
+     * that did open theirs have closed them and exited (nothing of a failed scheduler outlives the throw).
+     */
     public void start() {
         for (int i = 0; i < parallelism; i++) carriers[i].start();
         boolean interrupted = false;
@@ -145,6 +148,13 @@ public final class CarrierPool implements Executor {
         Throwable failure = startFailure;
         if (failure != null) {
             shutdown();
+            boolean stopped = false;
+            try {
+                stopped = terminated.await(Tunables.FAILED_START_CLEANUP_NANOS, TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (!stopped) failure.addSuppressed(new IllegalStateException("carriers still closing their drivers"));
             throw new IllegalStateException("scheduler '" + name + "' failed to start a carrier driver: " + failure,
                     failure);
         }

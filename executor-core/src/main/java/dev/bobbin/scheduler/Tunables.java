@@ -94,6 +94,10 @@ public final class Tunables {
      *  fiber costs 5 to 11 bytes (a 4-byte reference per slot), 16 to 32 with trackFibers (plus an 8-byte timestamp). */
     static final int FIBER_REGISTRY_INITIAL_SLOTS = 16;
 
+    /** A scheduler whose start failed waits this long for the carriers that did start to close their
+     *  drivers before it throws: closing a driver (an io_uring ring) takes microseconds to milliseconds. */
+    static final long FAILED_START_CLEANUP_NANOS = 10_000_000_000L;
+
     // ---- stall protection and preemption ----
 
     /** Default stall threshold: a carrier that has run one fiber this long without a blocking point is
