@@ -81,7 +81,8 @@ public enum IoTransport {
 
     IoHandlerFactory handlerFactory() {
         return switch (this) {
-            case IO_URING -> IoUringIoHandler.newFactory();
+            case IO_URING -> IoUringIoHandler.newFactory(new io.netty.channel.uring.IoUringIoHandlerConfig()
+                    .setCqSize(IoTunables.URING_CQ_ENTRIES));
             case EPOLL -> EpollIoHandler.newFactory();
             case NIO -> NioIoHandler.newFactory();
         };

@@ -26,6 +26,11 @@ final class IoTunables {
      *  enough that a server that stops calling accept leaves the rest in the kernel's backlog. */
     static final int ACCEPT_AHEAD = 64;
 
+    /** Completion-queue entries of each carrier's io_uring ring (the kernel's default is twice the
+     *  submission ring): every connection keeps a read in flight, so a burst of thousands of connections
+     *  completing at once overflowed the default queue. 32768 entries cost 512 KiB per carrier. */
+    static final int URING_CQ_ENTRIES = 32768;
+
     /** Connections one accept read takes at most (the server channel's messages per read): small enough
      *  that {@link #ACCEPT_AHEAD} holds for real, large enough that a burst costs few reads. */
     static final int ACCEPT_BATCH = 16;
