@@ -22,7 +22,7 @@ import java.util.Objects;
  * @param driverFactory creates each carrier's {@link dev.bobbin.spi.CarrierDriver} (default: a plain
  *                      parking driver; the io_uring backend supplies its own)
  * @param errorHandler  receives errors thrown on a carrier outside any fiber (never expected; the
- *                      default prints them to {@code System.err})
+ *                      default logs them at ERROR on the {@code System.Logger} named {@code dev.bobbin})
  * @param policy        how fibers relate to carriers (default {@link SchedulingPolicy#WORK_STEALING});
  *                      {@link SchedulingPolicy#SINGLE_THREAD} requires parallelism 1
  * @param placement     how {@link SchedulingPolicy#THREAD_PER_CORE} deals starting fibers to carriers
@@ -122,10 +122,8 @@ public record SchedulerConfig(String name,
         private Duration stallThreshold = Duration.ofNanos(Tunables.DEFAULT_STALL_THRESHOLD_NANOS);
         private int maxSpareCarriers = -1;       // -1: parallelism under WORK_STEALING, else 0
         private CarrierDriverFactory driverFactory = CarrierDriverFactory.parking();
-        private Thread.UncaughtExceptionHandler errorHandler = (t, e) -> {
-            System.err.println("bobbin: error on carrier " + t.getName());
-            e.printStackTrace();
-        };
+        private Thread.UncaughtExceptionHandler errorHandler = (t, e) ->
+                System.getLogger("dev.bobbin").log(System.Logger.Level.ERROR, "bobbin: error on carrier " + t.getName(), e);
         private SchedulingDelaySampling schedulingDelaySampling = SchedulingDelaySampling.defaults();
         private boolean trackFibers;
 
