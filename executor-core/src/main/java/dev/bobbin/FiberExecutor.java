@@ -36,7 +36,7 @@ import static java.util.concurrent.TimeUnit.NANOSECONDS;
  * contract of {@link Executors#newVirtualThreadPerTaskExecutor()}, on Bobbin's carriers.
  *
  * <pre>{@code
- * // before: try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
+ * // before: ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()
  * try (ExecutorService executor = FiberExecutor.create()) {
  *     Future<String> page = executor.submit(() -> fetch("/index.html"));
  *     System.out.println(page.get());

@@ -8,7 +8,10 @@ public interface CarrierContext {
     /** The scheduler's name. */
     String schedulerName();
 
-    /** This carrier's index, from 0 to the scheduler's parallelism - 1. */
+    /**
+     * This carrier's index: 0 to the scheduler's parallelism - 1 for its regular carriers; spare carriers
+     * (put into service while regular ones are stalled) have the indices after those.
+     */
     int carrierIndex();
 
     /** The carrier's platform thread. */
