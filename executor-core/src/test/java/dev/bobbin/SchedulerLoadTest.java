@@ -27,7 +27,10 @@ class SchedulerLoadTest {
             };
             // half from a platform thread (injection queue), half from a fiber (local queues + stealing)
             Thread spawner = scheduler.start(() -> {
-                for (int i = 0; i < inside; i++) scheduler.start(task);
+                for (int i = 0; i < inside; i++) {
+                    scheduler.start(task);
+                    if ((i & 1023) == 0) FiberScheduler.checkpoint();   // a long loop yields, as the docs ask
+                }
             });
             for (int i = 0; i < outside; i++) scheduler.start(task);
             spawner.join();

@@ -101,13 +101,17 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
     }
 
     /**
-     * Registers the meters in {@code registry}. Does nothing if they are already bound there, or if this
-     * binder is closed (the scheduler terminated or {@link #close()} was called).
+     * Registers the meters in {@code registry}. Does nothing if they are already bound there (by this
+     * binder or another one of the same scheduler), or if this binder is closed (the scheduler terminated
+     * or {@link #close()} was called).
      */
     @Override
     public synchronized void bindTo(MeterRegistry registry) {
         Objects.requireNonNull(registry, "registry");
         if (closed || bindings.containsKey(registry)) return;
+        // Another binder of the same scheduler bound the same meters there already: registering them again
+        // would be ignored by the registry (with a warning per meter) and record each delay twice.
+        if (registry.find("executor.pool.size").tags(tags).meter() != null) return;
         List<Meter.Id> ids = new ArrayList<>();
         SchedulerStats s = stats();
 
