@@ -420,17 +420,18 @@ public final class FiberScheduler implements AutoCloseable {
      */
     public static boolean currentFiberMayMove() {
         if (!JdkVirtualThreads.isAvailable()) return false;
-        Thread t = Thread.currentThread();
-        if (!t.isVirtual() || !(JdkVirtualThreads.currentCarrier() instanceof Carrier c)) return false;
-        CarrierPool pool = c.pool;
-        return pool.policy == SchedulingPolicy.WORK_STEALING && pool.parallelism() > 1 && pool.homeOf(t) == null;
+        return JdkVirtualThreads.currentCarrier() instanceof Carrier c && c.currentFiberMayMove();
     }
 
     /**
      * For I/O backends: the {@link dev.bobbin.spi.CarrierDriver} of the carrier the caller runs on right
      * now (a fiber mounted on it, or the carrier thread itself), or null when the caller is not on a
      * Bobbin carrier. A fiber may move at its next blocking point, so use the result before blocking.
+     *
+     * @deprecated backends use {@link dev.bobbin.spi.CarrierContext#current()}{@code .driver()}; this
+     *             alias stays for one release
      */
+    @Deprecated(since = "0.2", forRemoval = true)
     public static dev.bobbin.spi.CarrierDriver currentCarrierDriver() {
         if (!JdkVirtualThreads.isAvailable()) return null;
         return JdkVirtualThreads.currentCarrier() instanceof Carrier c ? c.driver() : null;

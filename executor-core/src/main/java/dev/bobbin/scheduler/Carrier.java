@@ -1,6 +1,7 @@
 package dev.bobbin.scheduler;
 
 import dev.bobbin.CarrierLocal;
+import dev.bobbin.SchedulingPolicy;
 import dev.bobbin.scheduler.queue.InjectionQueue;
 import dev.bobbin.scheduler.queue.RunQueue;
 import dev.bobbin.spi.CarrierContext;
@@ -113,7 +114,22 @@ public final class Carrier extends Thread implements CarrierContext, IdleCarrier
 
     // ---- CarrierContext -------------------------------------------------------------------------
 
+    static {
+        // CarrierContext.current(): the carrier the caller's fiber is mounted on, or the carrier thread itself
+        CarrierContext.installLookup(() -> JdkVirtualThreads.isAvailable()
+                && JdkVirtualThreads.currentCarrier() instanceof Carrier c ? c : null);
+    }
+
     @Override public String schedulerName() { return pool.name(); }
+    @Override public boolean isSpare() { return spare; }
+    @Override public Object scheduler() { return pool; }
+
+    @Override
+    public boolean currentFiberMayMove() {
+        Thread t = Thread.currentThread();
+        return t.isVirtual() && JdkVirtualThreads.currentCarrier() == this
+                && pool.policy == SchedulingPolicy.WORK_STEALING && pool.parallelism() > 1 && pool.homeOf(t) == null;
+    }
     @Override public int carrierIndex() { return index; }
     @Override public Thread carrierThread() { return this; }
     @Override public boolean isCurrentCarrier() { return JdkVirtualThreads.currentCarrier() == this; }
@@ -180,7 +196,7 @@ public final class Carrier extends Thread implements CarrierContext, IdleCarrier
             pool.carrierFailedToStart(this, t);
             return;
         }
-        idleSpins = pool.idleSpins();
+        idleSpins = driver.spinsWhenIdle() ? Tunables.IDLE_SPINS : 0;
         counters.set(CarrierCounters.STARTED_AT, System.nanoTime());
         pool.carrierStarted(this);
         try {
@@ -520,7 +536,7 @@ public final class Carrier extends Thread implements CarrierContext, IdleCarrier
     long runCount() { return (long) RUN_COUNT.getOpaque(this); }
 
     /** This carrier's driver, or null before it is open. Owner only: the carrier or a fiber mounted on it. */
-    public CarrierDriver driver() { return driver; }
+    @Override public CarrierDriver driver() { return driver; }
 
     public Thread currentFiber() { return (Thread) CURRENT_FIBER.getOpaque(this); }
 

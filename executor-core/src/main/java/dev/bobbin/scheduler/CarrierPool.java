@@ -331,11 +331,6 @@ public final class CarrierPool implements Executor {
 
     long carrierErrors() { return carrierErrors.sum(); }
 
-    /** Spins of an idle carrier before it blocks: only without I/O duties, whose driver must reap while idle. */
-    int idleSpins() {
-        return driverFactory == CarrierDriverFactory.parking() ? Tunables.IDLE_SPINS : 0;
-    }
-
     // ---- carrier callbacks -------------------------------------------------------------------------
 
     CarrierDriver openDriver(Carrier carrier) {

@@ -36,6 +36,15 @@ public interface CarrierDriver {
     /** Makes the carrier's current or next {@link #park(long)} return. Any thread; cheap when not parked. */
     void wakeup();
 
+    /**
+     * Whether an idle carrier may spin briefly before blocking in {@link #park(long)}: worth it when
+     * parking is a futex wait that a waker must pay for (a plain CPU carrier), not when the driver waits
+     * for I/O completions that wake it anyway. Asked once, after the driver opened. Default false.
+     */
+    default boolean spinsWhenIdle() {
+        return false;
+    }
+
     /** Releases the driver's resources. Called once, on the carrier thread, after its last {@code poll}. */
     void close();
 

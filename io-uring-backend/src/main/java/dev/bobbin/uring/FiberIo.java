@@ -64,7 +64,7 @@ public final class FiberIo {
     final LongAdder resumedElsewhere = new LongAdder();
     final LongAdder completedOnHome = new LongAdder(); // parked waits completed by the socket's own loop thread
     final Set<Endpoint> open = ConcurrentHashMap.newKeySet(); // sockets whose channel is not closed yet
-    private final Map<FiberScheduler, LoopGroup> groups = new ConcurrentHashMap<>(); // per running scheduler
+    private final Map<Object, LoopGroup> groups = new ConcurrentHashMap<>(); // per running scheduler (CarrierContext.scheduler)
 
     private FiberIo(IoTransport transport, String reason) {
         this.transport = transport;
@@ -237,13 +237,13 @@ public final class FiberIo {
         return d != null ? d.placeNewSocket() : null;
     }
 
-    LoopGroup joinGroup(FiberScheduler scheduler, IoCarrierDriver d) {
+    LoopGroup joinGroup(Object scheduler, IoCarrierDriver d) {
         LoopGroup g = groups.computeIfAbsent(scheduler, s -> new LoopGroup());
         g.join(d);
         return g;
     }
 
-    void leaveGroup(FiberScheduler scheduler, LoopGroup g, IoCarrierDriver d) {
+    void leaveGroup(Object scheduler, LoopGroup g, IoCarrierDriver d) {
         if (g.leave(d)) groups.remove(scheduler, g);
     }
 

@@ -1,6 +1,5 @@
 package dev.bobbin.uring;
 
-import dev.bobbin.FiberScheduler;
 import dev.bobbin.spi.CarrierContext;
 import dev.bobbin.spi.CarrierDriver;
 import io.netty.channel.ManualIoEventLoop;
@@ -39,26 +38,26 @@ final class IoCarrierDriver implements CarrierDriver {
     private final Runnable clearWake = () -> wakePending.set(false);
 
     final AtomicInteger homedSockets = new AtomicInteger(); // sockets that live on this loop (LoopGroup)
-    private final FiberScheduler scheduler;           // the carrier's scheduler; null outside one
+    private final Object scheduler;                   // identifies the carrier's scheduler (CarrierContext.scheduler)
     private final LoopGroup group;                    // the scheduler's regular loops; null for a spare
 
     IoCarrierDriver(FiberIo io, CarrierContext carrier) {
         this.io = io;
         this.carrier = carrier;
         this.loop = new ManualIoEventLoop(carrier.carrierThread(), io.transport().handlerFactory());
-        this.scheduler = FiberScheduler.current().orElse(null);    // open() runs on the carrier thread
-        this.group = scheduler != null && carrier.carrierIndex() < scheduler.parallelism()
-                ? io.joinGroup(scheduler, this) : null;
+        this.scheduler = carrier.scheduler();
+        this.group = carrier.isSpare() ? null : io.joinGroup(scheduler, this); // spares come and go: not placed on
     }
 
     /** Where a socket first used by the calling fiber, mounted on this carrier, should live (LoopGroup). */
     IoCarrierDriver placeNewSocket() {
-        return group != null && FiberScheduler.currentFiberMayMove() ? group.placeFor(this) : this;
+        return group != null && carrier.currentFiberMayMove() ? group.placeFor(this) : this;
     }
 
     /** The driver of the carrier the caller is mounted on, if it belongs to {@code io}; else null. */
     static IoCarrierDriver current(FiberIo io) {
-        return FiberScheduler.currentCarrierDriver() instanceof IoCarrierDriver d && d.io == io ? d : null;
+        CarrierContext c = CarrierContext.current();
+        return c != null && c.driver() instanceof IoCarrierDriver d && d.io == io ? d : null;
     }
 
     /** Queues an operation for this carrier's next poll. Owner only: the carrier or a fiber mounted on it. */
