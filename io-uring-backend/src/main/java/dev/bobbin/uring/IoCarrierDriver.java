@@ -2,6 +2,7 @@ package dev.bobbin.uring;
 
 import dev.bobbin.spi.CarrierContext;
 import dev.bobbin.spi.CarrierDriver;
+import dev.bobbin.spi.DriverStats;
 import io.netty.channel.ManualIoEventLoop;
 
 import java.util.ArrayDeque;
@@ -11,6 +12,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A carrier's I/O driver: one Netty {@link ManualIoEventLoop} (an io_uring ring, an epoll instance or a
@@ -81,9 +83,10 @@ final class IoCarrierDriver implements CarrierDriver {
 
     @Override
     public int poll() {
-        int n = runLocal();
-        n += loop.runNow();
-        return n;
+        int ops = runLocal();
+        int events = loop.runNow();
+        counted(ops, events, false);
+        return ops + events;
     }
 
     @Override
@@ -92,10 +95,41 @@ final class IoCarrierDriver implements CarrierDriver {
             poll();
             return;
         }
-        if (timeoutNanos < 0) loop.run(0);            // 0 = block until I/O, a task, a timer or a wakeup
-        else if (timeoutNanos == 0) loop.runNow();
-        else loop.run(timeoutNanos);
-        runLocal();
+        int events;
+        if (timeoutNanos < 0) events = loop.run(0);   // 0 = block until I/O, a task, a timer or a wakeup
+        else if (timeoutNanos == 0) events = loop.runNow();
+        else events = loop.run(timeoutNanos);
+        counted(runLocal(), events, true);
+    }
+
+    /** Owner: adds to the counters {@link #stats()} reports (plain fields, read racily by monitoring). */
+    private void counted(int ops, int events, boolean parked) {
+        long[] c = counters;
+        c[OPERATIONS] += ops;
+        c[EVENTS] += events;
+        if (parked) c[PARKS]++;
+    }
+
+    // counter indices of stats(); the names are DriverStats' conventions for event-loop backends
+    private static final int OPERATIONS = 0, EVENTS = 1, PARKS = 2, WAKEUPS = 3;
+    private static final List<String> COUNTER_NAMES = List.of("operations", "completions", "parks", "wakeups");
+    private final long[] counters = new long[COUNTER_NAMES.size()]; // owner writes, racy reads; WAKEUPS unused
+    private final LongAdder wakeups = new LongAdder();  // any thread: wakeup() is called by wakers
+    private final DriverStats stats = new DriverStats() {
+        @Override public String transport() { return io.transport().id(); }
+        @Override public List<String> counterNames() { return COUNTER_NAMES; }
+        @Override public long counter(int index) { return index == WAKEUPS ? wakeups.sum() : counters[index]; }
+    };
+
+    /**
+     * The transport and this carrier's counters: {@code operations} (socket operations submitted from
+     * this carrier), {@code completions} (I/O events and loop tasks the event loop processed),
+     * {@code parks} (times the carrier blocked in the loop) and {@code wakeups} (times another thread
+     * woke it). The values are read without synchronization: monitoring accuracy, not exactness.
+     */
+    @Override
+    public DriverStats stats() {
+        return stats;
     }
 
     /**
@@ -107,6 +141,7 @@ final class IoCarrierDriver implements CarrierDriver {
     @Override
     public void wakeup() {
         if (wakePending.compareAndSet(false, true)) {   // cleared by the task, on the loop
+            wakeups.increment();
             try {
                 loop.execute(clearWake);
             } catch (java.util.concurrent.RejectedExecutionException e) {

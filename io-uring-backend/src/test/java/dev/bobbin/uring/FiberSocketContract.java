@@ -396,6 +396,32 @@ abstract class FiberSocketContract {
         }
     }
 
+    /** The scheduler's stats name the transport and carry the driver's counters. */
+    @Test
+    void schedulerStatsNameTheTransportAndCountDriverWork() throws Exception {
+        try (FiberServerSocket server = server(FiberSocketContract::echo)) {
+            get(fiber(() -> {
+                try (FiberSocket c = io.connect(server.localAddress(), Duration.ofSeconds(5))) {
+                    for (int i = 0; i < 10; i++) {
+                        c.write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
+                        c.readFully(ByteBuffer.allocate(3));
+                    }
+                }
+                return null;
+            }));
+            dev.bobbin.SchedulerStats stats = scheduler.stats();
+            assertEquals(transport().id(), stats.transport());
+            long completions = 0, operations = 0;
+            for (var c : stats.carriers()) {
+                assertEquals(java.util.Set.of("operations", "completions", "parks", "wakeups"), c.driverCounters().keySet());
+                completions += c.driverCounters().get("completions");
+                operations += c.driverCounters().get("operations");
+            }
+            assertTrue(completions >= 20, "the loops processed the echo's events: " + completions);
+            assertTrue(operations >= 20, "the carriers submitted the echo's operations: " + operations);
+        }
+    }
+
     // ---- lifecycle ----------------------------------------------------------------------------------
 
     /** A server fiber blocked reading an idle connection: close() returns once the closer is interrupted. */
