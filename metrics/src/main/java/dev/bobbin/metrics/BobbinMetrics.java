@@ -230,25 +230,35 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
     private void gauge(MeterRegistry r, List<Meter.Id> ids, String name, String unit, String description,
                        ToDoubleFunction<SchedulerStats> f) {
         ids.add(Gauge.builder(name, this, b -> f.applyAsDouble(b.stats())).description(description)
-                .baseUnit(unit).tags(tags).strongReference(true).register(r).getId());
+                .baseUnit(unitUnlessNamed(name, unit)).tags(tags).strongReference(true).register(r).getId());
+    }
+
+    /**
+     * The base unit, or none when the meter's name already says it ({@code bobbin.fibers.started} counts
+     * fibers): a registry that appends units would otherwise double it ({@code ..._fibers_started_fibers}),
+     * against Micrometer's naming conventions.
+     */
+    static String unitUnlessNamed(String name, String unit) {
+        for (String word : name.split("\\.")) if (word.equals(unit)) return null;
+        return unit;
     }
 
     private void counter(MeterRegistry r, List<Meter.Id> ids, String name, String unit, String description,
                          ToDoubleFunction<SchedulerStats> f) {
         ids.add(FunctionCounter.builder(name, this, b -> f.applyAsDouble(b.stats())).description(description)
-                .baseUnit(unit).tags(tags).register(r).getId());
+                .baseUnit(unitUnlessNamed(name, unit)).tags(tags).register(r).getId());
     }
 
     private void carrierGauge(MeterRegistry r, List<Meter.Id> ids, Tags ct, int i, String name, String unit,
                               String description, ToDoubleFunction<CarrierStats> f) {
         ids.add(Gauge.builder(name, this, b -> f.applyAsDouble(b.stats().carriers().get(i))).description(description)
-                .baseUnit(unit).tags(ct).strongReference(true).register(r).getId());
+                .baseUnit(unitUnlessNamed(name, unit)).tags(ct).strongReference(true).register(r).getId());
     }
 
     private void carrierCounter(MeterRegistry r, List<Meter.Id> ids, Tags ct, int i, String name, String unit,
                                 String description, ToDoubleFunction<CarrierStats> f) {
         ids.add(FunctionCounter.builder(name, this, b -> f.applyAsDouble(b.stats().carriers().get(i)))
-                .description(description).baseUnit(unit).tags(ct).register(r).getId());
+                .description(description).baseUnit(unitUnlessNamed(name, unit)).tags(ct).register(r).getId());
     }
 
     @Override
