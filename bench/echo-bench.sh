@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The loopback echo benchmark (bench/README.md, "Echo (loopback)"): builds the bench module, then runs
-# every server kind at 100 and 1,000 connections, each server in its own JVM, and prints a markdown table.
+# every server kind at 100 and 1,000 connections, each server in its own JVM, and prints a markdown table;
+# the figures also go to bench/results/echo.csv, rendered to bench/results/echo-*.png (bench/charts.sh).
 #   bench/echo-bench.sh [EchoBench options]      e.g. --pin, --rounds 3, --kinds jdk-vthread,netty-uring
 #   bench/echo-bench.sh --help                   lists the options and server kinds
 # Needs a JDK 25 (found by ./bobbin), Maven, Linux; taskset for --pin. Traffic stays on 127.0.0.1.
@@ -23,9 +24,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-"$ROOT/bobbin" java -cp "$JAR" dev.bobbin.bench.echo.EchoBench "$@" &
+csv="$ROOT/bench/results/echo.csv"           # machine-readable results, rendered to charts below
+case " $* " in *" --help "*|*" --csv "*) extra=() ;; *) extra=(--csv "$csv") ;; esac
+"$ROOT/bobbin" java -cp "$JAR" dev.bobbin.bench.echo.EchoBench "${extra[@]}" "$@" &
 driver=$!
 status=0
 wait "$driver" || status=$?
 driver=""
+if [ "$status" = 0 ] && [ ${#extra[@]} -gt 0 ] && [ -s "$csv" ]; then
+  "$ROOT/bench/charts.sh" "$csv" >&2
+fi
 exit "$status"

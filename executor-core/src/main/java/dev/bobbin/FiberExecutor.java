@@ -266,6 +266,7 @@ public final class FiberExecutor implements ExecutorService {
     private final ThreadFactory factory;          // named <name>-<n>, with the configured handler
     private final ThreadFactory fanOutFactory;    // invokeAll's starters: inherit nothing from the caller
     private final Set<Thread> fibers = ConcurrentHashMap.newKeySet(); // fibers of jobs not yet done
+    private final java.util.concurrent.atomic.LongAdder completed = new java.util.concurrent.atomic.LongAdder(); // jobs finished
     private final Slots slots;                    // null when unbounded
     private final CountDownLatch terminated = new CountDownLatch(1);
     @SuppressWarnings("unused") private volatile int state;
@@ -349,6 +350,19 @@ public final class FiberExecutor implements ExecutorService {
      */
     public Thread.Builder.OfVirtual ofVirtual() {
         return builderFor(scheduler, config);
+    }
+
+    /**
+     * The number of tasks that have finished, normally or not (as
+     * {@link java.util.concurrent.ThreadPoolExecutor#getCompletedTaskCount()} counts them). Racy.
+     */
+    public long completedTaskCount() {
+        return completed.sum();
+    }
+
+    /** The number of tasks waiting for a slot under {@link Saturation#QUEUE}; 0 when unbounded. Racy. */
+    public int queuedTaskCount() {
+        return slots != null ? slots.queued() : 0;
     }
 
     /** The number of tasks running now, plus those queued under {@link Saturation#QUEUE}. Racy. */
@@ -470,6 +484,7 @@ public final class FiberExecutor implements ExecutorService {
 
     /** Called on a job's fiber when the job has finished, normally or not. */
     private void jobDone(Thread fiber) {
+        completed.increment();
         if (slots != null) releaseSlot();               // may start a queued job before we leave `fibers`
         fiberGone(fiber);
     }

@@ -25,7 +25,7 @@ public final class MetricsExample {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         SchedulerConfig config = SchedulerConfig.builder().name("demo").parallelism(2).trackFibers(true).build();
         try (FiberScheduler scheduler = FiberScheduler.create(config)) {
-            BobbinMetrics.of(scheduler).bindTo(registry);
+            BobbinMetrics.of(scheduler).withPercentiles().bindTo(registry);   // percentiles are opt-in
 
             // one fiber fans out CPU-bound children on its own carrier: the other carrier steals them
             scheduler.start(() -> {

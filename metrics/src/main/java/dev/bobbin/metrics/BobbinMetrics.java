@@ -52,6 +52,8 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
 
     private final StatsSource source;
     private final Tags tags;
+    private final boolean percentiles;                        // publish p50/p90/p99/p99.9 of the delay timer
+    private final boolean histogram;                          // publish its percentile histogram (buckets)
     private final AtomicLongArray busyHighWater;              // per carrier: keeps busy time monotonic
     private final Map<MeterRegistry, Binding> bindings = new IdentityHashMap<>(); // guarded by this
     private boolean closed;                                   // guarded by this
@@ -70,12 +72,45 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
     }
 
     private BobbinMetrics(StatsSource source, Iterable<Tag> extraTags) {
+        this(source, Tags.of("name", source.name()).and(extraTags), false, false);
+    }
+
+    private BobbinMetrics(StatsSource source, Tags tags, boolean percentiles, boolean histogram) {
         this.source = source;
-        this.tags = Tags.of("name", source.name()).and(extraTags);
+        this.tags = tags;
+        this.percentiles = percentiles;
+        this.histogram = histogram;
         SchedulerStats first = source.stats();
         this.busyHighWater = new AtomicLongArray(first.parallelism());
         this.snapshot = new Snapshot(first, System.nanoTime());
         source.onTermination(this::close);
+    }
+
+    /**
+     * This binder, also publishing client-side percentiles (p50, p90, p99, p99.9) of
+     * {@code bobbin.scheduling.delay}: four gauges per scheduler. Off by default: percentiles computed in
+     * the process cannot be aggregated across instances. Call before {@link #bindTo}.
+     */
+    public BobbinMetrics withPercentiles() {
+        return new BobbinMetrics(source, tags, true, histogram);
+    }
+
+    /**
+     * This binder, also publishing a percentile histogram of {@code bobbin.scheduling.delay} (about a
+     * hundred buckets between 500 ns and 10 s), which a monitoring system can aggregate across instances
+     * (Prometheus {@code histogram_quantile}). Off by default for its series count. Call before
+     * {@link #bindTo}.
+     */
+    public BobbinMetrics withHistogram() {
+        return new BobbinMetrics(source, tags, percentiles, true);
+    }
+
+    /**
+     * Meters of one executor ({@code executor.active}, {@code executor.queued}, {@code executor.completed}),
+     * tagged {@code name=<executor name>}; see {@link FiberExecutorMetrics}.
+     */
+    public static FiberExecutorMetrics of(dev.bobbin.FiberExecutor executor) {
+        return new FiberExecutorMetrics(executor, Tags.empty());
     }
 
     /** Meters for {@code scheduler}, tagged {@code name=<scheduler name>}. */
@@ -176,14 +211,14 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
             }
         }
 
-        Timer delay = Timer.builder("bobbin.scheduling.delay")
+        Timer.Builder delayBuilder = Timer.builder("bobbin.scheduling.delay")
                 .description("Time from a fiber becoming runnable to a carrier starting to run it (sampled)")
                 .tags(tags)
-                .publishPercentiles(0.5, 0.9, 0.99, 0.999)
-                .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofNanos(500))
-                .maximumExpectedValue(Duration.ofSeconds(10))
-                .register(registry);
+                .maximumExpectedValue(Duration.ofSeconds(10));
+        if (percentiles) delayBuilder.publishPercentiles(0.5, 0.9, 0.99, 0.999);
+        if (histogram) delayBuilder.publishPercentileHistogram();
+        Timer delay = delayBuilder.register(registry);
         ids.add(delay.getId());
         LongConsumer recorder = new TimerRecorder(delay);
         source.addDelayListener(recorder);

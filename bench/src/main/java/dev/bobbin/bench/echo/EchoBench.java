@@ -43,7 +43,7 @@ import java.util.stream.Collectors;
 public final class EchoBench {
     private static final String USAGE = "usage: EchoBench [--kinds k1,k2,...] [--connections 100,1000] [--size 64]"
             + " [--warmup-ms 3000] [--window-ms 8000] [--client-threads 1] [--server-threads N]"
-            + " [--server-jvm-opts \"...\"] [--rounds 1] [--pin] [--out file.md] [--help]";
+            + " [--server-jvm-opts \"...\"] [--rounds 1] [--pin] [--out file.md] [--csv file.csv] [--help]";
 
     /** JVM options of every server unless --server-jvm-opts says otherwise: same heap and GC for all kinds. */
     static final String DEFAULT_SERVER_JVM_OPTS = "-Xms512m -Xmx512m -XX:+UseG1GC";
@@ -69,7 +69,7 @@ public final class EchoBench {
         int rounds;
         try {
             f = Flags.parse(args, Set.of("kinds", "connections", "size", "warmup-ms", "window-ms", "client-threads",
-                    "server-threads", "server-jvm-opts", "rounds", "out"), Set.of("pin", "help"));
+                    "server-threads", "server-jvm-opts", "rounds", "out", "csv"), Set.of("pin", "help"));
             if (f.has("help")) {
                 System.out.println(USAGE);
                 System.out.println("server kinds:\n" + ServerKind.describeAll());
@@ -133,6 +133,7 @@ public final class EchoBench {
         String report = header + "\n" + table(rows);
         System.out.print(report);
         if (f.has("out")) Files.writeString(Path.of(f.string("out", "")), report, StandardCharsets.UTF_8);
+        if (f.has("csv")) Files.writeString(Path.of(f.string("csv", "")), csv(rows), StandardCharsets.UTF_8);
         boolean failed = rows.stream().anyMatch(r -> r.problem() != null && !r.problem().startsWith("unavailable"));
         System.exit(failed ? 1 : 0);
     }
@@ -325,6 +326,18 @@ public final class EchoBench {
                         r.kind(), c, r.get("rt_per_s"), micros(r.get("p50_us")), micros(r.get("p99_us")), cpuText,
                         ratio(cpu, vthread), ratio(cpu, netty),
                         r.get("server_cores"), r.get("client_cores"), r.get("machine_busy_cores")));
+            }
+        }
+        return sb.toString();
+    }
+
+    /** The rows as {@code series,category,metric,value} lines (the format {@code BenchCharts} reads). */
+    static String csv(List<Row> rows) {
+        StringBuilder sb = new StringBuilder("series,category,metric,value\n");
+        for (Row r : rows) {
+            if (r.problem() != null) continue;
+            for (String metric : List.of("rt_per_s", "p50_us", "p99_us", CPU_PER_RT)) {
+                sb.append(String.format(Locale.ROOT, "%d connections,%s,%s,%s%n", r.connections(), r.kind(), metric, r.get(metric)));
             }
         }
         return sb.toString();
