@@ -46,6 +46,7 @@ class PrometheusNamesTest {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         try (FiberScheduler s = BobbinMetricsTest.single("scrape", SchedulingDelaySampling.everyFiber())) {
             BobbinMetrics.of(s).bindTo(registry);
+            FiberIoMetrics.of(dev.bobbin.uring.FiberIo.of(dev.bobbin.uring.IoTransport.NIO)).bindTo(registry);
             s.start(() -> { }).join();
             String scrape = registry.scrape();
             Set<String> families = new TreeSet<>();

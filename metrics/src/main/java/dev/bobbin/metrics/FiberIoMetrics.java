@@ -1,0 +1,56 @@
+package dev.bobbin.metrics;
+
+import dev.bobbin.uring.FiberIo;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.MeterBinder;
+
+import java.util.Objects;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Micrometer meters of one {@link FiberIo} runtime (its {@link FiberIo.IoStats}), tagged with the transport:
+ * open sockets, socket operations run on the socket's own loop or routed to it from another carrier, and
+ * where completions resumed their fibers. The per-carrier driver counters are the scheduler's
+ * ({@code bobbin.driver.*}, {@link BobbinMetrics}). Needs {@code bobbin-io-uring-backend} on the class
+ * path. Thread-safe; binding twice to one registry registers each meter once.
+ */
+public final class FiberIoMetrics implements MeterBinder {
+    private final FiberIo io;
+    private final Tags tags;
+
+    private FiberIoMetrics(FiberIo io) {
+        this.io = io;
+        this.tags = Tags.of("transport", io.transport().id());
+    }
+
+    /** Meters of {@code io}, tagged {@code transport=<io_uring|epoll|nio>}. */
+    public static FiberIoMetrics of(FiberIo io) {
+        return new FiberIoMetrics(Objects.requireNonNull(io, "io"));
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        Objects.requireNonNull(registry, "registry");
+        if (registry.find("bobbin.io.sockets.open").tags(tags).meter() != null) return;   // bound already
+        Gauge.builder("bobbin.io.sockets.open", io, i -> i.stats().openSockets())
+                .description("Sockets and server sockets whose descriptor is open").tags(tags).register(registry);
+        counter(registry, "bobbin.io.operations.local", "Socket operations run on the socket's own loop",
+                s -> s.localOperations());
+        counter(registry, "bobbin.io.operations.routed", "Socket operations routed to the socket's loop from another carrier",
+                s -> s.routedOperations());
+        counter(registry, "bobbin.io.completions.own.loop", "Completions reaped on the loop that owns the socket",
+                s -> s.completedOnOwnLoop());
+        counter(registry, "bobbin.io.resumed.local", "Fibers resumed on the carrier that reaped their completion",
+                s -> s.resumedOnCompletingCarrier());
+        counter(registry, "bobbin.io.resumed.elsewhere", "Fibers resumed on another carrier than the one that reaped their completion",
+                s -> s.resumedElsewhere());
+    }
+
+    private void counter(MeterRegistry registry, String name, String description, ToDoubleFunction<FiberIo.IoStats> f) {
+        FunctionCounter.builder(name, io, i -> f.applyAsDouble(i.stats())).description(description).tags(tags)
+                .register(registry);
+    }
+}
