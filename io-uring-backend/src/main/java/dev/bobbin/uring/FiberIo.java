@@ -81,6 +81,7 @@ public final class FiberIo {
     public static FiberIo system() {
         FiberIo s = system;
         if (s != null) return s;
+        NettyVersionCheck.require();
         synchronized (BY_TRANSPORT) {
             if (system == null) {
                 Selection sel = select(System.getProperty(TRANSPORT_PROPERTY));
@@ -129,6 +130,7 @@ public final class FiberIo {
      */
     public static FiberIo of(IoTransport transport) {
         Objects.requireNonNull(transport, "transport");
+        NettyVersionCheck.require();
         return of(transport, "requested explicitly");
     }
 
