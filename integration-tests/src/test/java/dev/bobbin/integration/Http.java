@@ -12,6 +12,21 @@ final class Http {
 
     private Http() { }
 
+    /** Sends {@code n} GETs of {@code path} at once, from platform threads; returns the responses in order. */
+    static java.util.List<HttpResponse<String>> getConcurrently(int port, String path, int n) {
+        java.util.List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> responses = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            responses.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return get(port, path);
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            }));
+        }
+        return responses.stream().map(java.util.concurrent.CompletableFuture::join).toList();
+    }
+
     static HttpResponse<String> get(int port, String path) throws Exception {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(20)).build();

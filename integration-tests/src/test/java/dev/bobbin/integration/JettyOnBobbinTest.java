@@ -13,9 +13,6 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -49,18 +46,7 @@ class JettyOnBobbinTest {
             server.start();
             try {
                 int port = connector.getLocalPort();
-                List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
-                for (int i = 0; i < 50; i++) {
-                    responses.add(CompletableFuture.supplyAsync(() -> {
-                        try {
-                            return Http.get(port, "/hello");
-                        } catch (Exception e) {
-                            throw new RuntimeException(e);
-                        }
-                    }));
-                }
-                for (CompletableFuture<HttpResponse<String>> f : responses) {
-                    HttpResponse<String> r = f.join();
+                for (HttpResponse<String> r : Http.getConcurrently(port, "/hello", 50)) {
                     assertEquals(200, r.statusCode());
                     assertEquals("bobbin=true virtual=true", r.body(), "the handler ran on a Bobbin fiber");
                 }

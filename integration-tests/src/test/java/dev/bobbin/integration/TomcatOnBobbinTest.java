@@ -15,9 +15,6 @@ import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -60,18 +57,7 @@ class TomcatOnBobbinTest {
             tomcat.start();
             try {
                 int port = connector.getLocalPort();
-                List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
-                for (int i = 0; i < 50; i++) {
-                    responses.add(CompletableFuture.supplyAsync(() -> {
-                        try {
-                            return Http.get(port, "/hello");
-                        } catch (Exception e) {
-                            throw new RuntimeException(e);
-                        }
-                    }));
-                }
-                for (CompletableFuture<HttpResponse<String>> f : responses) {
-                    HttpResponse<String> r = f.join();
+                for (HttpResponse<String> r : Http.getConcurrently(port, "/hello", 50)) {
                     assertEquals(200, r.statusCode());
                     assertEquals("bobbin=true virtual=true", r.body(), "the servlet ran on a Bobbin fiber");
                 }

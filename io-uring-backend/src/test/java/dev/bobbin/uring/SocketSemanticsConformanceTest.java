@@ -194,6 +194,16 @@ class SocketSemanticsConformanceTest {
         }
     }
 
+    /** Reads one byte; returns what the read threw, or null if it returned. */
+    private static Throwable readOne(Conn c) {
+        try {
+            c.read(new byte[1]);
+            return null;
+        } catch (Throwable t) {
+            return t;
+        }
+    }
+
     /** A reader queued behind a blocked reader gives up at its read timeout. */
     @ParameterizedTest
     @EnumSource(Kind.class)
@@ -201,24 +211,11 @@ class SocketSemanticsConformanceTest {
         assume(kind);
         try (Conn c = kind.connect(address())) {
             peer();
-            Thread first = Thread.ofPlatform().start(() -> {
-                try {
-                    c.read(new byte[1]);                     // no timeout yet: blocks until the socket closes
-                } catch (IOException expected) {
-                    // closed by the test
-                }
-            });
+            Thread first = Thread.ofPlatform().start(() -> readOne(c));  // no timeout yet: blocks until closed
             awaitInSocketOperation(first);
             c.setReadTimeout(200);
             CompletableFuture<Throwable> second = new CompletableFuture<>();
-            Thread.ofPlatform().start(() -> {
-                try {
-                    c.read(new byte[1]);
-                    second.complete(null);
-                } catch (Throwable t) {
-                    second.complete(t);
-                }
-            });
+            Thread.ofPlatform().start(() -> second.complete(readOne(c)));
             Throwable t = second.get(10, TimeUnit.SECONDS);
             assertInstanceOf(SocketTimeoutException.class, t, "the queued reader timed out while the first still blocks");
             assertTrue(first.isAlive());
@@ -239,23 +236,10 @@ class SocketSemanticsConformanceTest {
         assume(kind);
         try (Conn c = kind.connect(address())) {
             peer();
-            Thread first = Thread.ofPlatform().start(() -> {
-                try {
-                    c.read(new byte[1]);
-                } catch (IOException expected) {
-                    // closed by the interrupt of the second reader
-                }
-            });
+            Thread first = Thread.ofPlatform().start(() -> readOne(c));  // ends when the interrupt closes the socket
             awaitInSocketOperation(first);
             CompletableFuture<Throwable> outcome = new CompletableFuture<>();
-            Thread second = Thread.ofPlatform().start(() -> {
-                try {
-                    c.read(new byte[1]);
-                    outcome.complete(null);
-                } catch (Throwable t) {
-                    outcome.complete(t);
-                }
-            });
+            Thread second = Thread.ofPlatform().start(() -> outcome.complete(readOne(c)));
             awaitInSocketOperation(second);
             second.interrupt();
             assertInstanceOf(ClosedByInterruptException.class, outcome.get(10, TimeUnit.SECONDS));

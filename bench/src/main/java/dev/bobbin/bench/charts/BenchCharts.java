@@ -34,7 +34,8 @@ public final class BenchCharts {
             "p50_us", "p50 latency, µs (lower is better)",
             "p99_us", "p99 latency, µs (lower is better)",
             "server_cpu_us_per_rt", "server CPU per round trip, µs (lower is better)",
-            "ratio_vs_jdk", "Bobbin / JDK throughput (higher is better; 1 = parity)");
+            "ratio_vs_jdk", "Bobbin / JDK throughput (higher is better; 1 = parity)",
+            "ns_per_round_trip", "ns per round trip (lower is better)");
 
     private BenchCharts() { }
 
