@@ -1,6 +1,7 @@
 package dev.bobbin;
 
 import dev.bobbin.scheduler.Tunables;
+import dev.bobbin.scheduler.VarHandles;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -251,14 +252,7 @@ public final class FiberExecutor implements ExecutorService {
     private static final int RUNNING = 0;
     private static final int SHUTDOWN = 1;
     private static final int TERMINATED = 2;
-    private static final VarHandle STATE;
-    static {
-        try {
-            STATE = MethodHandles.lookup().findVarHandle(FiberExecutor.class, "state", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle STATE = VarHandles.field(MethodHandles.lookup(), FiberExecutor.class, "state", int.class);
 
     private final Config config;
     private final FiberScheduler scheduler;
@@ -820,17 +814,9 @@ public final class FiberExecutor implements ExecutorService {
     /** invokeAny's rendezvous: the first result, or the failures counted before any result. */
     private static final class FirstResult<T> {
         static final Object NULL = new Object();
-        private static final VarHandle RESULT, FAILURES, FIRST_FAILURE;
-        static {
-            try {
-                MethodHandles.Lookup l = MethodHandles.lookup();
-                RESULT = l.findVarHandle(FirstResult.class, "result", Object.class);
-                FAILURES = l.findVarHandle(FirstResult.class, "failures", int.class);
-                FIRST_FAILURE = l.findVarHandle(FirstResult.class, "firstFailure", Throwable.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
+        private static final VarHandle RESULT = VarHandles.field(MethodHandles.lookup(), FirstResult.class, "result", Object.class);
+        private static final VarHandle FAILURES = VarHandles.field(MethodHandles.lookup(), FirstResult.class, "failures", int.class);
+        private static final VarHandle FIRST_FAILURE = VarHandles.field(MethodHandles.lookup(), FirstResult.class, "firstFailure", Throwable.class);
         private final Thread waiter;
         volatile Object result;        // set once; the waiter's volatile read pairs with this CAS
         volatile int failures;         // incremented after firstFailure is set

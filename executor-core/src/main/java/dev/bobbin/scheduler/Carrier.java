@@ -57,18 +57,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * is the same sequential flow of control.
  */
 public final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleeper {
-    private static final VarHandle CURRENT_FIBER, RUN_COUNT, SPARE_STATE, PREEMPT_AT;
-    static {
-        try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            CURRENT_FIBER = l.findVarHandle(Carrier.class, "currentFiber", Thread.class);
-            RUN_COUNT = l.findVarHandle(Carrier.class, "runCount", long.class);
-            SPARE_STATE = l.findVarHandle(Carrier.class, "spareState", int.class);
-            PREEMPT_AT = l.findVarHandle(Carrier.class, "preemptAt", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle CURRENT_FIBER = VarHandles.field(MethodHandles.lookup(), Carrier.class, "currentFiber", Thread.class);
+    private static final VarHandle RUN_COUNT = VarHandles.field(MethodHandles.lookup(), Carrier.class, "runCount", long.class);
+    private static final VarHandle SPARE_STATE = VarHandles.field(MethodHandles.lookup(), Carrier.class, "spareState", int.class);
+    private static final VarHandle PREEMPT_AT = VarHandles.field(MethodHandles.lookup(), Carrier.class, "preemptAt", long.class);
 
     public final CarrierPool pool;                  // the pool this carrier belongs to
     public final int index;                         // position in pool.carriers

@@ -64,14 +64,7 @@ import java.util.concurrent.atomic.LongAdder;
  * </ul>
  */
 public final class CarrierPool implements Executor {
-    private static final VarHandle SHUTDOWN;
-    static {
-        try {
-            SHUTDOWN = MethodHandles.lookup().findVarHandle(CarrierPool.class, "shutdown", boolean.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle SHUTDOWN = VarHandles.field(MethodHandles.lookup(), CarrierPool.class, "shutdown", boolean.class);
 
     public final FiberScheduler owner;                  // the public facade; null in package tests
     private final String name;                   // scheduler name, used in thread names and messages

@@ -113,14 +113,7 @@ public final class FiberRegistry {
 
     /** One stripe: an open-addressing table guarded by its own spin lock. */
     private static final class Stripe {
-        private static final VarHandle LOCKED;
-        static {
-            try {
-                LOCKED = MethodHandles.lookup().findVarHandle(Stripe.class, "locked", int.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
+        private static final VarHandle LOCKED = VarHandles.field(MethodHandles.lookup(), Stripe.class, "locked", int.class);
         @SuppressWarnings("unused") private volatile int locked; // 1 while held
         private Thread[] keys = new Thread[Tunables.FIBER_REGISTRY_INITIAL_SLOTS]; // guarded by the lock
         private long[] stamps;                  // guarded by the lock; parallel to keys, or null when not stamped

@@ -48,14 +48,7 @@ public final class IdleCarriers {
         void wakeDriver();
     }
 
-    private static final VarHandle STATE;
-    static {
-        try {
-            STATE = MethodHandles.lookup().findVarHandle(IdleCarriers.class, "state", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle STATE = VarHandles.field(MethodHandles.lookup(), IdleCarriers.class, "state", int.class);
     private static final int UNPARKED_ONE = 1 << 16;
     private static final int SEARCHING_MASK = UNPARKED_ONE - 1;
 

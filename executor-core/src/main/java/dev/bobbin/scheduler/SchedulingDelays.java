@@ -30,14 +30,7 @@ import java.util.function.LongConsumer;
  */
 public final class SchedulingDelays {
     private static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(Sample[].class);
-    private static final VarHandle LISTENERS;
-    static {
-        try {
-            LISTENERS = MethodHandles.lookup().findVarHandle(SchedulingDelays.class, "listeners", LongConsumer[].class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle LISTENERS = VarHandles.field(MethodHandles.lookup(), SchedulingDelays.class, "listeners", LongConsumer[].class);
     private static final int PAD = 16;             // ints per carrier countdown: 64 bytes apart
 
     /** One in-flight measurement; immutable. */

@@ -27,16 +27,8 @@ import java.lang.invoke.VarHandle;
  * loop tolerates. Tested with jcstress, with a broken twin ({@code WakeHandshakeJcstress}).
  */
 public class WakeHandshake {
-    private static final VarHandle ASLEEP, BLOCKED;
-    static {
-        try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            ASLEEP = l.findVarHandle(WakeHandshake.class, "asleep", boolean.class);
-            BLOCKED = l.findVarHandle(WakeHandshake.class, "blocked", boolean.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle ASLEEP = VarHandles.field(MethodHandles.lookup(), WakeHandshake.class, "asleep", boolean.class);
+    private static final VarHandle BLOCKED = VarHandles.field(MethodHandles.lookup(), WakeHandshake.class, "blocked", boolean.class);
 
     @SuppressWarnings("unused") private volatile boolean asleep;
     @SuppressWarnings("unused") private volatile boolean blocked;

@@ -1,6 +1,7 @@
 package dev.bobbin.scheduler.queue;
 
 import dev.bobbin.scheduler.Tunables;
+import dev.bobbin.scheduler.VarHandles;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -32,18 +33,10 @@ import java.lang.invoke.VarHandle;
  * runtimes). The bound on consecutive next-slot runs lives in the carrier loop.
  */
 public final class RunQueue {
-    private static final VarHandle HEAD, TAIL, NEXT, SLOTS;
-    static {
-        try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            HEAD = l.findVarHandle(RunQueue.class, "head", long.class);
-            TAIL = l.findVarHandle(RunQueue.class, "tail", long.class);
-            NEXT = l.findVarHandle(RunQueue.class, "next", Runnable.class);
-            SLOTS = MethodHandles.arrayElementVarHandle(Runnable[].class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle HEAD = VarHandles.field(MethodHandles.lookup(), RunQueue.class, "head", long.class);
+    private static final VarHandle TAIL = VarHandles.field(MethodHandles.lookup(), RunQueue.class, "tail", long.class);
+    private static final VarHandle NEXT = VarHandles.field(MethodHandles.lookup(), RunQueue.class, "next", Runnable.class);
+    private static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(Runnable[].class);
 
     private final Runnable[] slots;   // the ring; slot i holds item with index i & mask
     private final int mask;           // capacity - 1
