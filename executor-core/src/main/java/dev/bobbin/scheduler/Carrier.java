@@ -140,6 +140,7 @@ public final class Carrier extends Thread implements CarrierContext, IdleCarrier
      * a peer woken by its own I/O steals before it parks, and stall protection hands them off.
      */
     void scheduleLocal(Runnable task, boolean wokenByFiber) {
+        assert isCurrentCarrier() : "schedule on carrier " + getName() + " from elsewhere: owner only";
         counters.increment(CarrierCounters.LOCAL_SCHEDULES);
         if (wokenByFiber) {
             Runnable displaced = local.swapNext(task);
@@ -493,6 +494,7 @@ public final class Carrier extends Thread implements CarrierContext, IdleCarrier
 
     /** The value of a carrier-local on this carrier, created on first use. Owner only. */
     public Object localValue(int id, java.util.function.Supplier<?> initial) {
+        assert isCurrentCarrier() : "carrier-local read of " + getName() + " from elsewhere: owner only";
         Object[] ls = locals;
         if (id >= ls.length) locals = ls = Arrays.copyOf(ls, Math.max(id + 1, ls.length * 2));
         Object v = ls[id];

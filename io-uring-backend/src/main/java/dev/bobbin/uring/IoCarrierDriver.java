@@ -64,6 +64,7 @@ final class IoCarrierDriver implements CarrierDriver {
 
     /** Queues an operation for this carrier's next poll. Owner only: the carrier or a fiber mounted on it. */
     void submitLocal(Runnable op) {
+        assert carrier.isCurrentCarrier() : "submitLocal off carrier " + carrier.carrierIndex() + ": owner only";
         local.addLast(op);
     }
 
@@ -83,6 +84,7 @@ final class IoCarrierDriver implements CarrierDriver {
 
     @Override
     public int poll() {
+        assert Thread.currentThread() == carrier.carrierThread() : "poll off the owning carrier thread";
         int ops = runLocal();
         int events = loop.runNow();
         counted(ops, events, false);
@@ -91,6 +93,7 @@ final class IoCarrierDriver implements CarrierDriver {
 
     @Override
     public void park(long timeoutNanos) {
+        assert Thread.currentThread() == carrier.carrierThread() : "park off the owning carrier thread";
         if (!local.isEmpty()) {                       // never block with unsubmitted operations
             poll();
             return;
