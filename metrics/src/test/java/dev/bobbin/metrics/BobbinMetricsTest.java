@@ -175,9 +175,17 @@ class BobbinMetricsTest {
         }
     }
 
-    /** A registry that remembers the distribution config each timer was registered with. */
+    /**
+     * A registry that remembers the distribution config each timer was registered with. Its clock
+     * only moves when told to, so a timer's windowed max cannot rotate away mid-test when the wall
+     * clock jumps (it did once on a CI machine).
+     */
     static final class ConfigCapturingRegistry extends SimpleMeterRegistry {
         final java.util.Map<String, DistributionStatisticConfig> timerConfigs = new java.util.concurrent.ConcurrentHashMap<>();
+
+        ConfigCapturingRegistry() {
+            super(io.micrometer.core.instrument.simple.SimpleConfig.DEFAULT, new io.micrometer.core.instrument.MockClock());
+        }
 
         @Override
         protected Timer newTimer(Meter.Id id, DistributionStatisticConfig config, PauseDetector pauseDetector) {
@@ -202,13 +210,18 @@ class BobbinMetricsTest {
         ConfigCapturingRegistry r = new ConfigCapturingRegistry();
         try (FiberScheduler s = single("delay", SchedulingDelaySampling.everyFiber())) {
             BobbinMetrics.of(s).withPercentiles().withHistogram().bindTo(r);
+            java.util.concurrent.atomic.LongAccumulator seenMax = new java.util.concurrent.atomic.LongAccumulator(Math::max, 0);
+            java.util.concurrent.atomic.LongAdder seenTotal = new java.util.concurrent.atomic.LongAdder();
+            s.addSchedulingDelayListener(d -> { seenMax.accumulate(d); seenTotal.add(d); });
             startAndJoin(s, 50, BobbinMetricsTest::sleepTwice);
             await("all done", () -> s.stats().fibersCompleted() == 50);
             Timer t = r.get("bobbin.scheduling.delay").tag("name", "delay").timer();
             SchedulerStats st = s.stats();
             assertEquals(st.schedulingDelaySamples(), t.count(), "every measured delay reaches the timer once");
             assertTrue(t.count() >= 150);
-            assertTrue(t.max(java.util.concurrent.TimeUnit.NANOSECONDS) > 0);
+            // not "> 0": a machine whose nanoTime ticks coarsely may measure every delay as 0
+            assertEquals(seenMax.get(), (long) t.max(java.util.concurrent.TimeUnit.NANOSECONDS), "the timer's max is the largest delay");
+            assertEquals(seenTotal.sum(), (long) t.totalTime(java.util.concurrent.TimeUnit.NANOSECONDS), "the timer's total is the sum of the delays");
             HistogramSnapshot h = t.takeSnapshot();
             assertEquals(4, h.percentileValues().length, "p50, p90, p99, p999");
             DistributionStatisticConfig config = r.timerConfigs.get("bobbin.scheduling.delay");
