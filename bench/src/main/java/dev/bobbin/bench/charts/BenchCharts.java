@@ -21,7 +21,7 @@ import java.util.Set;
  * Renders benchmark results to PNG bar charts for bench/README.md.
  *
  * <p>Input: CSV files of {@code series,category,metric,value} rows (the echo harness writes them with
- * {@code --csv}; the JMH summary is kept in the same form). Each metric of a file becomes one chart: the
+ * {@code --csv}, the HTTP harness to {@code http.csv}; the JMH summary is kept in the same form). Each metric of a file becomes one chart: the
  * categories (server kinds, benchmarks) on the x axis, one bar per series (connection counts, runs).
  * Output: {@code <file>-<metric>.png} next to the CSV. Runs headless.
  *
@@ -35,7 +35,9 @@ public final class BenchCharts {
             "p99_us", "p99 latency, µs (lower is better)",
             "server_cpu_us_per_rt", "server CPU per round trip, µs (lower is better)",
             "ratio_vs_jdk", "Bobbin / JDK throughput (higher is better; 1 = parity)",
-            "ns_per_round_trip", "ns per round trip (lower is better)");
+            "ns_per_round_trip", "ns per round trip (lower is better)",
+            "req_per_s", "requests per second (higher is better)",
+            "cpu_us_per_req", "server CPU per request, µs (lower is better)");
 
     private BenchCharts() { }
 

@@ -4,12 +4,21 @@ import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.ServerResponse;
 
 import java.net.InetAddress;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The benchmark's routes ({@link HttpWorkloads}) on Helidon SE 4's web server, which reads each
  * connection on its own virtual thread and runs the handlers there; its defaults otherwise.
  */
 final class HelidonHttpServer implements HttpBenchServer {
+    /** Helidon announces its start and stop at INFO through java.util.logging; a benchmark run stays quiet. */
+    private static final Logger HELIDON_LOGS = Logger.getLogger("io.helidon");
+
+    static {
+        HELIDON_LOGS.setLevel(Level.WARNING);
+    }
+
     private final WebServer server;
 
     private HelidonHttpServer(WebServer server) {

@@ -3,6 +3,7 @@ package dev.bobbin.bench.http;
 import io.netty.channel.uring.IoUring;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -98,10 +99,22 @@ public enum HttpServerKind {
         return description;
     }
 
-    /** System properties the server's JVM needs, as {@code -D} options. */
+    /**
+     * System properties the server's JVM needs, as {@code -D} options: the provider to select and, for the
+     * JDK's provider, room for every keep-alive connection of the benchmark
+     * ({@value #JDK_MAX_IDLE_CONNECTIONS}; by default it keeps 200 idle connections and closes the
+     * others after their response, which turns the 1,000-connection runs into connection churn).
+     */
     public List<String> jvmOptions() {
-        return provider == null ? List.of() : List.of("-Dcom.sun.net.httpserver.HttpServerProvider=" + provider);
+        if (provider == null) return List.of();
+        List<String> options = new ArrayList<>();
+        options.add("-Dcom.sun.net.httpserver.HttpServerProvider=" + provider);
+        if (provider.equals(JdkProviders.JDK)) options.add("-Dsun.net.httpserver.maxIdleConnections=" + JDK_MAX_IDLE_CONNECTIONS);
+        return List.copyOf(options);
     }
+
+    /** Idle keep-alive connections the JDK's server may keep: above the benchmark's largest connection count. */
+    static final int JDK_MAX_IDLE_CONNECTIONS = 10_000;
 
     /** Why this kind cannot run in this JVM, or empty if it can. */
     public Optional<String> unavailableReason() {

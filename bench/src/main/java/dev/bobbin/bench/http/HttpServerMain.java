@@ -8,8 +8,6 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * Runs one HTTP server of the benchmark in its own JVM, so that its CPU time can be read alone from
@@ -22,8 +20,7 @@ import java.util.logging.Logger;
  * Prints {@code READY kind=<id> port=<port> pid=<pid> impl=<what serves>} once it accepts connections,
  * then serves until SIGTERM/SIGINT, the {@code --max-seconds} limit (default 900) or, with
  * {@code --stop-on-stdin-eof}, the end of standard input. A kind that cannot run here prints
- * {@code UNAVAILABLE kind=<id> reason=<why>} and exits with status 3; bad arguments exit with 2. Start-up
- * messages of the servers' own loggers below WARNING are silenced so the output stays one line.
+ * {@code UNAVAILABLE kind=<id> reason=<why>} and exits with status 3; bad arguments exit with 2.
  */
 public final class HttpServerMain {
     static final int EXIT_USAGE = 2;
@@ -57,8 +54,6 @@ public final class HttpServerMain {
             System.exit(EXIT_UNAVAILABLE);
             return;
         }
-        Logger.getLogger("").setLevel(Level.WARNING);   // Helidon announces itself at INFO
-
         HttpBenchServer server = kind.start(port);
         AtomicBoolean closed = new AtomicBoolean();
         Runnable closeOnce = () -> {
