@@ -53,10 +53,10 @@ public final class BenchCharts {
     }
 
     /** One parsed row. */
-    record Point(String series, String category, String metric, double value) { }
+    public record Point(String series, String category, String metric, double value) { }
 
     /** Parses a results file; rows with a non-numeric value are skipped. */
-    static List<Point> parse(List<String> lines) {
+    public static List<Point> parse(List<String> lines) {
         List<Point> points = new ArrayList<>();
         for (String line : lines) {
             if (line.isBlank() || line.startsWith("series,") || line.startsWith("#")) continue;
@@ -89,18 +89,37 @@ public final class BenchCharts {
         return written;
     }
 
+    /** Values spanning more than this factor are drawn on a logarithmic axis, so small bars stay visible. */
+    static final double LOG_SCALE_SPAN = 100;
+
+    /** Whether the chart of these points needs a logarithmic value axis (all values positive, wide span). */
+    static boolean logScale(List<Point> points) {
+        double min = points.stream().mapToDouble(Point::value).min().orElse(0);
+        double max = points.stream().mapToDouble(Point::value).max().orElse(0);
+        return min > 0 && max / min > LOG_SCALE_SPAN;
+    }
+
     static CategoryChart chart(String name, String metric, List<Point> points) {
         List<String> categories = new ArrayList<>(new LinkedHashSet<>(points.stream().map(Point::category).toList()));
         Map<String, Map<String, Double>> bySeries = new LinkedHashMap<>();
         for (Point p : points) bySeries.computeIfAbsent(p.series(), k -> new LinkedHashMap<>()).put(p.category(), p.value());
+        boolean log = logScale(points);
+        String title = TITLES.getOrDefault(metric, metric) + (log ? ", log scale" : "");
         CategoryChart chart = new CategoryChartBuilder().width(900).height(480)
-                .title(name + ": " + TITLES.getOrDefault(metric, metric))
-                .xAxisTitle("").yAxisTitle(TITLES.getOrDefault(metric, metric)).build();
+                .title(name + ": " + title)
+                .xAxisTitle("").yAxisTitle(title).build();
+        chart.getStyler().setYAxisLogarithmic(log);
+        if (log) {   // bars otherwise start at 0, which a logarithmic axis cannot show
+            double min = points.stream().mapToDouble(Point::value).min().orElse(1);
+            chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(min))));
+        }
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
         chart.getStyler().setXAxisLabelRotation(20);
         chart.getStyler().setLocale(Locale.ROOT);
         for (Map.Entry<String, Map<String, Double>> e : bySeries.entrySet()) {
-            List<Double> values = categories.stream().map(c -> e.getValue().getOrDefault(c, 0.0)).toList();
+            // a missing cell is a gap: 0 on a linear axis, the smallest value on a logarithmic one
+            double missing = log ? Math.pow(10, Math.floor(Math.log10(points.stream().mapToDouble(Point::value).min().orElse(1)))) : 0.0;
+            List<Double> values = categories.stream().map(c -> e.getValue().getOrDefault(c, missing)).toList();
             chart.addSeries(e.getKey(), categories, values);
         }
         return chart;

@@ -79,9 +79,9 @@ public final class HttpBench {
             return "/" + route;
         }
 
-        /** The series name in tables and charts. */
+        /** The series name in tables and charts (no comma: it is a CSV field). */
         String label() {
-            return route + ", " + connections + " conns";
+            return route + " " + connections + " conns";
         }
     }
 
@@ -299,6 +299,9 @@ public final class HttpBench {
         for (Row r : rows) {
             if (r.problem() != null) continue;
             for (String metric : List.of(REQ_PER_S, P50, P99, CPU_PER_REQ)) {
+                if (r.workload().label().contains(",") || r.server().contains(",")) {
+                    throw new IllegalArgumentException("a CSV field holds a comma: " + r.workload().label() + " / " + r.server());
+                }
                 sb.append(String.format(Locale.ROOT, "%s,%s,%s,%s%n", r.workload().label(), r.server(), metric, r.get(metric)));
             }
         }

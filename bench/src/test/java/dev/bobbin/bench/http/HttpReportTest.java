@@ -76,7 +76,7 @@ class HttpReportTest {
     void parsesWorkloads() {
         assertEquals(new HttpBench.Workload("json", 1000), HttpBench.Workload.parse("json@1000"));
         assertEquals("/sleep", HttpBench.Workload.parse("sleep@1").path());
-        assertEquals("hello, 64 conns", HttpBench.Workload.parse("hello@64").label());
+        assertEquals("hello 64 conns", HttpBench.Workload.parse("hello@64").label());
         assertThrows(IllegalArgumentException.class, () -> HttpBench.Workload.parse("hello"));
         assertThrows(IllegalArgumentException.class, () -> HttpBench.Workload.parse("bye@64"));
         assertThrows(IllegalArgumentException.class, () -> HttpBench.Workload.parse("hello@0"));
@@ -91,14 +91,20 @@ class HttpReportTest {
                 new HttpBench.Row("bobbin", w, Map.of(), "skipped: no http-server module"));
         String table = HttpBench.table(rows, List.of(w));
         // jdk: CPU 40 vs Helidon 25 -> 1.60x, vs itself 1.00x, vs Netty 10 -> 4.00x; req/s 20k vs 40k -> 0.50x
-        assertTrue(table.contains("| hello, 64 conns | jdk | 20,000 | 500 | 2,000 | 40.00 | 1.60x | 1.00x | 4.00x | 0.50x |"), table);
-        assertTrue(table.contains("| hello, 64 conns | netty-uring | 50,000 | 500 | 2,000 | 10.00 | 0.40x | 0.25x | 1.00x | 1.25x |"), table);
-        assertTrue(table.contains("| hello, 64 conns | bobbin | skipped: no http-server module |"), table);
+        assertTrue(table.contains("| hello 64 conns | jdk | 20,000 | 500 | 2,000 | 40.00 | 1.60x | 1.00x | 4.00x | 0.50x |"), table);
+        assertTrue(table.contains("| hello 64 conns | netty-uring | 50,000 | 500 | 2,000 | 10.00 | 0.40x | 0.25x | 1.00x | 1.25x |"), table);
+        assertTrue(table.contains("| hello 64 conns | bobbin | skipped: no http-server module |"), table);
         String csv = HttpBench.csv(rows);
         assertTrue(csv.startsWith("series,category,metric,value\n"), csv);
-        assertTrue(csv.contains("hello, 64 conns,helidon,cpu_us_per_req,25.0\n"), csv);
-        assertTrue(csv.contains("hello, 64 conns,jdk,req_per_s,20000.0\n"), csv);
+        assertTrue(csv.contains("hello 64 conns,helidon,cpu_us_per_req,25.0\n"), csv);
+        assertTrue(csv.contains("hello 64 conns,jdk,req_per_s,20000.0\n"), csv);
         assertEquals(1 + 3 * 4, csv.lines().count(), "a header and four metrics per measured row; the skipped row has none");
+        // what the chart program reads back: every row has its four fields
+        List<dev.bobbin.bench.charts.BenchCharts.Point> points = dev.bobbin.bench.charts.BenchCharts.parse(csv.lines().toList());
+        assertEquals(12, points.size());
+        assertTrue(points.contains(new dev.bobbin.bench.charts.BenchCharts.Point("hello 64 conns", "netty-uring", "cpu_us_per_req", 10.0)));
+        assertThrows(IllegalArgumentException.class,
+                () -> HttpBench.csv(List.of(row("a,b", w, 1, 1))), "a comma in a field would shift the columns");
     }
 
     private static HttpBench.Row row(String server, HttpBench.Workload w, double rps, double cpu) {
