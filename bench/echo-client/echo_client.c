@@ -12,7 +12,9 @@
  * number and the position, so a lost, duplicated, reordered or corrupted byte is caught. When the whole
  * echo has arrived and matches, the round trip is counted (and its latency, send to last byte, recorded)
  * if it ended inside the measured window, and the next message goes out. A partial write waits for
- * EPOLLOUT. A connection that fails (EOF, reset, wrong byte) counts as one error and is closed.
+ * EPOLLOUT. A connection that fails (EOF, reset, wrong byte) counts as one error and is closed. At the
+ * end every connection shuts down its sending side and reads until the server closes, so that no
+ * connection ends in a reset.
  *
  * Phases: warm-up, then the window, bounded by two samples of CPU ticks from /proc: the server's
  * (utime + stime of /proc/<pid>/stat), this process's, and the machine's (the aggregate cpu line of
@@ -44,6 +46,7 @@
 #define EPOLL_BATCH 256
 #define EPOLL_TIMEOUT_MS 100
 #define CONNECT_TIMEOUT_S 5
+#define DRAIN_TIMEOUT_MS 2000            /* bounds the clean close at the end */
 
 enum phase { WARMUP, MEASURE, STOP };
 
@@ -310,6 +313,36 @@ int main(int argc, char **argv) {
         machine_ticks(&mb1, &mt1);
         t1 = now_ns();
         if (t0 == 0) t0 = t1;
+    }
+    /*
+     * End every connection cleanly: no more requests (shutdown of the sending side), read what is still
+     * coming until the server closes its side, then close. Closing with unread bytes would send a reset,
+     * which servers report as an error; the drain is bounded by DRAIN_TIMEOUT_MS.
+     */
+    int open_conns = 0;
+    for (int i = 0; i < n; i++) {
+        if (!conns[i].alive) continue;
+        shutdown(conns[i].fd, SHUT_WR);
+        struct epoll_event ev = { .events = EPOLLIN };
+        ev.data.ptr = &conns[i];
+        epoll_ctl(epfd, EPOLL_CTL_MOD, conns[i].fd, &ev);
+        open_conns++;
+    }
+    uint64_t drain_until = now_ns() + (uint64_t) DRAIN_TIMEOUT_MS * 1000000ull;
+    while (open_conns > 0 && now_ns() < drain_until) {
+        int ready = epoll_wait(epfd, events, EPOLL_BATCH, EPOLL_TIMEOUT_MS);
+        for (int e = 0; e < ready; e++) {
+            struct conn *c = events[e].data.ptr;
+            if (!c->alive) continue;
+            ssize_t got = read(c->fd, in, (size_t) sz);
+            if (got < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+            if (got <= 0) {                     /* the server closed its side (or reset it): done */
+                epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+                close(c->fd);
+                c->alive = 0;
+                open_conns--;
+            }
+        }
     }
     for (int i = 0; i < n; i++) if (conns[i].alive) close(conns[i].fd);
 
