@@ -31,10 +31,13 @@ case " $* " in *" --help "*) ;; *)
     cpfile="$ROOT/http-server/target/http-bench.classpath"
     "${MVN[@]}" -DskipTests -pl http-server -am package dependency:build-classpath \
         -Dmdep.outputFile="$cpfile" -Dmdep.includeScope=runtime >&2
-    jars=("$ROOT"/http-server/target/bobbin-http-server-*.jar)
-    [ -f "${jars[0]}" ] || { echo "http-bench: the http-server jar was not built" >&2; exit 1; }
-    extra+=(--bobbin-classpath "${jars[0]}:$(cat "$cpfile")")
-    echo "http-bench: Bobbin's provider from ${jars[0]#$ROOT/}" >&2
+    jar=""
+    for j in "$ROOT"/http-server/target/bobbin-http-server-*.jar; do
+      case "$j" in *-sources.jar|*-javadoc.jar|*-tests.jar) ;; *) [ -f "$j" ] && jar=$j ;; esac
+    done
+    [ -n "$jar" ] || { echo "http-bench: the http-server jar was not built" >&2; exit 1; }
+    extra+=(--bobbin-classpath "$jar:$(cat "$cpfile")")
+    echo "http-bench: Bobbin's provider from ${jar#$ROOT/}" >&2
   else
     echo "http-bench: skipping Bobbin's provider: this checkout has no http-server module (dev.bobbin.http)" >&2
   fi ;;
