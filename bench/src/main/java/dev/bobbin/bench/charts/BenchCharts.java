@@ -21,7 +21,7 @@ import java.util.Set;
  * Renders benchmark results to PNG bar charts for bench/README.md.
  *
  * <p>Input: CSV files of {@code series,category,metric,value} rows (the echo harness writes them with
- * {@code --csv}; the JMH summary is kept in the same form). Each metric of a file becomes one chart: the
+ * {@code --csv}, the HTTP harness to {@code http.csv}; the JMH summary is kept in the same form). Each metric of a file becomes one chart: the
  * categories (server kinds, benchmarks) on the x axis, one bar per series (connection counts, runs).
  * Output: {@code <file>-<metric>.png} next to the CSV. Runs headless.
  *
@@ -35,7 +35,9 @@ public final class BenchCharts {
             "p99_us", "p99 latency, µs (lower is better)",
             "server_cpu_us_per_rt", "server CPU per round trip, µs (lower is better)",
             "ratio_vs_jdk", "Bobbin / JDK throughput (higher is better; 1 = parity)",
-            "ns_per_round_trip", "ns per round trip (lower is better)");
+            "ns_per_round_trip", "ns per round trip (lower is better)",
+            "req_per_s", "requests per second (higher is better)",
+            "cpu_us_per_req", "server CPU per request, µs (lower is better)");
 
     private BenchCharts() { }
 
@@ -51,10 +53,10 @@ public final class BenchCharts {
     }
 
     /** One parsed row. */
-    record Point(String series, String category, String metric, double value) { }
+    public record Point(String series, String category, String metric, double value) { }
 
     /** Parses a results file; rows with a non-numeric value are skipped. */
-    static List<Point> parse(List<String> lines) {
+    public static List<Point> parse(List<String> lines) {
         List<Point> points = new ArrayList<>();
         for (String line : lines) {
             if (line.isBlank() || line.startsWith("series,") || line.startsWith("#")) continue;
@@ -87,18 +89,37 @@ public final class BenchCharts {
         return written;
     }
 
+    /** Values spanning more than this factor are drawn on a logarithmic axis, so small bars stay visible. */
+    static final double LOG_SCALE_SPAN = 100;
+
+    /** Whether the chart of these points needs a logarithmic value axis (all values positive, wide span). */
+    static boolean logScale(List<Point> points) {
+        double min = points.stream().mapToDouble(Point::value).min().orElse(0);
+        double max = points.stream().mapToDouble(Point::value).max().orElse(0);
+        return min > 0 && max / min > LOG_SCALE_SPAN;
+    }
+
     static CategoryChart chart(String name, String metric, List<Point> points) {
         List<String> categories = new ArrayList<>(new LinkedHashSet<>(points.stream().map(Point::category).toList()));
         Map<String, Map<String, Double>> bySeries = new LinkedHashMap<>();
         for (Point p : points) bySeries.computeIfAbsent(p.series(), k -> new LinkedHashMap<>()).put(p.category(), p.value());
+        boolean log = logScale(points);
+        String title = TITLES.getOrDefault(metric, metric) + (log ? ", log scale" : "");
         CategoryChart chart = new CategoryChartBuilder().width(900).height(480)
-                .title(name + ": " + TITLES.getOrDefault(metric, metric))
-                .xAxisTitle("").yAxisTitle(TITLES.getOrDefault(metric, metric)).build();
+                .title(name + ": " + title)
+                .xAxisTitle("").yAxisTitle(title).build();
+        chart.getStyler().setYAxisLogarithmic(log);
+        if (log) {   // bars otherwise start at 0, which a logarithmic axis cannot show
+            double min = points.stream().mapToDouble(Point::value).min().orElse(1);
+            chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(min))));
+        }
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
         chart.getStyler().setXAxisLabelRotation(20);
         chart.getStyler().setLocale(Locale.ROOT);
         for (Map.Entry<String, Map<String, Double>> e : bySeries.entrySet()) {
-            List<Double> values = categories.stream().map(c -> e.getValue().getOrDefault(c, 0.0)).toList();
+            // a missing cell is a gap: 0 on a linear axis, the smallest value on a logarithmic one
+            double missing = log ? Math.pow(10, Math.floor(Math.log10(points.stream().mapToDouble(Point::value).min().orElse(1)))) : 0.0;
+            List<Double> values = categories.stream().map(c -> e.getValue().getOrDefault(c, missing)).toList();
             chart.addSeries(e.getKey(), categories, values);
         }
         return chart;

@@ -28,10 +28,15 @@ import java.util.stream.Collectors;
  * server, and finally prints a markdown table with the ratios of server CPU per round trip to
  * {@code jdk-vthread} and {@code netty-uring}.
  *
+ * <p>Two load clients print the same {@code RESULT} line: {@code --client java} (the default here) runs
+ * {@link EchoClientMain} on NIO selectors; {@code --client native --native-client PATH} runs the C
+ * program compiled from {@code bench/echo-client/echo_client.c} (one epoll thread), a client that owes
+ * nothing to Bobbin or the JVM; {@code bench/echo-bench.sh} compiles it and uses it by default.
+ *
  * <pre>
  * EchoBench [--kinds k1,k2,...] [--connections 100,1000] [--size 64] [--warmup-ms 3000] [--window-ms 8000]
- *           [--client-threads 1] [--server-threads N] [--server-jvm-opts "..."] [--rounds 1] [--pin]
- *           [--out file.md]
+ *           [--client java|native] [--native-client PATH] [--client-threads 1] [--server-threads N]
+ *           [--server-jvm-opts "..."] [--rounds 1] [--pin] [--out file.md] [--csv file.csv]
  * </pre>
  *
  * {@code --pin} runs the server with {@code taskset -c 0} and the client with {@code taskset -c 1}, so
@@ -42,7 +47,7 @@ import java.util.stream.Collectors;
  */
 public final class EchoBench {
     private static final String USAGE = "usage: EchoBench [--kinds k1,k2,...] [--connections 100,1000] [--size 64]"
-            + " [--warmup-ms 3000] [--window-ms 8000] [--client-threads 1] [--server-threads N]"
+            + " [--warmup-ms 3000] [--window-ms 8000] [--client java|native] [--native-client PATH] [--client-threads 1] [--server-threads N]"
             + " [--server-jvm-opts \"...\"] [--rounds 1] [--pin] [--out file.md] [--csv file.csv] [--help]";
 
     /** JVM options of every server unless --server-jvm-opts says otherwise: same heap and GC for all kinds. */
@@ -69,7 +74,7 @@ public final class EchoBench {
         int rounds;
         try {
             f = Flags.parse(args, Set.of("kinds", "connections", "size", "warmup-ms", "window-ms", "client-threads",
-                    "server-threads", "server-jvm-opts", "rounds", "out", "csv"), Set.of("pin", "help"));
+                    "server-threads", "server-jvm-opts", "rounds", "out", "csv", "client", "native-client"), Set.of("pin", "help"));
             if (f.has("help")) {
                 System.out.println(USAGE);
                 System.out.println("server kinds:\n" + ServerKind.describeAll());
@@ -87,6 +92,15 @@ public final class EchoBench {
             f.longValue("window-ms", 8_000, 1, 600_000);
             f.intValue("client-threads", 1, 1, 4096);
             if (f.has("server-threads")) f.intValue("server-threads", 1, 1, 4096);
+            String client = f.string("client", "java");
+            if (!client.equals("java") && !client.equals("native")) throw new IllegalArgumentException("--client is java or native: " + client);
+            if (client.equals("native")) {
+                if (!f.has("native-client")) throw new IllegalArgumentException("--client native needs --native-client PATH (bench/echo-bench.sh compiles it)");
+                if (!Files.isExecutable(Path.of(f.string("native-client", "")))) {
+                    throw new IllegalArgumentException("--native-client is not an executable file: " + f.string("native-client", ""));
+                }
+                if (f.has("client-threads")) throw new IllegalArgumentException("--client-threads applies to the java client only");
+            }
         } catch (IllegalArgumentException e) {
             System.err.println("EchoBench: " + e.getMessage());
             System.err.println(USAGE);
@@ -106,9 +120,12 @@ public final class EchoBench {
         header.append(String.format(Locale.ROOT, "- %s%n", pin
                 ? "pinned: server `taskset -c 0`, client `taskset -c 1`"
                 : "not pinned: server and client share all CPUs"));
-        header.append(String.format(Locale.ROOT, "- %s-byte messages, closed loop, client: %s NIO selector thread(s);"
+        String clientText = f.string("client", "java").equals("native")
+                ? "the C epoll client (bench/echo-client/echo_client.c, one thread)"
+                : "Bobbin's Java client, " + f.string("client-threads", "1") + " NIO selector thread(s)";
+        header.append(String.format(Locale.ROOT, "- %s-byte messages, closed loop, client: %s;"
                         + " warmup %s ms, window %s ms, %d round(s)%s%n",
-                f.string("size", "64"), f.string("client-threads", "1"), f.string("warmup-ms", "3000"),
+                f.string("size", "64"), clientText, f.string("warmup-ms", "3000"),
                 f.string("window-ms", "8000"), rounds, rounds > 1 ? " (medians)" : ""));
         header.append(String.format(Locale.ROOT, "- server JVM: %s %s%s%n", BOBBIN_JVM_FLAGS,
                 f.string("server-jvm-opts", DEFAULT_SERVER_JVM_OPTS),
@@ -173,9 +190,14 @@ public final class EchoBench {
             Map<String, String> r = keyValues(ready);
             List<String> client = new ArrayList<>();
             if (pin) client.addAll(List.of("taskset", "-c", "1"));
-            client.addAll(List.of(java, "-Xms256m", "-Xmx256m", "-cp", cp, EchoClientMain.class.getName(),
-                    "--port", r.get("port"), "--connections", Integer.toString(connections),
-                    "--size", f.string("size", "64"), "--threads", f.string("client-threads", "1"),
+            if (f.string("client", "java").equals("native")) {
+                client.add(f.string("native-client", ""));
+            } else {
+                client.addAll(List.of(java, "-Xms256m", "-Xmx256m", "-cp", cp, EchoClientMain.class.getName(),
+                        "--threads", f.string("client-threads", "1")));
+            }
+            client.addAll(List.of("--port", r.get("port"), "--connections", Integer.toString(connections),
+                    "--size", f.string("size", "64"),
                     "--warmup-ms", Long.toString(warmup), "--window-ms", Long.toString(window),
                     "--server-pid", Long.toString(sp.pid()), "--clk-tck", Long.toString(clkTck)));
             Process cpr = start(new ProcessBuilder(client).redirectError(ProcessBuilder.Redirect.INHERIT));

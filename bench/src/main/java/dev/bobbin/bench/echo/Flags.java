@@ -12,7 +12,7 @@ import java.util.Set;
  * options and {@code --name} switches. Unknown names, missing values and malformed numbers throw
  * {@link IllegalArgumentException} with a message meant for the user.
  */
-final class Flags {
+public final class Flags {
     private final List<String> positional;
     private final Map<String, String> values;
 
@@ -27,7 +27,7 @@ final class Flags {
      * @param valued   option names (without {@code --}) that take a value
      * @param switches option names that take none
      */
-    static Flags parse(String[] args, Set<String> valued, Set<String> switches) {
+    public static Flags parse(String[] args, Set<String> valued, Set<String> switches) {
         Objects.requireNonNull(args, "args");
         List<String> positional = new ArrayList<>();
         Map<String, String> values = new HashMap<>();
@@ -50,29 +50,29 @@ final class Flags {
         return new Flags(List.copyOf(positional), values);
     }
 
-    List<String> positional() {
+    public List<String> positional() {
         return positional;
     }
 
-    boolean has(String name) {
+    public boolean has(String name) {
         return values.containsKey(name);
     }
 
-    String string(String name, String fallback) {
+    public String string(String name, String fallback) {
         return values.getOrDefault(name, fallback);
     }
 
-    long longValue(String name, long fallback, long min, long max) {
+    public long longValue(String name, long fallback, long min, long max) {
         String v = values.get(name);
         return v == null ? fallback : parseLong("--" + name, v, min, max);
     }
 
-    int intValue(String name, int fallback, int min, int max) {
+    public int intValue(String name, int fallback, int min, int max) {
         return (int) longValue(name, fallback, min, max);
     }
 
     /** Parses a whole number in [min, max]; {@code what} names it in the error message. */
-    static long parseLong(String what, String text, long min, long max) {
+    public static long parseLong(String what, String text, long min, long max) {
         long v;
         try {
             v = Long.parseLong(text.trim());

@@ -9,14 +9,14 @@ import java.nio.file.Path;
  * A process's time is {@code utime + stime} of {@code /proc/<pid>/stat}: all its threads, user and
  * kernel, including the JIT and GC threads. The machine's time is the first line of {@code /proc/stat}.
  */
-final class ProcStat {
+public final class ProcStat {
     private ProcStat() { }
 
     /** Machine-wide CPU ticks: busy (everything but idle and iowait) and total, summed over all CPUs. */
-    record MachineTicks(long busy, long total) { }
+    public record MachineTicks(long busy, long total) { }
 
     /** utime + stime of process {@code pid}, in clock ticks. */
-    static long processCpuTicks(long pid) throws IOException {
+    public static long processCpuTicks(long pid) throws IOException {
         if (pid <= 0) throw new IllegalArgumentException("pid must be positive: " + pid);
         return parseProcessCpuTicks(Files.readString(Path.of("/proc", Long.toString(pid), "stat")));
     }
@@ -33,7 +33,7 @@ final class ProcStat {
     }
 
     /** The machine's CPU ticks so far. */
-    static MachineTicks machineTicks() throws IOException {
+    public static MachineTicks machineTicks() throws IOException {
         return parseMachineTicks(Files.readString(Path.of("/proc/stat")));
     }
 

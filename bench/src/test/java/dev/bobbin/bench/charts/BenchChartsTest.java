@@ -20,6 +20,34 @@ class BenchChartsTest {
     }
 
     @Test
+    void aWideSpanOfPositiveValuesGetsALogarithmicAxis() {
+        List<BenchCharts.Point> wide = BenchCharts.parse(List.of("a,jdk,p99_us,2000000", "a,netty,p99_us,4000"));
+        List<BenchCharts.Point> narrow = BenchCharts.parse(List.of("a,jdk,p99_us,20000", "a,netty,p99_us,4000"));
+        List<BenchCharts.Point> withZero = BenchCharts.parse(List.of("a,jdk,p99_us,2000000", "a,netty,p99_us,0"));
+        assertTrue(BenchCharts.logScale(wide));
+        assertFalse(BenchCharts.logScale(narrow));
+        assertFalse(BenchCharts.logScale(withZero));
+        assertTrue(BenchCharts.chart("http", "p99_us", wide).getStyler().isYAxisLogarithmic());
+        assertTrue(BenchCharts.chart("http", "p99_us", wide).getTitle().endsWith("log scale"));
+        assertFalse(BenchCharts.chart("http", "p99_us", narrow).getStyler().isYAxisLogarithmic());
+    }
+
+    @Test
+    void rendersALogarithmicChartWithAMissingCell() throws Exception {
+        Path csv = Files.createTempDirectory("charts").resolve("http.csv");
+        Files.writeString(csv, """
+                series,category,metric,value
+                hello 64 conns,jdk,p99_us,2550000
+                hello 64 conns,netty-uring,p99_us,4000
+                sleep 1000 conns,netty-uring,p99_us,32890
+                """);
+        System.setProperty("java.awt.headless", "true");
+        List<Path> out = BenchCharts.render(csv);
+        assertEquals(List.of(csv.resolveSibling("http-p99-us.png")), out);
+        assertTrue(Files.size(out.getFirst()) > 1000);
+    }
+
+    @Test
     void rendersOnePngPerMetric() throws Exception {
         Path dir = Files.createTempDirectory("charts");
         Path csv = dir.resolve("echo.csv");
