@@ -4,7 +4,7 @@ import java.time.Duration;
 
 /**
  * Every default and internal size of the HTTP server, in one place, each with the reason for its value.
- * The defaults can be changed per server through {@link BobbinHttpServer.Builder}.
+ * The defaults can be changed per server through {@link HttpServerOptions}.
  */
 final class HttpTunables {
     private HttpTunables() { }
@@ -49,6 +49,13 @@ final class HttpTunables {
     static final long STOP_POLL_NANOS = 5_000_000L;
     /** How long stop() waits for connection fibers to end once their sockets are closed. */
     static final long STOP_FIBER_WAIT_NANOS = 5_000_000_000L;
+    /** After a refusal, how long the server reads and drops what the client still sends before closing,
+     *  so the client reads the refusal instead of a reset. */
+    static final long LINGER_NANOS = 2_000_000_000L;
+    /** ...and at most this many bytes of it. */
+    static final long LINGER_BYTES = 1L << 20;
+    /** Listen backlog when the application passes 0 or less: what a busy server's accept queue needs. */
+    static final int DEFAULT_BACKLOG = 1024;
     /** At most one WARNING per this interval for failing handlers (the count of the others is in the next line). */
     static final long HANDLER_FAILURE_LOG_INTERVAL_NANOS = 60_000_000_000L;
 }

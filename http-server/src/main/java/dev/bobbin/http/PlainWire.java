@@ -17,6 +17,7 @@ final class PlainWire implements Wire {
     @Override public ByteBuf receive() throws IOException { return socket.receive(); }
     @Override public void write(ByteBuf buf) throws IOException { socket.write(buf); }
     @Override public void flush() throws IOException { socket.flush(); }
+    @Override public void shutdownOutput() throws IOException { socket.shutdownOutput(); }
     @Override public void close() { socket.close(); }
     @Override public InetSocketAddress remoteAddress() { return socket.remoteAddress(); }
     @Override public InetSocketAddress localAddress() { return socket.localAddress(); }

@@ -20,6 +20,9 @@ interface Wire extends AutoCloseable {
     /** Waits until every byte written so far has reached the kernel. */
     void flush() throws IOException;
 
+    /** Ends the sending direction (the peer reads end of stream) while receiving goes on. */
+    void shutdownOutput() throws IOException;
+
     /** Closes at once (a TLS wire first tries to send close_notify); idempotent, any thread. */
     @Override
     void close();

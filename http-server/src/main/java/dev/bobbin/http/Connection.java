@@ -1,0 +1,537 @@
+package dev.bobbin.http;
+
+import com.sun.net.httpserver.Authenticator;
+import com.sun.net.httpserver.Filter;
+import com.sun.net.httpserver.Headers;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.net.InetSocketAddress;
+import java.nio.channels.ClosedChannelException;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+
+/**
+ * One HTTP/1.1 connection, served by one fiber that runs {@link #run}: read a request head, run the
+ * context's filters and handler (on this fiber, or on the server's executor while this fiber waits),
+ * drain what the handler left of the request body, and go on with the next request. Requests are
+ * handled one after the other, so pipelined requests get their responses in order.
+ *
+ * <p>Buffers. {@code in} holds received bytes not yet consumed: heads are found in it and request
+ * bodies read from it. {@code out} collects a response (head and body) until it is handed to the wire:
+ * when it passes {@link HttpTunables#OUT_FLUSH_BYTES}, when the handler flushes, or when the exchange
+ * ends; a small response is one write. When the next pipelined request is already in {@code in}, the
+ * response stays buffered and goes out with the next one.
+ *
+ * <p>Timeouts. The server's sweeper reads {@link #deadline} and {@link #phase}; this fiber sets them:
+ * <pre>
+ *   phase  deadline                         set when                       sweeper on expiry
+ *   IDLE   now + idleTimeout                waiting for the next request   IDLE -> CLOSED, close silently
+ *   HEAD   first byte + headerReadTimeout   part of a head has arrived     HEAD -> CLOSED, send 408, close
+ *   BUSY   now + ioTimeout while a body     a head is complete             BUSY -> CLOSED, close
+ *          read or a write waits, else none
+ *   CLOSED -                                the connection is closed       -
+ * </pre>
+ * Each transition is one CAS on {@code phase} ({@link #toPhase}); the sweeper only ever moves a phase to
+ * CLOSED, so a fiber whose CAS fails knows the sweeper (or {@code stop}) closed the connection.
+ */
+final class Connection implements Runnable {
+    static final int IDLE = 0, HEAD = 1, BUSY = 2, CLOSED = 3;
+    private static final VarHandle PHASE;
+    static {
+        try {
+            PHASE = MethodHandles.lookup().findVarHandle(Connection.class, "phase", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+    private static final byte[] CRLF = {'\r', '\n'};
+    private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(ISO_8859_1);
+    private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(ISO_8859_1);
+    private static final byte[] HEX = "0123456789abcdef".getBytes(ISO_8859_1);
+    private static final int CHUNK_HEADER = 6;   // four hex digits and CRLF, patched when the chunk ends
+
+    private final ServerCore server;
+    private final Wire wire;
+    private final HeadParser parser;
+    private volatile int phase = IDLE;          // CAS only (toPhase); read by the sweeper
+    volatile long deadline;                     // System.nanoTime() deadline of the current wait; 0 none
+    volatile Thread thread;                     // the serving fiber, for stop()
+    private ByteBuf in;                         // received, not consumed
+    private ByteBuf out;                        // response bytes not yet handed to the wire
+    private int chunkStart = -1;                // index in out of the open chunk's reserved header, -1 none
+    private Exchange current;
+    private boolean broken;                     // a write failed or the response framing broke: close
+
+    Connection(ServerCore server, Wire wire) {
+        this.server = server;
+        this.wire = wire;
+        this.parser = new HeadParser(server.options().maxRequestLineBytes(), server.options().maxHeaderBytes());
+    }
+
+    int phase() {
+        return phase;
+    }
+
+    /** One transition of the table above; false if the phase was not {@code from}. */
+    boolean toPhase(int from, int to) {
+        return PHASE.compareAndSet(this, from, to);
+    }
+
+    // ---- the serving loop ---------------------------------------------------------------------------
+
+    @Override
+    public void run() {
+        thread = Thread.currentThread();
+        try {
+            serve();
+        } catch (IOException e) {
+            // the peer went away, a timeout or stop() closed the socket, or a write failed: nothing to answer
+            ServerCore.LOG.log(System.Logger.Level.TRACE, "connection ended: {0}", e.toString());
+        } catch (Throwable t) {
+            server.failures().log("connection " + wire.remoteAddress() + " failed", t);
+        } finally {
+            closeNow();
+            if (in != null) in.release();
+            if (out != null) out.release();
+            in = out = null;
+            server.connectionClosed(this);
+        }
+    }
+
+    private void serve() throws IOException {
+        HttpServerOptions o = server.options();
+        long idle = o.idleTimeout().toNanos();
+        for (;;) {
+            if (server.isStopping()) return;
+            deadline = System.nanoTime() + idle;
+            if (!toPhase(BUSY, IDLE) && phase != IDLE) return;
+            RequestHead head;
+            try {
+                head = readHead(o.headerReadTimeout().toNanos());
+            } catch (HttpStatusException e) {
+                if (toPhase(IDLE, BUSY) || toPhase(HEAD, BUSY)) reject(e.status(), e.getMessage());
+                return;
+            }
+            if (head == null) return;
+            if (!toPhase(IDLE, BUSY) && !toPhase(HEAD, BUSY)) return;   // the sweeper or stop() closed us
+            deadline = 0;
+            if (!exchange(head)) return;
+        }
+    }
+
+    /** Reads the next head; null at end of stream before one started. */
+    private RequestHead readHead(long headerTimeout) throws IOException {
+        boolean started = false;
+        for (;;) {
+            if (in != null && HeadParser.skipLeadingEmptyLines(in)) {
+                int length = parser.findEnd(in);
+                if (length > 0) return parser.parse(in, length);
+                if (!started) {
+                    started = true;
+                    deadline = System.nanoTime() + headerTimeout;
+                    if (!toPhase(IDLE, HEAD)) return null;
+                }
+            }
+            if (!receive()) {
+                if (started) throw new EOFException("end of stream inside a request head");
+                return null;
+            }
+        }
+    }
+
+    /** Handles one request; returns whether the connection can carry another. */
+    private boolean exchange(RequestHead head) throws IOException {
+        long length;
+        boolean closeAfter;
+        try {
+            length = bodyLength(head);
+            closeAfter = head.http10() ? !head.hasToken(HeaderNames.CONNECTION, "keep-alive")
+                                       : head.hasToken(HeaderNames.CONNECTION, "close");
+        } catch (HttpStatusException e) {
+            reject(e.status(), e.getMessage());
+            return false;
+        }
+        String path = head.uri().getRawPath() == null ? "" : head.uri().getPath();
+        ServerContext context = server.contexts().find(path);
+        if (context == null) {
+            reject(404, "No context found for request");
+            return false;
+        }
+        HttpHandler handler = context.getHandler();
+        if (handler == null) {
+            reject(500, "No handler for context");
+            return false;
+        }
+        boolean expect = !head.http10() && length != 0 && "100-continue".equalsIgnoreCase(head.first(HeaderNames.EXPECT));
+        Exchange x = new Exchange(this, head, context, length, expect, closeAfter);
+        current = x;
+        HttpExchange view = wire.sslSession() == null ? x : new SecureExchange(x, wire.sslSession());
+        Runnable task = () -> runChain(x, view, context, handler);
+        Executor executor = server.executor();
+        if (executor == null) {
+            task.run();
+            if (!x.isDone()) x.finishIfFullySent();
+        } else {
+            try {
+                executor.execute(task);
+            } catch (RejectedExecutionException e) {
+                server.failures().log("the server's executor refused an exchange", e);
+                reject(503, "Service unavailable");
+                return false;
+            }
+        }
+        if (!x.awaitDone()) return false;
+        current = null;
+        return afterExchange(x);
+    }
+
+    private void runChain(Exchange x, HttpExchange view, ServerContext context, HttpHandler handler) {
+        try {
+            HttpHandler last = context.getAuthenticator() == null ? handler : e -> authenticate(x, e, context, handler);
+            List<Filter> filters = context.getFilters();
+            if (filters.isEmpty()) last.handle(view);
+            else new Filter.Chain(filters, last).doFilter(view);
+        } catch (Throwable t) {
+            handlerFailed(x, t);
+        } finally {
+            x.handlerReturned();
+        }
+    }
+
+    private static void authenticate(Exchange x, HttpExchange e, ServerContext context, HttpHandler handler) throws IOException {
+        Authenticator auth = context.getAuthenticator();
+        Authenticator.Result r = auth == null ? null : auth.authenticate(e);
+        if (r == null || r instanceof Authenticator.Success) {
+            if (r != null) x.setPrincipal(((Authenticator.Success) r).getPrincipal());
+            handler.handle(e);
+        } else {
+            int code = r instanceof Authenticator.Retry retry ? retry.getResponseCode()
+                                                                : ((Authenticator.Failure) r).getResponseCode();
+            e.sendResponseHeaders(code, -1);
+        }
+    }
+
+    /** A handler (or filter) threw: answer 500 if nothing was sent, else break the connection. */
+    private void handlerFailed(Exchange x, Throwable t) {
+        server.failures().log("handler of " + x.context().getPath() + " threw", t);
+        x.closeAfter = true;
+        if (x.isDone()) return;
+        if (!x.headersSent()) {
+            try {
+                x.getResponseHeaders().clear();
+                x.sendResponseHeaders(500, -1);
+                return;
+            } catch (IOException | RuntimeException e) {
+                // the connection is gone: finish below
+            }
+        }
+        x.finish(false);
+    }
+
+    /** After a finished exchange: drain the rest of the request body and send the buffered response. */
+    private boolean afterExchange(Exchange x) throws IOException {
+        boolean keep = !x.closeAfter && !broken && !server.isStopping();
+        if (keep) {
+            RequestBody body = x.requestBody();
+            if (x.continueStillPending() && !body.complete()) keep = false;        // the client still holds the body back
+            else keep = body.drain(HttpTunables.DRAIN_LIMIT_BYTES) && !broken;
+        }
+        if (!keep || in == null || !in.isReadable()) sendOut();
+        if (!keep) lingeringClose();
+        return keep;
+    }
+
+    /** The request body length: -1 for chunked. Rejects ambiguous framing (request smuggling). */
+    private long bodyLength(RequestHead head) throws HttpStatusException {
+        int hosts = head.count(HeaderNames.HOST);
+        if (hosts > 1 || (hosts == 0 && !head.http10())) throw new HttpStatusException(400, "exactly one Host header required");
+        int lengths = head.count(HeaderNames.CONTENT_LENGTH);
+        int encodings = head.count(HeaderNames.TRANSFER_ENCODING);
+        if (lengths > 0 && encodings > 0) throw new HttpStatusException(400, "both Content-Length and Transfer-Encoding");
+        long max = server.options().maxRequestBodyBytes();
+        if (encodings > 0) {
+            if (head.http10()) throw new HttpStatusException(400, "Transfer-Encoding in an HTTP/1.0 request");
+            int chunked = 0;
+            String last = null;
+            boolean other = false;
+            for (int i = 0; i < head.fieldCount(); i++) {
+                if (!head.names()[i].equals(HeaderNames.TRANSFER_ENCODING)) continue;
+                for (String coding : head.values()[i].split(",", -1)) {
+                    String c = coding.strip();
+                    if (c.isEmpty()) continue;
+                    last = c;
+                    if (c.equalsIgnoreCase("chunked")) chunked++;
+                    else other = true;
+                }
+            }
+            if (last == null || !last.equalsIgnoreCase("chunked") || chunked > 1) {
+                throw new HttpStatusException(400, "Transfer-Encoding must end with a single chunked");
+            }
+            if (other) throw new HttpStatusException(501, "unsupported transfer coding");
+            return -1;
+        }
+        if (lengths == 0) return 0;
+        if (lengths > 1) throw new HttpStatusException(400, "more than one Content-Length");
+        String v = head.first(HeaderNames.CONTENT_LENGTH);
+        if (v.isEmpty() || v.length() > 18) throw new HttpStatusException(400, "invalid Content-Length");
+        long n = 0;
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if (c < '0' || c > '9') throw new HttpStatusException(400, "invalid Content-Length");
+            n = n * 10 + (c - '0');
+        }
+        if (n > max) throw new HttpStatusException(413, "request body larger than " + max + " bytes");
+        return n;
+    }
+
+    /**
+     * Answers a request the server refuses, then closes: the response says {@code Connection: close}, the
+     * sending side is shut down and what the client still sends is read and dropped for a moment, so the
+     * client reads the answer instead of a reset.
+     */
+    private void reject(int status, String reason) {
+        try {
+            String body = "<h1>" + status + " " + StatusLines.reason(status) + "</h1>" + reason;
+            Headers h = new Headers();
+            h.set("Date", DateHeader.now());
+            h.set("Content-type", "text/html");
+            h.set("Content-length", Integer.toString(body.length()));
+            h.set("Connection", "close");
+            writeHead(status, h);
+            out.writeCharSequence(body, ISO_8859_1);
+            sendOut();
+            lingeringClose();
+        } catch (IOException e) {
+            // the client is gone
+        }
+    }
+
+    private void lingeringClose() {
+        try {
+            wire.flush();
+            wire.shutdownOutput();
+            deadline = System.nanoTime() + HttpTunables.LINGER_NANOS;
+            long dropped = 0;
+            ByteBuf b;
+            while (dropped < HttpTunables.LINGER_BYTES && (b = wire.receive()) != null) {
+                dropped += b.readableBytes();
+                b.release();
+            }
+        } catch (IOException e) {
+            // closed by the sweeper at the linger deadline, or by the peer
+        }
+    }
+
+    // ---- inbound ------------------------------------------------------------------------------------
+
+    /** Receives more bytes into {@code in}; false at end of stream. */
+    private boolean receive() throws IOException {
+        ByteBuf b = wire.receive();
+        if (b == null) return false;
+        server.bytesIn(b.readableBytes());
+        if (in == null || !in.isReadable()) {
+            if (in != null) in.release();
+            in = b;
+        } else {
+            ByteBuf merged = ByteBufAllocator.DEFAULT.directBuffer(in.readableBytes() + b.readableBytes());
+            merged.writeBytes(in).writeBytes(b);
+            in.release();
+            b.release();
+            in = merged;
+        }
+        return true;
+    }
+
+    /** The receive buffer with at least one readable byte if {@code fill} (waiting for the peer), else as is. */
+    ByteBuf inbound(boolean fill) throws IOException {
+        if (!fill || (in != null && in.isReadable())) return in;
+        deadline = System.nanoTime() + server.options().ioTimeout().toNanos();
+        try {
+            if (!receive()) throw new EOFException("end of stream inside a request body");
+        } finally {
+            deadline = 0;
+        }
+        return in;
+    }
+
+    int readByte() throws IOException {
+        return inbound(true).readByte() & 0xff;
+    }
+
+    // ---- outbound -----------------------------------------------------------------------------------
+
+    private ByteBuf out() throws ClosedChannelException {
+        ByteBuf o = out;
+        if (o == null && phase == CLOSED) throw new ClosedChannelException();   // nobody would release it
+        if (o == null) out = o = ByteBufAllocator.DEFAULT.directBuffer(HttpTunables.OUT_BUFFER_INITIAL_BYTES);
+        return o;
+    }
+
+    void writeHead(int status, Headers headers) throws IOException {
+        ByteBuf o = out();
+        o.writeBytes(StatusLines.of(status));
+        for (Map.Entry<String, List<String>> e : headers.entrySet()) {
+            String name = e.getKey();
+            List<String> values = e.getValue();
+            if (values == null) continue;
+            for (String v : values) {
+                o.writeCharSequence(name, ISO_8859_1);
+                o.writeByte(':').writeByte(' ');
+                if (v != null) o.writeCharSequence(v, ISO_8859_1);
+                o.writeBytes(CRLF);
+            }
+        }
+        o.writeBytes(CRLF);
+        if (o.readableBytes() >= HttpTunables.OUT_FLUSH_BYTES) sendOut();
+    }
+
+    void sendContinue() throws IOException {
+        out().writeBytes(CONTINUE);
+        sendOut();
+    }
+
+    void bodyData(byte[] b, int off, int len) throws IOException {
+        while (len > 0) {
+            ByteBuf o = out();
+            int n = Math.min(len, Math.max(1, HttpTunables.OUT_FLUSH_BYTES - o.readableBytes()));
+            o.writeBytes(b, off, n);
+            off += n;
+            len -= n;
+            if (o.readableBytes() >= HttpTunables.OUT_FLUSH_BYTES) sendOut();
+        }
+    }
+
+    /** Appends chunk data, coalescing writes into chunks of up to {@link HttpTunables#MAX_CHUNK_BYTES}. */
+    void chunkData(byte[] b, int off, int len) throws IOException {
+        while (len > 0) {
+            ByteBuf o = out();
+            if (chunkStart < 0) {
+                chunkStart = o.writerIndex();
+                o.writeZero(CHUNK_HEADER);
+            }
+            int room = HttpTunables.MAX_CHUNK_BYTES - (o.writerIndex() - chunkStart - CHUNK_HEADER);
+            int n = Math.min(len, room);
+            o.writeBytes(b, off, n);
+            off += n;
+            len -= n;
+            if (n == room) {
+                endChunk();
+                if (o.readableBytes() >= HttpTunables.OUT_FLUSH_BYTES) sendOut();
+            }
+        }
+    }
+
+    private void endChunk() {
+        if (chunkStart < 0) return;
+        ByteBuf o = out;
+        int size = o.writerIndex() - chunkStart - CHUNK_HEADER;
+        if (size == 0) {
+            o.writerIndex(chunkStart);
+        } else {
+            for (int i = 0; i < 4; i++) o.setByte(chunkStart + i, HEX[(size >>> (12 - 4 * i)) & 0xf]);
+            o.setByte(chunkStart + 4, '\r').setByte(chunkStart + 5, '\n');
+            o.writeBytes(CRLF);
+        }
+        chunkStart = -1;
+    }
+
+    void lastChunk() throws IOException {
+        endChunk();
+        out().writeBytes(LAST_CHUNK);
+    }
+
+    /** Sends what is buffered (closing an open chunk first when chunked). */
+    void sendBuffered(boolean chunked) throws IOException {
+        if (chunked) endChunk();
+        sendOut();
+    }
+
+    private void sendOut() throws IOException {
+        ByteBuf o = out;
+        if (o == null || !o.isReadable() || chunkStart >= 0) return;
+        out = null;
+        int n = o.readableBytes();
+        deadline = System.nanoTime() + server.options().ioTimeout().toNanos();
+        try {
+            wire.write(o);                          // takes ownership
+            server.bytesOut(n);
+        } catch (IOException e) {
+            broken = true;
+            throw e;
+        } finally {
+            deadline = 0;
+        }
+    }
+
+    // ---- exchange callbacks -------------------------------------------------------------------------
+
+    void exchangeFinished(Exchange x) {
+        server.exchangeFinished(x);
+    }
+
+    void bodyFailed(Exchange x, Exception e) {
+        if (e instanceof HttpStatusException s && !x.headersSent() && !x.isDone()) {
+            try {
+                x.getResponseHeaders().clear();
+                x.sendResponseHeaders(s.status(), -1);
+            } catch (IOException | RuntimeException ignored) {
+                // the handler sees the failure of its read either way
+            }
+        }
+    }
+
+    void checkOpen() throws IOException {
+        if (phase == CLOSED) throw new ClosedChannelException();
+    }
+
+    boolean shouldClose() {
+        return broken || server.isStopping();
+    }
+
+    boolean isClosedByServer() {
+        return phase == CLOSED;
+    }
+
+    /** Whether an exchange is in progress (stop() lets those finish first). */
+    boolean busy() {
+        return phase == BUSY && current != null;
+    }
+
+    long maxBodyBytes() { return server.options().maxRequestBodyBytes(); }
+    int maxHeaderBytes() { return server.options().maxHeaderBytes(); }
+    long idleTimeoutSeconds() { return server.options().idleTimeout().toSeconds(); }
+    InetSocketAddress remoteAddress() { return wire.remoteAddress(); }
+    InetSocketAddress localAddress() { return wire.localAddress(); }
+
+    /** Sends 408 (only while a head is arriving) and closes; the sweeper's action for an expired HEAD. */
+    void timeOutHead() {
+        try {
+            ByteBuf b = ByteBufAllocator.DEFAULT.directBuffer(128);
+            b.writeBytes(StatusLines.of(408));
+            b.writeCharSequence("Content-length: 0\r\nConnection: close\r\n\r\n", ISO_8859_1);
+            wire.write(b);
+        } catch (IOException e) {
+            // closing anyway
+        }
+        wire.close();
+    }
+
+    /** Closes the wire now (any thread); the serving fiber's blocked read or write then fails. */
+    void closeNow() {
+        phase = CLOSED;                              // volatile write; the serving fiber's CASes then fail
+        wire.close();
+        Thread t = thread;
+        if (t != null) java.util.concurrent.locks.LockSupport.unpark(t);   // re-checks in Exchange.awaitDone
+    }
+}

@@ -1,0 +1,14 @@
+package dev.bobbin.http;
+
+/**
+ * A snapshot of one Bobbin HTTP server's counters.
+ *
+ * @param activeConnections   connections open now
+ * @param refusedConnections  connections answered with 503 because {@link HttpServerOptions#maxConnections()} were open
+ * @param bytesReceived       bytes read from clients (TLS: after decryption)
+ * @param bytesSent           bytes handed to the sockets (TLS: before encryption)
+ * @param failures            handlers that threw and connections that failed unexpectedly
+ */
+public record HttpServerStats(int activeConnections, long refusedConnections, long bytesReceived, long bytesSent,
+                              long failures) {
+}

@@ -1,0 +1,44 @@
+package dev.bobbin.http;
+
+import java.net.URI;
+
+/**
+ * One parsed request head: request line and header fields, already checked against the protocol rules
+ * (see {@link HeadParser}). The header fields are parallel arrays of normalized names and values.
+ */
+record RequestHead(String method, String target, URI uri, boolean http10, String[] names, String[] values,
+                   int fieldCount, int headBytes) {
+
+    /** The protocol string an exchange reports, as sent ({@code HTTP/1.1} or {@code HTTP/1.0}). */
+    String protocol() {
+        return http10 ? "HTTP/1.0" : "HTTP/1.1";
+    }
+
+    /** The first value of {@code normalizedName}, or null. */
+    String first(String normalizedName) {
+        for (int i = 0; i < fieldCount; i++) {
+            if (names[i] == normalizedName || names[i].equals(normalizedName)) return values[i];
+        }
+        return null;
+    }
+
+    /** How many fields are named {@code normalizedName}. */
+    int count(String normalizedName) {
+        int n = 0;
+        for (int i = 0; i < fieldCount; i++) {
+            if (names[i] == normalizedName || names[i].equals(normalizedName)) n++;
+        }
+        return n;
+    }
+
+    boolean hasToken(String normalizedName, String token) {
+        for (int i = 0; i < fieldCount; i++) {
+            if (names[i] == normalizedName || names[i].equals(normalizedName)) {
+                for (String part : values[i].split(",")) {
+                    if (part.strip().equalsIgnoreCase(token)) return true;
+                }
+            }
+        }
+        return false;
+    }
+}

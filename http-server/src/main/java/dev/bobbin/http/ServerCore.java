@@ -1,0 +1,371 @@
+package dev.bobbin.http;
+
+import com.sun.net.httpserver.HttpContext;
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
+import dev.bobbin.FiberScheduler;
+import dev.bobbin.uring.FiberIo;
+import dev.bobbin.uring.FiberServerSocket;
+import dev.bobbin.uring.FiberSocket;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+
+/**
+ * What {@link BobbinHttpServer} and {@link BobbinHttpsServer} share: the listening socket, contexts,
+ * lifecycle, connections and their timeouts.
+ *
+ * <p>Fibers. {@link #start} starts three kinds of fiber on the server's scheduler: one acceptor, one
+ * {@link Connection} per accepted socket (placed round-robin over the carriers, so each connection's
+ * socket lives on its carrier's io_uring ring), and one sweeper that closes connections past their
+ * deadline (idle, slow head, stalled body read or write; see {@link Connection}). With no executor set,
+ * handlers run on the connection fibers; with one, on the executor while the connection fiber waits.
+ *
+ * <p>Lifecycle: NEW (bound or not) -> STARTED -> STOPPED, each once. {@link #stop} closes the listener
+ * at once, closes idle connections, lets exchanges in progress finish for up to the delay, then closes
+ * every connection, waits for the connection fibers to end, stops the sweeper and, if the server made
+ * its own scheduler, closes it: afterwards no fiber or thread of the server is left.
+ */
+final class ServerCore {
+    static final System.Logger LOG = System.getLogger("dev.bobbin.http");
+    private static final int NEW = 0, STARTED = 1, STOPPED = 2;
+
+    private final HttpServer owner;
+    private final boolean https;
+    private final HttpServerOptions options;
+    private final FiberIo io;
+    private final ContextTable contexts = new ContextTable();
+    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger open = new AtomicInteger();
+    private final LongAdder bytesIn = new LongAdder(), bytesOut = new LongAdder();
+    private final LongAdder refused = new LongAdder();
+    private final FailureLog failures = new FailureLog(LOG);
+    private final CopyOnWriteArrayList<ExchangeObserver> observers = new CopyOnWriteArrayList<>();
+    private volatile Executor executor;
+    private volatile HttpsConfigurator httpsConfigurator;
+    private FiberServerSocket listener;            // guarded by this
+    private int state = NEW;                       // guarded by this
+    private volatile boolean stopping;
+    private FiberScheduler scheduler;              // set by start
+    private boolean ownsScheduler;
+    private Thread acceptor, sweeper;
+    private int nextCarrier;                       // acceptor only
+
+    ServerCore(HttpServer owner, boolean https, HttpServerOptions options) {
+        this.owner = owner;
+        this.https = https;
+        this.options = Objects.requireNonNull(options, "options");
+        this.io = options.io() != null ? options.io() : FiberIo.system();
+    }
+
+    HttpServerOptions options() { return options; }
+    ContextTable contexts() { return contexts; }
+    Executor executor() { return executor; }
+    FailureLog failures() { return failures; }
+    boolean isStopping() { return stopping; }
+    void bytesIn(long n) { bytesIn.add(n); }
+    void bytesOut(long n) { bytesOut.add(n); }
+    long bytesIn() { return bytesIn.sum(); }
+    long bytesOut() { return bytesOut.sum(); }
+    int activeConnections() { return open.get(); }
+    long refusedConnections() { return refused.sum(); }
+    long failureCount() { return failures.count(); }
+    synchronized FiberScheduler scheduler() { return scheduler; }
+    void addObserver(ExchangeObserver o) { observers.addIfAbsent(o); }
+    void removeObserver(ExchangeObserver o) { observers.remove(o); }
+
+    synchronized void bind(InetSocketAddress addr, int backlog) throws IOException {
+        Objects.requireNonNull(addr, "addr");
+        if (state != NEW) throw new IllegalStateException("server " + (state == STARTED ? "started" : "stopped"));
+        if (listener != null) throw new BindException("HttpServer already bound");
+        FiberServerSocket s = io.openServer();
+        try {
+            s.bind(addr, backlog > 0 ? backlog : HttpTunables.DEFAULT_BACKLOG);
+        } catch (IOException | RuntimeException e) {
+            s.close();
+            throw e;
+        }
+        listener = s;
+    }
+
+    synchronized InetSocketAddress address() {
+        return listener == null ? null : listener.localAddress();
+    }
+
+    synchronized void setExecutor(Executor e) {
+        if (state != NEW) throw new IllegalStateException("server already started");
+        executor = e;
+    }
+
+    void setHttpsConfigurator(HttpsConfigurator c) {
+        Objects.requireNonNull(c, "config");
+        synchronized (this) {
+            if (state != NEW) throw new IllegalStateException("server already started");
+            httpsConfigurator = c;
+        }
+    }
+
+    HttpsConfigurator httpsConfigurator() { return httpsConfigurator; }
+
+    synchronized void start() {
+        if (state != NEW) throw new IllegalStateException("server in wrong state: " + (state == STARTED ? "started" : "stopped"));
+        if (listener == null) throw new IllegalStateException("server not bound");
+        if (https && httpsConfigurator == null) throw new IllegalStateException("HttpsConfigurator not set");
+        FiberScheduler s = options.scheduler();
+        ownsScheduler = s == null;
+        if (s == null) s = io.newScheduler("bobbin-http-" + listener.localAddress().getPort(), Runtime.getRuntime().availableProcessors());
+        scheduler = s;
+        state = STARTED;
+        FiberServerSocket l = listener;
+        acceptor = s.start(() -> acceptLoop(l));
+        sweeper = s.start(this::sweepLoop);
+    }
+
+    // ---- contexts -----------------------------------------------------------------------------------
+
+    HttpContext createContext(String path, HttpHandler handler) {
+        ServerContext c = new ServerContext(path, handler, owner);
+        contexts.add(c);
+        return c;
+    }
+
+    void removeContext(String path) {
+        contexts.remove(path);
+    }
+
+    void removeContext(HttpContext context) {
+        Objects.requireNonNull(context, "context");
+        if (!(context instanceof ServerContext)) throw new IllegalArgumentException("wrong HttpContext type");
+        contexts.remove(context);
+    }
+
+    // ---- accepting ----------------------------------------------------------------------------------
+
+    private void acceptLoop(FiberServerSocket l) {
+        int parallelism = scheduler.parallelism();
+        for (;;) {
+            FiberSocket s;
+            try {
+                s = l.accept();
+            } catch (ClosedChannelException e) {
+                return;                              // stop() closed the listener
+            } catch (IOException e) {
+                if (stopping || l.isClosed()) return;
+                failures.log("accept failed", e);    // descriptor exhaustion is backed off inside accept
+                continue;
+            }
+            if (stopping) {
+                s.close();
+                return;
+            }
+            if (open.incrementAndGet() > options.maxConnections()) {
+                open.decrementAndGet();
+                refused.increment();
+                scheduler.start(() -> refuse(s));
+                continue;
+            }
+            Wire wire;
+            try {
+                wire = https ? tlsWire(s) : new PlainWire(s);
+            } catch (RuntimeException e) {
+                open.decrementAndGet();
+                failures.log("TLS setup failed", e);
+                s.close();
+                continue;
+            }
+            Connection c = new Connection(this, wire);
+            connections.add(c);
+            try {
+                scheduler.startOn(nextCarrier++ % parallelism, c);
+            } catch (RuntimeException e) {           // the scheduler is shutting down
+                connections.remove(c);
+                open.decrementAndGet();
+                wire.close();
+                return;
+            }
+        }
+    }
+
+    private Wire tlsWire(FiberSocket s) {
+        HttpsConfigurator conf = httpsConfigurator;
+        SSLContext ctx = conf.getSSLContext();
+        InetSocketAddress peer = s.remoteAddress();
+        SSLEngine engine = ctx.createSSLEngine(peer.getHostString(), peer.getPort());
+        engine.setUseClientMode(false);
+        Parameters p = new Parameters(conf, peer);
+        conf.configure(p);
+        SSLParameters sp = p.sslParameters;
+        if (sp != null) {
+            engine.setSSLParameters(sp);
+        } else {
+            applyLegacy(p, engine);
+        }
+        return new TlsWire(s, engine);
+    }
+
+    @SuppressWarnings("deprecation")   // configurators written before SSLParameters still set these
+    private static void applyLegacy(HttpsParameters p, SSLEngine engine) {
+        if (p.getCipherSuites() != null) engine.setEnabledCipherSuites(p.getCipherSuites());
+        if (p.getProtocols() != null) engine.setEnabledProtocols(p.getProtocols());
+        if (p.getNeedClientAuth()) engine.setNeedClientAuth(true);
+        else if (p.getWantClientAuth()) engine.setWantClientAuth(true);
+    }
+
+    /** Answers 503 to a connection over the limit and closes it (plain only: a TLS client just sees a close). */
+    private void refuse(FiberSocket s) {
+        try (s) {
+            if (https) return;
+            s.write(ByteBuffer.wrap(("HTTP/1.1 503 " + StatusLines.reason(503) + "\r\nContent-length: 0\r\nConnection: close\r\n"
+                    + "Date: " + DateHeader.now() + "\r\n\r\n").getBytes(ISO_8859_1)));
+            s.flush();
+            s.shutdownOutput();
+            s.setReadTimeout(Duration.ofNanos(HttpTunables.LINGER_NANOS));
+            ByteBuffer drop = ByteBuffer.allocate(4096);
+            long dropped = 0;
+            int n;
+            while (dropped < HttpTunables.LINGER_BYTES && (n = s.read(drop.clear())) >= 0) dropped += n;
+        } catch (IOException e) {
+            // the client is gone or slow: closing either way
+        }
+    }
+
+    void connectionClosed(Connection c) {
+        if (connections.remove(c)) open.decrementAndGet();
+    }
+
+    void exchangeFinished(Exchange x) {
+        if (observers.isEmpty()) return;
+        long nanos = System.nanoTime() - x.startNanos;
+        for (ExchangeObserver o : observers) {
+            try {
+                o.exchangeFinished(x.getRequestMethod(), x.getResponseCode(), x.context().getPath(), !x.closeAfter, nanos);
+            } catch (RuntimeException e) {
+                failures.log("an exchange observer threw", e);
+            }
+        }
+    }
+
+    // ---- timeouts -----------------------------------------------------------------------------------
+
+    private void sweepLoop() {
+        long shortest = Math.min(options.headerReadTimeout().toNanos(), Math.min(options.idleTimeout().toNanos(), options.ioTimeout().toNanos()));
+        long interval = Math.clamp(shortest / 4, HttpTunables.SWEEP_MIN_NANOS, HttpTunables.SWEEP_MAX_NANOS);
+        while (!stopping || !connections.isEmpty()) {
+            try {
+                TimeUnit.NANOSECONDS.sleep(interval);
+            } catch (InterruptedException e) {
+                return;
+            }
+            sweep(System.nanoTime());
+        }
+    }
+
+    private void sweep(long now) {
+        for (Connection c : connections) {
+            long d = c.deadline;
+            if (d == 0 || now - d < 0) continue;
+            switch (c.phase()) {
+                case Connection.IDLE -> { if (c.toPhase(Connection.IDLE, Connection.CLOSED)) c.closeNow(); }
+                case Connection.HEAD -> {
+                    if (c.toPhase(Connection.HEAD, Connection.CLOSED)) {
+                        c.timeOutHead();
+                        c.closeNow();
+                    }
+                }
+                case Connection.BUSY -> { if (c.toPhase(Connection.BUSY, Connection.CLOSED)) c.closeNow(); }
+                default -> { }
+            }
+        }
+    }
+
+    // ---- stopping -----------------------------------------------------------------------------------
+
+    void stop(int delaySeconds) {
+        if (delaySeconds < 0) throw new IllegalArgumentException("negative delay parameter");
+        FiberServerSocket l;
+        boolean wasStarted;
+        synchronized (this) {
+            if (state == STOPPED) return;
+            wasStarted = state == STARTED;
+            state = STOPPED;
+            stopping = true;
+            l = listener;
+        }
+        if (l != null) l.close();
+        if (!wasStarted) return;
+        for (Connection c : connections) {
+            if (c.toPhase(Connection.IDLE, Connection.CLOSED) || c.toPhase(Connection.HEAD, Connection.CLOSED)) c.closeNow();
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(delaySeconds);
+        while (System.nanoTime() - deadline < 0 && connections.stream().anyMatch(Connection::busy)) {
+            sleep(HttpTunables.STOP_POLL_NANOS);
+        }
+        for (Connection c : connections) c.closeNow();
+        long fiberDeadline = System.nanoTime() + HttpTunables.STOP_FIBER_WAIT_NANOS;
+        for (Connection c : connections) {
+            Thread t = c.thread;
+            long left = fiberDeadline - System.nanoTime();
+            if (t != null && left > 0) join(t, left);
+        }
+        join(acceptor, Math.max(1, fiberDeadline - System.nanoTime()));
+        sweeper.interrupt();
+        join(sweeper, Math.max(1, fiberDeadline - System.nanoTime()));
+        if (!connections.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "{0} connection fibers of the stopped server did not end within {1} ms (a handler that does not return?)",
+                    connections.size(), TimeUnit.NANOSECONDS.toMillis(HttpTunables.STOP_FIBER_WAIT_NANOS));
+        }
+        if (ownsScheduler) scheduler.close();
+    }
+
+    private static void sleep(long nanos) {
+        try {
+            TimeUnit.NANOSECONDS.sleep(nanos);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void join(Thread t, long nanos) {
+        if (t == null) return;
+        try {
+            t.join(Duration.ofNanos(nanos));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The parameters an {@link HttpsConfigurator} fills in for one connection. */
+    private static final class Parameters extends HttpsParameters {
+        private final HttpsConfigurator conf;
+        private final InetSocketAddress peer;
+        SSLParameters sslParameters;
+
+        Parameters(HttpsConfigurator conf, InetSocketAddress peer) {
+            this.conf = conf;
+            this.peer = peer;
+        }
+
+        @Override public HttpsConfigurator getHttpsConfigurator() { return conf; }
+        @Override public InetSocketAddress getClientAddress() { return peer; }
+        @Override public void setSSLParameters(SSLParameters params) { sslParameters = params; }
+    }
+}

@@ -1,0 +1,75 @@
+package dev.bobbin.http;
+
+import com.sun.net.httpserver.HttpServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Bobbin's server through the plain {@code com.sun.net.httpserver} API: the provider, fibers, bodies. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class BobbinHttpServerTest {
+    private HttpServer server;
+
+    @AfterEach
+    void stop() {
+        if (server != null) server.stop(0);
+    }
+
+    private URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + path);
+    }
+
+    @Test
+    void theJdkApiReturnsABobbinServerWhoseHandlersRunOnFibers() throws Exception {
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        assertInstanceOf(BobbinHttpServer.class, server, "the provider is found through META-INF/services");
+        server.createContext("/hello", x -> {
+            byte[] b = ("virtual=" + Thread.currentThread().isVirtual()).getBytes(StandardCharsets.UTF_8);
+            x.sendResponseHeaders(200, b.length);
+            try (OutputStream o = x.getResponseBody()) {
+                o.write(b);
+            }
+        });
+        server.createContext("/echo", x -> {
+            byte[] b;
+            try (InputStream in = x.getRequestBody()) {
+                b = in.readAllBytes();
+            }
+            x.sendResponseHeaders(200, 0);
+            try (OutputStream o = x.getResponseBody()) {
+                for (int i = 0; i < b.length; i += 1000) o.write(b, i, Math.min(1000, b.length - i));
+            }
+        });
+        server.start();
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        for (int i = 0; i < 20; i++) {
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri("/hello")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode());
+            assertEquals("virtual=true", r.body());
+        }
+        byte[] big = new byte[3 * 1024 * 1024 + 17];
+        new java.util.Random(1).nextBytes(big);
+        HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(uri("/echo")).POST(HttpRequest.BodyPublishers.ofByteArray(big)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, r.statusCode());
+        assertTrue(java.util.Arrays.equals(big, r.body()), "the body came back intact");
+        assertEquals("chunked", r.headers().firstValue("transfer-encoding").orElse(""));
+        HttpResponse<String> missing = client.send(HttpRequest.newBuilder(uri("/nothing")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(404, missing.statusCode());
+    }
+}
