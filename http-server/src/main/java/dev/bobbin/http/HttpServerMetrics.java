@@ -1,0 +1,124 @@
+package dev.bobbin.http;
+
+import com.sun.net.httpserver.HttpServer;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.MeterBinder;
+
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Micrometer meters of one Bobbin HTTP server (needs {@code micrometer-core} on the class path; the
+ * server itself does not):
+ * <ul>
+ *   <li>{@code http.server.requests} — timer per request, from its head being parsed to its response
+ *       being complete; tags {@code method} (one of the standard methods, else {@code UNKNOWN}),
+ *       {@code status}, {@code outcome} ({@code SUCCESS}, {@code CLIENT_ERROR}, ...) and {@code uri},
+ *       the matched context's path (never the raw URI, so the number of series stays bounded);</li>
+ *   <li>{@code http.server.connections.active} — gauge of open connections;</li>
+ *   <li>{@code http.server.connections.refused} — connections answered with 503 over the limit;</li>
+ *   <li>{@code http.server.bytes.received}, {@code http.server.bytes.sent} — counters, bytes;</li>
+ *   <li>{@code http.server.failures} — handlers that threw and connections that failed.</li>
+ * </ul>
+ * Requests the server refuses before a context is chosen (malformed, over a limit) count in none of
+ * the timers. Every meter carries the tags given to {@link #of(HttpServer, Iterable)}.
+ *
+ * <pre>{@code
+ * HttpServerMetrics.of(server).bindTo(registry);
+ * }</pre>
+ */
+public final class HttpServerMetrics implements MeterBinder {
+    private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH");
+
+    private final ServerCore core;
+    private final Tags tags;
+
+    private HttpServerMetrics(ServerCore core, Tags tags) {
+        this.core = core;
+        this.tags = tags;
+    }
+
+    /**
+     * The meters of {@code server}, a Bobbin server.
+     *
+     * @throws IllegalArgumentException if {@code server} is not a Bobbin server
+     */
+    public static HttpServerMetrics of(HttpServer server) {
+        return of(server, Tags.empty());
+    }
+
+    /** {@link #of(HttpServer)} with {@code tags} on every meter. */
+    public static HttpServerMetrics of(HttpServer server, Iterable<Tag> tags) {
+        Objects.requireNonNull(server, "server");
+        Objects.requireNonNull(tags, "tags");
+        ServerCore core;
+        if (server instanceof BobbinHttpServer s) core = s.core();
+        else if (server instanceof BobbinHttpsServer s) core = s.core();
+        else throw new IllegalArgumentException("not a Bobbin server: " + server.getClass().getName());
+        return new HttpServerMetrics(core, Tags.of(tags));
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        Objects.requireNonNull(registry, "registry");
+        Gauge.builder("http.server.connections.active", core, ServerCore::activeConnections)
+                .description("Open connections").tags(tags).register(registry);
+        FunctionCounter.builder("http.server.connections.refused", core, ServerCore::refusedConnections)
+                .description("Connections answered with 503 because the connection limit was reached").tags(tags).register(registry);
+        FunctionCounter.builder("http.server.bytes.received", core, ServerCore::bytesIn)
+                .baseUnit("bytes").description("Bytes read from clients").tags(tags).register(registry);
+        FunctionCounter.builder("http.server.bytes.sent", core, ServerCore::bytesOut)
+                .baseUnit("bytes").description("Bytes handed to client sockets").tags(tags).register(registry);
+        FunctionCounter.builder("http.server.failures", core, ServerCore::failureCount)
+                .description("Handlers that threw and connections that failed").tags(tags).register(registry);
+        core.addObserver(new Recorder(registry, tags));
+    }
+
+    /** Records each finished exchange in the timer of its (method, status, context); timers are cached. */
+    private record Recorder(MeterRegistry registry, Tags tags, ConcurrentHashMap<Key, Timer> timers) implements ExchangeObserver {
+        Recorder(MeterRegistry registry, Tags tags) {
+            this(registry, tags, new ConcurrentHashMap<>());
+        }
+
+        private record Key(String method, int status, String uri) { }
+
+        @Override
+        public void exchangeFinished(String method, int status, String contextPath, boolean complete, long nanos) {
+            Key k = new Key(METHODS.contains(method) ? method : "UNKNOWN", status, contextPath);
+            Timer t = timers.get(k);
+            if (t == null) t = timers.computeIfAbsent(k, this::timer);
+            t.record(nanos, TimeUnit.NANOSECONDS);
+        }
+
+        private Timer timer(Key k) {
+            return Timer.builder("http.server.requests")
+                    .description("HTTP requests, from the parsed head to the complete response")
+                    .tags(tags)
+                    .tag("method", k.method())
+                    .tag("status", k.status() < 0 ? "UNKNOWN" : Integer.toString(k.status()))
+                    .tag("outcome", outcome(k.status()))
+                    .tag("uri", k.uri())
+                    .register(registry);
+        }
+
+        private static String outcome(int status) {
+            if (status >= 100 && status < 200) return "INFORMATIONAL";
+            if (status >= 200 && status < 300) return "SUCCESS";
+            if (status >= 300 && status < 400) return "REDIRECTION";
+            if (status >= 400 && status < 500) return "CLIENT_ERROR";
+            if (status >= 500 && status < 600) return "SERVER_ERROR";
+            return "UNKNOWN";
+        }
+
+        // one recorder per binding: equality by identity keeps addObserver from merging two registries
+        @Override public boolean equals(Object o) { return this == o; }
+        @Override public int hashCode() { return System.identityHashCode(this); }
+    }
+}
