@@ -1,0 +1,57 @@
+/**
+ * Bobbin's embedded HTTP/1.1 server: a {@code com.sun.net.httpserver} provider whose connections are
+ * fibers on Bobbin's io carriers (io_uring where the kernel offers it, else epoll or NIO).
+ *
+ * <h2>Using it</h2>
+ * With this module's jar on the class path, {@code HttpServer.create(...)} and
+ * {@code HttpsServer.create(...)} return {@link dev.bobbin.http.BobbinHttpServer} and
+ * {@link dev.bobbin.http.BobbinHttpsServer} through {@link dev.bobbin.http.BobbinHttpServerProvider}:
+ * an existing application runs on Bobbin unchanged. {@link dev.bobbin.http.HttpServerOptions} sets the
+ * limits, timeouts and scheduler; {@link dev.bobbin.http.HttpServerMetrics} binds Micrometer meters.
+ *
+ * <h2>Implementation overview</h2>
+ * One fiber per connection ({@code Connection}) runs a plain blocking loop: read a request head, run
+ * the context's filters, authenticator and handler, drain what is left of the request body, repeat.
+ * Requests on a connection are handled in order, so pipelined requests are answered in order. Handlers
+ * run on the connection's fiber unless the application set an executor; blocking in a handler parks a
+ * fiber, never a carrier. An acceptor fiber places each connection's fiber round-robin on the carriers,
+ * so its socket lives on that carrier's ring; a sweeper fiber enforces every timeout (idle keep-alive,
+ * slow head, stalled body read or write) by closing the connection, which wakes its blocked fiber.
+ *
+ * <p>Buffers. A connection reads Netty buffers straight from its socket ({@code FiberSocket.receive},
+ * the carrier's receive buffer, no copy). A request head is found in that buffer by a tight scan
+ * ({@code ByteBuf.forEachByte}), then copied once into the parser's reusable array, from which the
+ * header names and values are made: a {@code String} needs its bytes in an array anyway, and this one
+ * copy of a few hundred bytes replaces the per-field copies a stream parser makes. Request bodies go from
+ * the receive buffer straight into the handler's array. A response (head and body) is written into one
+ * pooled direct buffer that goes to the socket in one write when the exchange ends (or when it fills,
+ * or the handler flushes); chunked bodies are coalesced into chunks of up to 16 KiB.
+ *
+ * <p>Why a parser of its own. Netty's HTTP codec is an event-driven pipeline stage; a blocking server
+ * would have to run it in an embedded channel and convert its message objects into the JDK API's types,
+ * paying for both. The parts that fit are reused: Netty's reason phrases ({@code HttpResponseStatus})
+ * and date format ({@code DateFormatter}). The parser is small, strict and allocation-light: common
+ * header names are shared constants, and a hello-world request costs about 18 µs of server CPU in total
+ * on the benchmark machine, 0.77x Helidon's (bench/README.md, "HTTP servers").
+ *
+ * <h2>Protocol rules and defenses</h2>
+ * HTTP/1.1 and 1.0, persistent connections, pipelining, chunked bodies both ways, {@code Expect:
+ * 100-continue} (the interim response is sent when the handler first reads the body), HEAD,
+ * {@code Connection: close}, absolute-form targets, a {@code Date} on every response. The server is
+ * deliberately stricter than {@code com.sun.net.httpserver}'s built-in provider where leniency lets a
+ * proxy and the server disagree on where a message ends (request smuggling): each of these is answered
+ * with a status and the connection closed:
+ * <ul>
+ *   <li>400: Content-Length with Transfer-Encoding; two Content-Length fields; an invalid Content-Length;
+ *       a Transfer-Encoding whose last coding is not a single {@code chunked}, or any on HTTP/1.0;
+ *       obs-fold; invalid header names; control characters in values; a bare CR; a missing or repeated
+ *       Host on HTTP/1.1; a malformed request line or chunk;</li>
+ *   <li>414 request line over the limit; 431 header block over the limit or over 200 fields; 413 body
+ *       over the limit; 501 a transfer coding other than chunked; 505 an HTTP major version other than 1;
+ *       408 a head not complete within the header timeout; 503 a connection over the limit.</li>
+ * </ul>
+ * A handler that throws gets a 500 when nothing was sent yet (the built-in provider closes the
+ * connection), otherwise the connection closes; the failure is logged once per minute at WARNING, each
+ * one at DEBUG, and the server goes on serving.
+ */
+package dev.bobbin.http;
