@@ -27,6 +27,8 @@ class ReadmeSnippetsCompileTest {
             import dev.bobbin.*;
             import dev.bobbin.uring.*;
             import dev.bobbin.metrics.*;
+            import dev.bobbin.http.*;
+            import com.sun.net.httpserver.*;
             import io.micrometer.core.instrument.*;
             import io.micrometer.core.instrument.simple.*;
             import java.io.*;
