@@ -10,6 +10,7 @@ import dev.bobbin.spi.CarrierDriver;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -56,7 +57,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Fields marked "owner" are touched only by this carrier thread or by a fiber mounted on it, which
  * is the same sequential flow of control.
  */
-public final class Carrier extends Thread implements CarrierContext, IdleCarriers.Sleeper {
+public final class Carrier extends ForkJoinWorkerThread implements CarrierContext, IdleCarriers.Sleeper {
     private static final VarHandle CURRENT_FIBER = VarHandles.field(MethodHandles.lookup(), Carrier.class, "currentFiber", Thread.class);
     private static final VarHandle RUN_COUNT = VarHandles.field(MethodHandles.lookup(), Carrier.class, "runCount", long.class);
     private static final VarHandle SPARE_STATE = VarHandles.field(MethodHandles.lookup(), Carrier.class, "spareState", int.class);
@@ -94,7 +95,8 @@ public final class Carrier extends Thread implements CarrierContext, IdleCarrier
     }
 
     Carrier(CarrierPool pool, int index, boolean spare) {
-        super(null, null, pool.name() + (spare ? "-spare-carrier-" : "-carrier-") + index, 0, false);
+        super(null, QueuedWorkSignal.pool(), false);   // a worker of the inert pool: see QueuedWorkSignal
+        setName(pool.name() + (spare ? "-spare-carrier-" : "-carrier-") + index);
         this.pool = pool;
         this.index = index;
         this.spare = spare;
