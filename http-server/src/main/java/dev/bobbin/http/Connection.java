@@ -519,7 +519,7 @@ final class Connection implements Runnable {
         try {
             ByteBuf b = ByteBufAllocator.DEFAULT.directBuffer(128);
             b.writeBytes(StatusLines.of(408));
-            b.writeCharSequence("Content-length: 0\r\nConnection: close\r\n\r\n", ISO_8859_1);
+            b.writeCharSequence("Content-length: 0\r\nConnection: close\r\nDate: " + DateHeader.now() + "\r\n\r\n", ISO_8859_1);
             wire.write(b);
         } catch (IOException e) {
             // closing anyway

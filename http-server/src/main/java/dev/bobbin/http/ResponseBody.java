@@ -47,6 +47,7 @@ final class ResponseBody extends OutputStream {
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
         java.util.Objects.checkFromIndexSize(off, len, b.length);
+        if (len == 0) return;                        // as the JDK's streams: even when closed or not started
         if (closed) throw new IOException("stream is closed");
         switch (mode) {
             case NOT_SENT -> throw new IOException("response headers not sent yet");
@@ -62,8 +63,7 @@ final class ResponseBody extends OutputStream {
 
     @Override
     public void flush() throws IOException {
-        if (closed) throw new IOException("stream is closed");
-        if (mode == Mode.NOT_SENT) return;
+        if (closed || mode == Mode.NOT_SENT) return;
         conn.sendBuffered(mode == Mode.CHUNKED);
     }
 
