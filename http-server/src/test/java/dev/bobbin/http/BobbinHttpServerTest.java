@@ -35,6 +35,58 @@ class BobbinHttpServerTest {
     }
 
     @Test
+    void everyCreateOverloadOfTheJdkApiReturnsABobbinServer() throws Exception {
+        InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        java.util.List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.Filter before = com.sun.net.httpserver.Filter.beforeHandler("mark", x -> order.add("filter"));
+        server = HttpServer.create(any, 0, "/p", x -> {
+            order.add("handler");
+            x.sendResponseHeaders(204, -1);
+        }, before);
+        assertInstanceOf(BobbinHttpServer.class, server, "the JDK 18 overload with path, handler and filters");
+        server.start();
+        try (HttpClient c = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+            assertEquals(204, c.send(HttpRequest.newBuilder(uri("/p")).build(), HttpResponse.BodyHandlers.discarding()).statusCode());
+        }
+        assertEquals(java.util.List.of("filter", "handler"), order);
+        HttpServer unbound = HttpServer.create();
+        assertInstanceOf(BobbinHttpServer.class, unbound);
+        unbound.stop(0);
+        com.sun.net.httpserver.HttpsServer https = com.sun.net.httpserver.HttpsServer.create();
+        assertInstanceOf(BobbinHttpsServer.class, https);
+        https.stop(0);
+        com.sun.net.httpserver.HttpsServer https2 = com.sun.net.httpserver.HttpsServer.create(any, 0, "/q", x -> { });
+        assertInstanceOf(BobbinHttpsServer.class, https2, "the JDK 18 HTTPS overload");
+        https2.stop(0);
+    }
+
+    @Test
+    void theSystemPropertySelectsAProviderAsTheJdkSpecifies() throws Exception {
+        assertEquals(BobbinHttpServerProvider.class.getName() + " " + BobbinHttpServer.class.getName(),
+                probe("-Dcom.sun.net.httpserver.HttpServerProvider=" + BobbinHttpServerProvider.class.getName()));
+        // the property wins over the service file: naming the JDK's own provider gives the JDK's server
+        String jdk = probe("-Dcom.sun.net.httpserver.HttpServerProvider=sun.net.httpserver.DefaultHttpServerProvider");
+        assertTrue(jdk.startsWith("sun.net.httpserver.DefaultHttpServerProvider "), jdk);
+        // and without it, the service file on the class path selects Bobbin's
+        assertTrue(probe().startsWith(BobbinHttpServerProvider.class.getName()), "no property");
+    }
+
+    private static String probe(String... props) throws Exception {
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
+                java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+                "-Djava.util.logging.config.file=" + System.getProperty("java.util.logging.config.file", ""),
+                "-cp", System.getProperty("java.class.path")));
+        cmd.addAll(java.util.List.of(props));
+        cmd.add(ProviderProbe.class.getName());
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        return out;
+    }
+
+    @Test
     void theJdkApiReturnsABobbinServerWhoseHandlersRunOnFibers() throws Exception {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         assertInstanceOf(BobbinHttpServer.class, server, "the provider is found through META-INF/services");
