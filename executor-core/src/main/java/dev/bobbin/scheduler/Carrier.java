@@ -54,6 +54,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * retires when {@link Tunables#SPARE_KEEP_ALIVE_NANOS} pass without a wake-up. A spare with fibers bound
  * to it (a fiber inside {@link CarrierLocal#with}) never retires.
  *
+ * <p>A carrier is a {@link ForkJoinWorkerThread} only so that the JDK's hand-off primitives, which ask
+ * the carrier whether it has queued work before they spin, are told yes ({@link QueuedWorkSignal}); it
+ * never runs a {@code ForkJoinTask}.
+ *
  * <p>Fields marked "owner" are touched only by this carrier thread or by a fiber mounted on it, which
  * is the same sequential flow of control.
  */

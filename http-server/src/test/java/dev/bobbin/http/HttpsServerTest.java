@@ -1,0 +1,140 @@
+package dev.bobbin.http;
+
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsExchange;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
+import com.sun.net.httpserver.spi.HttpServerProvider;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.TrustManagerFactory;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * HTTPS through the {@code com.sun.net.httpserver} API, on the JDK's provider (the control) and Bobbin's,
+ * with a certificate generated for the test: handlers get {@link HttpsExchange}s with the TLS session,
+ * bodies cross intact both ways, the configurator's parameters apply, and a plain-text client is refused
+ * without harming the server.
+ */
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class HttpsServerTest {
+    private static SSLContext serverContext, clientContext;
+
+    @BeforeAll
+    static void certificate(@TempDir Path dir) throws Exception {
+        Path store = dir.resolve("server.p12");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair", "-keyalg", "EC", "-groupname", "secp256r1", "-alias", "bobbin", "-dname", "CN=localhost",
+                "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-validity", "2", "-storetype", "PKCS12",
+                "-keystore", store.toString(), "-storepass", "changeit", "-keypass", "changeit")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(store)) {
+            ks.load(in, "changeit".toCharArray());
+        }
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(ks, "changeit".toCharArray());
+        serverContext = SSLContext.getInstance("TLS");
+        serverContext.init(kmf.getKeyManagers(), null, null);
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("bobbin", ks.getCertificate("bobbin"));
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        clientContext = SSLContext.getInstance("TLS");
+        clientContext.init(null, tmf.getTrustManagers(), null);
+    }
+
+    private static HttpServerProvider provider(String name) throws Exception {
+        return name.equals("bobbin") ? new BobbinHttpServerProvider()
+                : (HttpServerProvider) Class.forName("sun.net.httpserver.DefaultHttpServerProvider").getConstructor().newInstance();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"jdk", "bobbin"})
+    void httpsExchangesCarryTheSessionAndBodiesBothWays(String providerName) throws Exception {
+        HttpsServer s = provider(providerName).createHttpsServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        String[] protocolSeen = new String[1];
+        s.setHttpsConfigurator(new HttpsConfigurator(serverContext) {
+            @Override
+            public void configure(HttpsParameters params) {
+                SSLParameters sp = getSSLContext().getDefaultSSLParameters();
+                sp.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
+                params.setSSLParameters(sp);
+            }
+        });
+        s.createContext("/who", x -> {
+            String body = (x instanceof HttpsExchange h ? "https " + h.getSSLSession().getProtocol() : "plain");
+            protocolSeen[0] = body;
+            byte[] b = body.getBytes(StandardCharsets.UTF_8);
+            x.sendResponseHeaders(200, b.length);
+            try (OutputStream o = x.getResponseBody()) {
+                o.write(b);
+            }
+        });
+        s.createContext("/echo", x -> {
+            byte[] b;
+            try (InputStream in = x.getRequestBody()) {
+                b = in.readAllBytes();
+            }
+            x.sendResponseHeaders(200, 0);
+            try (OutputStream o = x.getResponseBody()) {
+                o.write(b);
+            }
+        });
+        s.start();
+        try (HttpClient c = HttpClient.newBuilder().sslContext(clientContext).version(HttpClient.Version.HTTP_1_1).build()) {
+            String base = "https://127.0.0.1:" + s.getAddress().getPort();
+            for (int i = 0; i < 3; i++) {
+                HttpResponse<String> r = c.send(HttpRequest.newBuilder(URI.create(base + "/who")).build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, r.statusCode());
+                assertTrue(r.body().startsWith("https TLSv1."), r.body());
+            }
+            byte[] big = new byte[2 * 1024 * 1024 + 3];
+            new Random(7).nextBytes(big);
+            HttpResponse<byte[]> r = c.send(HttpRequest.newBuilder(URI.create(base + "/echo")).POST(HttpRequest.BodyPublishers.ofByteArray(big)).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, r.statusCode());
+            assertTrue(Arrays.equals(big, r.body()), "the body crossed TLS intact both ways");
+
+            // a client speaking plain HTTP to the TLS port gets no HTTP answer, and the server goes on
+            try (java.net.Socket plain = new java.net.Socket("127.0.0.1", s.getAddress().getPort())) {
+                plain.setSoTimeout(10_000);
+                plain.getOutputStream().write("GET /who HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                byte[] got = plain.getInputStream().readNBytes(5);
+                assertFalse(new String(got, StandardCharsets.ISO_8859_1).startsWith("HTTP/"), "no plain-text answer on a TLS port");
+            } catch (java.net.SocketException reset) {
+                // closed with a reset: fine
+            }
+            assertEquals(200, c.send(HttpRequest.newBuilder(URI.create(base + "/who")).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+        } finally {
+            s.stop(0);
+        }
+    }
+}
