@@ -31,7 +31,7 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
  * bodies read from it. {@code out} collects a response (head and body) until it is handed to the wire:
  * when it passes {@link HttpTunables#OUT_FLUSH_BYTES}, when the handler flushes, or when the exchange
  * ends; a small response is one write. When the next pipelined request is already in {@code in}, the
- * response stays buffered and goes out with the next one.
+ * response stays buffered until that request's head is parsed, and goes out before its handler runs.
  *
  * <p>Timeouts. The server's sweeper reads {@link #deadline} and {@link #phase}; this fiber sets them:
  * <pre>
@@ -70,7 +70,7 @@ final class Connection implements Runnable {
     private ByteBuf in;                         // received, not consumed
     private ByteBuf out;                        // response bytes not yet handed to the wire
     private int chunkStart = -1;                // index in out of the open chunk's reserved header, -1 none
-    private Exchange current;
+    private volatile Exchange current;          // the exchange in progress; read by stop() through busy()
     private boolean broken;                     // a write failed or the response framing broke: close
 
     Connection(ServerCore server, Wire wire) {
@@ -174,6 +174,7 @@ final class Connection implements Runnable {
             return false;
         }
         boolean expect = !head.http10() && length != 0 && "100-continue".equalsIgnoreCase(head.first(HeaderNames.EXPECT));
+        sendOut();   // responses to earlier pipelined requests go out before this handler runs, however long it takes
         Exchange x = new Exchange(this, head, context, length, expect, closeAfter);
         current = x;
         HttpExchange view = wire.sslSession() == null ? x : new SecureExchange(x, wire.sslSession());

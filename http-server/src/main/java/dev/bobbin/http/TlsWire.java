@@ -2,24 +2,442 @@ package dev.bobbin.http;
 
 import dev.bobbin.uring.FiberSocket;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLEngineResult.HandshakeStatus;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSession;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
-/** TEMPORARY until the TLS wire lands: refuses TLS connections. */
+/**
+ * TLS, server side, over a {@link FiberSocket}: an {@link SSLEngine} (in server mode, configured by the
+ * caller) turns the socket's ciphertext into the application bytes of {@link #receive()} and the bytes of
+ * {@link #write(ByteBuf)} into TLS records.
+ *
+ * <p><b>Handshake.</b> It runs lazily, driven by {@link #receive()}: the client speaks first, so the first
+ * receive reads the ClientHello and steps the engine through its handshake states until application data
+ * arrives. {@code NEED_TASK}: the engine's delegated tasks run inline on the calling fiber.
+ * {@code NEED_WRAP}: the engine's handshake output (and, after the handshake, post-handshake messages such
+ * as TLS 1.3 session tickets, key updates or a close_notify reply) is wrapped and sent at once.
+ * {@code NEED_UNWRAP}: the buffered ciphertext is unwrapped; on {@code BUFFER_UNDERFLOW} (no whole record
+ * buffered) one more chunk is read from the socket, and the ciphertext buffer grows when a record is
+ * larger than it. A write that comes before the handshake has finished waits until a receive has moved it
+ * on (or the wire is closed).
+ *
+ * <p><b>Records.</b> {@code receive()} decrypts into a pooled heap buffer handed to the caller; it starts
+ * at {@link HttpTunables#TLS_APP_BUFFER_INITIAL_BYTES} and after a {@code BUFFER_OVERFLOW} (a record larger
+ * than the buffer) every later one is sized to the session's application buffer size. Records already
+ * buffered are decrypted into the same buffer while they fit, but a receive reads the socket only while it
+ * has nothing to return. {@code write} wraps one record per engine call into a pooled direct buffer and
+ * hands each to the socket (which takes ownership). The end of the stream is the peer's close_notify
+ * ({@code CLOSED}) or the socket's end of stream; both make {@code receive()} return null. The engine
+ * never loops without progress: an unwrap that neither consumes nor produces is treated as an underflow
+ * (read more), a record claiming more than the session's packet size, and repeated wraps without
+ * output, fail with {@link SSLException}.
+ *
+ * <p><b>Locks.</b> One reader and one writer may run at once. {@code unwrapLock} guards the unwrap side:
+ * the ciphertext buffer {@code netIn}, the decrypted-buffer size, and the end-of-stream and failure state.
+ * {@code wrapLock} guards every {@code engine.wrap} together with the socket writes of its output, so
+ * records reach the socket in the order the engine produced them, whether the writer wraps data or the
+ * reader wraps handshake messages. {@code taskLock} lets one thread at a time run delegated tasks (the
+ * other waits for the result instead of spinning on {@code NEED_TASK}). {@code progressLock} and its
+ * condition count the reader's engine steps; a writer stalled on the handshake waits on them. The reader
+ * takes {@code wrapLock} while holding {@code unwrapLock}; nothing takes them in the other order.
+ *
+ * <p><b>Close.</b> {@link #close()} is idempotent and may come from any thread: it waits at most
+ * {@link HttpTunables#TLS_CLOSE_NOTIFY_LOCK_NANOS} for the write lock, then closes the engine's outbound
+ * side and sends close_notify (or a pending alert), and closes the socket, which makes a reader blocked in
+ * the socket fail with {@link AsynchronousCloseException}. If the writer holds the lock that long (blocked
+ * on a peer that does not read), the socket is closed without close_notify.
+ */
 final class TlsWire implements Wire {
+    private static final ByteBuffer[] NOTHING = {ByteBuffer.allocate(0)};
+    private static final int MAX_IDLE_WRAPS = 3;
+
     private final FiberSocket socket;
+    private final SSLEngine engine;
+    private final ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
+
+    private final ReentrantLock unwrapLock = new ReentrantLock();
+    private ByteBuffer netIn = ByteBuffer.allocate(HttpTunables.TLS_NET_BUFFER_INITIAL_BYTES); // unwrapLock; write mode
+    private int appBufferBytes = HttpTunables.TLS_APP_BUFFER_INITIAL_BYTES;                     // unwrapLock
+    private boolean inputDone;                                                                  // unwrapLock
+    private IOException readFailure;                                                            // unwrapLock
+
+    private final ReentrantLock wrapLock = new ReentrantLock();
+    private final ReentrantLock taskLock = new ReentrantLock();
+
+    private final ReentrantLock progressLock = new ReentrantLock();
+    private final Condition progressed = progressLock.newCondition();
+    private long progress;                                                                      // progressLock
+
+    private volatile boolean closed;
 
     TlsWire(FiberSocket socket, SSLEngine engine) {
+        if (engine.getUseClientMode()) throw new IllegalArgumentException("the SSLEngine must be in server mode");
         this.socket = socket;
+        this.engine = engine;
     }
 
-    @Override public ByteBuf receive() throws IOException { throw new IOException("TLS not available yet"); }
-    @Override public void write(ByteBuf buf) throws IOException { buf.release(); throw new IOException("TLS not available yet"); }
-    @Override public void flush() { }
-    @Override public void shutdownOutput() { }
-    @Override public void close() { socket.close(); }
+    // ---- receiving ----------------------------------------------------------------------------------
+
+    /** The next decrypted bytes (caller owns them), null at close_notify or the socket's end of stream. */
+    @Override
+    public ByteBuf receive() throws IOException {
+        unwrapLock.lock();
+        try {
+            if (closed) throw new ClosedChannelException();
+            if (readFailure != null) throw readFailure;
+            if (inputDone) return null;
+            try {
+                return receiveLocked();
+            } catch (SSLException e) {
+                readFailure = e;                       // the engine is dead: later receives fail the same way
+                throw e;
+            }
+        } finally {
+            unwrapLock.unlock();
+        }
+    }
+
+    private ByteBuf receiveLocked() throws IOException {
+        ByteBuf out = null;
+        try {
+            for (;;) {
+                HandshakeStatus hs = engine.getHandshakeStatus();
+                if (hs == HandshakeStatus.NEED_TASK) {
+                    runTasks();
+                    continue;
+                }
+                if (hs == HandshakeStatus.NEED_WRAP) {
+                    wrapHandshake();
+                    continue;
+                }
+                if (out == null) out = alloc.heapBuffer(appBufferBytes);
+                SSLEngineResult r = unwrapInto(out);
+                boolean haveData = out.isReadable();
+                switch (r.getStatus()) {
+                    case OK -> {
+                        if (haveData) {
+                            boolean more = r.getHandshakeStatus() == HandshakeStatus.NOT_HANDSHAKING
+                                    && netIn.position() > 0 && out.isWritable();
+                            if (!more) return out;
+                        } else if (r.bytesConsumed() == 0 && stalled(r.getHandshakeStatus()) && !fill()) {
+                            return endOfStream(out);
+                        }
+                    }
+                    case BUFFER_UNDERFLOW -> {
+                        if (haveData) return out;
+                        if (!fill()) return endOfStream(out);
+                    }
+                    case BUFFER_OVERFLOW -> {
+                        if (haveData) return out;
+                        int need = Math.max(engine.getSession().getApplicationBufferSize(), out.capacity() * 2);
+                        if (out.capacity() >= Math.max(engine.getSession().getApplicationBufferSize(),
+                                engine.getSession().getPacketBufferSize())) {
+                            throw new SSLException("a TLS record does not fit " + out.capacity() + " bytes");
+                        }
+                        appBufferBytes = need;
+                        out.release();
+                        out = null;
+                    }
+                    case CLOSED -> {
+                        if (haveData) return out;      // the next receive sees CLOSED again
+                        out.release();
+                        out = null;
+                        inputDone = true;
+                        replyToClose();
+                        return null;
+                    }
+                }
+            }
+        } catch (Throwable t) {
+            if (out != null) out.release();
+            throw t;
+        }
+    }
+
+    /** Unwraps the buffered ciphertext into {@code out}'s writable bytes, advancing its writer index. */
+    private SSLEngineResult unwrapInto(ByteBuf out) throws SSLException {
+        ByteBuffer dst = out.nioBuffer(out.writerIndex(), out.writableBytes());
+        netIn.flip();
+        SSLEngineResult r;
+        try {
+            r = engine.unwrap(netIn, dst);
+        } finally {
+            netIn.compact();
+            signalProgress();
+        }
+        out.writerIndex(out.writerIndex() + r.bytesProduced());
+        return r;
+    }
+
+    /** An unwrap that consumed nothing and left the engine waiting for input: more ciphertext is needed. */
+    private static boolean stalled(HandshakeStatus hs) {
+        return hs == HandshakeStatus.NOT_HANDSHAKING || hs == HandshakeStatus.NEED_UNWRAP || hs == HandshakeStatus.FINISHED;
+    }
+
+    /**
+     * Reads one chunk of ciphertext from the socket into {@code netIn}, growing it to fit; false at the
+     * socket's end of stream. Fails if a whole packet is buffered yet the engine still wants more.
+     */
+    private boolean fill() throws IOException {
+        int maxPacket = engine.getSession().getPacketBufferSize();
+        if (netIn.position() >= maxPacket) {
+            throw new SSLException("TLS record larger than the session's packet size (" + maxPacket + " bytes)");
+        }
+        ByteBuf chunk = socket.receive();
+        if (chunk == null) return false;
+        try {
+            int n = chunk.readableBytes();
+            if (netIn.remaining() < n) {
+                ByteBuffer bigger = ByteBuffer.allocate(Math.max(netIn.position() + n, netIn.capacity() * 2));
+                bigger.put(netIn.flip());
+                netIn = bigger;
+            }
+            int limit = netIn.limit();
+            netIn.limit(netIn.position() + n);
+            chunk.readBytes(netIn);
+            netIn.limit(limit);
+        } finally {
+            chunk.release();
+        }
+        return true;
+    }
+
+    /** The socket ended (without close_notify): end of stream for the caller too. */
+    private ByteBuf endOfStream(ByteBuf out) {
+        if (out != null) out.release();
+        inputDone = true;
+        return null;
+    }
+
+    /** After the peer's close_notify: sends the engine's reply if it has one (best effort). */
+    private void replyToClose() {
+        if (engine.getHandshakeStatus() != HandshakeStatus.NEED_WRAP) return;
+        try {
+            wrapHandshake();
+        } catch (IOException e) {
+            // the peer is gone already; its close_notify ended the stream either way
+        }
+    }
+
+    /** Runs the engine's delegated tasks on this thread; one thread at a time. */
+    private void runTasks() {
+        taskLock.lock();
+        try {
+            Runnable task;
+            while ((task = engine.getDelegatedTask()) != null) task.run();
+        } finally {
+            taskLock.unlock();
+        }
+        signalProgress();
+    }
+
+    // ---- sending ------------------------------------------------------------------------------------
+
+    /** Encrypts and sends all readable bytes of {@code buf}; releases it in all cases. */
+    @Override
+    public void write(ByteBuf buf) throws IOException {
+        try {
+            if (closed) throw new ClosedChannelException();
+            ByteBuffer[] srcs = buf.nioBuffers();
+            for (;;) {
+                long seen = progress();
+                boolean done;
+                wrapLock.lock();
+                try {
+                    done = wrapLocked(srcs);
+                } finally {
+                    wrapLock.unlock();
+                }
+                if (done) return;
+                awaitProgress(seen);                   // the handshake must move on first: receive() drives it
+            }
+        } finally {
+            buf.release();
+        }
+    }
+
+    /** Wraps and sends what the engine has to send on its own (handshake, post-handshake, alerts). */
+    private void wrapHandshake() throws IOException {
+        wrapLock.lock();
+        try {
+            wrapLocked(NOTHING);
+        } finally {
+            wrapLock.unlock();
+        }
+        signalProgress();
+    }
+
+    /**
+     * Wrap lock held: wraps all of {@code srcs}, and whatever the engine needs to send, sending each record
+     * as it is made. Returns false if data remains but the engine waits for the peer's handshake messages.
+     */
+    private boolean wrapLocked(ByteBuffer[] srcs) throws IOException {
+        int idle = 0;
+        int size = 0;                                  // 0: size the output from the data
+        for (;;) {
+            long left = remaining(srcs);
+            HandshakeStatus hs = engine.getHandshakeStatus();
+            if (hs == HandshakeStatus.NEED_TASK) {
+                runTasks();
+                continue;
+            }
+            if (left == 0 && hs != HandshakeStatus.NEED_WRAP) return true;
+            if (hs == HandshakeStatus.NEED_UNWRAP || hs == HandshakeStatus.NEED_UNWRAP_AGAIN) return false;
+            int packet = engine.getSession().getPacketBufferSize();
+            int cap = size > 0 ? size
+                    : left == 0 ? packet : (int) Math.min(packet, left + HttpTunables.TLS_RECORD_OVERHEAD_BYTES);
+            ByteBuf out = alloc.directBuffer(cap);
+            SSLEngineResult r;
+            try {
+                r = engine.wrap(srcs, out.nioBuffer(0, cap));
+            } catch (Throwable t) {
+                out.release();
+                throw t;
+            }
+            out.writerIndex(r.bytesProduced());
+            if (out.isReadable()) socket.write(out);
+            else out.release();
+            switch (r.getStatus()) {
+                case BUFFER_OVERFLOW -> size = Math.max(packet, cap * 2);
+                case CLOSED -> {
+                    if (remaining(srcs) > 0) throw new SSLException("the TLS connection is closed for writing");
+                    return true;
+                }
+                default -> size = 0;
+            }
+            if (r.bytesProduced() == 0 && r.bytesConsumed() == 0) {
+                if (++idle > MAX_IDLE_WRAPS) throw new SSLException("the TLS engine makes no progress: " + r);
+            } else {
+                idle = 0;
+            }
+        }
+    }
+
+    private static long remaining(ByteBuffer[] srcs) {
+        long n = 0;
+        for (ByteBuffer b : srcs) n += b.remaining();
+        return n;
+    }
+
+    private long progress() {
+        progressLock.lock();
+        try {
+            return progress;
+        } finally {
+            progressLock.unlock();
+        }
+    }
+
+    /** Counts an engine step of the reader (or a close) and wakes a writer waiting for the handshake. */
+    private void signalProgress() {
+        progressLock.lock();
+        try {
+            progress++;
+            progressed.signalAll();
+        } finally {
+            progressLock.unlock();
+        }
+    }
+
+    /** Waits until the reader has stepped the engine since {@code seen}; fails once the wire is closed. */
+    private void awaitProgress(long seen) throws IOException {
+        progressLock.lock();
+        try {
+            while (progress == seen) {
+                if (closed) throw new AsynchronousCloseException();
+                progressed.await();
+            }
+            if (closed) throw new AsynchronousCloseException();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            close();
+            throw new ClosedByInterruptException();
+        } finally {
+            progressLock.unlock();
+        }
+    }
+
+    /** Waits until every byte written so far has reached the kernel. */
+    @Override
+    public void flush() throws IOException {
+        socket.flush();
+    }
+
+    // ---- closing ------------------------------------------------------------------------------------
+
+    /** Sends close_notify (best effort, briefly) and closes the socket; idempotent, any thread. */
+    /** Sends close_notify: the peer reads the end of the stream, and receiving goes on until it answers. */
+    @Override
+    public void shutdownOutput() throws IOException {
+        flush();
+        sendCloseNotify();
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        synchronized (this) {
+            if (closed) return;
+            closed = true;
+        }
+        try {
+            sendCloseNotify();
+        } finally {
+            socket.close();
+            signalProgress();                          // a writer waiting for the handshake fails now
+        }
+    }
+
+    private void sendCloseNotify() {
+        boolean locked;
+        try {
+            locked = wrapLock.tryLock(HttpTunables.TLS_CLOSE_NOTIFY_LOCK_NANOS, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        if (!locked) return;                           // a writer is stuck on a peer that does not read
+        try {
+            engine.closeOutbound();
+            // a socket write waits while much is still unsent: if the peer does not read, close anyway
+            CompletableFuture.delayedExecutor(HttpTunables.TLS_CLOSE_NOTIFY_SEND_NANOS, TimeUnit.NANOSECONDS)
+                    .execute(socket::close);
+            wrapLocked(NOTHING);
+        } catch (IOException | RuntimeException e) {
+            // best effort: the socket is closed next either way
+        } finally {
+            wrapLock.unlock();
+        }
+    }
+
+    // ---- the rest -----------------------------------------------------------------------------------
+
+    /** The negotiated session; while the handshake runs, the session being negotiated. */
+    @Override
+    public SSLSession sslSession() {
+        SSLSession hs = engine.getHandshakeSession();
+        return hs != null ? hs : engine.getSession();
+    }
+
     @Override public InetSocketAddress remoteAddress() { return socket.remoteAddress(); }
     @Override public InetSocketAddress localAddress() { return socket.localAddress(); }
+
+    @Override
+    public String toString() {
+        return "TlsWire[" + socket + ", " + engine.getSession().getProtocol() + "]";
+    }
 }
