@@ -26,7 +26,12 @@ import java.util.function.BooleanSupplier;
  * first operation is issued ({@link #home()}: one CAS; every later operation is routed there). Every
  * operation is a {@code Runnable} run on that loop's thread ({@link #run}); it first registers the
  * channel if nobody has yet ({@link #ensureRegistered}, loop only), so operations racing to be first need
- * no further ordering. Fields commented "loop" are confined to the home loop's thread.
+ * no further ordering. Operations run in the order they were submitted, wherever their submitters run: the
+ * home carrier queues its own operations locally and runs them before its loop's task queue, so while a
+ * routed operation is outstanding ({@code routedAhead} &gt; 0) the home carrier routes its own too, behind
+ * it. Without that, a write routed by a fiber on another carrier could go out after a later write made on
+ * the home carrier (by the same fiber, moved, or by the next writer) and the peer would read the bytes
+ * out of order. Fields commented "loop" are confined to the home loop's thread.
  *
  * <p>Ownership at shutdown. An endpoint belongs to the carrier whose loop it lives on; until its first
  * operation it lives nowhere and belongs to its {@link #opener}, the carrier it was created on (by a
@@ -39,12 +44,13 @@ import java.util.function.BooleanSupplier;
  * that set never sees one half-built.
  */
 abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
-    private static final VarHandle HOME, CLOSED;
+    private static final VarHandle HOME, CLOSED, ROUTED_AHEAD;
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             HOME = l.findVarHandle(Endpoint.class, "home", IoEventLoop.class);
             CLOSED = l.findVarHandle(Endpoint.class, "closed", boolean.class);
+            ROUTED_AHEAD = l.findVarHandle(Endpoint.class, "routedAhead", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -57,6 +63,7 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
     final IoCarrierDriver opener;
     @SuppressWarnings("unused") private volatile IoEventLoop home;   // set once by home()
     @SuppressWarnings("unused") private volatile boolean closed;     // set once by markClosed()
+    @SuppressWarnings("unused") private volatile int routedAhead;    // routed operations not run yet; see run()
     private boolean registrationTried;            // loop
     IOException registrationError;                // loop
 
@@ -148,14 +155,35 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
         }, nanos, TimeUnit.NANOSECONDS);
     }
 
-    /** Runs {@code op} on the home loop, after registering the channel there if needed. */
+    /**
+     * Runs {@code op} on the home loop, after registering the channel there if needed. Operations run in
+     * the order they were submitted: a carrier runs its locally queued operations before the routed ones
+     * in its loop's task queue, so while a routed operation of this endpoint has not run yet, later ones
+     * are routed behind it even from the home carrier.
+     */
     final void run(Runnable op) throws ClosedChannelException {
         IoEventLoop loop = home();
+        Runnable task = () -> {
+            ensureRegistered(loop);
+            op.run();
+        };
         try {
-            io.submit(loop, () -> {
-                ensureRegistered(loop);
-                op.run();
-            });
+            // acquire; pairs with the increment below (a volatile read-modify-write) made by an earlier
+            // submitter, which happens-before this one (socket locks, or one fiber's program order)
+            if ((int) ROUTED_AHEAD.getAcquire(this) == 0 && io.submitLocal(loop, task)) return;
+            ROUTED_AHEAD.getAndAdd(this, 1);
+            try {
+                io.submitRouted(loop, () -> {
+                    try {
+                        task.run();
+                    } finally {
+                        ROUTED_AHEAD.getAndAdd(this, -1);
+                    }
+                });
+            } catch (RuntimeException e) {                 // never queued, or taken back: nothing ahead
+                ROUTED_AHEAD.getAndAdd(this, -1);
+                throw e;
+            }
         } catch (RejectedExecutionException e) {      // the loop's scheduler was shut down
             ClosedChannelException c = new ClosedChannelException();
             c.initCause(e);

@@ -250,20 +250,25 @@ public final class FiberIo {
     }
 
     /**
-     * Runs {@code op} on {@code loop}: queued locally when the caller is mounted on its carrier, else
-     * routed through the loop's task queue.
+     * Queues {@code op} for {@code loop} on the caller's carrier if the caller is mounted on the carrier
+     * that drives {@code loop} (no lock, no task queue, no wakeup); false, and nothing queued, otherwise.
+     */
+    boolean submitLocal(IoEventLoop loop, Runnable op) {
+        IoCarrierDriver here = IoCarrierDriver.current(this);
+        if (here == null || here.loop != loop) return false;
+        localOps.increment();
+        here.submitLocal(op);
+        return true;
+    }
+
+    /**
+     * Runs {@code op} on {@code loop} through the loop's task queue, from any thread.
      *
      * @throws RejectedExecutionException if the loop terminated before running {@code op}
      */
-    void submit(IoEventLoop loop, Runnable op) {
-        IoCarrierDriver here = IoCarrierDriver.current(this);
-        if (here != null && here.loop == loop) {
-            localOps.increment();
-            here.submitLocal(op);
-        } else {
-            routedOps.increment();
-            route(loop, op);
-        }
+    void submitRouted(IoEventLoop loop, Runnable op) {
+        routedOps.increment();
+        route(loop, op);
     }
 
     /**

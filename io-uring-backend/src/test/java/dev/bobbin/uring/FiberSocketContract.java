@@ -284,6 +284,63 @@ abstract class FiberSocketContract {
         }
     }
 
+    /**
+     * Two fibers, each bound to its own carrier, take turns writing sequence numbers to one socket, so
+     * each write comes from the socket's home carrier or from the other one, alternately. The peer (a
+     * JDK socket on a platform thread) must read every number in order: a write handed to the home loop
+     * from the other carrier must not be overtaken by the next write made on the home carrier.
+     */
+    @Test
+    void writesFromBothCarriersReachThePeerInTurn() throws Exception {
+        int n = 20_000;
+        try (java.net.ServerSocket peer = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            CompletableFuture<Long> read = CompletableFuture.supplyAsync(() -> {
+                try (java.net.Socket s = peer.accept();
+                     DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(s.getInputStream()))) {
+                    long firstOutOfTurn = -1;                        // encoded: number read * 1e6 + expected
+                    for (long i = 0; i < n; i++) {
+                        long got = in.readLong();
+                        if (got != i && firstOutOfTurn < 0) firstOutOfTurn = got * 1_000_000L + i;
+                    }
+                    return firstOutOfTurn;
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            FiberSocket c = get(fiber(() -> io.connect(peer.getLocalSocketAddress(), Duration.ofSeconds(5))));
+            try (c) {
+                java.util.concurrent.Semaphore[] turn = {new java.util.concurrent.Semaphore(1), new java.util.concurrent.Semaphore(0)};
+                List<CompletableFuture<Void>> writers = new ArrayList<>();
+                for (int w = 0; w < 2; w++) {
+                    int me = w;
+                    CompletableFuture<Void> done = new CompletableFuture<>();
+                    writers.add(done);
+                    scheduler.startOn(me, () -> {
+                        try {
+                            ByteBuffer b = ByteBuffer.allocate(8);
+                            for (long i = me; i < n; i += 2) {
+                                turn[me].acquire();
+                                c.write(b.clear().putLong(i).flip());
+                                turn[1 - me].release();
+                            }
+                            done.complete(null);
+                        } catch (Throwable t) {
+                            done.completeExceptionally(t);
+                        }
+                    });
+                }
+                for (CompletableFuture<Void> w : writers) get(w);
+                get(fiber(() -> {
+                    c.flush();
+                    return null;
+                }));
+            }
+            long outOfTurn = read.get(20, TimeUnit.SECONDS);
+            assertEquals(-1L, outOfTurn, () -> "the peer read " + outOfTurn / 1_000_000L + " where it expected "
+                    + outOfTurn % 1_000_000L);
+        }
+    }
+
     @Test
     void requestResponseManyTimesOverOneConnection() throws Exception {
         try (FiberServerSocket server = server(FiberSocketContract::echo)) {
