@@ -50,7 +50,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * the ciphertext buffer {@code netIn}, the decrypted-buffer size, and the end-of-stream and failure state.
  * {@code wrapLock} guards every {@code engine.wrap} together with the socket writes of its output, so
  * records reach the socket in the order the engine produced them, whether the writer wraps data or the
- * reader wraps handshake messages. {@code taskLock} lets one thread at a time run delegated tasks (the
+ * reader wraps handshake messages. Once the first handshake is done, a reader that finds the engine
+ * needing to wrap (a TLS 1.3 key update reply, a session ticket) while the writer holds {@code wrapLock}
+ * does not wait for it: the writer's next wrap sends that output first, and the reader reads on. Waiting
+ * could deadlock: a writer blocked on a peer that does not read because the peer's own writer is blocked
+ * on us. {@code taskLock} lets one thread at a time run delegated tasks (the
  * other waits for the result instead of spinning on {@code NEED_TASK}). {@code progressLock} and its
  * condition count the reader's engine steps; a writer stalled on the handshake waits on them. The reader
  * takes {@code wrapLock} while holding {@code unwrapLock}; nothing takes them in the other order.
@@ -59,7 +63,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link HttpTunables#TLS_CLOSE_NOTIFY_LOCK_NANOS} for the write lock, then closes the engine's outbound
  * side and sends close_notify (or a pending alert), and closes the socket, which makes a reader blocked in
  * the socket fail with {@link AsynchronousCloseException}. If the writer holds the lock that long (blocked
- * on a peer that does not read), the socket is closed without close_notify.
+ * on a peer that does not read), the socket is closed without close_notify; if handing close_notify to
+ * the socket takes longer than {@link HttpTunables#TLS_CLOSE_NOTIFY_SEND_NANOS} (the same cause), the
+ * socket is closed underneath it. {@link #shutdownOutput()} sends close_notify the same way and leaves
+ * the socket open, so the caller can read the peer's last bytes before it closes.
  */
 final class TlsWire implements Wire {
     private static final ByteBuffer[] NOTHING = {ByteBuffer.allocate(0)};
@@ -83,6 +90,8 @@ final class TlsWire implements Wire {
     private long progress;                                                                      // progressLock
 
     private volatile boolean closed;
+    private volatile boolean established;              // the first handshake finished; set once
+    private volatile boolean closeNotifyQueued;        // set once close_notify is handed to the socket
 
     TlsWire(FiberSocket socket, SSLEngine engine) {
         if (engine.getUseClientMode()) throw new IllegalArgumentException("the SSLEngine must be in server mode");
@@ -113,6 +122,7 @@ final class TlsWire implements Wire {
 
     private ByteBuf receiveLocked() throws IOException {
         ByteBuf out = null;
+        boolean wrapLeftToWriter = false;              // post-handshake output the writer sends; read on meanwhile
         try {
             for (;;) {
                 HandshakeStatus hs = engine.getHandshakeStatus();
@@ -120,9 +130,21 @@ final class TlsWire implements Wire {
                     runTasks();
                     continue;
                 }
-                if (hs == HandshakeStatus.NEED_WRAP) {
-                    wrapHandshake();
-                    continue;
+                if (hs == HandshakeStatus.NEED_WRAP && !wrapLeftToWriter) {
+                    if (!established) {
+                        wrapHandshake();
+                        continue;
+                    }
+                    if (wrapLock.tryLock()) {
+                        try {
+                            wrapLocked(NOTHING);
+                        } finally {
+                            wrapLock.unlock();
+                        }
+                        signalProgress();
+                        continue;
+                    }
+                    wrapLeftToWriter = true;
                 }
                 if (out == null) out = alloc.heapBuffer(appBufferBytes);
                 SSLEngineResult r = unwrapInto(out);
@@ -133,13 +155,15 @@ final class TlsWire implements Wire {
                             boolean more = r.getHandshakeStatus() == HandshakeStatus.NOT_HANDSHAKING
                                     && netIn.position() > 0 && out.isWritable();
                             if (!more) return out;
-                        } else if (r.bytesConsumed() == 0 && stalled(r.getHandshakeStatus()) && !fill()) {
-                            return endOfStream(out);
+                        } else if (r.bytesConsumed() == 0 && (wrapLeftToWriter || stalled(r.getHandshakeStatus()))) {
+                            if (!fill()) return endOfStream(out);
+                            wrapLeftToWriter = false;  // try the lock again
                         }
                     }
                     case BUFFER_UNDERFLOW -> {
                         if (haveData) return out;
                         if (!fill()) return endOfStream(out);
+                        wrapLeftToWriter = false;
                     }
                     case BUFFER_OVERFLOW -> {
                         if (haveData) return out;
@@ -180,6 +204,7 @@ final class TlsWire implements Wire {
             signalProgress();
         }
         out.writerIndex(out.writerIndex() + r.bytesProduced());
+        if (r.getHandshakeStatus() == HandshakeStatus.FINISHED) established = true;
         return r;
     }
 
@@ -309,6 +334,7 @@ final class TlsWire implements Wire {
                 throw t;
             }
             out.writerIndex(r.bytesProduced());
+            if (r.getHandshakeStatus() == HandshakeStatus.FINISHED) established = true;
             if (out.isReadable()) socket.write(out);
             else out.release();
             switch (r.getStatus()) {
@@ -379,7 +405,6 @@ final class TlsWire implements Wire {
 
     // ---- closing ------------------------------------------------------------------------------------
 
-    /** Sends close_notify (best effort, briefly) and closes the socket; idempotent, any thread. */
     /** Sends close_notify: the peer reads the end of the stream, and receiving goes on until it answers. */
     @Override
     public void shutdownOutput() throws IOException {
@@ -387,6 +412,7 @@ final class TlsWire implements Wire {
         sendCloseNotify();
     }
 
+    /** Sends close_notify (best effort, briefly) and closes the socket; idempotent, any thread. */
     @Override
     public void close() {
         if (closed) return;
@@ -415,8 +441,11 @@ final class TlsWire implements Wire {
             engine.closeOutbound();
             // a socket write waits while much is still unsent: if the peer does not read, close anyway
             CompletableFuture.delayedExecutor(HttpTunables.TLS_CLOSE_NOTIFY_SEND_NANOS, TimeUnit.NANOSECONDS)
-                    .execute(socket::close);
+                    .execute(() -> {
+                        if (!closeNotifyQueued) socket.close();
+                    });
             wrapLocked(NOTHING);
+            closeNotifyQueued = true;
         } catch (IOException | RuntimeException e) {
             // best effort: the socket is closed next either way
         } finally {
