@@ -2,6 +2,7 @@ package dev.bobbin;
 
 import dev.bobbin.spi.CarrierDriver;
 import dev.bobbin.spi.CarrierDriverFactory;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.atomic.AtomicInteger;
@@ -9,6 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** A scheduler whose creation fails part-way (one carrier's driver cannot open) closes what it opened. */
+@Tag("reliability")
 class PartialStartTest {
 
     @Test

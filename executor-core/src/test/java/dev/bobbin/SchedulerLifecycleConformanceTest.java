@@ -1,5 +1,6 @@
 package dev.bobbin;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -19,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * {@code shutdownNow()} returns the fibers it interrupted, where the JDK returns the tasks that never
  * started (always none for a thread-per-task executor).
  */
+@Tag("reliability")
 class SchedulerLifecycleConformanceTest {
 
     /** The lifecycle operations both share. */

@@ -3,6 +3,7 @@ package dev.bobbin;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * Bound: with one carrier stalled, 1,000 other fibers complete within {@link #PROGRESS_BOUND_MILLIS}
  * (a correctness bound with generous slack: the stall threshold is 50 ms).
  */
+@Tag("reliability")
 @Timeout(60)
 class StallProtectionTest {
     static final long PROGRESS_BOUND_MILLIS = 5_000;

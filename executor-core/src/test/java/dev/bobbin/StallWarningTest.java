@@ -1,6 +1,7 @@
 package dev.bobbin;
 
 import dev.bobbin.scheduler.StallMonitor;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -24,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * while the fiber was still running, at DEBUG. Observed through the JDK logging backend that
  * {@code System.Logger} uses by default.
  */
+@Tag("reliability")
 class StallWarningTest {
     private static final long HOG_MILLIS = 1_300;             // past the one-second warning limit
 

@@ -1,5 +1,6 @@
 package dev.bobbin;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -15,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * A fiber's uncaught-exception handling is the JDK's: run over a plain JDK virtual thread (the control) and
  * a Bobbin fiber. Bobbin counts failures on the side, without taking the per-thread handler.
  */
+@Tag("reliability")
 class UncaughtExceptionConformanceTest {
 
     enum Threads {

@@ -291,6 +291,7 @@ abstract class FiberSocketContract {
      * from the other carrier must not be overtaken by the next write made on the home carrier.
      */
     @Test
+    @org.junit.jupiter.api.Tag("reliability")
     void writesFromBothCarriersReachThePeerInTurn() throws Exception {
         int n = 20_000;
         try (java.net.ServerSocket peer = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {

@@ -2,6 +2,7 @@ package dev.bobbin.uring;
 
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,6 +37,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * the JDK's socket (the control) and Bobbin's on every transport. Deliberate differences are named where
  * they apply.
  */
+@Tag("reliability")
 class SocketSemanticsConformanceTest {
     static { LeakGuard.install(); }
 
