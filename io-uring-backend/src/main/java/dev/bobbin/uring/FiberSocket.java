@@ -58,7 +58,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Thread safety: one reader and one writer may work concurrently (reads are serialized among
  * themselves, writes likewise); {@code close} may be called from any thread at any time. The socket
  * may be used from any carrier: operations always run on the loop of the carrier where the socket was
- * first used, and a fiber blocked on it resumes there.
+ * first used, in the order they were made, and a fiber blocked on it resumes there. Bytes reach the
+ * peer in the order they were written, whichever carriers the writers ran on.
  */
 public final class FiberSocket extends Endpoint implements Closeable {
     private final SocketChannel sch;
