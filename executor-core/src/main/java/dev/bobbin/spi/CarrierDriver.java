@@ -45,6 +45,20 @@ public interface CarrierDriver {
         return false;
     }
 
+    /**
+     * The carrier has run one fiber for at least a scheduling time slice (10 ms) without coming back to
+     * its driver, so nothing polls or parks in the driver meanwhile: I/O completions for the carrier's
+     * sockets are not being processed. A driver may let another thread serve them until the carrier's
+     * next {@link #poll()}, {@link #park(long)} or {@link #close()}, which must then take the driver back
+     * before doing anything else; fibers such a helper resumes are submitted from outside the carriers
+     * (to the injection queue, or to a bound fiber's home carrier). Called by the scheduler's monitor
+     * thread, once per sample while the stall lasts, under {@link dev.bobbin.SchedulingPolicy#WORK_STEALING}
+     * with stall protection on; the report may be stale (the carrier may have moved on already), so
+     * acting on it must be harmless at any time. Must not block. The default does nothing.
+     */
+    default void carrierStalled() {
+    }
+
     /** Releases the driver's resources. Called once, on the carrier thread, after its last {@code poll}. */
     void close();
 

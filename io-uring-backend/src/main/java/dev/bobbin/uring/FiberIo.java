@@ -65,6 +65,10 @@ public final class FiberIo {
     final LongAdder completedOnHome = new LongAdder(); // parked waits completed by the socket's own loop thread
     final Set<Endpoint> open = ConcurrentHashMap.newKeySet(); // sockets whose channel is not closed yet
     private final Map<Object, LoopGroup> groups = new ConcurrentHashMap<>(); // per running scheduler (CarrierContext.scheduler)
+    /** Whether a stalled carrier's loop is served by a rescuer (IoCarrierDriver): unless
+     *  {@value IoTunables#RESCUE_PROPERTY} is false or this Netty does not allow it. */
+    final boolean rescue = !"false".equalsIgnoreCase(System.getProperty(IoTunables.RESCUE_PROPERTY, "true").strip())
+            && IoCarrierDriver.rescueSupported();
 
     private FiberIo(IoTransport transport, String reason) {
         this.transport = transport;

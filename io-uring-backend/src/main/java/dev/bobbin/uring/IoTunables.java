@@ -64,4 +64,18 @@ final class IoTunables {
      *  (its peer steals their fibers and routes their operations back). 128 keeps the first and spreads
      *  the second. */
     static final int PLACEMENT_SLACK = 128;
+
+    /** A rescuer serving a stalled carrier's loop blocks in it at most this long before it re-checks whether
+     *  the carrier took the loop back. The carrier's reclaim also queues a task that ends the wait at once;
+     *  the bound only makes a lost nudge cost milliseconds instead of a hang. */
+    static final long RESCUE_MAX_BLOCK_NANOS = 10_000_000L;
+
+    /** A carrier taking its loop back from a rescuer waits for the hand-back in parks of at most this long
+     *  (the rescuer unparks it as soon as it let go; the hand-back takes microseconds). */
+    static final long RECLAIM_PARK_NANOS = 100_000L;
+
+    /** System property: {@code false} turns ring rescue off (a stalled carrier's sockets then wait for it) and
+     *  gives io_uring rings back the kernel's single-issuer mode (IORING_SETUP_SINGLE_ISSUER and
+     *  DEFER_TASKRUN), which rescue cannot use: with it only the thread that created a ring may enter it. */
+    static final String RESCUE_PROPERTY = "bobbin.io.rescue";
 }
