@@ -65,6 +65,22 @@ public final class FiberIo {
     final LongAdder completedOnHome = new LongAdder(); // parked waits completed by the socket's own loop thread
     final Set<Endpoint> open = ConcurrentHashMap.newKeySet(); // sockets whose channel is not closed yet
     private final Map<Object, LoopGroup> groups = new ConcurrentHashMap<>(); // per running scheduler (CarrierContext.scheduler)
+    /** The placement slack of this runtime's schedulers (LoopGroup): {@value IoTunables#PLACEMENT_SLACK_PROPERTY}
+     *  or {@link IoTunables#PLACEMENT_SLACK}. Volatile and settable so that tests can compare placements. */
+    volatile int placementSlack = placementSlackProperty();
+
+    private static int placementSlackProperty() {
+        String v = System.getProperty(IoTunables.PLACEMENT_SLACK_PROPERTY);
+        if (v == null || v.isBlank()) return IoTunables.PLACEMENT_SLACK;
+        try {
+            int slack = Integer.parseInt(v.strip());
+            if (slack >= 0) return slack;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalStateException("-D" + IoTunables.PLACEMENT_SLACK_PROPERTY + " must be a number of sockets >= 0: " + v);
+    }
+
     /** Whether a stalled carrier's loop is served by a rescuer (IoCarrierDriver): unless
      *  {@value IoTunables#RESCUE_PROPERTY} is false or this Netty does not allow it. */
     final boolean rescue = !"false".equalsIgnoreCase(System.getProperty(IoTunables.RESCUE_PROPERTY, "true").strip())
@@ -244,7 +260,7 @@ public final class FiberIo {
     }
 
     LoopGroup joinGroup(Object scheduler, IoCarrierDriver d) {
-        LoopGroup g = groups.computeIfAbsent(scheduler, s -> new LoopGroup());
+        LoopGroup g = groups.computeIfAbsent(scheduler, s -> new LoopGroup(this));
         g.join(d);
         return g;
     }

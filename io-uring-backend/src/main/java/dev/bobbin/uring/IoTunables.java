@@ -62,8 +62,14 @@ final class IoTunables {
      *  slack of 2, 100 connections spread evenly and cost ~25 % more CPU per round trip than on one loop
      *  (two half-busy loops batch less and wake more); 1,000 connections left on one loop cost ~10 % more
      *  (its peer steals their fibers and routes their operations back). 128 keeps the first and spreads
-     *  the second. */
+     *  the second. Spreading from the first socket (slack 0) is what protects connections from a stalled
+     *  carrier least badly without ring rescue; with rescue a stalled carrier's sockets keep being served
+     *  wherever they live, so the cheaper default stays. {@link #PLACEMENT_SLACK_PROPERTY} overrides it. */
     static final int PLACEMENT_SLACK = 128;
+
+    /** System property: the placement slack in sockets, {@code 0} to place every new socket of a fiber that
+     *  may move (an accepted connection's handler, typically) on the least-loaded loop from the start. */
+    static final String PLACEMENT_SLACK_PROPERTY = "bobbin.io.placementSlack";
 
     /** A rescuer serving a stalled carrier's loop blocks in it at most this long before it re-checks whether
      *  the carrier took the loop back. The carrier's reclaim also queues a task that ends the wait at once;

@@ -38,9 +38,9 @@
  *   <li><b>Socket affinity: placement and routing.</b> A socket is registered on a carrier's loop at its
  *       first use (an accepted socket is not tied to the listener's carrier) and stays there. A fiber that
  *       may move (unbound, WORK_STEALING) gets the scheduler's least-loaded loop when its own carrier holds
- *       more than 128 sockets more than that one; any other caller gets its own carrier's loop (see
- *       {@code LoopGroup}). An
- *       operation issued from anywhere else (another carrier, a platform thread, another scheduler) is
+ *       more than 128 sockets more than that one ({@code -Dbobbin.io.placementSlack=0}: whenever another
+ *       loop holds fewer, which spreads accepted connections from the first one); any other caller gets
+ *       its own carrier's loop (see {@code LoopGroup}). An operation issued from anywhere else (another carrier, a platform thread, another scheduler) is
  *       routed to that loop through its thread-safe task queue plus a wakeup; the completion then resumes
  *       the fiber on the socket's carrier, so a fiber that keeps using a socket migrates to it. Threads
  *       that are not fibers of a {@code FiberIo} scheduler reach sockets through one fallback loop thread
