@@ -11,7 +11,8 @@ package dev.bobbin.spi;
  * also reaps the completion that made it runnable.
  *
  * <p>Threading: {@link #poll()}, {@link #park(long)} and {@link #close()} are called only on the owning
- * carrier thread; {@link #wakeup()} and {@link #stats()} are called from any thread.
+ * carrier thread; {@link #wakeup()} and {@link #stats()} are called from any thread, {@link #carrierStalled()}
+ * from the scheduler's monitor thread.
  */
 public interface CarrierDriver {
 

@@ -113,7 +113,8 @@ final class IoCarrierDriver implements CarrierDriver {
     private final UringEnter uringEnter;              // io_uring: how the token holder enters the ring
     private final AtomicBoolean rescueWanted = new AtomicBoolean(); // monitor sets, rescuer clears
     private volatile Rescuer rescuer;                 // made at the first stall, by the monitor thread
-    private volatile boolean closed;                  // set by close(): no more rescues, the rescuer exits
+    private volatile boolean closed;                  // set by close(): no more rescues
+    private volatile boolean loopGone;                // set once close() shut the loop down: the rescuer exits
     private volatile boolean rescueFailed;            // a rescue threw: no more rescues (errors reported once)
     private final LongAdder rescues = new LongAdder(); // rescuer: takes of the loop
     private final LongAdder rescuedEvents = new LongAdder(); // rescuer: events its runs of the loop processed
@@ -292,12 +293,13 @@ final class IoCarrierDriver implements CarrierDriver {
      */
     @Override
     public void carrierStalled() {
-        if (loopOwner == null || closed || rescueFailed) return;
+        if (loopOwner == null || closed || rescueFailed) return; // volatile reads; a stale false is harmless
+        // volatile; pairs with the rescuer's get before it parks: set, then unpark, so no request is slept through
         if (rescueWanted.getAndSet(true)) return;     // already asked; the rescuer clears it when it gives back
-        Rescuer r = rescuer;
-        if (r == null) {                              // only the monitor thread makes it
+        Rescuer r = rescuer;                          // volatile; only this (monitor) thread writes it
+        if (r == null) {
             r = new Rescuer(this, carrier.carrierThread().getName() + "-io-rescuer");
-            rescuer = r;
+            rescuer = r;                              // volatile: read by close() and by holdsRing()
             r.start();
         } else {
             LockSupport.unpark(r);
@@ -307,7 +309,7 @@ final class IoCarrierDriver implements CarrierDriver {
     /** The rescuer's thread: idle until a stall is reported, then drives the loop until reclaimed. */
     private void rescueLoop() {
         Thread me = Thread.currentThread();
-        while (!closed) {
+        while (!loopGone) {                           // its requests in the ring need this thread until then
             if (!rescueWanted.get()) {                // volatile; pairs with the monitor's getAndSet
                 LockSupport.park(this);
                 continue;
@@ -315,14 +317,14 @@ final class IoCarrierDriver implements CarrierDriver {
             if (ring.compareAndSet(OUT, RESCUED)) {   // CAS OUT -> RESCUED; acquire: pairs with exit's release
                 rescue(me);
             }
-            rescueWanted.set(false);                  // stalls reported during this rescue are served by it
+            rescueWanted.set(false);                  // volatile; stalls reported during this rescue were served by it
         }
     }
 
     /** Rescuer, holding the token: drives the loop until the carrier reclaims it. */
     private void rescue(Thread me) {
         rescues.increment();
-        loopOwner.set(me);                            // Netty's inEventLoop names the token holder
+        loopOwner.set(me);                            // Netty's AtomicReference (volatile): inEventLoop names the token holder
         if (uringEnter != null) uringEnter.byDescriptor();
         try {
             while (ring.get() == RESCUED) {           // volatile: the carrier's reclaim CAS
@@ -336,7 +338,7 @@ final class IoCarrierDriver implements CarrierDriver {
             io.reportError(t);
         } finally {
             if (uringEnter != null) uringEnter.byRegisteredIndex();
-            loopOwner.set(carrier.carrierThread());
+            loopOwner.set(carrier.carrierThread());   // volatile; before the give-back, so the carrier sees itself owner
             ring.set(OUT);                            // release: the loop state, for the carrier's enter (CAS)
             LockSupport.unpark(carrier.carrierThread());
         }
@@ -510,7 +512,7 @@ final class IoCarrierDriver implements CarrierDriver {
     @Override
     public void close() {
         assert Thread.currentThread() == carrier.carrierThread() : "close off the owning carrier thread";
-        closed = true;                                // no new rescue; the rescuer exits once woken
+        closed = true;                                // no new rescue
         enter();                                      // and is never left: no rescuer takes a closing loop
         if (group != null) io.leaveGroup(scheduler, group, this);
         runLocal();
@@ -520,7 +522,8 @@ final class IoCarrierDriver implements CarrierDriver {
             loop.run(i < 100 ? -1 : 1_000_000L);       // closes every channel still registered here
             runLocal();
         }
-        Rescuer r = rescuer;                          // the ring is gone: its requests need no thread any more
+        loopGone = true;                              // the ring is gone: its requests need no thread any more
+        Rescuer r = rescuer;
         if (r != null) LockSupport.unpark(r);
     }
 
