@@ -81,15 +81,26 @@ public final class FiberIo {
         throw new IllegalStateException("-D" + IoTunables.PLACEMENT_SLACK_PROPERTY + " must be a number of sockets >= 0: " + v);
     }
 
-    /** Whether a stalled carrier's loop is served by a rescuer (IoCarrierDriver): unless
-     *  {@value IoTunables#RESCUE_PROPERTY} is false or this Netty does not allow it. */
-    final boolean rescue = !"false".equalsIgnoreCase(System.getProperty(IoTunables.RESCUE_PROPERTY, "true").strip())
-            && IoCarrierDriver.rescueSupported();
+    /** Whether the carriers of schedulers created from now on have their loops rescued while stalled
+     *  (IoCarrierDriver), if this Netty allows it: {@value IoTunables#RESCUE_PROPERTY}, by default every
+     *  transport but io_uring (whose rescue-capable rings cost CPU). Volatile and settable for tests. */
+    volatile boolean rescue;
+
+    private static boolean rescueProperty(IoTransport transport) {
+        String v = System.getProperty(IoTunables.RESCUE_PROPERTY);
+        if (v == null || v.isBlank()) return transport != IoTransport.IO_URING;
+        return switch (v.strip().toLowerCase(java.util.Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalStateException("-D" + IoTunables.RESCUE_PROPERTY + " must be true or false: " + v);
+        };
+    }
 
     private FiberIo(IoTransport transport, String reason) {
         this.transport = transport;
         this.reason = reason;
         this.driverFactory = carrier -> new IoCarrierDriver(this, carrier);
+        this.rescue = rescueProperty(transport);
     }
 
     /**

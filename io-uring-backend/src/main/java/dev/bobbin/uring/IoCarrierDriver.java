@@ -20,9 +20,10 @@ import java.util.concurrent.atomic.LongAdder;
  * A carrier's I/O driver: one Netty {@link ManualIoEventLoop} (an io_uring ring, an epoll instance or a
  * NIO selector) owned and driven by the carrier thread.
  *
- * <p>Implementation overview. Netty code runs only on the carrier thread itself, never on a fiber's
- * stack: a fiber mounted on this carrier hands an operation to {@link #submitLocal}, an owner-only
- * queue (no Netty task queue, no eventfd write), and parks. The carrier runs those operations
+ * <p>Implementation overview. Netty code runs only on the carrier thread itself (or, while the carrier
+ * is stalled, on its rescuer: below), never on a fiber's stack: a fiber mounted on this carrier hands an
+ * operation to {@link #submitLocal}, a queue of the driver's (no Netty task queue, no eventfd write), and
+ * parks. The carrier runs those operations
  * at its next {@link #poll()} (when its run queue is empty, or every few dozen fibers), where they take
  * Netty's in-loop fast path, and then lets the loop submit and reap in one non-blocking pass. A
  * completion unparks its fiber from the carrier thread, so the scheduler queues the fiber on this same
@@ -76,7 +77,12 @@ import java.util.concurrent.atomic.LongAdder;
  * exit is a release store that the rescuer's take (CAS, acquire) pairs with; the give-back is a release
  * store that the carrier's enter (CAS, acquire) pairs with. The reclaim CAS and the rescuer's volatile
  * re-reads of {@code ring} only decide who acts next; they publish nothing. The owning-thread swaps are
- * Netty's {@code AtomicReference} writes, done by the token holder while it holds the token.
+ * Netty's {@code AtomicReference} writes, done by the token holder while it holds the token, as are
+ * the writes of Netty's plain io_uring enter fields ({@code UringEnter}). {@code submitLocal}'s offer
+ * (a CAS in the queue) and its volatile read of the token pair with the take's CAS and the rescuer's
+ * drain (invariant (4)). {@code rescueWanted}: the monitor sets it (getAndSet) and then unparks the
+ * rescuer, which reads it before parking, so no request is slept through; the rescuer clears it after
+ * its give-back, and the monitor's next sample sets it again if the stall goes on.
  *
  * <p>The stall report may be stale or wrong (the carrier moved on): the take then either fails (the
  * carrier is in the driver) or takes the loop from a carrier that is running fibers, which takes it back
@@ -85,14 +91,20 @@ import java.util.concurrent.atomic.LongAdder;
  * rescuer also re-checks the token at least every {@link IoTunables#RESCUE_MAX_BLOCK_NANOS}.
  *
  * <p>Kernel side (io_uring). A single-issuer ring refuses io_uring_enter from any thread but its
- * creator, so rescue needs rings made without IORING_SETUP_SINGLE_ISSUER (and so without DEFER_TASKRUN;
- * {@link IoTunables#RESCUE_PROPERTY} gives both back and turns rescue off). The kernel finishes a
- * request (e.g. a socket read armed on poll) in the context of the thread that submitted it, signalling
- * it (TWA_SIGNAL): a carrier burning CPU runs that work at its next interrupt, one blocked in an
- * interruptible call is interrupted for it and resumes the call. A request the rescuer submitted is
- * likewise finished by the rescuer thread, even after it gave the loop back; a thread that exits has its
- * pending requests cancelled by the kernel, so the rescuer lives as long as the loop (it exits once
- * {@link #close} shut the loop down) and only one is ever made per driver.
+ * creator, so rescue needs rings made without IORING_SETUP_SINGLE_ISSUER, and Netty then sets neither
+ * DEFER_TASKRUN nor TASKRUN_FLAG: every completion that needs task work signals the submitting thread.
+ * That measured 1.7-2x the server CPU per round trip of single-issuer rings (100 echo connections, two
+ * CPUs), so io_uring rescue is off unless {@value IoTunables#RESCUE_PROPERTY}{@code =true}; epoll and
+ * NIO lose nothing and are rescued by default. The kernel finishes a request (e.g. a socket read armed
+ * on poll) in the context of the thread that submitted it, signalling it (TWA_SIGNAL): a carrier
+ * burning CPU runs that work at its next interrupt, one blocked in an interruptible call is interrupted
+ * for it and resumes the call (one in an uninterruptible wait, e.g. disk I/O, delays its earlier
+ * requests' completions until it returns). A request the rescuer submitted is likewise finished by the
+ * rescuer thread, even after it gave the loop back; completion work the kernel can no longer hand to an
+ * exited thread fails the request (-ECANCELED), so the rescuer lives as long as the loop (it exits once
+ * {@link #close} shut the loop down) and only one is ever made per driver. Netty enters a ring through
+ * an index registered for its creating thread; the rescuer enters through the ring's descriptor
+ * ({@code UringEnter}).
  */
 final class IoCarrierDriver implements CarrierDriver {
     final FiberIo io;                                 // the runtime this driver belongs to
@@ -122,12 +134,13 @@ final class IoCarrierDriver implements CarrierDriver {
     IoCarrierDriver(FiberIo io, CarrierContext carrier) {
         this.io = io;
         this.carrier = carrier;
-        this.loop = new ManualIoEventLoop(carrier.carrierThread(), io.transport().handlerFactory(!io.rescue));
+        boolean rescue = io.rescue && rescueSupported(); // volatile read, once: the ring's mode is fixed at creation
+        this.loop = new ManualIoEventLoop(carrier.carrierThread(), io.transport().handlerFactory(!rescue));
         loop.runNow();                                // initializes the handler here: io_uring enables the ring
                                                       // and registers its descriptor for this thread
-        UringEnter enter = io.rescue && io.transport() == IoTransport.IO_URING ? UringEnter.of(loop) : null;
+        UringEnter enter = rescue && io.transport() == IoTransport.IO_URING ? UringEnter.of(loop) : null;
         this.uringEnter = enter;
-        this.loopOwner = io.rescue && (enter != null || io.transport() != IoTransport.IO_URING)
+        this.loopOwner = rescue && (enter != null || io.transport() != IoTransport.IO_URING)
                 ? owningThreadOf(loop) : null;
         this.scheduler = carrier.scheduler();
         this.group = carrier.isSpare() ? null : io.joinGroup(scheduler, this); // spares come and go: not placed on

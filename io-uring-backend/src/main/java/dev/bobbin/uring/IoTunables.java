@@ -62,9 +62,9 @@ final class IoTunables {
      *  slack of 2, 100 connections spread evenly and cost ~25 % more CPU per round trip than on one loop
      *  (two half-busy loops batch less and wake more); 1,000 connections left on one loop cost ~10 % more
      *  (its peer steals their fibers and routes their operations back). 128 keeps the first and spreads
-     *  the second. Spreading from the first socket (slack 0) is what protects connections from a stalled
-     *  carrier least badly without ring rescue; with rescue a stalled carrier's sockets keep being served
-     *  wherever they live, so the cheaper default stays. {@link #PLACEMENT_SLACK_PROPERTY} overrides it. */
+     *  the second. Spreading from the first socket (slack 0) only shrinks what a stalled carrier freezes
+     *  where its loop is not rescued (io_uring's default); where it is, the sockets keep being served
+     *  wherever they live. The cheaper default stays; {@link #PLACEMENT_SLACK_PROPERTY} overrides it. */
     static final int PLACEMENT_SLACK = 128;
 
     /** System property: the placement slack in sockets, {@code 0} to place every new socket of a fiber that
@@ -80,8 +80,10 @@ final class IoTunables {
      *  (the rescuer unparks it as soon as it let go; the hand-back takes microseconds). */
     static final long RECLAIM_PARK_NANOS = 100_000L;
 
-    /** System property: {@code false} turns ring rescue off (a stalled carrier's sockets then wait for it) and
-     *  gives io_uring rings back the kernel's single-issuer mode (IORING_SETUP_SINGLE_ISSUER and
-     *  DEFER_TASKRUN), which rescue cannot use: with it only the thread that created a ring may enter it. */
+    /** System property: whether a stalled carrier's loop is rescued (IoCarrierDriver), {@code true} or
+     *  {@code false}; unset: every transport but io_uring. io_uring rescue needs rings without the kernel's
+     *  single-issuer mode (IORING_SETUP_SINGLE_ISSUER, with which only a ring's creating thread may enter
+     *  it), and Netty then drops DEFER_TASKRUN and TASKRUN_FLAG too: 1.7-2x the server CPU per round trip
+     *  at 100 echo connections on two CPUs (io_uring's rings stay single-issuer unless this is true). */
     static final String RESCUE_PROPERTY = "bobbin.io.rescue";
 }

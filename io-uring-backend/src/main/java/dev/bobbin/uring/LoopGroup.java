@@ -16,8 +16,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * the fiber, resumed by that loop, follows. The default slack is wide on purpose: under light load one
  * carrier serving every socket, its peer asleep, costs less CPU per operation than two half-busy loops
  * (bench/README.md, "Placement"). A slack of 0 spreads sockets from the first one: each goes to the loop
- * with the fewest, its own on a tie. A stall of a loop's carrier does not argue for spreading any more:
- * the loop is rescued meanwhile ({@code IoCarrierDriver}), so its sockets keep being served. A bound
+ * with the fewest, its own on a tie. Where loops are rescued while their carrier is stalled
+ * ({@code IoCarrierDriver}: epoll and NIO by default, io_uring with {@code -Dbobbin.io.rescue=true}) a stall
+ * does not argue for spreading; on io_uring's default single-issuer rings spreading halves what one
+ * stalled carrier freezes (on two carriers) and does not remove it. A bound
  * fiber (or any fiber under THREAD_PER_CORE) always keeps its sockets on its own carrier. The counts are
  * atomic per loop: incremented by the thread whose choice became a socket's home, decremented by the
  * loop when the socket closes; placement reads them racily, which at worst places a burst slightly

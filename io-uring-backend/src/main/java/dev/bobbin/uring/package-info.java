@@ -51,9 +51,11 @@
  *       rescuer thread of that carrier's driver takes the loop over until the carrier comes back to it: it
  *       reaps the completions, whose fibers go to the injection queue and run on the other carriers, and
  *       runs the operations they route back. One thread uses a loop at a time, handed over with a ring
- *       token (protocol and invariants in {@code IoCarrierDriver}). io_uring rings are therefore created
- *       without the kernel's single-issuer mode; {@code -Dbobbin.io.rescue=false} restores it and turns
- *       rescue off.</li>
+ *       token (protocol and invariants in {@code IoCarrierDriver}). On by default for epoll and NIO. On
+ *       io_uring it needs rings without the kernel's single-issuer mode, which Netty then also creates
+ *       without DEFER_TASKRUN, and that measured 1.7-2x the CPU per round trip at light load; so io_uring
+ *       rings stay single-issuer, and a stalled carrier's sockets wait for it, unless
+ *       {@code -Dbobbin.io.rescue=true} ({@code false} turns rescue off everywhere).</li>
  *   <li><b>Buffers.</b> User buffers never reach the kernel: received data arrives in Netty buffers that
  *       Netty owns until the read completed, and {@code read(ByteBuffer)} copies from them
  *       ({@code receive()} hands them over without a copy); {@code write(ByteBuffer)} copies into a Netty

@@ -44,6 +44,16 @@ class RingHandOffStressTest {
     void falseStallReportsHandTheLoopsBackAndForthWithoutLosingAByte(IoTransport transport) throws Exception {
         TransportSelectionTest.assumeOrRequire(transport);
         FiberIo io = FiberIo.of(transport);
+        boolean rescueBefore = io.rescue;
+        io.rescue = true;                          // io_uring's default is off (-Dbobbin.io.rescue)
+        try {
+            run(io, transport);
+        } finally {
+            io.rescue = rescueBefore;
+        }
+    }
+
+    private void run(FiberIo io, IoTransport transport) throws Exception {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         LongAdder echoed = new LongAdder();
         try (FiberScheduler scheduler = FiberScheduler.create(io.schedulerConfig().name("handoff-" + transport.id())

@@ -36,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Issue #13, finding 1: a fiber that burns CPU on one carrier must not freeze the sockets living on that
- * carrier's loop. Fifty echo connections live on carrier 0's loop (a fiber bound to carrier 0 makes
+ * carrier's loop (ring rescue: on by default for epoll and NIO, switched on here for io_uring too). Fifty echo connections live on carrier 0's loop (a fiber bound to carrier 0 makes
  * each one's first read, so placement cannot put them elsewhere) and are served by unbound fibers;
  * while they do paced, byte-exact round trips, a bound fiber hogs carrier 0 for three seconds without a
  * blocking point. Every byte must come back intact (sizes and contents checked per round trip, CRC32
@@ -104,6 +104,16 @@ class StalledCarrierIoTest {
     void aCarrierHoggedByOneFiberDoesNotFreezeTheSocketsLivingOnItsLoop(IoTransport transport) throws Exception {
         TransportSelectionTest.assumeOrRequire(transport);
         FiberIo io = FiberIo.of(transport);
+        boolean rescueBefore = io.rescue;
+        io.rescue = true;                          // io_uring's default is off (-Dbobbin.io.rescue)
+        try {
+            run(io, transport);
+        } finally {
+            io.rescue = rescueBefore;
+        }
+    }
+
+    private void run(FiberIo io, IoTransport transport) throws Exception {
         LongAdder echoed = new LongAdder();
         List<FiberSocket> accepted = new CopyOnWriteArrayList<>();
         AtomicReference<Throwable> serverFailure = new AtomicReference<>();
@@ -246,6 +256,15 @@ class StalledCarrierIoTest {
         }
         for (LogRecord r : records) {
             assertTrue(r.getLevel().intValue() < Level.SEVERE.intValue(), () -> "error logged: " + r.getMessage());
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void rescueIsOnByDefaultExceptOnIoUringWhoseSingleIssuerRingsCannotBeEnteredByAnotherThread() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getProperty(IoTunables.RESCUE_PROPERTY) == null);
+        for (IoTransport t : IoTransport.values()) {
+            if (!t.isAvailable()) continue;
+            assertEquals(t != IoTransport.IO_URING, FiberIo.of(t).rescue, t.id());
         }
     }
 
