@@ -45,6 +45,11 @@ import java.util.concurrent.locks.LockSupport;
  * ({@code io_uring}, {@code epoll} or {@code nio}) forces one, failing if it is unavailable; otherwise the
  * first available of io_uring, epoll and NIO. The choice and its reason are logged once and are
  * available from {@link #transport()} and {@link #selectionReason()}.
+ *
+ * <p>Other system properties, read when a runtime is first used: {@code bobbin.io.rescue} ({@code true}
+ * or {@code false}; unset: epoll and NIO) lets a rescuer thread serve a carrier's event loop while one
+ * fiber keeps the carrier busy (see the package overview); {@code bobbin.io.placementSlack} (sockets,
+ * default 128; 0 spreads new sockets over the carriers from the first one).
  */
 public final class FiberIo {
     /** System property that forces a transport: {@code io_uring}, {@code epoll} or {@code nio}. */
