@@ -533,6 +533,22 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         if (d != null) d.wakeup();
     }
 
+    /**
+     * Monitor: this carrier has run one fiber for a time slice without coming back to its driver; tells
+     * the driver ({@link CarrierDriver#carrierStalled()}). The driver field is plain: a regular carrier
+     * set it before the pool started the monitor (the start latch orders it); a spare's may still read
+     * null, and the next sample tries again.
+     */
+    void driverUnattended() {
+        CarrierDriver d = driver;
+        if (d == null) return;
+        try {
+            d.carrierStalled();
+        } catch (Throwable t) {
+            pool.reportCarrierError(this, t);
+        }
+    }
+
     long runCount() { return (long) RUN_COUNT.getOpaque(this); }
 
     /** This carrier's driver, or null before it is open. Owner only: the carrier or a fiber mounted on it. */

@@ -21,7 +21,13 @@ import java.util.concurrent.locks.LockSupport;
  * nominal intervals, so a GC pause that also stopped the monitor does not look like a stall.
  * <ul>
  *   <li>After {@link Tunables#TIME_SLICE_NANOS} the carrier is asked to preempt: the fiber's next
- *       {@link FiberScheduler#checkpoint()} yields (cooperative preemption; the JDK has no forced one).</li>
+ *       {@link FiberScheduler#checkpoint()} yields (cooperative preemption; the JDK has no forced one).
+ *       Under WORK_STEALING with stall protection on, its driver is also told, every sample from then on,
+ *       that nobody attends to it ({@link dev.bobbin.spi.CarrierDriver#carrierStalled()}): an I/O driver
+ *       lets another thread serve the carrier's sockets until the carrier comes back to it, so a fiber
+ *       that does not yield does not freeze the I/O of the fibers whose sockets live on its carrier; and
+ *       if fibers wait in the carrier's queue, a parked carrier is woken to steal them (fibers its driver
+ *       resumed there woke nobody, see {@code Carrier.scheduleLocal}).</li>
  *   <li>After the stall threshold the carrier is stalled: in a CPU loop, or in a pinning or blocking call
  *       (file I/O, native code, class initialisation), which the JDK compensates for only on its own
  *       ForkJoinPool. The monitor captures the fiber's stack at detection and keeps the stall only if
@@ -166,7 +172,16 @@ public final class StallMonitor implements Runnable {
                 continue;
             }
             long t = stalledNanos[i] += credited;
-            if (t >= Tunables.TIME_SLICE_NANOS) c.requestPreempt(runCount);
+            if (t >= Tunables.TIME_SLICE_NANOS) {
+                c.requestPreempt(runCount);
+                // its driver is unattended: let it serve the carrier's I/O elsewhere (CarrierDriver.carrierStalled)
+                if (thresholdNanos > 0 && pool.policy == SchedulingPolicy.WORK_STEALING) {
+                    c.driverUnattended();
+                    // fibers its driver queued here before the fiber started wake nobody (Carrier.scheduleLocal):
+                    // wake a parked peer to steal them now rather than at the hand-off
+                    if (!c.queue.isEmpty()) pool.idle.notifyOne();
+                }
+            }
             if (thresholdNanos == 0 || t < thresholdNanos) continue;
             if (!reported[i]) {
                 // Capture the stack now, then check the same task is still mounted: a stack taken after

@@ -11,7 +11,8 @@ package dev.bobbin.spi;
  * also reaps the completion that made it runnable.
  *
  * <p>Threading: {@link #poll()}, {@link #park(long)} and {@link #close()} are called only on the owning
- * carrier thread; {@link #wakeup()} and {@link #stats()} are called from any thread.
+ * carrier thread; {@link #wakeup()} and {@link #stats()} are called from any thread, {@link #carrierStalled()}
+ * from the scheduler's monitor thread.
  */
 public interface CarrierDriver {
 
@@ -43,6 +44,20 @@ public interface CarrierDriver {
      */
     default boolean spinsWhenIdle() {
         return false;
+    }
+
+    /**
+     * The carrier has run one fiber for at least a scheduling time slice (10 ms) without coming back to
+     * its driver, so nothing polls or parks in the driver meanwhile: I/O completions for the carrier's
+     * sockets are not being processed. A driver may let another thread serve them until the carrier's
+     * next {@link #poll()}, {@link #park(long)} or {@link #close()}, which must then take the driver back
+     * before doing anything else; fibers such a helper resumes are submitted from outside the carriers
+     * (to the injection queue, or to a bound fiber's home carrier). Called by the scheduler's monitor
+     * thread, once per sample while the stall lasts, under {@link dev.bobbin.SchedulingPolicy#WORK_STEALING}
+     * with stall protection on; the report may be stale (the carrier may have moved on already), so
+     * acting on it must be harmless at any time. Must not block. The default does nothing.
+     */
+    default void carrierStalled() {
     }
 
     /** Releases the driver's resources. Called once, on the carrier thread, after its last {@code poll}. */

@@ -70,7 +70,7 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
     Endpoint(FiberIo io, Channel ch) {
         this.io = io;
         this.ch = ch;
-        this.opener = IoCarrierDriver.current(io);
+        this.opener = IoCarrierDriver.runningLoop(io);  // a fiber's carrier, or the loop accepting it
     }
 
     /** Counts this endpoint as open until its channel closes; the last step of a subclass's constructor. */
@@ -164,6 +164,7 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
     final void run(Runnable op) throws ClosedChannelException {
         IoEventLoop loop = home();
         Runnable task = () -> {
+            assert holdsLoop() : "socket operation run without its loop's ring token";
             ensureRegistered(loop);
             op.run();
         };
@@ -191,11 +192,17 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
         }
     }
 
+    /** Loop (assertions): whether the calling thread holds the ring token of the loop it runs (IoCarrierDriver). */
+    private boolean holdsLoop() {
+        IoCarrierDriver d = IoCarrierDriver.runningLoop(io);
+        return d == null || d.holdsRing();           // null: the fallback loop, which has no token
+    }
+
     /** Loop: registers the channel on this loop on first use. */
     private void ensureRegistered(IoEventLoop loop) {
         if (registrationTried) return;
         registrationTried = true;
-        IoCarrierDriver here = IoCarrierDriver.current(io);        // this loop's carrier; null on the fallback loop
+        IoCarrierDriver here = IoCarrierDriver.runningLoop(io);    // this loop's driver; null on the fallback loop
         if (!ch.isRegistered()) {
             ChannelPromise f = new DefaultChannelPromise(ch, loop);
             ch.unsafe().register(loop, f);            // runs inline: we are on the loop's thread

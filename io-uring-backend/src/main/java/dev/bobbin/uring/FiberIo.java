@@ -45,6 +45,11 @@ import java.util.concurrent.locks.LockSupport;
  * ({@code io_uring}, {@code epoll} or {@code nio}) forces one, failing if it is unavailable; otherwise the
  * first available of io_uring, epoll and NIO. The choice and its reason are logged once and are
  * available from {@link #transport()} and {@link #selectionReason()}.
+ *
+ * <p>Other system properties, read when a runtime is first used: {@code bobbin.io.rescue} ({@code true}
+ * or {@code false}; unset: epoll and NIO) lets a rescuer thread serve a carrier's event loop while one
+ * fiber keeps the carrier busy (see the package overview); {@code bobbin.io.placementSlack} (sockets,
+ * default 128; 0 spreads new sockets over the carriers from the first one).
  */
 public final class FiberIo {
     /** System property that forces a transport: {@code io_uring}, {@code epoll} or {@code nio}. */
@@ -65,11 +70,42 @@ public final class FiberIo {
     final LongAdder completedOnHome = new LongAdder(); // parked waits completed by the socket's own loop thread
     final Set<Endpoint> open = ConcurrentHashMap.newKeySet(); // sockets whose channel is not closed yet
     private final Map<Object, LoopGroup> groups = new ConcurrentHashMap<>(); // per running scheduler (CarrierContext.scheduler)
+    /** The placement slack of this runtime's schedulers (LoopGroup): {@value IoTunables#PLACEMENT_SLACK_PROPERTY}
+     *  or {@link IoTunables#PLACEMENT_SLACK}. Volatile and settable so that tests can compare placements. */
+    volatile int placementSlack = placementSlackProperty();
+
+    private static int placementSlackProperty() {
+        String v = System.getProperty(IoTunables.PLACEMENT_SLACK_PROPERTY);
+        if (v == null || v.isBlank()) return IoTunables.PLACEMENT_SLACK;
+        try {
+            int slack = Integer.parseInt(v.strip());
+            if (slack >= 0) return slack;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalStateException("-D" + IoTunables.PLACEMENT_SLACK_PROPERTY + " must be a number of sockets >= 0: " + v);
+    }
+
+    /** Whether the carriers of schedulers created from now on have their loops rescued while stalled
+     *  (IoCarrierDriver), if this Netty allows it: {@value IoTunables#RESCUE_PROPERTY}, by default every
+     *  transport but io_uring (whose rescue-capable rings cost CPU). Volatile and settable for tests. */
+    volatile boolean rescue;
+
+    private static boolean rescueProperty(IoTransport transport) {
+        String v = System.getProperty(IoTunables.RESCUE_PROPERTY);
+        if (v == null || v.isBlank()) return transport != IoTransport.IO_URING;
+        return switch (v.strip().toLowerCase(java.util.Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalStateException("-D" + IoTunables.RESCUE_PROPERTY + " must be true or false: " + v);
+        };
+    }
 
     private FiberIo(IoTransport transport, String reason) {
         this.transport = transport;
         this.reason = reason;
         this.driverFactory = carrier -> new IoCarrierDriver(this, carrier);
+        this.rescue = rescueProperty(transport);
     }
 
     /**
@@ -240,7 +276,7 @@ public final class FiberIo {
     }
 
     LoopGroup joinGroup(Object scheduler, IoCarrierDriver d) {
-        LoopGroup g = groups.computeIfAbsent(scheduler, s -> new LoopGroup());
+        LoopGroup g = groups.computeIfAbsent(scheduler, s -> new LoopGroup(this));
         g.join(d);
         return g;
     }

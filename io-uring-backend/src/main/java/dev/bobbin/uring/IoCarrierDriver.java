@@ -5,22 +5,25 @@ import dev.bobbin.spi.CarrierDriver;
 import dev.bobbin.spi.DriverStats;
 import io.netty.channel.ManualIoEventLoop;
 
-import java.util.ArrayDeque;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A carrier's I/O driver: one Netty {@link ManualIoEventLoop} (an io_uring ring, an epoll instance or a
  * NIO selector) owned and driven by the carrier thread.
  *
- * <p>Implementation overview. Netty code runs only on the carrier thread itself, never on a fiber's
- * stack: a fiber mounted on this carrier hands an operation to {@link #submitLocal}, an owner-only
- * deque (no lock, no Netty task queue, no eventfd write), and parks. The carrier runs those operations
+ * <p>Implementation overview. Netty code runs only on the carrier thread itself (or, while the carrier
+ * is stalled, on its rescuer: below), never on a fiber's stack: a fiber mounted on this carrier hands an
+ * operation to {@link #submitLocal}, a queue of the driver's (no Netty task queue, no eventfd write), and
+ * parks. The carrier runs those operations
  * at its next {@link #poll()} (when its run queue is empty, or every few dozen fibers), where they take
  * Netty's in-loop fast path, and then lets the loop submit and reap in one non-blocking pass. A
  * completion unparks its fiber from the carrier thread, so the scheduler queues the fiber on this same
@@ -30,12 +33,84 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Operations from threads that are not mounted on this carrier go through the loop's thread-safe
  * {@code execute}, which wakes it.
+ *
+ * <h2>Ring rescue: serving the loop while the carrier is stalled</h2>
+ * A fiber that runs for long without a blocking point keeps its carrier thread away from the loop, and
+ * with it every socket living there: their completions wait in the ring and their fibers wait for them
+ * (head-of-line blocking behind one fiber). So the stall monitor tells the driver when its carrier has
+ * run one fiber for a time slice ({@link #carrierStalled}), and a rescuer thread, one per driver started
+ * at its first stall, drives the loop until the carrier comes back to it. Completions the rescuer reaps
+ * resume their fibers from outside the carriers, into the injection queue, where the other carriers (or
+ * a spare) run them; their next operations are routed to this loop's task queue, whose wakeup reaches
+ * the rescuer blocked in the loop. When the carrier comes back it takes the loop back, reaps what is
+ * left, and the fibers whose sockets live here return to it with their completions.
+ *
+ * <p>Protocol. The loop (Netty's handler, the ring, its task queue's consumer side, every channel
+ * registered on it) is used by one thread at a time, the holder of the ring token {@code ring}:
+ * <pre>
+ *   OUT      --enter (carrier, CAS)----------------&gt; IN        carrier runs poll, park or close
+ *   IN       --exit (carrier, release store)-------&gt; OUT       carrier goes back to running fibers
+ *   OUT      --take (rescuer, CAS)-----------------&gt; RESCUED   rescuer drives the loop
+ *   RESCUED  --reclaim (carrier, CAS) + nudge------&gt; RECLAIM   carrier waits for the hand-back
+ *   RESCUED, RECLAIM --give back (rescuer, release store)--&gt; OUT, then unpark the carrier
+ * </pre>
+ * Invariants: (1) Netty code of this loop runs only on the token holder: the carrier only between enter
+ * and exit, which bracket every {@code poll}, {@code park} and {@code close}; the rescuer only between
+ * take and give back. A fiber never runs Netty code (see package-info), so while the carrier runs fibers
+ * (OUT, RESCUED, RECLAIM) it does not touch the loop. (2) Netty's own ownership test
+ * ({@code inEventLoop}, used by its assertions and to decide whether {@code execute} must wake the loop)
+ * names the token holder: the rescuer sets the loop's owning thread to itself after its take and back
+ * to the carrier before its give-back; the carrier never changes it. (3) IN is left only by the carrier,
+ * RESCUED only by the rescuer's give-back or the carrier's reclaim, RECLAIM only by the give-back; so
+ * the carrier, having reclaimed, gets the token back exactly when the rescuer let go, and a rescuer's
+ * take fails whenever the carrier is in the driver. (4) {@code local}, the operations fibers mounted on
+ * this carrier queued for its next poll, has one producer (whatever fiber runs on the carrier thread)
+ * and one consumer at a time, the token holder, which runs them before every pass of the loop: the
+ * operations a fiber queued just before the carrier stalled are submitted by the rescuer. A fiber that
+ * queues one while the loop is rescued (the stalled fiber itself, once it reaches I/O) wakes the loop
+ * after queuing, as a routed operation would; queuing and reading the token are both volatile, as are
+ * the rescuer's take and its drain, so either the fiber sees the loop rescued and wakes it, or the
+ * rescuer's drain after its take sees the operation. (5) A completion is reaped once, by whoever
+ * holds the token; its fiber is resumed once (the {@link Pending} CAS).
+ *
+ * <p>Memory ordering. The token's transitions order the loop's plain state between the two threads:
+ * exit is a release store that the rescuer's take (CAS, acquire) pairs with; the give-back is a release
+ * store that the carrier's enter (CAS, acquire) pairs with. The reclaim CAS and the rescuer's volatile
+ * re-reads of {@code ring} only decide who acts next; they publish nothing. The owning-thread swaps are
+ * Netty's {@code AtomicReference} writes, done by the token holder while it holds the token, as are
+ * the writes of Netty's plain io_uring enter fields ({@code UringEnter}). {@code submitLocal}'s offer
+ * (a CAS in the queue) and its volatile read of the token pair with the take's CAS and the rescuer's
+ * drain (invariant (4)). {@code rescueWanted}: the monitor sets it (getAndSet) and then unparks the
+ * rescuer, which reads it before parking, so no request is slept through; the rescuer clears it after
+ * its give-back, and the monitor's next sample sets it again if the stall goes on.
+ *
+ * <p>The stall report may be stale or wrong (the carrier moved on): the take then either fails (the
+ * carrier is in the driver) or takes the loop from a carrier that is running fibers, which takes it back
+ * at its next poll, a few dozen fibers later; nothing is lost, it costs a hand-over. The nudge of a
+ * reclaim is the same queued task as {@link #wakeup}: a loop never blocks while a task is queued, and the
+ * rescuer also re-checks the token at least every {@link IoTunables#RESCUE_MAX_BLOCK_NANOS}.
+ *
+ * <p>Kernel side (io_uring). A single-issuer ring refuses io_uring_enter from any thread but its
+ * creator, so rescue needs rings made without IORING_SETUP_SINGLE_ISSUER, and Netty then sets neither
+ * DEFER_TASKRUN nor TASKRUN_FLAG: every completion that needs task work signals the submitting thread.
+ * That measured 1.7-2x the server CPU per round trip of single-issuer rings (100 echo connections, two
+ * CPUs), so io_uring rescue is off unless {@value IoTunables#RESCUE_PROPERTY}{@code =true}; epoll and
+ * NIO lose nothing and are rescued by default. The kernel finishes a request (e.g. a socket read armed
+ * on poll) in the context of the thread that submitted it, signalling it (TWA_SIGNAL): a carrier
+ * burning CPU runs that work at its next interrupt, one blocked in an interruptible call is interrupted
+ * for it and resumes the call (one in an uninterruptible wait, e.g. disk I/O, delays its earlier
+ * requests' completions until it returns). A request the rescuer submitted is likewise finished by the
+ * rescuer thread, even after it gave the loop back; completion work the kernel can no longer hand to an
+ * exited thread fails the request (-ECANCELED), so the rescuer lives as long as the loop (it exits once
+ * {@link #close} shut the loop down) and only one is ever made per driver. Netty enters a ring through
+ * an index registered for its creating thread; the rescuer enters through the ring's descriptor
+ * ({@code UringEnter}).
  */
 final class IoCarrierDriver implements CarrierDriver {
     final FiberIo io;                                 // the runtime this driver belongs to
     final CarrierContext carrier;
-    final ManualIoEventLoop loop;                     // owned by the carrier thread
-    private final ArrayDeque<Runnable> local = new ArrayDeque<>(); // owner only: ops from mounted fibers
+    final ManualIoEventLoop loop;                     // used only by the holder of the ring token
+    private final ConcurrentLinkedQueue<Runnable> local = new ConcurrentLinkedQueue<>(); // ops from mounted fibers; see (4)
     private final AtomicBoolean wakePending = new AtomicBoolean(); // a wakeup task is queued on the loop
     private final Runnable clearWake = () -> wakePending.set(false);
 
@@ -43,12 +118,63 @@ final class IoCarrierDriver implements CarrierDriver {
     private final Object scheduler;                   // identifies the carrier's scheduler (CarrierContext.scheduler)
     private final LoopGroup group;                    // the scheduler's regular loops; null for a spare
 
+    // ring token, see "Ring rescue" above
+    static final int OUT = 0, IN = 1, RESCUED = 2, RECLAIM = 3;
+    private final AtomicInteger ring = new AtomicInteger(IN); // IN: the carrier creates and first uses the loop
+    private final AtomicReference<Thread> loopOwner;  // Netty's owning thread of loop; null: rescue off
+    private final UringEnter uringEnter;              // io_uring: how the token holder enters the ring
+    private final AtomicBoolean rescueWanted = new AtomicBoolean(); // monitor sets, rescuer clears
+    private volatile Rescuer rescuer;                 // made at the first stall, by the monitor thread
+    private volatile boolean closed;                  // set by close(): no more rescues
+    private volatile boolean loopGone;                // set once close() shut the loop down: the rescuer exits
+    private volatile boolean rescueFailed;            // a rescue threw: no more rescues (errors reported once)
+    private final LongAdder rescues = new LongAdder(); // rescuer: takes of the loop
+    private final LongAdder rescuedEvents = new LongAdder(); // rescuer: events its runs of the loop processed
+
     IoCarrierDriver(FiberIo io, CarrierContext carrier) {
         this.io = io;
         this.carrier = carrier;
-        this.loop = new ManualIoEventLoop(carrier.carrierThread(), io.transport().handlerFactory());
+        boolean rescue = io.rescue && rescueSupported(); // volatile read, once: the ring's mode is fixed at creation
+        this.loop = new ManualIoEventLoop(carrier.carrierThread(), io.transport().handlerFactory(!rescue));
+        loop.runNow();                                // initializes the handler here: io_uring enables the ring
+                                                      // and registers its descriptor for this thread
+        UringEnter enter = rescue && io.transport() == IoTransport.IO_URING ? UringEnter.of(loop) : null;
+        this.uringEnter = enter;
+        this.loopOwner = rescue && (enter != null || io.transport() != IoTransport.IO_URING)
+                ? owningThreadOf(loop) : null;
         this.scheduler = carrier.scheduler();
         this.group = carrier.isSpare() ? null : io.joinGroup(scheduler, this); // spares come and go: not placed on
+        ring.set(OUT);                                // release: the loop as built, for a rescuer's take
+    }
+
+    /** The {@code AtomicReference} behind the loop's {@code inEventLoop}, or null if this Netty hides it. */
+    @SuppressWarnings("unchecked")
+    private static AtomicReference<Thread> owningThreadOf(ManualIoEventLoop loop) {
+        java.lang.reflect.Field f = OWNING_THREAD;
+        if (f == null) return null;
+        try {
+            return (AtomicReference<Thread>) f.get(loop);
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            return null;
+        }
+    }
+
+    private static final java.lang.reflect.Field OWNING_THREAD = owningThreadField();
+
+    private static java.lang.reflect.Field owningThreadField() {
+        try {
+            java.lang.reflect.Field f = ManualIoEventLoop.class.getDeclaredField("owningThread");
+            if (f.getType() != AtomicReference.class) return null;
+            f.setAccessible(true);
+            return f;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;                               // not Netty 4.2's layout: no rescue
+        }
+    }
+
+    /** Whether this Netty lets a rescuer take over a carrier's loop (FiberIo decides once per runtime). */
+    static boolean rescueSupported() {
+        return OWNING_THREAD != null;
     }
 
     /** Where a socket first used by the calling fiber, mounted on this carrier, should live (LoopGroup). */
@@ -62,16 +188,32 @@ final class IoCarrierDriver implements CarrierDriver {
         return c != null && c.driver() instanceof IoCarrierDriver d && d.io == io ? d : null;
     }
 
-    /** Queues an operation for this carrier's next poll. Owner only: the carrier or a fiber mounted on it. */
+    /**
+     * Code running on a loop of {@code io}: the driver of that loop, whether its carrier or its rescuer
+     * runs it; null on the fallback loop. (Not for choosing {@link #submitLocal}: a rescuer has no
+     * carrier, so {@link #current} is null there.)
+     */
+    static IoCarrierDriver runningLoop(FiberIo io) {
+        if (Thread.currentThread() instanceof Rescuer r) return r.driver().io == io ? r.driver() : null;
+        return current(io);
+    }
+
+    /**
+     * Queues an operation for this carrier's next poll. Owner only: the carrier or a fiber mounted on it.
+     * If a rescuer holds the loop, it wakes the loop so the rescuer runs the operation (invariant (4)).
+     */
     void submitLocal(Runnable op) {
         assert carrier.isCurrentCarrier() : "submitLocal off carrier " + carrier.carrierIndex() + ": owner only";
-        local.addLast(op);
+        local.offer(op);                              // volatile (CAS); the rescuer's drain reads it
+        int r = ring.get();                           // volatile, after the offer: pairs with the take's CAS
+        if (r == RESCUED || r == RECLAIM) wakeup();
     }
 
     private int runLocal() {
+        assert holdsRing() : "operations run without the ring token";
         int n = 0;
         Runnable op;
-        while ((op = local.pollFirst()) != null) {
+        while ((op = local.poll()) != null) {
             try {
                 op.run();
             } catch (Throwable t) {
@@ -85,6 +227,17 @@ final class IoCarrierDriver implements CarrierDriver {
     @Override
     public int poll() {
         assert Thread.currentThread() == carrier.carrierThread() : "poll off the owning carrier thread";
+        enter();
+        try {
+            return pollHeld();
+        } finally {
+            exit();
+        }
+    }
+
+    /** Carrier, holding the token: runs the queued operations, then one non-blocking pass of the loop. */
+    private int pollHeld() {
+        assert holdsRing() : "loop polled without the ring token";
         int ops = runLocal();
         int events = loop.runNow();
         counted(ops, events, false);
@@ -94,15 +247,208 @@ final class IoCarrierDriver implements CarrierDriver {
     @Override
     public void park(long timeoutNanos) {
         assert Thread.currentThread() == carrier.carrierThread() : "park off the owning carrier thread";
-        if (!local.isEmpty()) {                       // never block with unsubmitted operations
-            poll();
-            return;
+        enter();
+        try {
+            if (!local.isEmpty()) {                   // never block with unsubmitted operations
+                pollHeld();
+                return;
+            }
+            assert holdsRing() : "loop run without the ring token";
+            int events;
+            if (timeoutNanos < 0) events = loop.run(0); // 0 = block until I/O, a task, a timer or a wakeup
+            else if (timeoutNanos == 0) events = loop.runNow();
+            else events = loop.run(timeoutNanos);
+            counted(runLocal(), events, true);
+        } finally {
+            exit();
         }
-        int events;
-        if (timeoutNanos < 0) events = loop.run(0);   // 0 = block until I/O, a task, a timer or a wakeup
-        else if (timeoutNanos == 0) events = loop.runNow();
-        else events = loop.run(timeoutNanos);
-        counted(runLocal(), events, true);
+    }
+
+    // ---- ring token: carrier side ------------------------------------------------------------------
+
+    /** Carrier: takes the ring token before using the loop, first taking it back from a rescuer. */
+    private void enter() {
+        if (ring.compareAndSet(OUT, IN)) return;      // CAS OUT -> IN; acquire: pairs with the give-back's release
+        reclaim();
+    }
+
+    /** Carrier: the rescuer holds the loop; asks for it back and waits until it let go. */
+    private void reclaim() {
+        if (ring.compareAndSet(RESCUED, RECLAIM)) wakeup(); // CAS RESCUED -> RECLAIM; the nudge ends its blocking run
+        for (;;) {
+            int s = ring.get();                       // volatile: decides only whether to wait on
+            if (s == OUT && ring.compareAndSet(OUT, IN)) break; // CAS OUT -> IN; acquire: pairs with the give-back
+            assert s != IN : "carrier re-entered its own driver";
+            if (s == RESCUED && ring.compareAndSet(RESCUED, RECLAIM)) wakeup(); // a take that raced the first CAS
+            LockSupport.parkNanos(this, IoTunables.RECLAIM_PARK_NANOS); // the give-back unparks this thread
+        }
+        assert loopOwner == null || loopOwner.get() == carrier.carrierThread() : "rescuer left the loop owned";
+    }
+
+    /** Carrier: gives up the ring token while it runs fibers. */
+    private void exit() {
+        assert ring.get() == IN : "exit without the ring token";
+        ring.set(OUT);                                // release: the loop state, for a rescuer's take (CAS)
+    }
+
+    /** Whether the calling thread may use the loop now (assertions). */
+    boolean holdsRing() {
+        int s = ring.get();
+        Thread t = Thread.currentThread();
+        return s == IN ? t == carrier.carrierThread() : (s == RESCUED || s == RECLAIM) && t == rescuer;
+    }
+
+    // ---- ring token: rescuer side ------------------------------------------------------------------
+
+    /**
+     * Monitor thread: the carrier has run one fiber for a time slice without polling this loop. Wakes
+     * the rescuer (made on the first call) to take the loop if the carrier is still away from it.
+     */
+    @Override
+    public void carrierStalled() {
+        if (loopOwner == null || closed || rescueFailed) return; // volatile reads; a stale false is harmless
+        // volatile; pairs with the rescuer's get before it parks: set, then unpark, so no request is slept through
+        if (rescueWanted.getAndSet(true)) return;     // already asked; the rescuer clears it when it gives back
+        Rescuer r = rescuer;                          // volatile; only this (monitor) thread writes it
+        if (r == null) {
+            r = new Rescuer(this, carrier.carrierThread().getName() + "-io-rescuer");
+            rescuer = r;                              // volatile: read by close() and by holdsRing()
+            r.start();
+        } else {
+            LockSupport.unpark(r);
+        }
+    }
+
+    /** The rescuer's thread: idle until a stall is reported, then drives the loop until reclaimed. */
+    private void rescueLoop() {
+        Thread me = Thread.currentThread();
+        while (!loopGone) {                           // its requests in the ring need this thread until then
+            if (!rescueWanted.get()) {                // volatile; pairs with the monitor's getAndSet
+                LockSupport.park(this);
+                continue;
+            }
+            if (ring.compareAndSet(OUT, RESCUED)) {   // CAS OUT -> RESCUED; acquire: pairs with exit's release
+                rescue(me);
+            }
+            rescueWanted.set(false);                  // volatile; stalls reported during this rescue were served by it
+        }
+    }
+
+    /** Rescuer, holding the token: drives the loop until the carrier reclaims it. */
+    private void rescue(Thread me) {
+        rescues.increment();
+        loopOwner.set(me);                            // Netty's AtomicReference (volatile): inEventLoop names the token holder
+        if (uringEnter != null) uringEnter.byDescriptor();
+        try {
+            while (ring.get() == RESCUED) {           // volatile: the carrier's reclaim CAS
+                assert holdsRing() && loop.inEventLoop() : "rescuer runs the loop without the ring token";
+                int ops = runLocal();                 // queued by fibers on the stalled carrier: invariant (4)
+                int events = loop.run(IoTunables.RESCUE_MAX_BLOCK_NANOS); // completions resume fibers via the injection queue
+                if (ops + events > 0) rescuedEvents.add(ops + events);
+            }
+        } catch (Throwable t) {
+            rescueFailed = true;                      // a loop that failed for its rescuer waits for its carrier
+            io.reportError(t);
+        } finally {
+            if (uringEnter != null) uringEnter.byRegisteredIndex();
+            loopOwner.set(carrier.carrierThread());   // volatile; before the give-back, so the carrier sees itself owner
+            ring.set(OUT);                            // release: the loop state, for the carrier's enter (CAS)
+            LockSupport.unpark(carrier.carrierThread());
+        }
+    }
+
+    /**
+     * io_uring: Netty enters a ring through the index its creating thread registered for it
+     * (IORING_REGISTER_RING_FDS, IORING_ENTER_REGISTERED_RING), which is valid for that thread only. The
+     * rescuer enters by the ring's descriptor instead while it holds the loop, and gives the registered
+     * index back before it gives the loop back. Reads and writes Netty's plain fields: token holder only.
+     */
+    private static final class UringEnter {
+        private static final int ENTER_REGISTERED_RING = 16;   // IORING_ENTER_REGISTERED_RING, kernel ABI
+        private static final java.lang.reflect.Field HANDLER, RING_BUFFER, SUBMISSION_QUEUE, RING_FD, ENTER_RING_FD, ENTER_FLAGS;
+        static {
+            java.lang.reflect.Field[] f = new java.lang.reflect.Field[6];
+            try {
+                f[0] = field(ManualIoEventLoop.class, "handler");
+                Class<?> handler = Class.forName("io.netty.channel.uring.IoUringIoHandler");
+                Class<?> ringBuffer = Class.forName("io.netty.channel.uring.RingBuffer");
+                Class<?> sq = Class.forName("io.netty.channel.uring.SubmissionQueue");
+                f[1] = field(handler, "ringBuffer");
+                f[2] = field(ringBuffer, "ioUringSubmissionQueue");
+                f[3] = field(sq, "ringFd");
+                f[4] = field(sq, "enterRingFd");
+                f[5] = field(sq, "enterFlags");
+                for (int i = 3; i < 6; i++) if (f[i].getType() != int.class) throw new NoSuchFieldException(f[i].toString());
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                java.util.Arrays.fill(f, null);        // not Netty 4.2's layout: no rescue on io_uring
+            }
+            HANDLER = f[0]; RING_BUFFER = f[1]; SUBMISSION_QUEUE = f[2]; RING_FD = f[3]; ENTER_RING_FD = f[4]; ENTER_FLAGS = f[5];
+        }
+
+        private static java.lang.reflect.Field field(Class<?> c, String name) throws NoSuchFieldException {
+            java.lang.reflect.Field f = c.getDeclaredField(name);
+            f.setAccessible(true);
+            return f;
+        }
+
+        private final Object sq;
+        private final int ringFd, registeredFd, registeredFlags;
+
+        private UringEnter(Object sq) throws IllegalAccessException {
+            this.sq = sq;
+            this.ringFd = RING_FD.getInt(sq);
+            this.registeredFd = ENTER_RING_FD.getInt(sq);
+            this.registeredFlags = ENTER_FLAGS.getInt(sq);
+        }
+
+        /** The enter target of an initialized io_uring loop, or null if this Netty hides it. Carrier. */
+        static UringEnter of(ManualIoEventLoop loop) {
+            if (HANDLER == null) return null;
+            try {
+                Object h = HANDLER.get(loop);
+                if (!RING_BUFFER.getDeclaringClass().isInstance(h)) return null;   // not an io_uring loop
+                return new UringEnter(SUBMISSION_QUEUE.get(RING_BUFFER.get(h)));
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return null;
+            }
+        }
+
+        /** Rescuer, after its take: enters by the ring's descriptor, valid in any thread. */
+        void byDescriptor() {
+            set(ringFd, registeredFlags & ~ENTER_REGISTERED_RING);
+        }
+
+        /** Rescuer, before its give-back: the carrier's registered index again. */
+        void byRegisteredIndex() {
+            set(registeredFd, registeredFlags);
+        }
+
+        private void set(int fd, int flags) {
+            try {
+                ENTER_RING_FD.setInt(sq, fd);
+                ENTER_FLAGS.setInt(sq, flags);
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException(e);    // checked accessible when built
+            }
+        }
+    }
+
+    /** A stalled carrier's stand-in: a platform thread that lives as long as the loop (see above). */
+    static final class Rescuer extends Thread {
+        private final IoCarrierDriver driver;
+
+        Rescuer(IoCarrierDriver driver, String name) {
+            super(null, null, name, 0, false);
+            this.driver = driver;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            driver.rescueLoop();
+        }
+
+        IoCarrierDriver driver() { return driver; }
     }
 
     /** Owner: adds to the counters {@link #stats()} reports (plain fields, read racily by monitoring). */
@@ -114,21 +460,30 @@ final class IoCarrierDriver implements CarrierDriver {
     }
 
     // counter indices of stats(); the names are DriverStats' conventions for event-loop backends
-    private static final int OPERATIONS = 0, EVENTS = 1, PARKS = 2, WAKEUPS = 3;
-    private static final List<String> COUNTER_NAMES = List.of("operations", "completions", "parks", "wakeups");
-    private final long[] counters = new long[COUNTER_NAMES.size()]; // owner writes, racy reads; WAKEUPS unused
+    private static final int OPERATIONS = 0, EVENTS = 1, PARKS = 2, WAKEUPS = 3, RESCUES = 4, RESCUED_EVENTS = 5;
+    private static final List<String> COUNTER_NAMES = List.of("operations", "completions", "parks", "wakeups",
+            "rescues", "rescued.completions");
+    private final long[] counters = new long[COUNTER_NAMES.size()]; // owner writes, racy reads; adders' slots unused
     private final LongAdder wakeups = new LongAdder();  // any thread: wakeup() is called by wakers
     private final DriverStats stats = new DriverStats() {
         @Override public String transport() { return io.transport().id(); }
         @Override public List<String> counterNames() { return COUNTER_NAMES; }
-        @Override public long counter(int index) { return index == WAKEUPS ? wakeups.sum() : counters[index]; }
+        @Override public long counter(int index) {
+            return switch (index) {
+                case WAKEUPS -> wakeups.sum();
+                case RESCUES -> rescues.sum();
+                case RESCUED_EVENTS -> rescuedEvents.sum();
+                default -> counters[index];
+            };
+        }
     };
 
     /**
      * The transport and this carrier's counters: {@code operations} (socket operations submitted from
      * this carrier), {@code completions} (I/O events and loop tasks the event loop processed),
-     * {@code parks} (times the carrier blocked in the loop) and {@code wakeups} (times another thread
-     * woke it). The values are read without synchronization: monitoring accuracy, not exactness.
+     * {@code parks} (times the carrier blocked in the loop), {@code wakeups} (times another thread
+     * woke it), {@code rescues} (times a rescuer took the loop while the carrier was stalled) and
+     * {@code rescued.completions} (I/O events and loop tasks the rescuer processed). The values are read without synchronization: monitoring accuracy, not exactness.
      */
     @Override
     public DriverStats stats() {
@@ -169,6 +524,9 @@ final class IoCarrierDriver implements CarrierDriver {
      */
     @Override
     public void close() {
+        assert Thread.currentThread() == carrier.carrierThread() : "close off the owning carrier thread";
+        closed = true;                                // no new rescue
+        enter();                                      // and is never left: no rescuer takes a closing loop
         if (group != null) io.leaveGroup(scheduler, group, this);
         runLocal();
         closeEndpointsHere();
@@ -177,6 +535,9 @@ final class IoCarrierDriver implements CarrierDriver {
             loop.run(i < 100 ? -1 : 1_000_000L);       // closes every channel still registered here
             runLocal();
         }
+        loopGone = true;                              // the ring is gone: its requests need no thread any more
+        Rescuer r = rescuer;
+        if (r != null) LockSupport.unpark(r);
     }
 
     /**
@@ -216,6 +577,7 @@ final class IoCarrierDriver implements CarrierDriver {
     }
 
     private void closeEndpointsHere() {
+        assert holdsRing() : "closing sockets without the ring token";
         List<Endpoint> here = endpointsHere();
         if (here.isEmpty()) return;
         closeNow(here);

@@ -62,6 +62,28 @@ final class IoTunables {
      *  slack of 2, 100 connections spread evenly and cost ~25 % more CPU per round trip than on one loop
      *  (two half-busy loops batch less and wake more); 1,000 connections left on one loop cost ~10 % more
      *  (its peer steals their fibers and routes their operations back). 128 keeps the first and spreads
-     *  the second. */
+     *  the second. Spreading from the first socket (slack 0) only shrinks what a stalled carrier freezes
+     *  where its loop is not rescued (io_uring's default); where it is, the sockets keep being served
+     *  wherever they live. The cheaper default stays; {@link #PLACEMENT_SLACK_PROPERTY} overrides it. */
     static final int PLACEMENT_SLACK = 128;
+
+    /** System property: the placement slack in sockets, {@code 0} to place every new socket of a fiber that
+     *  may move (an accepted connection's handler, typically) on the least-loaded loop from the start. */
+    static final String PLACEMENT_SLACK_PROPERTY = "bobbin.io.placementSlack";
+
+    /** A rescuer serving a stalled carrier's loop blocks in it at most this long before it re-checks whether
+     *  the carrier took the loop back. The carrier's reclaim also queues a task that ends the wait at once;
+     *  the bound only makes a lost nudge cost milliseconds instead of a hang. */
+    static final long RESCUE_MAX_BLOCK_NANOS = 10_000_000L;
+
+    /** A carrier taking its loop back from a rescuer waits for the hand-back in parks of at most this long
+     *  (the rescuer unparks it as soon as it let go; the hand-back takes microseconds). */
+    static final long RECLAIM_PARK_NANOS = 100_000L;
+
+    /** System property: whether a stalled carrier's loop is rescued (IoCarrierDriver), {@code true} or
+     *  {@code false}; unset: every transport but io_uring. io_uring rescue needs rings without the kernel's
+     *  single-issuer mode (IORING_SETUP_SINGLE_ISSUER, with which only a ring's creating thread may enter
+     *  it), and Netty then drops DEFER_TASKRUN and TASKRUN_FLAG too: 1.7-2x the server CPU per round trip
+     *  at 100 echo connections on two CPUs (io_uring's rings stay single-issuer unless this is true). */
+    static final String RESCUE_PROPERTY = "bobbin.io.rescue";
 }

@@ -11,15 +11,27 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * acceptor starts each connection's fiber on its own carrier, which runs it first); idle carriers would
  * then steal those fibers and route every operation back to the busy loop. So a socket first used by a
  * fiber that may move goes to the loop with the fewest sockets when the caller's own loop holds more
- * than {@link IoTunables#PLACEMENT_SLACK} more than that one; its first operation is routed there and
- * the fiber, resumed by that loop, follows. The slack is wide on purpose: under light load one carrier
- * serving every socket, its peer asleep, costs less CPU per operation than two half-busy loops. A bound fiber (or any fiber under THREAD_PER_CORE) always
- * keeps its sockets on its own carrier. The counts are atomic per loop: incremented by the thread whose
- * choice became a socket's home, decremented by the loop when the socket closes; placement reads them
- * racily, which at worst places a burst slightly unevenly.
+ * than the runtime's placement slack more than that one ({@link IoTunables#PLACEMENT_SLACK} unless
+ * {@value IoTunables#PLACEMENT_SLACK_PROPERTY} says otherwise); its first operation is routed there and
+ * the fiber, resumed by that loop, follows. The default slack is wide on purpose: under light load one
+ * carrier serving every socket, its peer asleep, costs less CPU per operation than two half-busy loops
+ * (bench/README.md, "Placement"). A slack of 0 spreads sockets from the first one: each goes to the loop
+ * with the fewest, its own on a tie. Where loops are rescued while their carrier is stalled
+ * ({@code IoCarrierDriver}: epoll and NIO by default, io_uring with {@code -Dbobbin.io.rescue=true}) a stall
+ * does not argue for spreading; on io_uring's default single-issuer rings spreading halves what one
+ * stalled carrier freezes (on two carriers) and does not remove it. A bound
+ * fiber (or any fiber under THREAD_PER_CORE) always keeps its sockets on its own carrier. The counts are
+ * atomic per loop: incremented by the thread whose choice became a socket's home, decremented by the
+ * loop when the socket closes; placement reads them racily, which at worst places a burst slightly
+ * unevenly.
  */
 final class LoopGroup {
+    private final FiberIo io;
     private final CopyOnWriteArrayList<IoCarrierDriver> members = new CopyOnWriteArrayList<>();
+
+    LoopGroup(FiberIo io) {
+        this.io = io;
+    }
 
     void join(IoCarrierDriver d) { members.add(d); }
 
@@ -41,6 +53,6 @@ final class LoopGroup {
                 bestLoad = load;
             }
         }
-        return hereLoad - bestLoad > IoTunables.PLACEMENT_SLACK ? best : here;
+        return hereLoad - bestLoad > io.placementSlack ? best : here;
     }
 }

@@ -26,9 +26,9 @@
  *       asks the channel for one read, and parks; the handler completes the cell from the loop thread,
  *       which unparks the fiber. Because the unpark happens on the carrier thread, the scheduler queues the
  *       fiber on that same carrier: no poller thread, no injection queue, no eventfd write.</li>
- *   <li><b>Where Netty code runs.</b> Only on carrier threads, never on a fiber's stack. A fiber mounted on
- *       the socket's carrier puts its operation in the driver's owner-only deque (no lock, no Netty task
- *       queue, no wakeup) and the carrier runs it at its next poll, where Netty's "in event loop" checks
+ *   <li><b>Where Netty code runs.</b> Only on carrier threads (and a stalled carrier's rescuer, below), never
+ *       on a fiber's stack. A fiber mounted on the socket's carrier puts its operation in the driver's local
+ *       queue (no Netty task queue, no wakeup) and the carrier runs it at its next poll, where Netty's "in event loop" checks
  *       hold and io_uring takes its direct submit path. This trades a short deferral (the operation is
  *       submitted when the carrier next polls, which batches submissions of many fibers into one
  *       io_uring_enter) for safety: a fiber running Netty code could unmount in the middle of it (e.g. on
@@ -38,13 +38,24 @@
  *   <li><b>Socket affinity: placement and routing.</b> A socket is registered on a carrier's loop at its
  *       first use (an accepted socket is not tied to the listener's carrier) and stays there. A fiber that
  *       may move (unbound, WORK_STEALING) gets the scheduler's least-loaded loop when its own carrier holds
- *       more than 128 sockets more than that one; any other caller gets its own carrier's loop (see
- *       {@code LoopGroup}). An
- *       operation issued from anywhere else (another carrier, a platform thread, another scheduler) is
+ *       more than 128 sockets more than that one ({@code -Dbobbin.io.placementSlack=0}: whenever another
+ *       loop holds fewer, which spreads accepted connections from the first one); any other caller gets
+ *       its own carrier's loop (see {@code LoopGroup}). An operation issued from anywhere else (another carrier, a platform thread, another scheduler) is
  *       routed to that loop through its thread-safe task queue plus a wakeup; the completion then resumes
  *       the fiber on the socket's carrier, so a fiber that keeps using a socket migrates to it. Threads
  *       that are not fibers of a {@code FiberIo} scheduler reach sockets through one fallback loop thread
  *       per runtime. {@link dev.bobbin.uring.FiberIo#stats()} counts both paths.</li>
+ *   <li><b>Stalled carriers: ring rescue.</b> A fiber that runs without a blocking point keeps its carrier
+ *       away from the loop, and so from every socket living there. When the scheduler's stall monitor sees
+ *       a carrier run one fiber for a time slice (10 ms; under WORK_STEALING with stall protection on), a
+ *       rescuer thread of that carrier's driver takes the loop over until the carrier comes back to it: it
+ *       reaps the completions, whose fibers go to the injection queue and run on the other carriers, and
+ *       runs the operations they route back. One thread uses a loop at a time, handed over with a ring
+ *       token (protocol and invariants in {@code IoCarrierDriver}). On by default for epoll and NIO. On
+ *       io_uring it needs rings without the kernel's single-issuer mode, which Netty then also creates
+ *       without DEFER_TASKRUN, and that measured 1.7-2x the CPU per round trip at light load; so io_uring
+ *       rings stay single-issuer, and a stalled carrier's sockets wait for it, unless
+ *       {@code -Dbobbin.io.rescue=true} ({@code false} turns rescue off everywhere).</li>
  *   <li><b>Buffers.</b> User buffers never reach the kernel: received data arrives in Netty buffers that
  *       Netty owns until the read completed, and {@code read(ByteBuffer)} copies from them
  *       ({@code receive()} hands them over without a copy); {@code write(ByteBuffer)} copies into a Netty

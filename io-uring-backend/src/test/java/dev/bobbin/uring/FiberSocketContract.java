@@ -471,7 +471,8 @@ abstract class FiberSocketContract {
             assertEquals(transport().id(), stats.transport());
             long completions = 0, operations = 0;
             for (var c : stats.carriers()) {
-                assertEquals(java.util.Set.of("operations", "completions", "parks", "wakeups"), c.driverCounters().keySet());
+                assertEquals(java.util.Set.of("operations", "completions", "parks", "wakeups", "rescues", "rescued.completions"),
+                        c.driverCounters().keySet());
                 completions += c.driverCounters().get("completions");
                 operations += c.driverCounters().get("operations");
             }

@@ -1,0 +1,159 @@
+package dev.bobbin.uring;
+
+import dev.bobbin.FiberScheduler;
+import dev.bobbin.spi.DriverStats;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.DataInputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The ring token under a storm of false stall reports: while echo connections run round trips as fast as
+ * they can on two healthy carriers, a platform thread reports both carriers stalled every 200 µs, so
+ * rescuers keep taking the loops from carriers that are running fibers and the carriers keep taking
+ * them back at their next poll. Every byte must come back intact and in order, and the test must see
+ * many hand-overs; the ownership assertions (tests run with -ea) check that no loop is used by two
+ * threads and that every socket operation runs under its loop's token.
+ */
+@Tag("reliability")
+class RingHandOffStressTest {
+    static { LeakGuard.install(); }
+
+    private static final int CONNECTIONS = 16;
+    private static final long RUN_MILLIS = 2_000;
+
+    @ParameterizedTest
+    @EnumSource(IoTransport.class)
+    void falseStallReportsHandTheLoopsBackAndForthWithoutLosingAByte(IoTransport transport) throws Exception {
+        TransportSelectionTest.assumeOrRequire(transport);
+        FiberIo io = FiberIo.of(transport);
+        boolean rescueBefore = io.rescue;
+        io.rescue = true;                          // io_uring's default is off (-Dbobbin.io.rescue)
+        try {
+            run(io, transport);
+        } finally {
+            io.rescue = rescueBefore;
+        }
+    }
+
+    private void run(FiberIo io, IoTransport transport) throws Exception {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        LongAdder echoed = new LongAdder();
+        try (FiberScheduler scheduler = FiberScheduler.create(io.schedulerConfig().name("handoff-" + transport.id())
+                .parallelism(2).build());
+             FiberServerSocket server = io.openServer().bind(new InetSocketAddress("127.0.0.1", 0), 1024)) {
+            IoCarrierDriver[] drivers = new IoCarrierDriver[2];
+            for (int i = 0; i < 2; i++) {
+                CompletableFuture<IoCarrierDriver> d = new CompletableFuture<>();
+                scheduler.startOn(i, () -> d.complete((IoCarrierDriver) FiberScheduler.currentCarrierDriver()));
+                drivers[i] = d.get(10, TimeUnit.SECONDS);
+            }
+            scheduler.start(() -> {
+                try {
+                    for (;;) {
+                        FiberSocket s = server.accept();
+                        scheduler.start(() -> {
+                            try (s) {
+                                ByteBuffer buf = ByteBuffer.allocate(4096);
+                                for (;;) {
+                                    buf.clear();
+                                    int n = s.read(buf);
+                                    if (n < 0) return;
+                                    buf.flip();
+                                    s.writeAll(buf);
+                                    echoed.add(n);
+                                }
+                            } catch (Throwable t) {
+                                failure.compareAndSet(null, t);
+                            }
+                        });
+                    }
+                } catch (ClosedChannelException closed) {
+                    // the test is over
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+            });
+
+            AtomicBoolean stop = new AtomicBoolean();
+            Thread reporter = Thread.ofPlatform().daemon().name("false-stall-reports").start(() -> {
+                while (!stop.get()) {
+                    for (IoCarrierDriver d : drivers) d.carrierStalled();
+                    LockSupport.parkNanos(200_000);
+                }
+            });
+            List<Thread> clients = new ArrayList<>();
+            long[] bytes = new long[CONNECTIONS];
+            for (int i = 0; i < CONNECTIONS; i++) {
+                int id = i;
+                Socket s = new Socket("127.0.0.1", server.localAddress().getPort());
+                s.setTcpNoDelay(true);
+                s.setSoTimeout(30_000);
+                clients.add(Thread.ofPlatform().daemon().name("handoff-client-" + i).start(() -> {
+                    SplittableRandom random = new SplittableRandom(id);
+                    byte[] out = new byte[2048], in = new byte[2048];
+                    try (s) {
+                        OutputStream os = s.getOutputStream();
+                        DataInputStream is = new DataInputStream(s.getInputStream());
+                        while (!stop.get()) {
+                            int len = 1 + random.nextInt(out.length);
+                            random.nextBytes(out);
+                            os.write(out, 0, len);
+                            is.readFully(in, 0, len);
+                            for (int k = 0; k < len; k++) {
+                                if (in[k] != out[k]) throw new AssertionError("byte " + k + " differs");
+                            }
+                            bytes[id] += len;
+                        }
+                        s.shutdownOutput();
+                        if (is.read() != -1) throw new AssertionError("data after the echo");
+                    } catch (Throwable t) {
+                        failure.compareAndSet(null, t);
+                    }
+                }));
+            }
+            Thread.sleep(RUN_MILLIS);
+            stop.set(true);
+            for (Thread t : clients) t.join(30_000);
+            reporter.join(10_000);
+            assertNull(failure.get(), () -> "failed: " + failure.get());
+            long total = 0;
+            for (long b : bytes) total += b;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (echoed.sum() < total && System.nanoTime() < deadline) Thread.sleep(5);
+            assertEquals(total, echoed.sum(), "bytes the server echoed");
+            assertTrue(total > 0);
+            long rescues = 0;
+            for (IoCarrierDriver d : drivers) rescues += counter(d.stats(), "rescues");
+            if (Boolean.getBoolean("bobbin.test.verbose")) {
+                System.out.printf("%s: %d bytes echoed, %d hand-overs to rescuers%n", transport.id(), total, rescues);
+            }
+            assertTrue(rescues >= 10, "hand-overs: " + rescues);
+            for (IoCarrierDriver d : drivers) {
+                long r = rescues;
+                assertTrue(d.loop.inEventLoop(d.carrier.carrierThread()), () -> "a carrier took its loop back; rescues " + r);
+            }
+        }
+    }
+
+    private static long counter(DriverStats stats, String name) {
+        return stats.counter(stats.counterNames().indexOf(name));
+    }
+}
