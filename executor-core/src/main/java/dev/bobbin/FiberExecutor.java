@@ -67,13 +67,16 @@ public final class FiberExecutor implements ExecutorService {
      * This class is the public face: configuration, the views, argument checks, and one call per
      * ExecutorService method into the package-private pieces below, one per responsibility.
      *
-     *   ExecutorState  lifecycle: the RUNNING -> SHUTDOWN -> TERMINATED state machine, the set of fibers
-     *                  of unfinished jobs (what shutdownNow interrupts and termination waits for),
-     *                  termination, awaitTermination and close; it also says why that set is kept beside
-     *                  the scheduler's live-fiber registry.
+     *   ExecutorState  lifecycle: the RUNNING -> SHUTDOWN -> TERMINATED state machine, the count of
+     *                  unfinished jobs (what termination waits for), termination, awaitTermination and
+     *                  close. The jobs' fibers are kept nowhere here: each is enrolled, with this
+     *                  executor's state as owner, in the scheduler's one live-fiber registry
+     *                  (scheduler.FiberRegistry), which shutdownNow asks for exactly this executor's
+     *                  fibers. (The JDK's root thread container, which every virtual thread started
+     *                  outside a JDK executor joins, still holds them too; Bobbin cannot replace it.)
      *   Admission      a task's way in and out: admission (at once, or through Slots when bounded), fiber
      *                  creation, start or withdrawal under the Dekker pair with shutdown, and the job's end
-     *                  (count it, hand its slot to a queued job, leave the set).
+     *                  (count it, hand its slot to a queued job, uncount it).
      *   Slots          bounded concurrency: running jobs counted against maxConcurrency under one lock,
      *                  the Saturation policies and the QUEUE queue. Absent when unbounded.
      *   TaskFuture     the future of submit, invokeAll and invokeAny; a platform-thread get spins briefly.
