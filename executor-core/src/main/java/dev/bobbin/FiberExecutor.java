@@ -214,9 +214,20 @@ public final class FiberExecutor implements ExecutorService {
             if (scheduler != null && schedulerConfig != null) {
                 throw new IllegalStateException("set either scheduler(...) or ownScheduler(...), not both");
             }
-            SchedulerConfig own = schedulerConfig != null ? schedulerConfig : SchedulerConfig.builder().name(name).build();
+            SchedulerConfig own = schedulerConfig != null ? schedulerConfig
+                    : scheduler != null ? SharedDefaults.OWN.toBuilder().name(name).build()
+                    : SchedulerConfig.builder().name(name).build();
             return create(new Config(name, scheduler, own, maxConcurrency, saturation, handler));
         }
+    }
+
+    /**
+     * The own-scheduler configuration an executor on a shared scheduler carries (and never uses): the
+     * defaults, read once. Building them afresh reads the CPU count, about a microsecond in a container
+     * (the JVM reads the cgroup files), which was most of the cost of creating such an executor.
+     */
+    private static final class SharedDefaults {
+        static final SchedulerConfig OWN = SchedulerConfig.defaults();
     }
 
 
