@@ -1,57 +1,63 @@
 package dev.bobbin;
 
-import dev.bobbin.scheduler.FiberRegistry;
 import dev.bobbin.scheduler.VarHandles;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The lifecycle of one {@link FiberExecutor}: its state, the count of its unfinished jobs, and
+ * The lifecycle of one {@link FiberExecutor}: its state, the fibers of its unfinished jobs, and
  * shutdown, termination and close.
  *
  * <p>Implementation overview.
  *
  * <p>State. {@code state} moves RUNNING -> SHUTDOWN -> TERMINATED (table above the constants), each step
  * one named CAS. A new job is refused unless the state is RUNNING ({@link #ensureRunning}, and again
- * by {@link #track} after the job is counted).
+ * by {@link #track} after the fiber is in the set).
  *
- * <p>Jobs and their fibers. {@code live} counts the jobs whose fiber is about to start or runs and whose
- * job is not done: {@link Admission} calls {@link #track} or {@link #trackAccepted} just before it starts
- * a job's fiber, and {@link #untrack} from the job's last {@code finally}, or when the start failed.
- * Termination waits for the count to reach zero. The fibers themselves live in the scheduler's one
- * live-fiber registry ({@link dev.bobbin.scheduler.FiberRegistry}): {@code track} enrolls each with this
- * object as its owner before the start, and shutdownNow interrupts exactly the fibers the registry lists
- * for this owner, so neither a shared scheduler's other executors, nor fibers of the executor's views,
- * nor fibers its tasks start themselves are touched. The registry keeps a fiber until it terminated,
- * a little past its job's end (when {@code live} already dropped it): an interrupt that lands there
- * finds the job done and is lost with the fiber.
+ * <p>The live set. {@code fibers} holds the fiber of every job from just before its start until the job
+ * is done ({@link Admission} calls {@link #track} or {@link #trackAccepted}, then {@link #untrack} from
+ * the job's last {@code finally}, or when the start failed). shutdownNow interrupts exactly this set;
+ * termination waits for it to empty.
  *
- * <p>Termination. It needs SHUTDOWN, {@code live == 0} and, when bounded, no slot held and nothing
- * queued ({@link Slots#idle}). Whoever sees all of it (shutdown, the last job to finish, or a failed
- * start) takes the tryTerminate CAS and opens the {@code terminated} latch; an executor with its own
- * scheduler then shuts the scheduler down.
+ * <p>Termination. It needs SHUTDOWN, an empty set and, when bounded, no slot held and nothing queued
+ * ({@link Slots#idle}). Whoever sees all of it (shutdown, the last job to finish, or a failed start)
+ * takes the tryTerminate CAS and opens the {@code terminated} latch; an executor with its own scheduler
+ * then shuts the scheduler down.
  *
- * <p>Start against shutdown, a Dekker pair. A start increments {@code live} (a volatile getAndAdd) and
- * then reads {@code state} (volatile); a shutdown CASes {@code state} and then reads {@code live}
- * (volatile). Either the start sees SHUTDOWN and withdraws (the caller gets a
- * RejectedExecutionException), or the shutdown sees the count and leaves termination to the job.
+ * <p>Start against shutdown, a Dekker pair. A start adds its fiber to the set (a CAS on the set's
+ * counter) and then reads {@code state} (volatile); a shutdown CASes {@code state} and then reads the
+ * set's counter (volatile, in {@code isEmpty}). Either the start sees SHUTDOWN and withdraws (the caller
+ * gets a RejectedExecutionException), or the shutdown sees the fiber and leaves termination to it.
  * Accepted jobs (a queued job handed a slot, a fan-out chunk built while running) skip the state check:
- * their caller's own job is counted, so the count cannot reach zero in between. The count is one
- * field, not striped: a striped sum read while a withdrawing start's increment and decrement land on
- * different stripes can read zero while another job runs. shutdownNow against a start: the start
- * enrolls its fiber, then increments {@code live}, then reads {@code state}; shutdownNow CASes
- * {@code state}, reads {@code live} (volatile), then lists the owner's fibers under each registry
- * stripe's lock. A start that saw RUNNING incremented before that read, so its enrollment happens
- * before the listing, which finds the fiber (still NEW perhaps: an interrupt before the start stays
- * set). A fiber enrolled after the listing is either refused by its start's state check or, as an
- * accepted job, runs like any job accepted before shutdownNow was called.
+ * their caller's own fiber is in the set, so the set cannot be empty in between.
+ *
+ * <p>Why the executor keeps its own set beside the scheduler's {@code FiberRegistry}. The registry is the
+ * scheduler's: on a shared scheduler it also holds other executors' fibers, and on any scheduler the
+ * fibers of {@link FiberExecutor#threadFactory()}/{@link FiberExecutor#ofVirtual()} views and fibers the
+ * tasks start themselves, none of which this executor may interrupt or wait for. A registry entry
+ * carries no owner, and a {@code Thread} does not expose the task it runs, so the executor cannot pick
+ * its fibers out of a registry snapshot. The two also span different intervals: the registry holds a
+ * fiber from inside {@code Thread.start} until a carrier sees it terminated, while the executor must
+ * hold a job from before its start (the Dekker pair above) until the job is done, which is before its
+ * fiber exits, since a finishing job may start a queued one first.
+ *
+ * <p>Dropping the set was built and measured: each task fiber enrolled in the registry with its
+ * executor as owner just before its start (a parallel owner array per registry stripe, kept by the
+ * start's own add), shutdownNow listing that owner's fibers, and termination waiting for a per-executor
+ * job count in one volatile int. It was correct (the suite, and a shutdownNow test on a shared
+ * scheduler with another executor, a view fiber and a task's child fiber, caught a twin that
+ * interrupted every registry fiber), but {@code ExecutorBench.invokeAll10k} (bobbin, 2 carriers) fell
+ * from 1.53-1.55M to 1.27-1.37M tasks/s in three alternating runs: a second registry lock and probe per
+ * start, and one job counter that every carrier and the starter write, cost more than the concurrent
+ * set's insert and remove (its node allocation included), whose counter is striped. So the set stays.
  */
 final class ExecutorState {
     // Lifecycle states.
@@ -63,30 +69,27 @@ final class ExecutorState {
     private static final int SHUTDOWN = 1;
     private static final int TERMINATED = 2;
     private static final VarHandle STATE = VarHandles.field(MethodHandles.lookup(), ExecutorState.class, "state", int.class);
-    private static final VarHandle LIVE = VarHandles.field(MethodHandles.lookup(), ExecutorState.class, "live", int.class);
 
     private final String name;                     // the executor's, for messages
     private final FiberScheduler scheduler;        // the tasks' scheduler
     private final boolean ownsScheduler;           // shut the scheduler down on termination, wait for it in close
     private final Slots slots;                     // null when unbounded; termination waits for it to be idle
-    private final FiberRegistry registry;          // the scheduler's; holds this executor's fibers as owned
+    private final Set<Thread> fibers = ConcurrentHashMap.newKeySet(); // fibers of jobs not yet done
     private final CountDownLatch terminated = new CountDownLatch(1);  // opened by tryTerminate
     @SuppressWarnings("unused") private volatile int state;          // RUNNING, SHUTDOWN or TERMINATED
-    @SuppressWarnings("unused") private volatile int live;           // jobs tracked and not yet done
 
     ExecutorState(String name, FiberScheduler scheduler, boolean ownsScheduler, Slots slots) {
         this.name = name;
         this.scheduler = scheduler;
         this.ownsScheduler = ownsScheduler;
         this.slots = slots;
-        this.registry = scheduler.registry();
     }
 
     String name() {
         return name;
     }
 
-    // ---- admission checks and the job count --------------------------------------------------------
+    // ---- admission checks and the live set --------------------------------------------------------
 
     /** Throws RejectedExecutionException unless running. Volatile read. */
     void ensureRunning() {
@@ -98,48 +101,37 @@ final class ExecutorState {
     }
 
     /**
-     * Counts a new job and enrolls its fiber, about to start, or throws RejectedExecutionException
-     * (having undone both) if the executor is no longer running. The increment, then the volatile state
-     * read: one half of the Dekker pair with {@link #shutdown}.
+     * Adds a new job's fiber, about to start, or throws RejectedExecutionException (having removed it)
+     * if the executor is no longer running. The add, then the volatile state read: one half of the
+     * Dekker pair with {@link #shutdown}.
      */
     void track(Thread fiber) {
-        registry.enroll(fiber, this);                             // before the check: shutdownNow may list it
-        LIVE.getAndAdd(this, 1);                                  // Dekker: count, then read the state
+        fibers.add(fiber);                                        // Dekker: add, then read the state
         if ((int) STATE.getVolatile(this) != RUNNING) {
-            withdraw(fiber);
+            untrack(fiber);
             throw rejectShutdown();
         }
     }
 
-    /** Counts a job accepted before a shutdown and enrolls its fiber; the caller's own job is counted. */
+    /** Adds the fiber of a job accepted before a shutdown; the caller's own fiber is in the set. */
     void trackAccepted(Thread fiber) {
-        registry.enroll(fiber, this);
-        LIVE.getAndAdd(this, 1);                                  // volatile; read by tryTerminate
+        fibers.add(fiber);
     }
 
-    /** Undoes {@link #track} for a fiber whose start failed: it never ran. */
-    void withdraw(Thread fiber) {
-        registry.withdraw(fiber);
-        untrack();
-    }
-
-    /**
-     * Uncounts a job that is done (the registry drops its fiber when a carrier sees it terminate), and
-     * terminates if that was the last.
-     */
-    void untrack() {
-        LIVE.getAndAdd(this, -1);                                 // volatile; read by tryTerminate
+    /** Removes a fiber whose job is done or whose start failed, and terminates if that was the last. */
+    void untrack(Thread fiber) {
+        fibers.remove(fiber);
         terminateIfShutdown();
     }
 
-    /** Tries to terminate if shut down: after a job was uncounted or a slot was given back. */
+    /** Tries to terminate if shut down: after a fiber left the set or a slot was given back. */
     void terminateIfShutdown() {
         if ((int) STATE.getVolatile(this) == SHUTDOWN) tryTerminate();
     }
 
-    /** The number of unfinished jobs. Racy. */
+    /** The number of fibers of unfinished jobs. Racy. */
     int liveCount() {
-        return (int) LIVE.getVolatile(this);
+        return fibers.size();
     }
 
     // ---- lifecycle ---------------------------------------------------------------------------------
@@ -147,7 +139,7 @@ final class ExecutorState {
     void shutdown() {
         if (STATE.compareAndSet(this, RUNNING, SHUTDOWN)) {       // beginShutdown
             if (slots != null) slots.wakeWaiters();
-            tryTerminate();                                       // Dekker: state CAS, then read the count
+            tryTerminate();                                       // Dekker: state CAS, then read the set
         }
     }
 
@@ -155,11 +147,7 @@ final class ExecutorState {
     List<Runnable> shutdownNow() {
         shutdown();
         List<Runnable> never = slots != null ? slots.drain() : List.of();
-        // the volatile read of live after the state CAS: every start that saw RUNNING counted its job
-        // (and enrolled its fiber) before, so the listing below finds that fiber
-        if (!isTerminated() && liveCount() > 0) {
-            List<Thread> fibers = new ArrayList<>();
-            registry.owned(this, fibers);
+        if (!isTerminated()) {
             for (Thread t : fibers) t.interrupt();
         }
         terminateIfShutdown();
@@ -167,7 +155,7 @@ final class ExecutorState {
     }
 
     private void tryTerminate() {
-        if ((int) LIVE.getVolatile(this) == 0 && (slots == null || slots.idle())
+        if (fibers.isEmpty() && (slots == null || slots.idle())
                 && STATE.compareAndSet(this, SHUTDOWN, TERMINATED)) {  // tryTerminate
             terminated.countDown();
             if (ownsScheduler) scheduler.shutdown();

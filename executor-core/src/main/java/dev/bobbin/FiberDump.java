@@ -80,7 +80,6 @@ public final class FiberDump {
             StackTraceElement[] stack = f.getStackTrace();
             Thread.State state = f.getState();
             if (state == Thread.State.TERMINATED) continue;   // ended while we looked
-            if (state == Thread.State.NEW) continue;          // enrolled by an executor, not started yet
             int carrier = mounted.getOrDefault(f, -1);
             long since = !stamped ? -1 : carrier >= 0 ? 0 : Math.max(0, now - lastRun.get(i));
             entries.add(new Entry(f.getName(), f.threadId(), state, carrier, since, List.of(stack)));

@@ -67,16 +67,13 @@ public final class FiberExecutor implements ExecutorService {
      * This class is the public face: configuration, the views, argument checks, and one call per
      * ExecutorService method into the package-private pieces below, one per responsibility.
      *
-     *   ExecutorState  lifecycle: the RUNNING -> SHUTDOWN -> TERMINATED state machine, the count of
-     *                  unfinished jobs (what termination waits for), termination, awaitTermination and
-     *                  close. The jobs' fibers are kept nowhere here: each is enrolled, with this
-     *                  executor's state as owner, in the scheduler's one live-fiber registry
-     *                  (scheduler.FiberRegistry), which shutdownNow asks for exactly this executor's
-     *                  fibers. (The JDK's root thread container, which every virtual thread started
-     *                  outside a JDK executor joins, still holds them too; Bobbin cannot replace it.)
+     *   ExecutorState  lifecycle: the RUNNING -> SHUTDOWN -> TERMINATED state machine, the set of fibers
+     *                  of unfinished jobs (what shutdownNow interrupts and termination waits for),
+     *                  termination, awaitTermination and close; it also says why that set is kept beside
+     *                  the scheduler's live-fiber registry.
      *   Admission      a task's way in and out: admission (at once, or through Slots when bounded), fiber
      *                  creation, start or withdrawal under the Dekker pair with shutdown, and the job's end
-     *                  (count it, hand its slot to a queued job, uncount it).
+     *                  (count it, hand its slot to a queued job, leave the set).
      *   Slots          bounded concurrency: running jobs counted against maxConcurrency under one lock,
      *                  the Saturation policies and the QUEUE queue. Absent when unbounded.
      *   TaskFuture     the future of submit, invokeAll and invokeAny; a platform-thread get spins briefly.
@@ -84,8 +81,9 @@ public final class FiberExecutor implements ExecutorService {
      *   InvokeAny      invokeAny and its first-result rendezvous.
      *
      * Every call goes one way: FiberExecutor -> InvokeAll/InvokeAny -> Admission -> Slots/ExecutorState;
-     * ExecutorState reaches Slots only to drain it, wake its waiters and ask whether it is idle. Each
-     * class opens with its own design notes.
+     * ExecutorState reaches Slots only to drain it, wake its waiters and ask whether it is idle, and Slots
+     * reaches ExecutorState (passed in) only to check that it still runs. Each class opens with its own
+     * design notes.
      *
      * Own scheduler. An executor without a shared scheduler shuts its own down when it terminates, and
      * close() also waits for the carriers to stop (ExecutorState).

@@ -332,9 +332,6 @@ public final class FiberScheduler implements AutoCloseable {
         pool.telemetry.registry.snapshot(fibers, new ArrayList<>());
         for (Thread fiber : fibers) fiber.interrupt();
         pool.telemetry.abortDriverResources();
-        // a fiber an executor enrolled but had not started is still NEW: its start now fails (the pool is
-        // shut down, and that was published before the snapshot), so it was never alive
-        fibers.removeIf(f -> f.getState() == Thread.State.NEW);
         return fibers;
     }
 
@@ -441,9 +438,6 @@ public final class FiberScheduler implements AutoCloseable {
     }
 
     CarrierPool pool() { return pool; }           // for package tests
-
-    /** The live-fiber registry, where a {@link FiberExecutor} enrolls its task fibers. */
-    dev.bobbin.scheduler.FiberRegistry registry() { return pool.telemetry.registry; }
 
     @Override
     public String toString() {

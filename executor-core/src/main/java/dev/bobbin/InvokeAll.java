@@ -30,7 +30,7 @@ import static java.util.concurrent.TimeUnit.NANOSECONDS;
  * queue and may wake a carrier each time. The caller builds the next chunk meanwhile, so a chunk's
  * tasks start only once the caller has read the whole chunk from the collection.
  *
- * <p>Lifecycle. The starter is itself a job (counted while it runs), and its chunk was
+ * <p>Lifecycle. The starter is itself a job (it is in the live set while it runs), and its chunk was
  * accepted while the executor ran, so the chunk starts even if shutdown() came meanwhile
  * ({@link Admission#startAccepted}). A start the scheduler refuses (it was shut down) is recorded in the
  * batch's {@link FanOutFailure} and cancels the chunk's rest, so nobody waits for it; the caller

@@ -376,9 +376,9 @@ class FiberExecutorTest {
     }
 
     /**
-     * The executor's fibers are picked out of the scheduler's registry by owner: shutdownNow interrupts
-     * its own task and nothing else on the shared scheduler (another executor's task, a fiber of its
-     * thread-factory view, a fiber its task started), and termination waits for its own task only.
+     * shutdownNow interrupts the executor's own task and nothing else on the shared scheduler (another
+     * executor's task, a fiber of its thread-factory view, a fiber its task started), and termination
+     * waits for its own task only.
      */
     @Test
     void shutdownNowInterruptsExactlyItsOwnTasksOnASharedScheduler() throws Exception {

@@ -29,15 +29,6 @@ import java.util.List;
  * carrier touches a stripe at a fiber's start and end (and after each run when last-run times are
  * tracked); the stripes
  * are many more than the carriers, so the locks are rarely contended.
- *
- * <p>Owners. A {@code FiberExecutor} enrolls each task fiber with itself as owner just before it starts
- * the fiber ({@link #enroll}); the start's own {@link #add} then finds the fiber present and keeps the
- * owner. {@link #owned} lists one owner's fibers (the executor's shutdownNow interrupts them), so the
- * executor needs no set of its own. An enrolled fiber whose start failed is taken out with
- * {@link #withdraw}. A stripe allocates its parallel owner array at its first owned fiber, so a
- * scheduler no executor runs on pays nothing for it; an owned slot costs 5 to 11 bytes more. An
- * enrolled fiber is still NEW until its start, so {@link #snapshot} readers that want started fibers
- * skip that state.
  */
 public final class FiberRegistry {
     private final Stripe[] stripes;
@@ -71,44 +62,10 @@ public final class FiberRegistry {
         return stripes[(int) h & stripeMask];
     }
 
-    /** Adds a started fiber, stamped with {@code now}; a fiber already enrolled keeps its owner. */
+    /** Adds a started fiber, stamped with {@code now}. */
     void add(Thread fiber, long now) {
         long h = hash(fiber);
-        stripeOf(h).add(fiber, slotHash(h), now, null);
-    }
-
-    /**
-     * Adds a fiber that {@code owner} is about to start, so that {@link #owned} finds it from now on
-     * (the start's {@link #add} keeps the entry). Any thread. The stripe lock orders this against
-     * {@link #owned}: a lister that takes the stripe after this returns sees the fiber.
-     */
-    public void enroll(Thread fiber, Object owner) {
-        long h = hash(fiber);
-        stripeOf(h).add(fiber, slotHash(h), 0, java.util.Objects.requireNonNull(owner, "owner"));
-    }
-
-    /**
-     * Removes an {@link #enroll}ed fiber whose start failed, so it never ran and no carrier will claim
-     * its completion. Any thread.
-     */
-    public void withdraw(Thread fiber) {
-        remove(fiber);
-    }
-
-    /** Adds every tracked fiber whose owner is {@code owner} to {@code out}. Any thread; each stripe is read under its lock. */
-    public void owned(Object owner, List<Thread> out) {
-        for (Stripe s : stripes) {
-            s.lock();
-            try {
-                Object[] owners = s.owners;
-                if (owners == null) continue;
-                for (int i = 0; i < owners.length; i++) {
-                    if (owners[i] == owner) out.add(s.keys[i]);
-                }
-            } finally {
-                s.unlock();
-            }
-        }
+        stripeOf(h).add(fiber, slotHash(h), now);
     }
 
     /** Records that {@code fiber} just ran (its run ended at {@code now}). Ignores an unknown fiber. */
@@ -160,40 +117,32 @@ public final class FiberRegistry {
         @SuppressWarnings("unused") private volatile int locked; // 1 while held
         private Thread[] keys = new Thread[Tunables.FIBER_REGISTRY_INITIAL_SLOTS]; // guarded by the lock
         private long[] stamps;                  // guarded by the lock; parallel to keys, or null when not stamped
-        private Object[] owners;                // guarded by the lock; parallel to keys, null until the first owned fiber
         private int size;                                                           // guarded by the lock
 
         Stripe(boolean stamped) {
             stamps = stamped ? new long[Tunables.FIBER_REGISTRY_INITIAL_SLOTS] : null;
         }
 
-        void add(Thread fiber, int h, long now, Object owner) {
+        void add(Thread fiber, int h, long now) {
             lock();
             try {
-                if (owner != null && owners == null) owners = new Object[keys.length];
                 if ((size + 1) * 4 > keys.length * 3) resize(keys.length * 2);
-                insert(fiber, h, now, owner);
+                insert(fiber, h, now);
                 size++;
             } finally {
                 unlock();
             }
         }
 
-        private void insert(Thread fiber, int h, long now, Object owner) {
+        private void insert(Thread fiber, int h, long now) {
             int mask = keys.length - 1;
             int i = h & mask;
             while (keys[i] != null) {
-                if (keys[i] == fiber) {                 // present (enrolled, or re-added): no growth
-                    if (stamps != null) stamps[i] = now;
-                    if (owner != null) owners[i] = owner;
-                    size--;
-                    return;
-                }
+                if (keys[i] == fiber) { if (stamps != null) stamps[i] = now; size--; return; } // present: no growth
                 i = (i + 1) & mask;
             }
             keys[i] = fiber;
             if (stamps != null) stamps[i] = now;
-            if (owners != null) owners[i] = owner;
         }
 
         void stamp(Thread fiber, int h, long now) {
@@ -229,14 +178,12 @@ public final class FiberRegistry {
                 if (!homeBetween) {
                     keys[hole] = keys[j];
                     if (stamps != null) stamps[hole] = stamps[j];
-                    if (owners != null) owners[hole] = owners[j];
                     hole = j;
                 }
                 j = (j + 1) & mask;
             }
             keys[hole] = null;
             if (stamps != null) stamps[hole] = 0;
-            if (owners != null) owners[hole] = null;
             size--;
             if (keys.length > Tunables.FIBER_REGISTRY_INITIAL_SLOTS && size * 8 < keys.length) {
                 resize(keys.length / 2);
@@ -277,15 +224,10 @@ public final class FiberRegistry {
         private void resize(int capacity) {
             Thread[] oldKeys = keys;
             long[] oldStamps = stamps;
-            Object[] oldOwners = owners;
             keys = new Thread[capacity];
             stamps = oldStamps != null ? new long[capacity] : null;
-            owners = oldOwners != null ? new Object[capacity] : null;
             for (int i = 0; i < oldKeys.length; i++) {
-                if (oldKeys[i] != null) {
-                    insert(oldKeys[i], slotHash(hash(oldKeys[i])), oldStamps != null ? oldStamps[i] : 0,
-                            oldOwners != null ? oldOwners[i] : null);
-                }
+                if (oldKeys[i] != null) insert(oldKeys[i], slotHash(hash(oldKeys[i])), oldStamps != null ? oldStamps[i] : 0);
             }
         }
     }

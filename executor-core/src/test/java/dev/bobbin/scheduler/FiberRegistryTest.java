@@ -100,41 +100,6 @@ class FiberRegistryTest {
         assertEquals(expected, identitySet(r.fibers()));
     }
 
-    @ParameterizedTest
-    @ValueSource(booleans = {false, true})
-    void ownersFollowTheirFiberThroughStartsDeletionsAndResizes(boolean stamped) {
-        FiberRegistry r = new FiberRegistry(1, stamped);
-        Object a = new Object(), b = new Object();
-        List<Thread> threads = unstarted(600);
-        for (int i = 0; i < threads.size(); i++) {
-            Thread t = threads.get(i);
-            switch (i % 3) {
-                case 0 -> r.enroll(t, a);
-                case 1 -> r.enroll(t, b);
-                default -> r.add(t, i);                          // nobody's
-            }
-        }
-        for (int i = 0; i < threads.size(); i += 2) r.add(threads.get(i), i);   // the start's add keeps the owner
-        assertEquals(threads.size(), r.size(), "an enrolled fiber's start does not add it twice");
-        for (int i = 0; i < threads.size(); i += 4) r.remove(threads.get(i));   // shifts survivors
-        for (int i = 1; i < threads.size(); i += 8) r.withdraw(threads.get(i));
-        for (Object owner : List.of(a, b)) {
-            int ownerIndex = owner == a ? 0 : 1;
-            Set<Thread> expected = Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-            for (int i = 0; i < threads.size(); i++) {
-                if (i % 3 == ownerIndex && i % 4 != 0 && i % 8 != 1) expected.add(threads.get(i));
-            }
-            List<Thread> owned = new ArrayList<>();
-            r.owned(owner, owned);
-            assertEquals(expected, identitySet(owned), "fibers of owner " + ownerIndex);
-        }
-        for (Thread t : threads) r.remove(t);
-        assertEquals(0, r.size());
-        List<Thread> none = new ArrayList<>();
-        r.owned(a, none);
-        assertTrue(none.isEmpty(), "removal clears the owner");
-    }
-
     private static Set<Thread> identitySet(List<Thread> list) {
         Set<Thread> s = Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         s.addAll(list);
