@@ -375,6 +375,52 @@ class FiberExecutorTest {
         assertTrue(s.awaitTermination(Duration.ofSeconds(10)));
     }
 
+    /**
+     * shutdownNow interrupts the executor's own task and nothing else on the shared scheduler (another
+     * executor's task, a fiber of its thread-factory view, a fiber its task started), and termination
+     * waits for its own task only.
+     */
+    @Test
+    void shutdownNowInterruptsExactlyItsOwnTasksOnASharedScheduler() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch waiting = new CountDownLatch(4);              // own task, other's task, view fiber, child
+        AtomicInteger interrupted = new AtomicInteger();            // a bit per fiber: 1 own, 2 other, 4 view, 8 child
+        FiberExecutor own = FiberExecutor.builder().name("own").scheduler(scheduler).build();
+        try (FiberExecutor other = FiberExecutor.builder().name("other").scheduler(scheduler).build()) {
+            List<Thread> extra = new ArrayList<>();
+            own.execute(() -> {
+                extra.add(Thread.ofVirtual().start(() -> waitFor(release, waiting, interrupted, 8)));
+                waitFor(release, waiting, interrupted, 1);
+            });
+            other.execute(() -> waitFor(release, waiting, interrupted, 2));
+            Thread view = own.threadFactory().newThread(() -> waitFor(release, waiting, interrupted, 4));
+            view.start();
+            assertTrue(waiting.await(10, SECONDS));
+            assertEquals(1, own.activeCount());
+            assertEquals(List.of(), own.shutdownNow());
+            assertTrue(own.awaitTermination(10, SECONDS), "the own task ends on its interrupt");
+            assertEquals(1, interrupted.get(), "only the own task was interrupted");
+            assertFalse(other.isShutdown());
+            release.countDown();
+            view.join();
+            for (Thread t : extra) t.join();
+        } finally {
+            release.countDown();
+            own.close();
+        }
+        assertEquals(1, interrupted.get());
+    }
+
+    /** Counts down {@code waiting}, then waits for {@code release}; sets {@code bit} if interrupted. */
+    private static void waitFor(CountDownLatch release, CountDownLatch waiting, AtomicInteger interrupted, int bit) {
+        waiting.countDown();
+        try {
+            release.await();
+        } catch (InterruptedException e) {
+            interrupted.getAndAccumulate(bit, (x, y) -> x | y);
+        }
+    }
+
     // ---- views -------------------------------------------------------------------------------------
 
     @Test

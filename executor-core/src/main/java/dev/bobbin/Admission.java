@@ -1,0 +1,196 @@
+package dev.bobbin;
+
+import java.util.concurrent.Callable;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Turns a {@link FiberExecutor}'s accepted tasks into running fibers and sees each one out: admission
+ * against the bound, fiber creation, start or withdrawal, and the job's end.
+ *
+ * <p>Implementation overview.
+ *
+ * <p>Jobs. Each accepted task becomes a "job": the user's Runnable ({@code execute}) or a
+ * {@link TaskFuture} ({@code submit}, invokeAll, invokeAny). A job runs on a new fiber made by
+ * {@code factory} and wrapped in a {@link Worker}, whose {@code finally} calls {@link #jobDone}: the
+ * last thing the fiber does for the executor.
+ *
+ * <p>Admission. {@link #admit} checks the executor runs, then either starts the job at once
+ * (unbounded: no lock) or asks {@link Slots} for a slot, which may wait, refuse or queue the job. A
+ * start puts the fiber into the {@link ExecutorState} live set before {@code Thread.start}
+ * ({@link ExecutorState#track}: the Dekker pair with shutdown); a start that fails (shut down meanwhile,
+ * or the scheduler refused it) takes the fiber out again and gives its slot back, and the caller gets
+ * the RejectedExecutionException.
+ *
+ * <p>The end of a job. {@link #jobDone} counts it, then (when bounded) passes its slot to the head of
+ * the queue and starts that job before the finishing fiber leaves the live set, so the set is never
+ * empty while queued work remains; queued jobs therefore also run after shutdown(), and shutdownNow()
+ * drains and returns them. A queued job whose start the scheduler refuses (a shared scheduler shut
+ * down) fails: its future completes exceptionally, or the handler hears of a plain task; the slot
+ * moves on to the next one.
+ */
+final class Admission {
+    private final ExecutorState lifecycle;         // the live set and the state every start checks
+    private final Slots slots;                     // null when unbounded
+    private final ThreadFactory factory;           // named <name>-<n>, with the configured handler
+    private final FiberScheduler scheduler;        // for messages and the fan-out factory
+    private final Thread.UncaughtExceptionHandler handler; // hears of failed queued tasks; null for the JDK's
+    private final LongAdder completed = new LongAdder();   // jobs finished
+    private volatile ThreadFactory fanOutFactory;  // invokeAll's starters, made at the first fan-out
+
+    Admission(ExecutorState lifecycle, Slots slots, ThreadFactory factory, FiberScheduler scheduler,
+              Thread.UncaughtExceptionHandler handler) {
+        this.lifecycle = lifecycle;
+        this.slots = slots;
+        this.factory = factory;
+        this.scheduler = scheduler;
+        this.handler = handler;
+    }
+
+    ExecutorState lifecycle() {
+        return lifecycle;
+    }
+
+    boolean isBounded() {
+        return slots != null;
+    }
+
+    /** Jobs finished, normally or not. Racy. */
+    long completed() {
+        return completed.sum();
+    }
+
+    /** Jobs waiting for a slot under QUEUE; 0 when unbounded. Racy. */
+    int queued() {
+        return slots != null ? slots.queued() : 0;
+    }
+
+    /** Submits {@code task} as a job and returns its future, or throws RejectedExecutionException. */
+    <T> TaskFuture<T> submit(Callable<T> task) {
+        TaskFuture<T> future = new TaskFuture<>(task);
+        admit(future);
+        return future;
+    }
+
+    /** Accepts a job or throws RejectedExecutionException. */
+    void admit(Runnable job) {
+        lifecycle.ensureRunning();
+        if (slots == null) {
+            start(job);
+        } else if (slots.acquire(lifecycle, job)) {
+            try {
+                start(job);
+            } catch (Throwable t) {
+                releaseSlot();
+                lifecycle.terminateIfShutdown();
+                throw t;
+            }
+        } // else queued: a finishing job starts it
+    }
+
+    /** Starts a new job's fiber, refusing it if the executor is no longer running. */
+    private void start(Runnable job) {
+        startCreated(newFiber(factory, job));
+    }
+
+    /** Starts a fiber made by {@link #newFiber}, refusing it if the executor is no longer running. */
+    void startCreated(Thread fiber) {
+        lifecycle.track(fiber);
+        startOrWithdraw(fiber);
+    }
+
+    /**
+     * Starts the fiber of a job accepted before a shutdown (a queued job handed a slot, or a fan-out chunk
+     * the caller built while the executor was running): shutdown() lets accepted work run, so only a
+     * scheduler that refuses it stops it. The caller's own fiber is in the live set, so termination waits.
+     */
+    void startAccepted(Thread fiber) {
+        lifecycle.trackAccepted(fiber);
+        startOrWithdraw(fiber);
+    }
+
+    /** A new, unstarted fiber of this executor that runs {@code job}. */
+    Thread newFiber(Runnable job) {
+        return newFiber(factory, job);
+    }
+
+    /** A new, unstarted fiber that starts invokeAll chunks ({@link InvokeAll}); it is a job too. */
+    Thread newFanOutFiber(Runnable starter) {
+        ThreadFactory f = fanOutFactory;                          // volatile; racy init is benign
+        if (f == null) {
+            // inherit nothing from the caller: the starter runs no user code
+            fanOutFactory = f = scheduler.ofVirtual().name(lifecycle.name() + "-fan-out")
+                    .inheritInheritableThreadLocals(false).factory();
+        }
+        return newFiber(f, starter);
+    }
+
+    private Thread newFiber(ThreadFactory from, Runnable job) {
+        Thread fiber = from.newThread(new Worker(this, job));
+        if (fiber == null) {
+            throw new RejectedExecutionException("executor '" + lifecycle.name() + "' could not create a fiber");
+        }
+        return fiber;
+    }
+
+    private void startOrWithdraw(Thread fiber) {
+        try {
+            fiber.start();
+        } catch (RejectedExecutionException e) {
+            lifecycle.untrack(fiber);
+            throw new RejectedExecutionException("executor '" + lifecycle.name() + "' cannot start a task: scheduler '"
+                    + scheduler.name() + "' is shut down", e);
+        } catch (Throwable t) {
+            lifecycle.untrack(fiber);
+            throw t;
+        }
+    }
+
+    /** Runs a job on its fiber; the last thing the fiber does is report the job done. */
+    private record Worker(Admission admission, Runnable job) implements Runnable {
+        @Override
+        public void run() {
+            try {
+                job.run();
+            } finally {
+                admission.jobDone(Thread.currentThread());
+            }
+        }
+    }
+
+    /** Called on a job's fiber when the job has finished, normally or not. */
+    private void jobDone(Thread fiber) {
+        completed.increment();
+        if (slots != null) releaseSlot();               // may start a queued job before we leave the set
+        lifecycle.untrack(fiber);
+    }
+
+    /** Passes the slot to queued jobs until one starts, or frees it. */
+    private void releaseSlot() {
+        Runnable next;
+        while ((next = slots.release()) != null) {
+            try {
+                startAccepted(newFiber(factory, next)); // accepted earlier: it starts even after shutdown()
+                return;
+            } catch (RejectedExecutionException e) {
+                failQueued(next, e);                    // the shared scheduler is gone; try the next one
+            }
+        }
+    }
+
+    /** A queued job that can never start: its future fails, or the handler hears of a plain task. */
+    private void failQueued(Runnable job, RejectedExecutionException e) {
+        if (job instanceof TaskFuture<?> f) {
+            f.fail(e);
+        } else {
+            Thread.UncaughtExceptionHandler h = handler != null
+                    ? handler : Thread.currentThread().getUncaughtExceptionHandler();
+            try {
+                h.uncaughtException(Thread.currentThread(), e);
+            } catch (Throwable ignored) {
+                // a failing handler must not stop the hand-off
+            }
+        }
+    }
+}

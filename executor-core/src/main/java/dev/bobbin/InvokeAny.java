@@ -1,0 +1,108 @@
+package dev.bobbin;
+
+import dev.bobbin.scheduler.VarHandles;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * {@link FiberExecutor#invokeAny}, timed and untimed: the first task to succeed wins, the others are
+ * cancelled.
+ *
+ * <p>Implementation overview. Each task is submitted wrapped so that it reports to one
+ * {@link FirstResult}: a success CASes the result in and unparks the caller; a failure records the
+ * first exception, then bumps the failure count and unparks the caller. The caller parks until a result
+ * is set or every submitted task has failed (then it throws an ExecutionException with the first
+ * failure), and on its way out, however it leaves, cancels every future with interrupts.
+ *
+ * <p>Protocol of {@link FirstResult}: {@code result} is set once, by CAS; {@code firstFailure} is set
+ * once, by CAS, before the volatile increment of {@code failures}, so a caller that reads
+ * {@code failures == count} (volatile) also sees {@code firstFailure}. A failure after a success leaves
+ * both alone.
+ */
+final class InvokeAny {
+    private InvokeAny() { }
+
+    /** {@code blocker}: the park blocker thread dumps show for the waiting caller (the executor). */
+    static <T> T invokeAny(Admission admission, Object blocker, Collection<? extends Callable<T>> tasks,
+                           boolean timed, long nanos)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        Objects.requireNonNull(tasks, "tasks");
+        int size = tasks.size();
+        if (size == 0) throw new IllegalArgumentException("tasks is empty");
+        long start = timed ? System.nanoTime() : 0;
+        FirstResult<T> first = new FirstResult<>(Thread.currentThread());
+        List<Future<?>> futures = new ArrayList<>(size);
+        try {
+            int count = 0;
+            Iterator<? extends Callable<T>> it = tasks.iterator();
+            while (count < size && it.hasNext()) {
+                Callable<T> task = Objects.requireNonNull(it.next(), "tasks contains null");
+                futures.add(admission.submit(() -> {
+                    try {
+                        first.succeed(task.call());
+                    } catch (Throwable e) {
+                        first.fail(e);
+                    }
+                    return null;
+                }));
+                count++;
+            }
+            if (count == 0) throw new IllegalArgumentException("tasks is empty");
+            if (Thread.interrupted()) throw new InterruptedException();
+            Object r;
+            while ((r = first.result) == null && first.failures < count) {
+                if (timed) {
+                    long left = nanos - (System.nanoTime() - start);
+                    if (left <= 0) throw new TimeoutException("no task of invokeAny completed in time");
+                    LockSupport.parkNanos(blocker, left);
+                } else {
+                    LockSupport.park(blocker);
+                }
+                if (Thread.interrupted()) throw new InterruptedException();
+            }
+            if (r == null) throw new ExecutionException(first.firstFailure);
+            @SuppressWarnings("unchecked") T t = r == FirstResult.NULL ? null : (T) r;
+            return t;
+        } finally {
+            for (Future<?> f : futures) f.cancel(true);
+        }
+    }
+
+    /** invokeAny's rendezvous: the first result, or the failures counted before any result. */
+    private static final class FirstResult<T> {
+        static final Object NULL = new Object();       // stands for a null result
+        private static final VarHandle RESULT = VarHandles.field(MethodHandles.lookup(), FirstResult.class, "result", Object.class);
+        private static final VarHandle FAILURES = VarHandles.field(MethodHandles.lookup(), FirstResult.class, "failures", int.class);
+        private static final VarHandle FIRST_FAILURE = VarHandles.field(MethodHandles.lookup(), FirstResult.class, "firstFailure", Throwable.class);
+        private final Thread waiter;                    // the invokeAny caller, unparked on every report
+        volatile Object result;        // set once by CAS; the waiter's volatile read pairs with it
+        volatile int failures;         // incremented after firstFailure is set; the waiter reads it volatile
+        volatile Throwable firstFailure; // set once by CAS, before the increment of failures
+
+        FirstResult(Thread waiter) { this.waiter = waiter; }
+
+        void succeed(T value) {
+            if (result == null && RESULT.compareAndSet(this, null, value == null ? NULL : value)) {
+                LockSupport.unpark(waiter);
+            }
+        }
+
+        void fail(Throwable e) {
+            if (result != null) return;
+            FIRST_FAILURE.compareAndSet(this, null, e);
+            FAILURES.getAndAdd(this, 1);                 // after firstFailure: the waiter sees it set
+            LockSupport.unpark(waiter);
+        }
+    }
+}

@@ -1,0 +1,132 @@
+package dev.bobbin;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Bounded concurrency for a {@link FiberExecutor} with {@link FiberExecutor.Config#maxConcurrency()} K:
+ * counts running jobs against K and holds the FIFO queue of {@link FiberExecutor.Saturation#QUEUE}. An
+ * unbounded executor has none, so its path touches no lock.
+ *
+ * <p>Implementation overview. Everything is guarded by one short {@code lock}. A job that finds K
+ * running waits on {@code freed} (WAIT), is refused (REJECT) or joins the queue (QUEUE); each path
+ * checks the executor is still running under the lock, so a job cannot enter the queue after
+ * shutdownNow drained it. Slots are only ever released by a finishing job or a failed start
+ * ({@link #release}), and a release hands the slot straight to the head of the queue instead of freeing
+ * it: the slot stays held while the queued job moves to its fiber, so {@link #idle} never reports an
+ * empty executor between the queue and the fiber. shutdown wakes every WAIT waiter, which then sees the
+ * executor shut down and is refused.
+ *
+ * <p>{@code running} and {@code queued} are written under the lock and are volatile only for the racy
+ * readers outside it: {@link #idle} (termination, which re-checks after every release) and the
+ * statistics.
+ */
+final class Slots {
+    private final int max;                                     // K
+    private final FiberExecutor.Saturation saturation;         // what a job does when K run
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition freed = lock.newCondition();       // signalled when a slot is freed or at shutdown
+    private final ArrayDeque<Runnable> queue = new ArrayDeque<>(); // QUEUE's waiting jobs; guarded by lock
+    private volatile int running;              // slots held, written under lock; racy reads by idle()
+    private volatile int queued;               // queue.size(), written under lock; racy reads
+
+    Slots(int max, FiberExecutor.Saturation saturation) {
+        this.max = max;
+        this.saturation = saturation;
+    }
+
+    /**
+     * True if the caller got a slot and must start the job; false if the job was queued. Throws
+     * RejectedExecutionException if the executor is shut down, if REJECT finds no slot, or if a WAIT
+     * caller is interrupted (its interrupt status then stays set).
+     */
+    boolean acquire(ExecutorState lifecycle, Runnable job) {
+        lock.lock();
+        try {
+            while (running >= max) {
+                switch (saturation) {
+                    case REJECT -> throw new RejectedExecutionException("executor '" + lifecycle.name()
+                            + "' is running its maximum of " + max + " tasks");
+                    case QUEUE -> {
+                        lifecycle.ensureRunning();
+                        queue.addLast(job);
+                        queued = queue.size();
+                        return false;
+                    }
+                    case WAIT -> {
+                        try {
+                            freed.await();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new RejectedExecutionException("executor '" + lifecycle.name()
+                                    + "': interrupted while waiting for a free slot", e);
+                        }
+                        lifecycle.ensureRunning();
+                    }
+                }
+            }
+            lifecycle.ensureRunning();
+            running = running + 1;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Frees the caller's slot, or hands it to the next queued job and returns that job. */
+    Runnable release() {
+        lock.lock();
+        try {
+            Runnable next = queue.pollFirst();
+            if (next != null) {
+                queued = queue.size();
+                return next;
+            }
+            running = running - 1;
+            freed.signal();
+            return null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Empties the queue and returns its jobs, in order (shutdownNow). */
+    List<Runnable> drain() {
+        lock.lock();
+        try {
+            List<Runnable> all = new ArrayList<>(queue);
+            queue.clear();
+            queued = 0;
+            return all;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Wakes every WAIT waiter, which then sees the executor shut down (shutdown). */
+    void wakeWaiters() {
+        lock.lock();
+        try {
+            freed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The number of queued jobs. Racy. */
+    int queued() {
+        return queued;
+    }
+
+    /**
+     * No slot held and nothing queued. A slot being handed to a queued job stays held, so a
+     * terminating executor never misses a job between the queue and its fiber.
+     */
+    boolean idle() {
+        return running == 0 && queued == 0;
+    }
+}
