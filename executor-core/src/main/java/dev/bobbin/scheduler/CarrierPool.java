@@ -142,8 +142,13 @@ public final class CarrierPool implements Executor {
         if (failure != null) {
             shutdown();
             boolean stopped = false;
+            long deadline = System.nanoTime() + Tunables.FAILED_START_CLEANUP_NANOS;
             try {
                 stopped = terminated.await(Tunables.FAILED_START_CLEANUP_NANOS, TimeUnit.NANOSECONDS);
+                // the latch counts a carrier once its driver is closed; its thread ends just after that
+                for (int i = 0; i < parallelism && stopped; i++) {
+                    stopped = carriers[i].join(java.time.Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
