@@ -47,8 +47,8 @@ import java.util.concurrent.locks.LockSupport;
  * available from {@link #transport()} and {@link #selectionReason()}.
  *
  * <p>Other system properties, read when a runtime is first used: {@code bobbin.io.rescue} ({@code true}
- * or {@code false}; unset: epoll and NIO) lets a rescuer thread serve a carrier's event loop while one
- * fiber keeps the carrier busy (see the package overview); {@code bobbin.io.placementSlack} (sockets,
+ * or {@code false}; unset: epoll and NIO; refused on io_uring for now) lets a rescuer thread serve a
+ * carrier's event loop while one fiber keeps the carrier busy (see the package overview); {@code bobbin.io.placementSlack} (sockets,
  * default 128; 0 spreads new sockets over the carriers from the first one).
  */
 public final class FiberIo {
@@ -88,17 +88,30 @@ public final class FiberIo {
 
     /** Whether the carriers of schedulers created from now on have their loops rescued while stalled
      *  (IoCarrierDriver), if this Netty allows it: {@value IoTunables#RESCUE_PROPERTY}, by default every
-     *  transport but io_uring (whose rescue-capable rings cost CPU). Volatile and settable for tests. */
+     *  transport but io_uring ({@link #rescueSetting}). Volatile and settable for tests. */
     volatile boolean rescue;
 
     private static boolean rescueProperty(IoTransport transport) {
-        String v = System.getProperty(IoTunables.RESCUE_PROPERTY);
+        return rescueSetting(transport, System.getProperty(IoTunables.RESCUE_PROPERTY));
+    }
+
+    /**
+     * The rescue setting for {@code transport} given the property's value {@code v} (null: unset). Rescue
+     * on io_uring is refused for now: the forced hand-over stress test lost an io_uring connection's
+     * progress (a read never answered) in one soak round of three, and the cause is not found yet.
+     */
+    static boolean rescueSetting(IoTransport transport, String v) {
         if (v == null || v.isBlank()) return transport != IoTransport.IO_URING;
-        return switch (v.strip().toLowerCase(java.util.Locale.ROOT)) {
+        boolean on = switch (v.strip().toLowerCase(java.util.Locale.ROOT)) {
             case "true" -> true;
             case "false" -> false;
             default -> throw new IllegalStateException("-D" + IoTunables.RESCUE_PROPERTY + " must be true or false: " + v);
         };
+        if (on && transport == IoTransport.IO_URING) {
+            throw new IllegalStateException("-D" + IoTunables.RESCUE_PROPERTY + "=true is not supported on io_uring"
+                    + " yet; for stalled carriers' sockets to be rescued, use epoll (-D" + TRANSPORT_PROPERTY + "=epoll)");
+        }
+        return on;
     }
 
     private FiberIo(IoTransport transport, String reason) {

@@ -17,7 +17,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * carrier serving every socket, its peer asleep, costs less CPU per operation than two half-busy loops
  * (bench/README.md, "Placement"). A slack of 0 spreads sockets from the first one: each goes to the loop
  * with the fewest, its own on a tie. Where loops are rescued while their carrier is stalled
- * ({@code IoCarrierDriver}: epoll and NIO by default, io_uring with {@code -Dbobbin.io.rescue=true}) a stall
+ * ({@code IoCarrierDriver}: epoll and NIO by default; not io_uring) a stall
  * does not argue for spreading; on io_uring's default single-issuer rings spreading halves what one
  * stalled carrier freezes (on two carriers) and does not remove it. A bound
  * fiber (or any fiber under THREAD_PER_CORE) always keeps its sockets on its own carrier. The counts are

@@ -40,12 +40,12 @@ class RingHandOffStressTest {
     private static final long RUN_MILLIS = 2_000;
 
     @ParameterizedTest
-    @EnumSource(IoTransport.class)
+    @EnumSource(value = IoTransport.class, names = {"EPOLL", "NIO"})   // io_uring refuses rescue for now (FiberIo.rescueSetting)
     void falseStallReportsHandTheLoopsBackAndForthWithoutLosingAByte(IoTransport transport) throws Exception {
         TransportSelectionTest.assumeOrRequire(transport);
         FiberIo io = FiberIo.of(transport);
         boolean rescueBefore = io.rescue;
-        io.rescue = true;                          // io_uring's default is off (-Dbobbin.io.rescue)
+        io.rescue = true;                          // the default here, unless -Dbobbin.io.rescue=false
         try {
             run(io, transport);
         } finally {
