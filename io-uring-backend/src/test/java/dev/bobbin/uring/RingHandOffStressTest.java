@@ -44,13 +44,7 @@ class RingHandOffStressTest {
     void falseStallReportsHandTheLoopsBackAndForthWithoutLosingAByte(IoTransport transport) throws Exception {
         TransportSelectionTest.assumeOrRequire(transport);
         FiberIo io = FiberIo.of(transport);
-        boolean rescueBefore = io.rescue;
-        io.rescue = true;                          // the default here, unless -Dbobbin.io.rescue=false
-        try {
-            run(io, transport);
-        } finally {
-            io.rescue = rescueBefore;
-        }
+        StalledCarrierIoTest.withRescue(io, () -> run(io, transport));
     }
 
     private void run(FiberIo io, IoTransport transport) throws Exception {

@@ -104,12 +104,20 @@ class StalledCarrierIoTest {
     void aCarrierHoggedByOneFiberDoesNotFreezeTheSocketsLivingOnItsLoop(IoTransport transport) throws Exception {
         TransportSelectionTest.assumeOrRequire(transport);
         FiberIo io = FiberIo.of(transport);
-        boolean rescueBefore = io.rescue;
-        io.rescue = true;                          // the default here, unless -Dbobbin.io.rescue=false
+        withRescue(io, () -> run(io, transport));
+    }
+
+    interface Body { void run() throws Exception; }
+
+    /** Runs {@code body} with ring rescue on for {@code io} (the default on epoll and NIO, unless
+     *  {@code -Dbobbin.io.rescue=false}), and restores the setting. */
+    static void withRescue(FiberIo io, Body body) throws Exception {
+        boolean before = io.rescue;
+        io.rescue = true;
         try {
-            run(io, transport);
+            body.run();
         } finally {
-            io.rescue = rescueBefore;
+            io.rescue = before;
         }
     }
 
