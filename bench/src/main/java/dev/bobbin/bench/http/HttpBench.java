@@ -32,7 +32,7 @@ import java.util.concurrent.TimeUnit;
  * and Netty, and optionally writes the figures as CSV for {@code BenchCharts}.
  *
  * <pre>
- * HttpBench [--servers jdk,jdk-vthread,bobbin,helidon,netty-uring] [--workloads hello@64,hello@1000,json@64,json@1000,sleep@1000]
+ * HttpBench [--servers jdk,jdk-vthread,jdk-fiber,bobbin,helidon,netty-uring] [--workloads hello@64,hello@1000,json@64,json@1000,sleep@1000]
  *           [--duration-s 10] [--warmup-s 3] [--wrk wrk] [--wrk-threads 1] [--timeout-s 5]
  *           [--bobbin-classpath CP] [--server-jvm-opts "..."] [--out file.md] [--csv file.csv]
  * </pre>

@@ -1,5 +1,6 @@
 package dev.bobbin.bench.http;
 
+import dev.bobbin.FiberExecutor;
 import io.netty.channel.uring.IoUring;
 
 import java.io.IOException;
@@ -15,7 +16,7 @@ import java.util.stream.Collectors;
  * results. {@link HttpBench} runs them in declaration order unless told otherwise; its ratio columns are
  * relative to {@link #HELIDON}, {@link #JDK} and {@link #NETTY_URING}.
  *
- * <p>The three {@code com.sun.net.httpserver} kinds run the same program ({@link JdkApiHttpServer}); the
+ * <p>The four {@code com.sun.net.httpserver} kinds run the same program ({@link JdkApiHttpServer}); the
  * JVM's {@code -Dcom.sun.net.httpserver.HttpServerProvider} ({@link #jvmOptions()}) decides whose server
  * it gets, and the program refuses to serve when another provider was selected.
  */
@@ -34,6 +35,15 @@ public enum HttpServerKind {
             JdkProviders.JDK) {
         @Override HttpBenchServer startAvailable(int port) throws IOException {
             return JdkApiHttpServer.start(port, Executors.newVirtualThreadPerTaskExecutor(), JdkProviders.JDK);
+        }
+    },
+
+    /** The JDK's built-in server handing each exchange to a Bobbin fiber: its selector thread feeds a
+     *  {@code FiberExecutor} (work arriving from outside Bobbin's carriers, issue #12's case). */
+    JDK_FIBER("jdk-fiber", "com.sun.net.httpserver, the JDK's provider, a Bobbin FiberExecutor (own scheduler)",
+            JdkProviders.JDK) {
+        @Override HttpBenchServer startAvailable(int port) throws IOException {
+            return JdkApiHttpServer.start(port, FiberExecutor.create(), JdkProviders.JDK);
         }
     },
 
