@@ -91,10 +91,6 @@ public final class FiberIo {
      *  transport but io_uring ({@link #rescueSetting}). Volatile and settable for tests. */
     volatile boolean rescue;
 
-    private static boolean rescueProperty(IoTransport transport) {
-        return rescueSetting(transport, System.getProperty(IoTunables.RESCUE_PROPERTY));
-    }
-
     /**
      * The rescue setting for {@code transport} given the property's value {@code v} (null: unset). Rescue
      * on io_uring is refused for now: the forced hand-over stress test lost an io_uring connection's
@@ -118,7 +114,7 @@ public final class FiberIo {
         this.transport = transport;
         this.reason = reason;
         this.driverFactory = carrier -> new IoCarrierDriver(this, carrier);
-        this.rescue = rescueProperty(transport);
+        this.rescue = rescueSetting(transport, System.getProperty(IoTunables.RESCUE_PROPERTY));
     }
 
     /**

@@ -80,19 +80,9 @@ public enum IoTransport {
     // ---- Netty plumbing (package-private) -----------------------------------------------------------
 
     IoHandlerFactory handlerFactory() {
-        return handlerFactory(true);
-    }
-
-    /**
-     * {@code singleIssuer}: an io_uring ring only its creating thread will ever enter (the kernel's
-     * IORING_SETUP_SINGLE_ISSUER with DEFER_TASKRUN, Netty's default). A carrier's ring that a rescuer may
-     * drive while the carrier is stalled (IoCarrierDriver) must be created without it: the kernel refuses
-     * io_uring_enter from any other thread of a single-issuer ring. Other transports ignore it.
-     */
-    IoHandlerFactory handlerFactory(boolean singleIssuer) {
         return switch (this) {
             case IO_URING -> IoUringIoHandler.newFactory(new io.netty.channel.uring.IoUringIoHandlerConfig()
-                    .setCqSize(IoTunables.URING_CQ_ENTRIES).setSingleIssuer(singleIssuer));
+                    .setCqSize(IoTunables.URING_CQ_ENTRIES));
             case EPOLL -> EpollIoHandler.newFactory();
             case NIO -> NioIoHandler.newFactory();
         };

@@ -56,8 +56,8 @@
  *       without DEFER_TASKRUN, and that measured 1.7-2x the CPU per round trip at light load; and the
  *       forced hand-over stress test lost an io_uring connection's progress once. So io_uring rings stay
  *       single-issuer and a stalled carrier's sockets wait for it: {@code -Dbobbin.io.rescue=true} is
- *       refused on io_uring for now ({@code false} turns rescue off everywhere). The multi-issuer ring
- *       set-up and the ring-entry switch stay in the code, unused until that is found.</li>
+ *       refused on io_uring for now ({@code false} turns rescue off everywhere; {@code IoCarrierDriver}
+ *       says what was tried on io_uring).</li>
  *   <li><b>Buffers.</b> User buffers never reach the kernel: received data arrives in Netty buffers that
  *       Netty owns until the read completed, and {@code read(ByteBuffer)} copies from them
  *       ({@code receive()} hands them over without a copy); {@code write(ByteBuffer)} copies into a Netty
