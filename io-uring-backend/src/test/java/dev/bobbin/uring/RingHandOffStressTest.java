@@ -1,7 +1,6 @@
 package dev.bobbin.uring;
 
 import dev.bobbin.FiberScheduler;
-import dev.bobbin.spi.DriverStats;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -10,7 +9,6 @@ import java.io.DataInputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,28 +54,14 @@ class RingHandOffStressTest {
             IoCarrierDriver[] drivers = new IoCarrierDriver[2];
             for (int i = 0; i < 2; i++) {
                 CompletableFuture<IoCarrierDriver> d = new CompletableFuture<>();
-                scheduler.startOn(i, () -> d.complete((IoCarrierDriver) FiberScheduler.currentCarrierDriver()));
+                scheduler.startOn(i, () -> d.complete(IoCarrierDriver.current(io)));
                 drivers[i] = d.get(10, TimeUnit.SECONDS);
             }
             scheduler.start(() -> {
                 try {
                     for (;;) {
                         FiberSocket s = server.accept();
-                        scheduler.start(() -> {
-                            try (s) {
-                                ByteBuffer buf = ByteBuffer.allocate(4096);
-                                for (;;) {
-                                    buf.clear();
-                                    int n = s.read(buf);
-                                    if (n < 0) return;
-                                    buf.flip();
-                                    s.writeAll(buf);
-                                    echoed.add(n);
-                                }
-                            } catch (Throwable t) {
-                                failure.compareAndSet(null, t);
-                            }
-                        });
+                        scheduler.start(() -> StalledCarrierIoTest.echo(s, echoed, failure));
                     }
                 } catch (ClosedChannelException closed) {
                     // the test is over
@@ -135,7 +119,7 @@ class RingHandOffStressTest {
             assertEquals(total, echoed.sum(), "bytes the server echoed");
             assertTrue(total > 0);
             long rescues = 0;
-            for (IoCarrierDriver d : drivers) rescues += counter(d.stats(), "rescues");
+            for (IoCarrierDriver d : drivers) rescues += StalledCarrierIoTest.counter(d.stats(), "rescues");
             if (Boolean.getBoolean("bobbin.test.verbose")) {
                 System.out.printf("%s: %d bytes echoed, %d hand-overs to rescuers%n", transport.id(), total, rescues);
             }
@@ -145,9 +129,5 @@ class RingHandOffStressTest {
                 assertTrue(d.loop.inEventLoop(d.carrier.carrierThread()), () -> "a carrier took its loop back; rescues " + r);
             }
         }
-    }
-
-    private static long counter(DriverStats stats, String name) {
-        return stats.counter(stats.counterNames().indexOf(name));
     }
 }

@@ -54,7 +54,7 @@ class SocketPlacementTest {
             IoCarrierDriver[] drivers = new IoCarrierDriver[2];
             for (int i = 0; i < 2; i++) {
                 CompletableFuture<IoCarrierDriver> d = new CompletableFuture<>();
-                scheduler.startOn(i, () -> d.complete((IoCarrierDriver) FiberScheduler.currentCarrierDriver()));
+                scheduler.startOn(i, () -> d.complete(IoCarrierDriver.current(io)));
                 drivers[i] = d.get(10, TimeUnit.SECONDS);
             }
             // the acceptor makes each connection's first read itself: it always runs on the carrier whose

@@ -131,7 +131,7 @@ class StalledCarrierIoTest {
              FiberServerSocket server = io.openServer().bind(new InetSocketAddress("127.0.0.1", 0), 1024)) {
             // the acceptor is bound to carrier 0: its first read of each connection homes the socket there
             scheduler.startOn(0, () -> {
-                carrier0.complete((IoCarrierDriver) FiberScheduler.currentCarrierDriver());
+                carrier0.complete(IoCarrierDriver.current(io));
                 try {
                     for (;;) {
                         FiberSocket s = server.accept();
@@ -288,13 +288,13 @@ class StalledCarrierIoTest {
         assertThrows(IllegalStateException.class, () -> FiberIo.rescueSetting(IoTransport.EPOLL, "maybe"));
     }
 
-    private static long counter(DriverStats stats, String name) {
+    static long counter(DriverStats stats, String name) {
         int i = stats.counterNames().indexOf(name);
         return i < 0 ? -1 : stats.counter(i);
     }
 
     /** Server fiber: echoes until EOF, then closes. */
-    private static void echo(FiberSocket s, LongAdder echoed, AtomicReference<Throwable> failure) {
+    static void echo(FiberSocket s, LongAdder echoed, AtomicReference<Throwable> failure) {
         try (s) {
             ByteBuffer buf = ByteBuffer.allocate(4096);
             for (;;) {
