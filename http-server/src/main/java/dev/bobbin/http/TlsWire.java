@@ -131,19 +131,7 @@ final class TlsWire implements Wire {
                     continue;
                 }
                 if (hs == HandshakeStatus.NEED_WRAP && !wrapLeftToWriter) {
-                    if (!established) {
-                        wrapHandshake();
-                        continue;
-                    }
-                    if (wrapLock.tryLock()) {
-                        try {
-                            wrapLocked(NOTHING);
-                        } finally {
-                            wrapLock.unlock();
-                        }
-                        signalProgress();
-                        continue;
-                    }
+                    if (wrapHandshake(established)) continue;
                     wrapLeftToWriter = true;
                 }
                 if (out == null) out = alloc.heapBuffer(appBufferBytes);
@@ -252,7 +240,7 @@ final class TlsWire implements Wire {
     private void replyToClose() {
         if (engine.getHandshakeStatus() != HandshakeStatus.NEED_WRAP) return;
         try {
-            wrapHandshake();
+            wrapHandshake(false);
         } catch (IOException e) {
             // the peer is gone already; its close_notify ended the stream either way
         }
@@ -295,15 +283,20 @@ final class TlsWire implements Wire {
         }
     }
 
-    /** Wraps and sends what the engine has to send on its own (handshake, post-handshake, alerts). */
-    private void wrapHandshake() throws IOException {
-        wrapLock.lock();
+    /**
+     * Wraps and sends what the engine has to send on its own (handshake, post-handshake, alerts); with
+     * {@code onlyIfFree}, only if no writer holds the wrap lock, and returns false if one does.
+     */
+    private boolean wrapHandshake(boolean onlyIfFree) throws IOException {
+        if (!onlyIfFree) wrapLock.lock();
+        else if (!wrapLock.tryLock()) return false;
         try {
             wrapLocked(NOTHING);
         } finally {
             wrapLock.unlock();
         }
         signalProgress();
+        return true;
     }
 
     /**
