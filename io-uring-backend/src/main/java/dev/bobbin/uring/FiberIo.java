@@ -13,7 +13,7 @@ import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
-import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
@@ -56,7 +56,10 @@ public final class FiberIo {
     public static final String TRANSPORT_PROPERTY = "bobbin.io.transport";
 
     private static final System.Logger LOG = System.getLogger("dev.bobbin.uring");
-    private static final Map<IoTransport, FiberIo> BY_TRANSPORT = new EnumMap<>(IoTransport.class);
+    // Not an EnumMap: creating one reflects on IoTransport's methods, whose signatures name Netty 4.2 types,
+    // and with Netty 4.1 that would fail here, in this class's initializer, before NettyVersionCheck can say
+    // why (FallbackGroup has the same reason).
+    private static final Map<IoTransport, FiberIo> BY_TRANSPORT = new HashMap<>();
     private static volatile FiberIo system;
 
     private final IoTransport transport;
@@ -381,13 +384,24 @@ public final class FiberIo {
             synchronized (this) {
                 g = fallback;
                 if (g == null) {
-                    g = new MultiThreadIoEventLoopGroup(1,
-                            new DefaultThreadFactory("bobbin-io-" + transport.id(), true), transport.handlerFactory());
+                    g = FallbackGroup.create(transport);
                     fallback = g;
                 }
             }
         }
         return g.next();
+    }
+
+    /**
+     * Creates the fallback loop group. A class of its own so that verifying FiberIo loads no Netty 4.2
+     * type (the assignment of the new group would), which with Netty 4.1 would fail before
+     * {@link NettyVersionCheck} runs.
+     */
+    private static final class FallbackGroup {
+        static IoEventLoopGroup create(IoTransport transport) {
+            return new MultiThreadIoEventLoopGroup(1,
+                    new DefaultThreadFactory("bobbin-io-" + transport.id(), true), transport.handlerFactory());
+        }
     }
 
     /** Descriptions of the sockets still open, for diagnostics. */
