@@ -12,7 +12,8 @@ import java.util.Objects;
 
 /**
  * Micrometer meters of one {@link FiberExecutor}, named as Micrometer's own {@code ExecutorServiceMetrics}
- * names them and tagged {@code name=<executor name>}: {@code executor.active} (tasks running now),
+ * names them (with the same base units) and tagged {@code name=<executor name>}: {@code executor.active}
+ * (tasks running now, in threads: each task runs on a fiber of its own),
  * {@code executor.queued} (tasks waiting for a slot of a bounded executor) and {@code executor.completed}
  * (tasks finished). The carriers, queues and fibers underneath are its scheduler's, bound with
  * {@link BobbinMetrics#of(dev.bobbin.FiberScheduler)}; give executors and schedulers distinct names, since
@@ -37,8 +38,10 @@ public final class FiberExecutorMetrics implements MeterBinder {
     public void bindTo(MeterRegistry registry) {
         Objects.requireNonNull(registry, "registry");
         if (registry.find("executor.completed").tags(tags).meter() != null) return;   // bound already
+        // threads, as Micrometer's binder says of the JDK's thread-per-task executor: each task has its own fiber
         Gauge.builder("executor.active", executor, e -> e.activeCount() - e.queuedTaskCount())
-                .description("Tasks of this executor running now").baseUnit("tasks").tags(tags).register(registry);
+                .description("Tasks of this executor running now, each on its own fiber").baseUnit("threads").tags(tags)
+                .register(registry);
         Gauge.builder("executor.queued", executor, FiberExecutor::queuedTaskCount)
                 .description("Tasks waiting for a slot of this bounded executor").baseUnit("tasks").tags(tags).register(registry);
         FunctionCounter.builder("executor.completed", executor, FiberExecutor::completedTaskCount)
