@@ -96,9 +96,10 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
     }
 
     /**
-     * This binder, also publishing a percentile histogram of {@code bobbin.scheduling.delay} (about a
-     * hundred buckets between 500 ns and 10 s), which a monitoring system can aggregate across instances
-     * (Prometheus {@code histogram_quantile}). Off by default for its series count. Call before
+     * This binder, also publishing a percentile histogram of {@code bobbin.scheduling.delay} (112 buckets
+     * between 500 ns and 10 s), which a monitoring system can aggregate across instances (Prometheus
+     * {@code histogram_quantile}). Off by default for its series count. A Prometheus registry publishes
+     * either the histogram or the {@link #withPercentiles()} percentiles, not both. Call before
      * {@link #bindTo}.
      */
     public BobbinMetrics withHistogram() {
