@@ -8,19 +8,23 @@ import javax.tools.JavaCompiler;
 import javax.tools.JavaFileObject;
 import javax.tools.SimpleJavaFileObject;
 import javax.tools.ToolProvider;
+import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Every {@code java} code block of the project's READMEs compiles against the real API: each block is
- * the body of a method that may throw, with the usual imports, compiled with the examples' class path.
+ * Every {@code java} code block of every README.md in the repository compiles against the real API: each
+ * block is the body of a method that may throw, with the usual imports, compiled with the examples' class
+ * path. The READMEs are found by walking the repository, so a new one is covered without a change here.
  */
 class ReadmeSnippetsCompileTest {
     private static final String IMPORTS = """
@@ -38,17 +42,39 @@ class ReadmeSnippetsCompileTest {
             import java.util.concurrent.*;
             """;
 
-    private static final List<String> READMES = List.of(
-            "README.md", "executor-core/README.md", "io-uring-backend/README.md", "metrics/README.md", "bench/README.md");
+    /** Every README.md of the repository (build output and hidden directories aside), root first. */
+    static List<Path> readmes(Path root) throws IOException {
+        try (Stream<Path> files = Files.walk(root)) {
+            return files.filter(f -> f.getFileName().toString().equals("README.md"))
+                    .filter(f -> {
+                        for (Path part : root.relativize(f)) {
+                            String p = part.toString();
+                            if (p.equals("target") || p.equals("node_modules") || p.startsWith(".")) return false;
+                        }
+                        return true;
+                    })
+                    .sorted(Comparator.comparing((Path f) -> f.getNameCount()).thenComparing(Path::toString))
+                    .toList();
+        }
+    }
+
+    @Test
+    void everyModulesReadmeIsFound() throws Exception {
+        Path root = Path.of("..").toRealPath();
+        List<Path> found = readmes(root);
+        assertEquals(root.resolve("README.md"), found.getFirst());
+        for (String module : List.of("executor-core", "io-uring-backend", "metrics", "bench")) {
+            assertTrue(found.contains(root.resolve(module).resolve("README.md")), module + " in " + found);
+        }
+    }
 
     @Test
     void everyJavaBlockCompiles() throws Exception {
         Path root = Path.of("..").toRealPath();
         List<JavaFileObject> units = new ArrayList<>();
         Pattern block = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL);
-        for (String readme : READMES) {
-            Path file = root.resolve(readme);
-            if (!Files.exists(file)) continue;
+        for (Path file : readmes(root)) {
+            String readme = root.relativize(file).toString();
             Matcher m = block.matcher(Files.readString(file));
             while (m.find()) {
                 String name = "Snippet" + units.size();
