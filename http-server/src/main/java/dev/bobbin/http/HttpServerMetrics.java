@@ -28,7 +28,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code http.server.failures} — handlers that threw and connections that failed.</li>
  * </ul>
  * Requests the server refuses before a context is chosen (malformed, over a limit) count in none of
- * the timers. Every meter carries the tags given to {@link #of(HttpServer, Iterable)}.
+ * the timers. Every meter carries the tags given to {@link #of(HttpServer, Iterable)}. The Prometheus
+ * names are listed in the metrics module's README.
  *
  * <pre>{@code
  * HttpServerMetrics.of(server).bindTo(registry);
@@ -72,10 +73,11 @@ public final class HttpServerMetrics implements MeterBinder {
                 .description("Open connections").tags(tags).register(registry);
         FunctionCounter.builder("http.server.connections.refused", core, ServerCore::refusedConnections)
                 .description("Connections answered with 503 because the connection limit was reached").tags(tags).register(registry);
+        // no base unit: the name says bytes already, and a Prometheus registry would append it again
         FunctionCounter.builder("http.server.bytes.received", core, ServerCore::bytesIn)
-                .baseUnit("bytes").description("Bytes read from clients").tags(tags).register(registry);
+                .description("Bytes read from clients").tags(tags).register(registry);
         FunctionCounter.builder("http.server.bytes.sent", core, ServerCore::bytesOut)
-                .baseUnit("bytes").description("Bytes handed to client sockets").tags(tags).register(registry);
+                .description("Bytes handed to client sockets").tags(tags).register(registry);
         FunctionCounter.builder("http.server.failures", core, ServerCore::failureCount)
                 .description("Handlers that threw and connections that failed").tags(tags).register(registry);
         core.addObserver(new Recorder(registry, tags));
