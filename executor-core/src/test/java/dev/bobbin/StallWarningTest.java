@@ -1,16 +1,21 @@
 package dev.bobbin;
 
 import dev.bobbin.scheduler.StallMonitor;
+import dev.bobbin.spi.CarrierDriver;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -22,7 +27,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * What the stall monitor logs: a WARNING only when runnable work waited behind a carrier stalled past the
  * warning limit (one second), in one line, at most once per interval; the stack, captured at detection
- * while the fiber was still running, at DEBUG. Observed through the JDK logging backend that
+ * while the fiber was still running, at DEBUG. And where a carrier error goes: the default error handler
+ * reports it at ERROR, never on {@code System.err}. Observed through the JDK logging backend that
  * {@code System.Logger} uses by default.
  */
 @Tag("reliability")
@@ -124,5 +130,41 @@ class StallWarningTest {
             assertEquals(1, monitor.warningsQueued(), "the second stall's WARNING falls in the same interval");
         }
         assertEquals(1, at(Level.WARNING).size());
+    }
+
+    /** A parking driver whose {@link #carrierStalled()} fails, as a faulty I/O backend's might. */
+    private static final class FailingStallNoticeDriver implements CarrierDriver {
+        private final Thread carrier;
+
+        FailingStallNoticeDriver(Thread carrier) { this.carrier = carrier; }
+
+        @Override public int poll() { return 0; }
+        @Override public void park(long t) { if (t < 0) LockSupport.park(); else LockSupport.parkNanos(t); }
+        @Override public void wakeup() { LockSupport.unpark(carrier); }
+        @Override public void close() { }
+        @Override public void carrierStalled() { throw new IllegalStateException("stall notice failed"); }
+    }
+
+    @Test
+    void theDefaultErrorHandlerLogsACarrierErrorAtErrorWithItsThrowableAndWritesNothingToStderr() throws Exception {
+        PrintStream stderr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try (FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("faulty").parallelism(1)
+                .stallThreshold(Duration.ofMillis(200)).maxSpareCarriers(0)
+                .driverFactory(ctx -> new FailingStallNoticeDriver(ctx.carrierThread())).build())) {
+            s.start(() -> {                                   // holds the carrier past the time slice
+                long end = System.nanoTime() + 100_000_000L;
+                while (System.nanoTime() < end) Thread.onSpinWait();
+            }).join();
+            waitUntil(() -> records.stream().anyMatch(r -> r.getLevel() == Level.SEVERE));
+        } finally {
+            System.setErr(stderr);
+        }
+        LogRecord error = records.stream().filter(r -> r.getLevel() == Level.SEVERE).findFirst().orElseThrow();
+        assertTrue(error.getMessage().contains("error on carrier"), error.getMessage());
+        assertInstanceOf(IllegalStateException.class, error.getThrown());
+        assertEquals("stall notice failed", error.getThrown().getMessage());
+        assertEquals("", err.toString(StandardCharsets.UTF_8), "nothing on System.err");
     }
 }
