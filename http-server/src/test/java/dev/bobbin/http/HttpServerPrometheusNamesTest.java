@@ -66,6 +66,12 @@ class HttpServerPrometheusNamesTest {
                         HttpResponse.BodyHandlers.ofString());
                 assertEquals("ok", r.body());
             }
+            // the exchange is timed once the response is complete, which the client may see a moment earlier
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (registry.find("http.server.requests").timer() == null) {
+                assertTrue(System.nanoTime() < deadline, "the request was timed");
+                Thread.sleep(5);
+            }
         } finally {
             server.stop(0);
         }
