@@ -39,6 +39,14 @@ public final class ChildMain {
                     System.out.println("pollers-on-custom-scheduler=" + pollersScheduledBy(f.get(s)));
                 }
             }
+            case "poller-mode", "poller-mode-after-jdk-io" -> {
+                if (args[0].equals("poller-mode-after-jdk-io")) Thread.ofVirtual().start(ChildMain::echoOnce).join();
+                try (FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("child").parallelism(2).build())) {
+                    s.start(ChildMain::echoOnce).join();
+                }
+                System.out.println("property=" + System.getProperty("jdk.pollerMode"));
+                System.out.println("virtual-pollers=" + virtualPollers());
+            }
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
@@ -66,6 +74,25 @@ public final class ChildMain {
         } catch (Exception e) {
             throw new RuntimeException(e);
         }
+    }
+
+    /** Whether the JDK's read pollers are virtual threads (its VTHREAD_POLLERS mode) rather than platform threads. */
+    private static boolean virtualPollers() throws Exception {
+        Class<?> poller = Class.forName("sun.nio.ch.Poller");
+        Field owner = poller.getDeclaredField("owner");
+        owner.setAccessible(true);
+        Method m = poller.getDeclaredMethod("readPollers");
+        m.setAccessible(true);
+        List<?> pollers = (List<?>) m.invoke(null);
+        if (pollers.isEmpty()) throw new IllegalStateException("no read pollers");
+        boolean anyVirtual = false, anyPlatform = false;
+        for (Object p : pollers) {
+            Thread t = (Thread) owner.get(p);
+            if (t == null) throw new IllegalStateException("read poller without a thread: " + p);
+            if (t.isVirtual()) anyVirtual = true; else anyPlatform = true;
+        }
+        if (anyVirtual == anyPlatform) throw new IllegalStateException("mixed poller threads");
+        return anyVirtual;
     }
 
     /** Whether any of the JDK's read/write poller threads is a virtual thread scheduled by {@code scheduler}. */

@@ -50,6 +50,25 @@ class JvmFlagsTest {
         assertTrue(bobbin.output.contains("echoed=ok"), bobbin.output);
     }
 
+    @Test
+    void fibersGetPlatformThreadSocketPollersUnlessTheApplicationChose() throws Exception {
+        List<String> opens = List.of("--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED");
+        // No choice made and no socket polled before the first scheduler: one hop per readiness event.
+        Result chosen = runJava(opens, ChildMain.class.getName(), "poller-mode");
+        assertEquals(0, chosen.exit, chosen.output);
+        assertTrue(chosen.output.contains("property=1") && chosen.output.contains("virtual-pollers=false"), chosen.output);
+        // The application's explicit choice stands.
+        List<String> explicit = new ArrayList<>(opens);
+        explicit.add("-Djdk.pollerMode=2");
+        Result kept = runJava(explicit, ChildMain.class.getName(), "poller-mode");
+        assertEquals(0, kept.exit, kept.output);
+        assertTrue(kept.output.contains("property=2") && kept.output.contains("virtual-pollers=true"), kept.output);
+        // Pollers already running in the JDK's default mode: the property is left unset, so it does not lie.
+        Result late = runJava(opens, ChildMain.class.getName(), "poller-mode-after-jdk-io");
+        assertEquals(0, late.exit, late.output);
+        assertTrue(late.output.contains("property=null") && late.output.contains("virtual-pollers=true"), late.output);
+    }
+
     record Result(int exit, String output) { }
 
     static Result runJava(List<String> jvmArgs, String main, String... args) throws IOException, InterruptedException {

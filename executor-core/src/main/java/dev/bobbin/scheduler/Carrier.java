@@ -74,7 +74,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
     public final CarrierCounters counters = new CarrierCounters(); // owner writes, anyone reads
     private CarrierDriver driver;            // owner: set at start of run(); wakeDriver reads it after start
     private final WakeHandshake wake = new WakeHandshake(); // asleep / may block in the driver; see WakeHandshake
-    private int idleSpins;                   // owner: spins before blocking in the driver (see park)
+    private IdleSpin idleSpin;               // owner: how long to spin before blocking in the driver (see park)
     @SuppressWarnings("unused") private volatile Thread currentFiber; // fiber mounted now, or null; opaque
     @SuppressWarnings("unused") private volatile long runCount;       // tasks run; opaque; thieves sample it
     private boolean searching;               // owner: counted as searching in IdleCarriers
@@ -195,7 +195,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
             pool.carrierFailedToStart(this, t);
             return;
         }
-        idleSpins = driver.spinsWhenIdle() ? Tunables.IDLE_SPINS : 0;
+        idleSpin = driver.spinsWhenIdle() ? new IdleSpin(Tunables.IDLE_SPINS, Tunables.IDLE_SPINS_MAX) : new IdleSpin(0, 0);
         counters.set(CarrierCounters.STARTED_AT, System.nanoTime());
         pool.carrierStarted(this);
         try {
@@ -389,7 +389,8 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         boolean expired = false, ownWork = false;
         // Spin before blocking: a submitter that takes this carrier off the sleeper stack meanwhile skips
         // the driver wakeup (a system call on each side); see WakeHandshake and wakeDriver.
-        boolean mustBlock = wake.spinWhileAsleep(idleSpins) && wake.commitToBlock();
+        boolean mustBlock = wake.spinWhileAsleep(idleSpin.budget()) && wake.commitToBlock();
+        long blockedFrom = mustBlock ? System.nanoTime() : 0;
         while (mustBlock && wake.isAsleep()) {   // pairs with markAwake under the idle lock
             if (pool.isShutdown()) {
                 driverPark(Tunables.SHUTDOWN_PARK_NANOS);
@@ -413,7 +414,9 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
             }
         }
         wake.unblock();
-        counters.add(CarrierCounters.PARKED_NANOS, System.nanoTime() - start);
+        long end = System.nanoTime();
+        if (!expired) idleSpin.parked(mustBlock, end - blockedFrom);
+        counters.add(CarrierCounters.PARKED_NANOS, end - start);
         counters.set(CarrierCounters.PARKED_SINCE, 0);             // release: after PARKED_NANOS
         searching = !ownWork;                               // woken as a searcher (IdleCarriers, step 1)
         return expired;

@@ -44,6 +44,16 @@ public final class Tunables {
      *  per task otherwise. The JDK's ForkJoinPool spins as long. Only carriers without I/O duties spin. */
     static final int IDLE_SPINS = Runtime.getRuntime().availableProcessors() > 1 ? 256 : 0;
 
+    /** The most an idle carrier's spin may grow to when it keeps being woken soon after blocking
+     *  ({@link IdleSpin}): about 50 microseconds, a little more than a futex wake-up round trip between two
+     *  threads in a virtual machine, so a submit-and-wait partner finds the carrier still spinning. */
+    static final int IDLE_SPINS_MAX = IDLE_SPINS * 8;
+
+    /** A block shorter than this means a partner woke the carrier about as fast as a wake-up round trip
+     *  goes, so spinning longer would have saved it ({@link IdleSpin}). Twice the longest spin, so the
+     *  budget settles where the spin covers the partner's round trip rather than growing without need. */
+    static final long IDLE_SPIN_SHORT_BLOCK_NANOS = 100_000;
+
     /** How long a platform thread in {@code Future.get} on a {@code FiberExecutor} task spin-waits before it
      *  parks: several times what a short task takes from submission to completion on an awake carrier
      *  (3-5 microseconds), and negligible beside a task that takes longer. None on one CPU, where the
