@@ -1,6 +1,7 @@
 package dev.bobbin.scheduler;
 
 import dev.bobbin.CarrierLocal;
+import dev.bobbin.SchedulerStats.CarrierStats;
 import dev.bobbin.SchedulingPolicy;
 import dev.bobbin.scheduler.queue.InjectionQueue;
 import dev.bobbin.scheduler.queue.RunQueue;
@@ -557,6 +558,18 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
     public Thread currentFiber() { return (Thread) CURRENT_FIBER.getOpaque(this); }
 
     public boolean isSleeping() { return wake.isAsleep(); }
+
+    /**
+     * This carrier's part of a stats snapshot taken at {@code now}: its counters, its state at this
+     * moment, and its driver's counters. Any thread; racy, consistent per value.
+     */
+    CarrierStats stats(long now) {
+        long driverEvents = counters.get(CarrierCounters.DRIVER_EVENTS);
+        return new CarrierStats(index, getName(), counters.runs(), counters.workSharing(), counters.parking(now),
+                counters.schedulingDelay(),
+                new CarrierStats.Gauges(queue.sizeEstimate(), isSleeping(), currentFiber() != null),
+                new CarrierStats.Driver(driverEvents, pool.telemetry.driverCounters(index)));
+    }
 
     private int nextRandom(int bound) {
         int x = seed;

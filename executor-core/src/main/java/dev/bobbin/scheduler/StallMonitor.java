@@ -1,6 +1,7 @@
 package dev.bobbin.scheduler;
 
 import dev.bobbin.FiberScheduler;
+import dev.bobbin.SchedulerStats;
 import dev.bobbin.SchedulingPolicy;
 import dev.bobbin.scheduler.queue.RunQueue;
 
@@ -118,6 +119,16 @@ public final class StallMonitor implements Runnable {
 
     /** Spare carrier activations so far. Any thread. */
     public long sparesStarted() { return sparesStarted; }
+
+    /**
+     * The monitor's part of a stats snapshot: stalls reported, spares in service now, spare activations.
+     * Any thread; racy.
+     */
+    SchedulerStats.Stalls stats() {
+        int activeSpares = 0;
+        for (Carrier c : pool.carriers) if (c.isActiveSpare()) activeSpares++;
+        return new SchedulerStats.Stalls(stalls(), activeSpares, sparesStarted());
+    }
 
     @Override
     public void run() {

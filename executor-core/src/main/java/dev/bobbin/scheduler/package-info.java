@@ -19,5 +19,12 @@
  * <p>Who may call what. Owner-only operations (a carrier's own queue end, its counters' plain writes)
  * are called from that carrier thread only and say so; everything shared by thieves or outside threads
  * is in separate types or marked "any thread".
+ *
+ * <p>Stats. Each component reports its own part of a {@link dev.bobbin.SchedulerStats} snapshot: a
+ * carrier its {@code CarrierStats} (its {@link dev.bobbin.scheduler.CarrierCounters} give the counter
+ * groups, the carrier adds its state at that moment and its driver's counters from the telemetry), the
+ * idle protocol the parked and searching carriers, the stall monitor its stalls and spares, the
+ * telemetry the failure count and the transport. {@link dev.bobbin.scheduler.CarrierPool#stats()}
+ * assembles them with the fiber counts and the injection queue's; the facade only calls it.
  */
 package dev.bobbin.scheduler;
