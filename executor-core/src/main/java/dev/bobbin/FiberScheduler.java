@@ -353,7 +353,8 @@ public final class FiberScheduler implements AutoCloseable {
      */
     public static Optional<FiberScheduler> current() {
         if (!JdkVirtualThreads.isAvailable()) return Optional.empty();
-        return Optional.ofNullable(JdkVirtualThreads.currentCarrier() instanceof Carrier c ? c.pool.owner : null);
+        return Optional.ofNullable(JdkVirtualThreads.currentCarrier() instanceof Carrier c
+                && c.pool.owner instanceof FiberScheduler s ? s : null);
     }
 
     /**

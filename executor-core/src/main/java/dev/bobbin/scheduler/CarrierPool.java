@@ -1,7 +1,5 @@
 package dev.bobbin.scheduler;
 
-import dev.bobbin.CarrierLocal;
-import dev.bobbin.FiberScheduler;
 import dev.bobbin.SchedulerConfig;
 import dev.bobbin.SchedulerStats;
 import dev.bobbin.SchedulingPolicy;
@@ -45,7 +43,7 @@ import java.util.concurrent.atomic.LongAdder;
  *       every queue is empty, the carriers exit and the pool is terminated.</li>
  *   <li><b>Bound fibers.</b> A fiber bound to a carrier (every fiber under
  *       {@link SchedulingPolicy#THREAD_PER_CORE}, dealt when it starts; one started with
- *       {@code startLocal}/{@code startOn}; one inside {@link CarrierLocal#with}) has an entry in
+ *       {@code startLocal}/{@code startOn}; one inside {@link dev.bobbin.CarrierLocal#with}) has an entry in
  *       {@code bindings}, fiber to home carrier. Its tasks always go to the home carrier: to its
  *       {@code inbox}, which no other carrier reads, followed by a wake of that carrier specifically;
  *       under THREAD_PER_CORE, where no carrier steals, a task made runnable on its home carrier uses the
@@ -70,7 +68,7 @@ import java.util.concurrent.atomic.LongAdder;
 public final class CarrierPool implements Executor {
     private static final VarHandle SHUTDOWN = VarHandles.field(MethodHandles.lookup(), CarrierPool.class, "shutdown", boolean.class);
 
-    public final FiberScheduler owner;                  // the public facade
+    public final Object owner;                   // the facade that built this pool; opaque, never used here
     private final String name;                   // scheduler name, used in thread names and messages
     public final Carrier[] carriers;                    // regular carriers, then spares; fixed at construction
     private final int parallelism;               // number of regular carriers
@@ -96,10 +94,10 @@ public final class CarrierPool implements Executor {
     public final Telemetry telemetry;            // delay sampling, live fibers, failures, drivers; see Telemetry
 
     /**
-     * A pool configured by {@code config}, not started yet ({@link #start}), for the scheduler
-     * {@code owner}.
+     * A pool configured by {@code config}, not started yet ({@link #start}). {@code owner}: the object
+     * that builds the pool, kept for it ({@link #owner}) and never used here.
      */
-    public CarrierPool(FiberScheduler owner, SchedulerConfig config) {
+    public CarrierPool(Object owner, SchedulerConfig config) {
         JdkVirtualThreads.check();
         this.owner = owner;
         SocketPollers.initializeOutsideBobbin();

@@ -1,6 +1,5 @@
 package dev.bobbin.scheduler;
 
-import dev.bobbin.FiberScheduler;
 import dev.bobbin.SchedulerStats;
 import dev.bobbin.SchedulingPolicy;
 import dev.bobbin.scheduler.queue.RunQueue;
@@ -22,7 +21,7 @@ import java.util.concurrent.locks.LockSupport;
  * nominal intervals, so a GC pause that also stopped the monitor does not look like a stall.
  * <ul>
  *   <li>After {@link Tunables#TIME_SLICE_NANOS} the carrier is asked to preempt: the fiber's next
- *       {@link FiberScheduler#checkpoint()} yields (cooperative preemption; the JDK has no forced one).
+ *       {@code FiberScheduler.checkpoint()} yields (cooperative preemption; the JDK has no forced one).
  *       Under WORK_STEALING with stall protection on, its driver is also told, every sample from then on,
  *       that nobody attends to it ({@link dev.bobbin.spi.CarrierDriver#carrierStalled()}): an I/O driver
  *       lets another thread serve the carrier's sockets until the carrier comes back to it, so a fiber

@@ -1,6 +1,5 @@
 package dev.bobbin.scheduler;
 
-import dev.bobbin.FiberScheduler;
 import dev.bobbin.SchedulingDelaySampling;
 import dev.bobbin.spi.CarrierDriver;
 import dev.bobbin.spi.DriverStats;
@@ -32,7 +31,7 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li>{@link #driverOpened} / {@link #poolTerminated} — carrier and pool lifecycle.</li>
  * </ul>
  * Fiber failures are counted by a wrapper around each fiber's task ({@link #countingFailures}) that
- * {@link FiberScheduler}'s factories install: it counts an exception the task throws and rethrows it, so
+ * the facade's fiber factories install: it counts an exception the task throws and rethrows it, so
  * the fiber's uncaught-exception handler stays the application's (or the JDK's default, the thread
  * group) and both see every failure.
  *

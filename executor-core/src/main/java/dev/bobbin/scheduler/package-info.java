@@ -26,5 +26,21 @@
  * idle protocol the parked and searching carriers, the stall monitor its stalls and spares, the
  * telemetry the failure count and the transport. {@link dev.bobbin.scheduler.CarrierPool#stats()}
  * assembles them with the fiber counts and the injection queue's; the facade only calls it.
+ *
+ * <p>Dependencies on {@code dev.bobbin}. The arrow points from {@code dev.bobbin} to here; the engine
+ * never calls the facade ({@link dev.bobbin.FiberScheduler}, {@link dev.bobbin.FiberExecutor}) nor
+ * names it in code. It uses only these value types of the public API, which cannot move without
+ * changing that API:
+ * <ul>
+ *   <li>{@link dev.bobbin.SchedulerConfig}, read once by the {@code CarrierPool} constructor;</li>
+ *   <li>{@link dev.bobbin.SchedulingPolicy} and its {@code Placement}, read by the pool, the carriers
+ *       and the stall monitor;</li>
+ *   <li>{@link dev.bobbin.SchedulingDelaySampling}, read by {@code Telemetry};</li>
+ *   <li>{@link dev.bobbin.SchedulerStats} and its nested records, which the components above build.</li>
+ * </ul>
+ * Documentation also links {@link dev.bobbin.CarrierLocal} and {@link dev.bobbin.FiberDump}, which call
+ * into the engine ({@code Carrier.localValue}, {@code CarrierPool.bind}, the fiber registry), never the
+ * other way. The pool keeps the object that built it as an opaque {@code owner}, which only
+ * {@code FiberScheduler.current()} reads back.
  */
 package dev.bobbin.scheduler;
