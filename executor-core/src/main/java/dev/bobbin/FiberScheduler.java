@@ -1,7 +1,6 @@
 package dev.bobbin;
 
 import dev.bobbin.scheduler.Carrier;
-import dev.bobbin.scheduler.CarrierCounters;
 import dev.bobbin.scheduler.CarrierPool;
 import dev.bobbin.scheduler.JdkVirtualThreads;
 import dev.bobbin.scheduler.SchedulingDelays;
@@ -79,9 +78,7 @@ public final class FiberScheduler implements AutoCloseable {
 
     private FiberScheduler(SchedulerConfig config) {
         this.config = config;
-        this.pool = new CarrierPool(this, config.name(), config.parallelism(), config.driverFactory(), config.errorHandler(),
-                config.policy(), config.placement(), config.stallThreshold().toNanos(), config.maxSpareCarriers());
-        this.pool.telemetry = new Telemetry(pool.carriers.length, config.schedulingDelaySampling(), config.trackFibers());
+        this.pool = new CarrierPool(this, config);
         this.pool.start();
         this.threadFactory = countingFailures(ofVirtual().name(config.name() + "-fiber-", 0).factory());
     }
@@ -223,48 +220,7 @@ public final class FiberScheduler implements AutoCloseable {
 
     /** A snapshot of this scheduler's counters; cheap enough to call once a second. */
     public SchedulerStats stats() {
-        List<SchedulerStats.CarrierStats> carriers = new ArrayList<>(pool.carriers.length);
-        long started = pool.outsideStarts(), completed = 0;
-        long now = System.nanoTime();
-        for (Carrier c : pool.carriers) {
-            if (c.spare && !c.everStarted()) continue;  // spares appear once started
-            CarrierCounters k = c.counters;
-            started += k.get(CarrierCounters.FIBERS_STARTED);
-            completed += k.get(CarrierCounters.FIBERS_COMPLETED);
-            dev.bobbin.spi.DriverStats ds = pool.telemetry.driverStats(c.index);
-            java.util.Map<String, Long> driverCounters = new java.util.LinkedHashMap<>();
-            List<String> names = ds.counterNames();
-            for (int i = 0; i < names.size(); i++) driverCounters.put(names.get(i), ds.counter(i));
-            carriers.add(new SchedulerStats.CarrierStats(c.index, c.getName(),
-                    k.get(CarrierCounters.TASKS_RUN), k.get(CarrierCounters.FIBERS_STARTED),
-                    k.get(CarrierCounters.FIBERS_COMPLETED), k.get(CarrierCounters.STEALS),
-                    k.get(CarrierCounters.STOLEN), k.get(CarrierCounters.PARKS),
-                    k.get(CarrierCounters.PARKED_NANOS), k.get(CarrierCounters.NEXT_SLOT_RUNS),
-                    k.get(CarrierCounters.SPILLS), k.get(CarrierCounters.INJECTED_TAKEN),
-                    k.get(CarrierCounters.DRIVER_EVENTS), c.queue.sizeEstimate(), c.isSleeping(),
-                    k.get(CarrierCounters.LOCAL_SCHEDULES), k.get(CarrierCounters.WAKEUPS), busyNanos(k, now),
-                    k.get(CarrierCounters.DELAY_SAMPLES), k.get(CarrierCounters.DELAY_NANOS),
-                    k.get(CarrierCounters.DELAY_MAX_NANOS), c.currentFiber() != null, driverCounters));
-        }
-        int[] idle = pool.idle.snapshot();
-        int activeSpares = 0;
-        for (Carrier c : pool.carriers) if (c.isActiveSpare()) activeSpares++;
-        return new SchedulerStats(config.name(), pool.parallelism(), started, completed, started - completed,
-                pool.inject.size(), pool.outsideSubmissions(), idle[0], idle[1], carriers,
-                pool.monitor.stalls(), activeSpares, pool.monitor.sparesStarted(),
-                pool.telemetry.fibersFailed.sum(), pool.telemetry.driverStats(0).transport());
-    }
-
-    /** A carrier's awake time: lifetime minus parked time, counting a park in progress. Racy, >= 0. */
-    private static long busyNanos(CarrierCounters k, long now) {
-        long startedAt = k.getAcquire(CarrierCounters.STARTED_AT);    // pairs with the carrier's set
-        if (startedAt == 0) return 0;
-        long stoppedAt = k.getAcquire(CarrierCounters.STOPPED_AT);
-        long parkedSince = k.getAcquire(CarrierCounters.PARKED_SINCE);
-        long parked = k.get(CarrierCounters.PARKED_NANOS);
-        long end = stoppedAt != 0 ? stoppedAt : now;
-        long parkInProgress = stoppedAt == 0 && parkedSince != 0 ? Math.max(0, now - parkedSince) : 0;
-        return Math.max(0, end - startedAt - parked - parkInProgress);
+        return pool.stats();
     }
 
     /**
@@ -397,7 +353,8 @@ public final class FiberScheduler implements AutoCloseable {
      */
     public static Optional<FiberScheduler> current() {
         if (!JdkVirtualThreads.isAvailable()) return Optional.empty();
-        return Optional.ofNullable(JdkVirtualThreads.currentCarrier() instanceof Carrier c ? c.pool.owner : null);
+        return Optional.ofNullable(JdkVirtualThreads.currentCarrier() instanceof Carrier c
+                && c.pool.owner instanceof FiberScheduler s ? s : null);
     }
 
     /**

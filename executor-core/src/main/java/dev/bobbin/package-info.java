@@ -14,14 +14,14 @@
  * <p>Layout. The engine lives in {@code dev.bobbin.scheduler} (carriers, idle/wake protocol, stall monitor,
  * the adapter to the JDK's virtual-thread internals) and {@code dev.bobbin.scheduler.queue} (the run and
  * injection queues); I/O backends plug in through {@code dev.bobbin.spi}. Dependencies point one way:
- * this package uses the engine; the engine reads this package's configuration records and calls back
- * into {@link dev.bobbin.FiberScheduler} only where the scheduler object itself is the answer
- * ({@code FiberScheduler.current()}). The engine packages are public classes because Java has no
- * narrower visibility across packages; they are not API and may change in any release. Jars carry
- * {@code Automatic-Module-Name} ({@code dev.bobbin.core} for this module) rather than a
- * {@code module-info}: on the module path the required {@code --add-opens java.base/java.lang} would
- * then have to name Bobbin's module instead of {@code ALL-UNNAMED}, and the io_uring backend's Netty
- * dependency ships as automatic modules too.
+ * this package uses the engine; the engine reads this package's configuration records and builds its
+ * {@link dev.bobbin.SchedulerStats}, but never calls {@link dev.bobbin.FiberScheduler} (the list of
+ * what it may use is in {@code dev.bobbin.scheduler}'s overview). The engine packages are public
+ * classes because Java has no narrower visibility across packages; they are not API and may change in
+ * any release. Jars carry {@code Automatic-Module-Name} ({@code dev.bobbin.core} for this module)
+ * rather than a {@code module-info}: on the module path the required
+ * {@code --add-opens java.base/java.lang} would then have to name Bobbin's module instead of
+ * {@code ALL-UNNAMED}, and the io_uring backend's Netty dependency ships as automatic modules too.
  *
  * <p>Threading: every public type here is thread-safe unless its documentation says otherwise
  * ({@link dev.bobbin.Confined} is owned by one fiber at a time by design).

@@ -1,6 +1,6 @@
 package dev.bobbin.scheduler;
 
-import dev.bobbin.CarrierLocal;
+import dev.bobbin.SchedulerStats.CarrierStats;
 import dev.bobbin.SchedulingPolicy;
 import dev.bobbin.scheduler.queue.InjectionQueue;
 import dev.bobbin.scheduler.queue.RunQueue;
@@ -52,7 +52,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A spare out of work retires at once if the monitor sees no stalled carrier any more; otherwise it parks
  * in the idle protocol like a regular carrier (so a burst behind a still-stalled carrier finds it) and
  * retires when {@link Tunables#SPARE_KEEP_ALIVE_NANOS} pass without a wake-up. A spare with fibers bound
- * to it (a fiber inside {@link CarrierLocal#with}) never retires.
+ * to it (a fiber inside {@link dev.bobbin.CarrierLocal#with}) never retires.
  *
  * <p>A carrier is a {@link ForkJoinWorkerThread} only so that the JDK's hand-off primitives, which ask
  * the carrier whether it has queued work before they spin, are told yes ({@link QueuedWorkSignal}); it
@@ -560,6 +560,18 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
     public Thread currentFiber() { return (Thread) CURRENT_FIBER.getOpaque(this); }
 
     public boolean isSleeping() { return wake.isAsleep(); }
+
+    /**
+     * This carrier's part of a stats snapshot taken at {@code now}: its counters, its state at this
+     * moment, and its driver's counters. Any thread; racy, consistent per value.
+     */
+    CarrierStats stats(long now) {
+        long driverEvents = counters.get(CarrierCounters.DRIVER_EVENTS);
+        return new CarrierStats(index, getName(), counters.runs(), counters.workSharing(), counters.parking(now),
+                counters.schedulingDelay(),
+                new CarrierStats.Gauges(queue.sizeEstimate(), isSleeping(), currentFiber() != null),
+                new CarrierStats.Driver(driverEvents, pool.telemetry.driverCounters(index)));
+    }
 
     private int nextRandom(int bound) {
         int x = seed;

@@ -1,12 +1,16 @@
 package dev.bobbin.scheduler;
 
+import dev.bobbin.SchedulerStats.CarrierStats;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
  * One carrier's statistics: plain counters written only by their carrier (or a fiber mounted on it) and
  * read racily by anyone taking a snapshot. Writes and reads are opaque: on the hot path they cost what a
- * plain field access costs, and a reader sees each value whole, possibly slightly stale.
+ * plain field access costs, and a reader sees each value whole, possibly slightly stale. The groups of a
+ * {@link CarrierStats} that are counters come from here ({@link #runs()}, {@link #workSharing()},
+ * {@link #parking}, {@link #schedulingDelay()}).
  */
 public final class CarrierCounters {
     public static final int TASKS_RUN = 0;        // continuation tasks run (fiber mounts)
@@ -61,5 +65,37 @@ public final class CarrierCounters {
     /** Any thread. */
     public long get(int counter) {
         return (long) VALUES.getOpaque(values, counter);
+    }
+
+    // ---- stats groups: any thread ----
+
+    CarrierStats.Runs runs() {
+        return new CarrierStats.Runs(get(TASKS_RUN), get(NEXT_SLOT_RUNS), get(FIBERS_STARTED), get(FIBERS_COMPLETED),
+                get(LOCAL_SCHEDULES));
+    }
+
+    CarrierStats.WorkSharing workSharing() {
+        return new CarrierStats.WorkSharing(get(STEALS), get(STOLEN), get(SPILLS), get(INJECTED_TAKEN));
+    }
+
+    /** {@code now}: the snapshot's time, against which a park in progress is counted. */
+    CarrierStats.Parking parking(long now) {
+        return new CarrierStats.Parking(get(PARKS), get(PARKED_NANOS), get(WAKEUPS), busyNanos(now));
+    }
+
+    CarrierStats.SchedulingDelay schedulingDelay() {
+        return new CarrierStats.SchedulingDelay(get(DELAY_SAMPLES), get(DELAY_NANOS), get(DELAY_MAX_NANOS));
+    }
+
+    /** The carrier's awake time: lifetime minus parked time, counting a park in progress. Racy, >= 0. */
+    private long busyNanos(long now) {
+        long startedAt = getAcquire(STARTED_AT);     // pairs with the carrier's set
+        if (startedAt == 0) return 0;
+        long stoppedAt = getAcquire(STOPPED_AT);
+        long parkedSince = getAcquire(PARKED_SINCE);
+        long parked = get(PARKED_NANOS);
+        long end = stoppedAt != 0 ? stoppedAt : now;
+        long parkInProgress = stoppedAt == 0 && parkedSince != 0 ? Math.max(0, now - parkedSince) : 0;
+        return Math.max(0, end - startedAt - parked - parkInProgress);
     }
 }

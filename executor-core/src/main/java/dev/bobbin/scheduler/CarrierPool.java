@@ -1,7 +1,7 @@
 package dev.bobbin.scheduler;
 
-import dev.bobbin.CarrierLocal;
-import dev.bobbin.FiberScheduler;
+import dev.bobbin.SchedulerConfig;
+import dev.bobbin.SchedulerStats;
 import dev.bobbin.SchedulingPolicy;
 import dev.bobbin.scheduler.queue.InjectionQueue;
 import dev.bobbin.spi.CarrierDriver;
@@ -9,6 +9,8 @@ import dev.bobbin.spi.CarrierDriverFactory;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
@@ -41,7 +43,7 @@ import java.util.concurrent.atomic.LongAdder;
  *       every queue is empty, the carriers exit and the pool is terminated.</li>
  *   <li><b>Bound fibers.</b> A fiber bound to a carrier (every fiber under
  *       {@link SchedulingPolicy#THREAD_PER_CORE}, dealt when it starts; one started with
- *       {@code startLocal}/{@code startOn}; one inside {@link CarrierLocal#with}) has an entry in
+ *       {@code startLocal}/{@code startOn}; one inside {@link dev.bobbin.CarrierLocal#with}) has an entry in
  *       {@code bindings}, fiber to home carrier. Its tasks always go to the home carrier: to its
  *       {@code inbox}, which no other carrier reads, followed by a wake of that carrier specifically;
  *       under THREAD_PER_CORE, where no carrier steals, a task made runnable on its home carrier uses the
@@ -66,7 +68,7 @@ import java.util.concurrent.atomic.LongAdder;
 public final class CarrierPool implements Executor {
     private static final VarHandle SHUTDOWN = VarHandles.field(MethodHandles.lookup(), CarrierPool.class, "shutdown", boolean.class);
 
-    public final FiberScheduler owner;                  // the public facade; null in package tests
+    public final Object owner;                   // the facade that built this pool; opaque, never used here
     private final String name;                   // scheduler name, used in thread names and messages
     public final Carrier[] carriers;                    // regular carriers, then spares; fixed at construction
     private final int parallelism;               // number of regular carriers
@@ -89,37 +91,33 @@ public final class CarrierPool implements Executor {
     private final CountDownLatch terminated;     // released when the last carrier thread exited
     private volatile Throwable startFailure;     // first driver-open failure
     private final Thread.UncaughtExceptionHandler errorHandler;
-    public Telemetry telemetry;                         // replaced by FiberScheduler before start(); see Telemetry
+    public final Telemetry telemetry;            // delay sampling, live fibers, failures, drivers; see Telemetry
 
-    CarrierPool(FiberScheduler owner, String name, int parallelism, CarrierDriverFactory driverFactory,
-                Thread.UncaughtExceptionHandler errorHandler) {
-        this(owner, name, parallelism, driverFactory, errorHandler, SchedulingPolicy.WORK_STEALING,
-                SchedulingPolicy.Placement.ROUND_ROBIN, 0, 0);
-    }
-
-    public CarrierPool(FiberScheduler owner, String name, int parallelism, CarrierDriverFactory driverFactory,
-                Thread.UncaughtExceptionHandler errorHandler, SchedulingPolicy policy,
-                SchedulingPolicy.Placement placement, long stallThresholdNanos, int maxSpares) {
+    /**
+     * A pool configured by {@code config}, not started yet ({@link #start}). {@code owner}: the object
+     * that builds the pool, kept for it ({@link #owner}) and never used here.
+     */
+    public CarrierPool(Object owner, SchedulerConfig config) {
         JdkVirtualThreads.check();
         this.owner = owner;
         SocketPollers.initializeOutsideBobbin();
-        this.name = name;
-        this.driverFactory = driverFactory;
-        this.errorHandler = errorHandler;
-        this.parallelism = parallelism;
-        this.policy = policy;
+        this.name = config.name();
+        this.driverFactory = config.driverFactory();
+        this.errorHandler = config.errorHandler();
+        this.parallelism = config.parallelism();
+        this.policy = config.policy();
         this.stealing = policy != SchedulingPolicy.THREAD_PER_CORE;
-        this.placement = placement;
+        this.placement = config.placement();
         this.anyBound = policy == SchedulingPolicy.THREAD_PER_CORE;
-        int spares = policy == SchedulingPolicy.WORK_STEALING ? maxSpares : 0;
+        int spares = policy == SchedulingPolicy.WORK_STEALING ? config.maxSpareCarriers() : 0;
         this.idle = new IdleCarriers(parallelism + spares, parallelism);
         this.carriers = new Carrier[parallelism + spares];
         for (int i = 0; i < carriers.length; i++) carriers[i] = new Carrier(this, i, i >= parallelism);
         this.started = new CountDownLatch(parallelism);
         this.terminated = new CountDownLatch(1);
         this.aliveCarriers = new AtomicInteger(parallelism);
-        this.monitor = new StallMonitor(this, stallThresholdNanos);
-        this.telemetry = Telemetry.minimal(carriers.length);
+        this.monitor = new StallMonitor(this, config.stallThreshold().toNanos());
+        this.telemetry = new Telemetry(carriers.length, config.schedulingDelaySampling(), config.trackFibers());
     }
 
     /**
@@ -326,6 +324,28 @@ public final class CarrierPool implements Executor {
     public long outsideStarts() { return outsideStarts.sum(); }
 
     public long outsideSubmissions() { return outsideSubmissions.sum(); }
+
+    /**
+     * A stats snapshot, assembled from each component's part: every carrier's ({@link Carrier#stats}),
+     * the fiber counts, the injection queue's, the idle protocol's, the stall monitor's and the
+     * telemetry's. Spare carriers appear once started. Any thread; racy, consistent per value.
+     */
+    public SchedulerStats stats() {
+        long started = outsideStarts.sum(), completed = 0;
+        long now = System.nanoTime();
+        List<SchedulerStats.CarrierStats> carrierStats = new ArrayList<>(carriers.length);
+        for (Carrier c : carriers) {
+            if (!c.everStarted()) continue;          // spares appear once started
+            SchedulerStats.CarrierStats cs = c.stats(now);
+            started += cs.fibersStarted();
+            completed += cs.fibersCompleted();
+            carrierStats.add(cs);
+        }
+        return new SchedulerStats(name, parallelism,
+                new SchedulerStats.Fibers(started, completed, started - completed, telemetry.fibersFailed()),
+                new SchedulerStats.Injection(inject.size(), outsideSubmissions.sum()), idle.stats(), carrierStats,
+                monitor.stats(), telemetry.transport());
+    }
 
     long carrierErrors() { return carrierErrors.sum(); }
 

@@ -1,5 +1,7 @@
 package dev.bobbin.scheduler;
 
+import dev.bobbin.SchedulerStats;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.ReentrantLock;
@@ -180,9 +182,9 @@ public final class IdleCarriers {
         }
     }
 
-    /** Racy snapshot for statistics: {@code {parked, searching}}. */
-    public int[] snapshot() {
+    /** This protocol's part of a stats snapshot: carriers parked and searching, from one state read. Any thread. */
+    SchedulerStats.Idle stats() {
         int s = (int) STATE.getVolatile(this);
-        return new int[] {carriers - unparked(s), searching(s)};
+        return new SchedulerStats.Idle(carriers - unparked(s), searching(s));
     }
 }

@@ -1,6 +1,6 @@
 package dev.bobbin.scheduler;
 
-import dev.bobbin.FiberScheduler;
+import dev.bobbin.SchedulerStats;
 import dev.bobbin.SchedulingPolicy;
 import dev.bobbin.scheduler.queue.RunQueue;
 
@@ -21,7 +21,7 @@ import java.util.concurrent.locks.LockSupport;
  * nominal intervals, so a GC pause that also stopped the monitor does not look like a stall.
  * <ul>
  *   <li>After {@link Tunables#TIME_SLICE_NANOS} the carrier is asked to preempt: the fiber's next
- *       {@link FiberScheduler#checkpoint()} yields (cooperative preemption; the JDK has no forced one).
+ *       {@code FiberScheduler.checkpoint()} yields (cooperative preemption; the JDK has no forced one).
  *       Under WORK_STEALING with stall protection on, its driver is also told, every sample from then on,
  *       that nobody attends to it ({@link dev.bobbin.spi.CarrierDriver#carrierStalled()}): an I/O driver
  *       lets another thread serve the carrier's sockets until the carrier comes back to it, so a fiber
@@ -118,6 +118,16 @@ public final class StallMonitor implements Runnable {
 
     /** Spare carrier activations so far. Any thread. */
     public long sparesStarted() { return sparesStarted; }
+
+    /**
+     * The monitor's part of a stats snapshot: stalls reported, spares in service now, spare activations.
+     * Any thread; racy.
+     */
+    SchedulerStats.Stalls stats() {
+        int activeSpares = 0;
+        for (Carrier c : pool.carriers) if (c.isActiveSpare()) activeSpares++;
+        return new SchedulerStats.Stalls(stalls(), activeSpares, sparesStarted());
+    }
 
     @Override
     public void run() {

@@ -1,10 +1,12 @@
 package dev.bobbin.scheduler;
 
-import dev.bobbin.FiberScheduler;
 import dev.bobbin.SchedulingDelaySampling;
 import dev.bobbin.spi.CarrierDriver;
 import dev.bobbin.spi.DriverStats;
 
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
@@ -29,29 +31,30 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li>{@link #driverOpened} / {@link #poolTerminated} — carrier and pool lifecycle.</li>
  * </ul>
  * Fiber failures are counted by a wrapper around each fiber's task ({@link #countingFailures}) that
- * {@link FiberScheduler}'s factories install: it counts an exception the task throws and rethrows it, so
+ * the facade's fiber factories install: it counts an exception the task throws and rethrows it, so
  * the fiber's uncaught-exception handler stays the application's (or the JDK's default, the thread
  * group) and both see every failure.
+ *
+ * <p>A stats snapshot reads its parts here: the failure count ({@link #fibersFailed()}), each driver's
+ * counters ({@link #driverCounters}) and the transport ({@link #transport()}).
  */
 public final class Telemetry {
     public final SchedulingDelays delays;          // null when delay sampling is off
     public final FiberRegistry registry;           // the live fibers; always present (it decides completions)
     public final boolean stampRuns;                // track each fiber's last-run time (SchedulerConfig.trackFibers)
-    public final LongAdder fibersFailed = new LongAdder();
+    private final LongAdder fibersFailed = new LongAdder(); // fibers whose task threw (countingFailures)
     public final CompletableFuture<Void> termination = new CompletableFuture<>();
     private final AtomicReferenceArray<CarrierDriver> drivers;  // by carrier index; set once at open
 
-    /** {@code carriers}: every carrier the pool may run, spares included (indices are carrier indices). */
-    public Telemetry(int carriers, SchedulingDelaySampling sampling, boolean trackFibers) {
+    /**
+     * Built by the pool's constructor, before any carrier exists. {@code carriers}: every carrier the pool
+     * may run, spares included (indices are carrier indices).
+     */
+    Telemetry(int carriers, SchedulingDelaySampling sampling, boolean trackFibers) {
         this.delays = sampling.isOff() ? null : new SchedulingDelays(sampling.period(), carriers);
         this.registry = new FiberRegistry(carriers, trackFibers);
         this.stampRuns = trackFibers;
         this.drivers = new AtomicReferenceArray<>(carriers);
-    }
-
-    /** Telemetry with every optional feature off: for pools built without a config (package tests). */
-    static Telemetry minimal(int carriers) {
-        return new Telemetry(carriers, SchedulingDelaySampling.off(), false);
     }
 
     // ---- hooks -----------------------------------------------------------------------------------
@@ -118,8 +121,30 @@ public final class Telemetry {
         }
     }
 
+    /** Fibers counted as failed by {@link #countingFailures}. Any thread. */
+    long fibersFailed() {
+        return fibersFailed.sum();
+    }
+
+    /** The transport of the carriers' drivers, as the first carrier's driver reports it. Any thread. */
+    String transport() {
+        return driverStats(0).transport();
+    }
+
+    /**
+     * The counters of carrier {@code index}'s driver by name, in the driver's order; empty before the
+     * driver opened or for a driver without counters. Any thread.
+     */
+    Map<String, Long> driverCounters(int index) {
+        DriverStats ds = driverStats(index);
+        List<String> names = ds.counterNames();
+        Map<String, Long> counters = new LinkedHashMap<>();
+        for (int i = 0; i < names.size(); i++) counters.put(names.get(i), ds.counter(i));
+        return counters;
+    }
+
     /** The driver stats of carrier {@code index}, or none before its driver opened. */
-    public DriverStats driverStats(int index) {
+    private DriverStats driverStats(int index) {
         CarrierDriver d = drivers.get(index);
         if (d == null) return DriverStats.none();
         try {

@@ -19,5 +19,28 @@
  * <p>Who may call what. Owner-only operations (a carrier's own queue end, its counters' plain writes)
  * are called from that carrier thread only and say so; everything shared by thieves or outside threads
  * is in separate types or marked "any thread".
+ *
+ * <p>Stats. Each component reports its own part of a {@link dev.bobbin.SchedulerStats} snapshot: a
+ * carrier its {@code CarrierStats} (its {@link dev.bobbin.scheduler.CarrierCounters} give the counter
+ * groups, the carrier adds its state at that moment and its driver's counters from the telemetry), the
+ * idle protocol the parked and searching carriers, the stall monitor its stalls and spares, the
+ * telemetry the failure count and the transport. {@link dev.bobbin.scheduler.CarrierPool#stats()}
+ * assembles them with the fiber counts and the injection queue's; the facade only calls it.
+ *
+ * <p>Dependencies on {@code dev.bobbin}. The arrow points from {@code dev.bobbin} to here; the engine
+ * never calls the facade ({@link dev.bobbin.FiberScheduler}, {@link dev.bobbin.FiberExecutor}) nor
+ * names it in code. It uses only these value types of the public API, which cannot move without
+ * changing that API:
+ * <ul>
+ *   <li>{@link dev.bobbin.SchedulerConfig}, read once by the {@code CarrierPool} constructor;</li>
+ *   <li>{@link dev.bobbin.SchedulingPolicy} and its {@code Placement}, read by the pool, the carriers
+ *       and the stall monitor;</li>
+ *   <li>{@link dev.bobbin.SchedulingDelaySampling}, read by {@code Telemetry};</li>
+ *   <li>{@link dev.bobbin.SchedulerStats} and its nested records, which the components above build.</li>
+ * </ul>
+ * Documentation also links {@link dev.bobbin.CarrierLocal} and {@link dev.bobbin.FiberDump}, which call
+ * into the engine ({@code Carrier.localValue}, {@code CarrierPool.bind}, the fiber registry), never the
+ * other way. The pool keeps the object that built it as an opaque {@code owner}, which only
+ * {@code FiberScheduler.current()} reads back.
  */
 package dev.bobbin.scheduler;
