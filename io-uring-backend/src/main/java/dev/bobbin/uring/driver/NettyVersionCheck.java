@@ -1,4 +1,4 @@
-package dev.bobbin.uring;
+package dev.bobbin.uring.driver;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -10,7 +10,7 @@ import java.util.Map;
  * ({@code io.netty.util.Version}, present in 4.1 and 4.2); a class path without them (a shaded jar that
  * dropped the versions file) is not judged.
  */
-final class NettyVersionCheck {
+public final class NettyVersionCheck {
     static final String NEEDED = "4.2";
     static final String TESTED = "4.2.18.Final";
     private static volatile boolean passed;
@@ -18,7 +18,7 @@ final class NettyVersionCheck {
     private NettyVersionCheck() { }
 
     /** Throws {@link IllegalStateException} if Netty on the class path is older than 4.2. */
-    static void require() {
+    public static void require() {
         if (passed) return;
         Map<String, String> versions = new LinkedHashMap<>();
         try {
@@ -32,7 +32,7 @@ final class NettyVersionCheck {
     }
 
     /** The check itself, on the artifact versions Netty declares (e.g. netty-transport -> 4.1.115.Final). */
-    static void check(Map<String, String> artifactVersions) {
+    public static void check(Map<String, String> artifactVersions) {
         for (Map.Entry<String, String> e : artifactVersions.entrySet()) {
             if (!e.getKey().equals("netty-common") && !e.getKey().equals("netty-transport")) continue;
             String v = e.getValue();
