@@ -1,5 +1,9 @@
 package dev.bobbin.uring;
 
+import dev.bobbin.uring.driver.IoCarrierDriver;
+import dev.bobbin.uring.driver.IoDrivers;
+import dev.bobbin.uring.driver.IoErrors;
+import dev.bobbin.uring.driver.Pending;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.DefaultChannelPromise;
@@ -70,7 +74,7 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
     Endpoint(FiberIo io, Channel ch) {
         this.io = io;
         this.ch = ch;
-        this.opener = IoCarrierDriver.runningLoop(io);  // a fiber's carrier, or the loop accepting it
+        this.opener = IoCarrierDriver.runningLoop(io.drivers);  // a fiber's carrier, or the loop accepting it
     }
 
     /** Counts this endpoint as open until its channel closes; the last step of a subclass's constructor. */
@@ -104,16 +108,16 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
 
     /**
      * The loop this endpoint lives on; the first caller picks it (CAS): its own carrier's loop, or a less
-     * loaded one of its scheduler when the caller may move ({@link LoopGroup}).
+     * loaded one of its scheduler when the caller may move ({@link IoDrivers#placeNewSocket}).
      */
     final IoEventLoop home() {
         IoEventLoop h = (IoEventLoop) HOME.getAcquire(this);       // acquire; pairs with the CAS below
         if (h != null) return h;
-        IoCarrierDriver place = io.placeNewSocket();
-        IoEventLoop mine = place != null ? place.loop : io.fallbackLoop();
+        IoCarrierDriver place = io.drivers.placeNewSocket();
+        IoEventLoop mine = place != null ? place.loop() : io.drivers.fallbackLoop();
         h = (IoEventLoop) HOME.compareAndExchange(this, null, mine); // CAS: unset -> chosen loop
         if (h != null) return h;
-        if (place != null) place.homedSockets.incrementAndGet();   // undone by the loop at close (ensureRegistered)
+        if (place != null) place.socketHomed();   // undone by the loop at close (ensureRegistered)
         return mine;
     }
 
@@ -150,9 +154,9 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
      * {@code message}; whoever completes {@code p} first cancels the timer ({@link Pending#cancelTimer}).
      */
     final void scheduleTimeout(Pending<?> p, long nanos, BooleanSupplier withdraw, String message) {
-        p.timer = home().schedule(() -> {
+        p.timer(home().schedule(() -> {
             if (withdraw.getAsBoolean()) p.fail(new SocketTimeoutException(message));
-        }, nanos, TimeUnit.NANOSECONDS);
+        }, nanos, TimeUnit.NANOSECONDS));
     }
 
     /**
@@ -171,10 +175,10 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
         try {
             // acquire; pairs with the increment below (a volatile read-modify-write) made by an earlier
             // submitter, which happens-before this one (socket locks, or one fiber's program order)
-            if ((int) ROUTED_AHEAD.getAcquire(this) == 0 && io.submitLocal(loop, task)) return;
+            if ((int) ROUTED_AHEAD.getAcquire(this) == 0 && io.drivers.submitLocal(loop, task)) return;
             ROUTED_AHEAD.getAndAdd(this, 1);
             try {
-                io.submitRouted(loop, () -> {
+                io.drivers.submitRouted(loop, () -> {
                     try {
                         task.run();
                     } finally {
@@ -192,9 +196,9 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
         }
     }
 
-    /** Loop (assertions): whether the calling thread holds the ring token of the loop it runs (IoCarrierDriver). */
+    /** Loop (assertions): whether the calling thread holds the ring token of the loop it runs ({@link IoCarrierDriver}). */
     private boolean holdsLoop() {
-        IoCarrierDriver d = IoCarrierDriver.runningLoop(io);
+        IoCarrierDriver d = IoCarrierDriver.runningLoop(io.drivers);
         return d == null || d.holdsRing();           // null: the fallback loop, which has no token
     }
 
@@ -202,17 +206,17 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
     private void ensureRegistered(IoEventLoop loop) {
         if (registrationTried) return;
         registrationTried = true;
-        IoCarrierDriver here = IoCarrierDriver.runningLoop(io);    // this loop's driver; null on the fallback loop
+        IoCarrierDriver here = IoCarrierDriver.runningLoop(io.drivers);    // this loop's driver; null on the fallback loop
         if (!ch.isRegistered()) {
             ChannelPromise f = new DefaultChannelPromise(ch, loop);
             ch.unsafe().register(loop, f);            // runs inline: we are on the loop's thread
             if (f.isDone() && !f.isSuccess()) {
                 registrationError = IoErrors.translate(f.cause(), "register");
-                if (here != null) here.homedSockets.decrementAndGet();
+                if (here != null) here.socketLeft();
                 return;
             }
         }
-        if (here != null) ch.closeFuture().addListener(x -> here.homedSockets.decrementAndGet()); // runs on this loop
+        if (here != null) ch.closeFuture().addListener(x -> here.socketLeft()); // runs on this loop
     }
 
     /** Whether close() has been called. */
@@ -263,7 +267,7 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
         if (parked) {
             IoEventLoop h = home();
             if (h.inEventLoop(p.completer())) io.completedOnHome.increment();
-            if (io.onCarrierOf(h)) io.resumedHome.increment();
+            if (io.drivers.onCarrierOf(h)) io.resumedHome.increment();
             else io.resumedElsewhere.increment();
         }
         Throwable e = p.error();

@@ -3,24 +3,23 @@ package dev.bobbin.uring;
 import dev.bobbin.FiberScheduler;
 import dev.bobbin.SchedulerConfig;
 import dev.bobbin.spi.CarrierDriverFactory;
+import dev.bobbin.uring.driver.IoCarrierDriver;
+import dev.bobbin.uring.driver.IoDrivers;
+import dev.bobbin.uring.driver.NettyVersionCheck;
+import io.netty.channel.Channel;
 import io.netty.channel.IoEventLoop;
-import io.netty.channel.IoEventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.util.concurrent.DefaultThreadFactory;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Bobbin's blocking-style network I/O for fibers, on one {@link IoTransport}.
@@ -48,8 +47,9 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Other system properties, read when a runtime is first used: {@code bobbin.io.rescue} ({@code true}
  * or {@code false}; unset: epoll and NIO; refused on io_uring for now) lets a rescuer thread serve a
- * carrier's event loop while one fiber keeps the carrier busy (see the package overview); {@code bobbin.io.placementSlack} (sockets,
- * default 128; 0 spreads new sockets over the carriers from the first one).
+ * carrier's event loop while one fiber keeps the carrier busy (see the overview of the driver package,
+ * {@code dev.bobbin.uring.driver}); {@code bobbin.io.placementSlack} (sockets, default 128; 0 spreads new
+ * sockets over the carriers from the first one).
  */
 public final class FiberIo {
     /** System property that forces a transport: {@code io_uring}, {@code epoll} or {@code nio}. */
@@ -58,66 +58,22 @@ public final class FiberIo {
     private static final System.Logger LOG = System.getLogger("dev.bobbin.uring");
     // Not an EnumMap: creating one reflects on IoTransport's methods, whose signatures name Netty 4.2 types,
     // and with Netty 4.1 that would fail here, in this class's initializer, before NettyVersionCheck can say
-    // why (FallbackGroup has the same reason).
+    // why (IoDrivers.FallbackGroup has the same reason).
     private static final Map<IoTransport, FiberIo> BY_TRANSPORT = new HashMap<>();
     private static volatile FiberIo system;
 
     private final IoTransport transport;
     private final String reason;
-    private final CarrierDriverFactory driverFactory;
-    private volatile IoEventLoopGroup fallback;       // created on first use by a non-carrier thread
-    final LongAdder localOps = new LongAdder();       // operations queued by a fiber on the socket's carrier
-    final LongAdder routedOps = new LongAdder();      // operations handed to another thread's loop
+    final IoDrivers drivers;                          // the driver side: driver factory, placement, routing
     final LongAdder resumedHome = new LongAdder();    // parked fibers resumed on the completing carrier
     final LongAdder resumedElsewhere = new LongAdder();
     final LongAdder completedOnHome = new LongAdder(); // parked waits completed by the socket's own loop thread
     final Set<Endpoint> open = ConcurrentHashMap.newKeySet(); // sockets whose channel is not closed yet
-    private final Map<Object, LoopGroup> groups = new ConcurrentHashMap<>(); // per running scheduler (CarrierContext.scheduler)
-    /** The placement slack of this runtime's schedulers (LoopGroup): {@value IoTunables#PLACEMENT_SLACK_PROPERTY}
-     *  or {@link IoTunables#PLACEMENT_SLACK}. Volatile and settable so that tests can compare placements. */
-    volatile int placementSlack = placementSlackProperty();
-
-    private static int placementSlackProperty() {
-        String v = System.getProperty(IoTunables.PLACEMENT_SLACK_PROPERTY);
-        if (v == null || v.isBlank()) return IoTunables.PLACEMENT_SLACK;
-        try {
-            int slack = Integer.parseInt(v.strip());
-            if (slack >= 0) return slack;
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new IllegalStateException("-D" + IoTunables.PLACEMENT_SLACK_PROPERTY + " must be a number of sockets >= 0: " + v);
-    }
-
-    /** Whether the carriers of schedulers created from now on have their loops rescued while stalled
-     *  (IoCarrierDriver), if this Netty allows it: {@value IoTunables#RESCUE_PROPERTY}, by default every
-     *  transport but io_uring ({@link #rescueSetting}). Volatile and settable for tests. */
-    volatile boolean rescue;
-
-    /**
-     * The rescue setting for {@code transport} given the property's value {@code v} (null: unset). Rescue
-     * on io_uring is refused for now: the forced hand-over stress test lost an io_uring connection's
-     * progress (a read never answered) in one soak round of three, and the cause is not found yet.
-     */
-    static boolean rescueSetting(IoTransport transport, String v) {
-        if (v == null || v.isBlank()) return transport != IoTransport.IO_URING;
-        boolean on = switch (v.strip().toLowerCase(java.util.Locale.ROOT)) {
-            case "true" -> true;
-            case "false" -> false;
-            default -> throw new IllegalStateException("-D" + IoTunables.RESCUE_PROPERTY + " must be true or false: " + v);
-        };
-        if (on && transport == IoTransport.IO_URING) {
-            throw new IllegalStateException("-D" + IoTunables.RESCUE_PROPERTY + "=true is not supported on io_uring"
-                    + " yet; for stalled carriers' sockets to be rescued, use epoll (-D" + TRANSPORT_PROPERTY + "=epoll)");
-        }
-        return on;
-    }
 
     private FiberIo(IoTransport transport, String reason) {
         this.transport = transport;
         this.reason = reason;
-        this.driverFactory = carrier -> new IoCarrierDriver(this, carrier);
-        this.rescue = rescueSetting(transport, System.getProperty(IoTunables.RESCUE_PROPERTY));
+        this.drivers = new IoDrivers(transport, this::closeLivingOn);
     }
 
     /**
@@ -208,12 +164,12 @@ public final class FiberIo {
 
     /** The driver factory that gives each carrier of a scheduler its own event loop on this transport. */
     public CarrierDriverFactory driverFactory() {
-        return driverFactory;
+        return drivers;
     }
 
     /** A scheduler configuration builder whose carriers drive this runtime's event loops. */
     public SchedulerConfig.Builder schedulerConfig() {
-        return SchedulerConfig.builder().driverFactory(driverFactory);
+        return SchedulerConfig.builder().driverFactory(drivers);
     }
 
     /** Creates and starts a scheduler named {@code name} with {@code parallelism} I/O carriers. */
@@ -257,7 +213,7 @@ public final class FiberIo {
 
     /** Counters of this runtime's I/O paths; cheap. */
     public IoStats stats() {
-        return new IoStats(transport, open.size(), localOps.sum(), routedOps.sum(),
+        return new IoStats(transport, open.size(), drivers.localOperations(), drivers.routedOperations(),
                 completedOnHome.sum(), resumedHome.sum(), resumedElsewhere.sum());
     }
 
@@ -279,138 +235,32 @@ public final class FiberIo {
     // ---- package-private plumbing ------------------------------------------------------------------
 
     /**
-     * The carrier driver whose loop a socket first used by the caller will live on: its own carrier's, or
-     * a less loaded one of the same scheduler (LoopGroup); null off the carriers (the fallback loop).
+     * Loop thread of {@code driver}, its carrier stopping or aborting ({@link IoDrivers.Sockets}): adopts
+     * the unused sockets its carrier opened, closes every socket living on its loop now, failing their
+     * waiters, and returns their channels.
      */
-    IoCarrierDriver placeNewSocket() {
-        IoCarrierDriver d = IoCarrierDriver.current(this);
-        return d != null ? d.placeNewSocket() : null;
-    }
-
-    LoopGroup joinGroup(Object scheduler, IoCarrierDriver d) {
-        LoopGroup g = groups.computeIfAbsent(scheduler, s -> new LoopGroup(this));
-        g.join(d);
-        return g;
-    }
-
-    void leaveGroup(Object scheduler, LoopGroup g, IoCarrierDriver d) {
-        if (g.leave(d)) groups.remove(scheduler, g);
-    }
-
-    /**
-     * Queues {@code op} for {@code loop} on the caller's carrier if the caller is mounted on the carrier
-     * that drives {@code loop} (no lock, no task queue, no wakeup); false, and nothing queued, otherwise.
-     */
-    boolean submitLocal(IoEventLoop loop, Runnable op) {
-        IoCarrierDriver here = IoCarrierDriver.current(this);
-        if (here == null || here.loop != loop) return false;
-        localOps.increment();
-        here.submitLocal(op);
-        return true;
-    }
-
-    /**
-     * Runs {@code op} on {@code loop} through the loop's task queue, from any thread.
-     *
-     * @throws RejectedExecutionException if the loop terminated before running {@code op}
-     */
-    void submitRouted(IoEventLoop loop, Runnable op) {
-        routedOps.increment();
-        route(loop, op);
-    }
-
-    /**
-     * Hands {@code op} to another thread's loop. Netty's loops take tasks even once they terminated (the
-     * task then never runs: its queue cannot withdraw it), which would leave the caller waiting forever
-     * for an operation that never ran. So the task is claimable ({@link Routed}): if the loop is shutting
-     * down once the task is queued, the caller waits until the loop took the task or says it terminated;
-     * a terminated loop runs nothing more, so the caller then takes the task back and rejects it. A task
-     * can only be lost if it was queued after the loop's last drain, which comes after the loop started
-     * shutting down: such a caller always sees the shutdown and waits.
-     */
-    private static void route(IoEventLoop loop, Runnable op) {
-        Routed task = new Routed(op);
-        loop.execute(task);
-        if (!loop.isShuttingDown()) return;
-        while (!task.isTaken()) {
-            if (loop.isTerminated()) {
-                if (task.take()) throw new RejectedExecutionException("the event loop terminated: " + loop);
-                return;
-            }
-            LockSupport.parkNanos(IoTunables.SHUTDOWN_TASK_POLL_NANOS);
+    private List<Channel> closeLivingOn(IoCarrierDriver driver) {
+        IoEventLoop loop = driver.loop();
+        List<Endpoint> here = new ArrayList<>();
+        for (Endpoint e : open) {
+            if (e.opener == driver) e.adoptIfUnused(loop);
+            if (e.livesOn(loop)) here.add(e);
         }
-    }
-
-    /** A task routed to a loop that runs at most once: the loop runs it unless its submitter took it back. */
-    private static final class Routed implements Runnable {
-        private static final VarHandle TAKEN;
-        static {
+        List<Channel> channels = new ArrayList<>(here.size());
+        for (Endpoint e : here) {
             try {
-                TAKEN = MethodHandles.lookup().findVarHandle(Routed.class, "taken", boolean.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
+                e.closeAtShutdown();
+            } catch (Throwable t) {
+                IoDrivers.reportError(t);
             }
+            channels.add(e.ch);
         }
-        private final Runnable op;
-        @SuppressWarnings("unused") private volatile boolean taken;
-
-        Routed(Runnable op) {
-            this.op = op;
-        }
-
-        /** Takes the task: true for the one caller (the loop, or the submitter giving up) that did. */
-        boolean take() {
-            return TAKEN.compareAndSet(this, false, true);         // CAS: free -> taken
-        }
-
-        boolean isTaken() {
-            return (boolean) TAKEN.getVolatile(this);               // pairs with the CAS in take()
-        }
-
-        @Override
-        public void run() {
-            if (take()) op.run();
-        }
-    }
-
-    boolean onCarrierOf(IoEventLoop loop) {
-        IoCarrierDriver here = IoCarrierDriver.current(this);
-        return here != null && here.loop == loop;
-    }
-
-    IoEventLoop fallbackLoop() {
-        IoEventLoopGroup g = fallback;
-        if (g == null) {
-            synchronized (this) {
-                g = fallback;
-                if (g == null) {
-                    g = FallbackGroup.create(transport);
-                    fallback = g;
-                }
-            }
-        }
-        return g.next();
-    }
-
-    /**
-     * Creates the fallback loop group. A class of its own so that verifying FiberIo loads no Netty 4.2
-     * type (the assignment of the new group would), which with Netty 4.1 would fail before
-     * {@link NettyVersionCheck} runs.
-     */
-    private static final class FallbackGroup {
-        static IoEventLoopGroup create(IoTransport transport) {
-            return new MultiThreadIoEventLoopGroup(1,
-                    new DefaultThreadFactory("bobbin-io-" + transport.id(), true), transport.handlerFactory());
-        }
+        return channels;
     }
 
     /** Descriptions of the sockets still open, for diagnostics. */
-    java.util.List<String> describeOpen() {
+    List<String> describeOpen() {
         return open.stream().map(Endpoint::describe).toList();
-    }
-
-    void reportError(Throwable t) {
-        LOG.log(System.Logger.Level.ERROR, "unexpected error in a Bobbin I/O operation", t);
     }
 
     @Override

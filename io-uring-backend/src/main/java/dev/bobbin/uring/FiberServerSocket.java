@@ -1,5 +1,8 @@
 package dev.bobbin.uring;
 
+import dev.bobbin.uring.driver.IoErrors;
+import dev.bobbin.uring.driver.IoTunables;
+import dev.bobbin.uring.driver.Pending;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

@@ -1,5 +1,8 @@
 package dev.bobbin.uring;
 
+import dev.bobbin.uring.driver.IoErrors;
+import dev.bobbin.uring.driver.IoTunables;
+import dev.bobbin.uring.driver.Pending;
 import io.netty.channel.ChannelOption;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -359,11 +362,10 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
     /**
      * Writes all of {@code src} (copied; {@code src} is free for reuse on return). The bytes are copied
-     * into direct memory in chunks of at most {@link IoTunables#WRITE_CHUNK_BYTES}, each handed to the
-     * loop once less than {@link IoTunables#WRITE_HIGH_WATER_BYTES} is still on its way, so one socket
-     * holds at most their sum in direct memory whatever the size of {@code src}. Other writers wait
-     * until the whole of {@code src} is queued. If direct memory runs out the write fails with an
-     * {@link IOException}.
+     * into direct memory in chunks of at most 64 KiB, each handed to the loop once less than 64 KiB of
+     * the socket's writes is still on its way, so one socket holds at most their sum in direct memory
+     * whatever the size of {@code src}. Other writers wait until the whole of {@code src} is queued. If
+     * direct memory runs out the write fails with an {@link IOException}.
      *
      * @return the bytes written
      */

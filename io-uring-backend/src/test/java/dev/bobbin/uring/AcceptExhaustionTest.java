@@ -1,6 +1,7 @@
 package dev.bobbin.uring;
 
 import dev.bobbin.FiberScheduler;
+import dev.bobbin.uring.driver.IoErrors;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;

@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * it. {@link #install()} must run before any buffer class is initialized: test classes call it from their
  * static initializer.
  */
-final class LeakGuard {
+public final class LeakGuard {
     private static final List<String> LEAKS = new CopyOnWriteArrayList<>();
 
     static {
@@ -32,7 +32,7 @@ final class LeakGuard {
 
     private LeakGuard() { }
 
-    static void install() {
+    public static void install() {
         if (ResourceLeakDetector.getLevel() != ResourceLeakDetector.Level.PARANOID) {
             throw new IllegalStateException("tests must run with -Dio.netty.leakDetection.level=PARANOID");
         }

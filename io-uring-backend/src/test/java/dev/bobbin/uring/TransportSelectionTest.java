@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * Transport selection, and the CI guard: on a machine where io_uring is usable the io_uring tests must
  * run on io_uring, never skip or silently fall back.
  */
-class TransportSelectionTest {
+public class TransportSelectionTest {
     static { LeakGuard.install(); }
 
     static boolean isLinux() {
@@ -33,7 +33,7 @@ class TransportSelectionTest {
     }
 
     /** Fails if the machine should support {@code t} but it did not load; skips if the machine cannot. */
-    static void assumeOrRequire(IoTransport t) {
+    public static void assumeOrRequire(IoTransport t) {
         boolean expected = switch (t) {
             case IO_URING -> kernelAllowsIoUring() && System.getProperty("os.arch", "").matches("amd64|x86_64");
             case EPOLL -> isLinux() && System.getProperty("os.arch", "").matches("amd64|x86_64");

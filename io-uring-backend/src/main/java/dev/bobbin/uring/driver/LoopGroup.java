@@ -1,4 +1,4 @@
-package dev.bobbin.uring;
+package dev.bobbin.uring.driver;
 
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -26,11 +26,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * unevenly.
  */
 final class LoopGroup {
-    private final FiberIo io;
+    private final IoDrivers drivers;
     private final CopyOnWriteArrayList<IoCarrierDriver> members = new CopyOnWriteArrayList<>();
 
-    LoopGroup(FiberIo io) {
-        this.io = io;
+    LoopGroup(IoDrivers drivers) {
+        this.drivers = drivers;
     }
 
     void join(IoCarrierDriver d) { members.add(d); }
@@ -53,6 +53,6 @@ final class LoopGroup {
                 bestLoad = load;
             }
         }
-        return hereLoad - bestLoad > io.placementSlack ? best : here;
+        return hereLoad - bestLoad > drivers.placementSlack ? best : here;
     }
 }

@@ -1,7 +1,14 @@
-package dev.bobbin.uring;
+package dev.bobbin.uring.driver;
 
 import dev.bobbin.FiberScheduler;
 import dev.bobbin.spi.DriverStats;
+import dev.bobbin.uring.FiberIo;
+import dev.bobbin.uring.FiberServerSocket;
+import dev.bobbin.uring.FiberSocket;
+import dev.bobbin.uring.IoTransport;
+import dev.bobbin.uring.LeakGuard;
+import dev.bobbin.uring.SocketHomes;
+import dev.bobbin.uring.TransportSelectionTest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -112,12 +119,12 @@ class StalledCarrierIoTest {
     /** Runs {@code body} with ring rescue on for {@code io} (the default on epoll and NIO, unless
      *  {@code -Dbobbin.io.rescue=false}), and restores the setting. */
     static void withRescue(FiberIo io, Body body) throws Exception {
-        boolean before = io.rescue;
-        io.rescue = true;
+        boolean before = IoDrivers.of(io).rescue;
+        IoDrivers.of(io).rescue = true;
         try {
             body.run();
         } finally {
-            io.rescue = before;
+            IoDrivers.of(io).rescue = before;
         }
     }
 
@@ -131,7 +138,7 @@ class StalledCarrierIoTest {
              FiberServerSocket server = io.openServer().bind(new InetSocketAddress("127.0.0.1", 0), 1024)) {
             // the acceptor is bound to carrier 0: its first read of each connection homes the socket there
             scheduler.startOn(0, () -> {
-                carrier0.complete(IoCarrierDriver.current(io));
+                carrier0.complete(IoCarrierDriver.current(IoDrivers.of(io)));
                 try {
                     for (;;) {
                         FiberSocket s = server.accept();
@@ -159,7 +166,7 @@ class StalledCarrierIoTest {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (accepted.size() < CONNECTIONS && System.nanoTime() < deadline) Thread.sleep(5);
             assertEquals(CONNECTIONS, accepted.size(), "connections accepted");
-            for (FiberSocket s : accepted) assertTrue(s.livesOn(driver0.loop), () -> s + " does not live on carrier 0");
+            for (FiberSocket s : accepted) assertTrue(SocketHomes.livesOn(s, driver0.loop), () -> s + " does not live on carrier 0");
 
             AtomicBoolean stop = new AtomicBoolean();
             List<Thread> threads = new ArrayList<>();
@@ -272,20 +279,31 @@ class StalledCarrierIoTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(System.getProperty(IoTunables.RESCUE_PROPERTY) == null);
         for (IoTransport t : IoTransport.values()) {
             if (!t.isAvailable()) continue;
-            assertEquals(t != IoTransport.IO_URING, FiberIo.of(t).rescue, t.id());
+            assertEquals(t != IoTransport.IO_URING, IoDrivers.of(FiberIo.of(t)).rescue, t.id());
         }
     }
 
     @org.junit.jupiter.api.Test
     void rescueOnIoUringIsRefusedWithAMessageNamingTheFlagAndItsAlternative() {
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> FiberIo.rescueSetting(IoTransport.IO_URING, "true"));
+                () -> IoDrivers.rescueSetting(IoTransport.IO_URING, "true"));
         assertTrue(e.getMessage().contains("-Dbobbin.io.rescue=true") && e.getMessage().contains("epoll"), e.getMessage());
-        assertFalse(FiberIo.rescueSetting(IoTransport.IO_URING, null));
-        assertFalse(FiberIo.rescueSetting(IoTransport.IO_URING, "false"));
-        assertTrue(FiberIo.rescueSetting(IoTransport.EPOLL, " TRUE "));
-        assertFalse(FiberIo.rescueSetting(IoTransport.NIO, "false"));
-        assertThrows(IllegalStateException.class, () -> FiberIo.rescueSetting(IoTransport.EPOLL, "maybe"));
+        assertFalse(IoDrivers.rescueSetting(IoTransport.IO_URING, null));
+        assertFalse(IoDrivers.rescueSetting(IoTransport.IO_URING, "false"));
+        assertTrue(IoDrivers.rescueSetting(IoTransport.EPOLL, " TRUE "));
+        assertFalse(IoDrivers.rescueSetting(IoTransport.NIO, "false"));
+        assertThrows(IllegalStateException.class, () -> IoDrivers.rescueSetting(IoTransport.EPOLL, "maybe"));
+    }
+
+    /** The drivers of carriers 0 to {@code n - 1} of {@code scheduler}, each read on its own carrier. */
+    static IoCarrierDriver[] driversOf(FiberScheduler scheduler, FiberIo io, int n) throws Exception {
+        IoCarrierDriver[] drivers = new IoCarrierDriver[n];
+        for (int i = 0; i < n; i++) {
+            CompletableFuture<IoCarrierDriver> d = new CompletableFuture<>();
+            scheduler.startOn(i, () -> d.complete(IoCarrierDriver.current(IoDrivers.of(io))));
+            drivers[i] = d.get(10, TimeUnit.SECONDS);
+        }
+        return drivers;
     }
 
     static long counter(DriverStats stats, String name) {

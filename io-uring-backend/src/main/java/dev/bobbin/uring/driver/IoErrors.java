@@ -1,4 +1,4 @@
-package dev.bobbin.uring;
+package dev.bobbin.uring.driver;
 
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.unix.Errors;
@@ -14,14 +14,14 @@ import java.nio.channels.ClosedChannelException;
  * Turns Netty's failures into the exceptions the JDK throws for the same condition, keeping the OS's
  * error text in the message and the original as the cause.
  */
-final class IoErrors {
+public final class IoErrors {
     private IoErrors() { }
 
     // Linux errno values (negated by Netty's native layer)
     private static final int EPIPE = 32, EADDRINUSE = 98, ECONNRESET = 104, ETIMEDOUT = 110, ECONNREFUSED = 111;
 
     /** The JDK-style exception for a failure of operation {@code op} ("read", "connect", ...). */
-    static IOException translate(Throwable t, String op) {
+    public static IOException translate(Throwable t, String op) {
         if (t instanceof ConnectTimeoutException) {
             SocketTimeoutException e = new SocketTimeoutException("Connect timed out (" + t.getMessage() + ")");
             e.initCause(t);
@@ -62,7 +62,7 @@ final class IoErrors {
      * Whether {@code t} says the process or the system ran out of descriptors or buffers (EMFILE, ENFILE,
      * ENOBUFS, ENOMEM): a condition that passes, so a server backs off instead of failing.
      */
-    static boolean isResourceExhaustion(Throwable t) {
+    public static boolean isResourceExhaustion(Throwable t) {
         if (t instanceof Errors.NativeIoException n) {
             int errno = Math.abs(n.expectedErr());
             return errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM;

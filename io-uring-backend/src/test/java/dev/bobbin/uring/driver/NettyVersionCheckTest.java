@@ -1,4 +1,4 @@
-package dev.bobbin.uring;
+package dev.bobbin.uring.driver;
 
 import org.junit.jupiter.api.Test;
 

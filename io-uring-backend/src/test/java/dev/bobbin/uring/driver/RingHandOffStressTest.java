@@ -1,6 +1,12 @@
-package dev.bobbin.uring;
+package dev.bobbin.uring.driver;
 
 import dev.bobbin.FiberScheduler;
+import dev.bobbin.uring.FiberIo;
+import dev.bobbin.uring.FiberServerSocket;
+import dev.bobbin.uring.FiberSocket;
+import dev.bobbin.uring.IoTransport;
+import dev.bobbin.uring.LeakGuard;
+import dev.bobbin.uring.TransportSelectionTest;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -13,7 +19,6 @@ import java.nio.channels.ClosedChannelException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -38,7 +43,7 @@ class RingHandOffStressTest {
     private static final long RUN_MILLIS = 2_000;
 
     @ParameterizedTest
-    @EnumSource(value = IoTransport.class, names = {"EPOLL", "NIO"})   // io_uring refuses rescue for now (FiberIo.rescueSetting)
+    @EnumSource(value = IoTransport.class, names = {"EPOLL", "NIO"})   // io_uring refuses rescue for now (IoDrivers.rescueSetting)
     void falseStallReportsHandTheLoopsBackAndForthWithoutLosingAByte(IoTransport transport) throws Exception {
         TransportSelectionTest.assumeOrRequire(transport);
         FiberIo io = FiberIo.of(transport);
@@ -51,12 +56,7 @@ class RingHandOffStressTest {
         try (FiberScheduler scheduler = FiberScheduler.create(io.schedulerConfig().name("handoff-" + transport.id())
                 .parallelism(2).build());
              FiberServerSocket server = io.openServer().bind(new InetSocketAddress("127.0.0.1", 0), 1024)) {
-            IoCarrierDriver[] drivers = new IoCarrierDriver[2];
-            for (int i = 0; i < 2; i++) {
-                CompletableFuture<IoCarrierDriver> d = new CompletableFuture<>();
-                scheduler.startOn(i, () -> d.complete(IoCarrierDriver.current(io)));
-                drivers[i] = d.get(10, TimeUnit.SECONDS);
-            }
+            IoCarrierDriver[] drivers = StalledCarrierIoTest.driversOf(scheduler, io, 2);
             scheduler.start(() -> {
                 try {
                     for (;;) {

@@ -1,4 +1,4 @@
-package dev.bobbin.uring;
+package dev.bobbin.uring.driver;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -16,7 +16,7 @@ import java.util.concurrent.locks.LockSupport;
  * it after seeing DONE (acquire), so the result needs no further fence. A loop whose {@link #complete}
  * loses to {@link #abandon} still owns the value and must dispose of it (release a buffer, close a channel).
  */
-final class Pending<T> {
+public final class Pending<T> {
     private static final VarHandle STATE;
     static {
         try {
@@ -25,21 +25,22 @@ final class Pending<T> {
             throw new ExceptionInInitializerError(e);
         }
     }
-    static final int WAITING = 0, DONE = 1, ABANDONED = 2;
+    private static final int WAITING = 0, DONE = 1, ABANDONED = 2;
 
-    final Thread waiter;
+    private final Thread waiter;
     private volatile int state;
     private T value;                    // written before the CAS to DONE; read after seeing DONE
     private Throwable error;            // likewise
-    Future<?> timer;                    // loop only: the timeout task to cancel on completion
+    private Future<?> timer;            // loop only: the timeout task to cancel on completion
     private Thread completer;           // the thread that completed it; written before the CAS like value
 
-    Pending(Thread waiter) {
+    /** A cell that {@code waiter} (the calling thread, normally) will wait on. */
+    public Pending(Thread waiter) {
         this.waiter = waiter;
     }
 
     /** Loop: delivers a value; false if the waiter abandoned the operation (the caller keeps the value). */
-    boolean complete(T v) {
+    public boolean complete(T v) {
         value = v;
         completer = Thread.currentThread();
         if (STATE.compareAndSet(this, WAITING, DONE)) {          // release; pairs with the acquire in isDone
@@ -51,7 +52,7 @@ final class Pending<T> {
     }
 
     /** Loop: delivers a failure; false if the waiter abandoned the operation. */
-    boolean fail(Throwable t) {
+    public boolean fail(Throwable t) {
         error = t;
         completer = Thread.currentThread();
         if (STATE.compareAndSet(this, WAITING, DONE)) {          // release; pairs with the acquire in isDone
@@ -61,28 +62,37 @@ final class Pending<T> {
         return false;
     }
 
+    /** Loop: arms the operation's timeout task, which {@link #cancelTimer} cancels. */
+    public void timer(Future<?> task) {
+        timer = task;
+    }
+
     /** Loop: cancels the timeout task, if any (the operation was taken out of its waiting slot). */
-    void cancelTimer() {
+    public void cancelTimer() {
         if (timer != null) timer.cancel(false);
     }
 
     /** Waiter: gives up (interrupted); false if the operation completed first. */
-    boolean abandon() {
+    public boolean abandon() {
         return STATE.compareAndSet(this, WAITING, ABANDONED);
     }
 
-    boolean isDone() {
+    /** Whether the loop delivered a value or a failure; the waiter then reads {@link #value} or {@link #error}. */
+    public boolean isDone() {
         return (int) STATE.getAcquire(this) == DONE;              // acquire; pairs with the CAS in complete/fail
     }
 
-    boolean isWaiting() {
+    /** Whether nobody completed nor abandoned the operation yet: the loop starts an operation only then. */
+    public boolean isWaiting() {
         return (int) STATE.getAcquire(this) == WAITING;
     }
 
-    T value() { return value; }
+    /** The delivered value; read after {@link #isDone}. */
+    public T value() { return value; }
 
     /** The thread that completed the operation; read after {@link #isDone}. */
-    Thread completer() { return completer; }
+    public Thread completer() { return completer; }
 
-    Throwable error() { return error; }
+    /** The delivered failure, or null; read after {@link #isDone}. */
+    public Throwable error() { return error; }
 }

@@ -1,4 +1,4 @@
-package dev.bobbin.uring;
+package dev.bobbin.uring.driver;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -15,7 +15,7 @@ import java.util.Map;
  * message back into a bare {@link NoClassDefFoundError}. {@code NettyVersionCheckTest} checks it in a child
  * JVM with a real Netty 4.1 {@code netty-transport} jar.
  */
-final class NettyVersionCheck {
+public final class NettyVersionCheck {
     static final String NEEDED = "4.2";
     static final String TESTED = "4.2.18.Final";
     private static volatile boolean passed;
@@ -23,7 +23,7 @@ final class NettyVersionCheck {
     private NettyVersionCheck() { }
 
     /** Throws {@link IllegalStateException} if Netty on the class path is older than 4.2. */
-    static void require() {
+    public static void require() {
         if (passed) return;
         Map<String, String> versions = new LinkedHashMap<>();
         try {
@@ -37,7 +37,7 @@ final class NettyVersionCheck {
     }
 
     /** The check itself, on the artifact versions Netty declares (e.g. netty-transport -> 4.1.115.Final). */
-    static void check(Map<String, String> artifactVersions) {
+    public static void check(Map<String, String> artifactVersions) {
         for (Map.Entry<String, String> e : artifactVersions.entrySet()) {
             if (!e.getKey().equals("netty-common") && !e.getKey().equals("netty-transport")) continue;
             String v = e.getValue();

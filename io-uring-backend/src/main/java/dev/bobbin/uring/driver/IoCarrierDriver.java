@@ -1,12 +1,14 @@
-package dev.bobbin.uring;
+package dev.bobbin.uring.driver;
 
 import dev.bobbin.spi.CarrierContext;
 import dev.bobbin.spi.CarrierDriver;
 import dev.bobbin.spi.DriverStats;
+import dev.bobbin.uring.IoTransport;
+import io.netty.channel.Channel;
+import io.netty.channel.IoEventLoop;
 import io.netty.channel.ManualIoEventLoop;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -18,21 +20,10 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A carrier's I/O driver: one Netty {@link ManualIoEventLoop} (an io_uring ring, an epoll instance or a
- * NIO selector) owned and driven by the carrier thread.
- *
- * <p>Implementation overview. Netty code runs only on the carrier thread itself (or, while the carrier
- * is stalled, on its rescuer: below), never on a fiber's stack: a fiber mounted on this carrier hands an
- * operation to {@link #submitLocal}, a queue of the driver's (no Netty task queue, no eventfd write), and
- * parks. The carrier runs those operations
- * at its next {@link #poll()} (when its run queue is empty, or every few dozen fibers), where they take
- * Netty's in-loop fast path, and then lets the loop submit and reap in one non-blocking pass. A
- * completion unparks its fiber from the carrier thread, so the scheduler queues the fiber on this same
- * carrier. {@link #park} blocks inside the loop (io_uring_enter, epoll_wait or select, with the loop's
- * timers as deadline); {@link #wakeup} queues a no-op task on the loop, which makes it return (an
- * eventfd write for io_uring and epoll) and keeps it from blocking until the task ran.
- *
- * <p>Operations from threads that are not mounted on this carrier go through the loop's thread-safe
- * {@code execute}, which wakes it.
+ * NIO selector) owned and driven by the carrier thread. The package overview says how it is driven
+ * (poll, park, wakeup), why a fiber never runs Netty code and how operations reach the loop: a fiber
+ * mounted on this carrier queues them with {@code submitLocal} for the next {@link #poll()}; other
+ * threads go through the loop's thread-safe {@code execute}, which wakes it.
  *
  * <h2>Ring rescue: serving the loop while the carrier is stalled</h2>
  * A fiber that runs for long without a blocking point keeps its carrier thread away from the loop, and
@@ -56,7 +47,7 @@ import java.util.concurrent.atomic.LongAdder;
  * </pre>
  * Invariants: (1) Netty code of this loop runs only on the token holder: the carrier only between enter
  * and exit, which bracket every {@code poll}, {@code park} and {@code close}; the rescuer only between
- * take and give back. A fiber never runs Netty code (see package-info), so while the carrier runs fibers
+ * take and give back. A fiber never runs Netty code (package overview), so while the carrier runs fibers
  * (OUT, RESCUED, RECLAIM) it does not touch the loop. (2) Netty's own ownership test
  * ({@code inEventLoop}, used by its assertions and to decide whether {@code execute} must wake the loop)
  * names the token holder: the rescuer sets the loop's owning thread to itself after its take and back
@@ -96,10 +87,10 @@ import java.util.concurrent.atomic.LongAdder;
  * rings for rescue, and switched the rescuer to entering by the ring's descriptor, also lost a
  * connection's progress under the forced hand-over stress test (one soak round of three; cause not
  * found), so it was taken out: an io_uring carrier's sockets wait for it while it is stalled
- * ({@link FiberIo#rescueSetting} refuses the property).
+ * ({@link IoDrivers#rescueSetting} refuses the property).
  */
-final class IoCarrierDriver implements CarrierDriver {
-    final FiberIo io;                                 // the runtime this driver belongs to
+public final class IoCarrierDriver implements CarrierDriver {
+    final IoDrivers drivers;                          // the runtime this driver belongs to
     final CarrierContext carrier;
     final ManualIoEventLoop loop;                     // used only by the holder of the ring token
     private final ConcurrentLinkedQueue<Runnable> local = new ConcurrentLinkedQueue<>(); // ops from mounted fibers; see (4)
@@ -122,16 +113,16 @@ final class IoCarrierDriver implements CarrierDriver {
     private final LongAdder rescues = new LongAdder(); // rescuer: takes of the loop
     private final LongAdder rescuedEvents = new LongAdder(); // rescuer: events its runs of the loop processed
 
-    IoCarrierDriver(FiberIo io, CarrierContext carrier) {
-        this.io = io;
+    IoCarrierDriver(IoDrivers drivers, CarrierContext carrier) {
+        this.drivers = drivers;
         this.carrier = carrier;
-        this.loop = new ManualIoEventLoop(carrier.carrierThread(), io.transport().handlerFactory());
+        this.loop = new ManualIoEventLoop(carrier.carrierThread(), IoDrivers.handlerFactory(drivers.transport()));
         loop.runNow();                                // initializes the handler here: io_uring enables the ring
                                                       // and registers its descriptor for this thread
-        boolean rescue = io.rescue && io.transport() != IoTransport.IO_URING; // volatile read, once
+        boolean rescue = drivers.rescue && drivers.transport() != IoTransport.IO_URING; // volatile read, once
         this.loopOwner = rescue ? owningThreadOf(loop) : null;
         this.scheduler = carrier.scheduler();
-        this.group = carrier.isSpare() ? null : io.joinGroup(scheduler, this); // spares come and go: not placed on
+        this.group = carrier.isSpare() ? null : drivers.joinGroup(scheduler, this); // spares come and go: not placed on
         ring.set(OUT);                                // release: the loop as built, for a rescuer's take
     }
 
@@ -160,25 +151,41 @@ final class IoCarrierDriver implements CarrierDriver {
         }
     }
 
+    /** This carrier's event loop, the home of the sockets that live here: any thread may hand it tasks, but its
+     *  Netty code runs only on the ring token's holder. */
+    public IoEventLoop loop() {
+        return loop;
+    }
+
+    /** A socket's first operation chose this loop as its home (one more socket for placement to weigh). Any thread. */
+    public void socketHomed() {
+        homedSockets.incrementAndGet();
+    }
+
+    /** A socket living here closed, or failed to register here. Loop thread. */
+    public void socketLeft() {
+        homedSockets.decrementAndGet();
+    }
+
     /** Where a socket first used by the calling fiber, mounted on this carrier, should live (LoopGroup). */
     IoCarrierDriver placeNewSocket() {
         return group != null && carrier.currentFiberMayMove() ? group.placeFor(this) : this;
     }
 
-    /** The driver of the carrier the caller is mounted on, if it belongs to {@code io}; else null. */
-    static IoCarrierDriver current(FiberIo io) {
+    /** The driver of the carrier the caller is mounted on, if it belongs to {@code drivers}; else null. */
+    public static IoCarrierDriver current(IoDrivers drivers) {
         CarrierContext c = CarrierContext.current();
-        return c != null && c.driver() instanceof IoCarrierDriver d && d.io == io ? d : null;
+        return c != null && c.driver() instanceof IoCarrierDriver d && d.drivers == drivers ? d : null;
     }
 
     /**
-     * Code running on a loop of {@code io}: the driver of that loop, whether its carrier or its rescuer
-     * runs it; null on the fallback loop. (Not for choosing {@link #submitLocal}: a rescuer has no
+     * Code running on a loop of {@code drivers}: the driver of that loop, whether its carrier or its rescuer
+     * runs it; null on the fallback loop. (Not for choosing {@code submitLocal}: a rescuer has no
      * carrier, so {@link #current} is null there.)
      */
-    static IoCarrierDriver runningLoop(FiberIo io) {
-        if (Thread.currentThread() instanceof Rescuer r) return r.driver().io == io ? r.driver() : null;
-        return current(io);
+    public static IoCarrierDriver runningLoop(IoDrivers drivers) {
+        if (Thread.currentThread() instanceof Rescuer r) return r.driver().drivers == drivers ? r.driver() : null;
+        return current(drivers);
     }
 
     /**
@@ -200,7 +207,7 @@ final class IoCarrierDriver implements CarrierDriver {
             try {
                 op.run();
             } catch (Throwable t) {
-                io.reportError(t);
+                IoDrivers.reportError(t);
             }
             n++;
         }
@@ -275,7 +282,7 @@ final class IoCarrierDriver implements CarrierDriver {
     }
 
     /** Whether the calling thread may use the loop now (assertions). */
-    boolean holdsRing() {
+    public boolean holdsRing() {
         int s = ring.get();
         Thread t = Thread.currentThread();
         return s == IN ? t == carrier.carrierThread() : (s == RESCUED || s == RECLAIM) && t == rescuer;
@@ -330,7 +337,7 @@ final class IoCarrierDriver implements CarrierDriver {
             }
         } catch (Throwable t) {
             rescueFailed = true;                      // a loop that failed for its rescuer waits for its carrier
-            io.reportError(t);
+            IoDrivers.reportError(t);
         } finally {
             loopOwner.set(carrier.carrierThread());   // volatile; before the give-back, so the carrier sees itself owner
             ring.set(OUT);                            // release: the loop state, for the carrier's enter (CAS)
@@ -371,7 +378,7 @@ final class IoCarrierDriver implements CarrierDriver {
     private final long[] counters = new long[COUNTER_NAMES.size()]; // owner writes, racy reads; adders' slots unused
     private final LongAdder wakeups = new LongAdder();  // any thread: wakeup() is called by wakers
     private final DriverStats stats = new DriverStats() {
-        @Override public String transport() { return io.transport().id(); }
+        @Override public String transport() { return drivers.transport().id(); }
         @Override public List<String> counterNames() { return COUNTER_NAMES; }
         @Override public long counter(int index) {
             return switch (index) {
@@ -422,8 +429,8 @@ final class IoCarrierDriver implements CarrierDriver {
      * channel reports closed), and let the loop's shutdown submit those closes.
      *
      * <p>The sockets this carrier opened that no operation ever used (an accepted socket nobody read, a
-     * socket never connected) live on no loop: this carrier adopts them first ({@link Endpoint#adoptIfUnused})
-     * and closes them with the rest, so no descriptor of this scheduler outlives it. No fiber of the
+     * socket never connected) live on no loop: this carrier adopts them first (the socket side's
+     * {@link IoDrivers.Sockets#closeLivingOn}) and closes them with the rest, so no descriptor of this scheduler outlives it. No fiber of the
      * scheduler is alive any more; a thread elsewhere racing to use one either wins the adoption CAS (the
      * socket is then its, on its loop) or finds the socket closed.
      */
@@ -432,9 +439,9 @@ final class IoCarrierDriver implements CarrierDriver {
         assert Thread.currentThread() == carrier.carrierThread() : "close off the owning carrier thread";
         closed = true;                                // no new rescue
         enter();                                      // and is never left: no rescuer takes a closing loop
-        if (group != null) io.leaveGroup(scheduler, group, this);
+        if (group != null) drivers.leaveGroup(scheduler, group, this);
         runLocal();
-        closeEndpointsHere();
+        closeSocketsHere();
         loop.shutdownGracefully(0, 0, TimeUnit.NANOSECONDS);
         for (int i = 0; !loop.isTerminated(); i++) {
             loop.run(i < 100 ? -1 : 1_000_000L);       // closes every channel still registered here
@@ -454,41 +461,19 @@ final class IoCarrierDriver implements CarrierDriver {
     @Override
     public void abortResources() {
         try {
-            loop.execute(() -> closeNow(endpointsHere()));
+            loop.execute(() -> drivers.sockets().closeLivingOn(this));
         } catch (RejectedExecutionException e) {
             // the loop is stopping and closes every socket it has itself
         }
     }
 
-    /** Loop thread: the endpoints living on this loop, after adopting the unused ones opened here. */
-    private List<Endpoint> endpointsHere() {
-        List<Endpoint> here = new ArrayList<>();
-        for (Endpoint e : io.open) {
-            if (e.opener == this) e.adoptIfUnused(loop);
-            if (e.livesOn(loop)) here.add(e);
-        }
-        return here;
-    }
-
-    /** Loop thread: closes each endpoint now, failing its waiters. */
-    private void closeNow(List<Endpoint> endpoints) {
-        for (Endpoint e : endpoints) {
-            try {
-                e.closeAtShutdown();
-            } catch (Throwable t) {
-                io.reportError(t);
-            }
-        }
-    }
-
-    private void closeEndpointsHere() {
+    private void closeSocketsHere() {
         assert holdsRing() : "closing sockets without the ring token";
-        List<Endpoint> here = endpointsHere();
+        List<Channel> here = drivers.sockets().closeLivingOn(this);
         if (here.isEmpty()) return;
-        closeNow(here);
         long deadline = System.nanoTime() + IoTunables.SHUTDOWN_CLOSE_NANOS;
         for (;;) {
-            here.removeIf(e -> !e.ch.isOpen());        // closed: its descriptor's close is queued or done
+            here.removeIf(c -> !c.isOpen());           // closed: its descriptor's close is queued or done
             if (here.isEmpty() || System.nanoTime() - deadline > 0) break;
             loop.run(1_000_000L);                      // reaps the cancelled writes, queues and submits the closes
             runLocal();
@@ -498,6 +483,6 @@ final class IoCarrierDriver implements CarrierDriver {
 
     @Override
     public String toString() {
-        return "IoCarrierDriver[" + io.transport().id() + ", carrier " + carrier.carrierIndex() + "]";
+        return "IoCarrierDriver[" + drivers.transport().id() + ", carrier " + carrier.carrierIndex() + "]";
     }
 }

@@ -1,6 +1,12 @@
-package dev.bobbin.uring;
+package dev.bobbin.uring.driver;
 
 import dev.bobbin.FiberScheduler;
+import dev.bobbin.uring.FiberIo;
+import dev.bobbin.uring.FiberServerSocket;
+import dev.bobbin.uring.FiberSocket;
+import dev.bobbin.uring.IoTransport;
+import dev.bobbin.uring.LeakGuard;
+import dev.bobbin.uring.SocketHomes;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetSocketAddress;
@@ -9,7 +15,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -45,18 +50,13 @@ class SocketPlacementTest {
      */
     private static int[] place(int boundTo) throws Exception {
         FiberIo io = FiberIo.of(IoTransport.NIO);     // placement is the same on every transport
-        int previous = io.placementSlack;
-        io.placementSlack = 0;
+        int previous = IoDrivers.of(io).placementSlack;
+        IoDrivers.of(io).placementSlack = 0;
         List<FiberSocket> placed = new CopyOnWriteArrayList<>();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         try (FiberScheduler scheduler = FiberScheduler.create(io.schedulerConfig().name("placement").parallelism(2).build());
              FiberServerSocket server = io.openServer().bind(new InetSocketAddress("127.0.0.1", 0), 1024)) {
-            IoCarrierDriver[] drivers = new IoCarrierDriver[2];
-            for (int i = 0; i < 2; i++) {
-                CompletableFuture<IoCarrierDriver> d = new CompletableFuture<>();
-                scheduler.startOn(i, () -> d.complete(IoCarrierDriver.current(io)));
-                drivers[i] = d.get(10, TimeUnit.SECONDS);
-            }
+            IoCarrierDriver[] drivers = StalledCarrierIoTest.driversOf(scheduler, io, 2);
             // the acceptor makes each connection's first read itself: it always runs on the carrier whose
             // loop completes its accepts and reads, so without spreading every socket would stay there
             Runnable acceptor = () -> {
@@ -87,7 +87,7 @@ class SocketPlacementTest {
                 assertEquals(CONNECTIONS, placed.size());
                 int[] perLoop = new int[2];
                 for (FiberSocket s : placed) {
-                    for (int i = 0; i < 2; i++) if (s.livesOn(drivers[i].loop)) perLoop[i]++;
+                    for (int i = 0; i < 2; i++) if (SocketHomes.livesOn(s, drivers[i].loop)) perLoop[i]++;
                 }
                 return perLoop;
             } finally {
@@ -95,7 +95,7 @@ class SocketPlacementTest {
                 for (Socket c : clients) c.close();
             }
         } finally {
-            io.placementSlack = previous;
+            IoDrivers.of(io).placementSlack = previous;
         }
     }
 }
