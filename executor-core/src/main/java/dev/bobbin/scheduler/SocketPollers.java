@@ -18,8 +18,9 @@ package dev.bobbin.scheduler;
  * hop onto a JDK carrier (a ForkJoinPool wake-up on a CPU Bobbin's carriers want) before the hop onto a
  * Bobbin carrier. The second mode has one hop, which Bobbin pays in either mode. So when the application
  * has not chosen ({@value #POLLER_MODE_PROPERTY} unset) and nothing has polled a socket yet, Bobbin selects
- * {@code SYSTEM_THREADS} before the JDK's poller class initializes: measured 0.85x-0.92x the server CPU per
- * round trip of JDK-socket echo in fibers (bench/README.md, "JDK sockets in fibers"). The JDK's own
+ * {@code SYSTEM_THREADS} before the JDK's poller class initializes: JDK-socket echo in fibers then costs
+ * 0.83x the server CPU per round trip at 1,000 connections and about the same at 100 (bench/README.md,
+ * "Outside starts and JDK sockets"). The JDK's own
  * virtual threads in the same JVM then use those platform pollers too. An explicit
  * {@code -Djdk.pollerMode=2} keeps the JDK's default; so does any socket I/O before the first scheduler.
  *
