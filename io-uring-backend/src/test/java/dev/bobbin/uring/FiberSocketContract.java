@@ -1502,7 +1502,15 @@ abstract class FiberSocketContract {
                 }
                 return null;
             }));
+            // The server's echo fiber may still be finishing its last read (the client's close): its
+            // completion and its resumption are counted a moment apart, so read the counters once they agree.
             FiberIo.IoStats after = io.stats();
+            for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); System.nanoTime() < deadline
+                    && after.completedOnOwnLoop() - before.completedOnOwnLoop()
+                    != after.resumedOnCompletingCarrier() + after.resumedElsewhere()
+                    - before.resumedOnCompletingCarrier() - before.resumedElsewhere(); after = io.stats()) {
+                Thread.sleep(10);
+            }
             long waits = after.completedOnOwnLoop() - before.completedOnOwnLoop();
             long home = after.resumedOnCompletingCarrier() - before.resumedOnCompletingCarrier();
             long elsewhere = after.resumedElsewhere() - before.resumedElsewhere();
@@ -1526,8 +1534,9 @@ abstract class FiberSocketContract {
         // Every connection fiber is started by the acceptor on the acceptor's carrier and first runs there;
         // its socket is placed on the less loaded carrier anyway, and the fiber follows its completions.
         // Placed evenly up to the slack of 128 the smaller share is about 86 of 300; where a fiber is
-        // noted varies with stealing, so the bound is loose. Without placement it is 0.
-        assertTrue(Math.min(p.perCarrier[0], p.perCarrier[1]) >= PLACED / 8,
+        // noted varies with stealing (33 seen on a loaded machine), so the bound is loose. Without
+        // placement it is 0.
+        assertTrue(Math.min(p.perCarrier[0], p.perCarrier[1]) >= PLACED / 20,
                 "connections served per carrier: " + java.util.Arrays.toString(p.perCarrier));
     }
 

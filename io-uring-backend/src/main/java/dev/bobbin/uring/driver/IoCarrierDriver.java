@@ -58,10 +58,13 @@ import java.util.concurrent.atomic.LongAdder;
  * this carrier queued for its next poll, has one producer (whatever fiber runs on the carrier thread)
  * and one consumer at a time, the token holder, which runs them before every pass of the loop: the
  * operations a fiber queued just before the carrier stalled are submitted by the rescuer. A fiber that
- * queues one while the loop is rescued (the stalled fiber itself, once it reaches I/O) wakes the loop
- * after queuing, as a routed operation would; queuing and reading the token are both volatile, as are
- * the rescuer's take and its drain, so either the fiber sees the loop rescued and wakes it, or the
- * rescuer's drain after its take sees the operation. (5) A completion is reaped once, by whoever
+ * queues one while the loop is rescued (the stalled fiber itself once it reaches I/O, or any fiber the
+ * carrier runs before it reclaims the loop) takes it back out and routes it through the loop's task
+ * queue instead: the rescuer runs the local queue only between passes, so an operation left there could
+ * be overtaken by a later one routed during a pass, and the peer would read bytes out of order. Queuing
+ * and reading the token are both volatile, as are the rescuer's take and its drain, so either the fiber
+ * sees the loop rescued and takes the operation back (or finds the rescuer drained it first, which runs
+ * it before its next pass), or the rescuer's drain after its take sees the operation. (5) A completion is reaped once, by whoever
  * holds the token; its fiber is resumed once (the {@link Pending} CAS).
  *
  * <p>Memory ordering. The token's transitions order the loop's plain state between the two threads:
@@ -189,14 +192,19 @@ public final class IoCarrierDriver implements CarrierDriver {
     }
 
     /**
-     * Queues an operation for this carrier's next poll. Owner only: the carrier or a fiber mounted on it.
-     * If a rescuer holds the loop, it wakes the loop so the rescuer runs the operation (invariant (4)).
+     * Queues an operation for this carrier's next poll; false if it was not queued because a rescuer holds
+     * the loop (the caller routes it through the loop's task queue instead). Owner only: the carrier or a
+     * fiber mounted on it. See invariant (4).
      */
-    void submitLocal(Runnable op) {
+    boolean submitLocal(Runnable op) {
         assert carrier.isCurrentCarrier() : "submitLocal off carrier " + carrier.carrierIndex() + ": owner only";
         local.offer(op);                              // volatile (CAS); the rescuer's drain reads it
         int r = ring.get();                           // volatile, after the offer: pairs with the take's CAS
-        if (r == RESCUED || r == RECLAIM) wakeup();
+        if (r != RESCUED && r != RECLAIM) return true;
+        // A rescuer runs the local queue only between passes of the loop, so an operation left here could
+        // be overtaken by one routed after it (Endpoint's order). Take it back and let the caller route it;
+        // if the rescuer took it first, it runs before the rescuer's next pass, ahead of anything later.
+        return !local.remove(op);
     }
 
     private int runLocal() {

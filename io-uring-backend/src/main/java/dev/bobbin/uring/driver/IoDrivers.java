@@ -179,13 +179,13 @@ public final class IoDrivers implements CarrierDriverFactory {
 
     /**
      * Queues {@code op} for {@code loop} on the caller's carrier if the caller is mounted on the carrier
-     * that drives {@code loop} (no lock, no task queue, no wakeup); false, and nothing queued, otherwise.
+     * that drives {@code loop} (no lock, no task queue, no wakeup); false, and nothing queued, otherwise,
+     * and while a rescuer drives that loop (the caller then routes {@code op}).
      */
     public boolean submitLocal(IoEventLoop loop, Runnable op) {
         IoCarrierDriver here = IoCarrierDriver.current(this);
-        if (here == null || here.loop != loop) return false;
+        if (here == null || here.loop != loop || !here.submitLocal(op)) return false;
         localOps.increment();
-        here.submitLocal(op);
         return true;
     }
 

@@ -1,5 +1,7 @@
 package dev.bobbin.uring.driver;
 
+import dev.bobbin.uring.FiberIo;
+import dev.bobbin.uring.IoTransport;
 import org.junit.jupiter.api.Test;
 
 import java.io.File;
