@@ -50,11 +50,20 @@ import java.util.concurrent.locks.ReentrantLock;
  * the ciphertext buffer {@code netIn}, the decrypted-buffer size, and the end-of-stream and failure state.
  * {@code wrapLock} guards every {@code engine.wrap} together with the socket writes of its output, so
  * records reach the socket in the order the engine produced them, whether the writer wraps data or the
- * reader wraps handshake messages. Once the first handshake is done, a reader that finds the engine
- * needing to wrap (a TLS 1.3 key update reply, a session ticket) while the writer holds {@code wrapLock}
- * does not wait for it: the writer's next wrap sends that output first, and the reader reads on. Waiting
- * could deadlock: a writer blocked on a peer that does not read because the peer's own writer is blocked
- * on us. {@code taskLock} lets one thread at a time run delegated tasks (the
+ * reader wraps handshake messages. A reader never waits for {@code wrapLock}: when the engine needs to
+ * wrap (a handshake reply, a TLS 1.3 key update reply, a session ticket) and the lock is taken, the reader
+ * leaves that output to the holder and reads on. Waiting could deadlock: a writer blocked on a peer that
+ * does not read, because the peer's own writer is blocked on us, whose reader would be waiting for that
+ * writer. The hand-over is a Dekker handshake on {@code wrapWanted}:
+ * <pre>
+ *   reader                                   holder of wrapLock
+ *   wrapWanted = true        (volatile)      ... wraps while the engine needs it, writes ...
+ *   tryLock (CAS on the lock state)          unlock (volatile write of the lock state)
+ *     taken: clear wrapWanted, wrap, unlock    if wrapWanted (volatile read): tryLock, clear, wrap, unlock
+ *     not taken: read on                       (and the same check again after that unlock)
+ * </pre>
+ * Either the reader's tryLock sees the release, or the holder's read after its release sees the flag, so
+ * the engine's output is never left unsent while the peer waits for it. {@code taskLock} lets one thread at a time run delegated tasks (the
  * other waits for the result instead of spinning on {@code NEED_TASK}). {@code progressLock} and its
  * condition count the reader's engine steps; a writer stalled on the handshake waits on them. The reader
  * takes {@code wrapLock} while holding {@code unwrapLock}; nothing takes them in the other order.
@@ -90,7 +99,7 @@ final class TlsWire implements Wire {
     private long progress;                                                                      // progressLock
 
     private volatile boolean closed;
-    private volatile boolean established;              // the first handshake finished; set once
+    private volatile boolean wrapWanted;               // the reader left engine output to wrapLock's holder (Dekker, see above)
     private volatile boolean closeNotifyQueued;        // set once close_notify is handed to the socket
 
     TlsWire(FiberSocket socket, SSLEngine engine) {
@@ -131,7 +140,7 @@ final class TlsWire implements Wire {
                     continue;
                 }
                 if (hs == HandshakeStatus.NEED_WRAP && !wrapLeftToWriter) {
-                    if (wrapHandshake(established)) continue;
+                    if (wrapHandshake()) continue;
                     wrapLeftToWriter = true;
                 }
                 if (out == null) out = alloc.heapBuffer(appBufferBytes);
@@ -192,7 +201,6 @@ final class TlsWire implements Wire {
             signalProgress();
         }
         out.writerIndex(out.writerIndex() + r.bytesProduced());
-        if (r.getHandshakeStatus() == HandshakeStatus.FINISHED) established = true;
         return r;
     }
 
@@ -240,7 +248,7 @@ final class TlsWire implements Wire {
     private void replyToClose() {
         if (engine.getHandshakeStatus() != HandshakeStatus.NEED_WRAP) return;
         try {
-            wrapHandshake(false);
+            wrapHandshake();
         } catch (IOException e) {
             // the peer is gone already; its close_notify ended the stream either way
         }
@@ -273,7 +281,7 @@ final class TlsWire implements Wire {
                 try {
                     done = wrapLocked(srcs);
                 } finally {
-                    wrapLock.unlock();
+                    releaseWrapLock();
                 }
                 if (done) return;
                 awaitProgress(seen);                   // the handshake must move on first: receive() drives it
@@ -284,19 +292,37 @@ final class TlsWire implements Wire {
     }
 
     /**
-     * Wraps and sends what the engine has to send on its own (handshake, post-handshake, alerts); with
-     * {@code onlyIfFree}, only if no writer holds the wrap lock, and returns false if one does.
+     * Reader: wraps and sends what the engine has to send on its own (handshake, post-handshake, alerts)
+     * if the wrap lock is free; if it is taken, leaves that to its holder and returns false.
      */
-    private boolean wrapHandshake(boolean onlyIfFree) throws IOException {
-        if (!onlyIfFree) wrapLock.lock();
-        else if (!wrapLock.tryLock()) return false;
+    private boolean wrapHandshake() throws IOException {
+        wrapWanted = true;                // Dekker: publish the request, then try the lock
+        if (!wrapLock.tryLock()) return false;         // the holder sees the request after its release
         try {
+            wrapWanted = false;
             wrapLocked(NOTHING);
         } finally {
-            wrapLock.unlock();
+            releaseWrapLock();
         }
         signalProgress();
         return true;
+    }
+
+    /**
+     * Releases the wrap lock, then serves a reader that left the engine's output to the holder meanwhile
+     * (and again, for as long as requests come in while this thread holds the lock for them).
+     */
+    private void releaseWrapLock() throws IOException {
+        wrapLock.unlock();                             // Dekker: release the lock, then read the request
+        while (wrapWanted && wrapLock.tryLock()) {
+            try {
+                wrapWanted = false;
+                wrapLocked(NOTHING);
+            } finally {
+                wrapLock.unlock();                     // the loop condition re-reads the request after this
+            }
+            signalProgress();
+        }
     }
 
     /**
@@ -327,7 +353,6 @@ final class TlsWire implements Wire {
                 throw t;
             }
             out.writerIndex(r.bytesProduced());
-            if (r.getHandshakeStatus() == HandshakeStatus.FINISHED) established = true;
             if (out.isReadable()) socket.write(out);
             else out.release();
             switch (r.getStatus()) {
