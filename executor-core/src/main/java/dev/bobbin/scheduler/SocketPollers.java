@@ -19,8 +19,8 @@ package dev.bobbin.scheduler;
  * Bobbin carrier. The second mode has one hop, which Bobbin pays in either mode. So when the application
  * has not chosen ({@value #POLLER_MODE_PROPERTY} unset) and nothing has polled a socket yet, Bobbin selects
  * {@code SYSTEM_THREADS} before the JDK's poller class initializes: JDK-socket echo in fibers then costs
- * 0.83x the server CPU per round trip at 1,000 connections and about the same at 100 (bench/README.md,
- * "Outside starts and JDK sockets"). The JDK's own
+ * 0.91x the server CPU per round trip at 1,000 connections and 0.97x at 100 (bench/README.md, "Outside
+ * starts and JDK sockets"). The JDK's own
  * virtual threads in the same JVM then use those platform pollers too. An explicit
  * {@code -Djdk.pollerMode=2} keeps the JDK's default; so does any socket I/O before the first scheduler.
  *
