@@ -293,7 +293,17 @@ abstract class FiberSocketContract {
     @Test
     @org.junit.jupiter.api.Tag("reliability")
     void writesFromBothCarriersReachThePeerInTurn() throws Exception {
-        int n = 20_000;
+        long outOfTurn = writeInTurnFromBothCarriers(scheduler, io, 20_000);
+        assertEquals(-1L, outOfTurn, () -> "the peer read " + outOfTurn / 1_000_000L + " where it expected "
+                + outOfTurn % 1_000_000L);
+    }
+
+    /**
+     * One socket, two fibers bound to carriers 0 and 1 writing the numbers 0 to n-1 as longs, taking turns
+     * (so each write of one is ordered after the other's previous one); a JDK socket reads them. Returns -1
+     * if the peer read them in order, else the first number out of turn * 1e6 + the one expected.
+     */
+    static long writeInTurnFromBothCarriers(FiberScheduler scheduler, FiberIo io, int n) throws Exception {
         try (java.net.ServerSocket peer = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             CompletableFuture<Long> read = CompletableFuture.supplyAsync(() -> {
                 try (java.net.Socket s = peer.accept();
@@ -308,37 +318,40 @@ abstract class FiberSocketContract {
                     throw new java.io.UncheckedIOException(e);
                 }
             });
-            FiberSocket c = get(fiber(() -> io.connect(peer.getLocalSocketAddress(), Duration.ofSeconds(5))));
+            FiberSocket c = get(in(scheduler, () -> io.connect(peer.getLocalSocketAddress(), Duration.ofSeconds(5))));
             try (c) {
                 java.util.concurrent.Semaphore[] turn = {new java.util.concurrent.Semaphore(1), new java.util.concurrent.Semaphore(0)};
                 List<CompletableFuture<Void>> writers = new ArrayList<>();
-                for (int w = 0; w < 2; w++) {
-                    int me = w;
-                    CompletableFuture<Void> done = new CompletableFuture<>();
-                    writers.add(done);
-                    scheduler.startOn(me, () -> {
-                        try {
-                            ByteBuffer b = ByteBuffer.allocate(8);
-                            for (long i = me; i < n; i += 2) {
-                                turn[me].acquire();
-                                c.write(b.clear().putLong(i).flip());
-                                turn[1 - me].release();
+                List<Thread> writerFibers = new ArrayList<>();
+                try {
+                    for (int w = 0; w < 2; w++) {
+                        int me = w;
+                        CompletableFuture<Void> done = new CompletableFuture<>();
+                        writers.add(done);
+                        writerFibers.add(scheduler.startOn(me, () -> {
+                            try {
+                                ByteBuffer b = ByteBuffer.allocate(8);
+                                for (long i = me; i < n; i += 2) {
+                                    turn[me].acquire();
+                                    c.write(b.clear().putLong(i).flip());
+                                    turn[1 - me].release();
+                                }
+                                done.complete(null);
+                            } catch (Throwable t) {
+                                done.completeExceptionally(t);
                             }
-                            done.complete(null);
-                        } catch (Throwable t) {
-                            done.completeExceptionally(t);
-                        }
-                    });
+                        }));
+                    }
+                    for (CompletableFuture<Void> w : writers) get(w);
+                    get(in(scheduler, () -> {
+                        c.flush();
+                        return null;
+                    }));
+                } finally {
+                    writerFibers.forEach(Thread::interrupt);        // one failed: the other must not wait for its turn forever
                 }
-                for (CompletableFuture<Void> w : writers) get(w);
-                get(fiber(() -> {
-                    c.flush();
-                    return null;
-                }));
             }
-            long outOfTurn = read.get(20, TimeUnit.SECONDS);
-            assertEquals(-1L, outOfTurn, () -> "the peer read " + outOfTurn / 1_000_000L + " where it expected "
-                    + outOfTurn % 1_000_000L);
+            return read.get(20, TimeUnit.SECONDS);
         }
     }
 
