@@ -46,7 +46,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * must have reported nothing.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
-abstract class FiberSocketContract {
+public abstract class FiberSocketContract {
     static { LeakGuard.install(); }
 
     static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
@@ -303,7 +303,7 @@ abstract class FiberSocketContract {
      * (so each write of one is ordered after the other's previous one); a JDK socket reads them. Returns -1
      * if the peer read them in order, else the first number out of turn * 1e6 + the one expected.
      */
-    static long writeInTurnFromBothCarriers(FiberScheduler scheduler, FiberIo io, int n) throws Exception {
+    public static long writeInTurnFromBothCarriers(FiberScheduler scheduler, FiberIo io, int n) throws Exception {
         try (java.net.ServerSocket peer = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             CompletableFuture<Long> read = CompletableFuture.supplyAsync(() -> {
                 try (java.net.Socket s = peer.accept();

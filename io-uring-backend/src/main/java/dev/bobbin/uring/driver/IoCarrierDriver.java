@@ -350,7 +350,21 @@ public final class IoCarrierDriver implements CarrierDriver {
             loopOwner.set(carrier.carrierThread());   // volatile; before the give-back, so the carrier sees itself owner
             ring.set(OUT);                            // release: the loop state, for the carrier's enter (CAS)
             LockSupport.unpark(carrier.carrierThread());
+            redeliverWakeup();
         }
+    }
+
+    /**
+     * Rescuer, after its give-back: a wakeup meant for the carrier's next blocking park may have been
+     * consumed by this rescue (its wake task ran on the rescuer's passes, or it was skipped as pending
+     * while one was queued), and the carrier, woken by the scheduler but not by its driver, would then
+     * block in the loop with work in its inbox. So one wakeup is sent again, now as a thread that no
+     * longer owns the loop, which reaches the loop's selector: at worst the carrier's next park returns
+     * once more than it had to.
+     */
+    private void redeliverWakeup() {
+        wakePending.set(false);                       // volatile; a wake task still queued only runs twice
+        wakeup();
     }
 
     /** A stalled carrier's stand-in: a platform thread that lives as long as the loop (see above). */

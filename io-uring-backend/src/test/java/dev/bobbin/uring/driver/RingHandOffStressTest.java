@@ -4,6 +4,7 @@ import dev.bobbin.FiberScheduler;
 import dev.bobbin.uring.FiberIo;
 import dev.bobbin.uring.FiberServerSocket;
 import dev.bobbin.uring.FiberSocket;
+import dev.bobbin.uring.FiberSocketContract;
 import dev.bobbin.uring.IoTransport;
 import dev.bobbin.uring.LeakGuard;
 import dev.bobbin.uring.TransportSelectionTest;
@@ -50,6 +51,50 @@ class RingHandOffStressTest {
         StalledCarrierIoTest.withRescue(io, () -> run(io, transport));
     }
 
+    /**
+     * Write order and wake-ups under the same storm: two fibers bound to the two carriers take turns
+     * writing numbers on one socket. A fiber mounted on the socket's home carrier while a rescuer drives
+     * that loop must not leave its write in the carrier's local queue, which the rescuer runs only between
+     * passes of the loop (the other fiber's later write, routed through the task queue, would go out
+     * first); and a wake-up of a carrier consumed by a rescue must not leave that carrier blocked in its
+     * loop with the other fiber's turn in its inbox.
+     */
+    @ParameterizedTest
+    @EnumSource(value = IoTransport.class, names = {"EPOLL", "NIO"})
+    void falseStallReportsKeepWritesFromBothCarriersInOrder(IoTransport transport) throws Exception {
+        TransportSelectionTest.assumeOrRequire(transport);
+        FiberIo io = FiberIo.of(transport);
+        StalledCarrierIoTest.withRescue(io, () -> {
+            try (FiberScheduler scheduler = FiberScheduler.create(io.schedulerConfig().name("handoff-order-" + transport.id())
+                    .parallelism(2).build())) {
+                IoCarrierDriver[] drivers = StalledCarrierIoTest.driversOf(scheduler, io, 2);
+                AtomicBoolean stop = new AtomicBoolean();
+                Thread reporter = reportStallsUntil(stop, drivers);
+                try {
+                    long outOfTurn = FiberSocketContract.writeInTurnFromBothCarriers(scheduler, io, 50_000);
+                    assertEquals(-1L, outOfTurn, () -> "the peer read " + outOfTurn / 1_000_000L + " where it expected "
+                            + outOfTurn % 1_000_000L);
+                } finally {
+                    stop.set(true);
+                    reporter.join(10_000);
+                }
+                long rescues = 0;
+                for (IoCarrierDriver d : drivers) rescues += StalledCarrierIoTest.counter(d.stats(), "rescues");
+                assertTrue(rescues >= 10, "hand-overs: " + rescues);
+            }
+        });
+    }
+
+    /** A platform thread that reports every driver's carrier stalled every 200 µs until {@code stop}. */
+    private static Thread reportStallsUntil(AtomicBoolean stop, IoCarrierDriver[] drivers) {
+        return Thread.ofPlatform().daemon().name("false-stall-reports").start(() -> {
+            while (!stop.get()) {
+                for (IoCarrierDriver d : drivers) d.carrierStalled();
+                LockSupport.parkNanos(200_000);
+            }
+        });
+    }
+
     private void run(FiberIo io, IoTransport transport) throws Exception {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         LongAdder echoed = new LongAdder();
@@ -71,12 +116,7 @@ class RingHandOffStressTest {
             });
 
             AtomicBoolean stop = new AtomicBoolean();
-            Thread reporter = Thread.ofPlatform().daemon().name("false-stall-reports").start(() -> {
-                while (!stop.get()) {
-                    for (IoCarrierDriver d : drivers) d.carrierStalled();
-                    LockSupport.parkNanos(200_000);
-                }
-            });
+            Thread reporter = reportStallsUntil(stop, drivers);
             List<Thread> clients = new ArrayList<>();
             long[] bytes = new long[CONNECTIONS];
             for (int i = 0; i < CONNECTIONS; i++) {
