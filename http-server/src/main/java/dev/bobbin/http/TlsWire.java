@@ -296,25 +296,24 @@ final class TlsWire implements Wire {
      * if the wrap lock is free; if it is taken, leaves that to its holder and returns false.
      */
     private boolean wrapHandshake() throws IOException {
-        wrapWanted = true;                // Dekker: publish the request, then try the lock
+        wrapWanted = true;                             // Dekker: publish the request, then try the lock
         if (!wrapLock.tryLock()) return false;         // the holder sees the request after its release
-        try {
-            wrapWanted = false;
-            wrapLocked(NOTHING);
-        } finally {
-            releaseWrapLock();
-        }
-        signalProgress();
+        wrapRequested();
         return true;
     }
 
-    /**
-     * Releases the wrap lock, then serves a reader that left the engine's output to the holder meanwhile
-     * (and again, for as long as requests come in while this thread holds the lock for them).
-     */
+    /** Releases the wrap lock, then serves a reader that left the engine's output to the holder meanwhile. */
     private void releaseWrapLock() throws IOException {
         wrapLock.unlock();                             // Dekker: release the lock, then read the request
-        while (wrapWanted && wrapLock.tryLock()) {
+        if (wrapWanted && wrapLock.tryLock()) wrapRequested();
+    }
+
+    /**
+     * Wrap lock held: wraps and sends the engine's own output a reader asked for, and releases the lock;
+     * again for as long as requests come in while this thread holds the lock for them.
+     */
+    private void wrapRequested() throws IOException {
+        do {
             try {
                 wrapWanted = false;
                 wrapLocked(NOTHING);
@@ -322,7 +321,7 @@ final class TlsWire implements Wire {
                 wrapLock.unlock();                     // the loop condition re-reads the request after this
             }
             signalProgress();
-        }
+        } while (wrapWanted && wrapLock.tryLock());
     }
 
     /**

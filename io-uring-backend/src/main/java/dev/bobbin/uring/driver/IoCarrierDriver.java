@@ -64,8 +64,8 @@ import java.util.concurrent.atomic.LongAdder;
  * be overtaken by a later one routed during a pass, and the peer would read bytes out of order. Queuing
  * and reading the token are both volatile, as are the rescuer's take and its drain, so either the fiber
  * sees the loop rescued and takes the operation back (or finds the rescuer drained it first, which runs
- * it before its next pass), or the rescuer's drain after its take sees the operation. (5) A completion is reaped once, by whoever
- * holds the token; its fiber is resumed once (the {@link Pending} CAS).
+ * it before its next pass), or the rescuer's drain after its take sees the operation. (5) A completion is
+ * reaped once, by whoever holds the token; its fiber is resumed once (the {@link Pending} CAS).
  *
  * <p>Memory ordering. The token's transitions order the loop's plain state between the two threads:
  * exit is a release store that the rescuer's take (CAS, acquire) pairs with; the give-back is a release
@@ -82,7 +82,10 @@ import java.util.concurrent.atomic.LongAdder;
  * carrier is in the driver) or takes the loop from a carrier that is running fibers, which takes it back
  * at its next poll, a few dozen fibers later; nothing is lost, it costs a hand-over. The nudge of a
  * reclaim is the same queued task as {@link #wakeup}: a loop never blocks while a task is queued, and the
- * rescuer also re-checks the token at least every {@link IoTunables#RESCUE_MAX_BLOCK_NANOS}.
+ * rescuer also re-checks the token at least every {@link IoTunables#RESCUE_MAX_BLOCK_NANOS}. Wake tasks
+ * meant for the carrier can run on the rescuer's passes instead, so after its give-back the rescuer wakes
+ * the loop once more ({@code redeliverWakeup}): a carrier the scheduler woke never blocks in the loop for
+ * want of a wake task that a rescue consumed.
  *
  * <p>io_uring loops are not rescued. A single-issuer ring (IORING_SETUP_SINGLE_ISSUER, Netty's default)
  * refuses io_uring_enter from any thread but its creator, and rings made without it lose DEFER_TASKRUN
@@ -363,8 +366,8 @@ public final class IoCarrierDriver implements CarrierDriver {
      * once more than it had to.
      */
     private void redeliverWakeup() {
-        wakePending.set(false);                       // volatile; a wake task still queued only runs twice
-        wakeup();
+        wakeup();                                     // skipped only while a wake task is still queued, which
+                                                      // then runs on the carrier's own pass
     }
 
     /** A stalled carrier's stand-in: a platform thread that lives as long as the loop (see above). */
