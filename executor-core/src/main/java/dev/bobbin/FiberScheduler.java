@@ -78,7 +78,7 @@ public final class FiberScheduler implements AutoCloseable {
 
     private FiberScheduler(SchedulerConfig config) {
         this.config = config;
-        this.pool = new CarrierPool(this, config);
+        this.pool = new CarrierPool(this, config.engineConfig());
         this.pool.start();
         this.threadFactory = countingFailures(ofVirtual().name(config.name() + "-fiber-", 0).factory());
     }
@@ -220,7 +220,7 @@ public final class FiberScheduler implements AutoCloseable {
 
     /** A snapshot of this scheduler's counters; cheap enough to call once a second. */
     public SchedulerStats stats() {
-        return pool.stats();
+        return SchedulerStats.from(pool.stats());
     }
 
     /**

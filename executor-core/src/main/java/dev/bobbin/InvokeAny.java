@@ -1,6 +1,6 @@
 package dev.bobbin;
 
-import dev.bobbin.scheduler.VarHandles;
+import dev.bobbin.base.VarHandles;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;

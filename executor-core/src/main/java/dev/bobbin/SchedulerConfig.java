@@ -1,5 +1,6 @@
 package dev.bobbin;
 
+import dev.bobbin.scheduler.EngineConfig;
 import dev.bobbin.scheduler.Tunables;
 import dev.bobbin.spi.CarrierDriverFactory;
 
@@ -89,6 +90,21 @@ public record SchedulerConfig(String name,
         if (stallThreshold.compareTo(Duration.ofDays(1)) > 0) {
             throw new IllegalArgumentException("stallThreshold must be at most one day: " + stallThreshold);
         }
+    }
+
+    /** The engine's copy of this configuration (the facade's mapping; the engine never reads this type). */
+    EngineConfig engineConfig() {
+        EngineConfig.TaskModel model = switch (policy) {
+            case WORK_STEALING -> EngineConfig.TaskModel.WORK_STEALING;
+            case THREAD_PER_CORE -> EngineConfig.TaskModel.THREAD_PER_CORE;
+            case SINGLE_THREAD -> EngineConfig.TaskModel.SINGLE_THREAD;
+        };
+        EngineConfig.Placement deal = switch (placement) {
+            case ROUND_ROBIN -> EngineConfig.Placement.ROUND_ROBIN;
+            case LEAST_LOADED -> EngineConfig.Placement.LEAST_LOADED;
+        };
+        return new EngineConfig(name, parallelism, model, deal, maxSpareCarriers, stallThreshold.toNanos(),
+                driverFactory, errorHandler, schedulingDelaySampling.period(), trackFibers);
     }
 
     /** Whether stall protection is on ({@link #stallThreshold()} is not zero). */

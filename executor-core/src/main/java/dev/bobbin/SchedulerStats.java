@@ -1,5 +1,8 @@
 package dev.bobbin;
 
+import dev.bobbin.scheduler.EngineStats;
+
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,6 +56,19 @@ public record SchedulerStats(String schedulerName,
         this(schedulerName, parallelism, new Fibers(fibersStarted, fibersCompleted, liveFibers, fibersFailed),
                 new Injection(injectionQueueDepth, outsideSubmissions), new Idle(parkedCarriers, searchingCarriers),
                 carriers, new Stalls(carrierStalls, activeSpareCarriers, spareActivations), transport);
+    }
+
+    /** The public snapshot of the engine's (same groups, same values; live is started minus completed). */
+    static SchedulerStats from(EngineStats e) {
+        List<CarrierStats> carriers = new ArrayList<>(e.carriers().size());
+        for (EngineStats.CarrierSnapshot c : e.carriers()) carriers.add(CarrierStats.from(c));
+        EngineStats.Fibers f = e.fibers();
+        return new SchedulerStats(e.name(), e.parallelism(),
+                new Fibers(f.started(), f.completed(), f.started() - f.completed(), f.failed()),
+                new Injection(e.injection().queueDepth(), e.injection().outsideSubmissions()),
+                new Idle(e.idle().parked(), e.idle().searching()), carriers,
+                new Stalls(e.stalls().reported(), e.stalls().activeSpares(), e.stalls().spareActivations()),
+                e.transport());
     }
 
     /**
@@ -218,6 +234,21 @@ public record SchedulerStats(String schedulerName,
                     new Parking(parks, parkedNanos, wakeups, busyNanos),
                     new SchedulingDelay(schedulingDelaySamples, schedulingDelayTotalNanos, schedulingDelayMaxNanos),
                     new Gauges(queueDepth, parked, running), new Driver(driverEvents, driverCounters));
+        }
+
+        static CarrierStats from(EngineStats.CarrierSnapshot c) {
+            EngineStats.CarrierSnapshot.Runs r = c.runs();
+            EngineStats.CarrierSnapshot.WorkSharing w = c.workSharing();
+            EngineStats.CarrierSnapshot.Parking p = c.parking();
+            EngineStats.CarrierSnapshot.Delay d = c.delay();
+            EngineStats.CarrierSnapshot.Gauges g = c.gauges();
+            return new CarrierStats(c.index(), c.threadName(),
+                    new Runs(r.tasksRun(), r.nextSlotRuns(), r.fibersStarted(), r.fibersCompleted(), r.localSchedules()),
+                    new WorkSharing(w.steals(), w.stolenTasks(), w.spills(), w.injectedTaken()),
+                    new Parking(p.parks(), p.parkedNanos(), p.wakeups(), p.busyNanos()),
+                    new SchedulingDelay(d.samples(), d.totalNanos(), d.maxNanos()),
+                    new Gauges(g.queueDepth(), g.parked(), g.running()),
+                    new Driver(c.driver().events(), c.driver().counters()));
         }
 
         /**

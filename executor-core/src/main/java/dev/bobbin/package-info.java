@@ -13,10 +13,11 @@
  *
  * <p>Layout. The engine lives in {@code dev.bobbin.scheduler} (carriers, idle/wake protocol, stall monitor,
  * the adapter to the JDK's virtual-thread internals) and {@code dev.bobbin.scheduler.queue} (the run and
- * injection queues); I/O backends plug in through {@code dev.bobbin.spi}. Dependencies point one way:
- * this package uses the engine; the engine reads this package's configuration records and builds its
- * {@link dev.bobbin.SchedulerStats}, but never calls {@link dev.bobbin.FiberScheduler} (the list of
- * what it may use is in {@code dev.bobbin.scheduler}'s overview). The engine packages are public
+ * injection queues), with {@code dev.bobbin.base} below them all; I/O backends plug in through
+ * {@code dev.bobbin.spi}. Dependencies point one way, down: this package uses the engine and maps its
+ * {@link dev.bobbin.SchedulerConfig} to the engine's own {@code EngineConfig} and the engine's
+ * {@code EngineStats} to {@link dev.bobbin.SchedulerStats}; the engine names no type of this package
+ * (see {@code dev.bobbin.scheduler}'s overview). The engine packages are public
  * classes because Java has no narrower visibility across packages; they are not API and may change in
  * any release. Jars carry {@code Automatic-Module-Name} ({@code dev.bobbin.core} for this module)
  * rather than a {@code module-info}: on the module path the required

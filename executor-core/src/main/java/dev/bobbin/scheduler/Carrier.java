@@ -1,7 +1,8 @@
 package dev.bobbin.scheduler;
 
-import dev.bobbin.SchedulerStats.CarrierStats;
-import dev.bobbin.SchedulingPolicy;
+import dev.bobbin.base.VarHandles;
+import dev.bobbin.scheduler.EngineConfig.TaskModel;
+import dev.bobbin.scheduler.EngineStats.CarrierSnapshot;
 import dev.bobbin.scheduler.queue.InjectionQueue;
 import dev.bobbin.scheduler.queue.RunQueue;
 import dev.bobbin.spi.CarrierContext;
@@ -52,7 +53,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A spare out of work retires at once if the monitor sees no stalled carrier any more; otherwise it parks
  * in the idle protocol like a regular carrier (so a burst behind a still-stalled carrier finds it) and
  * retires when {@link Tunables#SPARE_KEEP_ALIVE_NANOS} pass without a wake-up. A spare with fibers bound
- * to it (a fiber inside {@link dev.bobbin.CarrierLocal#with}) never retires.
+ * to it (a fiber inside {@code CarrierLocal.with}) never retires.
  *
  * <p>A carrier is a {@link ForkJoinWorkerThread} only so that the JDK's hand-off primitives, which ask
  * the carrier whether it has queued work before they spin, are told yes ({@link QueuedWorkSignal}); it
@@ -85,7 +86,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
     private int seed;                        // owner: xorshift state for victim selection
     private final int[] stolenCount = new int[1]; // owner: out-parameter of stealInto
     public final boolean spare;                     // a spare carrier, started only while carriers are stalled
-    public final InjectionQueue inbox = new InjectionQueue(); // tasks of fibers bound here; only this carrier polls
+    public final InjectionQueue inbox = new InjectionQueue(Tunables.INJECTION_RING_INITIAL, Tunables.INJECTION_RING_RETAINED); // tasks of fibers bound here; only this carrier polls
     final AtomicInteger boundFibers = new AtomicInteger(); // fibers bound here (permanently or inside with)
     private Object[] locals = new Object[0]; // owner: CarrierLocal values by CarrierLocal id
 
@@ -126,7 +127,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
     public boolean currentFiberMayMove() {
         Thread t = Thread.currentThread();
         return t.isVirtual() && JdkVirtualThreads.currentCarrier() == this
-                && pool.policy == SchedulingPolicy.WORK_STEALING && pool.parallelism() > 1 && pool.homeOf(t) == null;
+                && pool.model == TaskModel.WORK_STEALING && pool.parallelism() > 1 && pool.homeOf(t) == null;
     }
     @Override public int carrierIndex() { return index; }
     @Override public Thread carrierThread() { return this; }
@@ -565,12 +566,12 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
      * This carrier's part of a stats snapshot taken at {@code now}: its counters, its state at this
      * moment, and its driver's counters. Any thread; racy, consistent per value.
      */
-    CarrierStats stats(long now) {
+    CarrierSnapshot stats(long now) {
         long driverEvents = counters.get(CarrierCounters.DRIVER_EVENTS);
-        return new CarrierStats(index, getName(), counters.runs(), counters.workSharing(), counters.parking(now),
+        return new CarrierSnapshot(index, getName(), counters.runs(), counters.workSharing(), counters.parking(now),
                 counters.schedulingDelay(),
-                new CarrierStats.Gauges(queue.sizeEstimate(), isSleeping(), currentFiber() != null),
-                new CarrierStats.Driver(driverEvents, pool.telemetry.driverCounters(index)));
+                new CarrierSnapshot.Gauges(queue.sizeEstimate(), isSleeping(), currentFiber() != null),
+                new CarrierSnapshot.Driver(driverEvents, pool.telemetry.driverCounters(index)));
     }
 
     private int nextRandom(int bound) {

@@ -1,6 +1,6 @@
 package dev.bobbin.scheduler;
 
-import dev.bobbin.SchedulerStats.CarrierStats;
+import dev.bobbin.scheduler.EngineStats.CarrierSnapshot;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -9,7 +9,7 @@ import java.lang.invoke.VarHandle;
  * One carrier's statistics: plain counters written only by their carrier (or a fiber mounted on it) and
  * read racily by anyone taking a snapshot. Writes and reads are opaque: on the hot path they cost what a
  * plain field access costs, and a reader sees each value whole, possibly slightly stale. The groups of a
- * {@link CarrierStats} that are counters come from here ({@link #runs()}, {@link #workSharing()},
+ * {@link EngineStats.CarrierSnapshot} that are counters come from here ({@link #runs()}, {@link #workSharing()},
  * {@link #parking}, {@link #schedulingDelay()}).
  */
 public final class CarrierCounters {
@@ -69,22 +69,22 @@ public final class CarrierCounters {
 
     // ---- stats groups: any thread ----
 
-    CarrierStats.Runs runs() {
-        return new CarrierStats.Runs(get(TASKS_RUN), get(NEXT_SLOT_RUNS), get(FIBERS_STARTED), get(FIBERS_COMPLETED),
+    CarrierSnapshot.Runs runs() {
+        return new CarrierSnapshot.Runs(get(TASKS_RUN), get(NEXT_SLOT_RUNS), get(FIBERS_STARTED), get(FIBERS_COMPLETED),
                 get(LOCAL_SCHEDULES));
     }
 
-    CarrierStats.WorkSharing workSharing() {
-        return new CarrierStats.WorkSharing(get(STEALS), get(STOLEN), get(SPILLS), get(INJECTED_TAKEN));
+    CarrierSnapshot.WorkSharing workSharing() {
+        return new CarrierSnapshot.WorkSharing(get(STEALS), get(STOLEN), get(SPILLS), get(INJECTED_TAKEN));
     }
 
     /** {@code now}: the snapshot's time, against which a park in progress is counted. */
-    CarrierStats.Parking parking(long now) {
-        return new CarrierStats.Parking(get(PARKS), get(PARKED_NANOS), get(WAKEUPS), busyNanos(now));
+    CarrierSnapshot.Parking parking(long now) {
+        return new CarrierSnapshot.Parking(get(PARKS), get(PARKED_NANOS), get(WAKEUPS), busyNanos(now));
     }
 
-    CarrierStats.SchedulingDelay schedulingDelay() {
-        return new CarrierStats.SchedulingDelay(get(DELAY_SAMPLES), get(DELAY_NANOS), get(DELAY_MAX_NANOS));
+    CarrierSnapshot.Delay schedulingDelay() {
+        return new CarrierSnapshot.Delay(get(DELAY_SAMPLES), get(DELAY_NANOS), get(DELAY_MAX_NANOS));
     }
 
     /** The carrier's awake time: lifetime minus parked time, counting a park in progress. Racy, >= 0. */

@@ -1,8 +1,8 @@
 package dev.bobbin.scheduler;
 
-import dev.bobbin.SchedulerConfig;
-import dev.bobbin.SchedulerStats;
-import dev.bobbin.SchedulingPolicy;
+import dev.bobbin.base.VarHandles;
+import dev.bobbin.scheduler.EngineConfig.Placement;
+import dev.bobbin.scheduler.EngineConfig.TaskModel;
 import dev.bobbin.scheduler.queue.InjectionQueue;
 import dev.bobbin.spi.CarrierDriver;
 import dev.bobbin.spi.CarrierDriverFactory;
@@ -42,8 +42,8 @@ import java.util.concurrent.atomic.LongAdder;
  *       the start sees the flag and withdraws, or the carrier sees the start. When no fiber is live and
  *       every queue is empty, the carriers exit and the pool is terminated.</li>
  *   <li><b>Bound fibers.</b> A fiber bound to a carrier (every fiber under
- *       {@link SchedulingPolicy#THREAD_PER_CORE}, dealt when it starts; one started with
- *       {@code startLocal}/{@code startOn}; one inside {@link dev.bobbin.CarrierLocal#with}) has an entry in
+ *       {@link TaskModel#THREAD_PER_CORE}, dealt when it starts; one started with
+ *       {@code startLocal}/{@code startOn}; one inside {@code CarrierLocal.with}) has an entry in
  *       {@code bindings}, fiber to home carrier. Its tasks always go to the home carrier: to its
  *       {@code inbox}, which no other carrier reads, followed by a wake of that carrier specifically;
  *       under THREAD_PER_CORE, where no carrier steals, a task made runnable on its home carrier uses the
@@ -72,15 +72,15 @@ public final class CarrierPool implements Executor {
     private final String name;                   // scheduler name, used in thread names and messages
     public final Carrier[] carriers;                    // regular carriers, then spares; fixed at construction
     private final int parallelism;               // number of regular carriers
-    public final SchedulingPolicy policy;
+    public final TaskModel model;
     final boolean stealing;                      // carriers steal from each other (not THREAD_PER_CORE)
-    private final SchedulingPolicy.Placement placement;
+    private final Placement placement;
     private final ConcurrentHashMap<Thread, Carrier> bindings = new ConcurrentHashMap<>(); // fiber -> home carrier
     private volatile boolean anyBound;           // sticky: set before the first binding is published
     private final AtomicInteger dealCursor = new AtomicInteger(); // round robin position for placement
     private final AtomicInteger aliveCarriers;   // carrier threads not yet exited (regular + started spares)
     public final StallMonitor monitor;
-    public final InjectionQueue inject = new InjectionQueue();
+    public final InjectionQueue inject = new InjectionQueue(Tunables.INJECTION_RING_INITIAL, Tunables.INJECTION_RING_RETAINED);
     public final IdleCarriers idle;
     private final CarrierDriverFactory driverFactory;
     private final LongAdder outsideStarts = new LongAdder(); // fibers started from non-carrier threads
@@ -97,7 +97,7 @@ public final class CarrierPool implements Executor {
      * A pool configured by {@code config}, not started yet ({@link #start}). {@code owner}: the object
      * that builds the pool, kept for it ({@link #owner}) and never used here.
      */
-    public CarrierPool(Object owner, SchedulerConfig config) {
+    public CarrierPool(Object owner, EngineConfig config) {
         JdkVirtualThreads.check();
         this.owner = owner;
         SocketPollers.initializeOutsideBobbin();
@@ -105,19 +105,19 @@ public final class CarrierPool implements Executor {
         this.driverFactory = config.driverFactory();
         this.errorHandler = config.errorHandler();
         this.parallelism = config.parallelism();
-        this.policy = config.policy();
-        this.stealing = policy != SchedulingPolicy.THREAD_PER_CORE;
+        this.model = config.model();
+        this.stealing = model != TaskModel.THREAD_PER_CORE;
         this.placement = config.placement();
-        this.anyBound = policy == SchedulingPolicy.THREAD_PER_CORE;
-        int spares = policy == SchedulingPolicy.WORK_STEALING ? config.maxSpareCarriers() : 0;
+        this.anyBound = model == TaskModel.THREAD_PER_CORE;
+        int spares = model == TaskModel.WORK_STEALING ? config.maxSpareCarriers() : 0;
         this.idle = new IdleCarriers(parallelism + spares, parallelism);
         this.carriers = new Carrier[parallelism + spares];
         for (int i = 0; i < carriers.length; i++) carriers[i] = new Carrier(this, i, i >= parallelism);
         this.started = new CountDownLatch(parallelism);
         this.terminated = new CountDownLatch(1);
         this.aliveCarriers = new AtomicInteger(parallelism);
-        this.monitor = new StallMonitor(this, config.stallThreshold().toNanos());
-        this.telemetry = new Telemetry(carriers.length, config.schedulingDelaySampling(), config.trackFibers());
+        this.monitor = new StallMonitor(this, config.stallThresholdNanos());
+        this.telemetry = new Telemetry(carriers.length, config.delaySamplingPeriod(), config.trackFibers());
     }
 
     /**
@@ -177,7 +177,7 @@ public final class CarrierPool implements Executor {
         telemetry.submitted(fiber, here, isStart);
         if (anyBound) {                              // volatile read; pairs with the write in bind
             Carrier home = bindings.get(fiber);
-            if (home == null && isStart && policy == SchedulingPolicy.THREAD_PER_CORE) home = deal(fiber);
+            if (home == null && isStart && model == TaskModel.THREAD_PER_CORE) home = deal(fiber);
             if (home != null) {
                 if (home == here && !stealing) here.scheduleLocal(task, Thread.currentThread() != here);
                 else home.scheduleBound(task, here == home);
@@ -240,7 +240,7 @@ public final class CarrierPool implements Executor {
         int n = parallelism;
         int start = Math.floorMod(dealCursor.getAndIncrement(), n);
         Carrier home = carriers[start];
-        if (placement == SchedulingPolicy.Placement.LEAST_LOADED) {
+        if (placement == Placement.LEAST_LOADED) {
             int best = home.boundFibers.get();
             for (int i = 1; i < n && best > 0; i++) {
                 Carrier c = carriers[(start + i) % n];
@@ -330,20 +330,19 @@ public final class CarrierPool implements Executor {
      * the fiber counts, the injection queue's, the idle protocol's, the stall monitor's and the
      * telemetry's. Spare carriers appear once started. Any thread; racy, consistent per value.
      */
-    public SchedulerStats stats() {
+    public EngineStats stats() {
         long started = outsideStarts.sum(), completed = 0;
         long now = System.nanoTime();
-        List<SchedulerStats.CarrierStats> carrierStats = new ArrayList<>(carriers.length);
+        List<EngineStats.CarrierSnapshot> carrierStats = new ArrayList<>(carriers.length);
         for (Carrier c : carriers) {
             if (!c.everStarted()) continue;          // spares appear once started
-            SchedulerStats.CarrierStats cs = c.stats(now);
-            started += cs.fibersStarted();
-            completed += cs.fibersCompleted();
+            EngineStats.CarrierSnapshot cs = c.stats(now);
+            started += cs.runs().fibersStarted();
+            completed += cs.runs().fibersCompleted();
             carrierStats.add(cs);
         }
-        return new SchedulerStats(name, parallelism,
-                new SchedulerStats.Fibers(started, completed, started - completed, telemetry.fibersFailed()),
-                new SchedulerStats.Injection(inject.size(), outsideSubmissions.sum()), idle.stats(), carrierStats,
+        return new EngineStats(name, parallelism, new EngineStats.Fibers(started, completed, telemetry.fibersFailed()),
+                new EngineStats.Injection(inject.size(), outsideSubmissions.sum()), idle.stats(), carrierStats,
                 monitor.stats(), telemetry.transport());
     }
 

@@ -1,14 +1,16 @@
 package dev.bobbin.scheduler;
 
+import dev.bobbin.base.VarHandles;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The live fibers of one scheduler, and (with {@link dev.bobbin.SchedulerConfig#trackFibers()}) the
+ * The live fibers of one scheduler, and (with {@link EngineConfig#trackFibers()}) the
  * time each last ran: the scheduler's exact live-fiber set, which counts each completion once, and the
- * source of a {@link dev.bobbin.FiberDump}.
+ * source of a fiber dump ({@code FiberScheduler.dumpFibers}).
  *
  * <p>Why a set: a carrier learns that a fiber terminated by reading its state after running it, but a
  * fiber that parked at the end of that run may be resumed and finish on another carrier before the

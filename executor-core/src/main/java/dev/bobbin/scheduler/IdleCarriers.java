@@ -1,6 +1,6 @@
 package dev.bobbin.scheduler;
 
-import dev.bobbin.SchedulerStats;
+import dev.bobbin.base.VarHandles;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -183,8 +183,8 @@ public final class IdleCarriers {
     }
 
     /** This protocol's part of a stats snapshot: carriers parked and searching, from one state read. Any thread. */
-    SchedulerStats.Idle stats() {
+    EngineStats.Idle stats() {
         int s = (int) STATE.getVolatile(this);
-        return new SchedulerStats.Idle(carriers - unparked(s), searching(s));
+        return new EngineStats.Idle(carriers - unparked(s), searching(s));
     }
 }

@@ -1,7 +1,6 @@
 package dev.bobbin.scheduler;
 
-import dev.bobbin.SchedulerStats;
-import dev.bobbin.SchedulingPolicy;
+import dev.bobbin.scheduler.EngineConfig.TaskModel;
 import dev.bobbin.scheduler.queue.RunQueue;
 
 import java.util.ArrayList;
@@ -123,10 +122,10 @@ public final class StallMonitor implements Runnable {
      * The monitor's part of a stats snapshot: stalls reported, spares in service now, spare activations.
      * Any thread; racy.
      */
-    SchedulerStats.Stalls stats() {
+    EngineStats.Stalls stats() {
         int activeSpares = 0;
         for (Carrier c : pool.carriers) if (c.isActiveSpare()) activeSpares++;
-        return new SchedulerStats.Stalls(stalls(), activeSpares, sparesStarted());
+        return new EngineStats.Stalls(stalls(), activeSpares, sparesStarted());
     }
 
     @Override
@@ -185,7 +184,7 @@ public final class StallMonitor implements Runnable {
             if (t >= Tunables.TIME_SLICE_NANOS) {
                 c.requestPreempt(runCount);
                 // its driver is unattended: let it serve the carrier's I/O elsewhere (CarrierDriver.carrierStalled)
-                if (thresholdNanos > 0 && pool.policy == SchedulingPolicy.WORK_STEALING) {
+                if (thresholdNanos > 0 && pool.model == TaskModel.WORK_STEALING) {
                     c.driverUnattended();
                     // fibers its driver queued here before the fiber started wake nobody (Carrier.scheduleLocal):
                     // wake a parked peer to steal them now rather than at the hand-off
@@ -204,8 +203,8 @@ public final class StallMonitor implements Runnable {
                 stacks[i] = stack;
             }
             stalled++;
-            int handedOff = pool.policy == SchedulingPolicy.WORK_STEALING ? handOff(c)
-                    : pool.policy == SchedulingPolicy.THREAD_PER_CORE ? redealUnstarted(c, i) : 0;
+            int handedOff = pool.model == TaskModel.WORK_STEALING ? handOff(c)
+                    : pool.model == TaskModel.THREAD_PER_CORE ? redealUnstarted(c, i) : 0;
             int queued = c.queue.sizeEstimate() + c.inbox.size();   // what still waits for this carrier
             waitedBehind[i] = Math.max(waitedBehind[i], handedOff + queued);
             if (!reported[i]) {
@@ -218,7 +217,7 @@ public final class StallMonitor implements Runnable {
         }
         if (stalledCarriers != stalled) stalledCarriers = stalled;
         if (stalled > 0) toReport = queueWarnings(all, stalled == inService ? pool.inject.size() : 0, toReport);
-        if (stalled > 0 && stalled == inService && pool.policy == SchedulingPolicy.WORK_STEALING
+        if (stalled > 0 && stalled == inService && pool.model == TaskModel.WORK_STEALING
                 && !pool.isTerminated() && pool.hasVisibleWork()) {
             for (int i = pool.parallelism(); i < all.length; i++) {
                 if (all[i].activate()) {
@@ -388,7 +387,7 @@ public final class StallMonitor implements Runnable {
         if (!LOG.isLoggable(System.Logger.Level.WARNING)) return;
         StackTraceElement[] stack = p.stack();
         String where = stack.length > 0 ? " at " + stack[0] : "";
-        String action = switch (pool.policy) {
+        String action = switch (pool.model) {
             case WORK_STEALING -> "its queued fibers moved to other carriers";
             case THREAD_PER_CORE -> "fibers that started on it wait (THREAD_PER_CORE)";
             case SINGLE_THREAD -> "the scheduler's other fibers wait (SINGLE_THREAD)";

@@ -1,6 +1,5 @@
 package dev.bobbin.scheduler;
 
-import dev.bobbin.SchedulingDelaySampling;
 import dev.bobbin.spi.CarrierDriver;
 import dev.bobbin.spi.DriverStats;
 
@@ -41,7 +40,7 @@ import java.util.concurrent.atomic.LongAdder;
 public final class Telemetry {
     public final SchedulingDelays delays;          // null when delay sampling is off
     public final FiberRegistry registry;           // the live fibers; always present (it decides completions)
-    public final boolean stampRuns;                // track each fiber's last-run time (SchedulerConfig.trackFibers)
+    public final boolean stampRuns;                // track each fiber's last-run time (EngineConfig.trackFibers)
     private final LongAdder fibersFailed = new LongAdder(); // fibers whose task threw (countingFailures)
     public final CompletableFuture<Void> termination = new CompletableFuture<>();
     private final AtomicReferenceArray<CarrierDriver> drivers;  // by carrier index; set once at open
@@ -50,8 +49,8 @@ public final class Telemetry {
      * Built by the pool's constructor, before any carrier exists. {@code carriers}: every carrier the pool
      * may run, spares included (indices are carrier indices).
      */
-    Telemetry(int carriers, SchedulingDelaySampling sampling, boolean trackFibers) {
-        this.delays = sampling.isOff() ? null : new SchedulingDelays(sampling.period(), carriers);
+    Telemetry(int carriers, int samplingPeriod, boolean trackFibers) {
+        this.delays = samplingPeriod == 0 ? null : new SchedulingDelays(samplingPeriod, carriers);
         this.registry = new FiberRegistry(carriers, trackFibers);
         this.stampRuns = trackFibers;
         this.drivers = new AtomicReferenceArray<>(carriers);

@@ -1,5 +1,7 @@
 package dev.bobbin.scheduler;
 
+import dev.bobbin.base.VarHandles;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 

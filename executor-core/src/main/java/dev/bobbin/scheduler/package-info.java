@@ -20,27 +20,22 @@
  * are called from that carrier thread only and say so; everything shared by thieves or outside threads
  * is in separate types or marked "any thread".
  *
- * <p>Stats. Each component reports its own part of a {@link dev.bobbin.SchedulerStats} snapshot: a
- * carrier its {@code CarrierStats} (its {@link dev.bobbin.scheduler.CarrierCounters} give the counter
- * groups, the carrier adds its state at that moment and its driver's counters from the telemetry), the
- * idle protocol the parked and searching carriers, the stall monitor its stalls and spares, the
- * telemetry the failure count and the transport. {@link dev.bobbin.scheduler.CarrierPool#stats()}
- * assembles them with the fiber counts and the injection queue's; the facade only calls it.
+ * <p>Stats. Each component reports its own part of an {@link dev.bobbin.scheduler.EngineStats} snapshot:
+ * a carrier its {@code CarrierSnapshot} (its {@link dev.bobbin.scheduler.CarrierCounters} give the
+ * counter groups, the carrier adds its state at that moment and its driver's counters from the
+ * telemetry), the idle protocol the parked and searching carriers, the stall monitor its stalls and
+ * spares, the telemetry the failure count and the transport. {@link dev.bobbin.scheduler.CarrierPool#stats()}
+ * assembles them with the fiber counts and the injection queue's; the facade turns the snapshot into the
+ * public {@code SchedulerStats}, group for group.
  *
- * <p>Dependencies on {@code dev.bobbin}. The arrow points from {@code dev.bobbin} to here; the engine
- * never calls the facade ({@link dev.bobbin.FiberScheduler}, {@link dev.bobbin.FiberExecutor}) nor
- * names it in code. It uses only these value types of the public API, which cannot move without
- * changing that API:
- * <ul>
- *   <li>{@link dev.bobbin.SchedulerConfig}, read once by the {@code CarrierPool} constructor;</li>
- *   <li>{@link dev.bobbin.SchedulingPolicy} and its {@code Placement}, read by the pool, the carriers
- *       and the stall monitor;</li>
- *   <li>{@link dev.bobbin.SchedulingDelaySampling}, read by {@code Telemetry};</li>
- *   <li>{@link dev.bobbin.SchedulerStats} and its nested records, which the components above build.</li>
- * </ul>
- * Documentation also links {@link dev.bobbin.CarrierLocal} and {@link dev.bobbin.FiberDump}, which call
- * into the engine ({@code Carrier.localValue}, {@code CarrierPool.bind}, the fiber registry), never the
- * other way. The pool keeps the object that built it as an opaque {@code owner}, which only
- * {@code FiberScheduler.current()} reads back.
+ * <p>Dependencies. The engine imports {@code dev.bobbin.spi} (the driver seam), its own
+ * {@code dev.bobbin.scheduler.queue} and {@code dev.bobbin.base}, and nothing of the public API package
+ * {@code dev.bobbin}: the arrow points from the facade to here. The facade maps its configuration to an
+ * {@link dev.bobbin.scheduler.EngineConfig} (with the engine's own {@code TaskModel} and
+ * {@code Placement}) and the engine's {@code EngineStats} back to {@code SchedulerStats}. Facade code
+ * that needs an engine answer ({@code CarrierLocal}, {@code FiberDump}, {@code FiberScheduler.current()})
+ * calls into the engine, never the other way: the pool keeps the object that built it as an opaque
+ * {@code owner}. {@code PackageGraphTest} (the examples module's tests) fails on any cycle between Bobbin's
+ * packages.
  */
 package dev.bobbin.scheduler;

@@ -1,7 +1,5 @@
 package dev.bobbin.scheduler.queue;
 
-import dev.bobbin.scheduler.Tunables;
-
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -10,7 +8,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Implementation overview. A growable ring guarded by a lock, as Go's {@code sched.runq} and Tokio's
  * inject queue are: it is off the hot path (a carrier reaches it every
- * {@link Tunables#INJECTION_POLL_INTERVAL} tasks or when its local work runs out) and batch moves are
+ * {@code Tunables.INJECTION_POLL_INTERVAL} tasks or when its local work runs out) and batch moves are
  * simpler under a lock. {@code size} is written under the lock and read without it, so idle checks and
  * statistics cost one volatile load.
  *
@@ -19,9 +17,30 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class InjectionQueue {
     private final ReentrantLock lock = new ReentrantLock();
-    private Runnable[] ring = new Runnable[Tunables.INJECTION_RING_INITIAL]; // guarded by lock; power of two
+    private final int initialCapacity;            // the ring's size when new and after a burst drains
+    private final int retainedCapacity;           // a drained ring larger than this shrinks to initialCapacity
+    private Runnable[] ring;                      // guarded by lock; power of two
     private int headIndex;                        // guarded by lock; index of the oldest task
     private volatile int size;                    // written under lock; read racily by idle checks
+
+    /**
+     * An empty queue whose ring starts with {@code initialCapacity} slots and, once drained after growing
+     * past {@code retainedCapacity}, shrinks back to that.
+     *
+     * @throws IllegalArgumentException if {@code initialCapacity} is not a power of two, or
+     *                                  {@code retainedCapacity} is below it
+     */
+    public InjectionQueue(int initialCapacity, int retainedCapacity) {
+        if (initialCapacity < 1 || Integer.bitCount(initialCapacity) != 1) {
+            throw new IllegalArgumentException("initialCapacity must be a power of two: " + initialCapacity);
+        }
+        if (retainedCapacity < initialCapacity) {
+            throw new IllegalArgumentException("retainedCapacity must be >= initialCapacity: " + retainedCapacity);
+        }
+        this.initialCapacity = initialCapacity;
+        this.retainedCapacity = retainedCapacity;
+        this.ring = new Runnable[initialCapacity];
+    }
 
     public void push(Runnable task) {
         lock.lock();
@@ -93,8 +112,8 @@ public final class InjectionQueue {
         ring[i] = null;
         headIndex = i + 1;
         size = s - 1;
-        if (s == 1 && ring.length > Tunables.INJECTION_RING_RETAINED) {
-            ring = new Runnable[Tunables.INJECTION_RING_INITIAL];   // drained after a burst: give the memory back
+        if (s == 1 && ring.length > retainedCapacity) {
+            ring = new Runnable[initialCapacity];   // drained after a burst: give the memory back
             headIndex = 0;
         }
         return t;

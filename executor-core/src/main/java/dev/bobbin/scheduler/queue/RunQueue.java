@@ -1,7 +1,6 @@
 package dev.bobbin.scheduler.queue;
 
-import dev.bobbin.scheduler.Tunables;
-import dev.bobbin.scheduler.VarHandles;
+import dev.bobbin.base.VarHandles;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -11,7 +10,7 @@ import java.lang.invoke.VarHandle;
  * {@link Steal} for every other carrier.
  *
  * <p>Implementation overview. The design is Go's {@code runq} (also Tokio's {@code queue.rs}): a ring of
- * {@link Tunables#LOCAL_QUEUE_CAPACITY} slots with two 64-bit indices that never wrap in practice.
+ * {@code Tunables.LOCAL_QUEUE_CAPACITY} slots with two 64-bit indices that never wrap in practice.
  * <ul>
  *   <li>{@code tail} is written by the owner only, with release; readers acquire it.</li>
  *   <li>{@code head} is advanced by CAS, by the owner when it pops and by a thief when it steals: every

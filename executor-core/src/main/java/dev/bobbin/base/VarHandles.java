@@ -1,4 +1,4 @@
-package dev.bobbin.scheduler;
+package dev.bobbin.base;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
