@@ -5,6 +5,7 @@ import dev.bobbin.SchedulerConfig;
 import dev.bobbin.spi.CarrierDriverFactory;
 import dev.bobbin.uring.driver.IoCarrierDriver;
 import dev.bobbin.uring.driver.IoDrivers;
+import dev.bobbin.uring.driver.IoTunables;
 import dev.bobbin.uring.driver.NettyVersionCheck;
 import io.netty.channel.Channel;
 import io.netty.channel.IoEventLoop;
@@ -53,7 +54,7 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class FiberIo {
     /** System property that forces a transport: {@code io_uring}, {@code epoll} or {@code nio}. */
-    public static final String TRANSPORT_PROPERTY = "bobbin.io.transport";
+    public static final String TRANSPORT_PROPERTY = IoTunables.TRANSPORT_PROPERTY;
 
     private static final System.Logger LOG = System.getLogger("dev.bobbin.uring");
     // Not an EnumMap: creating one reflects on IoTransport's methods, whose signatures name Netty 4.2 types,
@@ -73,7 +74,8 @@ public final class FiberIo {
     private FiberIo(IoTransport transport, String reason) {
         this.transport = transport;
         this.reason = reason;
-        this.drivers = new IoDrivers(transport, this::closeLivingOn);
+        this.drivers = new IoDrivers(transport.id(), transport == IoTransport.IO_URING, transport::handlerFactory,
+                this::closeLivingOn);
     }
 
     /**

@@ -1,15 +1,21 @@
 package dev.bobbin.uring;
 
+import dev.bobbin.uring.driver.IoTunables;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringIoHandlerConfig;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.channel.unix.UnixChannelOption;
@@ -74,6 +80,16 @@ public enum IoTransport {
     }
 
     // ---- Netty plumbing (package-private) -----------------------------------------------------------
+
+    /** A Netty handler factory for a new event loop on this transport (a carrier's or the fallback loop). */
+    IoHandlerFactory handlerFactory() {
+        return switch (this) {
+            case IO_URING -> IoUringIoHandler.newFactory(new IoUringIoHandlerConfig()
+                    .setCqSize(IoTunables.URING_CQ_ENTRIES));
+            case EPOLL -> EpollIoHandler.newFactory();
+            case NIO -> NioIoHandler.newFactory();
+        };
+    }
 
     SocketChannel newSocketChannel() {
         return switch (this) {

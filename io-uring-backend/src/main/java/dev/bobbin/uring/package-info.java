@@ -1,7 +1,7 @@
 /**
  * Blocking-style network I/O for Bobbin fibers, driven by each carrier's own event loop: io_uring where
  * the kernel allows it, else epoll, else NIO. This package is the public API; the loops themselves are
- * in {@link dev.bobbin.uring.driver} (not API).
+ * in {@link dev.bobbin.uring.driver} (not API), which this package uses and which never refers back to it.
  *
  * <h2>What users get</h2>
  * {@link dev.bobbin.uring.FiberIo} (the runtime on one {@link dev.bobbin.uring.IoTransport}: driver factory,
@@ -63,7 +63,9 @@
  * in-flight kernel operations) and throws; a result completed after that is released by the loop. The
  * socket fields commented "loop" are confined to the loop's thread: only such operations and the channel's
  * handler touch them. How an operation reaches the loop (placement, routing, the ring token) is the driver
- * package's.
+ * package's. {@code FiberIo} hands the driver what it needs of the transport (its id, whether it is
+ * io_uring, and {@code IoTransport}'s Netty handler factories for the loops) and of the sockets (closing
+ * those on a stopping carrier's loop).
  *
  * <p>Shutdown. A stopping carrier closes every socket living on its loop and every socket created on it
  * that no operation used, before its loop goes (see the driver package). Obligations of users: close

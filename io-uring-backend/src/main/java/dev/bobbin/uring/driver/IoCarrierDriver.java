@@ -3,7 +3,6 @@ package dev.bobbin.uring.driver;
 import dev.bobbin.spi.CarrierContext;
 import dev.bobbin.spi.CarrierDriver;
 import dev.bobbin.spi.DriverStats;
-import dev.bobbin.uring.IoTransport;
 import io.netty.channel.Channel;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.ManualIoEventLoop;
@@ -122,10 +121,10 @@ public final class IoCarrierDriver implements CarrierDriver {
     IoCarrierDriver(IoDrivers drivers, CarrierContext carrier) {
         this.drivers = drivers;
         this.carrier = carrier;
-        this.loop = new ManualIoEventLoop(carrier.carrierThread(), IoDrivers.handlerFactory(drivers.transport()));
+        this.loop = new ManualIoEventLoop(carrier.carrierThread(), drivers.handlerFactory());
         loop.runNow();                                // initializes the handler here: io_uring enables the ring
                                                       // and registers its descriptor for this thread
-        boolean rescue = drivers.rescue && drivers.transport() != IoTransport.IO_URING; // volatile read, once
+        boolean rescue = drivers.rescue && !drivers.ioUring(); // volatile read, once
         this.loopOwner = rescue ? owningThreadOf(loop) : null;
         this.scheduler = carrier.scheduler();
         this.group = carrier.isSpare() ? null : drivers.joinGroup(scheduler, this); // spares come and go: not placed on
@@ -403,7 +402,7 @@ public final class IoCarrierDriver implements CarrierDriver {
     private final long[] counters = new long[COUNTER_NAMES.size()]; // owner writes, racy reads; adders' slots unused
     private final LongAdder wakeups = new LongAdder();  // any thread: wakeup() is called by wakers
     private final DriverStats stats = new DriverStats() {
-        @Override public String transport() { return drivers.transport().id(); }
+        @Override public String transport() { return drivers.transport(); }
         @Override public List<String> counterNames() { return COUNTER_NAMES; }
         @Override public long counter(int index) {
             return switch (index) {
@@ -508,6 +507,6 @@ public final class IoCarrierDriver implements CarrierDriver {
 
     @Override
     public String toString() {
-        return "IoCarrierDriver[" + drivers.transport().id() + ", carrier " + carrier.carrierIndex() + "]";
+        return "IoCarrierDriver[" + drivers.transport() + ", carrier " + carrier.carrierIndex() + "]";
     }
 }

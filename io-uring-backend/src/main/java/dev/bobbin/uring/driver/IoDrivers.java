@@ -3,17 +3,11 @@ package dev.bobbin.uring.driver;
 import dev.bobbin.spi.CarrierContext;
 import dev.bobbin.spi.CarrierDriver;
 import dev.bobbin.spi.CarrierDriverFactory;
-import dev.bobbin.uring.FiberIo;
-import dev.bobbin.uring.IoTransport;
 import io.netty.channel.Channel;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.uring.IoUringIoHandler;
-import io.netty.channel.uring.IoUringIoHandlerConfig;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 import java.lang.invoke.MethodHandles;
@@ -26,9 +20,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 
 /**
- * The driver side of one {@link FiberIo} runtime: the factory of its carriers' drivers, where a socket's
+ * The driver side of one I/O runtime ({@code FiberIo}): the factory of its carriers' drivers, where a socket's
  * first operation places it (placement), how an operation reaches the loop its socket lives on (routing),
  * the fallback loop for threads that are not its fibers, and the settings its drivers read (rescue,
  * placement slack). Not API.
@@ -38,7 +33,9 @@ import java.util.concurrent.locks.LockSupport;
  * any thread; {@link #open} runs on the carrier thread it opens a driver for.
  */
 public final class IoDrivers implements CarrierDriverFactory {
-    private final IoTransport transport;
+    private final String transport;                   // the transport's id: io_uring, epoll or nio
+    private final boolean ioUring;
+    private final Supplier<IoHandlerFactory> handlerFactories;
     private final Sockets sockets;
     private final Map<Object, LoopGroup> groups = new ConcurrentHashMap<>(); // per running scheduler (CarrierContext.scheduler)
     private volatile IoEventLoopGroup fallback;       // created on first use by a non-carrier thread
@@ -69,21 +66,20 @@ public final class IoDrivers implements CarrierDriverFactory {
     }
 
     /**
-     * The driver side of a runtime on {@code transport}; {@code sockets} closes the runtime's sockets
-     * living on a stopping carrier's loop. Reads the rescue property ({@value IoTunables#RESCUE_PROPERTY})
-     * and the placement slack property now.
+     * The driver side of a runtime on the transport whose id is {@code transport} (io_uring, epoll or
+     * nio); {@code ioUring} says whether that is io_uring. {@code handlerFactories} makes the Netty handler
+     * factory of each event loop (a carrier's or the fallback loop), called only when a loop is created.
+     * {@code sockets} closes the runtime's sockets living on a stopping carrier's loop. Reads the rescue
+     * property ({@value IoTunables#RESCUE_PROPERTY}) and the placement slack property now.
      *
      * @throws IllegalStateException if one of the properties has an invalid value
      */
-    public IoDrivers(IoTransport transport, Sockets sockets) {
+    public IoDrivers(String transport, boolean ioUring, Supplier<IoHandlerFactory> handlerFactories, Sockets sockets) {
         this.transport = Objects.requireNonNull(transport, "transport");
+        this.ioUring = ioUring;
+        this.handlerFactories = Objects.requireNonNull(handlerFactories, "handlerFactories");
         this.sockets = Objects.requireNonNull(sockets, "sockets");
-        this.rescue = rescueSetting(transport, System.getProperty(IoTunables.RESCUE_PROPERTY));
-    }
-
-    /** The driver side of {@code io} (its driver factory). */
-    public static IoDrivers of(FiberIo io) {
-        return (IoDrivers) io.driverFactory();
+        this.rescue = rescueSetting(ioUring, System.getProperty(IoTunables.RESCUE_PROPERTY));
     }
 
     /** Carrier thread: this carrier's own event loop on the runtime's transport. */
@@ -92,9 +88,14 @@ public final class IoDrivers implements CarrierDriverFactory {
         return new IoCarrierDriver(this, carrier);
     }
 
-    /** The runtime's transport. */
-    public IoTransport transport() {
+    /** The id of the runtime's transport: io_uring, epoll or nio. */
+    public String transport() {
         return transport;
+    }
+
+    /** Whether the runtime's transport is io_uring (single-issuer rings, never rescued). */
+    boolean ioUring() {
+        return ioUring;
     }
 
     /** Operations fibers queued on their own carrier's loop so far. */
@@ -124,34 +125,31 @@ public final class IoDrivers implements CarrierDriverFactory {
     }
 
     /**
-     * The rescue setting for {@code transport} given the property's value {@code v} (null: unset). Rescue
-     * on io_uring is refused for now: the forced hand-over stress test lost an io_uring connection's
-     * progress (a read never answered) in one soak round of three, and the cause is not found yet.
+     * The rescue setting for a transport, io_uring or not ({@code ioUring}), given the property's value
+     * {@code v} (null: unset). Rescue on io_uring is refused for now: the forced hand-over stress test lost
+     * an io_uring connection's progress (a read never answered) in one soak round of three, and the cause
+     * is not found yet.
      *
      * @throws IllegalStateException if {@code v} is neither true nor false, or true on io_uring
      */
-    public static boolean rescueSetting(IoTransport transport, String v) {
-        if (v == null || v.isBlank()) return transport != IoTransport.IO_URING;
+    public static boolean rescueSetting(boolean ioUring, String v) {
+        if (v == null || v.isBlank()) return !ioUring;
         boolean on = switch (v.strip().toLowerCase(Locale.ROOT)) {
             case "true" -> true;
             case "false" -> false;
             default -> throw new IllegalStateException("-D" + IoTunables.RESCUE_PROPERTY + " must be true or false: " + v);
         };
-        if (on && transport == IoTransport.IO_URING) {
+        if (on && ioUring) {
             throw new IllegalStateException("-D" + IoTunables.RESCUE_PROPERTY + "=true is not supported on io_uring"
-                    + " yet; for stalled carriers' sockets to be rescued, use epoll (-D" + FiberIo.TRANSPORT_PROPERTY + "=epoll)");
+                    + " yet; for stalled carriers' sockets to be rescued, use epoll (-D"
+                    + IoTunables.TRANSPORT_PROPERTY + "=epoll)");
         }
         return on;
     }
 
-    /** The Netty handler factory of an event loop on {@code transport} (a carrier's or the fallback loop). */
-    static IoHandlerFactory handlerFactory(IoTransport transport) {
-        return switch (transport) {
-            case IO_URING -> IoUringIoHandler.newFactory(new IoUringIoHandlerConfig()
-                    .setCqSize(IoTunables.URING_CQ_ENTRIES));
-            case EPOLL -> EpollIoHandler.newFactory();
-            case NIO -> NioIoHandler.newFactory();
-        };
+    /** A Netty handler factory for a new event loop on the runtime's transport (a carrier's or the fallback loop). */
+    IoHandlerFactory handlerFactory() {
+        return handlerFactories.get();
     }
 
     // ---- placement ----------------------------------------------------------------------------------
@@ -266,7 +264,7 @@ public final class IoDrivers implements CarrierDriverFactory {
             synchronized (this) {
                 g = fallback;
                 if (g == null) {
-                    g = FallbackGroup.create(transport);
+                    g = FallbackGroup.create(this);
                     fallback = g;
                 }
             }
@@ -280,9 +278,9 @@ public final class IoDrivers implements CarrierDriverFactory {
      * {@link NettyVersionCheck} runs.
      */
     private static final class FallbackGroup {
-        static IoEventLoopGroup create(IoTransport transport) {
+        static IoEventLoopGroup create(IoDrivers drivers) {
             return new MultiThreadIoEventLoopGroup(1,
-                    new DefaultThreadFactory("bobbin-io-" + transport.id(), true), handlerFactory(transport));
+                    new DefaultThreadFactory("bobbin-io-" + drivers.transport, true), drivers.handlerFactory());
         }
     }
 
@@ -295,6 +293,6 @@ public final class IoDrivers implements CarrierDriverFactory {
 
     @Override
     public String toString() {
-        return "IoDrivers[" + transport.id() + "]";
+        return "IoDrivers[" + transport + "]";
     }
 }

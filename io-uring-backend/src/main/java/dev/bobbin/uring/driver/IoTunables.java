@@ -81,6 +81,10 @@ public final class IoTunables {
      *  (the rescuer unparks it as soon as it let go; the hand-back takes microseconds). */
     public static final long RECLAIM_PARK_NANOS = 100_000L;
 
+    /** System property that forces a transport: {@code io_uring}, {@code epoll} or {@code nio}; unset: the
+     *  first available of them ({@code FiberIo.TRANSPORT_PROPERTY} is this name). */
+    public static final String TRANSPORT_PROPERTY = "bobbin.io.transport";
+
     /** System property: whether a stalled carrier's loop is rescued (IoCarrierDriver), {@code true} or
      *  {@code false}; unset: every transport but io_uring. io_uring rescue needs rings without the kernel's
      *  single-issuer mode (IORING_SETUP_SINGLE_ISSUER, with which only a ring's creating thread may enter

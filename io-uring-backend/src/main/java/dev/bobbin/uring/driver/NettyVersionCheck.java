@@ -10,9 +10,10 @@ import java.util.Map;
  * ({@code io.netty.util.Version}, present in 4.1 and 4.2); a class path without them (a shaded jar that
  * dropped the versions file) is not judged.
  *
- * <p>{@link FiberIo#system()} and {@link FiberIo#of(IoTransport)} call {@link #require()} first, so loading,
- * verifying and initializing {@code FiberIo} must need no Netty 4.2 type: a change there can turn this
- * message back into a bare {@link NoClassDefFoundError}. {@code NettyVersionCheckTest} checks it in a child
+ * <p>{@code FiberIo.system()} and {@code FiberIo.of(IoTransport)} call {@link #require()} first, so loading,
+ * verifying and initializing {@code FiberIo} and {@code IoTransport} (which a caller of {@code of} loads
+ * first) must need no Netty 4.2 type: a change there can turn this message back into a bare
+ * {@link NoClassDefFoundError}. {@code NettyVersionCheckTest} checks it in a child
  * JVM with a real Netty 4.1 {@code netty-transport} jar.
  */
 public final class NettyVersionCheck {

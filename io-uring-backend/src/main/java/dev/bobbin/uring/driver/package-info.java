@@ -31,7 +31,7 @@
  *       it. A routed task is claimable, so that an operation routed to a loop that terminated fails
  *       instead of waiting forever. The socket side keeps one socket's operations in submission order
  *       (its {@code Endpoint} routes its own behind an outstanding routed one).
- *       {@link dev.bobbin.uring.FiberIo#stats()} counts both paths.</li>
+ *       {@code FiberIo.stats()} counts both paths.</li>
  *   <li><b>Placement.</b> A socket is registered on a loop at its first operation and stays there; an
  *       accepted socket is not tied to the listener's loop. A fiber that may move (unbound, WORK_STEALING)
  *       gets the scheduler's least-loaded loop when its own carrier holds more than 128 sockets more than
@@ -69,7 +69,11 @@
  * abandoned exactly once ({@link dev.bobbin.uring.driver.Pending}).
  *
  * <h2>Who may call what</h2>
- * The scheduler calls the {@link dev.bobbin.spi.CarrierDriver} methods of
+ * This package depends on the SPI ({@code dev.bobbin.spi}), Netty and the JDK, never on
+ * {@code dev.bobbin.uring}: {@code FiberIo} creates {@link dev.bobbin.uring.driver.IoDrivers} with what the
+ * drivers need of its transport (its id, whether it is io_uring, and a maker of Netty handler factories
+ * for the loops) and of its sockets ({@link dev.bobbin.uring.driver.IoDrivers.Sockets}). The scheduler
+ * calls the {@link dev.bobbin.spi.CarrierDriver} methods of
  * {@link dev.bobbin.uring.driver.IoCarrierDriver} under the SPI's rules (everything but {@code wakeup},
  * {@code stats}, {@code abortResources} and {@code carrierStalled} on the owning carrier thread).
  * {@code dev.bobbin.uring} calls the rest: {@link dev.bobbin.uring.driver.IoDrivers}' placement and

@@ -50,8 +50,8 @@ class SocketPlacementTest {
      */
     private static int[] place(int boundTo) throws Exception {
         FiberIo io = FiberIo.of(IoTransport.NIO);     // placement is the same on every transport
-        int previous = IoDrivers.of(io).placementSlack;
-        IoDrivers.of(io).placementSlack = 0;
+        int previous = RuntimeDrivers.of(io).placementSlack;
+        RuntimeDrivers.of(io).placementSlack = 0;
         List<FiberSocket> placed = new CopyOnWriteArrayList<>();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         try (FiberScheduler scheduler = FiberScheduler.create(io.schedulerConfig().name("placement").parallelism(2).build());
@@ -95,7 +95,7 @@ class SocketPlacementTest {
                 for (Socket c : clients) c.close();
             }
         } finally {
-            IoDrivers.of(io).placementSlack = previous;
+            RuntimeDrivers.of(io).placementSlack = previous;
         }
     }
 }

@@ -119,12 +119,12 @@ class StalledCarrierIoTest {
     /** Runs {@code body} with ring rescue on for {@code io} (the default on epoll and NIO, unless
      *  {@code -Dbobbin.io.rescue=false}), and restores the setting. */
     static void withRescue(FiberIo io, Body body) throws Exception {
-        boolean before = IoDrivers.of(io).rescue;
-        IoDrivers.of(io).rescue = true;
+        boolean before = RuntimeDrivers.of(io).rescue;
+        RuntimeDrivers.of(io).rescue = true;
         try {
             body.run();
         } finally {
-            IoDrivers.of(io).rescue = before;
+            RuntimeDrivers.of(io).rescue = before;
         }
     }
 
@@ -138,7 +138,7 @@ class StalledCarrierIoTest {
              FiberServerSocket server = io.openServer().bind(new InetSocketAddress("127.0.0.1", 0), 1024)) {
             // the acceptor is bound to carrier 0: its first read of each connection homes the socket there
             scheduler.startOn(0, () -> {
-                carrier0.complete(IoCarrierDriver.current(IoDrivers.of(io)));
+                carrier0.complete(IoCarrierDriver.current(RuntimeDrivers.of(io)));
                 try {
                     for (;;) {
                         FiberSocket s = server.accept();
@@ -279,20 +279,25 @@ class StalledCarrierIoTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(System.getProperty(IoTunables.RESCUE_PROPERTY) == null);
         for (IoTransport t : IoTransport.values()) {
             if (!t.isAvailable()) continue;
-            assertEquals(t != IoTransport.IO_URING, IoDrivers.of(FiberIo.of(t)).rescue, t.id());
+            assertEquals(t != IoTransport.IO_URING, RuntimeDrivers.of(FiberIo.of(t)).rescue, t.id());
         }
     }
 
     @org.junit.jupiter.api.Test
     void rescueOnIoUringIsRefusedWithAMessageNamingTheFlagAndItsAlternative() {
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> IoDrivers.rescueSetting(IoTransport.IO_URING, "true"));
+                () -> rescueSetting(IoTransport.IO_URING, "true"));
         assertTrue(e.getMessage().contains("-Dbobbin.io.rescue=true") && e.getMessage().contains("epoll"), e.getMessage());
-        assertFalse(IoDrivers.rescueSetting(IoTransport.IO_URING, null));
-        assertFalse(IoDrivers.rescueSetting(IoTransport.IO_URING, "false"));
-        assertTrue(IoDrivers.rescueSetting(IoTransport.EPOLL, " TRUE "));
-        assertFalse(IoDrivers.rescueSetting(IoTransport.NIO, "false"));
-        assertThrows(IllegalStateException.class, () -> IoDrivers.rescueSetting(IoTransport.EPOLL, "maybe"));
+        assertFalse(rescueSetting(IoTransport.IO_URING, null));
+        assertFalse(rescueSetting(IoTransport.IO_URING, "false"));
+        assertTrue(rescueSetting(IoTransport.EPOLL, " TRUE "));
+        assertFalse(rescueSetting(IoTransport.NIO, "false"));
+        assertThrows(IllegalStateException.class, () -> rescueSetting(IoTransport.EPOLL, "maybe"));
+    }
+
+    /** {@link IoDrivers#rescueSetting} for {@code t}, as {@code FiberIo} calls it. */
+    private static boolean rescueSetting(IoTransport t, String v) {
+        return IoDrivers.rescueSetting(t == IoTransport.IO_URING, v);
     }
 
     /** The drivers of carriers 0 to {@code n - 1} of {@code scheduler}, each read on its own carrier. */
@@ -300,7 +305,7 @@ class StalledCarrierIoTest {
         IoCarrierDriver[] drivers = new IoCarrierDriver[n];
         for (int i = 0; i < n; i++) {
             CompletableFuture<IoCarrierDriver> d = new CompletableFuture<>();
-            scheduler.startOn(i, () -> d.complete(IoCarrierDriver.current(IoDrivers.of(io))));
+            scheduler.startOn(i, () -> d.complete(IoCarrierDriver.current(RuntimeDrivers.of(io))));
             drivers[i] = d.get(10, TimeUnit.SECONDS);
         }
         return drivers;
