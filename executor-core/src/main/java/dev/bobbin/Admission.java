@@ -18,20 +18,20 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Admission. {@link #admit} checks the executor runs, then either starts the job at once
  * (unbounded: no lock) or asks {@link Slots} for a slot, which may wait, refuse or queue the job. A
- * start puts the fiber into the {@link ExecutorState} live set before {@code Thread.start}
+ * start counts the fiber and enrols it in the scheduler's registry before {@code Thread.start}
  * ({@link ExecutorState#track}: the Dekker pair with shutdown); a start that fails (shut down meanwhile,
- * or the scheduler refused it) takes the fiber out again and gives its slot back, and the caller gets
- * the RejectedExecutionException.
+ * or the scheduler refused it) withdraws the fiber and gives its slot back, and the caller gets the
+ * RejectedExecutionException.
  *
  * <p>The end of a job. {@link #jobDone} counts it, then (when bounded) passes its slot to the head of
- * the queue and starts that job before the finishing fiber leaves the live set, so the set is never
- * empty while queued work remains; queued jobs therefore also run after shutdown(), and shutdownNow()
+ * the queue and starts that job before the finishing fiber exits (and is counted out), so the count
+ * never reaches zero while queued work remains; queued jobs therefore also run after shutdown(), and shutdownNow()
  * drains and returns them. A queued job whose start the scheduler refuses (a shared scheduler shut
  * down) fails: its future completes exceptionally, or the handler hears of a plain task; the slot
  * moves on to the next one.
  */
 final class Admission {
-    private final ExecutorState lifecycle;         // the live set and the state every start checks
+    private final ExecutorState lifecycle;         // the fiber count and the state every start checks
     private final Slots slots;                     // null when unbounded
     private final ThreadFactory factory;           // named <name>-<n>, with the configured handler
     private final FiberScheduler scheduler;        // for messages and the fan-out factory
@@ -103,7 +103,7 @@ final class Admission {
     /**
      * Starts the fiber of a job accepted before a shutdown (a queued job handed a slot, or a fan-out chunk
      * the caller built while the executor was running): shutdown() lets accepted work run, so only a
-     * scheduler that refuses it stops it. The caller's own fiber is in the live set, so termination waits.
+     * scheduler that refuses it stops it. The caller's own fiber is counted, so termination waits.
      */
     void startAccepted(Thread fiber) {
         lifecycle.trackAccepted(fiber);
@@ -138,11 +138,11 @@ final class Admission {
         try {
             fiber.start();
         } catch (RejectedExecutionException e) {
-            lifecycle.untrack(fiber);
+            lifecycle.withdraw(fiber);
             throw new RejectedExecutionException("executor '" + lifecycle.name() + "' cannot start a task: scheduler '"
                     + scheduler.name() + "' is shut down", e);
         } catch (Throwable t) {
-            lifecycle.untrack(fiber);
+            lifecycle.withdraw(fiber);
             throw t;
         }
     }
@@ -154,16 +154,18 @@ final class Admission {
             try {
                 job.run();
             } finally {
-                admission.jobDone(Thread.currentThread());
+                admission.jobDone();
             }
         }
     }
 
-    /** Called on a job's fiber when the job has finished, normally or not. */
-    private void jobDone(Thread fiber) {
+    /**
+     * Called on a job's fiber when the job has finished, normally or not. The fiber is counted out when
+     * it exits (ExecutorState.exited), after any queued job this starts.
+     */
+    private void jobDone() {
         completed.increment();
-        if (slots != null) releaseSlot();               // may start a queued job before we leave the set
-        lifecycle.untrack(fiber);
+        if (slots != null) releaseSlot();
     }
 
     /** Passes the slot to queued jobs until one starts, or frees it. */

@@ -1,65 +1,58 @@
 package dev.bobbin;
 
 import dev.bobbin.base.VarHandles;
+import dev.bobbin.scheduler.FiberRegistry;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The lifecycle of one {@link FiberExecutor}: its state, the fibers of its unfinished jobs, and
- * shutdown, termination and close.
+ * The lifecycle of one {@link FiberExecutor}: its state, the fibers of its jobs, and shutdown,
+ * termination and close.
  *
  * <p>Implementation overview.
  *
  * <p>State. {@code state} moves RUNNING -> SHUTDOWN -> TERMINATED (table above the constants), each step
  * one named CAS. A new job is refused unless the state is RUNNING ({@link #ensureRunning}, and again
- * by {@link #track} after the fiber is in the set).
+ * by {@link #track} after the fiber is counted).
  *
- * <p>The live set. {@code fibers} holds the fiber of every job from just before its start until the job
- * is done ({@link Admission} calls {@link #track} or {@link #trackAccepted}, then {@link #untrack} from
- * the job's last {@code finally}, or when the start failed). shutdownNow interrupts exactly this set;
- * termination waits for it to empty.
+ * <p>The fibers. The executor keeps no set of its own: the scheduler's live-fiber registry
+ * ({@code FiberRegistry}) is the one set, and this executor is the {@link FiberRegistry.Owner} of its
+ * jobs' fibers there. {@link Admission} calls {@link #track} or {@link #trackAccepted} just before a
+ * job's fiber starts, which counts the fiber in {@code live} and enrols it in the registry with this
+ * executor as owner; the carrier that sees the fiber terminate removes it and calls {@link #exited},
+ * which counts it out. A start that fails withdraws the fiber ({@link #withdraw}). So a fiber counts
+ * from before its start until it has exited, as a thread of the JDK's thread-per-task executor counts in
+ * that executor's container; shutdownNow interrupts the fibers the registry lists for this owner
+ * ({@link FiberRegistry#owned}); termination waits for the count to reach zero.
  *
- * <p>Termination. It needs SHUTDOWN, an empty set and, when bounded, no slot held and nothing queued
- * ({@link Slots#idle}). Whoever sees all of it (shutdown, the last job to finish, or a failed start)
+ * <p>Termination. It needs SHUTDOWN, a zero count and, when bounded, no slot held and nothing queued
+ * ({@link Slots#idle}). Whoever sees all of it (shutdown, the last fiber to exit, or a failed start)
  * takes the tryTerminate CAS and opens the {@code terminated} latch; an executor with its own scheduler
  * then shuts the scheduler down.
  *
- * <p>Start against shutdown, a Dekker pair. A start adds its fiber to the set (a CAS on the set's
- * counter) and then reads {@code state} (volatile); a shutdown CASes {@code state} and then reads the
- * set's counter (volatile, in {@code isEmpty}). Either the start sees SHUTDOWN and withdraws (the caller
- * gets a RejectedExecutionException), or the shutdown sees the fiber and leaves termination to it.
+ * <p>Start against shutdown, a Dekker pair. A start increments {@code live} (a CAS on one of its cells)
+ * and then reads {@code state} (volatile); a shutdown CASes {@code state} and then sums {@code live}
+ * (volatile reads of its cells). Either the start sees SHUTDOWN and withdraws (the caller gets a
+ * RejectedExecutionException), or the shutdown sees the count and leaves termination to the last exit.
  * Accepted jobs (a queued job handed a slot, a fan-out chunk built while running) skip the state check:
- * their caller's own fiber is in the set, so the set cannot be empty in between.
+ * their caller's own fiber is counted and exits only after the start, so the count cannot reach zero in
+ * between. The count is striped ({@link LongAdder}) because the starter and every carrier write it; its
+ * sum is not atomic, which is the same exposure as a {@code ConcurrentHashMap}'s size, on which the
+ * JDK's thread-per-task executor bases its own termination.
  *
- * <p>Why the executor keeps its own set beside the scheduler's {@code FiberRegistry}. The registry is the
- * scheduler's: on a shared scheduler it also holds other executors' fibers, and on any scheduler the
- * fibers of {@link FiberExecutor#threadFactory()}/{@link FiberExecutor#ofVirtual()} views and fibers the
- * tasks start themselves, none of which this executor may interrupt or wait for. A registry entry
- * carries no owner, and a {@code Thread} does not expose the task it runs, so the executor cannot pick
- * its fibers out of a registry snapshot. The two also span different intervals: the registry holds a
- * fiber from inside {@code Thread.start} until a carrier sees it terminated, while the executor must
- * hold a job from before its start (the Dekker pair above) until the job is done, which is before its
- * fiber exits, since a finishing job may start a queued one first.
- *
- * <p>Dropping the set was built and measured: each task fiber enrolled in the registry with its
- * executor as owner just before its start (a parallel owner array per registry stripe, kept by the
- * start's own add), shutdownNow listing that owner's fibers, and termination waiting for a per-executor
- * job count in one volatile int. It was correct (the suite, and a shutdownNow test on a shared
- * scheduler with another executor, a view fiber and a task's child fiber, caught a twin that
- * interrupted every registry fiber), but {@code ExecutorBench.invokeAll10k} (bobbin, 2 carriers) fell
- * from 1.53-1.55M to 1.27-1.37M tasks/s in three alternating runs: a second registry lock and probe per
- * start, and one job counter that every carrier and the starter write, cost more than the concurrent
- * set's insert and remove (its node allocation included), whose counter is striped. So the set stays.
+ * <p>Cost. A job's fiber is one registry entry, which every fiber has anyway (the registry decides
+ * which carrier counts a completion); the owner is one more reference in that entry, written by the
+ * enrol. The start's own registry add finds the entry and keeps it.
  */
-final class ExecutorState {
+final class ExecutorState implements FiberRegistry.Owner {
     // Lifecycle states.
     //
     //   from       to          by                                   named CAS
@@ -74,7 +67,8 @@ final class ExecutorState {
     private final FiberScheduler scheduler;        // the tasks' scheduler
     private final boolean ownsScheduler;           // shut the scheduler down on termination, wait for it in close
     private final Slots slots;                     // null when unbounded; termination waits for it to be idle
-    private final Set<Thread> fibers = ConcurrentHashMap.newKeySet(); // fibers of jobs not yet done
+    private final FiberRegistry registry;          // the scheduler's live fibers; ours are enrolled with this as owner
+    private final LongAdder live = new LongAdder(); // our fibers enrolled and not yet exited
     private final CountDownLatch terminated = new CountDownLatch(1);  // opened by tryTerminate
     @SuppressWarnings("unused") private volatile int state;          // RUNNING, SHUTDOWN or TERMINATED
 
@@ -83,6 +77,7 @@ final class ExecutorState {
         this.scheduler = scheduler;
         this.ownsScheduler = ownsScheduler;
         this.slots = slots;
+        this.registry = scheduler.registry();
     }
 
     String name() {
@@ -101,37 +96,48 @@ final class ExecutorState {
     }
 
     /**
-     * Adds a new job's fiber, about to start, or throws RejectedExecutionException (having removed it)
-     * if the executor is no longer running. The add, then the volatile state read: one half of the
-     * Dekker pair with {@link #shutdown}.
+     * Counts and enrols a new job's fiber, about to start, or throws RejectedExecutionException (having
+     * withdrawn it) if the executor is no longer running. The count, then the volatile state read: one
+     * half of the Dekker pair with {@link #shutdown}.
      */
     void track(Thread fiber) {
-        fibers.add(fiber);                                        // Dekker: add, then read the state
+        live.increment();                                         // Dekker: count, then read the state
+        registry.enrol(fiber, this);
         if ((int) STATE.getVolatile(this) != RUNNING) {
-            untrack(fiber);
+            withdraw(fiber);
             throw rejectShutdown();
         }
     }
 
-    /** Adds the fiber of a job accepted before a shutdown; the caller's own fiber is in the set. */
+    /** Counts and enrols the fiber of a job accepted before a shutdown; the caller's own fiber is counted. */
     void trackAccepted(Thread fiber) {
-        fibers.add(fiber);
+        live.increment();
+        registry.enrol(fiber, this);
     }
 
-    /** Removes a fiber whose job is done or whose start failed, and terminates if that was the last. */
-    void untrack(Thread fiber) {
-        fibers.remove(fiber);
+    /** A tracked fiber's start failed: takes it out, unless it already ran and exited (then it was counted out). */
+    void withdraw(Thread fiber) {
+        if (registry.withdraw(fiber)) {
+            live.decrement();
+            terminateIfShutdown();
+        }
+    }
+
+    /** One of our fibers exited (the registry removed it); terminates if that was the last. Carrier thread. */
+    @Override
+    public void exited(Thread fiber) {
+        live.decrement();
         terminateIfShutdown();
     }
 
-    /** Tries to terminate if shut down: after a fiber left the set or a slot was given back. */
+    /** Tries to terminate if shut down: after a fiber exited or a slot was given back. */
     void terminateIfShutdown() {
         if ((int) STATE.getVolatile(this) == SHUTDOWN) tryTerminate();
     }
 
-    /** The number of fibers of unfinished jobs. Racy. */
+    /** The number of our fibers started and not yet exited. Racy. */
     int liveCount() {
-        return fibers.size();
+        return (int) Math.max(0, live.sum());
     }
 
     // ---- lifecycle ---------------------------------------------------------------------------------
@@ -139,7 +145,7 @@ final class ExecutorState {
     void shutdown() {
         if (STATE.compareAndSet(this, RUNNING, SHUTDOWN)) {       // beginShutdown
             if (slots != null) slots.wakeWaiters();
-            tryTerminate();                                       // Dekker: state CAS, then read the set
+            tryTerminate();                                       // Dekker: state CAS, then sum the count
         }
     }
 
@@ -148,6 +154,8 @@ final class ExecutorState {
         shutdown();
         List<Runnable> never = slots != null ? slots.drain() : List.of();
         if (!isTerminated()) {
+            List<Thread> fibers = new ArrayList<>();
+            registry.owned(this, fibers);
             for (Thread t : fibers) t.interrupt();
         }
         terminateIfShutdown();
@@ -155,7 +163,7 @@ final class ExecutorState {
     }
 
     private void tryTerminate() {
-        if (fibers.isEmpty() && (slots == null || slots.idle())
+        if (live.sum() == 0 && (slots == null || slots.idle())
                 && STATE.compareAndSet(this, SHUTDOWN, TERMINATED)) {  // tryTerminate
             terminated.countDown();
             if (ownsScheduler) scheduler.shutdown();

@@ -2,6 +2,7 @@ package dev.bobbin;
 
 import dev.bobbin.scheduler.Carrier;
 import dev.bobbin.scheduler.CarrierPool;
+import dev.bobbin.scheduler.FiberRegistry;
 import dev.bobbin.scheduler.JdkVirtualThreads;
 import dev.bobbin.scheduler.SchedulingDelays;
 import dev.bobbin.scheduler.Telemetry;
@@ -211,6 +212,11 @@ public final class FiberScheduler implements AutoCloseable {
     /** The number of carriers. */
     public int parallelism() {
         return pool.parallelism();
+    }
+
+    /** The live-fiber registry, in which a {@link FiberExecutor} enrols its jobs' fibers. */
+    FiberRegistry registry() {
+        return pool.telemetry.registry;
     }
 
     /** The configuration this scheduler was created with. */

@@ -17,6 +17,12 @@ import java.util.List;
  * first one reads the state; both then see it terminated. Removal from this set is the claim that
  * decides which of them counts the completion.
  *
+ * <p>The one live-fiber set of the runtime. A {@code FiberExecutor} keeps no set of its own: it enrols
+ * each job's fiber here just before starting it, with itself as the fiber's {@link Owner} ({@link #enrol};
+ * the start's own add then finds the entry and keeps it), lists its fibers from here for shutdownNow
+ * ({@link #owned}), and hears of each exit ({@link Owner#exited}) from the carrier that removes the fiber.
+ * An owner costs one reference per slot, in an array a stripe allocates at its first enrol.
+ *
  * <p>Implementation overview. A fiber is added when it starts (in {@link CarrierPool#execute}) and
  * removed by the carrier that sees it terminate, so references are strong and never outlive the fiber's
  * run (the JDK's own thread container already holds every started virtual thread strongly). The set is
@@ -30,8 +36,12 @@ import java.util.List;
  * are many more than the carriers, so the locks are rarely contended.
  */
 public final class FiberRegistry {
+    /** {@link Stripe#removeLocked}'s answer for a fiber that was not present. */
+    private static final Object ABSENT = new Object();
+
     private final Stripe[] stripes;
     private final int stripeMask;
+    private final boolean stampRuns;          // stripes keep last-run times
 
     /** {@code stamped}: keep a last-run time per fiber (8 more bytes per slot; off unless fibers are tracked). */
     FiberRegistry(int parallelism, boolean stamped) {
@@ -39,6 +49,7 @@ public final class FiberRegistry {
         stripes = new Stripe[n];
         for (int i = 0; i < n; i++) stripes[i] = new Stripe(stamped);
         stripeMask = n - 1;
+        stampRuns = stamped;
     }
 
     /** A 64-bit mix of the thread id (murmur3's finalizer): the low bits pick the stripe, the high 32 the slot. */
@@ -61,10 +72,62 @@ public final class FiberRegistry {
         return stripes[(int) h & stripeMask];
     }
 
-    /** Adds a started fiber, stamped with {@code now}. */
+    /**
+     * The owner of a group of fibers, told when one of them exits: a {@code FiberExecutor}'s jobs. An
+     * executor keeps no set of its own: it enrols each job's fiber here before starting it, counts them,
+     * and lists them from here ({@link #owned}).
+     */
+    public interface Owner {
+        /**
+         * {@code fiber}, enrolled by this owner, terminated and left the registry. Called once per fiber,
+         * on the carrier that saw it terminate (after the registry's lock is released); must not block.
+         */
+        void exited(Thread fiber);
+    }
+
+    /** Adds a started fiber, stamped with {@code now}; a fiber enrolled before its start keeps its owner. */
     void add(Thread fiber, long now) {
         long h = hash(fiber);
-        stripeOf(h).add(fiber, slotHash(h), now);
+        stripeOf(h).add(fiber, slotHash(h), now, null);
+    }
+
+    /**
+     * Adds {@code fiber}, about to be started, with its {@code owner}, which hears of its exit
+     * ({@link Owner#exited}) unless it is withdrawn first. Any thread.
+     */
+    public void enrol(Thread fiber, Owner owner) {
+        long h = hash(fiber);
+        stripeOf(h).add(fiber, slotHash(h), stampRuns ? System.nanoTime() : 0, owner);
+    }
+
+    /**
+     * Removes an enrolled fiber whose start failed, without telling its owner; true if it was still
+     * present (false: it ran and exited, and its owner was told). Any thread.
+     */
+    public boolean withdraw(Thread fiber) {
+        long h = hash(fiber);
+        Stripe s = stripeOf(h);
+        s.lock();
+        try {
+            return s.removeLocked(fiber, slotHash(h)) != ABSENT;
+        } finally {
+            s.unlock();
+        }
+    }
+
+    /** Adds every present fiber enrolled by {@code owner} to {@code out}. Any thread. */
+    public void owned(Owner owner, List<Thread> out) {
+        for (Stripe s : stripes) {
+            s.lock();
+            try {
+                if (s.owners == null) continue;
+                for (int i = 0; i < s.keys.length; i++) {
+                    if (s.owners[i] == owner) out.add(s.keys[i]);
+                }
+            } finally {
+                s.unlock();
+            }
+        }
     }
 
     /** Records that {@code fiber} just ran (its run ended at {@code now}). Ignores an unknown fiber. */
@@ -73,10 +136,23 @@ public final class FiberRegistry {
         stripeOf(h).stamp(fiber, slotHash(h), now);
     }
 
-    /** Removes a terminated fiber; true if it was present (exactly one caller gets true per fiber). */
+    /**
+     * Removes a terminated fiber; true if it was present (exactly one caller gets true per fiber). Tells
+     * its owner, if it has one, after the stripe's lock is released.
+     */
     boolean remove(Thread fiber) {
         long h = hash(fiber);
-        return stripeOf(h).remove(fiber, slotHash(h));
+        Stripe s = stripeOf(h);
+        Object owner;
+        s.lock();
+        try {
+            owner = s.removeLocked(fiber, slotHash(h));
+        } finally {
+            s.unlock();
+        }
+        if (owner == ABSENT) return false;
+        if (owner != null) ((Owner) owner).exited(fiber);
+        return true;
     }
 
     /** Number of tracked fibers; a sum of per-stripe sizes, each read under its lock. */
@@ -116,24 +192,27 @@ public final class FiberRegistry {
         @SuppressWarnings("unused") private volatile int locked; // 1 while held
         private Thread[] keys = new Thread[Tunables.FIBER_REGISTRY_INITIAL_SLOTS]; // guarded by the lock
         private long[] stamps;                  // guarded by the lock; parallel to keys, or null when not stamped
+        private Owner[] owners;                 // guarded by the lock; parallel to keys, null until the first enrol
         private int size;                                                           // guarded by the lock
 
         Stripe(boolean stamped) {
             stamps = stamped ? new long[Tunables.FIBER_REGISTRY_INITIAL_SLOTS] : null;
         }
 
-        void add(Thread fiber, int h, long now) {
+        void add(Thread fiber, int h, long now, Owner owner) {
             lock();
             try {
                 if ((size + 1) * 4 > keys.length * 3) resize(keys.length * 2);
-                insert(fiber, h, now);
+                if (owner != null && owners == null) owners = new Owner[keys.length];
+                insert(fiber, h, now, owner);
                 size++;
             } finally {
                 unlock();
             }
         }
 
-        private void insert(Thread fiber, int h, long now) {
+        /** A present fiber keeps its owner (a start's add after the enrol). */
+        private void insert(Thread fiber, int h, long now, Owner owner) {
             int mask = keys.length - 1;
             int i = h & mask;
             while (keys[i] != null) {
@@ -142,6 +221,7 @@ public final class FiberRegistry {
             }
             keys[i] = fiber;
             if (stamps != null) stamps[i] = now;
+            if (owners != null) owners[i] = owner;
         }
 
         void stamp(Thread fiber, int h, long now) {
@@ -154,18 +234,11 @@ public final class FiberRegistry {
             }
         }
 
-        boolean remove(Thread fiber, int h) {
-            lock();
-            try {
-                return removeLocked(fiber, h);
-            } finally {
-                unlock();
-            }
-        }
-
-        private boolean removeLocked(Thread fiber, int h) {
+        /** Removes {@code fiber}: its owner (null if none), or {@link #ABSENT}. Under the lock. */
+        Object removeLocked(Thread fiber, int h) {
             int i = indexOf(fiber, h);
-            if (i < 0) return false;
+            if (i < 0) return ABSENT;
+            Owner owner = owners != null ? owners[i] : null;
             int mask = keys.length - 1;
             // backward-shift deletion: pull later members of the probe run into the hole
             int hole = i;
@@ -177,17 +250,19 @@ public final class FiberRegistry {
                 if (!homeBetween) {
                     keys[hole] = keys[j];
                     if (stamps != null) stamps[hole] = stamps[j];
+                    if (owners != null) owners[hole] = owners[j];
                     hole = j;
                 }
                 j = (j + 1) & mask;
             }
             keys[hole] = null;
             if (stamps != null) stamps[hole] = 0;
+            if (owners != null) owners[hole] = null;
             size--;
             if (keys.length > Tunables.FIBER_REGISTRY_INITIAL_SLOTS && size * 8 < keys.length) {
                 resize(keys.length / 2);
             }
-            return true;
+            return owner;
         }
 
         /**
@@ -223,10 +298,15 @@ public final class FiberRegistry {
         private void resize(int capacity) {
             Thread[] oldKeys = keys;
             long[] oldStamps = stamps;
+            Owner[] oldOwners = owners;
             keys = new Thread[capacity];
             stamps = oldStamps != null ? new long[capacity] : null;
+            owners = oldOwners != null ? new Owner[capacity] : null;
             for (int i = 0; i < oldKeys.length; i++) {
-                if (oldKeys[i] != null) insert(oldKeys[i], slotHash(hash(oldKeys[i])), oldStamps != null ? oldStamps[i] : 0);
+                if (oldKeys[i] != null) {
+                    insert(oldKeys[i], slotHash(hash(oldKeys[i])), oldStamps != null ? oldStamps[i] : 0,
+                            oldOwners != null ? oldOwners[i] : null);
+                }
             }
         }
     }
