@@ -411,6 +411,27 @@ class FiberExecutorTest {
         assertEquals(1, interrupted.get());
     }
 
+    /**
+     * Termination waits until the tasks' fibers have exited, not only until their tasks returned: a
+     * fiber counts from just before its start until the carrier that saw it terminate removed it from
+     * the scheduler's registry. (The JDK's thread-per-task executor counts a thread out as its task
+     * returns, so there a thread may still be alive just after termination; Bobbin's answer is the
+     * stronger one.)
+     */
+    @Test
+    void terminationWaitsUntilEveryTaskFiberHasExited() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            FiberExecutor e = FiberExecutor.builder().name("exits").scheduler(scheduler).build();
+            List<Thread> fibers = java.util.Collections.synchronizedList(new ArrayList<>());
+            for (int i = 0; i < 200; i++) e.execute(() -> fibers.add(Thread.currentThread()));
+            e.shutdown();
+            assertTrue(e.awaitTermination(10, SECONDS));
+            assertEquals(200, fibers.size());
+            for (Thread t : fibers) assertFalse(t.isAlive(), "a task fiber still alive after termination: " + t);
+            assertEquals(0, e.activeCount());
+        }
+    }
+
     /** Counts down {@code waiting}, then waits for {@code release}; sets {@code bit} if interrupted. */
     private static void waitFor(CountDownLatch release, CountDownLatch waiting, AtomicInteger interrupted, int bit) {
         waiting.countDown();

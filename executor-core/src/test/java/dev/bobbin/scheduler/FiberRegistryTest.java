@@ -100,6 +100,108 @@ class FiberRegistryTest {
         assertEquals(expected, identitySet(r.fibers()));
     }
 
+    /** An owner that counts the exits it hears of, per fiber. */
+    private static final class CountingOwner implements FiberRegistry.Owner {
+        final java.util.Map<Thread, Integer> exits = new java.util.concurrent.ConcurrentHashMap<>();
+
+        @Override
+        public void exited(Thread fiber) {
+            exits.merge(fiber, 1, Integer::sum);
+        }
+    }
+
+    /**
+     * An enrolled fiber keeps its owner through the start's own add, through the shifts of deletions and
+     * through resizes; its owner hears of its removal once, an unowned fiber's removal tells no one, and
+     * a withdrawal removes without telling.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void ownersFollowTheirFibersAndHearOfEachExitOnce(boolean stamped) {
+        FiberRegistry r = new FiberRegistry(1, stamped);
+        CountingOwner a = new CountingOwner(), b = new CountingOwner();
+        List<Thread> threads = unstarted(3_000);
+        for (int i = 0; i < threads.size(); i++) {
+            Thread t = threads.get(i);
+            switch (i % 3) {
+                case 0 -> { r.enrol(t, a); r.add(t, i); }        // enrolled, then the start's add
+                case 1 -> r.enrol(t, b);
+                default -> r.add(t, i);                          // a fiber no executor owns
+            }
+        }
+        Set<Thread> removed = Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (int i = 0; i < threads.size(); i += 2) {             // shifts survivors, shrinks the tables
+            assertTrue(r.remove(threads.get(i)));
+            removed.add(threads.get(i));
+        }
+        Thread withdrawn = threads.get(1);                        // b's, still present
+        assertTrue(r.withdraw(withdrawn));
+        assertFalse(r.withdraw(withdrawn), "a second withdrawal finds nothing");
+        assertFalse(r.remove(withdrawn), "a withdrawn fiber is gone");
+        assertFalse(r.withdraw(threads.get(0)), "a removed fiber cannot be withdrawn");
+
+        for (int i = 0; i < threads.size(); i++) {
+            Thread t = threads.get(i);
+            CountingOwner owner = i % 3 == 0 ? a : i % 3 == 1 ? b : null;
+            Integer expected = owner != null && removed.contains(t) ? 1 : null;
+            if (owner != null) assertEquals(expected, owner.exits.get(t), "exits heard for fiber " + i);
+            CountingOwner other = owner == a ? b : a;
+            assertNull(other.exits.get(t), "the other owner heard of fiber " + i);
+        }
+        List<Thread> ownedByA = new ArrayList<>(), ownedByB = new ArrayList<>();
+        r.owned(a, ownedByA);
+        r.owned(b, ownedByB);
+        Set<Thread> expectA = Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        Set<Thread> expectB = Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (int i = 0; i < threads.size(); i++) {
+            Thread t = threads.get(i);
+            if (removed.contains(t) || t == withdrawn) continue;
+            if (i % 3 == 0) expectA.add(t);
+            if (i % 3 == 1) expectB.add(t);
+        }
+        assertEquals(expectA, identitySet(ownedByA));
+        assertEquals(expectB, identitySet(ownedByB));
+    }
+
+    /** Threads enrolling and removing at once: every owned fiber's exit is heard exactly once. */
+    @Test
+    void concurrentEnrolsAndRemovesTellEachOwnerOnce() throws Exception {
+        FiberRegistry r = new FiberRegistry(2, false);
+        CountingOwner[] owners = {new CountingOwner(), new CountingOwner()};
+        int threads = 4, perThread = 5_000;
+        CountDownLatch start = new CountDownLatch(1);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Thread> workers = new ArrayList<>();
+        List<Thread> all = new ArrayList<>();
+        for (int w = 0; w < threads; w++) {
+            List<Thread> mine = unstarted(perThread);
+            all.addAll(mine);
+            CountingOwner owner = owners[w % 2];
+            workers.add(Thread.ofPlatform().start(() -> {
+                try {
+                    start.await();
+                    for (int i = 0; i < mine.size(); i++) {
+                        r.enrol(mine.get(i), owner);
+                        r.add(mine.get(i), i);
+                        if (i >= 100) assertTrue(r.remove(mine.get(i - 100)));
+                    }
+                    for (int i = mine.size() - 100; i < mine.size(); i++) assertTrue(r.remove(mine.get(i)));
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            }));
+        }
+        start.countDown();
+        for (Thread w : workers) w.join();
+        assertNull(failure.get());
+        assertEquals(0, r.size());
+        assertEquals(2 * perThread, owners[0].exits.size());
+        assertEquals(2 * perThread, owners[1].exits.size());
+        for (CountingOwner o : owners) {
+            o.exits.forEach((t, n) -> assertEquals(1, n, "exits heard for one fiber"));
+        }
+    }
+
     private static Set<Thread> identitySet(List<Thread> list) {
         Set<Thread> s = Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         s.addAll(list);
