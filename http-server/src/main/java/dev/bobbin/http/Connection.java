@@ -5,6 +5,7 @@ import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
+import dev.bobbin.base.VarHandles;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 
@@ -47,14 +48,7 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
  */
 final class Connection implements Runnable {
     static final int IDLE = 0, HEAD = 1, BUSY = 2, CLOSED = 3;
-    private static final VarHandle PHASE;
-    static {
-        try {
-            PHASE = MethodHandles.lookup().findVarHandle(Connection.class, "phase", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle PHASE = VarHandles.field(MethodHandles.lookup(), Connection.class, "phase", int.class);
     private static final byte[] CRLF = {'\r', '\n'};
     private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(ISO_8859_1);
     private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(ISO_8859_1);

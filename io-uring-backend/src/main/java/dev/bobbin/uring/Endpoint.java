@@ -1,5 +1,6 @@
 package dev.bobbin.uring;
 
+import dev.bobbin.base.VarHandles;
 import dev.bobbin.uring.driver.IoCarrierDriver;
 import dev.bobbin.uring.driver.IoDrivers;
 import dev.bobbin.uring.driver.IoErrors;
@@ -12,6 +13,7 @@ import io.netty.channel.IoEventLoop;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.net.SocketOption;
 import java.net.SocketTimeoutException;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
@@ -48,17 +50,9 @@ import java.util.function.BooleanSupplier;
  * that set never sees one half-built.
  */
 abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
-    private static final VarHandle HOME, CLOSED, ROUTED_AHEAD;
-    static {
-        try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            HOME = l.findVarHandle(Endpoint.class, "home", IoEventLoop.class);
-            CLOSED = l.findVarHandle(Endpoint.class, "closed", boolean.class);
-            ROUTED_AHEAD = l.findVarHandle(Endpoint.class, "routedAhead", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle HOME = VarHandles.field(MethodHandles.lookup(), Endpoint.class, "home", IoEventLoop.class);
+    private static final VarHandle CLOSED = VarHandles.field(MethodHandles.lookup(), Endpoint.class, "closed", boolean.class);
+    private static final VarHandle ROUTED_AHEAD = VarHandles.field(MethodHandles.lookup(), Endpoint.class, "routedAhead", int.class);
 
     final FiberIo io;
     final Channel ch;
@@ -230,6 +224,21 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
     }
 
     /** The entry check of non-blocking calls (options, addresses): closed only. */
+    /** Both sockets' {@code setOption}: validates, then sets {@code option} through the transport. */
+    final <T> void applyOption(SocketOption<T> option, T value) throws IOException {
+        Objects.requireNonNull(option, "option");
+        Objects.requireNonNull(value, "value");
+        ensureOpen();
+        io.transport().setOption(ch.config(), option, value);
+    }
+
+    /** Both sockets' {@code getOption}. */
+    final <T> T readOption(SocketOption<T> option) throws IOException {
+        Objects.requireNonNull(option, "option");
+        ensureOpen();
+        return io.transport().getOption(ch.config(), option);
+    }
+
     final void ensureOpen() throws ClosedChannelException {
         if (isClosedFlag()) throw new ClosedChannelException();
     }

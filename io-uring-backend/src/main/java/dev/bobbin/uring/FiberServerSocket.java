@@ -212,18 +212,13 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
      * {@link #bind}.
      */
     public <T> FiberServerSocket setOption(SocketOption<T> option, T value) throws IOException {
-        Objects.requireNonNull(option, "option");
-        Objects.requireNonNull(value, "value");
-        ensureOpen();
-        io.transport().setOption(ch.config(), option, value);
+        applyOption(option, value);
         return this;
     }
 
     /** The current value of a socket option. */
     public <T> T getOption(SocketOption<T> option) throws IOException {
-        Objects.requireNonNull(option, "option");
-        ensureOpen();
-        return io.transport().getOption(ch.config(), option);
+        return readOption(option);
     }
 
     /** The bound address, or null before {@link #bind}. */

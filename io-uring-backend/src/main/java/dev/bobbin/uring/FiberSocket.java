@@ -170,23 +170,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
     public int read(ByteBuffer dst) throws IOException {
         Objects.requireNonNull(dst, "dst");
         if (dst.isReadOnly()) throw new IllegalArgumentException("read-only buffer");
-        long timeout = lockForRead();
-        try {
-            if (inputShutLocked()) return -1;
-            if (!dst.hasRemaining()) return 0;
-            ByteBuf b = currentChunkLocked(timeout);
-            if (b == null) return -1;
-            int n = Math.min(dst.remaining(), b.readableBytes());
-            int limit = dst.limit();
-            dst.limit(dst.position() + n);
-            b.readBytes(dst);
-            dst.limit(limit);
-            releaseIfDrainedLocked(b);
-            return n;
-        } finally {
-            readLock.unlock();
-            releaseLeftoverIfClosed();
-        }
+        return readInto(dst, null);
     }
 
     /** Reads into {@code dst} until it is full. @throws EOFException if the stream ends first */
@@ -220,14 +204,27 @@ public final class FiberSocket extends Endpoint implements Closeable {
     /** Reads into {@code dst}'s writable bytes, blocking until at least one is available; -1 at end of stream. */
     public int read(ByteBuf dst) throws IOException {
         Objects.requireNonNull(dst, "dst");
+        return readInto(null, dst);
+    }
+
+    /** The one copying read behind both {@code read}s: exactly one of {@code nio} and {@code netty} is set. */
+    private int readInto(ByteBuffer nio, ByteBuf netty) throws IOException {
         long timeout = lockForRead();
         try {
             if (inputShutLocked()) return -1;
-            if (!dst.isWritable()) return 0;
+            int room = nio != null ? nio.remaining() : netty.writableBytes();
+            if (room == 0) return 0;
             ByteBuf b = currentChunkLocked(timeout);
             if (b == null) return -1;
-            int n = Math.min(dst.writableBytes(), b.readableBytes());
-            dst.writeBytes(b, n);
+            int n = Math.min(room, b.readableBytes());
+            if (nio != null) {
+                int limit = nio.limit();
+                nio.limit(nio.position() + n);
+                b.readBytes(nio);
+                nio.limit(limit);
+            } else {
+                netty.writeBytes(b, n);
+            }
             releaseIfDrainedLocked(b);
             return n;
         } finally {
@@ -656,18 +653,13 @@ public final class FiberSocket extends Endpoint implements Closeable {
      * @throws UnsupportedOperationException if the transport lacks the option
      */
     public <T> FiberSocket setOption(SocketOption<T> option, T value) throws IOException {
-        Objects.requireNonNull(option, "option");
-        Objects.requireNonNull(value, "value");
-        ensureOpen();
-        io.transport().setOption(ch.config(), option, value);
+        applyOption(option, value);
         return this;
     }
 
     /** The current value of a socket option (see {@link #setOption}). */
     public <T> T getOption(SocketOption<T> option) throws IOException {
-        Objects.requireNonNull(option, "option");
-        ensureOpen();
-        return io.transport().getOption(ch.config(), option);
+        return readOption(option);
     }
 
     /** Read timeout: a read waiting longer throws {@link SocketTimeoutException} and the socket stays usable. {@link Duration#ZERO}: none. */

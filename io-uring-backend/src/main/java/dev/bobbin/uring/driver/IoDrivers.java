@@ -1,5 +1,6 @@
 package dev.bobbin.uring.driver;
 
+import dev.bobbin.base.VarHandles;
 import dev.bobbin.spi.CarrierContext;
 import dev.bobbin.spi.CarrierDriver;
 import dev.bobbin.spi.CarrierDriverFactory;
@@ -221,14 +222,7 @@ public final class IoDrivers implements CarrierDriverFactory {
 
     /** A task routed to a loop that runs at most once: the loop runs it unless its submitter took it back. */
     private static final class Routed implements Runnable {
-        private static final VarHandle TAKEN;
-        static {
-            try {
-                TAKEN = MethodHandles.lookup().findVarHandle(Routed.class, "taken", boolean.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
+        private static final VarHandle TAKEN = VarHandles.field(MethodHandles.lookup(), Routed.class, "taken", boolean.class);
         private final Runnable op;
         @SuppressWarnings("unused") private volatile boolean taken;
 

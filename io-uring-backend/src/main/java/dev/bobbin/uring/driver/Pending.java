@@ -1,5 +1,7 @@
 package dev.bobbin.uring.driver;
 
+import dev.bobbin.base.VarHandles;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.Future;
@@ -17,14 +19,7 @@ import java.util.concurrent.locks.LockSupport;
  * loses to {@link #abandon} still owns the value and must dispose of it (release a buffer, close a channel).
  */
 public final class Pending<T> {
-    private static final VarHandle STATE;
-    static {
-        try {
-            STATE = MethodHandles.lookup().findVarHandle(Pending.class, "state", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle STATE = VarHandles.field(MethodHandles.lookup(), Pending.class, "state", int.class);
     private static final int WAITING = 0, DONE = 1, ABANDONED = 2;
 
     private final Thread waiter;

@@ -69,7 +69,8 @@
  * abandoned exactly once ({@link dev.bobbin.uring.driver.Pending}).
  *
  * <h2>Who may call what</h2>
- * This package depends on the SPI ({@code dev.bobbin.spi}), Netty and the JDK, never on
+ * This package depends on the SPI ({@code dev.bobbin.spi}), Netty and the JDK (plus the JDK-only
+ * {@code dev.bobbin.base}, for the one VarHandle lookup), never on the engine, the public API or
  * {@code dev.bobbin.uring}: {@code FiberIo} creates {@link dev.bobbin.uring.driver.IoDrivers} with what the
  * drivers need of its transport (its id, whether it is io_uring, and a maker of Netty handler factories
  * for the loops) and of its sockets ({@link dev.bobbin.uring.driver.IoDrivers.Sockets}). The scheduler
