@@ -72,7 +72,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
     public final int index;                         // position in pool.carriers
     public final RunQueue queue;                    // this carrier's run queue (ring + next slot)
     private final RunQueue.Local local;      // owner: the owner handle of queue
-    public final CarrierCounters counters = new CarrierCounters(); // owner writes, anyone reads
+    public final CarrierCounters counters = new CarrierCounters(this); // owner writes, anyone reads
     private CarrierDriver driver;            // owner: set at start of run(); wakeDriver reads it after start
     private final WakeHandshake wake = new WakeHandshake(); // asleep / may block in the driver; see WakeHandshake
     private IdleSpin idleSpin;               // owner: how long to spin before blocking in the driver (see park)
@@ -106,6 +106,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         this.index = index;
         this.spare = spare;
         this.queue = new RunQueue(Tunables.LOCAL_QUEUE_CAPACITY);
+        this.queue.assertOwnerWith(this::isCurrentCarrier);
         this.local = queue.local();
         this.seed = 0x9E3779B9 * (index + 1);
         setDaemon(true);

@@ -37,9 +37,15 @@ public final class CarrierCounters {
 
     private static final VarHandle VALUES = MethodHandles.arrayElementVarHandle(long[].class);
     private final long[] values = new long[COUNT];
+    private final Carrier owner;                  // for the owner-only assertions
+
+    CarrierCounters(Carrier owner) {
+        this.owner = owner;
+    }
 
     /** Adds to a counter. Owner carrier only. */
     void add(int counter, long delta) {
+        assert owner.isCurrentCarrier() : "counter " + counter + " of " + owner.getName() + " written from elsewhere: owner only";
         VALUES.setOpaque(values, counter, (long) VALUES.getOpaque(values, counter) + delta);
     }
 
@@ -49,6 +55,7 @@ public final class CarrierCounters {
 
     /** Sets a value. Owner carrier only; release, pairs with the acquire in {@link #getAcquire}. */
     void set(int counter, long value) {
+        assert owner.isCurrentCarrier() : "counter " + counter + " of " + owner.getName() + " set from elsewhere: owner only";
         VALUES.setRelease(values, counter, value);
     }
 

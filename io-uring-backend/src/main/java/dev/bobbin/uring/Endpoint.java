@@ -134,6 +134,7 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
      * it is taken out of the open set here.
      */
     final void closeChannel() {
+        assert holdsLoop() : "channel closed off its loop";
         if (ch.isRegistered()) {
             ch.close();
         } else {
@@ -148,6 +149,7 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
      * {@code message}; whoever completes {@code p} first cancels the timer ({@link Pending#cancelTimer}).
      */
     final void scheduleTimeout(Pending<?> p, long nanos, BooleanSupplier withdraw, String message) {
+        assert holdsLoop() : "timeout armed off its loop";
         p.timer(home().schedule(() -> {
             if (withdraw.getAsBoolean()) p.fail(new SocketTimeoutException(message));
         }, nanos, TimeUnit.NANOSECONDS));
@@ -191,7 +193,7 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
     }
 
     /** Loop (assertions): whether the calling thread holds the ring token of the loop it runs ({@link IoCarrierDriver}). */
-    private boolean holdsLoop() {
+    final boolean holdsLoop() {
         IoCarrierDriver d = IoCarrierDriver.runningLoop(io.drivers);
         return d == null || d.holdsRing();           // null: the fallback loop, which has no token
     }

@@ -323,6 +323,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
     /** Loop: hands the reader its result, or keeps a buffer for the next read. */
     private void deliver(ByteBuf b) {
+        assert holdsLoop() : "received bytes delivered off the socket's loop";
         Pending<ByteBuf> w = takeReadWaiter();
         if (w == null || !w.complete(b)) inbound.addLast(b);
     }

@@ -4,6 +4,7 @@ import dev.bobbin.base.VarHandles;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.function.BooleanSupplier;
 
 /**
  * A carrier's bounded run queue, in two handles: {@link Local} for the owning carrier only, and
@@ -45,6 +46,8 @@ public final class RunQueue {
 
     private final Local local = new Local();
     private final Steal steal = new Steal();
+    private static final BooleanSupplier ANY_THREAD = () -> true;
+    private BooleanSupplier isOwner = ANY_THREAD; // for the owner-only assertions; set before the queue is shared
 
     public RunQueue(int capacity) {
         if (Integer.bitCount(capacity) != 1 || capacity < 2) {
@@ -55,6 +58,19 @@ public final class RunQueue {
     }
 
     public Local local() { return local; }
+
+    /**
+     * Names the owner for the assertions of {@link Local}'s operations: {@code isOwner} answers whether
+     * the calling thread may act as the owner. Call before the queue is shared (e.g. before the owner
+     * thread starts); without it any thread passes.
+     */
+    public void assertOwnerWith(BooleanSupplier isOwner) {
+        this.isOwner = java.util.Objects.requireNonNull(isOwner, "isOwner");
+    }
+
+    private boolean calledByOwner() {
+        return isOwner.getAsBoolean();
+    }
     public Steal steal() { return steal; }
     int capacity() { return slots.length; }
 
@@ -78,6 +94,7 @@ public final class RunQueue {
          * {@link #drainHalfForSpill}.
          */
         public boolean offer(Runnable task) {
+            assert calledByOwner() : "RunQueue.offer from a thread other than the owner";
             long t = (long) TAIL.get(RunQueue.this);            // plain: only we write tail
             long h = (long) HEAD.getAcquire(RunQueue.this);     // acquire; pairs with consumers' CAS on head
             if (t - h >= slots.length) return false;
@@ -88,6 +105,7 @@ public final class RunQueue {
 
         /** Pops the head, or null when the ring is empty. Does not look at the next slot. */
         public Runnable poll() {
+            assert calledByOwner() : "RunQueue.poll from a thread other than the owner";
             for (;;) {
                 long h = (long) HEAD.getAcquire(RunQueue.this);
                 long t = (long) TAIL.get(RunQueue.this);
@@ -102,11 +120,13 @@ public final class RunQueue {
          * null.
          */
         public Runnable swapNext(Runnable task) {
+            assert calledByOwner() : "RunQueue.swapNext from a thread other than the owner";
             return (Runnable) NEXT.getAndSet(RunQueue.this, task); // pairs with a thief's CAS in takeNext
         }
 
         /** Takes the next slot, or null. */
         public Runnable takeNext() {
+            assert calledByOwner() : "RunQueue.takeNext from a thread other than the owner";
             if (NEXT.getOpaque(RunQueue.this) == null) return null; // cheap check before the exchange
             return (Runnable) NEXT.getAndSet(RunQueue.this, null);
         }
@@ -116,6 +136,7 @@ public final class RunQueue {
          * tasks, or null when a thief made room meanwhile (then simply offer again).
          */
         public Runnable[] drainHalfForSpill() {
+            assert calledByOwner() : "RunQueue.drainHalfForSpill from a thread other than the owner";
             long h = (long) HEAD.getAcquire(RunQueue.this);
             long t = (long) TAIL.get(RunQueue.this);
             int n = (int) ((t - h) / 2);
