@@ -225,7 +225,6 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
         return CLOSED.compareAndSet(this, false, true);
     }
 
-    /** The entry check of non-blocking calls (options, addresses): closed only. */
     /** Both sockets' {@code setOption}: validates, then sets {@code option} through the transport. */
     final <T> void applyOption(SocketOption<T> option, T value) throws IOException {
         Objects.requireNonNull(option, "option");
@@ -241,6 +240,7 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
         return io.transport().getOption(ch.config(), option);
     }
 
+    /** The entry check of non-blocking calls (options, addresses): closed only. */
     final void ensureOpen() throws ClosedChannelException {
         if (isClosedFlag()) throw new ClosedChannelException();
     }

@@ -886,7 +886,6 @@ public abstract class FiberSocketContract {
         return f;
     }
 
-    /** Waits until a writer that never gets read has filled the kernel's buffers and stopped progressing. */
     /** A fiber of {@code on} writing to {@code c} until a write fails; completes with the exception's class. */
     static CompletableFuture<Class<?>> writeUntilFailure(FiberScheduler on, FiberSocket c,
                                                          java.util.concurrent.atomic.AtomicLong written) {
