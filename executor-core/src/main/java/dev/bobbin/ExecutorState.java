@@ -26,27 +26,32 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>The fibers. The executor keeps no set of its own: the scheduler's live-fiber registry
  * ({@code FiberRegistry}) is the one set, and this executor is the {@link FiberRegistry.Owner} of its
  * jobs' fibers there. {@link Admission} calls {@link #track} or {@link #trackAccepted} just before a
- * job's fiber starts, which counts the fiber in {@code live} and enrols it in the registry with this
- * executor as owner; the carrier that sees the fiber terminate removes it and calls {@link #exited},
+ * job's fiber starts, which enrols the fiber in the registry with this executor as owner and counts it
+ * in {@code enrols}; the carrier that sees the fiber terminate removes it and calls {@link #exited},
  * which counts it out. A start that fails withdraws the fiber ({@link #withdraw}). So a fiber counts
- * from before its start until it has exited, as a thread of the JDK's thread-per-task executor counts in
- * that executor's container; shutdownNow interrupts the fibers the registry lists for this owner
- * ({@link FiberRegistry#owned}); termination waits for the count to reach zero.
+ * from before its start until it has exited; shutdownNow interrupts the fibers the registry lists for
+ * this owner ({@link FiberRegistry#owned}); termination waits until every enrolled fiber has left.
  *
- * <p>Termination. It needs SHUTDOWN, a zero count and, when bounded, no slot held and nothing queued
+ * <p>The count. Two monotonic striped counters ({@link LongAdder}s, as the starter and every carrier
+ * write them): {@code enrols} and {@code exits} (a withdrawal counts as an exit). {@link #tryTerminate}
+ * sums {@code exits} first and {@code enrols} second. Each fiber's exit happens after its enrol, and each
+ * sum lies between its counter's values at the start and at the end of its reading, so the first sum is
+ * at most the second, and equal sums mean that every enrolled fiber had left at the moment the second
+ * sum began. (A single counter of both directions would not do: its non-atomic sum can miss a start and
+ * see the exit of the fiber that made it, reading zero while a fiber runs.)
+ *
+ * <p>Termination. It needs SHUTDOWN, equal sums and, when bounded, no slot held and nothing queued
  * ({@link Slots#idle}). Whoever sees all of it (shutdown, the last fiber to exit, or a failed start)
  * takes the tryTerminate CAS and opens the {@code terminated} latch; an executor with its own scheduler
  * then shuts the scheduler down.
  *
- * <p>Start against shutdown, a Dekker pair. A start increments {@code live} (a CAS on one of its cells)
- * and then reads {@code state} (volatile); a shutdown CASes {@code state} and then sums {@code live}
- * (volatile reads of its cells). Either the start sees SHUTDOWN and withdraws (the caller gets a
- * RejectedExecutionException), or the shutdown sees the count and leaves termination to the last exit.
+ * <p>Start against shutdown, a Dekker pair. A start increments {@code enrols} (a CAS on one of its
+ * cells) and then reads {@code state} (volatile); a shutdown CASes {@code state} and then sums the
+ * counters (volatile reads of their cells). Either the start sees SHUTDOWN and withdraws (the caller gets
+ * a RejectedExecutionException), or the shutdown sees the enrol and leaves termination to the last exit.
  * Accepted jobs (a queued job handed a slot, a fan-out chunk built while running) skip the state check:
- * their caller's own fiber is counted and exits only after the start, so the count cannot reach zero in
- * between. The count is striped ({@link LongAdder}) because the starter and every carrier write it; its
- * sum is not atomic, which is the same exposure as a {@code ConcurrentHashMap}'s size, on which the
- * JDK's thread-per-task executor bases its own termination.
+ * their caller's own fiber is enrolled and exits only after the start, so the sums cannot meet in
+ * between (the argument under "The count").
  *
  * <p>Cost. A job's fiber is one registry entry, which every fiber has anyway (the registry decides
  * which carrier counts a completion); the owner is one more reference in that entry, written by the
@@ -68,7 +73,8 @@ final class ExecutorState implements FiberRegistry.Owner {
     private final boolean ownsScheduler;           // shut the scheduler down on termination, wait for it in close
     private final Slots slots;                     // null when unbounded; termination waits for it to be idle
     private final FiberRegistry registry;          // the scheduler's live fibers; ours are enrolled with this as owner
-    private final LongAdder live = new LongAdder(); // our fibers enrolled and not yet exited
+    private final LongAdder enrols = new LongAdder(); // our fibers enrolled in the registry
+    private final LongAdder exits = new LongAdder();  // of those, exited or withdrawn
     private final CountDownLatch terminated = new CountDownLatch(1);  // opened by tryTerminate
     @SuppressWarnings("unused") private volatile int state;          // RUNNING, SHUTDOWN or TERMINATED
 
@@ -84,7 +90,7 @@ final class ExecutorState implements FiberRegistry.Owner {
         return name;
     }
 
-    // ---- admission checks and the live set --------------------------------------------------------
+    // ---- admission checks and the fiber count ------------------------------------------------------
 
     /** Throws RejectedExecutionException unless running. Volatile read. */
     void ensureRunning() {
@@ -101,8 +107,8 @@ final class ExecutorState implements FiberRegistry.Owner {
      * half of the Dekker pair with {@link #shutdown}.
      */
     void track(Thread fiber) {
-        live.increment();                                         // Dekker: count, then read the state
-        registry.enrol(fiber, this);
+        registry.enrol(fiber, this);                              // first: a failed enrol leaves no count
+        enrols.increment();                                       // Dekker: count, then read the state
         if ((int) STATE.getVolatile(this) != RUNNING) {
             withdraw(fiber);
             throw rejectShutdown();
@@ -111,14 +117,14 @@ final class ExecutorState implements FiberRegistry.Owner {
 
     /** Counts and enrols the fiber of a job accepted before a shutdown; the caller's own fiber is counted. */
     void trackAccepted(Thread fiber) {
-        live.increment();
         registry.enrol(fiber, this);
+        enrols.increment();
     }
 
     /** A tracked fiber's start failed: takes it out, unless it already ran and exited (then it was counted out). */
     void withdraw(Thread fiber) {
         if (registry.withdraw(fiber)) {
-            live.decrement();
+            exits.increment();
             terminateIfShutdown();
         }
     }
@@ -126,7 +132,7 @@ final class ExecutorState implements FiberRegistry.Owner {
     /** One of our fibers exited (the registry removed it); terminates if that was the last. Carrier thread. */
     @Override
     public void exited(Thread fiber) {
-        live.decrement();
+        exits.increment();
         terminateIfShutdown();
     }
 
@@ -137,7 +143,8 @@ final class ExecutorState implements FiberRegistry.Owner {
 
     /** The number of our fibers started and not yet exited. Racy. */
     int liveCount() {
-        return (int) Math.max(0, live.sum());
+        long x = exits.sum();
+        return (int) Math.max(0, enrols.sum() - x);
     }
 
     // ---- lifecycle ---------------------------------------------------------------------------------
@@ -145,7 +152,7 @@ final class ExecutorState implements FiberRegistry.Owner {
     void shutdown() {
         if (STATE.compareAndSet(this, RUNNING, SHUTDOWN)) {       // beginShutdown
             if (slots != null) slots.wakeWaiters();
-            tryTerminate();                                       // Dekker: state CAS, then sum the count
+            tryTerminate();                                       // Dekker: state CAS, then sum the counters
         }
     }
 
@@ -163,7 +170,8 @@ final class ExecutorState implements FiberRegistry.Owner {
     }
 
     private void tryTerminate() {
-        if (live.sum() == 0 && (slots == null || slots.idle())
+        long x = exits.sum();                                     // exits first, then enrols: see "The count"
+        if (x == enrols.sum() && (slots == null || slots.idle())
                 && STATE.compareAndSet(this, SHUTDOWN, TERMINATED)) {  // tryTerminate
             terminated.countDown();
             if (ownsScheduler) scheduler.shutdown();

@@ -471,7 +471,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
                     start();
                 } catch (Throwable t) {                                           // e.g. no native thread left
                     SPARE_STATE.setVolatile(this, EXITED);
-                    pool.carrierExited(this);
+                    pool.spareNeverStarted();
                     pool.reportCarrierError(this, t);
                     return false;
                 }

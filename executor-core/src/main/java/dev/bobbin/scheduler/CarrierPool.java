@@ -371,8 +371,18 @@ public final class CarrierPool implements Executor {
         carrierExited(c);
     }
 
+    /** Carrier thread, as it exits (or fails to open its driver). */
     void carrierExited(Carrier c) {
         c.counters.set(CarrierCounters.STOPPED_AT, System.nanoTime());
+        aliveCarrierGone();
+    }
+
+    /** Monitor thread: a spare counted by {@link #spareStarting} whose thread failed to start; it has no counters to stop. */
+    void spareNeverStarted() {
+        aliveCarrierGone();
+    }
+
+    private void aliveCarrierGone() {
         if (aliveCarriers.decrementAndGet() == 0) {
             telemetry.poolTerminated();              // termination actions run before awaitTermination returns
             terminated.countDown();

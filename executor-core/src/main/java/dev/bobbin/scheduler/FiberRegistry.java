@@ -42,6 +42,7 @@ public final class FiberRegistry {
     private final Stripe[] stripes;
     private final int stripeMask;
     private final boolean stampRuns;          // stripes keep last-run times
+    private static final System.Logger LOG = System.getLogger("dev.bobbin");
 
     /** {@code stamped}: keep a last-run time per fiber (8 more bytes per slot; off unless fibers are tracked). */
     FiberRegistry(int parallelism, boolean stamped) {
@@ -151,7 +152,13 @@ public final class FiberRegistry {
             s.unlock();
         }
         if (owner == ABSENT) return false;
-        if (owner != null) ((Owner) owner).exited(fiber);
+        if (owner != null) {
+            try {
+                ((Owner) owner).exited(fiber);
+            } catch (Throwable t) {                // the completion still counts; the carrier must go on
+                LOG.log(System.Logger.Level.ERROR, "a fiber owner failed on the exit of " + fiber, t);
+            }
+        }
         return true;
     }
 
@@ -203,7 +210,7 @@ public final class FiberRegistry {
             lock();
             try {
                 if ((size + 1) * 4 > keys.length * 3) resize(keys.length * 2);
-                if (owner != null && owners == null) owners = new Owner[keys.length];
+                if (owner != null && owners == null) owners = new Owner[keys.length]; // before any change: OOM-safe
                 insert(fiber, h, now, owner);
                 size++;
             } finally {
@@ -299,9 +306,13 @@ public final class FiberRegistry {
             Thread[] oldKeys = keys;
             long[] oldStamps = stamps;
             Owner[] oldOwners = owners;
-            keys = new Thread[capacity];
-            stamps = oldStamps != null ? new long[capacity] : null;
-            owners = oldOwners != null ? new Owner[capacity] : null;
+            // allocate all before replacing any: an OutOfMemoryError leaves the stripe as it was
+            Thread[] newKeys = new Thread[capacity];
+            long[] newStamps = oldStamps != null ? new long[capacity] : null;
+            Owner[] newOwners = oldOwners != null ? new Owner[capacity] : null;
+            keys = newKeys;
+            stamps = newStamps;
+            owners = newOwners;
             for (int i = 0; i < oldKeys.length; i++) {
                 if (oldKeys[i] != null) {
                     insert(oldKeys[i], slotHash(hash(oldKeys[i])), oldStamps != null ? oldStamps[i] : 0,

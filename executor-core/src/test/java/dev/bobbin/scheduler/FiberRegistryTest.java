@@ -163,6 +163,34 @@ class FiberRegistryTest {
         assertEquals(expectB, identitySet(ownedByB));
     }
 
+    /** An owner whose callback throws does not take the carrier down: the removal still counts, once. */
+    @Test
+    void anOwnerThatThrowsIsReportedAndTheRemovalStillCounts() {
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger("dev.bobbin");
+        List<java.util.logging.LogRecord> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override public void publish(java.util.logging.LogRecord r) { logged.add(r); }
+            @Override public void flush() { }
+            @Override public void close() { }
+        };
+        boolean useParent = logger.getUseParentHandlers();
+        logger.setUseParentHandlers(false);                   // keep the run quiet
+        logger.addHandler(capture);
+        try {
+            FiberRegistry r = new FiberRegistry(1, false);
+            Thread t = unstarted(1).get(0);
+            r.enrol(t, fiber -> { throw new IllegalStateException("owner broke"); });
+            assertTrue(r.remove(t), "the removal counts");
+            assertFalse(r.remove(t), "once");
+            assertEquals(1, logged.size());
+            assertEquals(java.util.logging.Level.SEVERE, logged.get(0).getLevel());
+            assertEquals("owner broke", logged.get(0).getThrown().getMessage());
+        } finally {
+            logger.removeHandler(capture);
+            logger.setUseParentHandlers(useParent);
+        }
+    }
+
     /** Threads enrolling and removing at once: every owned fiber's exit is heard exactly once. */
     @Test
     void concurrentEnrolsAndRemovesTellEachOwnerOnce() throws Exception {

@@ -52,6 +52,23 @@ class OwnerOnlyAssertionsTest {
         }
     }
 
+    /**
+     * A spare carrier whose thread fails to start is counted out by the monitor thread without touching
+     * the carrier's counters (which only the carrier may write), so the scheduler still terminates.
+     */
+    @Test
+    void aSpareThatNeverStartedIsCountedOutAndTheSchedulerTerminates() throws Exception {
+        FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("spare-fail").parallelism(1)
+                .maxSpareCarriers(1).build());
+        CompletableFuture<Carrier> carrier = new CompletableFuture<>();
+        s.start(() -> carrier.complete((Carrier) JdkVirtualThreads.currentCarrier())).join();
+        CarrierPool pool = carrier.get(10, TimeUnit.SECONDS).pool;
+        assertTrue(pool.spareStarting(), "counted as starting, as Carrier.activate does before start()");
+        pool.spareNeverStarted();                              // what activate does when start() throws
+        s.shutdown();
+        assertTrue(s.awaitTermination(java.time.Duration.ofSeconds(10)), "terminates");
+    }
+
     /** Runs {@code r} on another platform thread and rethrows what it threw. */
     private static void runElsewhere(Runnable r) throws Throwable {
         Throwable[] thrown = new Throwable[1];

@@ -212,7 +212,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
         long timeout = lockForRead();
         try {
             if (inputShutLocked()) return -1;
-            int room = nio != null ? nio.remaining() : netty.writableBytes();
+            int room = nio != null ? nio.remaining() : netty.isWritable() ? netty.writableBytes() : 0; // a read-only ByteBuf is not writable
             if (room == 0) return 0;
             ByteBuf b = currentChunkLocked(timeout);
             if (b == null) return -1;

@@ -285,6 +285,40 @@ public abstract class FiberSocketContract {
     }
 
     /**
+     * A read into a ByteBuf with no room returns 0 at once, without waiting for data, whether the buffer
+     * is full or read-only (whose writable bytes a read-only view still reports); the bytes stay for the
+     * next read.
+     */
+    @Test
+    void aReadIntoAByteBufWithoutRoomReturnsZeroAtOnce() throws Exception {
+        try (FiberServerSocket server = server(FiberSocketContract::echo)) {
+            byte[] back = get(fiber(() -> {
+                try (FiberSocket c = io.connect(server.localAddress(), Duration.ofSeconds(5))) {
+                    c.setReadTimeout(Duration.ofSeconds(5));
+                    ByteBuf full = Unpooled.buffer(4, 4).writeInt(7);
+                    ByteBuf readOnly = Unpooled.buffer(16).asReadOnly();
+                    try {
+                        long t0 = System.nanoTime();
+                        assertEquals(0, c.read(full));
+                        assertEquals(0, c.read(readOnly));
+                        assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(4).toNanos(), "did not wait for data");
+                        c.writeAll(ByteBuffer.wrap(new byte[] {1, 2, 3}));
+                        c.flush();
+                        assertEquals(0, c.read(readOnly), "with data waiting too");
+                        ByteBuffer in = ByteBuffer.allocate(3);
+                        c.readFully(in);
+                        return in.array();
+                    } finally {
+                        full.release();
+                        readOnly.release();
+                    }
+                }
+            }));
+            assertArrayEquals(new byte[] {1, 2, 3}, back);
+        }
+    }
+
+    /**
      * Two fibers, each bound to its own carrier, take turns writing sequence numbers to one socket, so
      * each write comes from the socket's home carrier or from the other one, alternately. The peer (a
      * JDK socket on a platform thread) must read every number in order: a write handed to the home loop
