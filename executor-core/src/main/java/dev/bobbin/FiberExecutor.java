@@ -329,7 +329,10 @@ public final class FiberExecutor implements ExecutorService {
         return admission.queued();
     }
 
-    /** The number of tasks running now, plus those queued under {@link Saturation#QUEUE}. Racy. */
+    /**
+     * The number of tasks running now (each counts until its fiber has exited, just after the task
+     * returns), plus those queued under {@link Saturation#QUEUE}. Racy.
+     */
     public int activeCount() {
         return lifecycle.liveCount() + admission.queued();
     }

@@ -38,11 +38,11 @@ import java.util.List;
 public final class FiberRegistry {
     /** {@link Stripe#removeLocked}'s answer for a fiber that was not present. */
     private static final Object ABSENT = new Object();
+    private static final System.Logger LOG = System.getLogger("dev.bobbin");
 
     private final Stripe[] stripes;
     private final int stripeMask;
     private final boolean stampRuns;          // stripes keep last-run times
-    private static final System.Logger LOG = System.getLogger("dev.bobbin");
 
     /** {@code stamped}: keep a last-run time per fiber (8 more bytes per slot; off unless fibers are tracked). */
     FiberRegistry(int parallelism, boolean stamped) {
