@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The lifecycle of one {@link FiberExecutor}: its state, the fibers of its jobs, and shutdown,
@@ -27,31 +26,27 @@ import java.util.concurrent.atomic.LongAdder;
  * ({@code FiberRegistry}) is the one set, and this executor is the {@link FiberRegistry.Owner} of its
  * jobs' fibers there. {@link Admission} calls {@link #track} or {@link #trackAccepted} just before a
  * job's fiber starts, which enrols the fiber in the registry with this executor as owner and counts it
- * in {@code enrols}; the carrier that sees the fiber terminate removes it and calls {@link #exited},
+ * in its {@link JobCount}; the carrier that sees the fiber terminate removes it and calls {@link #exited},
  * which counts it out. A start that fails withdraws the fiber ({@link #withdraw}). So a fiber counts
  * from before its start until it has exited; shutdownNow interrupts the fibers the registry lists for
  * this owner ({@link FiberRegistry#owned}); termination waits until every enrolled fiber has left.
  *
- * <p>The count. Two monotonic striped counters ({@link LongAdder}s, as the starter and every carrier
- * write them): {@code enrols} and {@code exits} (a withdrawal counts as an exit). {@link #tryTerminate}
- * sums {@code exits} first and {@code enrols} second. Each fiber's exit happens after its enrol, and each
- * sum lies between its counter's values at the start and at the end of its reading, so the first sum is
- * at most the second, and equal sums mean that every enrolled fiber had left at the moment the second
- * sum began. (A single counter of both directions would not do: its non-atomic sum can miss a start and
- * see the exit of the fiber that made it, reading zero while a fiber runs.)
+ * <p>The count. {@link JobCount}: enrols and exits (a withdrawal counts as an exit) in two monotonic
+ * striped counters, whose "none left" sums exits first and enrols second; its overview says why that
+ * order, and only that order, never reads "none" while a fiber runs.
  *
- * <p>Termination. It needs SHUTDOWN, equal sums and, when bounded, no slot held and nothing queued
+ * <p>Termination. It needs SHUTDOWN, none left and, when bounded, no slot held and nothing queued
  * ({@link Slots#idle}). Whoever sees all of it (shutdown, the last fiber to exit, or a failed start)
  * takes the tryTerminate CAS and opens the {@code terminated} latch; an executor with its own scheduler
  * then shuts the scheduler down.
  *
- * <p>Start against shutdown, a Dekker pair. A start increments {@code enrols} (a CAS on one of its
- * cells) and then reads {@code state} (volatile); a shutdown CASes {@code state} and then sums the
- * counters (volatile reads of their cells). Either the start sees SHUTDOWN and withdraws (the caller gets
+ * <p>Start against shutdown, a Dekker pair. A start counts its enrol (a CAS on one counter cell) and
+ * then reads {@code state} (volatile); a shutdown CASes {@code state} and then sums the counters
+ * (volatile reads of their cells). Either the start sees SHUTDOWN and withdraws (the caller gets
  * a RejectedExecutionException), or the shutdown sees the enrol and leaves termination to the last exit.
  * Accepted jobs (a queued job handed a slot, a fan-out chunk built while running) skip the state check:
- * their caller's own fiber is enrolled and exits only after the start, so the sums cannot meet in
- * between (the argument under "The count").
+ * their caller's own fiber is enrolled and exits only after the start, so "none left" cannot be read
+ * in between.
  *
  * <p>Cost. A job's fiber is one registry entry, which every fiber has anyway (the registry decides
  * which carrier counts a completion); the owner is one more reference in that entry, written by the
@@ -73,8 +68,7 @@ final class ExecutorState implements FiberRegistry.Owner {
     private final boolean ownsScheduler;           // shut the scheduler down on termination, wait for it in close
     private final Slots slots;                     // null when unbounded; termination waits for it to be idle
     private final FiberRegistry registry;          // the scheduler's live fibers; ours are enrolled with this as owner
-    private final LongAdder enrols = new LongAdder(); // our fibers enrolled in the registry
-    private final LongAdder exits = new LongAdder();  // of those, exited or withdrawn
+    private final JobCount count = new JobCount();  // our fibers enrolled in the registry, and those that left
     private final CountDownLatch terminated = new CountDownLatch(1);  // opened by tryTerminate
     @SuppressWarnings("unused") private volatile int state;          // RUNNING, SHUTDOWN or TERMINATED
 
@@ -108,7 +102,7 @@ final class ExecutorState implements FiberRegistry.Owner {
      */
     void track(Thread fiber) {
         registry.enrol(fiber, this);                              // first: a failed enrol leaves no count
-        enrols.increment();                                       // Dekker: count, then read the state
+        count.enrolled();                                         // Dekker: count, then read the state
         if ((int) STATE.getVolatile(this) != RUNNING) {
             withdraw(fiber);
             throw rejectShutdown();
@@ -118,13 +112,13 @@ final class ExecutorState implements FiberRegistry.Owner {
     /** Counts and enrols the fiber of a job accepted before a shutdown; the caller's own fiber is counted. */
     void trackAccepted(Thread fiber) {
         registry.enrol(fiber, this);
-        enrols.increment();
+        count.enrolled();
     }
 
     /** A tracked fiber's start failed: takes it out, unless it already ran and exited (then it was counted out). */
     void withdraw(Thread fiber) {
         if (registry.withdraw(fiber)) {
-            exits.increment();
+            count.left();
             terminateIfShutdown();
         }
     }
@@ -132,7 +126,7 @@ final class ExecutorState implements FiberRegistry.Owner {
     /** One of our fibers exited (the registry removed it); terminates if that was the last. Carrier thread. */
     @Override
     public void exited(Thread fiber) {
-        exits.increment();
+        count.left();
         terminateIfShutdown();
     }
 
@@ -143,8 +137,7 @@ final class ExecutorState implements FiberRegistry.Owner {
 
     /** The number of our fibers started and not yet exited. Racy. */
     int liveCount() {
-        long x = exits.sum();
-        return (int) Math.max(0, enrols.sum() - x);
+        return count.live();
     }
 
     // ---- lifecycle ---------------------------------------------------------------------------------
@@ -170,8 +163,7 @@ final class ExecutorState implements FiberRegistry.Owner {
     }
 
     private void tryTerminate() {
-        long x = exits.sum();                                     // exits first, then enrols: see "The count"
-        if (x == enrols.sum() && (slots == null || slots.idle())
+        if (count.noneLeft() && (slots == null || slots.idle())
                 && STATE.compareAndSet(this, SHUTDOWN, TERMINATED)) {  // tryTerminate
             terminated.countDown();
             if (ownsScheduler) scheduler.shutdown();

@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Runs the jcstress protocol tests ({@link RunQueueJcstress}, {@link IdleCarriersJcstress},
- * {@link WakeHandshakeJcstress}) from the
+ * {@link WakeHandshakeJcstress}, {@code dev.bobbin.JobCountJcstress}) from the
  * normal build, in a short bounded mode: every test of the real {@link RunQueue} and {@link IdleCarriers}
  * must pass with no forbidden outcome, and every broken twin must show one, which proves each test can
  * see the bug it is about. jcstress forks one JVM per test; the report goes to
@@ -37,7 +37,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * <p>For a longer run by hand: {@code -Dbobbin.jcstress.mode=default} (or {@code tough}).
  */
 class JcstressProtocolTest {
-    private static final String FILTER = "^dev\\.bobbin\\.scheduler\\.(queue\\.RunQueue|IdleCarriers|WakeHandshake)Jcstress\\.";
+    private static final String FILTER =
+            "^dev\\.bobbin\\.(scheduler\\.(queue\\.RunQueue|IdleCarriers|WakeHandshake)|JobCount)Jcstress\\.";
 
     /** The twins, each with the forbidden outcome it must show. */
     private static final Map<String, String> TWINS = Map.of(
@@ -48,7 +49,8 @@ class JcstressProtocolTest {
             "dev.bobbin.scheduler.IdleCarriersJcstress.PublishVsParkNoRecheck", "asleep",
             "dev.bobbin.scheduler.IdleCarriersJcstress.PublishVsParkNoFence", "asleep",
             "dev.bobbin.scheduler.IdleCarriersJcstress.SearcherLeavesVsPublishNoRecheck", "asleep",
-            "dev.bobbin.scheduler.WakeHandshakeJcstress.CommitVsWakeReadFirst", "blocked, driver not woken");
+            "dev.bobbin.scheduler.WakeHandshakeJcstress.CommitVsWakeReadFirst", "blocked, driver not woken",
+            "dev.bobbin.JobCountJcstress.StartThenExitVsCheckEnrolsFirst", "true");
 
     private static final List<String> REAL = List.of(
             "dev.bobbin.scheduler.queue.RunQueueJcstress.PollVsSteal",
@@ -57,7 +59,8 @@ class JcstressProtocolTest {
             "dev.bobbin.scheduler.queue.RunQueueJcstress.SpillVsSteal",
             "dev.bobbin.scheduler.IdleCarriersJcstress.PublishVsPark",
             "dev.bobbin.scheduler.IdleCarriersJcstress.SearcherLeavesVsPublish",
-            "dev.bobbin.scheduler.WakeHandshakeJcstress.CommitVsWake");
+            "dev.bobbin.scheduler.WakeHandshakeJcstress.CommitVsWake",
+            "dev.bobbin.JobCountJcstress.StartThenExitVsCheck");
 
     /** Outcome counts of one test, merged over its forks. */
     private record Summary(Map<String, Long> outcomes, boolean passed, Status status, List<String> messages) {
