@@ -379,6 +379,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
      * for a spare whose keep-alive expired while parked: it should retire.
      */
     private boolean park() {
+        local.clearIfEmpty();                    // an idle carrier keeps no finished fiber reachable
         boolean wasSearching = searching;
         searching = false;
         pool.idle.transitionToParked(this, wasSearching);

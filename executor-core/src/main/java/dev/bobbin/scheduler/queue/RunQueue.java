@@ -31,6 +31,15 @@ import java.util.function.BooleanSupplier;
  * exchanges it; a thief takes it only as a last resort, after a grace period, so a carrier stuck in one
  * long-running fiber cannot hold a runnable fiber hostage (a never-stealable slot stalls whole
  * runtimes). The bound on consecutive next-slot runs lives in the carrier loop.
+ *
+ * <p>Retention. A slot still holding a task that was taken keeps its fiber reachable, and a finished
+ * fiber keeps its whole task (a request and its buffers) reachable, so the ring lets go of what it hands
+ * out where it safely can. The owner nulls a slot right after its own CAS claimed it (poll, spill): no
+ * other thread writes slots, and a thief reading that slot for an older head fails its CAS. A thief
+ * cannot do the same for the slots it took, since once head moved the owner may already be writing
+ * them; those slots, and a thief's staging of a lost attempt in its own ring, are overwritten by later
+ * pushes, and {@link Local#clearIfEmpty} drops them all when the owner finds its ring empty before it
+ * parks (nothing can be claimed from an empty ring, and only the owner pushes).
  */
 public final class RunQueue {
     private static final VarHandle HEAD = VarHandles.field(MethodHandles.lookup(), RunQueue.class, "head", long.class);
@@ -110,8 +119,12 @@ public final class RunQueue {
                 long h = (long) HEAD.getAcquire(RunQueue.this);
                 long t = (long) TAIL.get(RunQueue.this);
                 if (h == t) return null;
-                Runnable task = (Runnable) SLOTS.getOpaque(slots, (int) (h & mask));
-                if (HEAD.compareAndSet(RunQueue.this, h, h + 1)) return task; // claim; races thieves
+                int i = (int) (h & mask);
+                Runnable task = (Runnable) SLOTS.getOpaque(slots, i);
+                if (HEAD.compareAndSet(RunQueue.this, h, h + 1)) {    // claim; races thieves
+                    SLOTS.setOpaque(slots, i, null);                  // let the task go (see "Retention")
+                    return task;
+                }
             }
         }
 
@@ -144,7 +157,22 @@ public final class RunQueue {
             Runnable[] batch = new Runnable[n];
             for (int i = 0; i < n; i++) batch[i] = (Runnable) SLOTS.getOpaque(slots, (int) ((h + i) & mask));
             if (!HEAD.compareAndSet(RunQueue.this, h, h + n)) return null; // a thief took some: room now
+            for (int i = 0; i < n; i++) SLOTS.setOpaque(slots, (int) ((h + i) & mask), null); // see "Retention"
             return batch;
+        }
+
+        /**
+         * When the ring is empty, drops every stale reference its slots still hold (tasks thieves took,
+         * staging of a lost steal); does nothing otherwise. The owner calls it before it parks, so an
+         * idle carrier keeps no finished fiber reachable.
+         */
+        public void clearIfEmpty() {
+            assert calledByOwner() : "RunQueue.clearIfEmpty from a thread other than the owner";
+            long h = (long) HEAD.getAcquire(RunQueue.this);     // acquire; pairs with consumers' CAS on head
+            if (h != (long) TAIL.get(RunQueue.this)) return;
+            for (int i = 0; i < slots.length; i++) {
+                if (SLOTS.getOpaque(slots, i) != null) SLOTS.setOpaque(slots, i, null);
+            }
         }
 
         /**

@@ -18,7 +18,9 @@ final class BrokenRunQueue implements QueueUnderTest {
         /** A thief takes the next slot with a read and a plain clear instead of a CAS. */
         STEAL_NEXT_WITHOUT_CAS,
         /** The owner claims a spill batch with a plain store to head instead of a CAS. */
-        SPILL_PLAIN_HEAD
+        SPILL_PLAIN_HEAD,
+        /** The owner drops its slots' references without checking that the ring is empty. */
+        CLEAR_WITHOUT_EMPTY_CHECK
     }
 
     private static final VarHandle HEAD, TAIL, NEXT, SLOTS;
@@ -79,6 +81,12 @@ final class BrokenRunQueue implements QueueUnderTest {
     @Override public Runnable takeNext() {
         if (NEXT.getOpaque(this) == null) return null;
         return (Runnable) NEXT.getAndSet(this, null);
+    }
+
+    @Override public void clearIfEmpty() {
+        long h = (long) HEAD.getAcquire(this);
+        if (bug != Bug.CLEAR_WITHOUT_EMPTY_CHECK && h != (long) TAIL.get(this)) return; // BUG when skipped
+        for (int i = 0; i < slots.length; i++) SLOTS.setOpaque(slots, i, null);
     }
 
     @Override public Runnable[] drainHalfForSpill() {

@@ -14,6 +14,7 @@ interface QueueUnderTest {
     Runnable[] drainHalfForSpill();
     Runnable stealInto(QueueUnderTest dst, int[] stolen);
     Runnable stealNext();
+    void clearIfEmpty();
 
     /** The real {@link RunQueue}. */
     static QueueUnderTest real(int capacity) {
@@ -52,5 +53,6 @@ interface QueueUnderTest {
             return steal.stealInto(((Real) dst).local, stolen);
         }
         @Override public Runnable stealNext() { return steal.stealNext(); }
+        @Override public void clearIfEmpty() { local.clearIfEmpty(); }
     }
 }

@@ -108,6 +108,57 @@ public final class RunQueueJcstress {
         @Arbiter public void arbiter(L_Result r) { r.r1 = verdict(); }
     }
 
+    // ---- owner poll and clearIfEmpty racing a thief's stealInto ----------------------------------
+
+    /** Two queued items; the owner pops one and then drops stale references while a thief steals. */
+    public abstract static class ClearScenario {
+        final Item[] items = QueueUnderTest.items(2);
+        final QueueUnderTest victim, thiefQueue;
+        final int[] stolen = new int[1];
+        Runnable owner1, thief;
+
+        ClearScenario(IntFunction<QueueUnderTest> queues) {
+            victim = queues.apply(CAPACITY);
+            thiefQueue = queues.apply(CAPACITY);
+            for (Item i : items) victim.offer(i);
+        }
+
+        void runOwner() { owner1 = victim.poll(); victim.clearIfEmpty(); }
+        void runThief() { thief = victim.stealInto(thiefQueue, stolen); }
+
+        String verdict() {
+            Ledger l = new Ledger(items.length);
+            l.take(owner1); l.take(thief);
+            l.drain(thiefQueue);
+            l.drain(victim);
+            return l.verdict("owner=" + (owner1 != null ? 1 : 0) + " thief=" + stolen[0]);
+        }
+    }
+
+    @JCStressTest
+    @Description("RunQueue: the owner's clearIfEmpty racing a thief's stealInto loses no item")
+    @Outcome(id = "ok .*", expect = ACCEPTABLE, desc = "every item handed out exactly once")
+    @Outcome(expect = FORBIDDEN, desc = "an item handed out twice, or lost")
+    @State
+    public static class ClearVsSteal extends ClearScenario {
+        public ClearVsSteal() { super(QueueUnderTest::real); }
+        @Actor public void owner() { runOwner(); }
+        @Actor public void thief() { runThief(); }
+        @Arbiter public void arbiter(L_Result r) { r.r1 = verdict(); }
+    }
+
+    @JCStressTest
+    @Description("Broken twin: the owner clears its slots while items are still queued; must be caught")
+    @Outcome(id = "ok .*", expect = ACCEPTABLE, desc = "every item handed out exactly once")
+    @Outcome(expect = FORBIDDEN, desc = "an item handed out twice, or lost")
+    @State
+    public static class ClearVsStealBroken extends ClearScenario {
+        public ClearVsStealBroken() { super(c -> new BrokenRunQueue(c, BrokenRunQueue.Bug.CLEAR_WITHOUT_EMPTY_CHECK)); }
+        @Actor public void owner() { runOwner(); }
+        @Actor public void thief() { runThief(); }
+        @Arbiter public void arbiter(L_Result r) { r.r1 = verdict(); }
+    }
+
     // ---- owner offer racing a thief's stealInto --------------------------------------------------
 
     /** A full ring; the owner offers two more (reusing slots as the thief frees them) while a thief steals. */
