@@ -117,10 +117,7 @@ final class ExecutorState implements FiberRegistry.Owner {
 
     /** A tracked fiber's start failed: takes it out, unless it already ran and exited (then it was counted out). */
     void withdraw(Thread fiber) {
-        if (registry.withdraw(fiber)) {
-            count.left();
-            terminateIfShutdown();
-        }
+        if (registry.withdraw(fiber)) exited(fiber);
     }
 
     /** One of our fibers exited (the registry removed it); terminates if that was the last. Carrier thread. */

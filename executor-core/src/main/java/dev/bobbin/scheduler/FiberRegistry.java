@@ -106,11 +106,16 @@ public final class FiberRegistry {
      * present (false: it ran and exited, and its owner was told). Any thread.
      */
     public boolean withdraw(Thread fiber) {
+        return take(fiber) != ABSENT;
+    }
+
+    /** Removes {@code fiber} under its stripe's lock: its owner (null if none), or {@link #ABSENT}. */
+    private Object take(Thread fiber) {
         long h = hash(fiber);
         Stripe s = stripeOf(h);
         s.lock();
         try {
-            return s.removeLocked(fiber, slotHash(h)) != ABSENT;
+            return s.removeLocked(fiber, slotHash(h));
         } finally {
             s.unlock();
         }
@@ -142,15 +147,7 @@ public final class FiberRegistry {
      * its owner, if it has one, after the stripe's lock is released.
      */
     boolean remove(Thread fiber) {
-        long h = hash(fiber);
-        Stripe s = stripeOf(h);
-        Object owner;
-        s.lock();
-        try {
-            owner = s.removeLocked(fiber, slotHash(h));
-        } finally {
-            s.unlock();
-        }
+        Object owner = take(fiber);
         if (owner == ABSENT) return false;
         if (owner != null) {
             try {
