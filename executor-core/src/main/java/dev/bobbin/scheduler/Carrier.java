@@ -31,9 +31,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       {@link IdleCarriers}.</li>
  * </ol>
  * A fiber woken by a fiber running on this carrier goes to the next slot (a request/response pair runs
- * back to back here); a fiber made runnable by the carrier itself (after a yield, or by the driver)
- * goes to the tail, and one resumed by the driver wakes no other carrier (its I/O lives here; see
- * {@link #scheduleLocal}). A full ring spills half of itself plus the new task to the injection queue.
+ * back to back here), and wakes a parked peer only while this carrier's sampled next-slot fibers are
+ * seen waiting behind a waker that keeps running ({@link #wakePeerForNext}); a fiber made runnable by the
+ * carrier itself (after a yield, or by the driver) goes to the tail, and one resumed by the driver wakes
+ * no other carrier (its I/O lives here; see {@link #scheduleLocal}). A full ring spills half of itself
+ * plus the new task to the injection queue; being the oldest, the spilled tasks are taken back before the
+ * ring's (a ring kept full by the driver's completions would otherwise leave them to the injection queue's
+ * one-in-{@link Tunables#INJECTION_POLL_INTERVAL} turn, for tens of milliseconds).
  *
  * <p>Bound fibers (see {@link CarrierPool}) wait in the {@code inbox}, which only this carrier polls: in
  * step 1 after the local ring, and also every {@link Tunables#INJECTION_POLL_INTERVAL}th task. A
@@ -82,13 +86,21 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
     private boolean inDriver;                // owner: inside driver.poll/park, whose completions resume fibers here
     private int tick;                        // owner: task counter for periodic polls
     private int nextRunsInRow;               // owner: consecutive tasks from the next slot
+    private int nextSlotPuts;                // owner: fibers put in the next slot (sampling; see wakePeerForNext)
+    private int nextSlotWakes;               // owner: next-slot puts that still wake a parked peer
+    private Runnable sampledNext;            // owner: the sampled next-slot task, until this carrier takes it
+    private long sampledNextAt;              // owner: when it was put
     private int sinceDriverPoll;             // owner: tasks since the last driver poll
+    private int spillBacklog;                // owner: spilled tasks not yet taken back (see spill)
     private int seed;                        // owner: xorshift state for victim selection
     private final int[] stolenCount = new int[1]; // owner: out-parameter of stealInto
     public final boolean spare;                     // a spare carrier, started only while carriers are stalled
     public final InjectionQueue inbox = new InjectionQueue(Tunables.INJECTION_RING_INITIAL, Tunables.INJECTION_RING_RETAINED); // tasks of fibers bound here; only this carrier polls
     final AtomicInteger boundFibers = new AtomicInteger(); // fibers bound here (permanently or inside with)
     private Object[] locals = new Object[0]; // owner: CarrierLocal values by CarrierLocal id
+
+    /** Off only in the broken twin of {@code NextSlotPlacementTest}; set before the scheduler starts. */
+    static boolean peerWakesForNextSlot = true;
 
     // spare life cycle, see the table above
     static final int NEW = 0, ACTIVE = 1, RETIRED = 2, EXITED = 3;
@@ -152,7 +164,10 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         counters.increment(CarrierCounters.LOCAL_SCHEDULES);
         if (wokenByFiber) {
             Runnable displaced = local.swapNext(task);
-            if (displaced == null) return;       // runs right after the current fiber; no one to wake
+            if (displaced == null) {             // runs right after the current fiber (see wakePeerForNext)
+                if (pool.stealing) wakePeerForNext(task);
+                return;
+            }
             task = displaced;
         }
         if (!local.offer(task)) {
@@ -161,6 +176,44 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
             return;   // resumed by this carrier's driver, or a yield with nothing else queued: it runs it itself
         }
         if (pool.stealing) pool.idle.notifyOne();   // under THREAD_PER_CORE no one else may run it
+    }
+
+    /**
+     * Decides whether a fiber just put in the next slot should also wake a parked peer. Usually the waker
+     * parks soon and this carrier runs the woken fiber at once (a request/response pair): a wake-up would
+     * only cost a system call and a peer that finds nothing. But a waker that keeps running (it spins for
+     * the fiber it woke, as the JDK's {@code Phaser} does for 256 spins before parking, or it just goes
+     * on working) leaves the woken fiber waiting behind it while a peer sleeps. So the carrier samples
+     * how long every {@link Tunables#NEXT_SLOT_SAMPLE_EVERY}th woken fiber waited in the slot
+     * ({@link #noteNextTaken}); one that waited longer than {@link Tunables#NEXT_SLOT_LATE_NANOS} switches
+     * on peer wake-ups for the next {@link Tunables#NEXT_SLOT_WAKE_PUTS} puts. A woken peer takes the
+     * slot only if its owner kept running the same fiber through a grace period ({@link #stealNextSlot}).
+     * Once such a pair runs on two carriers, its waits are met by the spinning partner and it stops
+     * waking anyone. Owner only.
+     */
+    private void wakePeerForNext(Runnable task) {
+        if (!peerWakesForNextSlot) return;
+        if (nextSlotWakes > 0) {
+            nextSlotWakes--;
+            pool.idle.notifyOneHint();
+        } else if ((++nextSlotPuts & (Tunables.NEXT_SLOT_SAMPLE_EVERY - 1)) == 0) {
+            sampledNext = task;
+            sampledNextAt = System.nanoTime();
+        }
+    }
+
+    /**
+     * The owner took {@code t} from its next slot: if it was the sampled one, judge its wait. Any other
+     * means the sampled one left the slot otherwise (stolen, displaced); either way the sample is dropped,
+     * so it never keeps an ended fiber reachable (as {@link #park} drops it). Owner only.
+     */
+    private void noteNextTaken(Runnable t) {
+        boolean sampled = t == sampledNext;
+        sampledNext = null;
+        if (sampled && System.nanoTime() - sampledNextAt > Tunables.NEXT_SLOT_LATE_NANOS) {
+            nextSlotWakes = Tunables.NEXT_SLOT_WAKE_PUTS;
+            counters.increment(CarrierCounters.LATE_NEXT_SLOTS);
+        }
     }
 
     /**
@@ -180,6 +233,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
             if (half != null) {
                 if (pool.stealing) pool.inject.pushAll(half, task);
                 else inbox.pushAll(half, task);  // THREAD_PER_CORE: the tasks must stay here
+                spillBacklog += half.length + 1; // the oldest half: taken back first (findLocalTask)
                 counters.increment(CarrierCounters.SPILLS);
                 return;
             }
@@ -236,6 +290,14 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
     }
 
     private Runnable findLocalTask() {
+        if (spillBacklog > 0) {                  // spilled tasks are older than the ring's: they go first
+            Runnable t = pool.stealing ? pool.inject.poll() : inbox.poll();
+            if (t != null) {
+                spillBacklog--;
+                return t;
+            }
+            spillBacklog = 0;                    // other carriers took the rest
+        }
         if (++tick % Tunables.INJECTION_POLL_INTERVAL == 0) {
             Runnable t = pool.inject.poll();
             if (t != null) {
@@ -247,6 +309,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         }
         Runnable t = local.takeNext();
         if (t != null) {
+            if (sampledNext != null) noteNextTaken(t);
             if (nextRunsInRow < Tunables.NEXT_SLOT_MAX_CONSECUTIVE) {
                 nextRunsInRow++;
                 counters.increment(CarrierCounters.NEXT_SLOT_RUNS);
@@ -338,6 +401,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
             if (t != null) {
                 counters.increment(CarrierCounters.STEALS);
                 counters.increment(CarrierCounters.STOLEN);
+                counters.increment(CarrierCounters.NEXT_SLOT_STEALS);
                 return t;
             }
         }
@@ -380,6 +444,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
      */
     private boolean park() {
         local.clearIfEmpty();                    // an idle carrier keeps no finished fiber reachable
+        sampledNext = null;                      // nor a next-slot sample (wakePeerForNext)
         boolean wasSearching = searching;
         searching = false;
         pool.idle.transitionToParked(this, wasSearching);

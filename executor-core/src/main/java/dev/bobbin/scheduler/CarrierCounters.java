@@ -33,7 +33,10 @@ public final class CarrierCounters {
     public static final int DELAY_SAMPLES = 16;   // scheduling delays measured on this carrier
     public static final int DELAY_NANOS = 17;     // their sum
     public static final int DELAY_MAX_NANOS = 18; // their maximum
-    static final int COUNT = 19;
+    // ---- placement of woken fibers (internal; see Carrier.wakePeerForNext) ----
+    static final int LATE_NEXT_SLOTS = 19;        // sampled next-slot fibers that waited past NEXT_SLOT_LATE_NANOS
+    static final int NEXT_SLOT_STEALS = 20;       // next slots this carrier took from another carrier
+    static final int COUNT = 21;
 
     private static final VarHandle VALUES = MethodHandles.arrayElementVarHandle(long[].class);
     private final long[] values = new long[COUNT];

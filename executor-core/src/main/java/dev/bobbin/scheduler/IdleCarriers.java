@@ -33,6 +33,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *       decrement sees no searcher and wakes a carrier itself; when nothing is left to do, nobody is
  *       woken just to park again.</li>
  * </ol>
+ * A task in a next slot is outside this invariant: its owner is awake and runs it next, so publishing it
+ * needs no wake-up; {@link #notifyOneHint} only adds parallelism when the owner's fiber keeps running.
  * At most half of the regular carriers (spares excluded) search at once ({@link #transitionToSearching}): more thieves than that
  * only contend on the same victims.
  *
@@ -82,6 +84,12 @@ public final class IdleCarriers {
         VarHandle.fullFence(); // orders the caller's publication before the state read (store-load)
         int s = (int) STATE.getVolatile(this);
         if (searching(s) != 0 || unparked(s) >= carriers) return;
+        wakeOneSleeper();
+    }
+
+    /** Pops and wakes one sleeper as a searcher, re-checking the state under the lock. */
+    private void wakeOneSleeper() {
+        int s;
         Sleeper woken;
         lock.lock();
         try {
@@ -95,6 +103,19 @@ public final class IdleCarriers {
             lock.unlock();
         }
         woken.wakeDriver();
+    }
+
+    /**
+     * Wakes one parked carrier, if no carrier searches, for a task in a next slot: best effort, without
+     * the fence of {@link #notifyOne}. The next slot's owner runs the task itself once its current fiber
+     * stops, so a wake missed here (a carrier registering as parked at this moment) costs parallelism,
+     * never progress; the parking carrier's re-check sees the slot anyway in most such races. Owner of the
+     * slot only (any thread would do; only carriers call it).
+     */
+    void notifyOneHint() {
+        int s = (int) STATE.getOpaque(this);           // opaque: a hint, no ordering with the slot's write
+        if (searching(s) != 0 || unparked(s) >= carriers) return;
+        wakeOneSleeper();
     }
 
     /** Wakes every parked carrier, each as a searcher: used at shutdown. */

@@ -18,9 +18,10 @@ package dev.bobbin.scheduler;
  * hop onto a JDK carrier (a ForkJoinPool wake-up on a CPU Bobbin's carriers want) before the hop onto a
  * Bobbin carrier. The second mode has one hop, which Bobbin pays in either mode. So when the application
  * has not chosen ({@value #POLLER_MODE_PROPERTY} unset) and nothing has polled a socket yet, Bobbin selects
- * {@code SYSTEM_THREADS} before the JDK's poller class initializes: JDK-socket echo in fibers then costs
- * 0.91x the server CPU per round trip at 1,000 connections and 0.97x at 100 (bench/README.md, "Outside
- * starts and JDK sockets"). The JDK's own
+ * {@code SYSTEM_THREADS} before the JDK's poller class initializes: at 1,000 connections that took
+ * JDK-socket echo in fibers from 1.25x to 1.04x the server CPU per round trip of the same server on JDK
+ * virtual threads, with no measurable change at 100 (bench/README.md, "Outside starts and JDK
+ * sockets"). The JDK's own
  * virtual threads in the same JVM then use those platform pollers too. An explicit
  * {@code -Djdk.pollerMode=2} keeps the JDK's default; so does any socket I/O before the first scheduler.
  *

@@ -24,8 +24,22 @@ public final class Tunables {
     static final int NEXT_SLOT_MAX_CONSECUTIVE = 3;
 
     /** Spin iterations a thief waits before taking a victim's "next" slot, so that the victim, which
-     *  is about to run it, gets the chance first (Go waits about 3 microseconds). */
-    static final int NEXT_SLOT_STEAL_GRACE_SPINS = 512;
+     *  is about to run it, gets the chance first: about 2.5 microseconds here (Go waits about 3), shorter
+     *  than the 256 spins of the JDK's {@code Phaser} waiter, so a woken peer takes the partner the
+     *  waiter spins for before the waiter gives up and parks. */
+    static final int NEXT_SLOT_STEAL_GRACE_SPINS = 128;
+
+    /** One in this many fibers put in a next slot is timed until its carrier takes it (a power of two;
+     *  two clock reads amortized to about one nanosecond per put). */
+    static final int NEXT_SLOT_SAMPLE_EVERY = 64;
+
+    /** A sampled next-slot fiber that waited longer than this was woken by a fiber that kept running:
+     *  about the steal grace, so a peer woken then could have taken it. */
+    static final long NEXT_SLOT_LATE_NANOS = 2_000;
+
+    /** Next-slot puts that wake a parked peer after a late sample: long enough for a spinning pair to
+     *  land on two carriers, short enough that a pattern that changed costs little. */
+    static final int NEXT_SLOT_WAKE_PUTS = 256;
 
     /** Upper bound on tasks moved from the injection queue to a local queue at once: half the local queue,
      *  so a batch never forces a spill straight back. */
