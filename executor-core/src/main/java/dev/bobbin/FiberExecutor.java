@@ -318,7 +318,9 @@ public final class FiberExecutor implements ExecutorService {
 
     /**
      * The number of tasks that have finished, normally or not (as
-     * {@link java.util.concurrent.ThreadPoolExecutor#getCompletedTaskCount()} counts them). Racy.
+     * {@link java.util.concurrent.ThreadPoolExecutor#getCompletedTaskCount()} counts them). A task counts
+     * once its fiber has exited, just after its future completed: a caller that has just seen the future
+     * complete may still read the previous count. Racy.
      */
     public long completedTaskCount() {
         return admission.completed();
