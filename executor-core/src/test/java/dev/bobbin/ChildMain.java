@@ -2,6 +2,7 @@ package dev.bobbin;
 
 import dev.bobbin.scheduler.JdkVirtualThreads;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.reflect.Field;
@@ -43,11 +44,73 @@ public final class ChildMain {
                 if (args[0].equals("poller-mode-after-jdk-io")) Thread.ofVirtual().start(ChildMain::echoOnce).join();
                 try (FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("child").parallelism(2).build())) {
                     s.start(ChildMain::echoOnce).join();
+                    System.out.println("hosted=" + pollersScheduledBy(s.pool()));
                 }
                 System.out.println("property=" + System.getProperty("jdk.pollerMode"));
                 System.out.println("virtual-pollers=" + virtualPollers());
             }
+            case "hosted-lifecycle" -> hostedLifecycle();
             default -> throw new IllegalArgumentException(args[0]);
+        }
+    }
+
+    /**
+     * The first scheduler hosts the JDK's pollers; JDK-socket I/O keeps working in its fibers, then, once
+     * it is closed (while a JDK virtual thread is in the middle of an echo loop), in that virtual thread,
+     * in another scheduler's fibers and in new JDK virtual threads.
+     */
+    private static void hostedLifecycle() throws Exception {
+        FiberScheduler host = FiberScheduler.create(SchedulerConfig.builder().name("host").parallelism(2).build());
+        host.start(() -> echoLoop(200)).join();
+        System.out.println("hosted=" + pollersScheduledBy(host.pool()) + " count=" + host.pool().hostedJdkPollers());
+        System.out.println("host-live=" + host.stats().fibers().live());
+        AtomicReference<String> through = new AtomicReference<>("not finished");
+        Thread across = Thread.ofVirtual().start(() -> through.set(echoLoop(3_000)));
+        host.close();                                  // returns although the pollers it hosts live on
+        System.out.println("closed=" + host.isTerminated());
+        across.join();
+        System.out.println("through-close=" + through.get());
+        System.out.println("after-close-vthread=" + echoLoopIn(Thread.ofVirtual()));
+        try (FiberScheduler other = FiberScheduler.create(SchedulerConfig.builder().name("other").parallelism(2).build())) {
+            System.out.println("after-close-fiber=" + echoLoopIn(other.ofVirtual()));
+            System.out.println("other-hosts=" + other.pool().hostedJdkPollers());
+        }
+        boolean runner = Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals("bobbin-jdk-pollers-host"));
+        System.out.println("runner=" + runner);
+    }
+
+    private static String echoLoopIn(Thread.Builder builder) throws InterruptedException {
+        AtomicReference<String> r = new AtomicReference<>("not finished");
+        builder.start(() -> r.set(echoLoop(200))).join();
+        return r.get();
+    }
+
+    /** {@code rounds} one-byte round trips with a platform-thread peer; "ok" or what went wrong. */
+    private static String echoLoop(int rounds) {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Thread peer = Thread.ofPlatform().start(() -> {
+                try (Socket c = server.accept()) {
+                    InputStream in = c.getInputStream();
+                    OutputStream out = c.getOutputStream();
+                    for (int b; (b = in.read()) >= 0; ) out.write(b);
+                } catch (IOException ignored) {
+                    // the test side reports
+                }
+            });
+            try (Socket s = new Socket(server.getInetAddress(), server.getLocalPort())) {
+                s.setSoTimeout(20_000);                // a lost wake-up fails instead of hanging
+                InputStream in = s.getInputStream();
+                OutputStream out = s.getOutputStream();
+                for (int i = 0; i < rounds; i++) {
+                    out.write(i & 0x7f);
+                    int b = in.read();              // parks on the JDK's poller
+                    if (b != (i & 0x7f)) return "round " + i + " read " + b;
+                }
+            }
+            peer.join();
+            return "ok";
+        } catch (Exception e) {
+            return e.toString();
         }
     }
 

@@ -14,8 +14,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Behaviour that depends on the JVM's command line or on what happened first in a JVM, tested in fresh
- * child JVMs: the missing add-opens message, and that the JDK's socket pollers never land on Bobbin's
- * carriers.
+ * child JVMs: the missing add-opens message, and where the JDK's socket pollers run (hosted by the first
+ * scheduler unless the application chose, never on a scheduler by accident, alive after their host).
  */
 class JvmFlagsTest {
 
@@ -51,22 +51,55 @@ class JvmFlagsTest {
     }
 
     @Test
-    void fibersGetPlatformThreadSocketPollersUnlessTheApplicationChose() throws Exception {
+    void theFirstSchedulerHostsTheJdkPollersUnlessTheApplicationChose() throws Exception {
         List<String> opens = List.of("--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED");
-        // No choice made and no socket polled before the first scheduler: one hop per readiness event.
-        Result chosen = runJava(opens, ChildMain.class.getName(), "poller-mode");
-        assertEquals(0, chosen.exit, chosen.output);
-        assertTrue(chosen.output.contains("property=1") && chosen.output.contains("virtual-pollers=false"), chosen.output);
-        // The application's explicit choice stands.
+        // No choice made and no socket polled before the first scheduler: its fibers host the sub-pollers.
+        Result hosted = runJava(opens, ChildMain.class.getName(), "poller-mode");
+        assertEquals(0, hosted.exit, hosted.output);
+        assertTrue(hosted.output.contains("property=2") && hosted.output.contains("virtual-pollers=true")
+                && hosted.output.contains("hosted=true"), hosted.output);
+        // -Dbobbin.jdkPollers=threads: platform-thread pollers, nothing on the carriers.
+        List<String> threads = new ArrayList<>(opens);
+        threads.add("-Dbobbin.jdkPollers=threads");
+        Result platform = runJava(threads, ChildMain.class.getName(), "poller-mode");
+        assertEquals(0, platform.exit, platform.output);
+        assertTrue(platform.output.contains("property=1") && platform.output.contains("virtual-pollers=false")
+                && platform.output.contains("hosted=false"), platform.output);
+        // The application's explicit choice stands, and its sub-pollers stay on the JDK's scheduler.
         List<String> explicit = new ArrayList<>(opens);
         explicit.add("-Djdk.pollerMode=2");
         Result kept = runJava(explicit, ChildMain.class.getName(), "poller-mode");
         assertEquals(0, kept.exit, kept.output);
-        assertTrue(kept.output.contains("property=2") && kept.output.contains("virtual-pollers=true"), kept.output);
+        assertTrue(kept.output.contains("property=2") && kept.output.contains("virtual-pollers=true")
+                && kept.output.contains("hosted=false"), kept.output);
         // Pollers already running in the JDK's default mode: the property is left unset, so it does not lie.
         Result late = runJava(opens, ChildMain.class.getName(), "poller-mode-after-jdk-io");
         assertEquals(0, late.exit, late.output);
-        assertTrue(late.output.contains("property=null") && late.output.contains("virtual-pollers=true"), late.output);
+        assertTrue(late.output.contains("property=null") && late.output.contains("virtual-pollers=true")
+                && late.output.contains("hosted=false"), late.output);
+        // A bad value fails the scheduler's creation, naming the property.
+        List<String> bad = new ArrayList<>(opens);
+        bad.add("-Dbobbin.jdkPollers=carriers");
+        Result refused = runJava(bad, ChildMain.class.getName(), "poller-mode");
+        assertNotEquals(0, refused.exit, refused.output);
+        assertTrue(refused.output.contains("IllegalArgumentException") && refused.output.contains("-Dbobbin.jdkPollers"),
+                refused.output);
+    }
+
+    @Test
+    void hostedPollersOutliveTheirScheduler() throws Exception {
+        List<String> opens = List.of("--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED");
+        Result r = runJava(opens, ChildMain.class.getName(), "hosted-lifecycle");
+        assertEquals(0, r.exit, r.output);
+        assertTrue(r.output.contains("hosted=true"), r.output);
+        assertTrue(r.output.contains("host-live=0"), "the pollers are not counted as live fibers: " + r.output);
+        assertTrue(r.output.contains("closed=true"), "close returned with the pollers still running: " + r.output);
+        assertTrue(r.output.contains("through-close=ok"), "a JDK virtual thread's echo loop across the close: " + r.output);
+        assertTrue(r.output.contains("after-close-vthread=ok"), r.output);
+        assertTrue(r.output.contains("after-close-fiber=ok"), r.output);
+        assertTrue(r.output.contains("other-hosts=0"), "only the first scheduler hosts: " + r.output);
+        assertTrue(r.output.contains("runner=true"), "the pollers moved to their own runner: " + r.output);
+        assertFalse(r.output.contains("Exception"), r.output);
     }
 
     record Result(int exit, String output) { }

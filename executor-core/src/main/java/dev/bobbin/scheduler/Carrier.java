@@ -216,6 +216,13 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         }
     }
 
+    /** Hands everything queued here (next slot, ring, inbox) to {@code sink}. Owner only, as it exits. */
+    void drainQueuesTo(OutlivingFibers sink) {
+        for (Runnable t; (t = local.takeNext()) != null || (t = local.poll()) != null || (t = inbox.poll()) != null; ) {
+            sink.handOver(t);
+        }
+    }
+
     /**
      * Queues the task of a fiber bound to this carrier, from any thread: to the inbox, then wakes this
      * carrier if it sleeps. {@code onHome}: the caller runs on this carrier, which is awake and will poll.
@@ -257,6 +264,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         try {
             runLoop();
         } finally {
+            pool.carrierExiting(this);           // outliving fibers' tasks go elsewhere from now on
             try {
                 driver.close();
             } finally {

@@ -60,9 +60,10 @@ import java.util.concurrent.atomic.LongAdder;
  *       protocol (while a stall lasts, for a keep-alive) is an ordinary sleeper; out of work once no
  *       carrier is stalled, it retires (see {@link Carrier}).</li>
  *   <li><b>Socket pollers.</b> The JDK starts its socket pollers lazily, as virtual threads that inherit
- *       the scheduler of the thread that triggers them. Before the first carrier starts, the pool
- *       initializes them from a fresh platform thread, so they always belong to the JDK's own
- *       scheduler, never to a Bobbin pool.</li>
+ *       the scheduler of the thread that triggers them. Once its carriers run, the first pool of the JVM
+ *       triggers them from a fiber of its own and so hosts them ({@link SocketPollers}), unless the
+ *       application chose otherwise; they are {@link OutlivingFibers}: not counted, never interrupted,
+ *       handed to a runner thread of their own when the pool terminates.</li>
  * </ul>
  */
 public final class CarrierPool implements Executor {
@@ -92,6 +93,8 @@ public final class CarrierPool implements Executor {
     private volatile Throwable startFailure;     // first driver-open failure
     private final Thread.UncaughtExceptionHandler errorHandler;
     public final Telemetry telemetry;            // delay sampling, live fibers, failures, drivers; see Telemetry
+    final OutlivingFibers outliving;             // the JDK's socket pollers, if this pool hosts them
+    private volatile Thread pollerInitFiber;     // while hosting: the fiber that starts the JDK's pollers
 
     /**
      * A pool configured by {@code config}, not started yet ({@link #start}). {@code owner}: the object
@@ -100,8 +103,9 @@ public final class CarrierPool implements Executor {
     public CarrierPool(Object owner, EngineConfig config) {
         JdkVirtualThreads.check();
         this.owner = owner;
-        SocketPollers.initializeOutsideBobbin();
+        SocketPollers.choice();                      // a bad -Dbobbin.jdkPollers fails here, before any thread starts
         this.name = config.name();
+        this.outliving = new OutlivingFibers(name);
         this.driverFactory = config.driverFactory();
         this.errorHandler = config.errorHandler();
         this.parallelism = config.parallelism();
@@ -155,7 +159,36 @@ public final class CarrierPool implements Executor {
                     failure);
         }
         monitor.start();
+        SocketPollers.initialize(this);                // before any fiber of this pool can touch a socket
     }
+
+    /**
+     * Runs {@code init} (which initializes the JDK's poller class) in a fiber of this pool and waits for it:
+     * the sub-pollers the JDK starts from it inherit this pool as their scheduler and become
+     * {@link OutlivingFibers}. Called once per JVM, by {@link SocketPollers}.
+     */
+    void hostJdkPollers(Runnable init) {
+        Thread f = JdkVirtualThreads.newBuilder(this).name(name + "-jdk-poller-init").unstarted(init);
+        pollerInitFiber = f;                           // volatile; read by execute for each start
+        try {
+            f.start();
+            boolean interrupted = false;
+            for (;;) {
+                try {
+                    f.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) Thread.currentThread().interrupt();
+        } finally {
+            pollerInitFiber = null;
+        }
+    }
+
+    /** The number of the JDK's socket pollers this pool hosts (0 if it hosts none). */
+    public int hostedJdkPollers() { return outliving.count(); }
 
     public String name() { return name; }
 
@@ -173,6 +206,10 @@ public final class CarrierPool implements Executor {
         boolean isStart = JdkVirtualThreads.state(fiber) == JdkVirtualThreads.STARTED;
         Thread carrierThread = JdkVirtualThreads.currentCarrier();
         Carrier here = carrierThread instanceof Carrier c && c.pool == this ? c : null;
+        if (isStart ? Thread.currentThread() == pollerInitFiber : outliving.contains(fiber)) {
+            submitOutliving(task, fiber, isStart, here);
+            return;
+        }
         if (isStart) countStartOrReject(here);
         telemetry.submitted(fiber, here, isStart);
         if (anyBound) {                              // volatile read; pairs with the write in bind
@@ -191,6 +228,33 @@ public final class CarrierPool implements Executor {
             inject.push(task);
             idle.notifyOne();
         }
+    }
+
+    /**
+     * A task of an {@link OutlivingFibers} fiber: never counted, never refused, never bound; scheduled
+     * like an unbound fiber's while the pool runs, handed to their runner once its carriers exit.
+     */
+    private void submitOutliving(Runnable task, Thread fiber, boolean isStart, Carrier here) {
+        if (isStart) outliving.add(fiber);
+        if (outliving.poolGone()) {
+            outliving.handOver(task);
+        } else if (here != null) {
+            here.scheduleLocal(task, Thread.currentThread() != here); // this carrier runs it before it may exit
+        } else {
+            inject.push(task);
+            idle.notifyOne();
+            outliving.afterInjected(inject);         // the pool's carriers may be exiting meanwhile
+        }
+    }
+
+    /**
+     * Carrier {@code c}, on its own thread, is exiting: from now on outliving fibers' tasks go to their
+     * runner, and so do those queued on {@code c} and in the injection queue (see OutlivingFibers).
+     */
+    void carrierExiting(Carrier c) {
+        if (!outliving.any()) return;
+        outliving.poolExiting(inject);
+        c.drainQueuesTo(outliving);
     }
 
     private void countStartOrReject(Carrier here) {
@@ -272,11 +336,15 @@ public final class CarrierPool implements Executor {
         return terminated.await(timeout, unit);
     }
 
-    /** True when a carrier may exit: shut down, no live fiber, nothing queued anywhere. */
+    /**
+     * True when a carrier may exit: shut down, no live fiber, nothing queued anywhere. With no live fiber,
+     * anything still queued belongs to {@link OutlivingFibers}, which never hold the pool up: the exiting
+     * carriers hand it over ({@link #carrierExiting}).
+     */
     boolean readyToExit() {
         if (!(boolean) SHUTDOWN.getVolatile(this)) return false;
         VarHandle.fullFence();                       // Dekker: read the flag, then the counts
-        return liveFibers() == 0 && !hasAnyWork();
+        return liveFibers() == 0 && (outliving.any() || !hasAnyWork());
     }
 
     void fiberTerminated() {

@@ -1,78 +1,104 @@
 package dev.bobbin.scheduler;
 
 /**
- * Chooses how the JDK polls blocking sockets used by fibers, and keeps its pollers off Bobbin's carriers.
+ * Chooses how the JDK polls blocking sockets used by fibers, and where its pollers run.
  *
  * <p>Implementation overview. A fiber blocked in a JDK socket ({@code java.net.Socket}, a blocking
  * {@code SocketChannel}: Jetty, Tomcat, JDBC drivers, {@code HttpClient}) parks on the JDK's poller, and the
  * poller unparks it when the descriptor is ready. The JDK (25) has two poller modes:
  * <ul>
  *   <li>{@code VTHREAD_POLLERS}, its default on Linux: a platform "master" thread waits in
- *       {@code epoll_wait}, then unparks a sub-poller <em>virtual thread</em> on the JDK's own
- *       ForkJoinPool, which polls again and unparks the waiting thread. For the JDK's own virtual threads
- *       the sub-poller shares their carriers, so its unparks are local pushes.</li>
- *   <li>{@code SYSTEM_THREADS}: platform poller threads wait in {@code epoll_wait} and unpark the waiting
+ *       {@code epoll_wait}, then unparks a sub-poller <em>virtual thread</em>, which polls without blocking
+ *       and unparks every thread whose descriptor is ready, yielding and polling again while events keep
+ *       coming. The JDK creates the sub-pollers with a plain {@code Thread.ofVirtual()} builder, so they
+ *       inherit the scheduler of the virtual thread that first touches a socket.</li>
+ *   <li>{@code SYSTEM_THREADS}: platform poller threads wait in {@code epoll_wait} and unpark each waiting
  *       thread directly.</li>
  * </ul>
- * A Bobbin fiber is never on the JDK's carriers, so under the first mode every readiness event costs a
- * hop onto a JDK carrier (a ForkJoinPool wake-up on a CPU Bobbin's carriers want) before the hop onto a
- * Bobbin carrier. The second mode has one hop, which Bobbin pays in either mode. So when the application
- * has not chosen ({@value #POLLER_MODE_PROPERTY} unset) and nothing has polled a socket yet, Bobbin selects
- * {@code SYSTEM_THREADS} before the JDK's poller class initializes: at 1,000 connections that took
- * JDK-socket echo in fibers from 1.25x to 1.04x the server CPU per round trip of the same server on JDK
- * virtual threads, with no measurable change at 100 (bench/README.md, "Outside starts and JDK
- * sockets"). The JDK's own
- * virtual threads in the same JVM then use those platform pollers too. An explicit
- * {@code -Djdk.pollerMode=2} keeps the JDK's default; so does any socket I/O before the first scheduler.
+ * The sub-pollers are best placed on the carriers of the threads they unpark: one cross-thread hop per
+ * batch of events (the master's unpark), and every other unpark a local push. So, by default
+ * ({@value #JDK_POLLERS_PROPERTY}{@code =fibers}), the first Bobbin pool of the JVM <em>hosts</em> them:
+ * once its carriers run, it sets {@code VTHREAD_POLLERS} and initializes the JDK's poller class from one of
+ * its own fibers ({@link CarrierPool#hostJdkPollers}). JDK-socket echo in fibers then costs 0.88-0.93x the
+ * server CPU per round trip of the same server on JDK virtual threads, against 1.12-1.14x with
+ * platform-thread pollers (bench/README.md, "JDK sockets: the JDK's pollers on Bobbin's carriers").
+ * Sub-pollers outlive their host ({@link OutlivingFibers}): when it terminates they move to a runner thread
+ * of their own, so JDK sockets keep working in every other scheduler and thread of the JVM, now at the cost
+ * of a hop per event. {@code =threads} selects {@code SYSTEM_THREADS} instead (nothing on Bobbin's
+ * carriers, a hop per event). The JDK's own virtual threads use the same pollers either way.
  *
- * <p>Whatever the mode, the poller class is initialized from a fresh platform thread, once per JVM and
- * before the first carrier starts. Under {@code VTHREAD_POLLERS} the JDK creates its sub-pollers with a
- * plain {@code Thread.ofVirtual()} builder, which inherits the scheduler of the virtual thread that calls
- * it: had the first caller been a Bobbin fiber, the pollers would run on Bobbin's carriers forever after
- * and would stop polling when that scheduler shut down.
+ * <p>The application's choice wins: with {@value #POLLER_MODE_PROPERTY} set, or with the JDK's pollers
+ * already running (some thread used a socket before the first Bobbin pool started), Bobbin leaves the mode
+ * as it is and, if the poller class is not initialized yet, initializes it from a fresh platform thread, so
+ * that sub-pollers never land on a pool by accident (a pool not prepared to host them would stop them when
+ * it terminates).
  */
 public final class SocketPollers {
     /** The JDK's (undocumented) system property that selects its poller mode; read once, when its poller class initializes. */
     static final String POLLER_MODE_PROPERTY = "jdk.pollerMode";
-    /** The JDK's name (and number) for platform-thread pollers. */
-    private static final String SYSTEM_THREADS = "1";
+    /** Where the JDK's socket pollers run: {@code fibers} (default) or {@code threads}; read once per JVM. */
+    public static final String JDK_POLLERS_PROPERTY = "bobbin.jdkPollers";
+    /** The JDK's numbers for platform-thread pollers and virtual-thread sub-pollers. */
+    private static final String SYSTEM_THREADS = "1", VTHREAD_POLLERS = "2";
+    private static final String POLLER_CLASS = "sun.nio.ch.Poller";
 
     private static volatile boolean initialized;   // set once the poller class is initialized
 
     private SocketPollers() { }
 
-    static void initializeOutsideBobbin() {
+    /**
+     * Called by every pool once its carriers run, before it accepts fibers: the first call of the JVM
+     * decides the mode and initializes the JDK's pollers, hosted by {@code pool} or on platform threads.
+     * Throws {@link IllegalArgumentException} for a bad {@value #JDK_POLLERS_PROPERTY}.
+     */
+    static void initialize(CarrierPool pool) {
         if (initialized) return;
         synchronized (SocketPollers.class) {
             if (initialized) return;
-            choosePollerMode();
-            Thread t = Thread.ofPlatform().daemon().name("bobbin-poller-init").inheritInheritableThreadLocals(false).unstarted(() -> {
-                try {
-                    Class.forName("sun.nio.ch.Poller", true, ClassLoader.getPlatformClassLoader());
-                } catch (ClassNotFoundException | LinkageError e) {
-                    // a JDK without this class has nothing to keep off our carriers
-                }
-            });
-            t.start();
-            boolean interrupted = false;
-            for (;;) {
-                try {
-                    t.join();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) Thread.currentThread().interrupt();
+            String choice = choice();
+            boolean free = System.getProperty(POLLER_MODE_PROPERTY) == null && !pollersRunning();
+            if (free) System.setProperty(POLLER_MODE_PROPERTY, choice.equals("fibers") ? VTHREAD_POLLERS : SYSTEM_THREADS);
+            if (free && choice.equals("fibers")) pool.hostJdkPollers(SocketPollers::initializePollerClass);
+            else initializeFromPlatformThread();
             initialized = true;
         }
     }
 
-    /** Selects platform-thread pollers unless the application chose a mode or the pollers already exist. */
-    private static void choosePollerMode() {
-        if (System.getProperty(POLLER_MODE_PROPERTY) != null) return;      // the application's choice
-        if (pollersRunning()) return;                                       // too late: the JDK read it already
-        System.setProperty(POLLER_MODE_PROPERTY, SYSTEM_THREADS);
+    /**
+     * The value of {@value #JDK_POLLERS_PROPERTY}: {@code fibers} unless set. Pools call it before they
+     * start their carriers, so a bad value fails the scheduler's creation with nothing left running.
+     */
+    static String choice() {
+        String choice = System.getProperty(JDK_POLLERS_PROPERTY, "fibers");
+        if (!choice.equals("fibers") && !choice.equals("threads")) {
+            throw new IllegalArgumentException("-D" + JDK_POLLERS_PROPERTY + " must be fibers or threads, got '"
+                    + choice + "'");
+        }
+        return choice;
+    }
+
+    private static void initializePollerClass() {
+        try {
+            Class.forName(POLLER_CLASS, true, ClassLoader.getPlatformClassLoader());
+        } catch (ClassNotFoundException | LinkageError e) {
+            // a JDK without this class polls some other way; nothing to place
+            System.getLogger("dev.bobbin").log(System.Logger.Level.DEBUG, "JDK poller class not initialized", e);
+        }
+    }
+
+    private static void initializeFromPlatformThread() {
+        Thread t = Thread.ofPlatform().daemon().name("bobbin-poller-init").inheritInheritableThreadLocals(false)
+                .start(SocketPollers::initializePollerClass);
+        boolean interrupted = false;
+        for (;;) {
+            try {
+                t.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
     }
 
     /**

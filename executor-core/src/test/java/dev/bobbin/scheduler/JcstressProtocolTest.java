@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Runs the jcstress protocol tests ({@link RunQueueJcstress}, {@link IdleCarriersJcstress},
- * {@link WakeHandshakeJcstress}, {@code dev.bobbin.JobCountJcstress}) from the
+ * {@link WakeHandshakeJcstress}, {@link OutlivingFibersJcstress}, {@code dev.bobbin.JobCountJcstress}) from the
  * normal build, in a short bounded mode: every test of the real {@link RunQueue} and {@link IdleCarriers}
  * must pass with no forbidden outcome, and every broken twin must show one, which proves each test can
  * see the bug it is about. jcstress forks one JVM per test; the report goes to
@@ -38,20 +38,21 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class JcstressProtocolTest {
     private static final String FILTER =
-            "^dev\\.bobbin\\.(scheduler\\.(queue\\.RunQueue|IdleCarriers|WakeHandshake)|JobCount)Jcstress\\.";
+            "^dev\\.bobbin\\.(scheduler\\.(queue\\.RunQueue|IdleCarriers|WakeHandshake|OutlivingFibers)|JobCount)Jcstress\\.";
 
     /** The twins, each with the forbidden outcome it must show. */
-    private static final Map<String, String> TWINS = Map.of(
-            "dev.bobbin.scheduler.queue.RunQueueJcstress.PollVsStealBroken", "duplicate",
-            "dev.bobbin.scheduler.queue.RunQueueJcstress.OfferVsStealBroken", "",
-            "dev.bobbin.scheduler.queue.RunQueueJcstress.NextVsStealNextBroken", "",
-            "dev.bobbin.scheduler.queue.RunQueueJcstress.SpillVsStealBroken", "duplicate",
-            "dev.bobbin.scheduler.IdleCarriersJcstress.PublishVsParkNoRecheck", "asleep",
-            "dev.bobbin.scheduler.IdleCarriersJcstress.PublishVsParkNoFence", "asleep",
-            "dev.bobbin.scheduler.IdleCarriersJcstress.SearcherLeavesVsPublishNoRecheck", "asleep",
-            "dev.bobbin.scheduler.WakeHandshakeJcstress.CommitVsWakeReadFirst", "blocked, driver not woken",
-            "dev.bobbin.JobCountJcstress.StartThenExitVsCheckEnrolsFirst", "true",
-            "dev.bobbin.scheduler.queue.RunQueueJcstress.ClearVsStealBroken", "lost");
+    private static final Map<String, String> TWINS = Map.ofEntries(
+            Map.entry("dev.bobbin.scheduler.queue.RunQueueJcstress.PollVsStealBroken", "duplicate"),
+            Map.entry("dev.bobbin.scheduler.queue.RunQueueJcstress.OfferVsStealBroken", ""),
+            Map.entry("dev.bobbin.scheduler.queue.RunQueueJcstress.NextVsStealNextBroken", ""),
+            Map.entry("dev.bobbin.scheduler.queue.RunQueueJcstress.SpillVsStealBroken", "duplicate"),
+            Map.entry("dev.bobbin.scheduler.IdleCarriersJcstress.PublishVsParkNoRecheck", "asleep"),
+            Map.entry("dev.bobbin.scheduler.IdleCarriersJcstress.PublishVsParkNoFence", "asleep"),
+            Map.entry("dev.bobbin.scheduler.IdleCarriersJcstress.SearcherLeavesVsPublishNoRecheck", "asleep"),
+            Map.entry("dev.bobbin.scheduler.WakeHandshakeJcstress.CommitVsWakeReadFirst", "blocked, driver not woken"),
+            Map.entry("dev.bobbin.JobCountJcstress.StartThenExitVsCheckEnrolsFirst", "true"),
+            Map.entry("dev.bobbin.scheduler.queue.RunQueueJcstress.ClearVsStealBroken", "lost"),
+            Map.entry("dev.bobbin.scheduler.OutlivingFibersJcstress.SubmitVsExitCheckFirst", "lost"));
 
     private static final List<String> REAL = List.of(
             "dev.bobbin.scheduler.queue.RunQueueJcstress.PollVsSteal",
@@ -62,7 +63,8 @@ class JcstressProtocolTest {
             "dev.bobbin.scheduler.IdleCarriersJcstress.SearcherLeavesVsPublish",
             "dev.bobbin.scheduler.WakeHandshakeJcstress.CommitVsWake",
             "dev.bobbin.JobCountJcstress.StartThenExitVsCheck",
-            "dev.bobbin.scheduler.queue.RunQueueJcstress.ClearVsSteal");
+            "dev.bobbin.scheduler.queue.RunQueueJcstress.ClearVsSteal",
+            "dev.bobbin.scheduler.OutlivingFibersJcstress.SubmitVsExit");
 
     /** Outcome counts of one test, merged over its forks. */
     private record Summary(Map<String, Long> outcomes, boolean passed, Status status, List<String> messages) {
