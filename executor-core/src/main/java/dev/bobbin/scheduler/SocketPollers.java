@@ -19,9 +19,10 @@ package dev.bobbin.scheduler;
  * batch of events (the master's unpark), and every other unpark a local push. So, by default
  * ({@value #JDK_POLLERS_PROPERTY}{@code =fibers}), the first Bobbin pool of the JVM <em>hosts</em> them:
  * once its carriers run, it sets {@code VTHREAD_POLLERS} and initializes the JDK's poller class from one of
- * its own fibers ({@link CarrierPool#hostJdkPollers}). JDK-socket echo in fibers then costs 0.88-0.93x the
- * server CPU per round trip of the same server on JDK virtual threads, against 1.12-1.14x with
- * platform-thread pollers (bench/README.md, "JDK sockets: the JDK's pollers on Bobbin's carriers").
+ * its own fibers ({@link CarrierPool#hostJdkPollers}). JDK-socket echo in fibers then costs 0.80x (100
+ * connections) and 0.93x (1,000) the server CPU per round trip of the same server on JDK virtual threads,
+ * against 1.15x and 1.21x with platform-thread pollers (medians of three rounds; bench/README.md, "JDK
+ * sockets: the JDK's pollers on Bobbin's carriers").
  * Sub-pollers outlive their host ({@link OutlivingFibers}): when it terminates they move to a runner thread
  * of their own, so JDK sockets keep working in every other scheduler and thread of the JVM, now at the cost
  * of a hop per event. {@code =threads} selects {@code SYSTEM_THREADS} instead (nothing on Bobbin's
