@@ -52,44 +52,38 @@ class JvmFlagsTest {
 
     @Test
     void theFirstSchedulerHostsTheJdkPollersUnlessTheApplicationChose() throws Exception {
-        List<String> opens = List.of("--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED");
         // No choice made and no socket polled before the first scheduler: its fibers host the sub-pollers.
-        Result hosted = runJava(opens, ChildMain.class.getName(), "poller-mode");
-        assertEquals(0, hosted.exit, hosted.output);
-        assertTrue(hosted.output.contains("property=2") && hosted.output.contains("virtual-pollers=true")
-                && hosted.output.contains("hosted=true"), hosted.output);
+        childPrints(List.of(), "poller-mode", "property=2", "virtual-pollers=true", "hosted=true");
         // -Dbobbin.jdkPollers=threads: platform-thread pollers, nothing on the carriers.
-        List<String> threads = new ArrayList<>(opens);
-        threads.add("-Dbobbin.jdkPollers=threads");
-        Result platform = runJava(threads, ChildMain.class.getName(), "poller-mode");
-        assertEquals(0, platform.exit, platform.output);
-        assertTrue(platform.output.contains("property=1") && platform.output.contains("virtual-pollers=false")
-                && platform.output.contains("hosted=false"), platform.output);
+        childPrints(List.of("-Dbobbin.jdkPollers=threads"), "poller-mode", "property=1", "virtual-pollers=false", "hosted=false");
         // The application's explicit choice stands, and its sub-pollers stay on the JDK's scheduler.
-        List<String> explicit = new ArrayList<>(opens);
-        explicit.add("-Djdk.pollerMode=2");
-        Result kept = runJava(explicit, ChildMain.class.getName(), "poller-mode");
-        assertEquals(0, kept.exit, kept.output);
-        assertTrue(kept.output.contains("property=2") && kept.output.contains("virtual-pollers=true")
-                && kept.output.contains("hosted=false"), kept.output);
+        childPrints(List.of("-Djdk.pollerMode=2"), "poller-mode", "property=2", "virtual-pollers=true", "hosted=false");
         // Pollers already running in the JDK's default mode: the property is left unset, so it does not lie.
-        Result late = runJava(opens, ChildMain.class.getName(), "poller-mode-after-jdk-io");
-        assertEquals(0, late.exit, late.output);
-        assertTrue(late.output.contains("property=null") && late.output.contains("virtual-pollers=true")
-                && late.output.contains("hosted=false"), late.output);
+        childPrints(List.of(), "poller-mode-after-jdk-io", "property=null", "virtual-pollers=true", "hosted=false");
         // A bad value fails the scheduler's creation, naming the property.
-        List<String> bad = new ArrayList<>(opens);
-        bad.add("-Dbobbin.jdkPollers=carriers");
-        Result refused = runJava(bad, ChildMain.class.getName(), "poller-mode");
+        Result refused = runJava(withOpens(List.of("-Dbobbin.jdkPollers=carriers")), ChildMain.class.getName(), "poller-mode");
         assertNotEquals(0, refused.exit, refused.output);
         assertTrue(refused.output.contains("IllegalArgumentException") && refused.output.contains("-Dbobbin.jdkPollers"),
                 refused.output);
     }
 
+    /** Runs {@link ChildMain} {@code mode} with {@code jvmArgs} and the opens; it must succeed and print each line. */
+    private static void childPrints(List<String> jvmArgs, String mode, String... lines) throws Exception {
+        Result r = runJava(withOpens(jvmArgs), ChildMain.class.getName(), mode);
+        assertEquals(0, r.exit, r.output);
+        for (String line : lines) assertTrue(r.output.contains(line), jvmArgs + " " + mode + ": no '" + line + "' in\n" + r.output);
+    }
+
+    private static List<String> withOpens(List<String> jvmArgs) {
+        List<String> all = new ArrayList<>(List.of("--add-opens", "java.base/java.lang=ALL-UNNAMED",
+                "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED"));
+        all.addAll(jvmArgs);
+        return all;
+    }
+
     @Test
     void hostedPollersOutliveTheirScheduler() throws Exception {
-        List<String> opens = List.of("--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED");
-        Result r = runJava(opens, ChildMain.class.getName(), "hosted-lifecycle");
+        Result r = runJava(withOpens(List.of()), ChildMain.class.getName(), "hosted-lifecycle");
         assertEquals(0, r.exit, r.output);
         assertTrue(r.output.contains("hosted=true"), r.output);
         assertTrue(r.output.contains("host-live=0"), "the pollers are not counted as live fibers: " + r.output);

@@ -130,16 +130,7 @@ public final class CarrierPool implements Executor {
      */
     public void start() {
         for (int i = 0; i < parallelism; i++) carriers[i].start();
-        boolean interrupted = false;
-        for (;;) {
-            try {
-                started.await();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) Thread.currentThread().interrupt();
+        Uninterruptibly.await(started);
         Throwable failure = startFailure;
         if (failure != null) {
             shutdown();
@@ -172,16 +163,7 @@ public final class CarrierPool implements Executor {
         pollerInitFiber = f;                           // volatile; read by execute for each start
         try {
             f.start();
-            boolean interrupted = false;
-            for (;;) {
-                try {
-                    f.join();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) Thread.currentThread().interrupt();
+            Uninterruptibly.join(f);
         } finally {
             pollerInitFiber = null;
         }

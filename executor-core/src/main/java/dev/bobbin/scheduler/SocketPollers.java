@@ -88,18 +88,8 @@ public final class SocketPollers {
     }
 
     private static void initializeFromPlatformThread() {
-        Thread t = Thread.ofPlatform().daemon().name("bobbin-poller-init").inheritInheritableThreadLocals(false)
-                .start(SocketPollers::initializePollerClass);
-        boolean interrupted = false;
-        for (;;) {
-            try {
-                t.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) Thread.currentThread().interrupt();
+        Uninterruptibly.join(Thread.ofPlatform().daemon().name("bobbin-poller-init").inheritInheritableThreadLocals(false)
+                .start(SocketPollers::initializePollerClass));
     }
 
     /**
