@@ -40,9 +40,12 @@ public final class ChildMain {
                     System.out.println("pollers-on-custom-scheduler=" + pollersScheduledBy(f.get(s)));
                 }
             }
-            case "poller-mode", "poller-mode-after-jdk-io" -> {
+            case "poller-mode", "poller-mode-after-jdk-io", "poller-mode-single-thread" -> {
                 if (args[0].equals("poller-mode-after-jdk-io")) Thread.ofVirtual().start(ChildMain::echoOnce).join();
-                try (FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("child").parallelism(2).build())) {
+                SchedulerConfig config = args[0].equals("poller-mode-single-thread")
+                        ? SchedulerConfig.builder().name("child").policy(SchedulingPolicy.SINGLE_THREAD).build()
+                        : SchedulerConfig.builder().name("child").parallelism(2).build();
+                try (FiberScheduler s = FiberScheduler.create(config)) {
                     s.start(ChildMain::echoOnce).join();
                     System.out.println("hosted=" + pollersScheduledBy(s.pool()));
                 }

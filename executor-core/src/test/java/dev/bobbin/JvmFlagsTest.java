@@ -54,6 +54,8 @@ class JvmFlagsTest {
     void theFirstSchedulerHostsTheJdkPollersUnlessTheApplicationChose() throws Exception {
         // No choice made and no socket polled before the first scheduler: its fibers host the sub-pollers.
         childPrints(List.of(), "poller-mode", "property=2", "virtual-pollers=true", "hosted=true");
+        // A first scheduler with no second carrier to move them to (single thread) does not host them.
+        childPrints(List.of(), "poller-mode-single-thread", "property=1", "virtual-pollers=false", "hosted=false");
         // -Dbobbin.jdkPollers=threads: platform-thread pollers, nothing on the carriers.
         childPrints(List.of("-Dbobbin.jdkPollers=threads"), "poller-mode", "property=1", "virtual-pollers=false", "hosted=false");
         // The application's explicit choice stands, and its sub-pollers stay on the JDK's scheduler.

@@ -169,6 +169,14 @@ public final class CarrierPool implements Executor {
         }
     }
 
+    /**
+     * Whether this pool may host the JDK's socket pollers: work stealing and a second carrier (regular or
+     * spare), so that a stalled carrier's queued poller moves elsewhere (see {@link SocketPollers}).
+     */
+    boolean canHostJdkPollers() {
+        return model == TaskModel.WORK_STEALING && carriers.length >= 2;
+    }
+
     /** The number of the JDK's socket pollers this pool hosts (0 if it hosts none). */
     public int hostedJdkPollers() { return outliving.count(); }
 

@@ -25,7 +25,11 @@ package dev.bobbin.scheduler;
  * sockets: the JDK's pollers on Bobbin's carriers").
  * Sub-pollers outlive their host ({@link OutlivingFibers}): when it terminates they move to a runner thread
  * of their own, so JDK sockets keep working in every other scheduler and thread of the JVM, now at the cost
- * of a hop per event. {@code =threads} selects {@code SYSTEM_THREADS} instead (nothing on Bobbin's
+ * of a hop per event. Only a work-stealing pool with a second carrier to move them to (a second regular
+ * carrier or a spare) hosts them, so that one fiber hogging a carrier never stops the JVM's socket
+ * wake-ups for longer than the stall monitor takes to move queued work; a first pool without one (single
+ * thread, thread per core, one carrier and no spares) gets {@code SYSTEM_THREADS}, as does
+ * {@code =threads}, which selects it outright (nothing on Bobbin's
  * carriers, a hop per event). The JDK's own virtual threads use the same pollers either way.
  *
  * <p>The application's choice wins: with {@value #POLLER_MODE_PROPERTY} set, or with the JDK's pollers
@@ -58,8 +62,9 @@ public final class SocketPollers {
             if (initialized) return;
             String choice = choice();
             boolean free = System.getProperty(POLLER_MODE_PROPERTY) == null && !pollersRunning();
-            if (free) System.setProperty(POLLER_MODE_PROPERTY, choice.equals("fibers") ? VTHREAD_POLLERS : SYSTEM_THREADS);
-            if (free && choice.equals("fibers")) pool.hostJdkPollers(SocketPollers::initializePollerClass);
+            boolean host = free && choice.equals("fibers") && pool.canHostJdkPollers();
+            if (free) System.setProperty(POLLER_MODE_PROPERTY, host ? VTHREAD_POLLERS : SYSTEM_THREADS);
+            if (host) pool.hostJdkPollers(SocketPollers::initializePollerClass);
             else initializeFromPlatformThread();
             initialized = true;
         }
