@@ -67,12 +67,20 @@ public final class ChildMain {
         host.start(() -> echoLoop(200)).join();
         System.out.println("hosted=" + pollersScheduledBy(host.pool()) + " count=" + host.pool().hostedJdkPollers());
         System.out.println("host-live=" + host.stats().fibers().live());
-        AtomicReference<String> through = new AtomicReference<>("not finished");
-        Thread across = Thread.ofVirtual().start(() -> through.set(echoLoop(3_000)));
+        // busy pollers across the close: eight JDK virtual threads keep echoing (a sub-poller with events
+        // yields and polls again, so the host's carriers always have its task queued)
+        java.util.List<AtomicReference<String>> through = new java.util.ArrayList<>();
+        java.util.List<Thread> across = new java.util.ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            AtomicReference<String> r = new AtomicReference<>("not finished");
+            through.add(r);
+            across.add(Thread.ofVirtual().start(() -> r.set(echoLoop(3_000))));
+        }
+        Thread.sleep(20);
         host.close();                                  // returns although the pollers it hosts live on
         System.out.println("closed=" + host.isTerminated());
-        across.join();
-        System.out.println("through-close=" + through.get());
+        for (Thread t : across) t.join();
+        System.out.println("through-close=" + (through.stream().allMatch(r -> r.get().equals("ok")) ? "ok" : through));
         System.out.println("after-close-vthread=" + echoLoopIn(Thread.ofVirtual()));
         try (FiberScheduler other = FiberScheduler.create(SchedulerConfig.builder().name("other").parallelism(2).build())) {
             System.out.println("after-close-fiber=" + echoLoopIn(other.ofVirtual()));

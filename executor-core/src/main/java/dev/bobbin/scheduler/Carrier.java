@@ -35,9 +35,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * seen waiting behind a waker that keeps running ({@link #wakePeerForNext}); a fiber made runnable by the
  * carrier itself (after a yield, or by the driver) goes to the tail, and one resumed by the driver wakes
  * no other carrier (its I/O lives here; see {@link #scheduleLocal}). A full ring spills half of itself
- * plus the new task to the injection queue; being the oldest, the spilled tasks are taken back before the
- * ring's (a ring kept full by the driver's completions would otherwise leave them to the injection queue's
- * one-in-{@link Tunables#INJECTION_POLL_INTERVAL} turn, for tens of milliseconds).
+ * plus the new task to the injection queue. When the driver's completions overflowed it, the spilled
+ * tasks, the oldest, are taken back before the ring's (a ring kept full by completions would otherwise
+ * leave them to the injection queue's one-in-{@link Tunables#INJECTION_POLL_INTERVAL} turn, for tens of
+ * milliseconds); a ring overflowed by fibers starting fibers keeps its order (taking the spilled first
+ * would turn a spawning tree's depth-first run into a breadth-first one, with far more fibers alive).
  *
  * <p>Bound fibers (see {@link CarrierPool}) wait in the {@code inbox}, which only this carrier polls: in
  * step 1 after the local ring, and also every {@link Tunables#INJECTION_POLL_INTERVAL}th task. A
@@ -164,6 +166,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         counters.increment(CarrierCounters.LOCAL_SCHEDULES);
         if (wokenByFiber) {
             Runnable displaced = local.swapNext(task);
+            if (displaced != null && displaced == sampledNext) sampledNext = null; // its wait ends here
             if (displaced == null) {             // runs right after the current fiber (see wakePeerForNext)
                 if (pool.stealing) wakePeerForNext(task);
                 return;
@@ -203,12 +206,13 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
     }
 
     /**
-     * The owner took {@code t} from its next slot: if it was the sampled one, judge its wait. Any other
-     * means the sampled one left the slot otherwise (stolen, displaced); either way the sample is dropped,
+     * The owner took {@code t} (null: nothing) from its next slot: if it was the sampled one, judge its
+     * wait. Anything else means the sampled one left the slot otherwise (stolen, displaced, handed off);
+     * either way the sample is dropped,
      * so it never keeps an ended fiber reachable (as {@link #park} drops it). Owner only.
      */
     private void noteNextTaken(Runnable t) {
-        boolean sampled = t == sampledNext;
+        boolean sampled = t != null && t == sampledNext;
         sampledNext = null;
         if (sampled && System.nanoTime() - sampledNextAt > Tunables.NEXT_SLOT_LATE_NANOS) {
             nextSlotWakes = Tunables.NEXT_SLOT_WAKE_PUTS;
@@ -219,6 +223,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
     /** Hands everything queued here (next slot, ring, inbox) to {@code sink}. Owner only, as it exits. */
     void drainQueuesTo(OutlivingFibers sink) {
         for (Runnable t; (t = local.takeNext()) != null || (t = local.poll()) != null || (t = inbox.poll()) != null; ) {
+            assert pool.outliving.contains(JdkVirtualThreads.fiberOf(t)) : "a live fiber's task at exit: " + t;
             sink.handOver(t);
         }
     }
@@ -240,7 +245,9 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
             if (half != null) {
                 if (pool.stealing) pool.inject.pushAll(half, task);
                 else inbox.pushAll(half, task);  // THREAD_PER_CORE: the tasks must stay here
-                spillBacklog += half.length + 1; // the oldest half: taken back first (findLocalTask)
+                if (inDriver) {                  // completions overflowed the ring: the oldest go first (findLocalTask)
+                    spillBacklog = Math.min(spillBacklog + half.length + 1, Tunables.LOCAL_QUEUE_CAPACITY);
+                }
                 counters.increment(CarrierCounters.SPILLS);
                 return;
             }
@@ -263,8 +270,9 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         pool.carrierStarted(this);
         try {
             runLoop();
+            sampledNext = null;                  // an exited carrier keeps no task reachable
+            pool.carrierExiting(this);           // normal exit: outliving fibers' tasks go elsewhere from now on
         } finally {
-            pool.carrierExiting(this);           // outliving fibers' tasks go elsewhere from now on
             try {
                 driver.close();
             } finally {
@@ -283,6 +291,12 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
             }
             if (task != null) {
                 if (searching) endSearching();
+                if (pool.onlyOutlivingLeft()) {  // shut down, no fiber of its own left: hand the rest over
+                    pool.carrierExiting(this);
+                    pool.outliving.handOver(task);
+                    pool.wakeAllForExit();
+                    return;
+                }
                 runTask(task);
                 if (++sinceDriverPoll >= Tunables.DRIVER_POLL_INTERVAL) pollDriver();
                 continue;
@@ -298,14 +312,6 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
     }
 
     private Runnable findLocalTask() {
-        if (spillBacklog > 0) {                  // spilled tasks are older than the ring's: they go first
-            Runnable t = pool.stealing ? pool.inject.poll() : inbox.poll();
-            if (t != null) {
-                spillBacklog--;
-                return t;
-            }
-            spillBacklog = 0;                    // other carriers took the rest
-        }
         if (++tick % Tunables.INJECTION_POLL_INTERVAL == 0) {
             Runnable t = pool.inject.poll();
             if (t != null) {
@@ -316,8 +322,8 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
             if (t != null) return t;
         }
         Runnable t = local.takeNext();
+        if (sampledNext != null) noteNextTaken(t);
         if (t != null) {
-            if (sampledNext != null) noteNextTaken(t);
             if (nextRunsInRow < Tunables.NEXT_SLOT_MAX_CONSECUTIVE) {
                 nextRunsInRow++;
                 counters.increment(CarrierCounters.NEXT_SLOT_RUNS);
@@ -326,6 +332,14 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
             if (!local.offer(t)) spill(t);       // demote: the queue gets a turn
         }
         nextRunsInRow = 0;
+        if (spillBacklog > 0) {                  // spilled tasks are older than the ring's: they go first
+            t = pool.stealing ? pool.inject.poll() : inbox.poll();
+            if (t != null) {
+                spillBacklog--;
+                return t;
+            }
+            spillBacklog = 0;                    // other carriers took the rest
+        }
         t = local.poll();
         if (t != null) return t;
         t = inbox.poll();
@@ -508,6 +522,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         if (searching) endSearching();           // searching-1; the last searcher wakes another (step 3)
         if (pool.hasVisibleWork()) return false; // re-check after leaving the searchers: go find it
         if (!SPARE_STATE.compareAndSet(this, ACTIVE, RETIRED)) return false; // CAS retire: ACTIVE -> RETIRED
+        sampledNext = null;                      // a retired spare keeps no task reachable
         counters.increment(CarrierCounters.PARKS);
         long start = System.nanoTime();
         try {

@@ -170,11 +170,21 @@ public final class CarrierPool implements Executor {
     }
 
     /**
-     * Whether this pool may host the JDK's socket pollers: work stealing and a second carrier (regular or
-     * spare), so that a stalled carrier's queued poller moves elsewhere (see {@link SocketPollers}).
+     * Whether this pool may host the JDK's socket pollers: work stealing, two regular carriers and stall
+     * protection on, so that a poller queued behind a fiber that hogs a carrier is taken by the other
+     * carrier or moved by the stall monitor (see {@link SocketPollers}).
      */
     boolean canHostJdkPollers() {
-        return model == TaskModel.WORK_STEALING && carriers.length >= 2;
+        return model == TaskModel.WORK_STEALING && parallelism >= 2 && monitor.protects();
+    }
+
+    /**
+     * Shut down with no fiber of the pool left, while the JDK's pollers it hosts still run: carriers
+     * stop running them and exit, and their runner takes over. Any carrier, before each task; a
+     * volatile read unless this pool hosts pollers and is shut down.
+     */
+    boolean onlyOutlivingLeft() {
+        return outliving.any() && (boolean) SHUTDOWN.getVolatile(this) && readyToExit();
     }
 
     /** The number of the JDK's socket pollers this pool hosts (0 if it hosts none). */
@@ -196,8 +206,8 @@ public final class CarrierPool implements Executor {
         boolean isStart = JdkVirtualThreads.state(fiber) == JdkVirtualThreads.STARTED;
         Thread carrierThread = JdkVirtualThreads.currentCarrier();
         Carrier here = carrierThread instanceof Carrier c && c.pool == this ? c : null;
-        if (isStart ? Thread.currentThread() == pollerInitFiber : outliving.contains(fiber)) {
-            submitOutliving(task, fiber, isStart, here);
+        if (isStart ? Thread.currentThread() == pollerInitFiber || fiber == pollerInitFiber : outliving.contains(fiber)) {
+            submitOutliving(task, fiber, isStart && fiber != pollerInitFiber, here); // the init fiber: uncounted, not kept
             return;
         }
         if (isStart) countStartOrReject(here);

@@ -15,17 +15,21 @@ import java.util.function.Consumer;
  * <p>Implementation overview. The pool recognizes them when they start (their creator is the pool's
  * poller-initializing fiber) and records them here; it neither counts them as live fibers nor lists them
  * in its registry, so they never hold up its termination and {@code shutdownNow} never interrupts them.
- * While the pool runs, their tasks are scheduled like any fiber's. Once its carriers begin to exit
- * ({@link #poolGone}), their tasks go to a runner thread of their own instead: a daemon platform thread,
+ * While the pool runs, their tasks are scheduled like any fiber's. Once it is shut down and none of its
+ * own fibers is left, its carriers exit even while these still have tasks (a busy poller yields and
+ * polls again for as long as events come; see {@code CarrierPool.onlyOutlivingLeft}), and from the first
+ * exit ({@link #poolGone}) their tasks go to a runner thread of their own: a daemon platform thread,
  * started at the first such task, that mounts each continuation in turn for the rest of the JVM's life.
+ * A carrier that dies of an error hands nothing over (the pool is not done).
  *
  * <p>Hand-over protocol. A carrier that exits first sets {@code poolGone} (volatile), fences, then moves
  * whatever the injection queue holds to the runner; a submitter of an outliving fiber's task pushes it,
  * fences, then reads {@code poolGone} and, if set, moves the injection queue's contents itself (a Dekker
  * pair: either the exiting carrier sees the task or the submitter sees the flag; moving twice is harmless,
- * each task is taken once). A carrier exits only with its own queues empty, and once no application fiber
- * is left nothing else is queued, so the injection queue is the only place a task can be left behind. Set
- * once, the flag never clears.
+ * each task is taken once). The stall monitor, which moves queued tasks of a stalled carrier to the
+ * injection queue, does the submitter's part too. An exiting carrier hands over its own queues (next slot,
+ * ring, inbox); a carrier pushes only to its own, so once every carrier has exited the injection queue is
+ * the only place a task could be left behind. Set once, the flag never clears.
  */
 final class OutlivingFibers {
     private static final System.Logger LOG = System.getLogger("dev.bobbin");

@@ -79,6 +79,9 @@ public final class StallMonitor implements Runnable {
     private volatile long warningsQueued;       // monitor writes, anyone reads
     private volatile long warningsDone;         // reporter writes, anyone reads
 
+    /** Whether stall protection is on (a threshold above 0): queued work moves off stalled carriers. */
+    boolean protects() { return thresholdNanos > 0; }
+
     StallMonitor(CarrierPool pool, long thresholdNanos) {
         this.pool = pool;
         this.thresholdNanos = thresholdNanos;
@@ -300,6 +303,7 @@ public final class StallMonitor implements Runnable {
         if (moved.isEmpty()) return 0;
         pool.inject.pushAll(moved.toArray(new Runnable[0]), null);
         pool.idle.notifyOne();
+        pool.outliving.afterInjected(pool.inject); // the pool's last carrier may have exited meanwhile
         return moved.size();
     }
 
