@@ -1,7 +1,5 @@
 package dev.bobbin;
 
-import dev.bobbin.spi.CarrierContext;
-import dev.bobbin.spi.CarrierDriver;
 import dev.bobbin.spi.CarrierDriverFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -10,7 +8,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -27,55 +24,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * while the scheduler runs, and not while it shuts down.
  */
 class DriverResumedFibersTest {
-
-    /**
-     * A driver whose "completions" are delivered by the test and run on the carrier thread inside
-     * {@code park}, as an io_uring driver reaps completions while it waits.
-     */
-    static final class CompletingDriver implements CarrierDriver {
-        final Thread carrier;
-        final ConcurrentLinkedQueue<Runnable> completions = new ConcurrentLinkedQueue<>();
-        final AtomicInteger wakeups = new AtomicInteger();
-        volatile boolean permit;
-        volatile boolean inPark;
-
-        CompletingDriver(CarrierContext c) {
-            this.carrier = c.carrierThread();
-        }
-
-        /** Any thread: queues a completion and interrupts the carrier's wait without a {@link #wakeup}. */
-        void complete(Runnable r) {
-            completions.add(r);
-            LockSupport.unpark(carrier);
-        }
-
-        private int runCompletions() {
-            int n = 0;
-            for (Runnable r; (r = completions.poll()) != null; n++) r.run();
-            return n;
-        }
-
-        @Override public int poll() { return runCompletions(); }
-
-        @Override public void park(long timeoutNanos) {
-            inPark = true;
-            if (!permit && completions.isEmpty()) {
-                if (timeoutNanos < 0) LockSupport.park(this);
-                else if (timeoutNanos > 0) LockSupport.parkNanos(this, timeoutNanos);
-            }
-            permit = false;
-            inPark = false;
-            runCompletions();
-        }
-
-        @Override public void wakeup() {
-            wakeups.incrementAndGet();
-            permit = true;
-            LockSupport.unpark(carrier);
-        }
-
-        @Override public void close() { runCompletions(); }
-    }
 
     private static FiberScheduler scheduler(SchedulingPolicy policy, List<CompletingDriver> drivers) {
         CarrierDriverFactory f = c -> {

@@ -3,14 +3,13 @@ package dev.bobbin.scheduler;
 import dev.bobbin.FiberScheduler;
 import dev.bobbin.SchedulerConfig;
 import dev.bobbin.SchedulingPolicy;
-import dev.bobbin.spi.CarrierDriver;
+import dev.bobbin.CompletingDriver;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.locks.LockSupport;
@@ -32,49 +31,10 @@ class SpilledFirstTest {
     private static final int RING = Tunables.LOCAL_QUEUE_CAPACITY;
     private static final int FIBERS = RING + RING / 4;
 
-    /** A driver that runs "completions" handed to it on the carrier thread, inside poll and park. */
-    static final class CompletingDriver implements CarrierDriver {
-        static final ConcurrentLinkedQueue<CompletingDriver> OPENED = new ConcurrentLinkedQueue<>();
-        final Thread carrier;
-        final ConcurrentLinkedQueue<Runnable> completions = new ConcurrentLinkedQueue<>();
-        volatile boolean permit;
-
-        CompletingDriver(Thread carrier) { this.carrier = carrier; }
-
-        void complete(Runnable r) {
-            completions.add(r);
-            LockSupport.unpark(carrier);
-        }
-
-        private int run() {
-            int n = 0;
-            for (Runnable r; (r = completions.poll()) != null; n++) r.run();
-            return n;
-        }
-
-        @Override public int poll() { return run(); }
-
-        @Override public void park(long timeoutNanos) {
-            if (!permit && completions.isEmpty()) {
-                if (timeoutNanos < 0) LockSupport.park(this);
-                else if (timeoutNanos > 0) LockSupport.parkNanos(this, timeoutNanos);
-            }
-            permit = false;
-            run();
-        }
-
-        @Override public void wakeup() {
-            permit = true;
-            LockSupport.unpark(carrier);
-        }
-
-        @Override public void close() { run(); }
-    }
-
     private static SchedulerConfig config(String name, SchedulingPolicy policy, List<CompletingDriver> drivers) {
         SchedulerConfig.Builder b = SchedulerConfig.builder().name(name + "-" + policy).policy(policy)
                 .driverFactory(c -> {
-                    CompletingDriver d = new CompletingDriver(c.carrierThread());
+                    CompletingDriver d = new CompletingDriver(c);
                     drivers.add(d);
                     return d;
                 });
