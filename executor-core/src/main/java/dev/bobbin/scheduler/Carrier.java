@@ -73,6 +73,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
     private static final VarHandle RUN_COUNT = VarHandles.field(MethodHandles.lookup(), Carrier.class, "runCount", long.class);
     private static final VarHandle SPARE_STATE = VarHandles.field(MethodHandles.lookup(), Carrier.class, "spareState", int.class);
     private static final VarHandle PREEMPT_AT = VarHandles.field(MethodHandles.lookup(), Carrier.class, "preemptAt", long.class);
+    private static final VarHandle NEXT_SLOT_WAKES = VarHandles.field(MethodHandles.lookup(), Carrier.class, "nextSlotWakes", int.class);
 
     public final CarrierPool pool;                  // the pool this carrier belongs to
     public final int index;                         // position in pool.carriers
@@ -89,7 +90,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
     private int tick;                        // owner: task counter for periodic polls
     private int nextRunsInRow;               // owner: consecutive tasks from the next slot
     private int nextSlotPuts;                // owner: fibers put in the next slot (sampling; see wakePeerForNext)
-    private int nextSlotWakes;               // owner: next-slot puts that still wake a parked peer
+    @SuppressWarnings("unused") private int nextSlotWakes; // next-slot puts that still wake a parked peer; owner writes, opaque; thieves read it (stealNextSlot)
     private Runnable sampledNext;            // owner: the sampled next-slot task, until this carrier takes it
     private long sampledNextAt;              // owner: when it was put
     private int sinceDriverPoll;             // owner: tasks since the last driver poll
@@ -190,14 +191,16 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
      * how long every {@link Tunables#NEXT_SLOT_SAMPLE_EVERY}th woken fiber waited in the slot
      * ({@link #noteNextTaken}); one that waited longer than {@link Tunables#NEXT_SLOT_LATE_NANOS} switches
      * on peer wake-ups for the next {@link Tunables#NEXT_SLOT_WAKE_PUTS} puts. A woken peer takes the
-     * slot only if its owner kept running the same fiber through a grace period ({@link #stealNextSlot}).
+     * slot only if its owner kept running the same fiber through a grace period ({@link #stealNextSlot}),
+     * a short one while this carrier wakes peers (it reads {@code nextSlotWakes}, opaque), else the usual.
      * Once such a pair runs on two carriers, its waits are met by the spinning partner and it stops
      * waking anyone. Owner only.
      */
     private void wakePeerForNext(Runnable task) {
         if (!peerWakesForNextSlot) return;
-        if (nextSlotWakes > 0) {
-            nextSlotWakes--;
+        int wakes = (int) NEXT_SLOT_WAKES.getOpaque(this);
+        if (wakes > 0) {
+            NEXT_SLOT_WAKES.setOpaque(this, wakes - 1);   // opaque: read by thieves for their grace
             pool.idle.notifyOneHint();
         } else if ((++nextSlotPuts & (Tunables.NEXT_SLOT_SAMPLE_EVERY - 1)) == 0) {
             sampledNext = task;
@@ -215,7 +218,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         boolean sampled = t != null && t == sampledNext;
         sampledNext = null;
         if (sampled && System.nanoTime() - sampledNextAt > Tunables.NEXT_SLOT_LATE_NANOS) {
-            nextSlotWakes = Tunables.NEXT_SLOT_WAKE_PUTS;
+            NEXT_SLOT_WAKES.setOpaque(this, Tunables.NEXT_SLOT_WAKE_PUTS);
             counters.increment(CarrierCounters.LATE_NEXT_SLOTS);
         }
     }
@@ -417,7 +420,10 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         for (Carrier victim : all) {
             if (victim == this || !victim.queue.steal().hasNext()) continue;
             long before = victim.runCount();
-            for (int spin = 0; spin < Tunables.NEXT_SLOT_STEAL_GRACE_SPINS; spin++) Thread.onSpinWait();
+            // a short grace where the victim saw woken fibers wait behind running wakers (wakePeerForNext)
+            int grace = (int) NEXT_SLOT_WAKES.getOpaque(victim) > 0
+                    ? Tunables.NEXT_SLOT_STEAL_GRACE_SPINS_SHORT : Tunables.NEXT_SLOT_STEAL_GRACE_SPINS;
+            for (int spin = 0; spin < grace; spin++) Thread.onSpinWait();
             if (victim.runCount() != before) continue;   // the owner moved on and will run it itself
             Runnable t = victim.queue.steal().stealNext();
             if (t != null) {

@@ -27,7 +27,7 @@ class NextSlotPlacementTest {
     void aPhaserPairStartedOnOneCarrierSpreadsToTwo() throws Exception {
         Result r = phaserPair("spread");
         assertEquals(2 * ROUNDS, r.arrivals, "every arrival of both parties");
-        assertTrue(r.roundsOnTwoCarriers > 0, "the parties never ran on two carriers at once: " + r);
+        assertTrue(r.roundsOnTwoCarriers >= ROUNDS / 20, "the parties rarely ran on two carriers at once: " + r);
         assertTrue(r.lateSamples > 0, "no woken fiber was seen waiting behind a running waker: " + r);
         assertTrue(r.nextSlotSteals > 0, "no peer took a woken fiber from its waker's next slot: " + r);
     }
@@ -38,8 +38,9 @@ class NextSlotPlacementTest {
         try {
             Result r = phaserPair("twin");
             assertEquals(2 * ROUNDS, r.arrivals, "every arrival of both parties");
-            assertEquals(0, r.roundsOnTwoCarriers, "without peer wake-ups nothing moves the pair: " + r);
-            assertEquals(0, r.nextSlotSteals, r.toString());
+            // a rare steal after the long grace (the owner descheduled by the OS) may spread one round
+            assertTrue(r.roundsOnTwoCarriers < ROUNDS / 100, "without peer wake-ups the pair stays on one carrier: " + r);
+            assertEquals(0, r.lateSamples, "the twin never samples: " + r);
         } finally {
             Carrier.peerWakesForNextSlot = true;
         }
