@@ -21,8 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <ol>
  *   <li>find a task: every {@link Tunables#INJECTION_POLL_INTERVAL}th time the injection queue first
  *       (fairness for outside submissions); then the next slot, at most
- *       {@link Tunables#NEXT_SLOT_MAX_CONSECUTIVE} times in a row; then the local ring; then a batch
- *       from the injection queue;</li>
+ *       {@link Tunables#NEXT_SLOT_MAX_CONSECUTIVE} times in a row; then what the driver's completions
+ *       made it spill, if any is left; then the local ring; then a batch from the injection queue;</li>
  *   <li>if none: poll the driver (it may resume fibers here), then search: steal half of another
  *       carrier's ring, re-check the injection queue, and as a last resort take another carrier's next
  *       slot if that carrier has been running the same fiber throughout a grace period;</li>
@@ -167,7 +167,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         counters.increment(CarrierCounters.LOCAL_SCHEDULES);
         if (wokenByFiber) {
             Runnable displaced = local.swapNext(task);
-            if (displaced != null && displaced == sampledNext) sampledNext = null; // its wait ends here
+            if (displaced == sampledNext) sampledNext = null; // a displaced sample's wait ends here
             if (displaced == null) {             // runs right after the current fiber (see wakePeerForNext)
                 if (pool.stealing) wakePeerForNext(task);
                 return;
@@ -210,9 +210,9 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
 
     /**
      * The owner took {@code t} (null: nothing) from its next slot: if it was the sampled one, judge its
-     * wait. Anything else means the sampled one left the slot otherwise (stolen, displaced, handed off);
-     * either way the sample is dropped,
-     * so it never keeps an ended fiber reachable (as {@link #park} drops it). Owner only.
+     * wait. Anything else means the sampled one left the slot otherwise (stolen, displaced, handed off).
+     * Either way the sample is dropped, so it never keeps an ended fiber reachable (as {@link #park} drops
+     * it). Owner only.
      */
     private void noteNextTaken(Runnable t) {
         boolean sampled = t != null && t == sampledNext;
