@@ -294,8 +294,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
             }
             if (task != null) {
                 if (searching) endSearching();
-                if (pool.onlyOutlivingLeft()) {  // shut down, no fiber of its own left: hand the rest over
-                    pool.carrierExiting(this);
+                if (pool.onlyOutlivingLeft()) {  // shut down, no fiber of its own left: exit (run() hands the rest over)
                     pool.outliving.handOver(task);
                     pool.wakeAllForExit();
                     return;
