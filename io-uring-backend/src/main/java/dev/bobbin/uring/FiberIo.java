@@ -47,8 +47,8 @@ import java.util.concurrent.atomic.LongAdder;
  * available from {@link #transport()} and {@link #selectionReason()}.
  *
  * <p>Other system properties, read when a runtime is first used: {@code bobbin.io.rescue} ({@code true}
- * or {@code false}; unset: epoll and NIO; refused on io_uring for now) lets a rescuer thread serve a
- * carrier's event loop while one fiber keeps the carrier busy (see the overview of the driver package,
+ * or {@code false}; unset: epoll and NIO; on io_uring it costs CPU on every completion, so there it is
+ * off unless set) lets a rescuer thread serve a carrier's event loop while one fiber keeps the carrier busy (see the overview of the driver package,
  * {@code dev.bobbin.uring.driver}); {@code bobbin.io.placementSlack} (sockets, default 128; 0 spreads new
  * sockets over the carriers from the first one).
  */

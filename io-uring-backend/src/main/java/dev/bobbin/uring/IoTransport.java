@@ -81,11 +81,16 @@ public enum IoTransport {
 
     // ---- Netty plumbing (package-private) -----------------------------------------------------------
 
-    /** A Netty handler factory for a new event loop on this transport (a carrier's or the fallback loop). */
-    IoHandlerFactory handlerFactory() {
+    /**
+     * A Netty handler factory for a new event loop on this transport (a carrier's or the fallback loop).
+     * {@code rescuable}: an io_uring ring that a stalled carrier's rescuer thread may enter too, so made
+     * without the kernel's single-issuer mode (and so without DEFER_TASKRUN; the driver package says what
+     * that costs). Other transports ignore it.
+     */
+    IoHandlerFactory handlerFactory(boolean rescuable) {
         return switch (this) {
             case IO_URING -> IoUringIoHandler.newFactory(new IoUringIoHandlerConfig()
-                    .setCqSize(IoTunables.URING_CQ_ENTRIES));
+                    .setCqSize(IoTunables.URING_CQ_ENTRIES).setSingleIssuer(!rescuable));
             case EPOLL -> EpollIoHandler.newFactory();
             case NIO -> NioIoHandler.newFactory();
         };

@@ -70,8 +70,8 @@ import java.util.concurrent.atomic.LongAdder;
  * exit is a release store that the rescuer's take (CAS, acquire) pairs with; the give-back is a release
  * store that the carrier's enter (CAS, acquire) pairs with. The reclaim CAS and the rescuer's volatile
  * re-reads of {@code ring} only decide who acts next; they publish nothing. The owning-thread swaps are
- * Netty's {@code AtomicReference} writes, done by the token holder while it holds the token.
- * {@code submitLocal}'s offer
+ * Netty's {@code AtomicReference} writes, done by the token holder while it holds the token, as are the
+ * writes of Netty's plain io_uring enter fields ({@code UringEnter}). {@code submitLocal}'s offer
  * (a CAS in the queue) and its volatile read of the token pair with the take's CAS and the rescuer's
  * drain (invariant (4)). {@code rescueWanted}: the monitor sets it (getAndSet) and then unparks the
  * rescuer, which reads it before parking, so no request is slept through; the rescuer clears it after
@@ -86,13 +86,28 @@ import java.util.concurrent.atomic.LongAdder;
  * the loop once more ({@code redeliverWakeup}): a carrier the scheduler woke never blocks in the loop for
  * want of a wake task that a rescue consumed.
  *
- * <p>io_uring loops are not rescued. A single-issuer ring (IORING_SETUP_SINGLE_ISSUER, Netty's default)
- * refuses io_uring_enter from any thread but its creator, and rings made without it lose DEFER_TASKRUN
- * too: 1.7-2x the server CPU per round trip (100 echo connections, two CPUs). A version that made such
- * rings for rescue, and switched the rescuer to entering by the ring's descriptor, also lost a
- * connection's progress under the forced hand-over stress test (one soak round of three; cause not
- * found), so it was taken out: an io_uring carrier's sockets wait for it while it is stalled
- * ({@link IoDrivers#rescueSetting} refuses the property).
+ * <p>Kernel side (io_uring). A single-issuer ring (IORING_SETUP_SINGLE_ISSUER, Netty's default)
+ * refuses io_uring_enter from any thread but its creator, and with DEFER_TASKRUN, which needs that mode,
+ * the kernel posts completions only when the creator enters the ring: nothing another thread does can
+ * serve it while its carrier is stalled. So rescue on io_uring needs rings made without the mode, and
+ * Netty then sets neither DEFER_TASKRUN nor TASKRUN_FLAG: every completion that needs task work signals
+ * the thread that submitted the request. That measured 1.7-2x the server CPU per round trip of
+ * single-issuer rings (100 echo connections, two CPUs), so io_uring rescue is off unless
+ * {@value IoTunables#RESCUE_PROPERTY}{@code =true}; epoll and NIO lose nothing and are rescued by
+ * default. The kernel finishes a request (e.g. a socket read armed on poll) in the context of the thread
+ * that submitted it, signalling it (TWA_SIGNAL): a carrier burning CPU runs that work at its next
+ * interrupt, one blocked in an interruptible call is interrupted for it and resumes the call (one in an
+ * uninterruptible wait, e.g. disk I/O, delays its earlier requests' completions until it returns). A
+ * request the rescuer submitted is likewise finished by the rescuer thread, even after it gave the loop
+ * back; completion work the kernel can no longer hand to an exited thread fails the request
+ * (-ECANCELED), so the rescuer lives as long as the loop (it exits once {@link #close} shut the loop
+ * down) and only one is ever made per driver. Netty enters a ring through an index registered for its
+ * creating thread (IORING_REGISTER_RING_FDS), valid in that thread only; the rescuer enters through the
+ * ring's descriptor while it holds the token ({@code UringEnter}), and puts the index back before its
+ * give-back. An earlier version of io_uring rescue lost a connection's progress once in the forced
+ * hand-over stress test; the wake-up a rescue could consume (see {@code redeliverWakeup}), found and
+ * fixed later on epoll with the same symptom, fits that failure, and the stress and stall tests run on
+ * io_uring too since.
  */
 public final class IoCarrierDriver implements CarrierDriver {
     final IoDrivers drivers;                          // the runtime this driver belongs to
@@ -110,6 +125,7 @@ public final class IoCarrierDriver implements CarrierDriver {
     static final int OUT = 0, IN = 1, RESCUED = 2, RECLAIM = 3;
     private final AtomicInteger ring = new AtomicInteger(IN); // IN: the carrier creates and first uses the loop
     private final AtomicReference<Thread> loopOwner;  // Netty's owning thread of loop; null: rescue off
+    private final UringEnter uringEnter;              // a rescuable io_uring ring: how the token holder enters it
     private final AtomicBoolean rescueWanted = new AtomicBoolean(); // monitor sets, rescuer clears
     private volatile Rescuer rescuer;                 // made at the first stall, by the monitor thread
     private volatile boolean closed;                  // set by close(): no more rescues
@@ -121,11 +137,13 @@ public final class IoCarrierDriver implements CarrierDriver {
     IoCarrierDriver(IoDrivers drivers, CarrierContext carrier) {
         this.drivers = drivers;
         this.carrier = carrier;
-        this.loop = new ManualIoEventLoop(carrier.carrierThread(), drivers.handlerFactory());
+        boolean rescue = drivers.rescue && OWNING_THREAD != null  // volatile read, once: a ring's mode is fixed
+                && (!drivers.ioUring() || UringEnter.SUPPORTED);        // when it is made
+        this.loop = new ManualIoEventLoop(carrier.carrierThread(), drivers.handlerFactory(rescue));
         loop.runNow();                                // initializes the handler here: io_uring enables the ring
                                                       // and registers its descriptor for this thread
-        boolean rescue = drivers.rescue && !drivers.ioUring(); // volatile read, once
-        this.loopOwner = rescue ? owningThreadOf(loop) : null;
+        this.uringEnter = rescue && drivers.ioUring() ? UringEnter.of(loop) : null;
+        this.loopOwner = rescue && (uringEnter != null || !drivers.ioUring()) ? owningThreadOf(loop) : null;
         this.scheduler = carrier.scheduler();
         this.group = carrier.isSpare() ? null : drivers.joinGroup(scheduler, this); // spares come and go: not placed on
         ring.set(OUT);                                // release: the loop as built, for a rescuer's take
@@ -338,6 +356,7 @@ public final class IoCarrierDriver implements CarrierDriver {
     private void rescue(Thread me) {
         rescues.increment();
         loopOwner.set(me);                            // Netty's AtomicReference (volatile): inEventLoop names the token holder
+        if (uringEnter != null) uringEnter.byDescriptor();
         try {
             while (ring.get() == RESCUED) {           // volatile: the carrier's reclaim CAS
                 assert holdsRing() && loop.inEventLoop() : "rescuer runs the loop without the ring token";
@@ -349,6 +368,7 @@ public final class IoCarrierDriver implements CarrierDriver {
             rescueFailed = true;                      // a loop that failed for its rescuer waits for its carrier
             IoDrivers.reportError(t);
         } finally {
+            if (uringEnter != null) uringEnter.byRegisteredIndex();
             loopOwner.set(carrier.carrierThread());   // volatile; before the give-back, so the carrier sees itself owner
             ring.set(OUT);                            // release: the loop state, for the carrier's enter (CAS)
             LockSupport.unpark(carrier.carrierThread());
@@ -367,6 +387,85 @@ public final class IoCarrierDriver implements CarrierDriver {
     private void redeliverWakeup() {
         wakeup();                                     // skipped only while a wake task is still queued, which
                                                       // then runs on the carrier's own pass
+    }
+
+    /**
+     * io_uring: Netty enters a ring through the index its creating thread registered for it
+     * (IORING_REGISTER_RING_FDS, IORING_ENTER_REGISTERED_RING), which is valid for that thread only. The
+     * rescuer enters by the ring's descriptor instead while it holds the loop, and puts the registered
+     * index back before it gives the loop back. Reads and writes Netty's plain fields: token holder only.
+     */
+    private static final class UringEnter {
+        private static final int ENTER_REGISTERED_RING = 16;   // IORING_ENTER_REGISTERED_RING, kernel ABI
+        private static final java.lang.reflect.Field HANDLER, RING_BUFFER, SUBMISSION_QUEUE, RING_FD, ENTER_RING_FD, ENTER_FLAGS;
+        /** Whether this Netty has the fields a rescuer needs to enter a ring by its descriptor. */
+        static final boolean SUPPORTED;
+        static {
+            java.lang.reflect.Field[] f = new java.lang.reflect.Field[6];
+            try {
+                f[0] = field(ManualIoEventLoop.class, "handler");
+                Class<?> handler = Class.forName("io.netty.channel.uring.IoUringIoHandler");
+                Class<?> ringBuffer = Class.forName("io.netty.channel.uring.RingBuffer");
+                Class<?> sq = Class.forName("io.netty.channel.uring.SubmissionQueue");
+                f[1] = field(handler, "ringBuffer");
+                f[2] = field(ringBuffer, "ioUringSubmissionQueue");
+                f[3] = field(sq, "ringFd");
+                f[4] = field(sq, "enterRingFd");
+                f[5] = field(sq, "enterFlags");
+                for (int i = 3; i < 6; i++) if (f[i].getType() != int.class) throw new NoSuchFieldException(f[i].toString());
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                java.util.Arrays.fill(f, null);        // not Netty 4.2's layout: no rescue on io_uring
+            }
+            HANDLER = f[0]; RING_BUFFER = f[1]; SUBMISSION_QUEUE = f[2]; RING_FD = f[3]; ENTER_RING_FD = f[4]; ENTER_FLAGS = f[5];
+            SUPPORTED = HANDLER != null;
+        }
+
+        private static java.lang.reflect.Field field(Class<?> c, String name) throws NoSuchFieldException {
+            java.lang.reflect.Field f = c.getDeclaredField(name);
+            f.setAccessible(true);
+            return f;
+        }
+
+        private final Object sq;
+        private final int ringFd, registeredFd, registeredFlags;
+
+        private UringEnter(Object sq) throws IllegalAccessException {
+            this.sq = sq;
+            this.ringFd = RING_FD.getInt(sq);
+            this.registeredFd = ENTER_RING_FD.getInt(sq);
+            this.registeredFlags = ENTER_FLAGS.getInt(sq);
+        }
+
+        /** The enter target of an initialized io_uring loop, or null if this Netty hides it. Carrier. */
+        static UringEnter of(ManualIoEventLoop loop) {
+            if (!SUPPORTED) return null;
+            try {
+                Object h = HANDLER.get(loop);
+                if (!RING_BUFFER.getDeclaringClass().isInstance(h)) return null;   // not an io_uring loop
+                return new UringEnter(SUBMISSION_QUEUE.get(RING_BUFFER.get(h)));
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return null;
+            }
+        }
+
+        /** Rescuer, after its take: enters by the ring's descriptor, valid in any thread. */
+        void byDescriptor() {
+            set(ringFd, registeredFlags & ~ENTER_REGISTERED_RING);
+        }
+
+        /** Rescuer, before its give-back: the carrier's registered index again. */
+        void byRegisteredIndex() {
+            set(registeredFd, registeredFlags);
+        }
+
+        private void set(int fd, int flags) {
+            try {
+                ENTER_RING_FD.setInt(sq, fd);
+                ENTER_FLAGS.setInt(sq, flags);
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException(e);    // checked accessible when built
+            }
+        }
     }
 
     /** A stalled carrier's stand-in: a platform thread that lives as long as the loop (see above). */

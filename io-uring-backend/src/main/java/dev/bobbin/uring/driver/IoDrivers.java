@@ -21,7 +21,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.Supplier;
 
 /**
  * The driver side of one I/O runtime ({@code FiberIo}): the factory of its carriers' drivers, where a socket's
@@ -36,7 +35,7 @@ import java.util.function.Supplier;
 public final class IoDrivers implements CarrierDriverFactory {
     private final String transport;                   // the transport's id: io_uring, epoll or nio
     private final boolean ioUring;
-    private final Supplier<IoHandlerFactory> handlerFactories;
+    private final HandlerFactories handlerFactories;
     private final Sockets sockets;
     private final Map<Object, LoopGroup> groups = new ConcurrentHashMap<>(); // per running scheduler (CarrierContext.scheduler)
     private volatile IoEventLoopGroup fallback;       // created on first use by a non-carrier thread
@@ -47,8 +46,19 @@ public final class IoDrivers implements CarrierDriverFactory {
     public volatile int placementSlack = placementSlackProperty();
     /** Whether the carriers of schedulers created from now on have their loops rescued while stalled
      *  (IoCarrierDriver), if this Netty allows it: {@value IoTunables#RESCUE_PROPERTY}, by default every
-     *  transport but io_uring ({@link #rescueSetting}). Volatile and settable for tests. */
+     *  transport but io_uring ({@link #rescueSetting}). Read once per carrier driver, when its loop is made
+     *  (an io_uring ring's mode is fixed then). Volatile and settable for tests. */
     public volatile boolean rescue;
+
+    /** Makes the Netty handler factory of each new event loop of a runtime. */
+    @FunctionalInterface
+    public interface HandlerFactories {
+        /**
+         * A handler factory for one new loop; {@code rescuable}: a rescuer thread may drive the loop while
+         * its carrier is stalled (on io_uring that takes a ring without the kernel's single-issuer mode).
+         */
+        IoHandlerFactory newFactory(boolean rescuable);
+    }
 
     /**
      * What the drivers need of the runtime's sockets: a stopping or aborting carrier closes the ones that
@@ -75,7 +85,7 @@ public final class IoDrivers implements CarrierDriverFactory {
      *
      * @throws IllegalStateException if one of the properties has an invalid value
      */
-    public IoDrivers(String transport, boolean ioUring, Supplier<IoHandlerFactory> handlerFactories, Sockets sockets) {
+    public IoDrivers(String transport, boolean ioUring, HandlerFactories handlerFactories, Sockets sockets) {
         this.transport = Objects.requireNonNull(transport, "transport");
         this.ioUring = ioUring;
         this.handlerFactories = Objects.requireNonNull(handlerFactories, "handlerFactories");
@@ -94,7 +104,7 @@ public final class IoDrivers implements CarrierDriverFactory {
         return transport;
     }
 
-    /** Whether the runtime's transport is io_uring (single-issuer rings, never rescued). */
+    /** Whether the runtime's transport is io_uring (single-issuer rings unless rescue is on). */
     boolean ioUring() {
         return ioUring;
     }
@@ -127,30 +137,24 @@ public final class IoDrivers implements CarrierDriverFactory {
 
     /**
      * The rescue setting for a transport, io_uring or not ({@code ioUring}), given the property's value
-     * {@code v} (null: unset). Rescue on io_uring is refused for now: the forced hand-over stress test lost
-     * an io_uring connection's progress (a read never answered) in one soak round of three, and the cause
-     * is not found yet.
+     * {@code v} (null: unset). Unset, it is on for epoll and NIO, which lose nothing by it, and off for
+     * io_uring, whose rescuable rings cost CPU on every completion (the driver package's overview).
      *
-     * @throws IllegalStateException if {@code v} is neither true nor false, or true on io_uring
+     * @throws IllegalStateException if {@code v} is neither true nor false
      */
     public static boolean rescueSetting(boolean ioUring, String v) {
         if (v == null || v.isBlank()) return !ioUring;
-        boolean on = switch (v.strip().toLowerCase(Locale.ROOT)) {
+        return switch (v.strip().toLowerCase(Locale.ROOT)) {
             case "true" -> true;
             case "false" -> false;
             default -> throw new IllegalStateException("-D" + IoTunables.RESCUE_PROPERTY + " must be true or false: " + v);
         };
-        if (on && ioUring) {
-            throw new IllegalStateException("-D" + IoTunables.RESCUE_PROPERTY + "=true is not supported on io_uring"
-                    + " yet; for stalled carriers' sockets to be rescued, use epoll (-D"
-                    + IoTunables.TRANSPORT_PROPERTY + "=epoll)");
-        }
-        return on;
     }
 
-    /** A Netty handler factory for a new event loop on the runtime's transport (a carrier's or the fallback loop). */
-    IoHandlerFactory handlerFactory() {
-        return handlerFactories.get();
+    /** A Netty handler factory for a new event loop on the runtime's transport (a carrier's or the fallback
+     *  loop); {@code rescuable}: see {@link HandlerFactories}. */
+    IoHandlerFactory handlerFactory(boolean rescuable) {
+        return handlerFactories.newFactory(rescuable);
     }
 
     // ---- placement ----------------------------------------------------------------------------------
@@ -274,7 +278,7 @@ public final class IoDrivers implements CarrierDriverFactory {
     private static final class FallbackGroup {
         static IoEventLoopGroup create(IoDrivers drivers) {
             return new MultiThreadIoEventLoopGroup(1,
-                    new DefaultThreadFactory("bobbin-io-" + drivers.transport, true), drivers.handlerFactory());
+                    new DefaultThreadFactory("bobbin-io-" + drivers.transport, true), drivers.handlerFactory(false));
         }
     }
 

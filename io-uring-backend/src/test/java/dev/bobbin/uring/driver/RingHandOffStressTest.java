@@ -44,7 +44,7 @@ class RingHandOffStressTest {
     private static final long RUN_MILLIS = 2_000;
 
     @ParameterizedTest
-    @EnumSource(value = IoTransport.class, names = {"EPOLL", "NIO"})   // io_uring refuses rescue for now (IoDrivers.rescueSetting)
+    @EnumSource(IoTransport.class)     // io_uring with rescue switched on: rings without the single-issuer mode
     void falseStallReportsHandTheLoopsBackAndForthWithoutLosingAByte(IoTransport transport) throws Exception {
         TransportSelectionTest.assumeOrRequire(transport);
         FiberIo io = FiberIo.of(transport);
@@ -60,7 +60,7 @@ class RingHandOffStressTest {
      * loop with the other fiber's turn in its inbox.
      */
     @ParameterizedTest
-    @EnumSource(value = IoTransport.class, names = {"EPOLL", "NIO"})
+    @EnumSource(IoTransport.class)
     void falseStallReportsKeepWritesFromBothCarriersInOrder(IoTransport transport) throws Exception {
         TransportSelectionTest.assumeOrRequire(transport);
         FiberIo io = FiberIo.of(transport);
