@@ -132,6 +132,39 @@ class StallWarningTest {
         assertEquals(1, at(Level.WARNING).size());
     }
 
+    /** A parking driver that says a stall of its carrier holds up I/O nobody else serves, as an unrescued event loop does. */
+    private static final class HoldingDriver implements CarrierDriver {
+        private final Thread carrier;
+
+        HoldingDriver(Thread carrier) { this.carrier = carrier; }
+
+        @Override public int poll() { return 0; }
+        @Override public void park(long t) { if (t < 0) LockSupport.park(); else LockSupport.parkNanos(t); }
+        @Override public void wakeup() { LockSupport.unpark(carrier); }
+        @Override public void close() { }
+        @Override public String heldByStall() { return "3 sockets on its test event loop wait for it"; }
+    }
+
+    @Test
+    void aStallThatHoldsUpItsDriversIoWarnsEvenWithNoFiberBehindItAndSaysWhatWaits() throws Exception {
+        StallMonitor monitor;
+        try (FiberScheduler scheduler = FiberScheduler.create(SchedulerConfig.builder().name("warn-io").parallelism(1)
+                .policy(SchedulingPolicy.SINGLE_THREAD).stallThreshold(Duration.ofMillis(50)).maxSpareCarriers(0)
+                .driverFactory(ctx -> new HoldingDriver(ctx.carrierThread())).build())) {
+            monitor = scheduler.pool().monitor;
+            hog(scheduler, 0);
+            waitUntil(() -> monitor.warningsDone() == 1 && monitor.reportsDone() == 1);
+        }
+        List<LogRecord> warnings = at(Level.WARNING);
+        assertEquals(1, warnings.size(), "one WARNING: " + warnings);
+        String line = warnings.getFirst().getMessage();
+        assertFalse(line.contains("\n"), "one line: " + line);
+        assertTrue(line.contains("3 sockets on its test event loop wait for it"), line);
+        assertFalse(line.contains("runnable fibers behind it"), "no fiber waited: " + line);
+        assertTrue(at(Level.FINE).getFirst().getMessage().contains("3 sockets on its test event loop"),
+                "the DEBUG report says it too");
+    }
+
     /** A parking driver whose {@link #carrierStalled()} fails, as a faulty I/O backend's might. */
     private static final class FailingStallNoticeDriver implements CarrierDriver {
         private final Thread carrier;

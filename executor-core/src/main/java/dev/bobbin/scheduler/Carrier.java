@@ -648,6 +648,18 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         }
     }
 
+    /** Monitor: what the driver says a stall holds up that nobody else serves ({@link CarrierDriver#heldByStall()}), or null. */
+    String heldByStall() {
+        CarrierDriver d = driver;                // plain, as in driverUnattended
+        if (d == null) return null;
+        try {
+            return d.heldByStall();
+        } catch (Throwable t) {
+            pool.reportCarrierError(this, t);
+            return null;
+        }
+    }
+
     long runCount() { return (long) RUN_COUNT.getOpaque(this); }
 
     /** This carrier's driver, or null before it is open. Owner only: the carrier or a fiber mounted on it. */

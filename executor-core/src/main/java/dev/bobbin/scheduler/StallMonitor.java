@@ -66,6 +66,7 @@ public final class StallMonitor implements Runnable {
     private final int[] waitedBehind;           // monitor thread only: runnable tasks seen behind this stall
     private final StackTraceElement[][] stacks; // monitor thread only: stack captured at detection
     private final Thread[] stalledFibers;       // monitor thread only: the fiber stalling each carrier this sample
+    private final String[] held;                // monitor thread only: what the driver says the stall holds up
     private long lastWarningNanos;              // monitor thread only: when the last WARNING was queued
     private int suppressedWarnings;             // monitor thread only: WARNINGs skipped since then
     private final RunQueue staging = new RunQueue(Tunables.LOCAL_QUEUE_CAPACITY); // monitor's thief buffer
@@ -96,6 +97,7 @@ public final class StallMonitor implements Runnable {
         this.waitedBehind = new int[n];
         this.stacks = new StackTraceElement[n][];
         this.stalledFibers = new Thread[n];
+        this.held = new String[n];
         this.lastWarningNanos = System.nanoTime() - Tunables.STALL_WARNING_INTERVAL_NANOS;
     }
 
@@ -153,13 +155,14 @@ public final class StallMonitor implements Runnable {
      * DEBUG) or a stall that became worth a WARNING ({@code warning} true).
      */
     private record Pending(Carrier carrier, Thread fiber, StackTraceElement[] stack, long stalledNanos,
-                           int handedOff, int waited, boolean warning, int suppressed) { }
+                           int handedOff, int waited, String held, boolean warning, int suppressed) { }
 
     private void resetStall(int i) {
         stalledNanos[i] = 0;
         reported[i] = false;
         warned[i] = false;
         waitedBehind[i] = 0;
+        held[i] = null;
         stacks[i] = null;
         stalledFibers[i] = null;
     }
@@ -210,11 +213,13 @@ public final class StallMonitor implements Runnable {
                     : pool.model == TaskModel.THREAD_PER_CORE ? redealUnstarted(c, i) : 0;
             int queued = c.queue.sizeEstimate() + c.inbox.size();   // what still waits for this carrier
             waitedBehind[i] = Math.max(waitedBehind[i], handedOff + queued);
+            String h = c.heldByStall();                      // e.g. sockets no rescuer serves
+            if (h != null) held[i] = h;
             if (!reported[i]) {
                 reported[i] = true;
                 stalls = stalls + 1;                          // single writer
                 if (toReport == null) toReport = new ArrayList<>();
-                toReport.add(new Pending(c, fiber, stacks[i], t, handedOff, waitedBehind[i], false, 0));
+                toReport.add(new Pending(c, fiber, stacks[i], t, handedOff, waitedBehind[i], held[i], false, 0));
             }
             stalledFibers[i] = fiber;
         }
@@ -247,7 +252,7 @@ public final class StallMonitor implements Runnable {
             Thread fiber = stalledFibers[i];
             if (fiber == null || warned[i]) continue;
             int waited = waitedBehind[i] = Math.max(waitedBehind[i], injected);
-            if (waited == 0 || stalledNanos[i] < Tunables.STALL_WARNING_NANOS) continue;
+            if ((waited == 0 && held[i] == null) || stalledNanos[i] < Tunables.STALL_WARNING_NANOS) continue;
             warned[i] = true;
             long now = System.nanoTime();
             if (now - lastWarningNanos < Tunables.STALL_WARNING_INTERVAL_NANOS) {
@@ -256,7 +261,7 @@ public final class StallMonitor implements Runnable {
             }
             lastWarningNanos = now;
             if (toReport == null) toReport = new ArrayList<>();
-            toReport.add(new Pending(all[i], fiber, stacks[i], stalledNanos[i], 0, waited, true, suppressedWarnings));
+            toReport.add(new Pending(all[i], fiber, stacks[i], stalledNanos[i], 0, waited, held[i], true, suppressedWarnings));
             suppressedWarnings = 0;
             warningsQueued = warningsQueued + 1;      // single writer
         }
@@ -382,7 +387,7 @@ public final class StallMonitor implements Runnable {
         if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
             LOG.log(System.Logger.Level.DEBUG, "bobbin: carrier " + c.getName() + " stalled for " + millis
                     + " ms by fiber '" + p.fiber().getName() + "' (" + kind + "), " + p.handedOff()
-                    + " queued fibers handed off\n" + trace(p.stack()));
+                    + " queued fibers handed off" + (p.held() != null ? "; " + p.held() : "") + "\n" + trace(p.stack()));
         }
     }
 
@@ -397,10 +402,13 @@ public final class StallMonitor implements Runnable {
             case SINGLE_THREAD -> "the scheduler's other fibers wait (SINGLE_THREAD)";
         };
         String suppressed = p.suppressed() > 0 ? " (" + p.suppressed() + " similar warnings suppressed)" : "";
+        String behind = p.waited() > 0 || p.held() == null
+                ? " with " + p.waited() + " runnable fibers behind it; " + action + ";" : ";";
+        String held = p.held() != null ? " " + p.held() + ";" : "";
         LOG.log(System.Logger.Level.WARNING, "bobbin: carrier " + p.carrier().getName() + " stalled over "
                 + p.stalledNanos() / 1_000_000 + " ms by fiber '" + p.fiber().getName() + "' " + kind(stack)
-                + where + " with " + p.waited() + " runnable fibers behind it; " + action
-                + "; use FiberScheduler.checkpoint() in long computations (stack at DEBUG on logger dev.bobbin)"
+                + where + behind + held
+                + " use FiberScheduler.checkpoint() in long computations (stack at DEBUG on logger dev.bobbin)"
                 + suppressed);
     }
 

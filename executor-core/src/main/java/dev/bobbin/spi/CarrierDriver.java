@@ -12,7 +12,7 @@ package dev.bobbin.spi;
  *
  * <p>Threading: {@link #poll()}, {@link #park(long)} and {@link #close()} are called only on the owning
  * carrier thread; {@link #wakeup()} and {@link #stats()} are called from any thread, {@link #carrierStalled()}
- * from the scheduler's monitor thread.
+ * and {@link #heldByStall()} from the scheduler's monitor thread.
  */
 public interface CarrierDriver {
 
@@ -58,6 +58,17 @@ public interface CarrierDriver {
      * acting on it must be harmless at any time. Must not block. The default does nothing.
      */
     default void carrierStalled() {
+    }
+
+    /**
+     * While the carrier is stalled: what of this driver waits for the carrier that no other thread serves
+     * meanwhile, as a phrase for the stall's WARNING (say, "12 sockets on its event loop wait for it"), or
+     * null if nothing does. A stall that holds such work up past the warning limit is logged even with no
+     * runnable fiber behind it. Called by the scheduler's monitor thread on a stalled carrier's driver,
+     * racily; must not block. The default holds nothing.
+     */
+    default String heldByStall() {
+        return null;
     }
 
     /** Releases the driver's resources. Called once, on the carrier thread, after its last {@code poll}. */

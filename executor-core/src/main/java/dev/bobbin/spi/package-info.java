@@ -7,9 +7,9 @@
  * {@code wakeup()} from any thread to end a park, {@code close()} once at exit, and
  * {@code abortResources()} when the scheduler shuts down now, and {@code carrierStalled()} while the carrier
  * has been running one fiber for a time slice (so that another thread may serve the driver's I/O
- * meanwhile). The driver learns about its carrier only through {@link dev.bobbin.spi.CarrierContext} and
+ * meanwhile; {@code heldByStall()} says what waits if nobody does). The driver learns about its carrier only through {@link dev.bobbin.spi.CarrierContext} and
  * reports counters through {@link dev.bobbin.spi.DriverStats}. Threading rules are on each method:
- * everything but {@code wakeup}, {@code stats}, {@code abortResources} and {@code carrierStalled} runs on
- * the owning carrier thread.
+ * everything but {@code wakeup}, {@code stats}, {@code abortResources}, {@code carrierStalled} and
+ * {@code heldByStall} runs on the owning carrier thread.
  */
 package dev.bobbin.spi;

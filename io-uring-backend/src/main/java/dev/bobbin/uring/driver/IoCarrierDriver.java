@@ -337,6 +337,23 @@ public final class IoCarrierDriver implements CarrierDriver {
         }
     }
 
+    /**
+     * Monitor thread, while the carrier is stalled: the sockets living on this loop when no rescuer serves
+     * them (rescue off, as on io_uring by default, or failed), for the stall's WARNING; null otherwise.
+     */
+    @Override
+    public String heldByStall() {
+        if (loopOwner != null && !rescueFailed) return null;      // volatile read; a rescuer serves the loop
+        int n = homedSockets.get();
+        if (n <= 0) return null;
+        String why = loopOwner == null
+                ? "-D" + IoTunables.RESCUE_PROPERTY + "=true lets a rescuer serve them"
+                        + (drivers.ioUring() ? ", at a CPU cost on io_uring" : "")
+                : "its rescue failed";
+        return n + (n == 1 ? " socket" : " sockets") + " on its " + drivers.transport()
+                + " event loop wait for it (" + why + ")";
+    }
+
     /** The rescuer's thread: idle until a stall is reported, then drives the loop until reclaimed. */
     private void rescueLoop() {
         Thread me = Thread.currentThread();

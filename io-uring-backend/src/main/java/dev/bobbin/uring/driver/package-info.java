@@ -77,7 +77,8 @@
  * for the loops) and of its sockets ({@link dev.bobbin.uring.driver.IoDrivers.Sockets}). The scheduler
  * calls the {@link dev.bobbin.spi.CarrierDriver} methods of
  * {@link dev.bobbin.uring.driver.IoCarrierDriver} under the SPI's rules (everything but {@code wakeup},
- * {@code stats}, {@code abortResources} and {@code carrierStalled} on the owning carrier thread).
+ * {@code stats}, {@code abortResources}, {@code carrierStalled} and {@code heldByStall} on the owning
+ * carrier thread).
  * {@code dev.bobbin.uring} calls the rest: {@link dev.bobbin.uring.driver.IoDrivers}' placement and
  * routing from any thread, {@link dev.bobbin.uring.driver.Pending} (waiter and loop sides as marked),
  * {@link dev.bobbin.uring.driver.IoErrors}, {@link dev.bobbin.uring.driver.IoTunables} and

@@ -284,6 +284,16 @@ class StalledCarrierIoTest {
             }
             if (!rescueOn) {
                 assertEquals(0, rescues, "no rescuer without rescue");
+                // the stall held no runnable fiber up for long, but the sockets: that is the WARNING's subject
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (records.stream().noneMatch(StalledCarrierIoTest::namesHeldSockets) && System.nanoTime() < until) {
+                    Thread.sleep(10);
+                }
+                LogRecord warning = records.stream().filter(StalledCarrierIoTest::namesHeldSockets).findFirst().orElseThrow(
+                        () -> new AssertionError("no stall WARNING about the held sockets: " + records.stream().map(LogRecord::getMessage).toList()));
+                assertEquals(Level.WARNING, warning.getLevel());
+                assertTrue(warning.getMessage().contains("on its io_uring event loop wait for it")
+                        && warning.getMessage().contains("-Dbobbin.io.rescue=true"), warning.getMessage());
                 assertTrue(fewest < MIN_ROUND_TRIPS_DURING_HOG && worstDuringHog > TimeUnit.MILLISECONDS.toNanos(WORST_ROUND_TRIP_MILLIS),
                         "a hogged carrier whose loop nobody rescues holds its sockets: fewest round trips " + fewest
                                 + ", worst " + worstDuringHog / 1_000_000 + " ms");
@@ -291,6 +301,8 @@ class StalledCarrierIoTest {
             }
             assertTrue(fewest >= MIN_ROUND_TRIPS_DURING_HOG,
                     "every connection keeps doing round trips while carrier 0 is hogged; the fewest did " + fewest);
+            assertTrue(records.stream().noneMatch(StalledCarrierIoTest::namesHeldSockets),
+                    "a rescued loop holds no socket up, so no stall message says so");
             assertTrue(worstDuringHog <= TimeUnit.MILLISECONDS.toNanos(WORST_ROUND_TRIP_MILLIS),
                     "worst round trip during the hog: " + worstDuringHog / 1_000_000 + " ms");
             assertTrue(rescues >= 1, "a rescuer took carrier 0's loop: " + rescues);
@@ -300,6 +312,10 @@ class StalledCarrierIoTest {
         for (LogRecord r : records) {
             assertTrue(r.getLevel().intValue() < Level.SEVERE.intValue(), () -> "error logged: " + r.getMessage());
         }
+    }
+
+    private static boolean namesHeldSockets(LogRecord r) {
+        return r.getMessage() != null && r.getMessage().contains("event loop wait for it");
     }
 
     @org.junit.jupiter.api.Test
