@@ -91,8 +91,8 @@ import java.util.concurrent.atomic.LongAdder;
  * the kernel posts completions only when the creator enters the ring: nothing another thread does can
  * serve it while its carrier is stalled. So rescue on io_uring needs rings made without the mode, and
  * Netty then sets neither DEFER_TASKRUN nor TASKRUN_FLAG: every completion that needs task work signals
- * the thread that submitted the request. That measured 1.7-2x the server CPU per round trip of
- * single-issuer rings (100 echo connections, two CPUs), so io_uring rescue is off unless
+ * the thread that submitted the request. That measured 1.4-2.6x the server CPU per round trip of
+ * single-issuer rings (100 and 1,000 echo connections, two CPUs; bench/README.md), so io_uring rescue is off unless
  * {@value IoTunables#RESCUE_PROPERTY}{@code =true}; epoll and NIO lose nothing and are rescued by
  * default. The kernel finishes a request (e.g. a socket read armed on poll) in the context of the thread
  * that submitted it, signalling it (TWA_SIGNAL): a carrier burning CPU runs that work at its next
@@ -144,6 +144,7 @@ public final class IoCarrierDriver implements CarrierDriver {
                                                       // and registers its descriptor for this thread
         this.uringEnter = rescue && drivers.ioUring() ? UringEnter.of(loop) : null;
         this.loopOwner = rescue && (uringEnter != null || !drivers.ioUring()) ? owningThreadOf(loop) : null;
+        if (drivers.rescue && loopOwner == null) drivers.rescueUnavailable();   // asked for, and this Netty hides what it needs
         this.scheduler = carrier.scheduler();
         this.group = carrier.isSpare() ? null : drivers.joinGroup(scheduler, this); // spares come and go: not placed on
         ring.set(OUT);                                // release: the loop as built, for a rescuer's take
@@ -309,6 +310,12 @@ public final class IoCarrierDriver implements CarrierDriver {
         ring.set(OUT);                                // release: the loop state, for a rescuer's take (CAS)
     }
 
+    /** For tests: an io_uring loop a rescuer may drive, entered by its carrier's registered ring index
+     *  again; null if this loop is not such a loop. */
+    Boolean ringEnteredByRegisteredIndex() {
+        return uringEnter == null ? null : uringEnter.entersByRegisteredIndex();
+    }
+
     /** Whether the calling thread may use the loop now (assertions). */
     public boolean holdsRing() {
         int s = ring.get();
@@ -372,9 +379,9 @@ public final class IoCarrierDriver implements CarrierDriver {
     /** Rescuer, holding the token: drives the loop until the carrier reclaims it. */
     private void rescue(Thread me) {
         rescues.increment();
-        loopOwner.set(me);                            // Netty's AtomicReference (volatile): inEventLoop names the token holder
-        if (uringEnter != null) uringEnter.byDescriptor();
-        try {
+        try {                                         // whatever fails, the finally block gives the loop back
+            loopOwner.set(me);                        // Netty's AtomicReference (volatile): inEventLoop names the token holder
+            if (uringEnter != null) uringEnter.byDescriptor();
             while (ring.get() == RESCUED) {           // volatile: the carrier's reclaim CAS
                 assert holdsRing() && loop.inEventLoop() : "rescuer runs the loop without the ring token";
                 int ops = runLocal();                 // queued by fibers on the stalled carrier: invariant (4)
@@ -385,7 +392,14 @@ public final class IoCarrierDriver implements CarrierDriver {
             rescueFailed = true;                      // a loop that failed for its rescuer waits for its carrier
             IoDrivers.reportError(t);
         } finally {
-            if (uringEnter != null) uringEnter.byRegisteredIndex();
+            if (uringEnter != null) {
+                try {
+                    uringEnter.byRegisteredIndex();
+                } catch (Throwable t) {               // cannot happen (checked accessible when built); never keep the loop
+                    rescueFailed = true;
+                    IoDrivers.reportError(t);
+                }
+            }
             loopOwner.set(carrier.carrierThread());   // volatile; before the give-back, so the carrier sees itself owner
             ring.set(OUT);                            // release: the loop state, for the carrier's enter (CAS)
             LockSupport.unpark(carrier.carrierThread());
@@ -473,6 +487,15 @@ public final class IoCarrierDriver implements CarrierDriver {
         /** Rescuer, before its give-back: the carrier's registered index again. */
         void byRegisteredIndex() {
             set(registeredFd, registeredFlags);
+        }
+
+        /** Whether Netty enters the ring as its creating thread does (tests; racy outside the token holder). */
+        boolean entersByRegisteredIndex() {
+            try {
+                return ENTER_RING_FD.getInt(sq) == registeredFd && ENTER_FLAGS.getInt(sq) == registeredFlags;
+            } catch (IllegalAccessException e) {
+                return false;
+            }
         }
 
         private void set(int fd, int flags) {

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
@@ -41,6 +42,7 @@ public final class IoDrivers implements CarrierDriverFactory {
     private volatile IoEventLoopGroup fallback;       // created on first use by a non-carrier thread
     private final LongAdder localOps = new LongAdder();  // operations queued by a fiber on the socket's carrier
     private final LongAdder routedOps = new LongAdder(); // operations handed to another thread's loop
+    private final AtomicBoolean rescueUnavailableLogged = new AtomicBoolean(); // its WARNING is logged once
     /** The placement slack of this runtime's schedulers (LoopGroup): {@value IoTunables#PLACEMENT_SLACK_PROPERTY}
      *  or {@link IoTunables#PLACEMENT_SLACK}. Volatile and settable so that tests can compare placements. */
     public volatile int placementSlack = placementSlackProperty();
@@ -279,6 +281,14 @@ public final class IoDrivers implements CarrierDriverFactory {
         static IoEventLoopGroup create(IoDrivers drivers) {
             return new MultiThreadIoEventLoopGroup(1,
                     new DefaultThreadFactory("bobbin-io-" + drivers.transport, true), drivers.handlerFactory(false));
+        }
+    }
+
+    /** A driver could not be made rescuable although rescue is on (this Netty's internals differ): one WARNING per runtime. */
+    void rescueUnavailable() {
+        if (rescueUnavailableLogged.compareAndSet(false, true)) {
+            LOG.log(System.Logger.Level.WARNING, "bobbin: ring rescue (-D" + IoTunables.RESCUE_PROPERTY
+                    + ") is not available with this Netty on " + transport + "; stalled carriers' sockets wait for them");
         }
     }
 

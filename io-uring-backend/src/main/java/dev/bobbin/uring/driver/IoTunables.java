@@ -88,7 +88,7 @@ public final class IoTunables {
     /** System property: whether a stalled carrier's loop is rescued (IoCarrierDriver), {@code true} or
      *  {@code false}; unset: every transport but io_uring. io_uring rescue needs rings without the kernel's
      *  single-issuer mode (IORING_SETUP_SINGLE_ISSUER, with which only a ring's creating thread may enter
-     *  it), and Netty then drops DEFER_TASKRUN and TASKRUN_FLAG too: 1.7-2x the server CPU per round trip
-     *  at 100 echo connections on two CPUs, so on io_uring it is the user's choice. */
+     *  it), and Netty then drops DEFER_TASKRUN and TASKRUN_FLAG too: 1.4-2.6x the server CPU per round
+     *  trip at 100 and 1,000 echo connections on two CPUs, so on io_uring it is the user's choice. */
     public static final String RESCUE_PROPERTY = "bobbin.io.rescue";
 }

@@ -47,7 +47,7 @@
  *       for it back and waits for the hand-back. The protocol, its invariants and its memory ordering are
  *       written out in {@code IoCarrierDriver}. Rescue is on by default for epoll and NIO. On io_uring it
  *       is off unless {@code -Dbobbin.io.rescue=true}: a ring another thread may enter cannot use the
- *       kernel's single-issuer mode and DEFER_TASKRUN, and costs 1.7-2x the CPU per completion, so by
+ *       kernel's single-issuer mode and DEFER_TASKRUN, and costs 1.4-2.6x the CPU per echo round trip, so by
  *       default an io_uring carrier's sockets wait for it while it is stalled ({@code false} turns rescue
  *       off everywhere; {@code IoCarrierDriver} has the kernel side).</li>
  *   <li><b>Shutdown.</b> A stopping carrier first closes every socket living on its loop (also one a

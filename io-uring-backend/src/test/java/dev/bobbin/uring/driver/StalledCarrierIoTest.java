@@ -294,6 +294,8 @@ class StalledCarrierIoTest {
                 assertEquals(Level.WARNING, warning.getLevel());
                 assertTrue(warning.getMessage().contains("on its io_uring event loop wait for it")
                         && warning.getMessage().contains("-Dbobbin.io.rescue=true"), warning.getMessage());
+                assertNull(driver0.ringEnteredByRegisteredIndex(), "a single-issuer ring: no entry switch");
+                assertNoErrorLogged();
                 assertTrue(fewest < MIN_ROUND_TRIPS_DURING_HOG && worstDuringHog > TimeUnit.MILLISECONDS.toNanos(WORST_ROUND_TRIP_MILLIS),
                         "a hogged carrier whose loop nobody rescues holds its sockets: fewest round trips " + fewest
                                 + ", worst " + worstDuringHog / 1_000_000 + " ms");
@@ -308,7 +310,15 @@ class StalledCarrierIoTest {
             assertTrue(rescues >= 1, "a rescuer took carrier 0's loop: " + rescues);
             assertTrue(driver0.loop.inEventLoop(driver0.carrier.carrierThread()), "carrier 0 took its loop back");
             assertTrue(rescued > 0, "the rescuer processed carrier 0's completions: " + rescued);
+            if (transport == IoTransport.IO_URING) {
+                assertEquals(Boolean.TRUE, driver0.ringEnteredByRegisteredIndex(),
+                        "after its give-back the rescuer put the carrier's registered ring index back");
+            }
         }
+        assertNoErrorLogged();
+    }
+
+    private void assertNoErrorLogged() {
         for (LogRecord r : records) {
             assertTrue(r.getLevel().intValue() < Level.SEVERE.intValue(), () -> "error logged: " + r.getMessage());
         }
