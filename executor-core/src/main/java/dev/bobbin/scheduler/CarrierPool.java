@@ -216,13 +216,13 @@ public final class CarrierPool implements Executor {
             Carrier home = bindings.get(fiber);
             if (home == null && isStart && model == TaskModel.THREAD_PER_CORE) home = deal(fiber);
             if (home != null) {
-                if (home == here && !stealing) here.scheduleLocal(task, Thread.currentThread() != here);
+                if (home == here && !stealing) here.scheduleLocal(task, Thread.currentThread() != here, isStart);
                 else home.scheduleBound(task, here == home);
                 return;
             }
         }
         if (here != null) {
-            here.scheduleLocal(task, Thread.currentThread() != here);
+            here.scheduleLocal(task, Thread.currentThread() != here, isStart);
         } else {
             outsideSubmissions.increment();
             inject.push(task);
@@ -239,7 +239,7 @@ public final class CarrierPool implements Executor {
         if (outliving.poolGone()) {
             outliving.handOver(task);
         } else if (here != null) {
-            here.scheduleLocal(task, Thread.currentThread() != here); // this carrier runs it before it may exit
+            here.scheduleLocal(task, Thread.currentThread() != here, isStart); // this carrier runs it before it may exit
         } else {
             inject.push(task);
             idle.notifyOne();

@@ -46,6 +46,38 @@ class NextSlotPlacementTest {
         }
     }
 
+    /**
+     * Starts are not woken fibers: an acceptor-like fiber that starts a fiber and keeps running for a
+     * while before it yields leaves each new fiber waiting in its next slot longer than the lateness
+     * limit, and that must not switch on peer wake-ups (they would spread an I/O server's fibers away
+     * from the loop their sockets live on). Every started fiber still runs. Without the exclusion of
+     * starts, the sampled ones are judged late (this test then fails on {@code lateSamples}).
+     */
+    @Test
+    void aStarterThatKeepsRunningSwitchesOnNoPeerWakes() throws Exception {
+        int starts = 4 * Tunables.NEXT_SLOT_SAMPLE_EVERY;
+        try (FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("starts").parallelism(2).build())) {
+            AtomicInteger ran = new AtomicInteger();
+            AtomicReference<CarrierPool> pool = new AtomicReference<>();
+            Thread starter = s.start(() -> {
+                pool.set(((Carrier) JdkVirtualThreads.currentCarrier()).pool);
+                for (int i = 0; i < starts; i++) {
+                    Thread.ofVirtual().start(ran::incrementAndGet);   // to this carrier's next slot
+                    long until = System.nanoTime() + 4 * Tunables.NEXT_SLOT_LATE_NANOS;
+                    while (System.nanoTime() < until) Thread.onSpinWait();   // keeps running past the lateness limit
+                    Thread.yield();                                   // then lets the started fiber run
+                }
+            });
+            assertTrue(starter.join(Duration.ofSeconds(60)), "the starter did not finish");
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (ran.get() < starts && System.nanoTime() < deadline) Thread.sleep(1);
+            assertEquals(starts, ran.get(), "every started fiber ran");
+            long late = 0;
+            for (Carrier c : pool.get().carriers) late += c.counters.get(CarrierCounters.LATE_NEXT_SLOTS);
+            assertEquals(0, late, "a start judged late would switch on peer wake-ups");
+        }
+    }
+
     /** Stress: many spinning pairs, pairs that park at once and next-slot steals interleaved; all finish. */
     @Test
     void manyPairsOfEachKindAllFinish() throws Exception {
