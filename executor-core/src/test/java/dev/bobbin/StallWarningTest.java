@@ -82,6 +82,15 @@ class StallWarningTest {
         others.await();
     }
 
+    /** The message of the only WARNING logged, which must be one line. */
+    private String theOneWarningLine() {
+        List<LogRecord> warnings = at(Level.WARNING);
+        assertEquals(1, warnings.size(), "one WARNING: " + warnings);
+        String line = warnings.getFirst().getMessage();
+        assertFalse(line.contains("\n"), "one line: " + line);
+        return line;
+    }
+
     private List<LogRecord> at(Level level) {
         return records.stream().filter(r -> r.getLevel() == level).toList();
     }
@@ -93,10 +102,7 @@ class StallWarningTest {
             hog(scheduler, 20);
             waitUntil(() -> monitor.warningsDone() == 1 && monitor.reportsDone() == 1);
         }
-        List<LogRecord> warnings = at(Level.WARNING);
-        assertEquals(1, warnings.size(), "one WARNING: " + warnings);
-        String line = warnings.getFirst().getMessage();
-        assertFalse(line.contains("\n"), "one line: " + line);
+        String line = theOneWarningLine();
         assertTrue(line.contains("warn-work-fiber-") && line.contains("runnable fibers behind it"), line);
         assertTrue(line.contains("spinUntilReleased"), "names where the fiber was, from the stack taken at detection: " + line);
         List<LogRecord> debug = at(Level.FINE);
@@ -132,17 +138,28 @@ class StallWarningTest {
         assertEquals(1, at(Level.WARNING).size());
     }
 
-    /** A parking driver that says a stall of its carrier holds up I/O nobody else serves, as an unrescued event loop does. */
-    private static final class HoldingDriver implements CarrierDriver {
+    /**
+     * A parking driver standing in for an I/O backend: its stall notice may fail ({@code stallFailure}, as a
+     * faulty backend's might) and it may say what a stall of its carrier holds up ({@code held}, as an
+     * unrescued event loop does).
+     */
+    private static final class TestDriver implements CarrierDriver {
         private final Thread carrier;
+        private final RuntimeException stallFailure;   // null: the notice succeeds
+        private final String held;                     // null: nothing held
 
-        HoldingDriver(Thread carrier) { this.carrier = carrier; }
+        TestDriver(Thread carrier, RuntimeException stallFailure, String held) {
+            this.carrier = carrier;
+            this.stallFailure = stallFailure;
+            this.held = held;
+        }
 
         @Override public int poll() { return 0; }
         @Override public void park(long t) { if (t < 0) LockSupport.park(); else LockSupport.parkNanos(t); }
         @Override public void wakeup() { LockSupport.unpark(carrier); }
         @Override public void close() { }
-        @Override public String heldByStall() { return "3 sockets on its test event loop wait for it"; }
+        @Override public void carrierStalled() { if (stallFailure != null) throw stallFailure; }
+        @Override public String heldByStall() { return held; }
     }
 
     @Test
@@ -150,32 +167,17 @@ class StallWarningTest {
         StallMonitor monitor;
         try (FiberScheduler scheduler = FiberScheduler.create(SchedulerConfig.builder().name("warn-io").parallelism(1)
                 .policy(SchedulingPolicy.SINGLE_THREAD).stallThreshold(Duration.ofMillis(50)).maxSpareCarriers(0)
-                .driverFactory(ctx -> new HoldingDriver(ctx.carrierThread())).build())) {
+                .driverFactory(ctx -> new TestDriver(ctx.carrierThread(), null, "3 sockets on its test event loop wait for it"))
+                .build())) {
             monitor = scheduler.pool().monitor;
             hog(scheduler, 0);
             waitUntil(() -> monitor.warningsDone() == 1 && monitor.reportsDone() == 1);
         }
-        List<LogRecord> warnings = at(Level.WARNING);
-        assertEquals(1, warnings.size(), "one WARNING: " + warnings);
-        String line = warnings.getFirst().getMessage();
-        assertFalse(line.contains("\n"), "one line: " + line);
+        String line = theOneWarningLine();
         assertTrue(line.contains("3 sockets on its test event loop wait for it"), line);
         assertFalse(line.contains("runnable fibers behind it"), "no fiber waited: " + line);
         assertTrue(at(Level.FINE).getFirst().getMessage().contains("3 sockets on its test event loop"),
                 "the DEBUG report says it too");
-    }
-
-    /** A parking driver whose {@link #carrierStalled()} fails, as a faulty I/O backend's might. */
-    private static final class FailingStallNoticeDriver implements CarrierDriver {
-        private final Thread carrier;
-
-        FailingStallNoticeDriver(Thread carrier) { this.carrier = carrier; }
-
-        @Override public int poll() { return 0; }
-        @Override public void park(long t) { if (t < 0) LockSupport.park(); else LockSupport.parkNanos(t); }
-        @Override public void wakeup() { LockSupport.unpark(carrier); }
-        @Override public void close() { }
-        @Override public void carrierStalled() { throw new IllegalStateException("stall notice failed"); }
     }
 
     @Test
@@ -185,7 +187,8 @@ class StallWarningTest {
         System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
         try (FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("faulty").parallelism(1)
                 .stallThreshold(Duration.ofMillis(200)).maxSpareCarriers(0)
-                .driverFactory(ctx -> new FailingStallNoticeDriver(ctx.carrierThread())).build())) {
+                .driverFactory(ctx -> new TestDriver(ctx.carrierThread(), new IllegalStateException("stall notice failed"), null))
+                .build())) {
             s.start(() -> {                                   // holds the carrier past the time slice
                 long end = System.nanoTime() + 100_000_000L;
                 while (System.nanoTime() < end) Thread.onSpinWait();

@@ -360,6 +360,25 @@ public final class StallMonitor implements Runnable {
                 ? "blocked in a native or pinning call" : "running without a blocking point";
     }
 
+    /**
+     * Where the stalled fiber was: its top frame and, when that is the JDK's (say, {@code System.nanoTime}
+     * in a spin loop, caught mid-call), the first frame of the code that called into it.
+     */
+    static String where(StackTraceElement[] stack) {
+        if (stack.length == 0) return "";
+        String top = " at " + stack[0];
+        if (!isJdk(stack[0])) return top;
+        for (StackTraceElement e : stack) {
+            if (!isJdk(e)) return top + ", in " + e;
+        }
+        return top;
+    }
+
+    private static boolean isJdk(StackTraceElement e) {
+        String module = e.getModuleName();
+        return module != null && (module.startsWith("java.") || module.startsWith("jdk."));
+    }
+
     private static String trace(StackTraceElement[] stack) {
         StringBuilder trace = new StringBuilder();
         for (StackTraceElement e : stack) trace.append("\tat ").append(e).append('\n');
@@ -395,7 +414,7 @@ public final class StallMonitor implements Runnable {
     private void warn(Pending p) {
         if (!LOG.isLoggable(System.Logger.Level.WARNING)) return;
         StackTraceElement[] stack = p.stack();
-        String where = stack.length > 0 ? " at " + stack[0] : "";
+        String where = where(stack);
         String action = switch (pool.model) {
             case WORK_STEALING -> "its queued fibers moved to other carriers";
             case THREAD_PER_CORE -> "fibers that started on it wait (THREAD_PER_CORE)";
