@@ -204,14 +204,36 @@ public enum ServerKind {
             shutdownBounded(scheduler);
             throw e;
         }
+        Thread background = backgroundStarts(scheduler);
         return BlockingEchoServer.start(listener, scheduler.ofVirtual().name("echo-accept").factory(),
                 scheduler.threadFactory(), o.threads(), () -> {
+                    if (background != null) background.interrupt();
                     if (Boolean.getBoolean("bobbin.echo.stats")) {
                         System.err.println("echo server: " + io.stats());
                         System.err.println("echo server: " + scheduler.stats());
                     }
                     shutdownBounded(scheduler);
                 });
+    }
+
+    /**
+     * With {@code -Dbobbin.echo.backgroundStartMs=N}: a platform thread that starts an empty fiber on the
+     * server's scheduler every N ms, as a server's timers or outside submissions would, each one waking
+     * a parked carrier (bench/README.md, "io_uring echo at 100 connections"); null without it.
+     */
+    private static Thread backgroundStarts(FiberScheduler scheduler) {
+        long periodMs = Long.getLong("bobbin.echo.backgroundStartMs", 0);
+        if (periodMs <= 0) return null;
+        return Thread.ofPlatform().daemon().name("echo-background-starts").start(() -> {
+            try {
+                for (;;) {
+                    Thread.sleep(periodMs);
+                    scheduler.start(() -> { });
+                }
+            } catch (InterruptedException | java.util.concurrent.RejectedExecutionException e) {
+                // the server is closing
+            }
+        });
     }
 
     /** Shuts a server's scheduler down and waits a bounded time for its fibers to end. */
