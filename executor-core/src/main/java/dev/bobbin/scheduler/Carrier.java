@@ -41,6 +41,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * leave them to the injection queue's one-in-{@link Tunables#INJECTION_POLL_INTERVAL} turn, for tens of
  * milliseconds); a ring overflowed by fibers starting fibers keeps its order (taking the spilled first
  * would turn a spawning tree's depth-first run into a breadth-first one, with far more fibers alive).
+ * Thieves leave alone a ring that holds only fibers its own driver resumed since it was last empty,
+ * while it holds fewer than half its capacity ({@link #keepsUpWithOwnCompletions}): their I/O lives on
+ * this carrier's loop, which keeps up with them; the stall monitor opens such a ring to thieves once
+ * its carrier has run one fiber for a time slice.
  *
  * <p>Bound fibers (see {@link CarrierPool}) wait in the {@code inbox}, which only this carrier polls: in
  * step 1 after the local ring, and also every {@link Tunables#INJECTION_POLL_INTERVAL}th task. A
@@ -75,6 +79,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
     private static final VarHandle SPARE_STATE = VarHandles.field(MethodHandles.lookup(), Carrier.class, "spareState", int.class);
     private static final VarHandle PREEMPT_AT = VarHandles.field(MethodHandles.lookup(), Carrier.class, "preemptAt", long.class);
     private static final VarHandle NEXT_SLOT_WAKES = VarHandles.field(MethodHandles.lookup(), Carrier.class, "nextSlotWakes", int.class);
+    private static final VarHandle OWN_COMPLETIONS_ONLY = VarHandles.field(MethodHandles.lookup(), Carrier.class, "ownCompletionsOnly", boolean.class);
 
     public final CarrierPool pool;                  // the pool this carrier belongs to
     public final int index;                         // position in pool.carriers
@@ -92,6 +97,10 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
     private int nextRunsInRow;               // owner: consecutive tasks from the next slot
     private int nextSlotPuts;                // owner: fibers put in the next slot (sampling; see wakePeerForNext)
     @SuppressWarnings("unused") private int nextSlotWakes; // next-slot puts that still wake a parked peer; owner writes, opaque; thieves read it (stealNextSlot)
+    @SuppressWarnings("unused") private boolean ownCompletionsOnly; // the ring holds only this driver's completions since it was last empty; see keepsUpWithOwnCompletions
+
+    /** Off only in the broken twin of {@code OwnCompletionsTest}; set before the scheduler starts. */
+    static boolean leaveOwnCompletionsAlone = true;
     private Runnable sampledNext;            // owner: the sampled next-slot task, until this carrier takes it
     private long sampledNextAt;              // owner: when it was put
     private int sinceDriverPoll;             // owner: tasks since the last driver poll
@@ -176,6 +185,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
             }
             task = displaced;
         }
+        if (wokenByFiber || !inDriver) ringMixed();      // before the offer's release: thieves see both
         if (!local.offer(task)) {
             spill(task);
         } else if (!wokenByFiber && (inDriver || queue.sizeEstimate() <= 1)) {
@@ -338,6 +348,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
                 counters.increment(CarrierCounters.NEXT_SLOT_RUNS);
                 return t;
             }
+            ringMixed();
             if (!local.offer(t)) spill(t);       // demote: the queue gets a turn
         }
         nextRunsInRow = 0;
@@ -351,9 +362,36 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         }
         t = local.poll();
         if (t != null) return t;
+        if (!(boolean) OWN_COMPLETIONS_ONLY.getOpaque(this)) {
+            OWN_COMPLETIONS_ONLY.setOpaque(this, true);  // empty ring: what the driver queues next is its own
+        }
         t = inbox.poll();
         if (t != null) return t;
         return takeInjectedBatch();
+    }
+
+    /**
+     * Owner (or the monitor, for a stalled owner): the ring may now hold tasks that are not this carrier's
+     * own completions, so thieves may take them. Opaque; written before the ring's release of the tasks,
+     * so a thief that sees them (acquire) sees this too.
+     */
+    void ringMixed() {
+        if ((boolean) OWN_COMPLETIONS_ONLY.getOpaque(this)) OWN_COMPLETIONS_ONLY.setOpaque(this, false);
+    }
+
+    /**
+     * Thief (any thread): whether this carrier's ring is its own business: it holds only fibers its
+     * driver resumed (I/O completions on sockets that live on its loop) since the ring was last empty, and
+     * fewer than {@link Tunables#OWN_COMPLETIONS_KEPT}. The carrier is then keeping up with them: it runs
+     * them after its poll, while a thief would route each one's next operation back to this loop, and a
+     * thief that finds such a ring non-empty again and again never parks, so one stray wake-up would turn
+     * a one-loop server into two carriers trading its fibers (bench/README.md, "io_uring echo at 100
+     * connections"). A stalled carrier's ring is handed to others by the monitor ({@link #ringMixed}).
+     */
+    boolean keepsUpWithOwnCompletions() {
+        int queued = queue.sizeEstimate();                 // acquire: orders the flag read after it
+        return leaveOwnCompletionsAlone && queued < Tunables.OWN_COMPLETIONS_KEPT
+                && (boolean) OWN_COMPLETIONS_ONLY.getOpaque(this);
     }
 
     private Runnable takeInjectedBatch() {
@@ -361,6 +399,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         if (inject.isEmpty()) return null;
         int share = inject.size() / pool.parallelism() + 1;
         int max = Math.min(Math.min(share, Tunables.INJECTION_BATCH_MAX), local.remaining());
+        ringMixed();                             // injected tasks join the ring
         Runnable t = inject.pollBatch(local, Math.max(1, max));
         if (t != null) counters.increment(CarrierCounters.INJECTED_TAKEN);
         return t;
@@ -406,7 +445,8 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
             int start = nextRandom(n);
             for (int i = 0; i < n; i++) {
                 Carrier victim = all[(start + i) % n];
-                if (victim == this) continue;
+                if (victim == this || victim.keepsUpWithOwnCompletions()) continue;
+                ringMixed();                     // stolen tasks join this ring
                 Runnable t = victim.queue.steal().stealInto(local, stolenCount);
                 if (t != null) {
                     counters.increment(CarrierCounters.STEALS);

@@ -362,20 +362,24 @@ public final class CarrierPool implements Executor {
         }
     }
 
-    /** Whether any queue or next slot holds a task. Racy; used by the wake protocol's re-check. */
+    /**
+     * Whether any queue or next slot holds a task another carrier could take: not a ring its carrier keeps
+     * for itself ({@link Carrier#keepsUpWithOwnCompletions}), whose owner is awake and runs it. Racy; used
+     * by the wake protocol's re-check.
+     */
     boolean hasVisibleWork() {
         if (!inject.isEmpty()) return true;
         for (Carrier c : carriers) {
-            if (!c.queue.isEmpty()) return true;
+            if (!c.queue.isEmpty() && !c.keepsUpWithOwnCompletions()) return true;
         }
         return false;
     }
 
-    /** {@link #hasVisibleWork} or any bound fiber waiting in a carrier's inbox. Racy. */
+    /** Whether any queue, next slot or inbox holds a task at all. Racy. */
     public boolean hasAnyWork() {
-        if (hasVisibleWork()) return true;
+        if (!inject.isEmpty()) return true;
         for (Carrier c : carriers) {
-            if (!c.inbox.isEmpty()) return true;
+            if (!c.queue.isEmpty() || !c.inbox.isEmpty()) return true;
         }
         return false;
     }

@@ -28,6 +28,11 @@ public final class Tunables {
      *  shorter grace let thieves take fibers their owner was about to run and lengthened echo tails. */
     static final int NEXT_SLOT_STEAL_GRACE_SPINS = 512;
 
+    /** A ring of only its carrier's own I/O completions is left to that carrier while it holds fewer than
+     *  this many (Carrier.keepsUpWithOwnCompletions): half the ring, so a carrier falling behind its
+     *  completions is helped well before the ring spills. */
+    static final int OWN_COMPLETIONS_KEPT = LOCAL_QUEUE_CAPACITY / 2;
+
     /** The grace while the victim sees woken fibers wait behind running wakers (it wakes peers for
      *  them): about 2.4 microseconds, shorter than the 256 spins of the JDK's {@code Phaser} waiter, so a
      *  woken peer takes the partner the waiter spins for before the waiter gives up and parks. */
