@@ -372,8 +372,8 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
 
     /**
      * Owner (or the monitor, for a stalled owner): the ring may now hold tasks that are not this carrier's
-     * own completions, so thieves may take them. Opaque; written before the ring's release of the tasks,
-     * so a thief that sees them (acquire) sees this too.
+     * own completions, so thieves may take them. Opaque; written before the ring's release of the tasks
+     * (except after a steal, see {@link #search}), so a thief that sees them (acquire) sees this too.
      */
     void ringMixed() {
         if ((boolean) OWN_COMPLETIONS_ONLY.getOpaque(this)) OWN_COMPLETIONS_ONLY.setOpaque(this, false);
@@ -446,9 +446,11 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
             for (int i = 0; i < n; i++) {
                 Carrier victim = all[(start + i) % n];
                 if (victim == this || victim.keepsUpWithOwnCompletions()) continue;
-                ringMixed();                     // stolen tasks join this ring
                 Runnable t = victim.queue.steal().stealInto(local, stolenCount);
                 if (t != null) {
+                    // stolen tasks joined this ring; marked after they did, so that a failed steal never
+                    // marks it: a thief reading the old mark meanwhile only leaves them to this awake carrier
+                    ringMixed();
                     counters.increment(CarrierCounters.STEALS);
                     counters.add(CarrierCounters.STOLEN, stolenCount[0]);
                     pool.telemetry.stole(this, victim, stolenCount[0]);

@@ -189,10 +189,10 @@ public final class StallMonitor implements Runnable {
             long t = stalledNanos[i] += credited;
             if (t >= Tunables.TIME_SLICE_NANOS) {
                 c.requestPreempt(runCount);
+                c.ringMixed();                 // its completions wait behind the fiber: peers may take them
                 // its driver is unattended: let it serve the carrier's I/O elsewhere (CarrierDriver.carrierStalled)
                 if (thresholdNanos > 0 && pool.model == TaskModel.WORK_STEALING) {
                     c.driverUnattended();
-                    c.ringMixed();             // its completions wait behind the fiber: peers may take them
                     // fibers its driver queued here before the fiber started wake nobody (Carrier.scheduleLocal):
                     // wake a parked peer to steal them now rather than at the hand-off
                     if (!c.queue.isEmpty()) pool.idle.notifyOne();
