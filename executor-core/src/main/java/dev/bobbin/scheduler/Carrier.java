@@ -97,10 +97,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
     private int nextRunsInRow;               // owner: consecutive tasks from the next slot
     private int nextSlotPuts;                // owner: fibers put in the next slot (sampling; see wakePeerForNext)
     @SuppressWarnings("unused") private int nextSlotWakes; // next-slot puts that still wake a parked peer; owner writes, opaque; thieves read it (stealNextSlot)
-    @SuppressWarnings("unused") private boolean ownCompletionsOnly; // the ring holds only this driver's completions since it was last empty; see keepsUpWithOwnCompletions
-
-    /** Off only in the broken twin of {@code OwnCompletionsTest}; set before the scheduler starts. */
-    static boolean leaveOwnCompletionsAlone = true;
+    @SuppressWarnings("unused") private boolean ownCompletionsOnly; // the ring holds only this driver's completions since it was last empty; owner writes (the monitor clears it), opaque; thieves read it (keepsUpWithOwnCompletions)
     private Runnable sampledNext;            // owner: the sampled next-slot task, until this carrier takes it
     private long sampledNextAt;              // owner: when it was put
     private int sinceDriverPoll;             // owner: tasks since the last driver poll
@@ -114,6 +111,9 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
 
     /** Off only in the broken twin of {@code NextSlotPlacementTest}; set before the scheduler starts. */
     static boolean peerWakesForNextSlot = true;
+
+    /** Off only in the broken twin of {@code OwnCompletionsTest}; set before the scheduler starts. */
+    static boolean leaveOwnCompletionsAlone = true;
 
     // spare life cycle, see the table above
     static final int NEW = 0, ACTIVE = 1, RETIRED = 2, EXITED = 3;
