@@ -1,5 +1,6 @@
 package dev.bobbin;
 
+import dev.bobbin.spi.CarrierContext;
 import dev.bobbin.spi.CarrierDriverFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -16,6 +17,7 @@ import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -35,11 +37,29 @@ class DriverResumedFibersTest {
                 .policy(policy).driverFactory(f).build());
     }
 
+    @Test
+    @SuppressWarnings("removal")   // the deprecated alias, kept for one release, must still answer
+    void deprecatedCurrentCarrierDriverIsTheCarrierContextsDriver() throws Exception {
+        List<CompletingDriver> drivers = new CopyOnWriteArrayList<>();
+        try (FiberScheduler s = scheduler(SchedulingPolicy.WORK_STEALING, drivers)) {
+            AtomicReference<Object> alias = new AtomicReference<>(), context = new AtomicReference<>();
+            Thread f = s.start(() -> {
+                alias.set(FiberScheduler.currentCarrierDriver());
+                context.set(CarrierContext.current().driver());
+            });
+            assertTrue(f.join(Duration.ofSeconds(10)));
+            assertNotNull(alias.get());
+            assertTrue(drivers.contains(alias.get()), "a driver of this scheduler: " + alias.get());
+            assertEquals(context.get(), alias.get());
+            assertNull(FiberScheduler.currentCarrierDriver(), "off a carrier");
+        }
+    }
+
     /** Starts a fiber that parks after recording its carrier's driver; returns once it is parked. */
     private static Thread parkedFiber(FiberScheduler s, AtomicReference<CompletingDriver> home, AtomicInteger runs)
             throws InterruptedException {
         Thread f = s.start(() -> {
-            home.set((CompletingDriver) FiberScheduler.currentCarrierDriver());
+            home.set((CompletingDriver) CarrierContext.current().driver());
             while (runs.get() == 0) LockSupport.park();
             runs.incrementAndGet();
         });
@@ -105,13 +125,13 @@ class DriverResumedFibersTest {
         try (FiberScheduler s = scheduler(SchedulingPolicy.WORK_STEALING, drivers)) {
             int n = 600;
             Thread[] fibers = new Thread[n];
-            @SuppressWarnings("unchecked") AtomicReference<CompletingDriver>[] homes = new AtomicReference[n];
+            @SuppressWarnings({"unchecked", "rawtypes"}) AtomicReference<CompletingDriver>[] homes = new AtomicReference[n];
             AtomicInteger done = new AtomicInteger();
             AtomicInteger go = new AtomicInteger();
             for (int i = 0; i < n; i++) {
                 AtomicReference<CompletingDriver> h = homes[i] = new AtomicReference<>();
                 fibers[i] = s.start(() -> {
-                    h.set((CompletingDriver) FiberScheduler.currentCarrierDriver());
+                    h.set((CompletingDriver) CarrierContext.current().driver());
                     while (go.get() == 0) LockSupport.park();
                     done.incrementAndGet();
                 });

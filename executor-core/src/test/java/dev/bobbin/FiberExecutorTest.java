@@ -467,6 +467,7 @@ class FiberExecutorTest {
     }
 
     @Test
+    @SuppressWarnings("preview")   // StructuredTaskScope is a preview API in JDK 25
     void structuredTaskScopeForksOnTheScheduler() throws Exception {
         try (FiberExecutor e = FiberExecutor.builder().name("sts").scheduler(scheduler).build();
              var scope = StructuredTaskScope.open(StructuredTaskScope.Joiner.<FiberScheduler>allSuccessfulOrThrow(),

@@ -92,6 +92,7 @@ class LifecycleTest {
     }
 
     @Test
+    @SuppressWarnings("try")   // closes a resource inside its try on purpose
     void closeFromOwnFiberIsRefusedInsteadOfDeadlocking() throws Exception {
         try (FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("self").parallelism(1).build())) {
             AtomicReference<Throwable> seen = new AtomicReference<>();

@@ -356,6 +356,7 @@ class HttpProtocolTest {
     // ---------------------------------------------------------------- connection limit
 
     @Test
+    @SuppressWarnings("try")   // closes a resource inside its try on purpose
     void connectionAboveTheMaximumGets503() throws Exception {
         BobbinHttpServer s = startOwn(HttpServerOptions.builder().maxConnections(2).build());
         int p = port(s);

@@ -1231,6 +1231,7 @@ class HttpServerConformanceTest {
     }
 
     @Test
+    @SuppressWarnings("try")   // a resource held open for the test, not read
     void stopLetsAnExchangeInProgressFinishWithinTheDelay() throws Exception {
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
@@ -1344,6 +1345,7 @@ class HttpServerConformanceTest {
     }
 
     @Test
+    @SuppressWarnings("try")   // a resource held open for the test, not read
     void aHandlerThrowingAfterItsResponseDoesNotSpoilTheResponse() throws Exception {
         try (RawHttp.LogCapture ignored = new RawHttp.LogCapture("dev.bobbin.http", java.util.logging.Level.ALL)) {
             handlerThrowingAfterItsResponse();

@@ -208,6 +208,7 @@ class HttpServerLifecycleTest {
     }
 
     @Test
+    @SuppressWarnings("try")   // a resource held open for the test, not read
     void lifecycleMisuseFailsClearly() throws Exception {
         BobbinHttpServer unbound = BobbinHttpServer.create(null, 0);
         assertNull(unbound.getAddress());

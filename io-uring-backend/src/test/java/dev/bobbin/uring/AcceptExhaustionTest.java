@@ -38,6 +38,7 @@ class AcceptExhaustionTest {
 
     @ParameterizedTest
     @EnumSource(value = IoTransport.class, names = {"EPOLL", "NIO"})
+    @SuppressWarnings("try")   // a resource held open for the test, not read
     void acceptBacksOffWhileDescriptorsRunOutAndResumesWhenTheyReturn(IoTransport transport) throws Exception {
         TransportSelectionTest.assumeOrRequire(transport);
         FiberIo io = FiberIo.of(transport);

@@ -863,6 +863,7 @@ public abstract class FiberSocketContract {
      * reset arrives varies.
      */
     @Test
+    @SuppressWarnings("try")   // a resource held open for the test, not read
     void shuttingDownRightAfterClosingAStalledWriterLeavesNoDescriptor() throws Exception {
         for (int r = 0; r < 6; r++) {
             int round = r;

@@ -209,6 +209,7 @@ class SocketSemanticsConformanceTest {
     /** A reader queued behind a blocked reader gives up at its read timeout. */
     @ParameterizedTest
     @EnumSource(Kind.class)
+    @SuppressWarnings("try")   // closes a resource inside its try on purpose
     void aQueuedReaderHonoursTheReadTimeout(Kind kind) throws Exception {
         assume(kind);
         try (Conn c = kind.connect(address())) {

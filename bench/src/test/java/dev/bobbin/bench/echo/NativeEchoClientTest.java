@@ -71,6 +71,7 @@ class NativeEchoClientTest {
 
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    @SuppressWarnings("try")   // closes a resource inside its try on purpose
     void aCorruptedByteOrAHangUpIsAnError() throws Exception {
         for (boolean hangUp : new boolean[] {false, true}) {
             try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
