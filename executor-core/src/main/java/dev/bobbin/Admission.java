@@ -1,5 +1,7 @@
 package dev.bobbin;
 
+import dev.bobbin.scheduler.JdkVirtualThreads;
+
 import java.util.concurrent.Callable;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
@@ -136,7 +138,7 @@ final class Admission {
 
     private void startOrWithdraw(Thread fiber) {
         try {
-            fiber.start();
+            JdkVirtualThreads.start(fiber, lifecycle.container());
         } catch (RejectedExecutionException e) {
             lifecycle.withdraw(fiber);
             throw new RejectedExecutionException("executor '" + lifecycle.name() + "' cannot start a task: scheduler '"

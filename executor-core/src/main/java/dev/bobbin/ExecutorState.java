@@ -2,6 +2,7 @@ package dev.bobbin;
 
 import dev.bobbin.base.VarHandles;
 import dev.bobbin.scheduler.FiberRegistry;
+import dev.bobbin.scheduler.JdkVirtualThreads;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -71,6 +72,7 @@ final class ExecutorState implements FiberRegistry.Owner {
     private final JobCount count = new JobCount();  // our fibers enrolled in the registry, and those that left
     private final CountDownLatch terminated = new CountDownLatch(1);  // opened by tryTerminate
     @SuppressWarnings("unused") private volatile int state;          // RUNNING, SHUTDOWN or TERMINATED
+    private final Object container;                // the JDK thread container its jobs' fibers start in, or null
 
     ExecutorState(String name, FiberScheduler scheduler, boolean ownsScheduler, Slots slots) {
         this.name = name;
@@ -78,6 +80,13 @@ final class ExecutorState implements FiberRegistry.Owner {
         this.ownsScheduler = ownsScheduler;
         this.slots = slots;
         this.registry = scheduler.registry();
+        this.container = JdkVirtualThreads.openContainer("FiberExecutor[" + name + "]", scheduler.pool().container(),
+                fibers -> registry.owned(this, fibers));
+    }
+
+    /** The JDK thread container its jobs' fibers start in (see {@code JdkVirtualThreads}), or null. */
+    Object container() {
+        return container;
     }
 
     String name() {
@@ -162,6 +171,7 @@ final class ExecutorState implements FiberRegistry.Owner {
     private void tryTerminate() {
         if (count.noneLeft() && (slots == null || slots.idle())
                 && STATE.compareAndSet(this, SHUTDOWN, TERMINATED)) {  // tryTerminate
+            JdkVirtualThreads.closeContainer(container);         // every job's fiber has exited
             terminated.countDown();
             if (ownsScheduler) scheduler.shutdown();
         }

@@ -135,7 +135,7 @@ public final class FiberScheduler implements AutoCloseable {
     public Thread start(Runnable task) {
         Objects.requireNonNull(task, "task");
         Thread fiber = threadFactory.newThread(task);
-        fiber.start();
+        JdkVirtualThreads.start(fiber, pool.container());
         return fiber;
     }
 
@@ -177,7 +177,7 @@ public final class FiberScheduler implements AutoCloseable {
         Thread fiber = threadFactory.newThread(task);
         pool.bind(fiber, home);
         try {
-            fiber.start();
+            JdkVirtualThreads.start(fiber, pool.container());
         } catch (Throwable t) {
             pool.unbind(fiber);
             throw t;

@@ -95,6 +95,7 @@ public final class CarrierPool implements Executor {
     public final Telemetry telemetry;            // delay sampling, live fibers, failures, drivers; see Telemetry
     final OutlivingFibers outliving;             // the JDK's socket pollers, if this pool hosts them
     private volatile Thread pollerInitFiber;     // while hosting: the fiber that starts the JDK's pollers
+    private final Object container;              // the JDK thread container of its fibers, or null (JdkVirtualThreads)
 
     /**
      * A pool configured by {@code config}, not started yet ({@link #start}). {@code owner}: the object
@@ -122,6 +123,12 @@ public final class CarrierPool implements Executor {
         this.aliveCarriers = new AtomicInteger(parallelism);
         this.monitor = new StallMonitor(this, config.stallThresholdNanos());
         this.telemetry = new Telemetry(carriers.length, config.delaySamplingPeriod(), config.trackFibers());
+        this.container = JdkVirtualThreads.openContainer("FiberScheduler[" + name + "]", null, telemetry.registry::live);
+    }
+
+    /** The JDK thread container its fibers start in ({@link JdkVirtualThreads#start}), or null. */
+    public Object container() {
+        return container;
     }
 
     /**
@@ -456,6 +463,7 @@ public final class CarrierPool implements Executor {
 
     private void aliveCarrierGone() {
         if (aliveCarriers.decrementAndGet() == 0) {
+            JdkVirtualThreads.closeContainer(container);  // every fiber started in it has ended
             telemetry.poolTerminated();              // termination actions run before awaitTermination returns
             terminated.countDown();
         }

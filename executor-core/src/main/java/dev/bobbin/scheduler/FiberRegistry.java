@@ -173,6 +173,20 @@ public final class FiberRegistry {
         return n;
     }
 
+    /** Adds every tracked fiber to {@code out}. Any thread. */
+    public void live(List<Thread> out) {
+        for (Stripe s : stripes) {
+            s.lock();
+            try {
+                for (Thread t : s.keys) {
+                    if (t != null) out.add(t);
+                }
+            } finally {
+                s.unlock();
+            }
+        }
+    }
+
     /** Copies every tracked fiber and its last-run time into {@code fibers} and {@code lastRun}. */
     public void snapshot(List<Thread> fibers, List<Long> lastRun) {
         for (Stripe s : stripes) {

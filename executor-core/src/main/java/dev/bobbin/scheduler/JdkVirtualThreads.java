@@ -25,6 +25,16 @@ import java.util.concurrent.Executor;
  * All four need {@code --add-opens java.base/java.lang=ALL-UNNAMED}. Without it {@link #check()}
  * throws an {@link IllegalStateException} naming the flag; nothing else in Bobbin touches these
  * handles before {@code check()} has passed.
+ *
+ * <p>Thread containers. The JDK groups threads in containers for its thread dumps ({@code jcmd
+ * Thread.dump_to_file}, {@code HotSpotDiagnosticMXBean.dumpThreads}): a virtual thread started with
+ * {@link Thread#start()} lands in the JDK's root container, which (by default) keeps a set of every such
+ * thread; a JDK executor starts its threads in a container of its own. Bobbin starts its fibers in a
+ * {@link FiberContainer} of their scheduler or executor through the package-private
+ * {@code Thread.start(ThreadContainer)}, which needs {@code jdk.internal.vm} exported to Bobbin: the
+ * java.lang add-opens lets Bobbin export it to itself ({@code Module.implAddExports}) when this class
+ * initializes. Where that fails (a JDK without these members), fibers start in the root container as
+ * {@code Thread.start()} puts them, and the reason is logged once at DEBUG.
  */
 public final class JdkVirtualThreads {
     /** The JVM flag Bobbin needs; named in every error about it. */
@@ -42,6 +52,9 @@ public final class JdkVirtualThreads {
     private static final MethodHandle FIBER_OF_RUNNABLE; // (Runnable) -> Thread, for that class only
     private static final Class<?> VIRTUAL_THREAD_CLASS;
     private static final RuntimeException FAILURE;      // why the handles are missing, or null
+    private static final MethodHandle START_IN;         // (Thread, Object) -> void: Thread.start(ThreadContainer), or null
+    private static final MethodHandle CONTAINER_OF;     // (Thread) -> Object: Thread.threadContainer(), or null
+    private static final System.Logger LOG = System.getLogger("dev.bobbin");
 
     static {
         MethodHandle builder = null, carrier = null, fiberOf = null;
@@ -91,6 +104,27 @@ public final class JdkVirtualThreads {
             failure = new IllegalStateException("Bobbin cannot run on this JDK ("
                     + Runtime.version() + "); JDK 25 or newer is required", t);
         }
+        MethodHandle startIn = null, containerOf = null;
+        if (failure == null) {
+            try {
+                MethodHandles.Lookup self = MethodHandles.lookup();
+                MethodHandle export = MethodHandles.privateLookupIn(Module.class, self).findVirtual(Module.class,
+                        "implAddExports", MethodType.methodType(void.class, String.class, Module.class));
+                export.invokeExact(Object.class.getModule(), "jdk.internal.vm", JdkVirtualThreads.class.getModule());
+                Class<?> containerClass = Class.forName("jdk.internal.vm.ThreadContainer");
+                MethodHandles.Lookup thread = MethodHandles.privateLookupIn(Thread.class, self);
+                startIn = thread.findVirtual(Thread.class, "start", MethodType.methodType(void.class, containerClass))
+                        .asType(MethodType.methodType(void.class, Thread.class, Object.class));
+                containerOf = thread.findVirtual(Thread.class, "threadContainer", MethodType.methodType(containerClass))
+                        .asType(MethodType.methodType(Object.class, Thread.class));
+            } catch (Throwable t) {
+                startIn = null;
+                containerOf = null;
+                LOG.log(System.Logger.Level.DEBUG, "fibers start in the JDK's root thread container: " + t);
+            }
+        }
+        START_IN = startIn;
+        CONTAINER_OF = containerOf;
         BUILDER = builder;
         CURRENT_CARRIER = carrier;
         STATE = state;
@@ -147,6 +181,47 @@ public final class JdkVirtualThreads {
     static int state(Thread fiber) {
         try {
             return ((int) STATE.invokeExact(fiber)) & ~SUSPENDED_BIT;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /**
+     * A registered thread container for the fibers that {@code members} lists and that were started in
+     * it, named {@code name}, under {@code parent} (another such container, or null for the JDK's root);
+     * or null where the JDK's containers are out of reach. {@link #closeContainer} deregisters it.
+     */
+    public static Object openContainer(String name, Object parent, java.util.function.Consumer<java.util.List<Thread>> members) {
+        return START_IN == null ? null : FiberContainer.open(name, parent, members);
+    }
+
+    /** Deregisters a container from {@link #openContainer}: it no longer appears in thread dumps. Null: nothing. */
+    public static void closeContainer(Object container) {
+        if (container != null) FiberContainer.close(container);
+    }
+
+    /**
+     * Starts {@code fiber} in {@code container} (from {@link #openContainer}), or as {@link Thread#start()}
+     * does when it is null. Throws what {@code Thread.start} throws.
+     */
+    public static void start(Thread fiber, Object container) {
+        if (container == null) {
+            fiber.start();
+            return;
+        }
+        try {
+            START_IN.invokeExact(fiber, container);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("cannot start " + fiber, t);
+        }
+    }
+
+    /** The container {@code thread} was started in (null before its start). */
+    static Object containerOf(Thread thread) {
+        try {
+            return (Object) CONTAINER_OF.invokeExact(thread);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
