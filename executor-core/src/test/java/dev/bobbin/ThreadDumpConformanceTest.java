@@ -77,22 +77,37 @@ class ThreadDumpConformanceTest {
     @Test
     void schedulerListsTheFibersItStarts() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        CountDownLatch parked = new CountDownLatch(1);
-        Thread f = SCHEDULER.start(() -> {
+        CountDownLatch parked = new CountDownLatch(2);
+        Runnable park = () -> {
             parked.countDown();
             awaitQuietly(release);
-        });
+        };
+        Thread f = SCHEDULER.start(park);
+        Thread bound = SCHEDULER.startOn(1, park);
         try {
             assertTrue(parked.await(10, SECONDS));
-            Container c = containerOf(f.threadId(), dump());
-            assertTrue(c.name().startsWith("FiberScheduler[dumped]"), c.toString());
-            assertEquals("<root>", c.parent(), c.toString());
+            String json = dump();
+            for (Thread t : List.of(f, bound)) {
+                Container c = containerOf(t.threadId(), json);
+                assertTrue(c.name().startsWith("FiberScheduler[dumped]"), c.toString());
+                assertEquals("<root>", c.parent(), c.toString());
+            }
         } finally {
             release.countDown();
         }
         assertTrue(f.join(java.time.Duration.ofSeconds(10)));
+        assertTrue(bound.join(java.time.Duration.ofSeconds(10)));
     }
 
+    @Test
+    void anExecutorRegistersAtItsFirstTask() throws Exception {
+        try (FiberExecutor e = FiberExecutor.builder().name("dump-idle").scheduler(SCHEDULER).build()) {
+            for (Container c : parse(dump())) assertTrue(!c.name().startsWith("FiberExecutor[dump-idle]"), c.toString());
+            assertTrue(containerOfParkedTask(e).name().startsWith("FiberExecutor[dump-idle]"));
+        }
+    }
+
+    /** The JVM's default, jdk.trackAllThreads=true: with false the JDK's root container lists no virtual thread at all. */
     @Test
     void aFiberStartedByThreadStartIsInTheRootContainerAsOnTheJdk() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
@@ -158,7 +173,7 @@ class ThreadDumpConformanceTest {
     }
 
     private static String dump() throws IOException {
-        Path file = Files.createTempDirectory("bobbin-dump").resolve("threads.json");
+        Path file = Files.createTempDirectory("bobbin-dump").resolve("threads.json").toAbsolutePath();
         try {
             ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
                     .dumpThreads(file.toString(), HotSpotDiagnosticMXBean.ThreadDumpFormat.JSON);

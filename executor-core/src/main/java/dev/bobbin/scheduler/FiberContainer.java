@@ -19,36 +19,69 @@ import java.util.stream.Stream;
  * hooks do nothing, and a dump asks its {@code members} (the registry's fibers, or an executor's) and
  * keeps those whose container is this one, so a fiber is listed once, under the container it started
  * in. A fiber started with {@link Thread#start()} (say from a scheduler's thread factory) stays in the
- * JDK's root container and is listed there. An executor's container names its scheduler's as its parent;
- * a scheduler's has the root as parent. Containers are registered with the JDK while open; the JDK holds
- * them weakly, so one never closed goes with its owner.
+ * JDK's root container and is listed there. An executor's container names its scheduler's as its parent
+ * (while the scheduler runs, its container is in the dump too); a scheduler's has the root as parent.
  *
- * <p>Loaded only through {@link JdkVirtualThreads#openContainer}, once {@code jdk.internal.vm} is
- * exported to Bobbin.
+ * <p>Registration. The JDK finds containers for a dump in its registry (weak references). A container
+ * registers at the first start made in it, so an executor opened and closed without a task costs no
+ * registration, and deregisters when closed (its owner terminated); the JDK's weak reference lets one
+ * never closed go with its owner. A container registers its parent before itself, since a dump
+ * reaches a container only through its parent.
+ * <pre>
+ *   NEW         --first start (registerOnFirstStart)--&gt; REGISTERED
+ *   NEW         --close-------------------------------&gt; CLOSED
+ *   REGISTERED  --close (deregisters)-----------------&gt; CLOSED
+ * </pre>
+ * Both transitions run under the container's monitor (once per container); a start's check of
+ * {@code registered} is one volatile read.
+ *
+ * <p>Loaded only through {@link JdkVirtualThreads}, once {@code jdk.internal.vm} is exported to Bobbin.
  */
 final class FiberContainer extends ThreadContainer {
     private final String name;
     private final ThreadContainer parent;          // null: the JDK's root
     private final Consumer<List<Thread>> members;  // adds fibers that may be in this container
-    private volatile Object key;                   // the JDK's registration; written once after registering
+    private volatile boolean registered;           // REGISTERED or CLOSED after it; written under the monitor
+    private boolean closed;                        // guarded by the monitor
+    private Object key;                            // the JDK's registration, or null; guarded by the monitor
 
-    private FiberContainer(String name, ThreadContainer parent, Consumer<List<Thread>> members) {
+    FiberContainer(String name, Object parent, Consumer<List<Thread>> members) {
         super(true);                               // shared: no owner thread
         this.name = name;
-        this.parent = parent;
+        this.parent = (ThreadContainer) parent;
         this.members = members;
     }
 
-    static Object open(String name, Object parent, Consumer<List<Thread>> members) {
-        FiberContainer c = new FiberContainer(name, (ThreadContainer) parent, members);
-        c.key = ThreadContainers.registerContainer(c);
-        return c;
+    /** Links this class and the JDK members it uses, so a JDK that changed them fails here, not at a start. */
+    static void linkCheck() {
+        FiberContainer probe = new FiberContainer("link-check", null, out -> { });
+        probe.threads().close();
+        probe.parent();
+        ThreadContainers.deregisterContainer(ThreadContainers.registerContainer(probe));
     }
 
-    static void close(Object container) {
-        FiberContainer c = (FiberContainer) container;
-        Object k = c.key;
-        if (k != null) ThreadContainers.deregisterContainer(k);
+    /**
+     * Registers with the JDK's thread dumps, unless already registered or closed, and its parent first: a
+     * dump reaches a container only through its parent. Any thread; cheap after the first.
+     */
+    void registerOnFirstStart() {
+        if (registered) return;                    // volatile read; pairs with the write below
+        if (parent instanceof FiberContainer p) p.registerOnFirstStart();
+        synchronized (this) {
+            if (registered || closed) return;
+            key = ThreadContainers.registerContainer(this);
+            registered = true;                     // volatile write, after the key
+        }
+    }
+
+    /** Deregisters (if registered); later starts register nothing. */
+    synchronized void close() {
+        closed = true;
+        registered = true;                         // no start takes the slow path any more
+        if (key != null) {
+            ThreadContainers.deregisterContainer(key);
+            key = null;
+        }
     }
 
     @Override

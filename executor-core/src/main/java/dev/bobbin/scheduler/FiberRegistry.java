@@ -25,7 +25,10 @@ import java.util.List;
  *
  * <p>Implementation overview. A fiber is added when it starts (in {@link CarrierPool#execute}) and
  * removed by the carrier that sees it terminate, so references are strong and never outlive the fiber's
- * run (the JDK's own thread container already holds every started virtual thread strongly). The set is
+ * run. A fiber parked with nothing else referencing it stays reachable through this set, as a virtual
+ * thread started with {@code Thread.start()} does through the JDK's root container; for the fibers
+ * Bobbin starts in its own thread containers this set is that reference, and the list their containers
+ * read for the JDK's thread dumps. The set is
  * striped by thread id; each stripe is an open-addressing table (linear probing, backward-shift
  * deletion, no tombstones) of fiber references, guarded by the stripe's spin lock, with a parallel array of
  * last-run timestamps only when fibers are tracked. At a load between 3/8 and 3/4 a live fiber costs one

@@ -32,9 +32,11 @@ import java.util.concurrent.Executor;
  * thread; a JDK executor starts its threads in a container of its own. Bobbin starts its fibers in a
  * {@link FiberContainer} of their scheduler or executor through the package-private
  * {@code Thread.start(ThreadContainer)}, which needs {@code jdk.internal.vm} exported to Bobbin: the
- * java.lang add-opens lets Bobbin export it to itself ({@code Module.implAddExports}) when this class
- * initializes. Where that fails (a JDK without these members), fibers start in the root container as
- * {@code Thread.start()} puts them, and the reason is logged once at DEBUG.
+ * java.lang add-opens lets Bobbin export it to its own module ({@code Module.implAddExports}) when this
+ * class initializes; on the class path that module is the class loader's unnamed one, so all class-path
+ * code can then see the package, which the add-opens of java.lang already gives it in effect. Where
+ * the export or the container class fails to link (a JDK without these members), fibers start in the
+ * root container as {@code Thread.start()} puts them, and the reason is logged once at DEBUG.
  */
 public final class JdkVirtualThreads {
     /** The JVM flag Bobbin needs; named in every error about it. */
@@ -117,6 +119,7 @@ public final class JdkVirtualThreads {
                         .asType(MethodType.methodType(void.class, Thread.class, Object.class));
                 containerOf = thread.findVirtual(Thread.class, "threadContainer", MethodType.methodType(containerClass))
                         .asType(MethodType.methodType(Object.class, Thread.class));
+                FiberContainer.linkCheck();
             } catch (Throwable t) {
                 startIn = null;
                 containerOf = null;
@@ -187,17 +190,18 @@ public final class JdkVirtualThreads {
     }
 
     /**
-     * A registered thread container for the fibers that {@code members} lists and that were started in
-     * it, named {@code name}, under {@code parent} (another such container, or null for the JDK's root);
-     * or null where the JDK's containers are out of reach. {@link #closeContainer} deregisters it.
+     * A thread container for the fibers that {@code members} lists and that were started in it, named
+     * {@code name}, under {@code parent} (another such container, or null for the JDK's root); or null
+     * where the JDK's containers are out of reach. It registers with the JDK's thread dumps at the first
+     * {@link #start} in it; {@link #closeContainer} deregisters it.
      */
     public static Object openContainer(String name, Object parent, java.util.function.Consumer<java.util.List<Thread>> members) {
-        return START_IN == null ? null : FiberContainer.open(name, parent, members);
+        return START_IN == null ? null : new FiberContainer(name, parent, members);
     }
 
     /** Deregisters a container from {@link #openContainer}: it no longer appears in thread dumps. Null: nothing. */
     public static void closeContainer(Object container) {
-        if (container != null) FiberContainer.close(container);
+        if (container != null) ((FiberContainer) container).close();
     }
 
     /**
@@ -209,6 +213,7 @@ public final class JdkVirtualThreads {
             fiber.start();
             return;
         }
+        ((FiberContainer) container).registerOnFirstStart();
         try {
             START_IN.invokeExact(fiber, container);
         } catch (RuntimeException | Error e) {
