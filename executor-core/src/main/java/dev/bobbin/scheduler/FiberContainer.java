@@ -33,7 +33,7 @@ import java.util.stream.Stream;
  *   REGISTERED  --close (deregisters)-----------------&gt; CLOSED
  * </pre>
  * Both transitions run under the container's monitor (once per container); a start's check of
- * {@code registered} is one volatile read.
+ * {@code settled} is one volatile read.
  *
  * <p>Loaded only through {@link JdkVirtualThreads}, once {@code jdk.internal.vm} is exported to Bobbin.
  */
@@ -41,8 +41,7 @@ final class FiberContainer extends ThreadContainer {
     private final String name;
     private final ThreadContainer parent;          // null: the JDK's root
     private final Consumer<List<Thread>> members;  // adds fibers that may be in this container
-    private volatile boolean registered;           // REGISTERED or CLOSED after it; written under the monitor
-    private boolean closed;                        // guarded by the monitor
+    private volatile boolean settled;              // REGISTERED or CLOSED: a start has nothing to do; written under the monitor
     private Object key;                            // the JDK's registration, or null; guarded by the monitor
 
     FiberContainer(String name, Object parent, Consumer<List<Thread>> members) {
@@ -65,19 +64,18 @@ final class FiberContainer extends ThreadContainer {
      * dump reaches a container only through its parent. Any thread; cheap after the first.
      */
     void registerOnFirstStart() {
-        if (registered) return;                    // volatile read; pairs with the write below
+        if (settled) return;                       // volatile read; pairs with the writes below
         if (parent instanceof FiberContainer p) p.registerOnFirstStart();
         synchronized (this) {
-            if (registered || closed) return;
+            if (settled) return;
             key = ThreadContainers.registerContainer(this);
-            registered = true;                     // volatile write, after the key
+            settled = true;                        // volatile write, after the key
         }
     }
 
     /** Deregisters (if registered); later starts register nothing. */
     synchronized void close() {
-        closed = true;
-        registered = true;                         // no start takes the slow path any more
+        settled = true;                            // volatile write: later starts register nothing
         if (key != null) {
             ThreadContainers.deregisterContainer(key);
             key = null;
