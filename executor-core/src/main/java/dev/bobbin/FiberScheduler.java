@@ -291,7 +291,7 @@ public final class FiberScheduler implements AutoCloseable {
     public List<Thread> shutdownNow() {
         pool.shutdown();
         List<Thread> fibers = new ArrayList<>();
-        pool.telemetry.registry.snapshot(fibers, new ArrayList<>());
+        pool.telemetry.registry.live(fibers);
         for (Thread fiber : fibers) fiber.interrupt();
         pool.telemetry.abortDriverResources();
         return fibers;

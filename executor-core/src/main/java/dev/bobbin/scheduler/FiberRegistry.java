@@ -178,19 +178,10 @@ public final class FiberRegistry {
 
     /** Adds every tracked fiber to {@code out}. Any thread. */
     public void live(List<Thread> out) {
-        for (Stripe s : stripes) {
-            s.lock();
-            try {
-                for (Thread t : s.keys) {
-                    if (t != null) out.add(t);
-                }
-            } finally {
-                s.unlock();
-            }
-        }
+        snapshot(out, null);
     }
 
-    /** Copies every tracked fiber and its last-run time into {@code fibers} and {@code lastRun}. */
+    /** Copies every tracked fiber into {@code fibers} and, unless it is null, its last-run time into {@code lastRun}. */
     public void snapshot(List<Thread> fibers, List<Long> lastRun) {
         for (Stripe s : stripes) {
             s.lock();
@@ -198,7 +189,7 @@ public final class FiberRegistry {
                 for (int i = 0; i < s.keys.length; i++) {
                     if (s.keys[i] != null) {
                         fibers.add(s.keys[i]);
-                        lastRun.add(s.stamps != null ? s.stamps[i] : 0L);
+                        if (lastRun != null) lastRun.add(s.stamps != null ? s.stamps[i] : 0L);
                     }
                 }
             } finally {
