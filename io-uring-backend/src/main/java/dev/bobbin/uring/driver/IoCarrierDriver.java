@@ -164,12 +164,17 @@ public final class IoCarrierDriver implements CarrierDriver {
 
     private static final java.lang.reflect.Field OWNING_THREAD = owningThreadField();
 
+    /** A declared field of a Netty class, made accessible (Netty's internals a rescuer swaps; see the overview). */
+    private static java.lang.reflect.Field field(Class<?> c, String name) throws NoSuchFieldException {
+        java.lang.reflect.Field f = c.getDeclaredField(name);
+        f.setAccessible(true);
+        return f;
+    }
+
     private static java.lang.reflect.Field owningThreadField() {
         try {
-            java.lang.reflect.Field f = ManualIoEventLoop.class.getDeclaredField("owningThread");
-            if (f.getType() != AtomicReference.class) return null;
-            f.setAccessible(true);
-            return f;
+            java.lang.reflect.Field f = field(ManualIoEventLoop.class, "owningThread");
+            return f.getType() == AtomicReference.class ? f : null;
         } catch (ReflectiveOperationException | RuntimeException e) {
             return null;                               // not Netty 4.2's layout: no rescue
         }
@@ -449,12 +454,6 @@ public final class IoCarrierDriver implements CarrierDriver {
             }
             HANDLER = f[0]; RING_BUFFER = f[1]; SUBMISSION_QUEUE = f[2]; RING_FD = f[3]; ENTER_RING_FD = f[4]; ENTER_FLAGS = f[5];
             SUPPORTED = HANDLER != null;
-        }
-
-        private static java.lang.reflect.Field field(Class<?> c, String name) throws NoSuchFieldException {
-            java.lang.reflect.Field f = c.getDeclaredField(name);
-            f.setAccessible(true);
-            return f;
         }
 
         private final Object sq;
