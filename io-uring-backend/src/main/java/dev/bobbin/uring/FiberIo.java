@@ -47,8 +47,8 @@ import java.util.concurrent.atomic.LongAdder;
  * available from {@link #transport()} and {@link #selectionReason()}.
  *
  * <p>Other system properties, read when a runtime is first used: {@code bobbin.io.rescue} ({@code true}
- * or {@code false}; unset: epoll and NIO; on io_uring it costs CPU on every completion, so there it is
- * off unless set) lets a rescuer thread serve a carrier's event loop while one fiber keeps the carrier busy (see the overview of the driver package,
+ * or {@code false}; unset: on, except on io_uring when its rings cannot be made in cooperative task-run
+ * mode, where rescuable rings would cost CPU on every completion) lets a rescuer thread serve a carrier's event loop while one fiber keeps the carrier busy (see the overview of the driver package,
  * {@code dev.bobbin.uring.driver}); {@code bobbin.io.placementSlack} (sockets, default 128; 0 spreads new
  * sockets over the carriers from the first one).
  */
@@ -74,7 +74,8 @@ public final class FiberIo {
     private FiberIo(IoTransport transport, String reason) {
         this.transport = transport;
         this.reason = reason;
-        this.drivers = new IoDrivers(transport.id(), transport == IoTransport.IO_URING, transport::handlerFactory,
+        this.drivers = new IoDrivers(transport.id(), transport == IoTransport.IO_URING, transport.rescueCostsCpu(),
+                transport::handlerFactory,
                 this::closeLivingOn);
     }
 

@@ -84,16 +84,24 @@ public enum IoTransport {
     /**
      * A Netty handler factory for a new event loop on this transport (a carrier's or the fallback loop).
      * {@code rescuable}: an io_uring ring that a stalled carrier's rescuer thread may enter too, so made
-     * without the kernel's single-issuer mode (and so without DEFER_TASKRUN; the driver package says what
-     * that costs). Other transports ignore it.
+     * without the kernel's single-issuer mode, in cooperative task-run mode where this Netty and kernel
+     * allow it ({@link RescuableRingFactory}). Other transports ignore it.
      */
     IoHandlerFactory handlerFactory(boolean rescuable) {
         return switch (this) {
-            case IO_URING -> IoUringIoHandler.newFactory(new IoUringIoHandlerConfig()
-                    .setCqSize(IoTunables.URING_CQ_ENTRIES).setSingleIssuer(!rescuable));
+            case IO_URING -> {
+                IoUringIoHandlerConfig config = new IoUringIoHandlerConfig().setCqSize(IoTunables.URING_CQ_ENTRIES);
+                yield rescuable ? RescuableRingFactory.of(config) : IoUringIoHandler.newFactory(config.setSingleIssuer(true));
+            }
             case EPOLL -> EpollIoHandler.newFactory();
             case NIO -> NioIoHandler.newFactory();
         };
+    }
+
+    /** Whether a loop that a rescuer may drive costs more CPU per completion on this transport: on io_uring
+     *  when its rescuable rings cannot be made cooperative ({@link RescuableRingFactory#SUPPORTED}). */
+    boolean rescueCostsCpu() {
+        return this == IO_URING && !RescuableRingFactory.SUPPORTED;
     }
 
     SocketChannel newSocketChannel() {

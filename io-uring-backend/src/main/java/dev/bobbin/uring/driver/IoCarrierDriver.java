@@ -89,15 +89,17 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Kernel side (io_uring). A single-issuer ring (IORING_SETUP_SINGLE_ISSUER, Netty's default)
  * refuses io_uring_enter from any thread but its creator, and with DEFER_TASKRUN, which needs that mode,
  * the kernel posts completions only when the creator enters the ring: nothing another thread does can
- * serve it while its carrier is stalled. So rescue on io_uring needs rings made without the mode, and
- * Netty then sets neither DEFER_TASKRUN nor TASKRUN_FLAG: every completion that needs task work signals
- * the thread that submitted the request. That measured 1.4-2.6x the server CPU per round trip of
- * single-issuer rings (100 and 1,000 echo connections, two CPUs; bench/README.md), so io_uring rescue is off unless
- * {@value IoTunables#RESCUE_PROPERTY}{@code =true}; epoll and NIO lose nothing and are rescued by
- * default. The kernel finishes a request (e.g. a socket read armed on poll) in the context of the thread
- * that submitted it, signalling it (TWA_SIGNAL): a carrier burning CPU runs that work at its next
- * interrupt, one blocked in an interruptible call is interrupted for it and resumes the call (one in an
- * uninterruptible wait, e.g. disk I/O, delays its earlier requests' completions until it returns). A
+ * serve it while its carrier is stalled. So a rescuable loop gets a ring without the mode. Netty makes
+ * those without DEFER_TASKRUN and without COOP_TASKRUN, so that every completion needing task work
+ * interrupts the submitting thread, which measured 1.4-2.6x the server CPU per round trip; Bobbin remakes
+ * them with COOP_TASKRUN (dev.bobbin.uring's {@code RescuableRingFactory}), which measured what a
+ * single-issuer ring costs (bench/README.md), so rescue is on by default on io_uring as on epoll and NIO.
+ * Where that remake is not possible (an older kernel or another Netty) rescue on io_uring is off unless
+ * {@value IoTunables#RESCUE_PROPERTY}{@code =true}, and then uses Netty's rings. With COOP_TASKRUN the
+ * kernel finishes a request (e.g. a socket read armed on poll) in the context of the thread that
+ * submitted it, at that thread's next kernel entry or exit: a carrier burning CPU runs that work at its
+ * next timer interrupt, one asleep in an interruptible wait is woken for it and resumes the wait (one in
+ * an uninterruptible wait, e.g. disk I/O, delays its earlier requests' completions until it returns). A
  * request the rescuer submitted is likewise finished by the rescuer thread, even after it gave the loop
  * back; completion work the kernel can no longer hand to an exited thread fails the request
  * (-ECANCELED), so the rescuer lives as long as the loop (it exits once {@link #close} shut the loop
@@ -351,7 +353,7 @@ public final class IoCarrierDriver implements CarrierDriver {
 
     /**
      * Monitor thread, while the carrier is stalled: the sockets living on this loop when no rescuer serves
-     * them (rescue off, as on io_uring by default, or failed), for the stall's WARNING; null otherwise.
+     * them (rescue off or failed), for the stall's WARNING; null otherwise.
      */
     @Override
     public String heldByStall() {

@@ -47,9 +47,9 @@ public final class IoDrivers implements CarrierDriverFactory {
      *  or {@link IoTunables#PLACEMENT_SLACK}. Volatile and settable so that tests can compare placements. */
     public volatile int placementSlack = placementSlackProperty();
     /** Whether the carriers of schedulers created from now on have their loops rescued while stalled
-     *  (IoCarrierDriver), if this Netty allows it: {@value IoTunables#RESCUE_PROPERTY}, by default every
-     *  transport but io_uring ({@link #rescueSetting}). Read once per carrier driver, when its loop is made
-     *  (an io_uring ring's mode is fixed then). Volatile and settable for tests. */
+     *  (IoCarrierDriver), if this Netty allows it: {@value IoTunables#RESCUE_PROPERTY}, by default on
+     *  unless rescuable loops cost CPU on this transport ({@link #rescueSetting}). Read once per carrier
+     *  driver, when its loop is made (an io_uring ring's mode is fixed then). Volatile and settable for tests. */
     public volatile boolean rescue;
 
     /** Makes the Netty handler factory of each new event loop of a runtime. */
@@ -80,19 +80,22 @@ public final class IoDrivers implements CarrierDriverFactory {
 
     /**
      * The driver side of a runtime on the transport whose id is {@code transport} (io_uring, epoll or
-     * nio); {@code ioUring} says whether that is io_uring. {@code handlerFactories} makes the Netty handler
+     * nio); {@code ioUring} says whether that is io_uring; {@code rescueCostsCpu}, whether a loop that a
+     * rescuer may drive costs more CPU per completion there (io_uring rings that cannot be made in
+     * cooperative task-run mode), which turns rescue off unless asked for. {@code handlerFactories} makes the Netty handler
      * factory of each event loop (a carrier's or the fallback loop), called only when a loop is created.
      * {@code sockets} closes the runtime's sockets living on a stopping carrier's loop. Reads the rescue
      * property ({@value IoTunables#RESCUE_PROPERTY}) and the placement slack property now.
      *
      * @throws IllegalStateException if one of the properties has an invalid value
      */
-    public IoDrivers(String transport, boolean ioUring, HandlerFactories handlerFactories, Sockets sockets) {
+    public IoDrivers(String transport, boolean ioUring, boolean rescueCostsCpu, HandlerFactories handlerFactories,
+                     Sockets sockets) {
         this.transport = Objects.requireNonNull(transport, "transport");
         this.ioUring = ioUring;
         this.handlerFactories = Objects.requireNonNull(handlerFactories, "handlerFactories");
         this.sockets = Objects.requireNonNull(sockets, "sockets");
-        this.rescue = rescueSetting(ioUring, System.getProperty(IoTunables.RESCUE_PROPERTY));
+        this.rescue = rescueSetting(rescueCostsCpu, System.getProperty(IoTunables.RESCUE_PROPERTY));
     }
 
     /** Carrier thread: this carrier's own event loop on the runtime's transport. */
@@ -138,14 +141,15 @@ public final class IoDrivers implements CarrierDriverFactory {
     }
 
     /**
-     * The rescue setting for a transport, io_uring or not ({@code ioUring}), given the property's value
-     * {@code v} (null: unset). Unset, it is on for epoll and NIO, which lose nothing by it, and off for
-     * io_uring, whose rescuable rings cost CPU on every completion (the driver package's overview).
+     * The rescue setting, given the property's value {@code v} (null: unset) and whether rescuable loops
+     * cost more CPU per completion on the transport ({@code rescueCostsCpu}). Unset, it is on unless they
+     * do: epoll and NIO lose nothing by it, nor do io_uring's rescuable rings in cooperative task-run mode;
+     * io_uring's plain multi-issuer rings cost CPU on every completion (IoCarrierDriver, "Kernel side").
      *
      * @throws IllegalStateException if {@code v} is neither true nor false
      */
-    public static boolean rescueSetting(boolean ioUring, String v) {
-        if (v == null || v.isBlank()) return !ioUring;
+    public static boolean rescueSetting(boolean rescueCostsCpu, String v) {
+        if (v == null || v.isBlank()) return !rescueCostsCpu;
         return switch (v.strip().toLowerCase(Locale.ROOT)) {
             case "true" -> true;
             case "false" -> false;

@@ -64,7 +64,7 @@ public final class IoTunables {
      *  (two half-busy loops batch less and wake more); 1,000 connections left on one loop cost ~10 % more
      *  (its peer steals their fibers and routes their operations back). 128 keeps the first and spreads
      *  the second. Spreading from the first socket (slack 0) only shrinks what a stalled carrier freezes
-     *  where its loop is not rescued (io_uring's default); where it is, the sockets keep being served
+     *  where its loop is not rescued ({@code -Dbobbin.io.rescue=false}); where it is, the sockets keep being served
      *  wherever they live. The cheaper default stays; {@link #PLACEMENT_SLACK_PROPERTY} overrides it. */
     public static final int PLACEMENT_SLACK = 128;
 
@@ -86,9 +86,10 @@ public final class IoTunables {
     public static final String TRANSPORT_PROPERTY = "bobbin.io.transport";
 
     /** System property: whether a stalled carrier's loop is rescued (IoCarrierDriver), {@code true} or
-     *  {@code false}; unset: every transport but io_uring. io_uring rescue needs rings without the kernel's
-     *  single-issuer mode (IORING_SETUP_SINGLE_ISSUER, with which only a ring's creating thread may enter
-     *  it), and Netty then drops DEFER_TASKRUN and TASKRUN_FLAG too: 1.4-2.6x the server CPU per round
-     *  trip at 100 and 1,000 echo connections on two CPUs, so on io_uring it is the user's choice. */
+     *  {@code false}; unset: on, except on io_uring where its rings cannot be made in cooperative task-run
+     *  mode (a kernel before 5.19, or a Netty whose internals differ). io_uring rescue needs rings without
+     *  the kernel's single-issuer mode (with which only a ring's creating thread may enter it); Netty's own
+     *  such rings cost 1.4-2.6x the server CPU per echo round trip, the cooperative ones Bobbin makes what
+     *  single-issuer rings cost. */
     public static final String RESCUE_PROPERTY = "bobbin.io.rescue";
 }

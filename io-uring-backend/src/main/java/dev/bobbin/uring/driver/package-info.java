@@ -45,11 +45,13 @@
  *       of the ring token: the carrier takes it (OUT to IN) around every poll, park and close and gives it back while
  *       it runs fibers; a rescuer can take it only while it is OUT, and a carrier that finds it taken asks
  *       for it back and waits for the hand-back. The protocol, its invariants and its memory ordering are
- *       written out in {@code IoCarrierDriver}. Rescue is on by default for epoll and NIO. On io_uring it
- *       is off unless {@code -Dbobbin.io.rescue=true}: a ring another thread may enter cannot use the
- *       kernel's single-issuer mode and DEFER_TASKRUN, and costs 1.4-2.6x the CPU per echo round trip, so by
- *       default an io_uring carrier's sockets wait for it while it is stalled ({@code false} turns rescue
- *       off everywhere; {@code IoCarrierDriver} has the kernel side).</li>
+ *       written out in {@code IoCarrierDriver}. Rescue is on by default on every transport. A ring
+ *       another thread may enter cannot use the kernel's single-issuer mode and DEFER_TASKRUN; Netty's own
+ *       such rings cost 1.4-2.6x the CPU per echo round trip, so Bobbin remakes them in cooperative task-run
+ *       mode ({@code dev.bobbin.uring.RescuableRingFactory}), which costs what single-issuer rings do. Where
+ *       that is not possible (a kernel before 5.19, another Netty) io_uring rescue is off unless
+ *       {@code -Dbobbin.io.rescue=true} ({@code false} turns rescue off everywhere; {@code IoCarrierDriver}
+ *       has the kernel side).</li>
  *   <li><b>Shutdown.</b> A stopping carrier first closes every socket living on its loop (also one a
  *       {@code close()} left draining its writes) and runs the loop until each channel has queued its
  *       descriptor's close, and only then shuts the loop down, which submits those closes. With io_uring a

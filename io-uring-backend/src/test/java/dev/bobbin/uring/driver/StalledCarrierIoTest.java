@@ -43,8 +43,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Issue #13, finding 1: a fiber that burns CPU on one carrier must not freeze the sockets living on that
- * carrier's loop (ring rescue: on by default for epoll and NIO, switched on here for io_uring too, whose
- * default, rescue off, is the broken twin). Fifty echo connections live on carrier 0's loop (a fiber bound to carrier 0 makes
+ * carrier's loop (ring rescue, on by default on every transport; on io_uring its broken twin switches it
+ * off, leaving single-issuer rings that no other thread can enter). Fifty echo connections live on carrier 0's loop (a fiber bound to carrier 0 makes
  * each one's first read, so placement cannot put them elsewhere) and are served by unbound fibers;
  * while they do paced, byte-exact round trips, a bound fiber hogs carrier 0 for three seconds without a
  * blocking point. Every byte must come back intact (sizes and contents checked per round trip, CRC32
@@ -108,7 +108,7 @@ class StalledCarrierIoTest {
     }
 
     @ParameterizedTest
-    @EnumSource(IoTransport.class)     // io_uring with rescue switched on: rings without the single-issuer mode
+    @EnumSource(IoTransport.class)     // io_uring: cooperative rings without the single-issuer mode
     void aCarrierHoggedByOneFiberDoesNotFreezeTheSocketsLivingOnItsLoop(IoTransport transport) throws Exception {
         TransportSelectionTest.assumeOrRequire(transport);
         FiberIo io = FiberIo.of(transport);
@@ -116,8 +116,8 @@ class StalledCarrierIoTest {
     }
 
     /**
-     * The broken twin: io_uring's default, rescue off (single-issuer rings, which no other thread can
-     * enter). The same run must then show what the test above guards against: the connections living on
+     * The broken twin: io_uring with rescue off ({@code -Dbobbin.io.rescue=false}: single-issuer rings,
+     * which no other thread can enter). The same run must then show what the test above guards against: the connections living on
      * the hogged carrier stop for the hog, and no rescuer ran; no byte is lost either way.
      */
     @org.junit.jupiter.api.Test
@@ -135,7 +135,7 @@ class StalledCarrierIoTest {
 
     interface Body { void run() throws Exception; }
 
-    /** Runs {@code body} with ring rescue on for {@code io} (the default on epoll and NIO, unless
+    /** Runs {@code body} with ring rescue on for {@code io} (the default, unless
      *  {@code -Dbobbin.io.rescue=false}), and restores the setting. */
     static void withRescue(FiberIo io, Body body) throws Exception {
         boolean before = RuntimeDrivers.of(io).rescue;
@@ -329,30 +329,28 @@ class StalledCarrierIoTest {
     }
 
     @org.junit.jupiter.api.Test
-    void rescueIsOnByDefaultExceptOnIoUringWhoseRescuableRingsCostCpu() {
+    void rescueIsOnByDefaultOnEveryTransportIoUringIncludedWhoseRescuableRingsAreCooperative() {
         org.junit.jupiter.api.Assumptions.assumeTrue(System.getProperty(IoTunables.RESCUE_PROPERTY) == null);
+        TransportSelectionTest.assumeOrRequire(IoTransport.IO_URING);   // io_uring runs here (kernel 5.19+)
         for (IoTransport t : IoTransport.values()) {
             if (!t.isAvailable()) continue;
-            assertEquals(t != IoTransport.IO_URING, RuntimeDrivers.of(FiberIo.of(t)).rescue, t.id());
+            assertTrue(RuntimeDrivers.of(FiberIo.of(t)).rescue, t.id());
         }
     }
 
     @org.junit.jupiter.api.Test
     void theRescuePropertyIsTrueOrFalseOnEveryTransportAndAnythingElseIsRefusedNamingIt() {
-        assertTrue(rescueSetting(IoTransport.IO_URING, "true"));
-        assertFalse(rescueSetting(IoTransport.IO_URING, null));
-        assertFalse(rescueSetting(IoTransport.IO_URING, "false"));
-        assertTrue(rescueSetting(IoTransport.EPOLL, " TRUE "));
-        assertTrue(rescueSetting(IoTransport.NIO, ""));
-        assertFalse(rescueSetting(IoTransport.NIO, "false"));
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> rescueSetting(IoTransport.EPOLL, "maybe"));
+        // first argument: whether rescuable loops cost CPU (io_uring rings that cannot be made cooperative)
+        assertTrue(IoDrivers.rescueSetting(true, "true"));
+        assertFalse(IoDrivers.rescueSetting(true, null));
+        assertFalse(IoDrivers.rescueSetting(true, "false"));
+        assertTrue(IoDrivers.rescueSetting(false, null));
+        assertTrue(IoDrivers.rescueSetting(false, " TRUE "));
+        assertTrue(IoDrivers.rescueSetting(false, ""));
+        assertFalse(IoDrivers.rescueSetting(false, "false"));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> IoDrivers.rescueSetting(false, "maybe"));
         assertTrue(e.getMessage().contains("-Dbobbin.io.rescue") && e.getMessage().contains("maybe"), e.getMessage());
-        assertThrows(IllegalStateException.class, () -> rescueSetting(IoTransport.IO_URING, "yes"));
-    }
-
-    /** {@link IoDrivers#rescueSetting} for {@code t}, as {@code FiberIo} calls it. */
-    private static boolean rescueSetting(IoTransport t, String v) {
-        return IoDrivers.rescueSetting(t == IoTransport.IO_URING, v);
+        assertThrows(IllegalStateException.class, () -> IoDrivers.rescueSetting(true, "yes"));
     }
 
     /** The drivers of carriers 0 to {@code n - 1} of {@code scheduler}, each read on its own carrier. */
