@@ -44,7 +44,7 @@ class RingHandOffStressTest {
     private static final long RUN_MILLIS = 2_000;
 
     @ParameterizedTest
-    @EnumSource(IoTransport.class)     // io_uring with rescue switched on: rings without the single-issuer mode
+    @EnumSource(IoTransport.class)     // io_uring: cooperative rings without the single-issuer mode
     void falseStallReportsHandTheLoopsBackAndForthWithoutLosingAByte(IoTransport transport) throws Exception {
         TransportSelectionTest.assumeOrRequire(transport);
         FiberIo io = FiberIo.of(transport);
