@@ -38,11 +38,11 @@ import java.util.concurrent.atomic.LongAdder;
  * happens before the handler is initialized (Netty creates rings disabled and enables them, and registers
  * the ring's descriptor for the loop thread, in {@code initialize}), and the handler's config registers
  * nothing on the first ring (no buffer rings, no io-wq worker limits: {@link #of} refuses a config that
- * does). The ring field is final, set reflectively: JDK 25 permits it; a later JDK that refuses it makes
- * {@link #newHandler} keep Netty's ring (below).
+ * does). The ring field is final, set reflectively, which JDK 25 permits silently; later JDKs warn about
+ * such writes and are to refuse them (JEP 500), so the remake is made on JDK 25 only.
  *
- * <p>Fallback. {@link #SUPPORTED} is false when this Netty lacks the members used here, io_uring is not
- * available, or the kernel refuses the flag; then ring rescue is off by default on io_uring (a rescuable
+ * <p>Fallback. {@link #SUPPORTED} is false on another JDK, when this Netty lacks the members used here,
+ * io_uring is not available, or the kernel refuses the flag; then ring rescue is off by default on io_uring (a rescuable
  * ring would cost the CPU above) and a user who asks for it gets Netty's plain multi-issuer rings. If a
  * remake fails at run time the handler keeps Netty's ring: rescue still works, at that CPU cost, and one
  * WARNING per process says so.
@@ -54,6 +54,8 @@ final class RescuableRingFactory implements IoHandlerFactory {
     static final int IORING_SETUP_CQSIZE = 1 << 3, IORING_SETUP_COOP_TASKRUN = 1 << 8,
             IORING_SETUP_SINGLE_ISSUER = 1 << 12, IORING_SETUP_DEFER_TASKRUN = 1 << 13;
 
+    /** The last JDK feature release that lets reflection write a final field without a warning (JEP 500). */
+    private static final int FINAL_FIELD_WRITES_SILENT_UP_TO = 25;
     private static final Field RING_BUFFER;            // IoUringIoHandler.ringBuffer (final)
     private static final Method SETUP_FLAGS, CREATE_RING, CLOSE_RING; // Native.setupFlags/createRingBuffer, RingBuffer.close
     /** The setup flags of a remade ring: Netty's for a multi-issuer ring, CQSIZE and COOP_TASKRUN; 0 if unsupported. */
@@ -69,7 +71,8 @@ final class RescuableRingFactory implements IoHandlerFactory {
         Method setupFlags = null, create = null, close = null;
         int flags = 0;
         try {
-            if (IoUring.isAvailable()) {               // loads Netty's native library before Native is touched
+            if (Runtime.version().feature() == FINAL_FIELD_WRITES_SILENT_UP_TO
+                    && IoUring.isAvailable()) {        // loads Netty's native library before Native is touched
                 Class<?> handler = IoUringIoHandler.class;
                 Class<?> nativeClass = Class.forName("io.netty.channel.uring.Native");
                 Class<?> ring = Class.forName("io.netty.channel.uring.RingBuffer");

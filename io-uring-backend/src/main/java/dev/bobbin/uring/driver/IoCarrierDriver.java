@@ -94,7 +94,7 @@ import java.util.concurrent.atomic.LongAdder;
  * interrupts the submitting thread, which measured 1.4-2.6x the server CPU per round trip; Bobbin remakes
  * them with COOP_TASKRUN (dev.bobbin.uring's {@code RescuableRingFactory}), which measured what a
  * single-issuer ring costs (bench/README.md), so rescue is on by default on io_uring as on epoll and NIO.
- * Where that remake is not possible (an older kernel or another Netty) rescue on io_uring is off unless
+ * Where that remake is not possible (an older kernel, another Netty or JDK) rescue on io_uring is off unless
  * {@value IoTunables#RESCUE_PROPERTY}{@code =true}, and then uses Netty's rings. With COOP_TASKRUN the
  * kernel finishes a request (e.g. a socket read armed on poll) in the context of the thread that
  * submitted it, at that thread's next kernel entry or exit: a carrier burning CPU runs that work at its

@@ -87,7 +87,7 @@ public final class IoTunables {
 
     /** System property: whether a stalled carrier's loop is rescued (IoCarrierDriver), {@code true} or
      *  {@code false}; unset: on, except on io_uring where its rings cannot be made in cooperative task-run
-     *  mode (a kernel before 5.19, or a Netty whose internals differ). io_uring rescue needs rings without
+     *  mode (a kernel before 5.19, a Netty whose internals differ, a JDK after 25). io_uring rescue needs rings without
      *  the kernel's single-issuer mode (with which only a ring's creating thread may enter it); Netty's own
      *  such rings cost 1.4-2.6x the server CPU per echo round trip, the cooperative ones Bobbin makes what
      *  single-issuer rings cost. */

@@ -49,7 +49,7 @@
  *       another thread may enter cannot use the kernel's single-issuer mode and DEFER_TASKRUN; Netty's own
  *       such rings cost 1.4-2.6x the CPU per echo round trip, so Bobbin remakes them in cooperative task-run
  *       mode ({@code dev.bobbin.uring.RescuableRingFactory}), which costs what single-issuer rings do. Where
- *       that is not possible (a kernel before 5.19, another Netty) io_uring rescue is off unless
+ *       that is not possible (a kernel before 5.19, another Netty or JDK) io_uring rescue is off unless
  *       {@code -Dbobbin.io.rescue=true} ({@code false} turns rescue off everywhere; {@code IoCarrierDriver}
  *       has the kernel side).</li>
  *   <li><b>Shutdown.</b> A stopping carrier first closes every socket living on its loop (also one a
