@@ -96,9 +96,11 @@ class RescuableRingFactoryTest {
         assertNotNull(RescuableRingFactory.of(new IoUringIoHandlerConfig().setCqSize(IoTunables.URING_CQ_ENTRIES)));
     }
 
-    /** The transport's first scheduler loads native code and may keep descriptors of its own afterwards. */
+    /** The transport's first scheduler loads native code, and the first socket used off the carriers (the
+     *  test's server, bound by the test thread) makes the runtime's fallback loop, whose ring stays open. */
     private static void warmUp(FiberIo io) throws Exception {
-        try (FiberScheduler warm = FiberScheduler.create(io.schedulerConfig().name("warm-rings").parallelism(1).build())) {
+        try (FiberScheduler warm = FiberScheduler.create(io.schedulerConfig().name("warm-rings").parallelism(1).build());
+             FiberServerSocket server = io.openServer().bind(new InetSocketAddress("127.0.0.1", 0), 16)) {
             warm.start(() -> { }).join();
         }
     }
