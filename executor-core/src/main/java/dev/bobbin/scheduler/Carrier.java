@@ -289,15 +289,20 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         counters.set(CarrierCounters.STARTED_AT, System.nanoTime());
         pool.carrierStarted(this);
         try {
+            driver.runCarrier(this::dutyCycle);  // inside whatever per-thread context the driver needs
+        } finally {
+            pool.carrierExited(this);
+        }
+    }
+
+    /** The carrier's life after its driver opened: the loop, the exit hand-over, the driver's close. */
+    private void dutyCycle() {
+        try {
             runLoop();
             sampledNext = null;                  // an exited carrier keeps no task reachable
             pool.carrierExiting(this);           // normal exit: outliving fibers' tasks go elsewhere from now on
         } finally {
-            try {
-                driver.close();
-            } finally {
-                pool.carrierExited(this);
-            }
+            driver.close();
         }
     }
 

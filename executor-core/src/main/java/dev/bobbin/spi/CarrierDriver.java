@@ -38,6 +38,16 @@ public interface CarrierDriver {
     void wakeup();
 
     /**
+     * Runs the carrier's duty cycle (its loop until it stops, then {@link #close()}), on the carrier
+     * thread, right after the driver opened. A driver may wrap it in per-thread context that must last the
+     * carrier's life, such as an I/O library's registration of the thread for its per-thread caches. The
+     * default runs it as is. Must run {@code dutyCycle} exactly once and return when it returns or throws.
+     */
+    default void runCarrier(Runnable dutyCycle) {
+        dutyCycle.run();
+    }
+
+    /**
      * Whether an idle carrier may spin briefly before blocking in {@link #park(long)}: worth it when
      * parking is a futex wait that a waker must pay for (a plain CPU carrier), not when the driver waits
      * for I/O completions that wake it anyway. Asked once, after the driver opened. Default false.

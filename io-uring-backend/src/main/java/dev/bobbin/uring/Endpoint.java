@@ -63,6 +63,7 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
     @SuppressWarnings("unused") private volatile boolean closed;     // set once by markClosed()
     @SuppressWarnings("unused") private volatile int routedAhead;    // routed operations not run yet; see run()
     private boolean registrationTried;            // loop
+    private volatile boolean registrationSettled; // loop writes once after registrationTried; any thread reads: see run()
     IOException registrationError;                // loop
 
     Endpoint(FiberIo io, Channel ch) {
@@ -163,7 +164,10 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
      */
     final void run(Runnable op) throws ClosedChannelException {
         IoEventLoop loop = home();
-        Runnable task = () -> {
+        // Until the loop has tried to register the channel, each operation is wrapped to do it first;
+        // after that (volatile read; pairs with the write in ensureRegistered) it runs as it is, one object
+        // fewer per operation: ops read registrationError themselves.
+        Runnable task = registrationSettled ? op : () -> {
             assert holdsLoop() : "socket operation run without its loop's ring token";
             ensureRegistered(loop);
             op.run();
@@ -202,17 +206,21 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
     private void ensureRegistered(IoEventLoop loop) {
         if (registrationTried) return;
         registrationTried = true;
-        IoCarrierDriver here = IoCarrierDriver.runningLoop(io.drivers);    // this loop's driver; null on the fallback loop
-        if (!ch.isRegistered()) {
-            ChannelPromise f = new DefaultChannelPromise(ch, loop);
-            ch.unsafe().register(loop, f);            // runs inline: we are on the loop's thread
-            if (f.isDone() && !f.isSuccess()) {
-                registrationError = IoErrors.translate(f.cause(), "register");
-                if (here != null) here.socketLeft();
-                return;
+        try {
+            IoCarrierDriver here = IoCarrierDriver.runningLoop(io.drivers);    // this loop's driver; null on the fallback loop
+            if (!ch.isRegistered()) {
+                ChannelPromise f = new DefaultChannelPromise(ch, loop);
+                ch.unsafe().register(loop, f);        // runs inline: we are on the loop's thread
+                if (f.isDone() && !f.isSuccess()) {
+                    registrationError = IoErrors.translate(f.cause(), "register");
+                    if (here != null) here.socketLeft();
+                    return;
+                }
             }
+            if (here != null) ch.closeFuture().addListener(x -> here.socketLeft()); // runs on this loop
+        } finally {
+            registrationSettled = true;               // release: registrationError and the registration before it
         }
-        if (here != null) ch.closeFuture().addListener(x -> here.socketLeft()); // runs on this loop
     }
 
     /** Whether close() has been called. */

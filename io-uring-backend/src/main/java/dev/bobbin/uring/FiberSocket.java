@@ -7,6 +7,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -298,9 +299,26 @@ public final class FiberSocket extends Endpoint implements Closeable {
     }
 
     private ByteBuf receiveLocked(long timeout) throws IOException {
-        Pending<ByteBuf> p = new Pending<>(Thread.currentThread());
-        run(() -> startRead(p, timeout));
+        ReadOp p = new ReadOp(this, timeout);
+        run(p);
         return await(p);
+    }
+
+    /** A read: the reader's result cell and its loop task in one object, one allocation per read. */
+    private static final class ReadOp extends Pending<ByteBuf> implements Runnable {
+        private final FiberSocket socket;
+        private final long timeoutNanos;
+
+        ReadOp(FiberSocket socket, long timeoutNanos) {
+            super(Thread.currentThread());
+            this.socket = socket;
+            this.timeoutNanos = timeoutNanos;
+        }
+
+        @Override
+        public void run() {                            // loop
+            socket.startRead(this, timeoutNanos);
+        }
     }
 
     private void startRead(Pending<ByteBuf> p, long timeoutNanos) {
@@ -441,7 +459,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
             }
             inFlight.addAndGet(n);
             try {
-                run(() -> startWrite(buf, n));
+                run(new WriteOp(this, buf, n));
             } catch (IOException | RuntimeException x) {
                 inFlight.addAndGet(-n);
                 buf.release();
@@ -471,15 +489,38 @@ public final class FiberSocket extends Endpoint implements Closeable {
         return writeError;
     }
 
-    private void startWrite(ByteBuf buf, int n) {
+    /** A write: its loop task and the listener of its completion in one object, one allocation per write. */
+    private static final class WriteOp implements Runnable, ChannelFutureListener {
+        private final FiberSocket socket;
+        private final ByteBuf buf;
+        private final int n;
+
+        WriteOp(FiberSocket socket, ByteBuf buf, int n) {
+            this.socket = socket;
+            this.buf = buf;
+            this.n = n;
+        }
+
+        @Override
+        public void run() {                            // loop
+            socket.startWrite(this);
+        }
+
+        @Override
+        public void operationComplete(ChannelFuture f) {   // loop
+            socket.writeDone(n, f.cause());
+        }
+    }
+
+    private void startWrite(WriteOp op) {
         if (registrationError != null) {
-            buf.release();
-            writeDone(n, registrationError);
+            op.buf.release();
+            writeDone(op.n, registrationError);
             return;
         }
-        ChannelFuture f = ch.writeAndFlush(buf);       // Netty releases buf when written or failed
+        ChannelFuture f = ch.writeAndFlush(op.buf);    // Netty releases buf when written or failed
         lastWrite = f;
-        f.addListener(x -> writeDone(n, x.cause()));
+        f.addListener(op);
     }
 
     private void writeDone(int n, Throwable cause) {

@@ -17,8 +17,9 @@ import java.util.concurrent.locks.LockSupport;
  * Exactly one transition wins. The loop writes the result before its CAS (release) and the waiter reads
  * it after seeing DONE (acquire), so the result needs no further fence. A loop whose {@link #complete}
  * loses to {@link #abandon} still owns the value and must dispose of it (release a buffer, close a channel).
+ * An operation may extend it to be its own loop task as well, one object per operation on a hot path.
  */
-public final class Pending<T> {
+public class Pending<T> {
     private static final VarHandle STATE = VarHandles.field(MethodHandles.lookup(), Pending.class, "state", int.class);
     private static final int WAITING = 0, DONE = 1, ABANDONED = 2;
 
