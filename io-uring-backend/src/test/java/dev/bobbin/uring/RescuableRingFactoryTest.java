@@ -98,6 +98,7 @@ class RescuableRingFactoryTest {
 
     /** The transport's first scheduler loads native code, and the first socket used off the carriers (the
      *  test's server, bound by the test thread) makes the runtime's fallback loop, whose ring stays open. */
+    @SuppressWarnings("try")                        // the server is bound for its side effect, the fallback loop
     private static void warmUp(FiberIo io) throws Exception {
         try (FiberScheduler warm = FiberScheduler.create(io.schedulerConfig().name("warm-rings").parallelism(1).build());
              FiberServerSocket server = io.openServer().bind(new InetSocketAddress("127.0.0.1", 0), 16)) {
