@@ -60,6 +60,32 @@ class DriverRunCarrierTest {
     }
 
     @Test
+    void aRunCarrierThatFailsBeforeRunningTheCycleStillHasItsDriverClosedAndItsErrorReported() throws Exception {
+        CarrierDriverFactory parking = CarrierDriverFactory.parking();
+        AtomicInteger closes = new AtomicInteger();
+        List<Throwable> reported = new CopyOnWriteArrayList<>();
+        CarrierDriverFactory failing = carrier -> {
+            CarrierDriver d = parking.open(carrier);
+            return new CarrierDriver() {
+                @Override public void runCarrier(Runnable dutyCycle) { throw new IllegalStateException("no context"); }
+                @Override public int poll() { return d.poll(); }
+                @Override public void park(long timeoutNanos) { d.park(timeoutNanos); }
+                @Override public void wakeup() { d.wakeup(); }
+                @Override public void close() { closes.incrementAndGet(); d.close(); }
+            };
+        };
+        FiberScheduler scheduler = FiberScheduler.create(SchedulerConfig.builder().name("run-carrier-failing")
+                .parallelism(1).maxSpareCarriers(0).driverFactory(failing)
+                .errorHandler((t, e) -> reported.add(e)).build());
+        assertTrue(scheduler.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS),
+                "its only carrier stopped, so the scheduler terminated");
+        scheduler.close();
+        assertEquals(1, closes.get(), "the driver was closed once");
+        assertEquals(1, reported.size(), () -> "reported: " + reported);
+        assertEquals("no context", reported.get(0).getMessage());
+    }
+
+    @Test
     void theDefaultRunsTheDutyCycleAsItIs() throws Exception {
         AtomicInteger ran = new AtomicInteger();
         CarrierDriver plain = new CarrierDriver() {

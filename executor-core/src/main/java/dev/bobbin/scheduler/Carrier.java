@@ -93,6 +93,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
     @SuppressWarnings("unused") private volatile long runCount;       // tasks run; opaque; thieves sample it
     private boolean searching;               // owner: counted as searching in IdleCarriers
     private boolean inDriver;                // owner: inside driver.poll/park, whose completions resume fibers here
+    private boolean dutyCycleRan;            // owner: the driver's runCarrier ran dutyCycle (which closes the driver)
     private int tick;                        // owner: task counter for periodic polls
     private int nextRunsInRow;               // owner: consecutive tasks from the next slot
     private int nextSlotPuts;                // owner: fibers put in the next slot (sampling; see wakePeerForNext)
@@ -290,13 +291,20 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         pool.carrierStarted(this);
         try {
             driver.runCarrier(this::dutyCycle);  // inside whatever per-thread context the driver needs
+        } catch (Throwable t) {
+            pool.reportCarrierError(this, t);    // the carrier stops; its error goes to the scheduler's handler
         } finally {
-            pool.carrierExited(this);
+            try {
+                if (!dutyCycleRan) driver.close();   // a runCarrier that failed before running it: still close
+            } finally {
+                pool.carrierExited(this);
+            }
         }
     }
 
     /** The carrier's life after its driver opened: the loop, the exit hand-over, the driver's close. */
     private void dutyCycle() {
+        dutyCycleRan = true;
         try {
             runLoop();
             sampledNext = null;                  // an exited carrier keeps no task reachable

@@ -317,6 +317,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
         @Override
         public void run() {                            // loop
+            assert socket.holdsLoop() : "socket read run without its loop's ring token";
             socket.startRead(this, timeoutNanos);
         }
     }
@@ -503,6 +504,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
         @Override
         public void run() {                            // loop
+            assert socket.holdsLoop() : "socket write run without its loop's ring token";
             socket.startWrite(this);
         }
 

@@ -25,16 +25,21 @@ import java.util.concurrent.atomic.LongAdder;
  * poll, say) by interrupting the thread that submitted the request (TWA_SIGNAL: an inter-processor
  * interrupt when that thread is running), which measured 1.4-2.6x the server CPU per echo round trip of a
  * single-issuer ring. With IORING_SETUP_COOP_TASKRUN (Linux 5.19) the kernel only flags the work: the
- * submitting thread runs it at its next kernel entry or exit (every pass of a loop enters the ring, with
- * GETEVENTS even when it has nothing to submit), and a thread asleep in an interruptible wait is still
- * woken for it. A carrier hogged by a fiber runs its requests' work at its next timer interrupt, at most
- * one scheduler tick later, after which the rescuer reaps the completions. A cooperative multi-issuer ring
- * measured the CPU per round trip of a single-issuer one (bench/README.md, "Placement of accepted
- * sockets"), so ring rescue is on by default on io_uring as on epoll and NIO.
+ * submitting thread runs it at its next kernel entry or exit, and a thread asleep in an interruptible
+ * wait is still woken for it. IORING_SETUP_TASKRUN_FLAG makes the kernel say so in the ring's flags
+ * (IORING_SQ_TASKRUN), which Netty's loop reads on each pass: with nothing to submit it enters the ring
+ * only when that flag (or an overflow) is up, so without it finished reads could wait for the carrier's
+ * next system call. With more than one issuer the flag is a hint for the ring, not for one thread (another
+ * thread's entry may clear it); work it misses still runs at the submitter's next kernel exit. A carrier
+ * hogged by a fiber runs its requests' work at its next timer interrupt, one scheduler tick later (on a
+ * {@code nohz_full} CPU, whose lone task gets about one tick a second, up to a second later), after which
+ * the rescuer reaps the completions. A cooperative multi-issuer ring measured the CPU per round trip of a
+ * single-issuer one (bench/README.md, "Rescuable io_uring rings"), so ring rescue is on by default on
+ * io_uring as on epoll and NIO.
  *
- * <p>How. Netty has no option for the flag, so this factory lets Netty build its handler (with a
+ * <p>How. Netty has no option for these flags, so this factory lets Netty build its handler (with a
  * multi-issuer ring), makes a second ring with Netty's own setup flags for a multi-issuer ring plus
- * COOP_TASKRUN, stores it in the handler's ring field and closes the first. That is safe because it
+ * COOP_TASKRUN and TASKRUN_FLAG, stores it in the handler's ring field and closes the first. That is safe because it
  * happens before the handler is initialized (Netty creates rings disabled and enables them, and registers
  * the ring's descriptor for the loop thread, in {@code initialize}), and the handler's config registers
  * nothing on the first ring (no buffer rings, no io-wq worker limits: {@link #of} refuses a config that
@@ -51,18 +56,20 @@ final class RescuableRingFactory implements IoHandlerFactory {
     private static final System.Logger LOG = System.getLogger("dev.bobbin.uring");
 
     /** Kernel ABI (include/uapi/linux/io_uring.h): setup flags this factory adds or checks. */
-    static final int IORING_SETUP_CQSIZE = 1 << 3, IORING_SETUP_COOP_TASKRUN = 1 << 8,
+    static final int IORING_SETUP_CQSIZE = 1 << 3, IORING_SETUP_COOP_TASKRUN = 1 << 8, IORING_SETUP_TASKRUN_FLAG = 1 << 9,
             IORING_SETUP_SINGLE_ISSUER = 1 << 12, IORING_SETUP_DEFER_TASKRUN = 1 << 13;
 
     /** The last JDK feature release that lets reflection write a final field without a warning (JEP 500). */
     private static final int FINAL_FIELD_WRITES_SILENT_UP_TO = 25;
     private static final Field RING_BUFFER;            // IoUringIoHandler.ringBuffer (final)
     private static final Method SETUP_FLAGS, CREATE_RING, CLOSE_RING; // Native.setupFlags/createRingBuffer, RingBuffer.close
-    /** The setup flags of a remade ring: Netty's for a multi-issuer ring, CQSIZE and COOP_TASKRUN; 0 if unsupported. */
+    /** The setup flags of a remade ring: Netty's for a multi-issuer ring, CQSIZE, COOP_TASKRUN and
+     *  TASKRUN_FLAG; 0 if unsupported. */
     static final int FLAGS;
     /** Whether rescuable io_uring rings can be made cooperative here: this Netty's internals and the kernel allow it. */
     static final boolean SUPPORTED;
     private static final AtomicBoolean remakeFailureLogged = new AtomicBoolean();
+    private static final AtomicBoolean closeFailureLogged = new AtomicBoolean();
     /** Rings remade so far (tests). */
     static final LongAdder remade = new LongAdder();
 
@@ -84,7 +91,8 @@ final class RescuableRingFactory implements IoHandlerFactory {
                 for (java.lang.reflect.AccessibleObject o : new java.lang.reflect.AccessibleObject[] {
                         ringBuffer, setupFlags, create, close, supports}) o.setAccessible(true);
                 if (ringBuffer.getType() != ring || create.getReturnType() != ring) throw new NoSuchFieldException("ringBuffer");
-                int f = (int) setupFlags.invoke(null, false) | IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN;
+                int f = (int) setupFlags.invoke(null, false) | IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN
+                        | IORING_SETUP_TASKRUN_FLAG;
                 if ((f & (IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN)) == 0
                         && (boolean) supports.invoke(null, f)) flags = f;
             }
@@ -159,7 +167,12 @@ final class RescuableRingFactory implements IoHandlerFactory {
         try {
             CLOSE_RING.invoke(ring);
         } catch (IllegalAccessException | InvocationTargetException | RuntimeException e) {
-            LOG.log(System.Logger.Level.DEBUG, "bobbin: closing an io_uring ring failed", e);
+            Throwable cause = e instanceof InvocationTargetException ite && ite.getCause() != null ? ite.getCause() : e;
+            if (closeFailureLogged.compareAndSet(false, true)) {   // its descriptor and mappings stay behind
+                LOG.log(System.Logger.Level.WARNING, "bobbin: an unused io_uring ring could not be closed and leaks ("
+                        + cause + ")");
+            }
+            LOG.log(System.Logger.Level.DEBUG, "bobbin: closing an io_uring ring failed", cause);
         }
     }
 

@@ -31,6 +31,7 @@ class RescuableRingFactoryTest {
         assertTrue(RescuableRingFactory.SUPPORTED, "this kernel (5.19+) takes IORING_SETUP_COOP_TASKRUN");
         int f = RescuableRingFactory.FLAGS;
         assertNotEquals(0, f & RescuableRingFactory.IORING_SETUP_COOP_TASKRUN, "cooperative task run");
+        assertNotEquals(0, f & RescuableRingFactory.IORING_SETUP_TASKRUN_FLAG, "Netty's loop enters a ring whose flags show task work");
         assertEquals(0, f & RescuableRingFactory.IORING_SETUP_SINGLE_ISSUER, "another thread may enter the ring");
         assertEquals(0, f & RescuableRingFactory.IORING_SETUP_DEFER_TASKRUN, "needs single issuer, so never set");
         assertNotEquals(0, f & RescuableRingFactory.IORING_SETUP_CQSIZE, "the completion queue keeps Bobbin's size");

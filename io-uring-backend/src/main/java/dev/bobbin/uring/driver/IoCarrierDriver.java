@@ -522,7 +522,9 @@ public final class IoCarrierDriver implements CarrierDriver {
 
         @Override
         public void run() {
-            FastThreadLocalThread.runWithFastThreadLocal(driver::rescueLoop);  // as runCarrier: Netty's recycling
+            // as runCarrier: Netty recycles and caches on this thread too; once it has driven the loop it
+            // keeps those pools (one more set per carrier) until the loop closes and it exits
+            FastThreadLocalThread.runWithFastThreadLocal(driver::rescueLoop);
         }
 
         IoCarrierDriver driver() { return driver; }
