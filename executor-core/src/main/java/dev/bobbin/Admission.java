@@ -5,7 +5,6 @@ import dev.bobbin.scheduler.JdkVirtualThreads;
 import java.util.concurrent.Callable;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Turns a {@link FiberExecutor}'s accepted tasks into running fibers and sees each one out: admission
@@ -25,7 +24,7 @@ import java.util.concurrent.atomic.LongAdder;
  * or the scheduler refused it) withdraws the fiber and gives its slot back, and the caller gets the
  * RejectedExecutionException.
  *
- * <p>The end of a job. {@link #jobDone} counts it, then (when bounded) passes its slot to the head of
+ * <p>The end of a job. {@link #jobDone} (when bounded) passes its slot to the head of
  * the queue and starts that job before the finishing fiber exits (and is counted out), so the count
  * never reaches zero while queued work remains; queued jobs therefore also run after shutdown(), and shutdownNow()
  * drains and returns them. A queued job whose start the scheduler refuses (a shared scheduler shut
@@ -38,7 +37,6 @@ final class Admission {
     private final ThreadFactory factory;           // named <name>-<n>, with the configured handler
     private final FiberScheduler scheduler;        // for messages and the fan-out factory
     private final Thread.UncaughtExceptionHandler handler; // hears of failed queued tasks; null for the JDK's
-    private final LongAdder completed = new LongAdder();   // jobs finished
     private volatile ThreadFactory fanOutFactory;  // invokeAll's starters, made at the first fan-out
 
     Admission(ExecutorState lifecycle, Slots slots, ThreadFactory factory, FiberScheduler scheduler,
@@ -56,11 +54,6 @@ final class Admission {
 
     boolean isBounded() {
         return slots != null;
-    }
-
-    /** Jobs finished, normally or not. Racy. */
-    long completed() {
-        return completed.sum();
     }
 
     /** Jobs waiting for a slot under QUEUE; 0 when unbounded. Racy. */
@@ -166,7 +159,6 @@ final class Admission {
      * it exits (ExecutorState.exited), after any queued job this starts.
      */
     private void jobDone() {
-        completed.increment();
         if (slots != null) releaseSlot();
     }
 

@@ -323,7 +323,7 @@ public final class FiberExecutor implements ExecutorService {
      * complete may still read the previous count. Racy.
      */
     public long completedTaskCount() {
-        return admission.completed();
+        return lifecycle.completed();
     }
 
     /** The number of tasks waiting for a slot under {@link Saturation#QUEUE}; 0 when unbounded. Racy. */

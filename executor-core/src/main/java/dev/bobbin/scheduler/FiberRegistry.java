@@ -31,8 +31,8 @@ import java.util.List;
  * read for the JDK's thread dumps. The set is
  * striped by thread id; each stripe is an open-addressing table (linear probing, backward-shift
  * deletion, no tombstones) of fiber references, guarded by the stripe's spin lock, with a parallel array of
- * last-run timestamps only when fibers are tracked. At a load between 3/8 and 3/4 a live fiber costs one
- * reference per slot, 5 to 11 bytes (16 to 32 with timestamps), against roughly 600 bytes for a parked
+ * last-run timestamps only when fibers are tracked. At a load between 1/4 and 1/2 a live fiber costs one
+ * reference per slot, 8 to 16 bytes (24 to 48 with timestamps), against roughly 600 bytes for a parked
  * virtual thread. A
  * carrier touches a stripe at a fiber's start and end (and after each run when last-run times are
  * tracked); the stripes
@@ -214,7 +214,7 @@ public final class FiberRegistry {
         void add(Thread fiber, int h, long now, Owner owner) {
             lock();
             try {
-                if ((size + 1) * 4 > keys.length * 3) resize(keys.length * 2);
+                if ((size + 1) * 2 > keys.length) resize(keys.length * 2);   // load at most 1/2
                 if (owner != null && owners == null) owners = new Owner[keys.length]; // before any change: OOM-safe
                 insert(fiber, h, now, owner);
                 size++;
