@@ -170,6 +170,19 @@ public abstract class FiberSocketContract {
         }
     }
 
+    /** This process's open io_uring ring descriptors (/proc/self/fd). */
+    static long openRings() throws IOException {
+        try (var s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.filter(p -> {
+                try {
+                    return Files.readSymbolicLink(p).toString().contains("io_uring");
+                } catch (IOException closedMeanwhile) {
+                    return false;
+                }
+            }).count();
+        }
+    }
+
     /** This process's socket descriptors, as "fd:inode" (a number reused for another socket counts as new). */
     static java.util.Set<String> openSockets() throws IOException {
         java.util.Set<String> out = new java.util.HashSet<>();

@@ -5,9 +5,6 @@ import dev.bobbin.spi.CarrierDriverFactory;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -24,7 +21,7 @@ class PartialSchedulerStartTest {
         try (FiberScheduler warm = io.newScheduler("warm-rings", 1)) {
             warm.start(() -> { }).join();
         }
-        long before = rings();
+        long before = FiberSocketContract.openRings();
         AtomicInteger attempts = new AtomicInteger();
         CarrierDriverFactory real = io.driverFactory();
         CarrierDriverFactory failingOnThird = carrier -> {
@@ -35,18 +32,6 @@ class PartialSchedulerStartTest {
                 () -> FiberScheduler.create(io.schedulerConfig().name("partial-rings").parallelism(4)
                         .driverFactory(failingOnThird).build()));
         assertEquals(4, attempts.get());
-        assertEquals(before, rings(), "io_uring rings left open by the failed scheduler");
-    }
-
-    private static long rings() throws IOException {
-        try (var s = Files.list(Path.of("/proc/self/fd"))) {
-            return s.filter(p -> {
-                try {
-                    return Files.readSymbolicLink(p).toString().contains("io_uring");
-                } catch (IOException closedMeanwhile) {
-                    return false;
-                }
-            }).count();
-        }
+        assertEquals(before, FiberSocketContract.openRings(), "io_uring rings left open by the failed scheduler");
     }
 }

@@ -10,8 +10,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -41,14 +39,10 @@ class RescuableRingFactoryTest {
 
     @Test
     void everyCarrierOfARescuableSchedulerServesSocketsOnARemadeRingAndNoRingOutlivesIt() throws Exception {
-        TransportSelectionTest.assumeOrRequire(IoTransport.IO_URING);
-        FiberIo io = FiberIo.of(IoTransport.IO_URING);
-        IoDrivers drivers = (IoDrivers) io.driverFactory();
-        boolean before = drivers.rescue;
-        drivers.rescue = true;
+        FiberIo io = ioUringWithRescue(true);
         try {
             warmUp(io);
-            long rings = rings(), remade = RescuableRingFactory.remade.sum();
+            long rings = FiberSocketContract.openRings(), remade = RescuableRingFactory.remade.sum();
             for (int i = 0; i < 3; i++) {
                 try (FiberScheduler s = FiberScheduler.create(io.schedulerConfig().name("remade-rings-" + i).parallelism(2).build());
                      FiberServerSocket server = io.openServer().bind(new InetSocketAddress("127.0.0.1", 0), 16)) {
@@ -60,20 +54,17 @@ class RescuableRingFactoryTest {
                 }
             }
             assertEquals(6, RescuableRingFactory.remade.sum() - remade, "one remade ring per carrier of each scheduler");
-            assertEquals(rings, rings(), "io_uring rings left open: Netty's first ring of a remade loop, or a remade one");
+            assertEquals(rings, FiberSocketContract.openRings(),
+                    "io_uring rings left open: Netty's first ring of a remade loop, or a remade one");
         } finally {
-            drivers.rescue = before;
+            restoreRescue(io);
         }
         LeakGuard.assertNoLeaks();
     }
 
     @Test
     void aLoopThatIsNotRescuableKeepsNettysSingleIssuerRing() throws Exception {
-        TransportSelectionTest.assumeOrRequire(IoTransport.IO_URING);
-        FiberIo io = FiberIo.of(IoTransport.IO_URING);
-        IoDrivers drivers = (IoDrivers) io.driverFactory();
-        boolean before = drivers.rescue;
-        drivers.rescue = false;
+        FiberIo io = ioUringWithRescue(false);
         try {
             warmUp(io);
             long remade = RescuableRingFactory.remade.sum();
@@ -83,8 +74,22 @@ class RescuableRingFactoryTest {
             }
             assertEquals(0, RescuableRingFactory.remade.sum() - remade);
         } finally {
-            drivers.rescue = before;
+            restoreRescue(io);
         }
+    }
+
+    /** The io_uring runtime with ring rescue set to {@code on} for schedulers created from now on. */
+    private static FiberIo ioUringWithRescue(boolean on) {
+        TransportSelectionTest.assumeOrRequire(IoTransport.IO_URING);
+        FiberIo io = FiberIo.of(IoTransport.IO_URING);
+        ((IoDrivers) io.driverFactory()).rescue = on;
+        return io;
+    }
+
+    /** Puts the runtime's rescue setting back to its default (this JVM sets no property). */
+    private static void restoreRescue(FiberIo io) {
+        ((IoDrivers) io.driverFactory()).rescue = IoDrivers.rescueSetting(io.transport().rescueCostsCpu(),
+                System.getProperty(IoTunables.RESCUE_PROPERTY));
     }
 
     @Test
@@ -126,15 +131,4 @@ class RescuableRingFactoryTest {
         }
     }
 
-    private static long rings() throws IOException {
-        try (var s = Files.list(Path.of("/proc/self/fd"))) {
-            return s.filter(p -> {
-                try {
-                    return Files.readSymbolicLink(p).toString().contains("io_uring");
-                } catch (IOException closedMeanwhile) {
-                    return false;
-                }
-            }).count();
-        }
-    }
 }
