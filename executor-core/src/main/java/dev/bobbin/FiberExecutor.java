@@ -239,7 +239,7 @@ public final class FiberExecutor implements ExecutorService {
         this.config = config;
         boolean ownsScheduler = config.sharedScheduler() == null;
         this.scheduler = ownsScheduler ? FiberScheduler.create(config.ownSchedulerConfig()) : config.sharedScheduler();
-        this.factory = scheduler.countingFailures(builderFor(scheduler, config).name(config.name() + "-", 0).factory());
+        this.factory = scheduler.countingFailures(new NamedFibers(builderFor(scheduler, config).factory(), config.name() + "-"));
         Slots slots = config.isBounded() ? new Slots(config.maxConcurrency(), config.saturation()) : null;
         this.lifecycle = new ExecutorState(config.name(), scheduler, ownsScheduler, slots);
         this.admission = new Admission(lifecycle, slots, factory, scheduler, config.uncaughtExceptionHandler());

@@ -81,7 +81,7 @@ public final class FiberScheduler implements AutoCloseable {
         this.config = config;
         this.pool = new CarrierPool(this, config.engineConfig());
         this.pool.start();
-        this.threadFactory = countingFailures(ofVirtual().name(config.name() + "-fiber-", 0).factory());
+        this.threadFactory = countingFailures(new NamedFibers(ofVirtual().factory(), config.name() + "-fiber-"));
     }
 
     /** Creates and starts a scheduler with {@link SchedulerConfig#defaults()}. */

@@ -18,8 +18,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import static java.util.concurrent.TimeUnit.NANOSECONDS;
 
 /**
- * {@link FiberExecutor#invokeAll}, timed and untimed: submit every task, wait for each future in order,
- * and cancel what is left if the wait ends early (interrupt, timeout, refusal).
+ * {@link FiberExecutor#invokeAll}, timed and untimed: submit every task, wait for each future (the last
+ * first), and cancel what is left if the wait ends early (interrupt, timeout, refusal).
  *
  * <p>Implementation overview. A batch from a fiber of the scheduler, a small batch and any batch of a
  * bounded executor are submitted one by one, exactly as {@code submit} does. A large unbounded batch
@@ -49,11 +49,15 @@ final class InvokeAll {
     static <T> List<Future<T>> invokeAll(Admission admission, Collection<? extends Callable<T>> tasks,
                                          boolean timed, long deadline) throws InterruptedException {
         List<Future<T>> futures = new ArrayList<>(tasks.size());
-        int waited = 0;
+        int unwaited = -1;                       // futures below this index are not waited for yet; -1: the wait has not begun
         try {
             FanOutFailure fanOut = submitAll(admission, tasks, futures);
-            for (int n = futures.size(); waited < n; waited++) {
-                Future<T> f = futures.get(waited);
+            // From the last future down: tasks finish about in the order they started, so the caller
+            // parks about once, for the last, and then finds the others done. Waiting in order, it kept
+            // catching up with the running tasks, each time spinning, parking and costing the carrier
+            // that finished the task an unpark of a platform thread.
+            for (unwaited = futures.size(); unwaited > 0; unwaited--) {
+                Future<T> f = futures.get(unwaited - 1);
                 if (!f.isDone()) {
                     try {
                         if (timed) f.get(deadline - System.nanoTime(), NANOSECONDS);
@@ -68,7 +72,7 @@ final class InvokeAll {
             if (fanOut != null) fanOut.rethrow(admission.lifecycle().name());
             return futures;
         } finally {
-            cancelFrom(futures, waited);
+            cancelBelow(futures, unwaited < 0 ? futures.size() : unwaited);
         }
     }
 
@@ -101,8 +105,8 @@ final class InvokeAll {
         return failure;
     }
 
-    private static <T> void cancelFrom(List<Future<T>> futures, int from) {
-        for (int i = from, n = futures.size(); i < n; i++) futures.get(i).cancel(true);
+    private static <T> void cancelBelow(List<Future<T>> futures, int end) {
+        for (int i = 0; i < end; i++) futures.get(i).cancel(true);
     }
 
     /**
