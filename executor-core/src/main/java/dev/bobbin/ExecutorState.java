@@ -83,7 +83,7 @@ final class ExecutorState implements FiberRegistry.Owner {
         this.slots = slots;
         this.registry = scheduler.registry();
         this.container = JdkVirtualThreads.openContainer("FiberExecutor[" + name + "]", scheduler.pool().container(),
-                fibers -> { if (liveCount() > 0) registry.owned(this, fibers); });  // a dump skips an idle executor's scan
+                fibers -> { if (liveCount() > 0) registry.ownedForDump(this, fibers); });  // a dump skips an idle executor's scan
     }
 
     /** The JDK thread container its jobs' fibers start in (see {@code JdkVirtualThreads}), or null. */

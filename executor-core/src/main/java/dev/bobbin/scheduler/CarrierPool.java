@@ -123,7 +123,7 @@ public final class CarrierPool implements Executor {
         this.aliveCarriers = new AtomicInteger(parallelism);
         this.monitor = new StallMonitor(this, config.stallThresholdNanos());
         this.telemetry = new Telemetry(carriers.length, config.delaySamplingPeriod(), config.trackFibers());
-        this.container = JdkVirtualThreads.openContainer("FiberScheduler[" + name + "]", null, telemetry.registry::live);
+        this.container = JdkVirtualThreads.openContainer("FiberScheduler[" + name + "]", null, telemetry.registry::liveForDump);
     }
 
     /** The JDK thread container its fibers start in ({@link JdkVirtualThreads#start}), or null. */

@@ -28,7 +28,9 @@ import java.util.List;
  * run. A fiber parked with nothing else referencing it stays reachable through this set, as a virtual
  * thread started with {@code Thread.start()} does through the JDK's root container; for the fibers
  * Bobbin starts in its own thread containers this set is that reference, and the list their containers
- * read for the JDK's thread dumps. The set is
+ * read for the JDK's thread dumps; those reads wait for a stripe's lock at most
+ * {@link Tunables#REGISTRY_DUMP_LOCK_WAIT_NANOS} and otherwise leave its fibers out, so a carrier frozen
+ * while it holds one (by a debugger) cannot hang {@code jcmd Thread.dump_to_file}. The set is
  * striped by thread id; each stripe is an open-addressing table (linear probing, backward-shift
  * deletion, no tombstones) of fiber references, guarded by the stripe's spin lock, with a parallel array of
  * last-run timestamps only when fibers are tracked. At a load between 1/4 and 1/2 a live fiber costs one
@@ -126,8 +128,25 @@ public final class FiberRegistry {
 
     /** Adds every present fiber enrolled by {@code owner} to {@code out}. Any thread. */
     public void owned(Owner owner, List<Thread> out) {
+        owned(owner, out, false);
+    }
+
+    /**
+     * {@link #owned} for a thread dump: a stripe whose lock stays held for
+     * {@link Tunables#REGISTRY_DUMP_LOCK_WAIT_NANOS} (its holder frozen by a debugger, say) is left out
+     * rather than waited for, so a dump never hangs on a carrier; false if one was left out.
+     */
+    public boolean ownedForDump(Owner owner, List<Thread> out) {
+        return owned(owner, out, true);
+    }
+
+    private boolean owned(Owner owner, List<Thread> out, boolean bounded) {
+        boolean complete = true;
         for (Stripe s : stripes) {
-            s.lock();
+            if (!s.lock(bounded)) {
+                complete = false;
+                continue;
+            }
             try {
                 if (s.owners == null) continue;
                 for (int i = 0; i < s.keys.length; i++) {
@@ -137,6 +156,8 @@ public final class FiberRegistry {
                 s.unlock();
             }
         }
+        if (!complete) dumpIncomplete();
+        return complete;
     }
 
     /** Records that {@code fiber} just ran (its run ended at {@code now}). Ignores an unknown fiber. */
@@ -181,10 +202,23 @@ public final class FiberRegistry {
         snapshot(out, null);
     }
 
+    /** {@link #live} for a thread dump, bounded like {@link #ownedForDump}; false if a stripe was left out. */
+    public boolean liveForDump(List<Thread> out) {
+        return snapshot(out, null, true);
+    }
+
     /** Copies every tracked fiber into {@code fibers} and, unless it is null, its last-run time into {@code lastRun}. */
     public void snapshot(List<Thread> fibers, List<Long> lastRun) {
+        snapshot(fibers, lastRun, false);
+    }
+
+    private boolean snapshot(List<Thread> fibers, List<Long> lastRun, boolean bounded) {
+        boolean complete = true;
         for (Stripe s : stripes) {
-            s.lock();
+            if (!s.lock(bounded)) {
+                complete = false;
+                continue;
+            }
             try {
                 for (int i = 0; i < s.keys.length; i++) {
                     if (s.keys[i] != null) {
@@ -196,6 +230,13 @@ public final class FiberRegistry {
                 s.unlock();
             }
         }
+        if (!complete) dumpIncomplete();
+        return complete;
+    }
+
+    /** A dump left out a stripe whose lock stayed held: said at DEBUG, the dump goes on without it. */
+    private static void dumpIncomplete() {
+        LOG.log(System.Logger.Level.DEBUG, "bobbin: a thread dump left out fibers of a registry stripe whose lock stayed held");
     }
 
     /** One stripe: an open-addressing table guarded by its own spin lock. */
@@ -292,6 +333,29 @@ public final class FiberRegistry {
             }
         }
 
+        /** {@link #lock}, or when {@code bounded} gives up after {@link Tunables#REGISTRY_DUMP_LOCK_WAIT_NANOS}. */
+        boolean lock(boolean bounded) {
+            if (!bounded) {
+                lock();
+                return true;
+            }
+            int spins = 0;
+            long deadline = 0;
+            while (!LOCKED.compareAndSet(this, 0, 1)) {   // CAS acquire, as in lock()
+                while ((int) LOCKED.getOpaque(this) != 0) {
+                    if (++spins < Tunables.REGISTRY_LOCK_SPINS) {
+                        Thread.onSpinWait();
+                        continue;
+                    }
+                    long now = System.nanoTime();
+                    if (deadline == 0) deadline = now + Tunables.REGISTRY_DUMP_LOCK_WAIT_NANOS;
+                    else if (now - deadline > 0) return false;
+                    Thread.yield();
+                }
+            }
+            return true;
+        }
+
         void unlock() {
             LOCKED.setRelease(this, 0);          // release; pairs with the CAS in lock
         }
@@ -325,6 +389,13 @@ public final class FiberRegistry {
                 }
             }
         }
+    }
+
+    /** For tests: holds the lock of {@code fiber}'s stripe, as a frozen carrier would; the returned action releases it. */
+    Runnable holdStripeOf(Thread fiber) {
+        Stripe s = stripeOf(hash(fiber));
+        s.lock();
+        return s::unlock;
     }
 
     /** For tests: every tracked fiber. */

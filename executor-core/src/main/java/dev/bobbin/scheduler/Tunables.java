@@ -124,6 +124,11 @@ public final class Tunables {
      *  longer wait means it was descheduled. */
     static final int REGISTRY_LOCK_SPINS = 128;
 
+    /** How long a thread dump waits for a registry stripe's lock before leaving that stripe's fibers out:
+     *  the locks are held for a few probes, so only a holder frozen (by a debugger) or descheduled for
+     *  long keeps one, and a dump must not hang on it. */
+    static final long REGISTRY_DUMP_LOCK_WAIT_NANOS = 100_000_000L;
+
     /** Initial slots per registry stripe; tables grow above 1/2 load and shrink below 1/8, so a tracked
      *  fiber costs 8 to 16 bytes (a 4-byte reference per slot), 24 to 48 with trackFibers (plus an 8-byte
      *  timestamp). At most half full, a linear probe that misses reads 2.5 slots on average, against 8.5 at

@@ -237,4 +237,41 @@ class FiberRegistryTest {
         return s;
     }
 
+
+    /**
+     * A dump's reads never wait on a stripe whose lock stays held (a carrier frozen by a debugger): they
+     * leave that stripe's fibers out, say so, and list the rest; the owner's list likewise. A plain read
+     * waits for the lock, so the dump must not use it.
+     */
+    @Test
+    void aDumpLeavesOutAStripeWhoseLockStaysHeldAndListsTheRest() throws Exception {
+        FiberRegistry r = new FiberRegistry(2, false);
+        FiberRegistry.Owner owner = fiber -> { };
+        List<Thread> fibers = unstarted(200);
+        for (Thread t : fibers) r.enrol(t, owner);
+        Runnable release = r.holdStripeOf(fibers.get(0));
+        try {
+            AtomicReference<List<Thread>> live = new AtomicReference<>(), owned = new AtomicReference<>();
+            AtomicReference<Boolean> liveComplete = new AtomicReference<>(), ownedComplete = new AtomicReference<>();
+            Thread dumper = Thread.ofPlatform().start(() -> {
+                List<Thread> l = new ArrayList<>(), o = new ArrayList<>();
+                liveComplete.set(r.liveForDump(l));
+                ownedComplete.set(r.ownedForDump(owner, o));
+                live.set(l);
+                owned.set(o);
+            });
+            dumper.join(30_000);
+            assertFalse(dumper.isAlive(), "the dump waited on the held stripe");
+            assertFalse(liveComplete.get());
+            assertFalse(ownedComplete.get());
+            assertFalse(live.get().contains(fibers.get(0)), "the held stripe's fibers are left out");
+            assertTrue(live.get().size() > 0 && live.get().size() < fibers.size(), "the other stripes are listed: " + live.get().size());
+            assertEquals(identitySet(live.get()), identitySet(owned.get()));
+        } finally {
+            release.run();
+        }
+        List<Thread> all = new ArrayList<>();
+        assertTrue(r.liveForDump(all));
+        assertEquals(identitySet(fibers), identitySet(all));
+    }
 }
