@@ -324,33 +324,28 @@ public final class FiberRegistry {
          * the release in {@link #unlock}.
          */
         void lock() {
-            int spins = 0;
-            while (!LOCKED.compareAndSet(this, 0, 1)) {
-                while ((int) LOCKED.getOpaque(this) != 0) {
-                    if (++spins < Tunables.REGISTRY_LOCK_SPINS) Thread.onSpinWait();
-                    else Thread.yield();         // the holder was descheduled
-                }
-            }
+            lock(false);
         }
 
-        /** {@link #lock}, or when {@code bounded} gives up after {@link Tunables#REGISTRY_DUMP_LOCK_WAIT_NANOS}. */
+        /**
+         * {@link #lock}; when {@code bounded}, gives up (false) once the lock stayed held for
+         * {@link Tunables#REGISTRY_DUMP_LOCK_WAIT_NANOS} after the spins.
+         */
         boolean lock(boolean bounded) {
-            if (!bounded) {
-                lock();
-                return true;
-            }
             int spins = 0;
             long deadline = 0;
-            while (!LOCKED.compareAndSet(this, 0, 1)) {   // CAS acquire, as in lock()
+            while (!LOCKED.compareAndSet(this, 0, 1)) {
                 while ((int) LOCKED.getOpaque(this) != 0) {
                     if (++spins < Tunables.REGISTRY_LOCK_SPINS) {
                         Thread.onSpinWait();
                         continue;
                     }
-                    long now = System.nanoTime();
-                    if (deadline == 0) deadline = now + Tunables.REGISTRY_DUMP_LOCK_WAIT_NANOS;
-                    else if (now - deadline > 0) return false;
-                    Thread.yield();
+                    if (bounded) {                   // the clock is read only once the spins are spent
+                        long now = System.nanoTime();
+                        if (deadline == 0) deadline = now + Tunables.REGISTRY_DUMP_LOCK_WAIT_NANOS;
+                        else if (now - deadline > 0) return false;
+                    }
+                    Thread.yield();                  // the holder was descheduled
                 }
             }
             return true;

@@ -167,7 +167,7 @@ final class RescuableRingFactory implements IoHandlerFactory {
         try {
             CLOSE_RING.invoke(ring);
         } catch (IllegalAccessException | InvocationTargetException | RuntimeException e) {
-            Throwable cause = e instanceof InvocationTargetException ite && ite.getCause() != null ? ite.getCause() : e;
+            Throwable cause = cause(e);
             if (closeFailureLogged.compareAndSet(false, true)) {   // its descriptor and mappings stay behind
                 LOG.log(System.Logger.Level.WARNING, "bobbin: an unused io_uring ring could not be closed and leaks ("
                         + cause + ")");
@@ -176,8 +176,13 @@ final class RescuableRingFactory implements IoHandlerFactory {
         }
     }
 
+    /** What a reflective call failed with: the invoked method's own exception, unwrapped. */
+    private static Throwable cause(Exception e) {
+        return e instanceof InvocationTargetException ite && ite.getCause() != null ? ite.getCause() : e;
+    }
+
     private static void remakeFailed(Exception e) {
-        Throwable cause = e instanceof InvocationTargetException ite && ite.getCause() != null ? ite.getCause() : e;
+        Throwable cause = cause(e);
         if (remakeFailureLogged.compareAndSet(false, true)) {
             LOG.log(System.Logger.Level.WARNING, "bobbin: io_uring ring rescue uses Netty's multi-issuer rings, which cost"
                     + " more CPU per completion, since a cooperative ring could not be made (" + cause
