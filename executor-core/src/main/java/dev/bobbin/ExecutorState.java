@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -52,7 +52,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Cost. A job's fiber is one registry entry, which every fiber has anyway (the registry decides
  * which carrier counts a completion); the owner is one more reference in that entry, written by the
- * enrol. The start's own registry add finds the entry and keeps it.
+ * enrol. The start adds nothing more: the executor's thread container is opened as one whose fibers
+ * are enrolled before their start, which the scheduler checks instead of adding the fiber again. A
+ * finished job costs the carrier one counter increment, the exit: jobs completed are exits less
+ * withdrawals, which are rare and counted apart.
  */
 final class ExecutorState implements FiberRegistry.Owner {
     // Lifecycle states.
@@ -71,7 +74,7 @@ final class ExecutorState implements FiberRegistry.Owner {
     private final Slots slots;                     // null when unbounded; termination waits for it to be idle
     private final FiberRegistry registry;          // the scheduler's live fibers; ours are enrolled with this as owner
     private final JobCount count = new JobCount();  // our fibers enrolled in the registry, and those that left
-    private final LongAdder completed = new LongAdder(); // job fibers that exited (carriers add)
+    private final AtomicLong withdrawals = new AtomicLong(); // fibers whose start failed; completed = exits - withdrawals
     private final CountDownLatch terminated = new CountDownLatch(1);  // opened by tryTerminate
     @SuppressWarnings("unused") private volatile int state;          // RUNNING, SHUTDOWN or TERMINATED
     private final Object container;                // the JDK thread container its jobs' fibers start in, or null
@@ -83,7 +86,8 @@ final class ExecutorState implements FiberRegistry.Owner {
         this.slots = slots;
         this.registry = scheduler.registry();
         this.container = JdkVirtualThreads.openContainer("FiberExecutor[" + name + "]", scheduler.pool().container(),
-                fibers -> { if (liveCount() > 0) registry.ownedForDump(this, fibers); });  // a dump skips an idle executor's scan
+                fibers -> { if (liveCount() > 0) registry.ownedForDump(this, fibers); },  // a dump skips an idle executor's scan
+                true);                                    // track and trackAccepted enrol every job before its start
     }
 
     /** The JDK thread container its jobs' fibers start in (see {@code JdkVirtualThreads}), or null. */
@@ -128,19 +132,18 @@ final class ExecutorState implements FiberRegistry.Owner {
 
     /** A tracked fiber's start failed: takes it out, unless it already ran and exited (then it was counted out). */
     void withdraw(Thread fiber) {
-        if (registry.withdraw(fiber)) countOut();
+        if (registry.withdraw(fiber)) {
+            withdrawals.incrementAndGet();                        // before the exit, which may terminate: then completed() is exact
+            countOut();
+        }
     }
 
     /**
-     * One of our fibers exited (the registry removed it), having run its job: counts the job completed
-     * and the fiber out; terminates if that was the last. Carrier thread, so the completed count's
-     * striped cells are picked by the carrier's probe: counted on the job's own fiber, a thread that
-     * had never touched a LongAdder, every increment took LongAdder's slow path that seeds the thread's
-     * probe (7.7 % of the CPU of an invokeAll loop of tiny tasks).
+     * One of our fibers exited (the registry removed it), having run its job: counts it out, which counts
+     * the job completed; terminates if that was the last. Carrier thread.
      */
     @Override
     public void exited(Thread fiber) {
-        completed.increment();
         countOut();
     }
 
@@ -151,7 +154,7 @@ final class ExecutorState implements FiberRegistry.Owner {
 
     /** Jobs finished, normally or not: job fibers that exited. Racy. */
     long completed() {
-        return completed.sum();
+        return Math.max(0, count.exitsSum() - withdrawals.get());  // racy while withdrawals are in flight
     }
 
     /** Tries to terminate if shut down: after a fiber exited or a slot was given back. */

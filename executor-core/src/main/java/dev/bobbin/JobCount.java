@@ -41,11 +41,12 @@ class JobCount {
         return (int) Math.max(0, enrols.sum() - x);
     }
 
-    /** For the broken twin in tests: the two sums in the order the twin reads them. */
+    /** For the broken twin in tests: the enrols' sum, read before the exits' by the twin. */
     final long enrolsSum() {
         return enrols.sum();
     }
 
+    /** The exits' sum: the jobs completed plus the withdrawn starts. Racy. */
     final long exitsSum() {
         return exits.sum();
     }

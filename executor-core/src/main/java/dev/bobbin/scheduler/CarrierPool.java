@@ -123,7 +123,7 @@ public final class CarrierPool implements Executor {
         this.aliveCarriers = new AtomicInteger(parallelism);
         this.monitor = new StallMonitor(this, config.stallThresholdNanos());
         this.telemetry = new Telemetry(carriers.length, config.delaySamplingPeriod(), config.trackFibers());
-        this.container = JdkVirtualThreads.openContainer("FiberScheduler[" + name + "]", null, telemetry.registry::liveForDump);
+        this.container = JdkVirtualThreads.openContainer("FiberScheduler[" + name + "]", null, telemetry.registry::liveForDump, false);
     }
 
     /** The JDK thread container its fibers start in ({@link JdkVirtualThreads#start}), or null. */
@@ -218,7 +218,8 @@ public final class CarrierPool implements Executor {
             return;
         }
         if (isStart) countStartOrReject(here);
-        telemetry.submitted(fiber, here, isStart);
+        // an executor's job was enrolled before its start: its add would only find the entry
+        telemetry.submitted(fiber, here, isStart && !JdkVirtualThreads.enrolledBeforeStart(fiber));
         if (anyBound) {                              // volatile read; pairs with the write in bind
             Carrier home = bindings.get(fiber);
             if (home == null && isStart && model == TaskModel.THREAD_PER_CORE) home = deal(fiber);

@@ -41,19 +41,21 @@ final class FiberContainer extends ThreadContainer {
     private final String name;
     private final ThreadContainer parent;          // null: the JDK's root
     private final Consumer<List<Thread>> members;  // adds fibers that may be in this container
+    final boolean enrolsBeforeStart;               // every fiber started here is already in the registry
     private volatile boolean settled;              // REGISTERED or CLOSED: a start has nothing to do; written under the monitor
     private Object key;                            // the JDK's registration, or null; guarded by the monitor
 
-    FiberContainer(String name, Object parent, Consumer<List<Thread>> members) {
+    FiberContainer(String name, Object parent, Consumer<List<Thread>> members, boolean enrolsBeforeStart) {
         super(true);                               // shared: no owner thread
         this.name = name;
+        this.enrolsBeforeStart = enrolsBeforeStart;
         this.parent = (ThreadContainer) parent;
         this.members = members;
     }
 
     /** Links this class and the JDK members it uses, so a JDK that changed them fails here, not at a start. */
     static void linkCheck() {
-        FiberContainer probe = new FiberContainer("link-check", null, out -> { });
+        FiberContainer probe = new FiberContainer("link-check", null, out -> { }, false);
         probe.threads().close();
         probe.parent();
         ThreadContainers.deregisterContainer(ThreadContainers.registerContainer(probe));

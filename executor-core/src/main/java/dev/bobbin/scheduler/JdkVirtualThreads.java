@@ -193,10 +193,13 @@ public final class JdkVirtualThreads {
      * A thread container for the fibers that {@code members} lists and that were started in it, named
      * {@code name}, under {@code parent} (another such container, or null for the JDK's root); or null
      * where the JDK's containers are out of reach. It registers with the JDK's thread dumps at the first
-     * {@link #start} in it; {@link #closeContainer} deregisters it.
+     * {@link #start} in it; {@link #closeContainer} deregisters it. {@code enrolsBeforeStart}: every
+     * fiber started in it is enrolled in its scheduler's registry before its start (a
+     * {@code FiberExecutor}'s jobs), so the start itself adds nothing there.
      */
-    public static Object openContainer(String name, Object parent, java.util.function.Consumer<java.util.List<Thread>> members) {
-        return START_IN == null ? null : new FiberContainer(name, parent, members);
+    public static Object openContainer(String name, Object parent, java.util.function.Consumer<java.util.List<Thread>> members,
+                                       boolean enrolsBeforeStart) {
+        return START_IN == null ? null : new FiberContainer(name, parent, members, enrolsBeforeStart);
     }
 
     /** Deregisters a container from {@link #openContainer}: it no longer appears in thread dumps. Null: nothing. */
@@ -221,6 +224,14 @@ public final class JdkVirtualThreads {
         } catch (Throwable t) {
             throw new IllegalStateException("cannot start " + fiber, t);
         }
+    }
+
+    /**
+     * Whether {@code fiber}, being started, was enrolled in its scheduler's registry before its start:
+     * it starts in a container opened with {@code enrolsBeforeStart}.
+     */
+    static boolean enrolledBeforeStart(Thread fiber) {
+        return CONTAINER_OF != null && containerOf(fiber) instanceof FiberContainer c && c.enrolsBeforeStart;
     }
 
     /** The container {@code thread} was started in (null before its start). */

@@ -48,6 +48,46 @@ class FiberRegistryTest {
         assertEquals(0, r.size());
     }
 
+    /**
+     * Batches that fill and drain the registry again and again (an invokeAll loop) keep the tables their
+     * peak needs: a table that shrank at every trough would grow again, moving every entry, at every batch.
+     */
+    @Test
+    void batchesThatRiseAndFallKeepTheTablesTheirPeakNeeds() {
+        FiberRegistry r = new FiberRegistry(1, false);
+        List<Thread> batch = unstarted(2_000);
+        int sized = -1;
+        for (int round = 0; round < 8; round++) {
+            for (Thread t : batch) r.add(t, 0);
+            int atPeak = r.capacity();
+            for (Thread t : batch) assertTrue(r.remove(t));
+            assertEquals(0, r.size());
+            if (round == 0) {
+                sized = atPeak;
+                assertTrue(sized >= 4_000, "tables hold the peak at 1/2 load at most: " + sized);
+            }
+            assertEquals(sized, atPeak, "capacity at the peak of round " + round);
+            assertEquals(sized, r.capacity(), "capacity at the trough of round " + round);
+        }
+    }
+
+    /** Tables left large by a spike shrink back once fibers turn over again. */
+    @Test
+    void tablesLeftLargeByASpikeShrinkOnceFibersTurnOverAgain() {
+        FiberRegistry r = new FiberRegistry(1, false);
+        int initial = r.capacity();
+        List<Thread> spike = unstarted(20_000);
+        for (Thread t : spike) r.add(t, 0);
+        assertTrue(r.capacity() >= 40_000, "grown: " + r.capacity());
+        for (Thread t : spike) assertTrue(r.remove(t));
+        for (Thread t : unstarted(400)) {            // a trickle of short-lived fibers over every stripe
+            r.add(t, 0);
+            assertTrue(r.remove(t));
+        }
+        assertEquals(initial, r.capacity(), "every stripe back to its initial table");
+        assertEquals(0, r.size());
+    }
+
     @Test
     void stampsFollowTheirFiberThroughDeletionsAndResizes() {
         FiberRegistry r = new FiberRegistry(1, true);
