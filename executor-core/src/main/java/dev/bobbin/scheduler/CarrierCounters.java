@@ -39,7 +39,10 @@ public final class CarrierCounters {
     static final int COUNT = 21;
 
     private static final VarHandle VALUES = MethodHandles.arrayElementVarHandle(long[].class);
-    private final long[] values = new long[COUNT];
+    /** Unused longs on each side of the counters (128 bytes): the owner writes them at every task, and each
+     *  carrier's array is allocated beside other carriers' objects (see {@code LinePadding}). */
+    private static final int PAD = 16;
+    private final long[] values = new long[PAD + COUNT + PAD]; // counter i at PAD + i
     private final Carrier owner;                  // for the owner-only assertions
 
     CarrierCounters(Carrier owner) {
@@ -49,7 +52,7 @@ public final class CarrierCounters {
     /** Adds to a counter. Owner carrier only. */
     void add(int counter, long delta) {
         assert owner.isCurrentCarrier() : "counter " + counter + " of " + owner.getName() + " written from elsewhere: owner only";
-        VALUES.setOpaque(values, counter, (long) VALUES.getOpaque(values, counter) + delta);
+        VALUES.setOpaque(values, PAD + counter, (long) VALUES.getOpaque(values, PAD + counter) + delta);
     }
 
     void increment(int counter) {
@@ -59,22 +62,22 @@ public final class CarrierCounters {
     /** Sets a value. Owner carrier only; release, pairs with the acquire in {@link #getAcquire}. */
     void set(int counter, long value) {
         assert owner.isCurrentCarrier() : "counter " + counter + " of " + owner.getName() + " set from elsewhere: owner only";
-        VALUES.setRelease(values, counter, value);
+        VALUES.setRelease(values, PAD + counter, value);
     }
 
     /** Atomically adds one to a counter that threads other than the owner write. Any thread. */
     void incrementShared(int counter) {
-        VALUES.getAndAdd(values, counter, 1L);
+        VALUES.getAndAdd(values, PAD + counter, 1L);
     }
 
     /** Any thread; acquire, pairs with the release in {@link #set}. */
     public long getAcquire(int counter) {
-        return (long) VALUES.getAcquire(values, counter);
+        return (long) VALUES.getAcquire(values, PAD + counter);
     }
 
     /** Any thread. */
     public long get(int counter) {
-        return (long) VALUES.getOpaque(values, counter);
+        return (long) VALUES.getOpaque(values, PAD + counter);
     }
 
     // ---- stats groups: any thread ----

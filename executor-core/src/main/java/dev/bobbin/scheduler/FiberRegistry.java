@@ -1,5 +1,6 @@
 package dev.bobbin.scheduler;
 
+import dev.bobbin.base.LinePadding;
 import dev.bobbin.base.VarHandles;
 
 import java.lang.invoke.MethodHandles;
@@ -240,6 +241,22 @@ public final class FiberRegistry {
     }
 
     /**
+     * A stripe's fields, behind 128 bytes of padding ({@link LinePadding}): each stripe's lock word and
+     * size are written by every carrier, and stripes allocated side by side would otherwise share lines.
+     */
+    @SuppressWarnings("unused")
+    private abstract static class StripeFields extends LinePadding {
+        static final VarHandle LOCKED = VarHandles.field(MethodHandles.lookup(), StripeFields.class, "locked", int.class);
+        volatile int locked;                  // 1 while held
+        Thread[] keys = new Thread[Tunables.FIBER_REGISTRY_INITIAL_SLOTS]; // guarded by the lock
+        long[] stamps;                        // guarded by the lock; parallel to keys, or null when not stamped
+        Owner[] owners;                       // guarded by the lock; parallel to keys, null until the first enrol
+        int size;                             // guarded by the lock
+        int windowPeak;                       // guarded by the lock; the largest size in the current window
+        int windowRemovals;                   // guarded by the lock; removals in the current window
+    }
+
+    /**
      * One stripe: an open-addressing table guarded by its own spin lock. Moving an entry (a deletion's
      * backward shift, a resize) reads the fiber's id for its hash; keeping the hashes beside the references
      * would save that read for 4 more bytes per slot, and measured no faster in an invokeAll loop.
@@ -252,15 +269,9 @@ public final class FiberRegistry {
      * every trough and growing it again, while a table left large by a spike shrinks at the end of the
      * first window after it, as soon as fibers turn over again.
      */
-    private static final class Stripe {
-        private static final VarHandle LOCKED = VarHandles.field(MethodHandles.lookup(), Stripe.class, "locked", int.class);
-        @SuppressWarnings("unused") private volatile int locked; // 1 while held
-        private Thread[] keys = new Thread[Tunables.FIBER_REGISTRY_INITIAL_SLOTS]; // guarded by the lock
-        private long[] stamps;                  // guarded by the lock; parallel to keys, or null when not stamped
-        private Owner[] owners;                 // guarded by the lock; parallel to keys, null until the first enrol
-        private int size;                                                           // guarded by the lock
-        private int windowPeak;                 // guarded by the lock; the largest size in the current window
-        private int windowRemovals;             // guarded by the lock; removals in the current window
+    private static final class Stripe extends StripeFields {
+        @SuppressWarnings("unused")                 // after the fields: see LinePadding
+        private long q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15, q16;
 
         Stripe(boolean stamped) {
             stamps = stamped ? new long[Tunables.FIBER_REGISTRY_INITIAL_SLOTS] : null;

@@ -1,5 +1,6 @@
 package dev.bobbin.scheduler;
 
+import dev.bobbin.base.LinePadding;
 import dev.bobbin.base.VarHandles;
 
 import java.lang.invoke.MethodHandles;
@@ -41,7 +42,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Sleepers are seen through {@link Sleeper}, which {@link Carrier} implements, so the protocol can be
  * exercised on its own.
  */
-public final class IdleCarriers {
+public final class IdleCarriers extends IdleCarriersFields {
     /** What the protocol needs of a carrier that parks. */
     interface Sleeper {
         /** Marks it on the sleeper stack; called under the lock. */
@@ -52,16 +53,17 @@ public final class IdleCarriers {
         void wakeDriver();
     }
 
-    private static final VarHandle STATE = VarHandles.field(MethodHandles.lookup(), IdleCarriers.class, "state", int.class);
+    private static final VarHandle STATE = VarHandles.field(MethodHandles.lookup(), IdleCarriersFields.class, "state", int.class);
     private static final int UNPARKED_ONE = 1 << 16;
     private static final int SEARCHING_MASK = UNPARKED_ONE - 1;
 
+    @SuppressWarnings("unused")                    // after the state word: see LinePadding
+    private long q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15, q16;
+
     private final int carriers;                    // number of carriers
     private final int searchBase;                  // carriers whose half may search at once (spares excluded)
-    @SuppressWarnings("unused") private volatile int state; // (unparked << 16) | searching
     private final ReentrantLock lock = new ReentrantLock();
     private final Sleeper[] sleepers;              // guarded by lock; a stack
-    private int sleeperCount;                      // guarded by lock
 
     IdleCarriers(int carriers) {
         this(carriers, carriers);
@@ -208,4 +210,13 @@ public final class IdleCarriers {
         int s = (int) STATE.getVolatile(this);
         return new EngineStats.Idle(carriers - unparked(s), searching(s));
     }
+}
+
+/**
+ * {@link IdleCarriers}' shared words, behind 128 bytes of padding ({@link LinePadding}): every carrier
+ * CASes {@code state} when it parks, wakes or searches.
+ */
+abstract class IdleCarriersFields extends LinePadding {
+    @SuppressWarnings("unused") volatile int state; // (unparked << 16) | searching
+    int sleeperCount;                              // guarded by IdleCarriers' lock
 }

@@ -1,5 +1,6 @@
 package dev.bobbin.scheduler;
 
+import dev.bobbin.base.LinePadding;
 import dev.bobbin.base.VarHandles;
 
 import java.lang.invoke.MethodHandles;
@@ -28,12 +29,12 @@ import java.lang.invoke.VarHandle;
  * blocked; the driver keeps that as a permit and its next park returns at once, which the carrier's park
  * loop tolerates. Tested with jcstress, with a broken twin ({@code WakeHandshakeJcstress}).
  */
-public class WakeHandshake {
-    private static final VarHandle ASLEEP = VarHandles.field(MethodHandles.lookup(), WakeHandshake.class, "asleep", boolean.class);
-    private static final VarHandle BLOCKED = VarHandles.field(MethodHandles.lookup(), WakeHandshake.class, "blocked", boolean.class);
+public class WakeHandshake extends WakeHandshakeFields {
+    private static final VarHandle ASLEEP = VarHandles.field(MethodHandles.lookup(), WakeHandshakeFields.class, "asleep", boolean.class);
+    private static final VarHandle BLOCKED = VarHandles.field(MethodHandles.lookup(), WakeHandshakeFields.class, "blocked", boolean.class);
 
-    @SuppressWarnings("unused") private volatile boolean asleep;
-    @SuppressWarnings("unused") private volatile boolean blocked;
+    @SuppressWarnings("unused")                 // after the flags: see LinePadding
+    private long q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15, q16;
 
     /** On the sleeper stack; under the IdleCarriers lock. */
     final void markAsleep() { ASLEEP.setVolatile(this, true); }
@@ -67,4 +68,14 @@ public class WakeHandshake {
 
     /** Waker, after {@link #markAwake}: whether the driver must be woken. Volatile read; Dekker with commitToBlock. */
     final boolean driverMayBlock() { return (boolean) BLOCKED.getVolatile(this); }
+}
+
+/**
+ * A {@link WakeHandshake}'s two flags, behind 128 bytes of padding ({@link LinePadding}): the carrier and
+ * its wakers write them at every park and wake, and each carrier's handshake is allocated beside that
+ * carrier's other objects.
+ */
+abstract class WakeHandshakeFields extends LinePadding {
+    @SuppressWarnings("unused") volatile boolean asleep;
+    @SuppressWarnings("unused") volatile boolean blocked;
 }

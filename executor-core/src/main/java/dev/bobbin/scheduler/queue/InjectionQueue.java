@@ -1,5 +1,7 @@
 package dev.bobbin.scheduler.queue;
 
+import dev.bobbin.base.LinePadding;
+
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -15,13 +17,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Submitters may be fibers: the JDK pins a fiber while it calls the scheduler, so a contended lock
  * blocks its carrier for the few instructions of the critical section, never across a park.
  */
-public final class InjectionQueue {
+public final class InjectionQueue extends InjectionQueueFields {
+    @SuppressWarnings("unused")                   // after the ring's words: see LinePadding
+    private long q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15, q16;
+
     private final ReentrantLock lock = new ReentrantLock();
     private final int initialCapacity;            // the ring's size when new and after a burst drains
     private final int retainedCapacity;           // a drained ring larger than this shrinks to initialCapacity
-    private Runnable[] ring;                      // guarded by lock; power of two
-    private int headIndex;                        // guarded by lock; index of the oldest task
-    private volatile int size;                    // written under lock; read racily by idle checks
 
     /**
      * An empty queue whose ring starts with {@code initialCapacity} slots and, once drained after growing
@@ -135,4 +137,14 @@ public final class InjectionQueue {
         ring = bigger;
         headIndex = 0;
     }
+}
+
+/**
+ * An {@link InjectionQueue}'s ring words, behind 128 bytes of padding ({@link LinePadding}): submitters and
+ * carriers write them under the lock, and idle carriers read {@code size} without it.
+ */
+abstract class InjectionQueueFields extends LinePadding {
+    Runnable[] ring;                              // guarded by lock; power of two
+    int headIndex;                                // guarded by lock; index of the oldest task
+    volatile int size;                            // written under lock; read racily by idle checks
 }

@@ -1,5 +1,6 @@
 package dev.bobbin.scheduler.queue;
 
+import dev.bobbin.base.LinePadding;
 import dev.bobbin.base.VarHandles;
 
 import java.lang.invoke.MethodHandles;
@@ -41,17 +42,14 @@ import java.util.function.BooleanSupplier;
  * pushes, and {@link Local#clearIfEmpty} drops them all when the owner finds its ring empty before it
  * parks (nothing can be claimed from an empty ring, and only the owner pushes).
  */
-public final class RunQueue {
-    private static final VarHandle HEAD = VarHandles.field(MethodHandles.lookup(), RunQueue.class, "head", long.class);
-    private static final VarHandle TAIL = VarHandles.field(MethodHandles.lookup(), RunQueue.class, "tail", long.class);
-    private static final VarHandle NEXT = VarHandles.field(MethodHandles.lookup(), RunQueue.class, "next", Runnable.class);
+public final class RunQueue extends RunQueueFields {
+    private static final VarHandle HEAD = VarHandles.field(MethodHandles.lookup(), RunQueueFields.class, "head", long.class);
+    private static final VarHandle TAIL = VarHandles.field(MethodHandles.lookup(), RunQueueFields.class, "tail", long.class);
+    private static final VarHandle NEXT = VarHandles.field(MethodHandles.lookup(), RunQueueFields.class, "next", Runnable.class);
     private static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(Runnable[].class);
 
-    private final Runnable[] slots;   // the ring; slot i holds item with index i & mask
-    private final int mask;           // capacity - 1
-    @SuppressWarnings("unused") private volatile long head;  // next index to consume; CAS by all consumers
-    @SuppressWarnings("unused") private volatile long tail;  // next index to produce; owner writes (release)
-    @SuppressWarnings("unused") private volatile Runnable next; // the "next" slot; owner exchanges, thieves CAS
+    @SuppressWarnings("unused")                 // after the indices: see LinePadding
+    private long q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15, q16;
 
     private final Local local = new Local();
     private final Steal steal = new Steal();
@@ -59,11 +57,14 @@ public final class RunQueue {
     private BooleanSupplier isOwner = ANY_THREAD; // for the owner-only assertions; set before the queue is shared
 
     public RunQueue(int capacity) {
+        super(checkedCapacity(capacity));
+    }
+
+    private static int checkedCapacity(int capacity) {
         if (Integer.bitCount(capacity) != 1 || capacity < 2) {
             throw new IllegalArgumentException("capacity must be a power of two >= 2: " + capacity);
         }
-        slots = new Runnable[capacity];
-        mask = capacity - 1;
+        return capacity;
     }
 
     public Local local() { return local; }
@@ -239,5 +240,23 @@ public final class RunQueue {
         public boolean hasNext() {
             return NEXT.getAcquire(RunQueue.this) != null;
         }
+    }
+}
+
+/**
+ * The fields of a {@link RunQueue} that every carrier reads and writes, behind 128 bytes of padding
+ * ({@link LinePadding}): the owner writes {@code tail} and the thieves CAS {@code head} on every
+ * transfer, so the queue must not share a line with another carrier's queue or counters.
+ */
+abstract class RunQueueFields extends LinePadding {
+    final Runnable[] slots;                     // the ring; slot i holds item with index i & mask
+    final int mask;                             // capacity - 1
+    @SuppressWarnings("unused") volatile long head;  // next index to consume; CAS by all consumers
+    @SuppressWarnings("unused") volatile long tail;  // next index to produce; owner writes (release)
+    @SuppressWarnings("unused") volatile Runnable next; // the "next" slot; owner exchanges, thieves CAS
+
+    RunQueueFields(int capacity) {
+        slots = new Runnable[capacity];
+        mask = capacity - 1;
     }
 }
