@@ -24,12 +24,15 @@ import java.util.Objects;
  * <p>The dump lists every live fiber, parked ones included. The time since a fiber last ran is known
  * only with {@link SchedulerConfig#trackFibers()} on ({@link #complete()} says so); otherwise it is
  * -1. Fibers are read one by one while they keep running, so each entry is consistent in itself, not
- * with the others.
+ * with the others. A dump never waits long for a carrier: if a carrier holds part of the live-fiber
+ * list for longer than the dump waits (a carrier thread suspended by a debugger, say), the fibers in
+ * that part are left out and {@link #partial()} says so.
  */
 public final class FiberDump {
     private final String schedulerName;
     private final Instant takenAt;
     private final boolean complete;
+    private final boolean partial;
     private final List<Entry> fibers;
 
     /**
@@ -54,10 +57,11 @@ public final class FiberDump {
         }
     }
 
-    private FiberDump(String schedulerName, Instant takenAt, boolean complete, List<Entry> fibers) {
+    private FiberDump(String schedulerName, Instant takenAt, boolean complete, boolean partial, List<Entry> fibers) {
         this.schedulerName = schedulerName;
         this.takenAt = takenAt;
         this.complete = complete;
+        this.partial = partial;
         this.fibers = List.copyOf(fibers);
     }
 
@@ -73,7 +77,7 @@ public final class FiberDump {
         boolean stamped = pool.telemetry.stampRuns;
         List<Thread> threads = new ArrayList<>();
         List<Long> lastRun = new ArrayList<>();
-        pool.telemetry.registry.snapshot(threads, lastRun);
+        boolean partial = !pool.telemetry.registry.snapshotForDump(threads, lastRun);
         List<Entry> entries = new ArrayList<>(threads.size());
         for (int i = 0; i < threads.size(); i++) {
             Thread f = threads.get(i);
@@ -85,7 +89,7 @@ public final class FiberDump {
             entries.add(new Entry(f.getName(), f.threadId(), state, carrier, since, List.of(stack)));
         }
         entries.sort(Comparator.comparingLong(Entry::id));
-        return new FiberDump(pool.name(), takenAt, stamped, entries);
+        return new FiberDump(pool.name(), takenAt, stamped, partial, entries);
     }
 
     /** The scheduler's name. */
@@ -97,6 +101,12 @@ public final class FiberDump {
     /** Whether the entries carry the time since each fiber last ran (fiber tracking on). */
     public boolean complete() { return complete; }
 
+    /**
+     * Whether live fibers may be missing: part of the live-fiber list stayed locked by a carrier for
+     * longer than the dump waits (100 ms), and its fibers were left out rather than waited for.
+     */
+    public boolean partial() { return partial; }
+
     /** The fibers, by id. */
     public List<Entry> fibers() { return fibers; }
 
@@ -106,6 +116,7 @@ public final class FiberDump {
         b.append("Fiber dump of scheduler '").append(schedulerName).append("' at ").append(takenAt)
                 .append(": ").append(fibers.size()).append(" live fibers")
                 .append(complete ? "" : " (fiber tracking is off: times since last run unknown)")
+                .append(partial ? " (partial: a carrier held part of the fiber list; its fibers are left out)" : "")
                 .append('\n');
         for (Entry e : fibers) {
             b.append('\n').append('"').append(e.name()).append("\" #").append(e.id()).append(' ').append(e.state());
@@ -118,7 +129,7 @@ public final class FiberDump {
     }
 
     /**
-     * The dump as a JSON object: {@code {"scheduler", "takenAt", "complete", "fibers": [{"name", "id",
+     * The dump as a JSON object: {@code {"scheduler", "takenAt", "complete", "partial", "fibers": [{"name", "id",
      * "state", "carrier", "sinceLastRunNanos", "stack": ["frame", ...]}]}}; {@code carrier} is null when
      * the fiber is not mounted and {@code sinceLastRunNanos} is null when unknown.
      */
@@ -128,7 +139,7 @@ public final class FiberDump {
         quote(b, schedulerName);
         b.append(",\"takenAt\":");
         quote(b, takenAt.toString());
-        b.append(",\"complete\":").append(complete).append(",\"fibers\":[");
+        b.append(",\"complete\":").append(complete).append(",\"partial\":").append(partial).append(",\"fibers\":[");
         for (int i = 0; i < fibers.size(); i++) {
             Entry e = fibers.get(i);
             if (i > 0) b.append(',');

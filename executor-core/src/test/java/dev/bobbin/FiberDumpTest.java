@@ -88,4 +88,49 @@ class FiberDumpTest {
             spinner.join();
         }
     }
+
+    /**
+     * A carrier frozen while it holds part of the live-fiber registry (a debugger) cannot hang a fiber
+     * dump: the dump leaves that part out, lists the rest and says it is partial. Its broken twin, a dump
+     * that waits for every stripe, is still blocked when this one has long returned.
+     */
+    @Test
+    void aDumpDoesNotWaitForAStripeAFrozenCarrierHolds() throws Exception {
+        try (FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("dump3").parallelism(2).build())) {
+            CountDownLatch parked = new CountDownLatch(40);
+            AtomicBoolean release = new AtomicBoolean();
+            java.util.List<Thread> fibers = new java.util.ArrayList<>();
+            for (int i = 0; i < 40; i++) fibers.add(s.start(() -> parkInDistinctiveFrame(parked, release)));
+            parked.await();
+            Thread held = fibers.get(0);
+            Runnable unlock = dev.bobbin.scheduler.RegistryStripes.hold(s.registry(), held);
+            java.util.concurrent.atomic.AtomicReference<FiberDump> dump = new java.util.concurrent.atomic.AtomicReference<>();
+            Thread blockingTwin = Thread.ofPlatform().daemon().start(() -> s.registry().snapshot(new java.util.ArrayList<>(), null));
+            try {
+                Thread dumper = Thread.ofPlatform().start(() -> dump.set(s.dumpFibers()));
+                dumper.join(30_000);
+                assertFalse(dumper.isAlive(), "the dump waited for the held stripe");
+                FiberDump d = dump.get();
+                assertTrue(d.partial());
+                assertTrue(d.fibers().stream().noneMatch(e -> e.id() == held.threadId()), "the held stripe's fibers are left out");
+                long listed = fibers.stream().filter(f -> d.fibers().stream().anyMatch(e -> e.id() == f.threadId())).count();
+                assertTrue(listed > 0 && listed < fibers.size(), "the other stripes' fibers are listed: " + listed);
+                assertTrue(d.toText().contains("(partial:"), d.toText());
+                assertTrue(d.toJson().contains("\"partial\":true"), d.toJson());
+                assertTrue(blockingTwin.isAlive(), "the blocking twin returned while the stripe was held");
+            } finally {
+                unlock.run();
+            }
+            blockingTwin.join(30_000);
+            FiberDump after = s.dumpFibers();
+            assertFalse(after.partial());
+            assertTrue(after.toJson().contains("\"partial\":false"));
+            for (Thread f : fibers) {
+                assertTrue(after.fibers().stream().anyMatch(e -> e.id() == f.threadId()), "fiber " + f + " listed again");
+            }
+            release.set(true);
+            for (Thread f : fibers) LockSupport.unpark(f);
+            for (Thread f : fibers) f.join();
+        }
+    }
 }

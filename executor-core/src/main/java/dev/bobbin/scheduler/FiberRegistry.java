@@ -213,6 +213,14 @@ public final class FiberRegistry {
         snapshot(fibers, lastRun, false);
     }
 
+    /**
+     * {@link #snapshot} for a fiber dump, bounded like {@link #ownedForDump}: a stripe whose lock stays
+     * held is left out; false if one was.
+     */
+    public boolean snapshotForDump(List<Thread> fibers, List<Long> lastRun) {
+        return snapshot(fibers, lastRun, true);
+    }
+
     private boolean snapshot(List<Thread> fibers, List<Long> lastRun, boolean bounded) {
         boolean complete = true;
         for (Stripe s : stripes) {
