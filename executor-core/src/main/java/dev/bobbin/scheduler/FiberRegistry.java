@@ -36,8 +36,8 @@ import java.util.List;
  * deletion, no tombstones) of fiber references, guarded by the stripe's spin lock, with a parallel array of
  * last-run timestamps only when fibers are tracked. At a load between 1/4 and 1/2 a live fiber costs one
  * reference per slot, 8 to 16 bytes (24 to 48 with timestamps), against roughly 600 bytes for a parked
- * virtual thread. A
- * carrier touches a stripe at a fiber's start and end (and after each run when last-run times are
+ * virtual thread; a table keeps the size its recent peak needed (see {@link Stripe}), and each stripe's
+ * words are padded off other objects' cache lines. A carrier touches a stripe at a fiber's start and end (and after each run when last-run times are
  * tracked); the stripes
  * are many more than the carriers, so the locks are rarely contended.
  */
@@ -352,8 +352,8 @@ public final class FiberRegistry {
 
         /** The current window's fibers have turned over: shrinks to fit its peak if that is smaller, and opens the next. */
         private void endWindow() {
-            int fit = Math.max(Tunables.FIBER_REGISTRY_INITIAL_SLOTS, Integer.highestOneBit(Math.max(1, windowPeak * 2 + 1)) << 1);
-            if (fit < keys.length) resize(fit);
+            long fit = Math.max(Tunables.FIBER_REGISTRY_INITIAL_SLOTS, Long.highestOneBit(2L * windowPeak + 1) << 1);
+            if (fit < keys.length) resize((int) fit);     // fit > 2 * peak >= 2 * size: the add rule holds
             windowPeak = size;
             windowRemovals = 0;
         }
