@@ -262,6 +262,7 @@ public final class FiberRegistry {
         int size;                             // guarded by the lock
         int windowPeak;                       // guarded by the lock; the largest size in the current window
         int windowRemovals;                   // guarded by the lock; removals in the current window
+        int lastWindowPeak = Integer.MAX_VALUE; // guarded by the lock; the previous window's peak (none: MAX_VALUE)
     }
 
     /**
@@ -269,13 +270,14 @@ public final class FiberRegistry {
      * backward shift, a resize) reads the fiber's id for its hash; keeping the hashes beside the references
      * would save that read for 4 more bytes per slot, and measured no faster in an invokeAll loop.
      *
-     * <p>Sizing. The table grows when an add would take it above 1/2 load. It shrinks only to fit the
-     * peak of a "window": a window ends once it has seen as many removals as its peak population, that is
-     * once its fibers have turned over, and the table then shrinks to the smallest capacity that holds
-     * that peak at 1/2 load, if that is smaller. So a load that rises and falls in batches (an invokeAll
-     * of thousands of tasks, again and again) keeps the table its batches need instead of shrinking it at
-     * every trough and growing it again, while a table left large by a spike shrinks at the end of the
-     * first window after it, as soon as fibers turn over again.
+     * <p>Sizing. The table grows when an add would take it above 1/2 load. It shrinks only when the load
+     * stayed low for a while: the stripe counts its removals in windows of half a table, keeps each
+     * window's peak population, and when two windows in a row peaked at 1/8 of the table or less, shrinks
+     * it to the smallest size that holds their peak at 1/4 load. So a load that rises and falls in
+     * batches (an invokeAll of thousands of tasks, again and again, draining to nothing between them)
+     * keeps the table its batches need, where shrinking at every trough would grow it again, moving every
+     * entry, at every batch; and a table left large by a spike shrinks once fibers have turned over for
+     * a table's worth of removals at the lower load. A stripe that sees no removals keeps its table.
      */
     private static final class Stripe extends StripeFields {
         @SuppressWarnings("unused")                 // after the fields: see LinePadding
@@ -346,14 +348,24 @@ public final class FiberRegistry {
             if (stamps != null) stamps[hole] = 0;
             if (owners != null) owners[hole] = null;
             size--;
-            if (++windowRemovals >= windowPeak) endWindow();
+            if (++windowRemovals >= Math.max(Tunables.FIBER_REGISTRY_INITIAL_SLOTS, keys.length / 2)) endWindow();
             return owner;
         }
 
-        /** The current window's fibers have turned over: shrinks to fit its peak if that is smaller, and opens the next. */
+        /**
+         * Half a table of removals since the last window ended: shrinks the table if this window and the
+         * one before both peaked at 1/8 of it or less, and opens the next window.
+         */
         private void endWindow() {
-            long fit = Math.max(Tunables.FIBER_REGISTRY_INITIAL_SLOTS, Long.highestOneBit(2L * windowPeak + 1) << 1);
-            if (fit < keys.length) resize((int) fit);     // fit > 2 * peak >= 2 * size: the add rule holds
+            long peak = Math.max(windowPeak, lastWindowPeak);
+            if (keys.length > Tunables.FIBER_REGISTRY_INITIAL_SLOTS && peak * 8 <= keys.length) {
+                // the smallest power of two >= 4 * peak: peak load 1/4, at most half the table; size <= peak
+                long fit = Math.max(Tunables.FIBER_REGISTRY_INITIAL_SLOTS, Long.highestOneBit(Math.max(1, 4 * peak - 1)) << 1);
+                resize((int) fit);
+                lastWindowPeak = Integer.MAX_VALUE;   // a new table: two more low windows before the next shrink
+            } else {
+                lastWindowPeak = windowPeak;
+            }
             windowPeak = size;
             windowRemovals = 0;
         }

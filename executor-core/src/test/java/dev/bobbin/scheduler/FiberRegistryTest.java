@@ -80,12 +80,22 @@ class FiberRegistryTest {
         for (Thread t : spike) r.add(t, 0);
         assertTrue(r.capacity() >= 40_000, "grown: " + r.capacity());
         for (Thread t : spike) assertTrue(r.remove(t));
-        for (Thread t : unstarted(400)) {            // a trickle of short-lived fibers over every stripe
+        int grown = r.capacity();
+        assertEquals(grown, capacityAfterATrickle(r, 200), "a few removals at the low load shrink nothing");
+        // short-lived fibers over every stripe: two windows of half a table's removals each, at a low load
+        assertEquals(initial, capacityAfterATrickle(r, 200_000), "every stripe back to its initial table");
+        assertEquals(0, r.size());
+    }
+
+    /** Adds and removes {@code n} short-lived fibers, one at a time, and returns the capacity. */
+    private static int capacityAfterATrickle(FiberRegistry r, int n) {
+        List<Thread> trickle = unstarted(400);
+        for (int i = 0; i < n; i++) {
+            Thread t = trickle.get(i % trickle.size());
             r.add(t, 0);
             assertTrue(r.remove(t));
         }
-        assertEquals(initial, r.capacity(), "every stripe back to its initial table");
-        assertEquals(0, r.size());
+        return r.capacity();
     }
 
     @Test
