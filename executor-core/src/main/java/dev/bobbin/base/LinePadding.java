@@ -16,7 +16,8 @@ package dev.bobbin.base;
  * superclass only with a field that fits it; here the int fills the 4 bytes after a 12-byte header and
  * the longs leave no gap. A class also needs padding after its fields, for the object allocated after
  * it: its final subclass declares sixteen long fields of its own (128 bytes), which come after its
- * superclass's fields.
+ * superclass's fields. {@code LinePaddingTest} reads the JVM's field offsets of every padded class and
+ * fails if a layout change left a shared word closer than that to either end.
  */
 @SuppressWarnings("unused")
 public abstract class LinePadding {
