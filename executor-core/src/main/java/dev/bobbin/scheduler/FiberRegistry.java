@@ -205,7 +205,7 @@ public final class FiberRegistry {
 
     /** {@link #live} for a thread dump, bounded like {@link #ownedForDump}; false if a stripe was left out. */
     public boolean liveForDump(List<Thread> out) {
-        return snapshot(out, null, true);
+        return snapshotForDump(out, null);
     }
 
     /** Copies every tracked fiber into {@code fibers} and, unless it is null, its last-run time into {@code lastRun}. */

@@ -58,8 +58,9 @@ public final class Telemetry {
 
     // ---- hooks -----------------------------------------------------------------------------------
 
-    void submitted(Thread fiber, Carrier here, boolean isStart) {
-        if (isStart) registry.add(fiber, stampRuns ? System.nanoTime() : 0);
+    /** {@code register}: a first start of a fiber not yet in the registry (not enrolled by an executor). */
+    void submitted(Thread fiber, Carrier here, boolean register) {
+        if (register) registry.add(fiber, stampRuns ? System.nanoTime() : 0);
         if (delays != null) delays.submitted(fiber, here);
     }
 
