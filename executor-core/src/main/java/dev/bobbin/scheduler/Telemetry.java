@@ -20,8 +20,8 @@ import java.util.concurrent.atomic.LongAdder;
  * touched at a fiber's start and end unless last-run stamping is on), so the
  * cost of an unobserved scheduler is a few predictable branches per fiber run.
  * <ul>
- *   <li>{@link #submitted} — in {@code execute}, after a start was admitted: registers a new fiber and
- *       maybe starts a delay sample.</li>
+ *   <li>{@link #submitted} — in {@code execute}, after a start was admitted: registers a new fiber (unless
+ *       an executor enrolled it before its start) and maybe starts a delay sample.</li>
  *   <li>{@link #beforeRun} / {@link #afterRun} — around each fiber run on a carrier: finishes a delay
  *       sample; stamps the fiber's last run, or claims its completion by removing it from the live-fiber
  *       registry (a fiber that parked at the end of a run can finish on another carrier before the first
