@@ -37,9 +37,9 @@ import java.util.List;
  * last-run timestamps only when fibers are tracked. At a load between 1/4 and 1/2 a live fiber costs one
  * reference per slot, 8 to 16 bytes (24 to 48 with timestamps), against roughly 600 bytes for a parked
  * virtual thread; a table keeps the size its recent peak needed (see {@link Stripe}), and each stripe's
- * words are padded off other objects' cache lines. A carrier touches a stripe at a fiber's start and end (and after each run when last-run times are
- * tracked); the stripes
- * are many more than the carriers, so the locks are rarely contended.
+ * words are padded off other objects' cache lines. A carrier touches a stripe at a fiber's start and end
+ * (and after each run when last-run times are tracked); the stripes are many more than the carriers, so
+ * the locks are rarely contended.
  */
 public final class FiberRegistry {
     /** {@link Stripe#removeLocked}'s answer for a fiber that was not present. */

@@ -129,10 +129,11 @@ public final class Tunables {
      *  long keeps one, and a dump must not hang on it. */
     static final long REGISTRY_DUMP_LOCK_WAIT_NANOS = 100_000_000L;
 
-    /** Initial slots per registry stripe; tables grow above 1/2 load and shrink to fit a window's peak
-     *  at 1/2 load, so a tracked fiber costs 8 to 16 bytes (a 4-byte reference per slot), 24 to 48 with
-     *  trackFibers (plus an 8-byte timestamp). At most half full, a linear probe that misses reads 2.5 slots on average, against 8.5 at
-     *  3/4, where the tables' inserts and lookups were a fifth of the CPU of an invokeAll loop. */
+    /** Initial slots per registry stripe; tables grow above 1/2 load and shrink only after a sustained low
+     *  load (FiberRegistry.Stripe), so a tracked fiber costs 8 to 16 bytes at a table's peak (a 4-byte
+     *  reference per slot), 24 to 48 with trackFibers (plus an 8-byte timestamp). At most half full, a
+     *  linear probe that misses reads 2.5 slots on average, against 8.5 at 3/4, where the tables' inserts
+     *  and lookups were a fifth of the CPU of an invokeAll loop. */
     static final int FIBER_REGISTRY_INITIAL_SLOTS = 16;
 
     /** A scheduler whose start failed waits this long for the carriers that did start to close their

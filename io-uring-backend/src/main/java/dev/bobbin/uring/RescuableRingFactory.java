@@ -62,7 +62,7 @@ final class RescuableRingFactory implements IoHandlerFactory {
     /** The last JDK feature release that lets reflection write a final field without a warning (JEP 500). */
     private static final int FINAL_FIELD_WRITES_SILENT_UP_TO = 25;
     private static final Field RING_BUFFER;            // IoUringIoHandler.ringBuffer (final)
-    private static final Method SETUP_FLAGS, CREATE_RING, CLOSE_RING; // Native.setupFlags/createRingBuffer, RingBuffer.close
+    private static final Method CREATE_RING, CLOSE_RING; // Native.createRingBuffer, RingBuffer.close
     /** The setup flags of a remade ring: Netty's for a multi-issuer ring, CQSIZE, COOP_TASKRUN and
      *  TASKRUN_FLAG; 0 if unsupported. */
     static final int FLAGS;
@@ -100,7 +100,7 @@ final class RescuableRingFactory implements IoHandlerFactory {
             LOG.log(System.Logger.Level.DEBUG, "bobbin: no cooperative io_uring rings with this Netty", e);
             flags = 0;
         }
-        RING_BUFFER = ringBuffer; SETUP_FLAGS = setupFlags; CREATE_RING = create; CLOSE_RING = close;
+        RING_BUFFER = ringBuffer; CREATE_RING = create; CLOSE_RING = close;
         FLAGS = flags;
         SUPPORTED = flags != 0;
     }
