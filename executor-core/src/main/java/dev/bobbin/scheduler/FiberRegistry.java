@@ -20,7 +20,8 @@ import java.util.List;
  *
  * <p>The one live-fiber set of the runtime. A {@code FiberExecutor} keeps no set of its own: it enrols
  * each job's fiber here just before starting it, with itself as the fiber's {@link Owner} ({@link #enrol};
- * the start's own add then finds the entry and keeps it), lists its fibers from here for shutdownNow
+ * the start then skips its own add, see {@code JdkVirtualThreads.enrolledBeforeStart}, except where the
+ * JDK's thread containers are out of reach, where that add finds the entry and keeps it), lists its fibers from here for shutdownNow
  * ({@link #owned}), and hears of each exit ({@link Owner#exited}) from the carrier that removes the fiber.
  * An owner costs one reference per slot, in an array a stripe allocates at its first enrol.
  *
@@ -184,6 +185,14 @@ public final class FiberRegistry {
         return true;
     }
 
+    /**
+     * Monitor thread, every {@link Tunables#REGISTRY_TRIM_INTERVAL_NANOS}: gives back the table memory of
+     * stripes that stayed quiet since the previous call ({@link Stripe#trimIfIdle}). Never blocks.
+     */
+    void trimIdle() {
+        for (Stripe s : stripes) s.trimIfIdle();
+    }
+
     /** Number of tracked fibers; a sum of per-stripe sizes, each read under its lock. */
     int size() {
         int n = 0;
@@ -263,6 +272,7 @@ public final class FiberRegistry {
         int windowPeak;                       // guarded by the lock; the largest size in the current window
         int windowRemovals;                   // guarded by the lock; removals in the current window
         int lastWindowPeak = Integer.MAX_VALUE; // guarded by the lock; the previous window's peak (none: MAX_VALUE)
+        int removalsSinceTrim;                // guarded by the lock; removals since the last trimIdle pass
     }
 
     /**
@@ -277,7 +287,9 @@ public final class FiberRegistry {
      * batches (an invokeAll of thousands of tasks, again and again, draining to nothing between them)
      * keeps the table its batches need, where shrinking at every trough would grow it again, moving every
      * entry, at every batch; and a table left large by a spike shrinks once fibers have turned over for
-     * a table's worth of removals at the lower load. A stripe that sees no removals keeps its table.
+     * a table's worth of removals at the lower load. A table left large when the load stops (a spike
+     * drained, then quiet) is trimmed by the stall monitor's periodic pass ({@link #trimIfIdle}), which
+     * leaves alone any stripe that turned over half its table since the previous pass.
      */
     private static final class Stripe extends StripeFields {
         @SuppressWarnings("unused")                 // after the fields: see LinePadding
@@ -348,8 +360,46 @@ public final class FiberRegistry {
             if (stamps != null) stamps[hole] = 0;
             if (owners != null) owners[hole] = null;
             size--;
+            removalsSinceTrim++;
             if (++windowRemovals >= Math.max(Tunables.FIBER_REGISTRY_INITIAL_SLOTS, keys.length / 2)) endWindow();
             return owner;
+        }
+
+        /**
+         * Monitor, every {@link Tunables#REGISTRY_TRIM_INTERVAL_NANOS}: a table at 1/8 load or less whose
+         * stripe removed fewer than half a table's fibers since the last pass (so no window can end soon)
+         * shrinks to the smallest size that holds its population at 1/4 load. Never waits for the lock: a
+         * held stripe is busy, and the next pass looks again.
+         */
+        void trimIfIdle() {
+            if (!LOCKED.compareAndSet(this, 0, 1)) return;   // CAS acquire; pairs with the release in unlock
+            try {
+                if (keys.length > Tunables.FIBER_REGISTRY_INITIAL_SLOTS && size * 8L <= keys.length
+                        && removalsSinceTrim < keys.length / 2) {
+                    shrinkToFit(size);
+                    windowPeak = size;
+                    windowRemovals = 0;
+                    lastWindowPeak = Integer.MAX_VALUE;   // a new table: two more low windows before the next shrink
+                }
+                removalsSinceTrim = 0;
+            } finally {
+                unlock();
+            }
+        }
+
+        /**
+         * Shrinks the table to the smallest power of two that holds {@code peak} at 1/4 load (at most half
+         * the table, and {@code size <= peak}). Shrinking is optional: if the new arrays cannot be
+         * allocated the stripe keeps its table, so a removal never fails for it.
+         */
+        private void shrinkToFit(long peak) {
+            long fit = Math.max(Tunables.FIBER_REGISTRY_INITIAL_SLOTS, Long.highestOneBit(Math.max(1, 4 * peak - 1)) << 1);
+            if (fit >= keys.length) return;
+            try {
+                resize((int) fit);
+            } catch (OutOfMemoryError keepTheTable) {
+                // resize allocates before it changes anything: the stripe is as it was
+            }
         }
 
         /**
@@ -359,9 +409,7 @@ public final class FiberRegistry {
         private void endWindow() {
             long peak = Math.max(windowPeak, lastWindowPeak);
             if (keys.length > Tunables.FIBER_REGISTRY_INITIAL_SLOTS && peak * 8 <= keys.length) {
-                // the smallest power of two >= 4 * peak: peak load 1/4, at most half the table; size <= peak
-                long fit = Math.max(Tunables.FIBER_REGISTRY_INITIAL_SLOTS, Long.highestOneBit(Math.max(1, 4 * peak - 1)) << 1);
-                resize((int) fit);
+                shrinkToFit(peak);
                 lastWindowPeak = Integer.MAX_VALUE;   // a new table: two more low windows before the next shrink
             } else {
                 lastWindowPeak = windowPeak;

@@ -50,6 +50,10 @@ import java.util.concurrent.locks.LockSupport;
  * the first report of a JVM initialises logging and JFR, which can take long enough to delay the
  * protective actions of the next samples.
  *
+ * <p>The monitor is also the scheduler's clock for one housekeeping task: every
+ * {@link Tunables#REGISTRY_TRIM_INTERVAL_NANOS} it lets the live-fiber registry give back tables a load
+ * that stopped left large ({@link FiberRegistry#trimIdle}; never blocking on a stripe).
+ *
  * <p>The monitor reads carrier state racily; a wrong guess costs one needless hand-off or spare, never a
  * lost task (it only moves tasks with the queues' thief operations, which hand each task out once).
  */
@@ -135,7 +139,7 @@ public final class StallMonitor implements Runnable {
 
     @Override
     public void run() {
-        long last = System.nanoTime();
+        long last = System.nanoTime(), lastTrim = last;
         while (!pool.isTerminated()) {
             LockSupport.parkNanos(this, intervalNanos);
             long now = System.nanoTime();
@@ -143,6 +147,10 @@ public final class StallMonitor implements Runnable {
             last = now;
             try {
                 sample(credited);
+                if (now - lastTrim >= Tunables.REGISTRY_TRIM_INTERVAL_NANOS) {
+                    lastTrim = now;
+                    pool.telemetry.registry.trimIdle();   // tables left large by a load that stopped
+                }
             } catch (Throwable t) {
                 pool.reportCarrierError(Thread.currentThread(), t);
             }

@@ -136,6 +136,11 @@ public final class Tunables {
      *  and lookups were a fifth of the CPU of an invokeAll loop. */
     static final int FIBER_REGISTRY_INITIAL_SLOTS = 16;
 
+    /** The stall monitor trims registry tables left large by a load that stopped this often
+     *  (FiberRegistry.trimIdle): rarely enough that the pass, one CAS per stripe, costs nothing, and soon
+     *  enough that a drained spike's tables go back within a second. */
+    static final long REGISTRY_TRIM_INTERVAL_NANOS = 1_000_000_000L;
+
     /** A scheduler whose start failed waits this long for the carriers that did start to close their
      *  drivers before it throws: closing a driver (an io_uring ring) takes microseconds to milliseconds. */
     static final long FAILED_START_CLEANUP_NANOS = 10_000_000_000L;

@@ -87,6 +87,38 @@ class FiberRegistryTest {
         assertEquals(0, r.size());
     }
 
+    @Test
+    void theMonitorsPassGivesBackTablesADrainedSpikeLeftAndKeepsThoseOfARepeatingLoad() {
+        FiberRegistry r = new FiberRegistry(1, false);
+        int initial = r.capacity();
+        List<Thread> spike = unstarted(20_000);
+        for (Thread t : spike) r.add(t, 0);
+        int grown = r.capacity();
+        r.trimIdle();
+        assertEquals(grown, r.capacity(), "a pass leaves a table whose load is high");
+        List<Thread> stay = spike.subList(0, 12);
+        for (Thread t : spike.subList(stay.size(), spike.size())) assertTrue(r.remove(t));
+        assertEquals(grown, r.capacity(), "the drain's own windows peaked at the spike: nothing shrank yet");
+        r.trimIdle();   // then quiet: one drain is not a repeating load, and the memory goes back at once
+        assertTrue(r.capacity() <= 2 * initial, "trimmed to fit the " + stay.size() + " left: " + r.capacity());
+        assertEquals(stay.size(), r.size());
+        for (Thread t : stay) assertTrue(r.remove(t), "every fiber still found after the trim");
+
+        // batches that rise and fall again and again between two passes keep their tables
+        List<Thread> batch = unstarted(2_000);
+        for (int round = 0; round < 5; round++) {
+            for (Thread t : batch) r.add(t, 0);
+            for (Thread t : batch) assertTrue(r.remove(t));
+        }
+        int sized = r.capacity();
+        assertTrue(sized >= 4_000, "grown for the batches: " + sized);
+        r.trimIdle();
+        assertEquals(sized, r.capacity(), "a stripe that turned over half its table since the last pass is kept");
+        r.trimIdle();
+        assertEquals(initial, r.capacity(), "once the batches stop, the next pass gives the tables back");
+        assertEquals(0, r.size());
+    }
+
     /** Adds and removes {@code n} short-lived fibers, one at a time, and returns the capacity. */
     private static int capacityAfterATrickle(FiberRegistry r, int n) {
         List<Thread> trickle = unstarted(400);
