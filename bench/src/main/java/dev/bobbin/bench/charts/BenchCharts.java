@@ -37,7 +37,8 @@ public final class BenchCharts {
             "ratio_vs_jdk", "Bobbin / JDK throughput (higher is better; 1 = parity)",
             "ns_per_round_trip", "ns per round trip (lower is better)",
             "req_per_s", "requests per second (higher is better)",
-            "cpu_us_per_req", "server CPU per request, µs (lower is better)");
+            "cpu_us_per_req", "server CPU per request, µs (lower is better)",
+            "cost_vs_control", "Bobbin / control cost (lower is better)");
 
     private BenchCharts() { }
 

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Issue #12's targets side by side in one run (bench/README.md, "Issue #12 scorecard"): the JMH hand-off,
+# spawn+join, invokeAll and executor-creation benchmarks (Bobbin and the JDK in each), the JDK HttpServer on
+# a FiberExecutor beside the same server on JDK virtual threads (wrk), the echo harness's java.net.Socket
+# and io_uring servers beside JDK virtual threads and Netty (the C epoll client), and the heap of
+# 1,000,000 parked fibers beside as many JDK virtual threads. Then prints the scorecard (each target's
+# cost ratio, the most it allows, met or missed) and renders bench/results/targets-cost-vs-control.png.
+#   flock /tmp/bobbin-bench.lock bench/targets-bench.sh            # about 15 minutes
+#   bench/targets-bench.sh --quick                                 # shorter runs, about 6 minutes, noisier
+# Raw results go to bench/results/raw/targets-*; the scorecard to bench/results/targets.csv.
+# Needs what the harnesses it runs need: a JDK 25 (found by ./bobbin), Maven, Linux, gcc, wrk (installed
+# from the system packages when missing, by bench/http-bench.sh).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RAW="$ROOT/bench/results/raw"
+mkdir -p "$RAW"
+
+quick=false
+case "${1:-}" in
+  --quick) quick=true ;;
+  "") ;;
+  --help|-h) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "targets-bench: unknown option $1 (--quick, --help)" >&2; exit 2 ;;
+esac
+if $quick; then
+  jmh=(-f 1 -wi 2 -i 3 -w 1s -r 1s); echo_t=(--warmup-ms 3000 --window-ms 4000); http_t=(--warmup-s 2 --duration-s 5); fibers=(1000000 1)
+else
+  jmh=(-f 2 -wi 3 -i 4 -w 1s -r 1s); echo_t=(--warmup-ms 4000 --window-ms 5000); http_t=(); fibers=(1000000 2)
+fi
+
+"$ROOT/bobbin" mvn -B -q -e --no-transfer-progress -Dstyle.color=never -f "$ROOT/pom.xml" \
+    -DskipTests -pl bench -am package >&2
+JAR="$ROOT/bench/target/benchmarks.jar"
+[ -f "$JAR" ] || { echo "targets-bench: $JAR was not built" >&2; exit 1; }
+started=$(date -u '+%Y-%m-%d %H:%M UTC')
+
+echo "targets-bench: [1/4] JMH: hand-offs, spawn+join, invokeAll10k, executor creation" >&2
+"$ROOT/bobbin" bench 'HandoffBenchmark|SpawnJoinBenchmark.spawnJoin$|ExecutorBench.invokeAll10k|ExecutorCreationBench.(bobbinShared|jdkVirtual)$' \
+    -p kind=bobbin,jdk-virtual "${jmh[@]}" -rf csv -rff "$RAW/targets-jmh.csv" >&2
+
+echo "targets-bench: [2/4] echo: java.net.Socket and io_uring servers at 100 and 1,000 connections" >&2
+"$ROOT/bench/echo-bench.sh" --kinds bobbin-jdksocket,jdk-vthread,bobbin-uring,netty-uring --connections 100,1000 \
+    --rounds 1 "${echo_t[@]}" --csv "$RAW/targets-echo.csv" >&2
+
+echo "targets-bench: [3/4] HTTP: the JDK's server on a FiberExecutor and on JDK virtual threads" >&2
+"$ROOT/bench/http-bench.sh" --servers jdk-vthread,jdk-fiber --workloads hello@64,hello@1000,sleep@1000 \
+    ${http_t[@]+"${http_t[@]}"} --csv "$RAW/targets-http.csv" >&2
+
+echo "targets-bench: [4/4] heap per parked fiber" >&2
+"$ROOT/bobbin" java -cp "$JAR" dev.bobbin.bench.ParkedFiberFootprint "${fibers[@]}" | tee "$RAW/targets-footprint.txt" >&2
+
+echo "Issue #12 scorecard, run started $started, commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+echo
+"$ROOT/bobbin" java -cp "$JAR" dev.bobbin.bench.charts.TargetScorecard \
+    "$RAW/targets-jmh.csv" "$RAW/targets-echo.csv" "$RAW/targets-http.csv" "$RAW/targets-footprint.txt" \
+    "$ROOT/bench/results/targets.csv"
+"$ROOT/bench/charts.sh" "$ROOT/bench/results/targets.csv" >&2
