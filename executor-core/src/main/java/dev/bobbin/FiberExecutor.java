@@ -33,7 +33,7 @@ import java.util.concurrent.TimeoutException;
  * set.
  *
  * <h2>Options</h2>
- * {@link #builder()} configures a name (fibers are named {@code <name>-<n>}), a shared scheduler or the
+ * {@link #builder()} configures a name (fibers are then named {@code <name>-<n>}), a shared scheduler or the
  * configuration of the executor's own, an {@link Thread.UncaughtExceptionHandler} for exceptions thrown
  * by {@link #execute}d tasks, and an optional bound on how many tasks run at once with a
  * {@link Saturation} policy for when the bound is reached:
@@ -45,6 +45,10 @@ import java.util.concurrent.TimeoutException;
  *     api.submit(() -> database.submit(() -> query("select 1")).get());
  * }
  * }</pre>
+ * An executor made without a name ({@link #create()}, {@link #create(FiberScheduler)}, a builder whose
+ * {@link Builder#name} was not called) leaves its fibers unnamed, as the JDK's
+ * {@code newVirtualThreadPerTaskExecutor()} does: a name is a string built per task, about a tenth of
+ * the CPU of an {@code invokeAll} of tiny tasks. {@link Builder#namesFibers} decides it either way.
  *
  * <h2>Schedulers</h2>
  * An executor built without a scheduler creates its own and shuts it down when the executor
@@ -115,7 +119,8 @@ public final class FiberExecutor implements ExecutorService {
      * FiberExecutor.Config config = FiberExecutor.builder().name("api").maxConcurrency(100).build().config();
      * }</pre>
      *
-     * @param name                     prefix of the fibers' names ({@code <name>-<n>}); non-blank
+     * @param name                     the executor's name, and the prefix of its fibers' names
+     *                                 ({@code <name>-<n>}) when {@code namesFibers}; non-blank
      * @param sharedScheduler          the scheduler to run on, which the executor never shuts down; or null
      *                                 for a scheduler of its own
      * @param ownSchedulerConfig       the configuration of the executor's own scheduler; ignored when
@@ -124,10 +129,11 @@ public final class FiberExecutor implements ExecutorService {
      * @param saturation               what a submission does when {@code maxConcurrency} tasks run
      * @param uncaughtExceptionHandler receives exceptions thrown by {@code execute}d tasks; null for the
      *                                 JDK's default (thread group, then the default handler)
+     * @param namesFibers              whether each fiber is named {@code <name>-<n>}; unnamed otherwise
      */
     public record Config(String name, FiberScheduler sharedScheduler, SchedulerConfig ownSchedulerConfig,
                          int maxConcurrency, Saturation saturation,
-                         Thread.UncaughtExceptionHandler uncaughtExceptionHandler) {
+                         Thread.UncaughtExceptionHandler uncaughtExceptionHandler, boolean namesFibers) {
         /** Validates every component. */
         public Config {
             Objects.requireNonNull(name, "name");
@@ -135,6 +141,12 @@ public final class FiberExecutor implements ExecutorService {
             Objects.requireNonNull(ownSchedulerConfig, "ownSchedulerConfig");
             if (maxConcurrency < 1) throw new IllegalArgumentException("maxConcurrency must be at least 1: " + maxConcurrency);
             Objects.requireNonNull(saturation, "saturation");
+        }
+
+        /** A configuration whose fibers are named {@code <name>-<n>}. */
+        public Config(String name, FiberScheduler sharedScheduler, SchedulerConfig ownSchedulerConfig,
+                      int maxConcurrency, Saturation saturation, Thread.UncaughtExceptionHandler uncaughtExceptionHandler) {
+            this(name, sharedScheduler, ownSchedulerConfig, maxConcurrency, saturation, uncaughtExceptionHandler, true);
         }
 
         /** Whether {@link #maxConcurrency()} bounds the running tasks. */
@@ -157,14 +169,29 @@ public final class FiberExecutor implements ExecutorService {
         private int maxConcurrency = UNBOUNDED;
         private Saturation saturation = Saturation.WAIT;
         private Thread.UncaughtExceptionHandler handler;
+        private boolean nameSet;                  // name(...) was called
+        private Boolean namesFibers;              // null: named exactly when name(...) was called
 
         private Builder() { }
 
-        /** The executor's name, prefix of its fibers' names; non-blank. Default {@code fiber-executor}. */
+        /**
+         * The executor's name, non-blank (default {@code fiber-executor}), and unless
+         * {@link #namesFibers namesFibers(false)} the prefix of its fibers' names, {@code <name>-<n>}.
+         */
         public Builder name(String name) {
             Objects.requireNonNull(name, "name");
             if (name.isBlank()) throw new IllegalArgumentException("name must not be blank");
             this.name = name;
+            this.nameSet = true;
+            return this;
+        }
+
+        /**
+         * Whether each fiber is named {@code <name>-<n>} (thread dumps and logs show it) or left unnamed
+         * (one string fewer per task). Default: named exactly when {@link #name} was set.
+         */
+        public Builder namesFibers(boolean names) {
+            this.namesFibers = names;
             return this;
         }
 
@@ -215,7 +242,8 @@ public final class FiberExecutor implements ExecutorService {
             SchedulerConfig own = schedulerConfig != null ? schedulerConfig
                     : scheduler != null ? SharedDefaults.OWN.toBuilder().name(name).build()
                     : SchedulerConfig.builder().name(name).build();
-            return create(new Config(name, scheduler, own, maxConcurrency, saturation, handler));
+            boolean names = namesFibers != null ? namesFibers : nameSet;
+            return create(new Config(name, scheduler, own, maxConcurrency, saturation, handler, names));
         }
     }
 
@@ -231,7 +259,7 @@ public final class FiberExecutor implements ExecutorService {
 
     private final Config config;
     private final FiberScheduler scheduler;
-    private final ThreadFactory factory;          // named <name>-<n>, with the configured handler
+    private final ThreadFactory factory;          // named <name>-<n> (or unnamed), with the configured handler
     private final ExecutorState lifecycle;        // state, live fibers, termination
     private final Admission admission;            // starts tasks' fibers, bounded or not
 
@@ -239,7 +267,8 @@ public final class FiberExecutor implements ExecutorService {
         this.config = config;
         boolean ownsScheduler = config.sharedScheduler() == null;
         this.scheduler = ownsScheduler ? FiberScheduler.create(config.ownSchedulerConfig()) : config.sharedScheduler();
-        this.factory = scheduler.countingFailures(new NamedFibers(builderFor(scheduler, config).factory(), config.name() + "-"));
+        ThreadFactory fibers = builderFor(scheduler, config).factory();
+        this.factory = scheduler.countingFailures(config.namesFibers() ? new NamedFibers(fibers, config.name() + "-") : fibers);
         Slots slots = config.isBounded() ? new Slots(config.maxConcurrency(), config.saturation()) : null;
         this.lifecycle = new ExecutorState(config.name(), scheduler, ownsScheduler, slots);
         this.admission = new Admission(lifecycle, slots, factory, scheduler, config.uncaughtExceptionHandler());
@@ -301,8 +330,9 @@ public final class FiberExecutor implements ExecutorService {
     }
 
     /**
-     * A thread-safe factory of fibers of this executor's scheduler, named {@code <name>-<n>} and with its
-     * uncaught-exception handler. Its fibers are not tasks of this executor.
+     * A thread-safe factory of fibers of this executor's scheduler, named as this executor's fibers are
+     * ({@code <name>-<n>}, or unnamed) and with its uncaught-exception handler. Its fibers are not tasks
+     * of this executor.
      */
     public ThreadFactory threadFactory() {
         return factory;

@@ -125,6 +125,33 @@ class FiberExecutorTest {
     }
 
     @Test
+    void anExecutorWithoutANameLeavesItsFibersUnnamedAsTheJdksDoes() throws Exception {
+        String jdkName;
+        try (ExecutorService jdk = Executors.newVirtualThreadPerTaskExecutor()) {
+            jdkName = jdk.submit(() -> Thread.currentThread().getName()).get();
+        }
+        try (FiberExecutor e = FiberExecutor.create(scheduler)) {
+            assertEquals(jdkName, e.submit(() -> Thread.currentThread().getName()).get());
+            assertEquals(jdkName, e.threadFactory().newThread(() -> { }).getName());
+            assertFalse(e.config().namesFibers());
+            try (FiberExecutor copy = FiberExecutor.create(e.config())) {
+                assertEquals(jdkName, copy.submit(() -> Thread.currentThread().getName()).get());
+            }
+        }
+        try (FiberExecutor e = FiberExecutor.builder().name("quiet").namesFibers(false).scheduler(scheduler).build()) {
+            assertEquals(jdkName, e.submit(() -> Thread.currentThread().getName()).get());
+            assertEquals("quiet", e.name());
+        }
+        try (FiberExecutor e = FiberExecutor.builder().namesFibers(true).scheduler(scheduler).build()) {
+            String n = e.submit(() -> Thread.currentThread().getName()).get();
+            assertTrue(n.matches("fiber-executor-\\d+"), n);
+            try (FiberExecutor copy = FiberExecutor.create(e.config())) {
+                assertTrue(copy.config().namesFibers());
+            }
+        }
+    }
+
+    @Test
     void theHandlerReceivesExceptionsOfExecutedTasksOnly() throws Exception {
         AtomicReference<Throwable> seen = new AtomicReference<>();
         AtomicReference<Thread> on = new AtomicReference<>();

@@ -51,7 +51,7 @@ public class ExecutorBench {
     public void setUp() {
         int cpus = Runtime.getRuntime().availableProcessors();
         executor = switch (kind) {
-            case "bobbin" -> FiberExecutor.builder().name("bench").build();
+            case "bobbin" -> FiberExecutor.create();   // the drop-in form: unnamed fibers, as the JDK's
             case "jdk-virtual" -> Executors.newVirtualThreadPerTaskExecutor();
             case "jdk-fixed" -> Executors.newFixedThreadPool(cpus);
             case "jdk-common-pool" -> ForkJoinPool.commonPool();

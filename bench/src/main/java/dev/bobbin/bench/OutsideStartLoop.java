@@ -46,7 +46,7 @@ public final class OutsideStartLoop {
             batch.add(() -> ExecutorBench.work(x));
         }
         try (ExecutorService executor = jdk ? Executors.newVirtualThreadPerTaskExecutor()
-                : FiberExecutor.builder().name("outside-start").build()) {
+                : FiberExecutor.create()) {   // unnamed fibers, as the JDK's executor's
             long sum = 0;
             for (int round = 0; round < seconds; round++) {
                 long start = System.nanoTime(), tasks = 0;
