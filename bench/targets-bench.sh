@@ -7,7 +7,11 @@
 # cost ratio, the most it allows, met or missed) and renders bench/results/targets-cost-vs-control.png.
 #   flock /tmp/bobbin-bench.lock bench/targets-bench.sh            # about 15 minutes
 #   bench/targets-bench.sh --quick                                 # shorter runs, about 6 minutes, noisier
-# Raw results go to bench/results/raw/targets-*; the scorecard to bench/results/targets.csv.
+# Raw results go to bench/results/raw/targets-*; the scorecard to bench/results/targets.csv. Before and
+# after each stage the script measures the cache-line round trip between the two first CPUs
+# (bench/probe/core_pingpong.c): a virtual machine's host may move its vCPUs between a near and a far
+# placement during the run, which changes every figure that involves threads sharing data
+# (bench/README.md, "The machine's two modes"); the figures are printed with the scorecard.
 # Needs what the harnesses it runs need: a JDK 25 (found by ./bobbin), Maven, Linux, gcc, wrk (installed
 # from the system packages when missing, by bench/http-bench.sh).
 set -euo pipefail
@@ -34,18 +38,34 @@ JAR="$ROOT/bench/target/benchmarks.jar"
 [ -f "$JAR" ] || { echo "targets-bench: $JAR was not built" >&2; exit 1; }
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 
+PROBE="$ROOT/bench/target/core_pingpong"
+gcc -O2 -Wall -Wextra -pthread -o "$PROBE" "$ROOT/bench/probe/core_pingpong.c" >&2
+probes="$RAW/targets-probe.txt"
+: > "$probes"
+probe() {   # probe LABEL: one cache-line round trip figure between the first two CPUs, logged
+  local ns
+  ns=$("$PROBE" 300000 2>/dev/null || echo "n/a")
+  echo "$(date -u +%H:%M:%S) $1: core-to-core round trip $ns ns" | tee -a "$probes" >&2
+}
+
 echo "targets-bench: [1/4] JMH: hand-offs, spawn+join, invokeAll10k, executor creation" >&2
+probe "before JMH"
 "$ROOT/bobbin" bench 'HandoffBenchmark|SpawnJoinBenchmark.spawnJoin$|ExecutorBench.invokeAll10k|ExecutorCreationBench.(bobbinShared|jdkVirtual)$' \
     -p kind=bobbin,jdk-virtual "${jmh[@]}" -rf csv -rff "$RAW/targets-jmh.csv" >&2
 
+probe "after JMH"
 echo "targets-bench: [2/4] echo: java.net.Socket and io_uring servers at 100 and 1,000 connections" >&2
+probe "before echo"
 "$ROOT/bench/echo-bench.sh" --kinds bobbin-jdksocket,jdk-vthread,bobbin-uring,netty-uring --connections 100,1000 \
     --rounds 1 "${echo_t[@]}" --csv "$RAW/targets-echo.csv" >&2
 
+probe "after echo"
 echo "targets-bench: [3/4] HTTP: the JDK's server on a FiberExecutor and on JDK virtual threads" >&2
+probe "before HTTP"
 "$ROOT/bench/http-bench.sh" --servers jdk-vthread,jdk-fiber --workloads hello@64,hello@1000,sleep@1000 \
     ${http_t[@]+"${http_t[@]}"} --csv "$RAW/targets-http.csv" >&2
 
+probe "after HTTP"
 echo "targets-bench: [4/4] heap per parked fiber" >&2
 "$ROOT/bobbin" java -cp "$JAR" dev.bobbin.bench.ParkedFiberFootprint "${fibers[@]}" | tee "$RAW/targets-footprint.txt" >&2
 
@@ -54,4 +74,7 @@ echo
 "$ROOT/bobbin" java -cp "$JAR" dev.bobbin.bench.charts.TargetScorecard \
     "$RAW/targets-jmh.csv" "$RAW/targets-echo.csv" "$RAW/targets-http.csv" "$RAW/targets-footprint.txt" \
     "$ROOT/bench/results/targets.csv"
+echo
+echo "The machine during the run (bench/README.md, \"The machine's two modes\"; near: about 60 ns, far: about 340 ns here):"
+cat "$probes"
 "$ROOT/bench/charts.sh" "$ROOT/bench/results/targets.csv" >&2
