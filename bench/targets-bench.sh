@@ -49,11 +49,16 @@ probe() {   # probe LABEL: one cache-line round trip figure between the first tw
 }
 
 echo "targets-bench: [1/4] JMH: hand-offs, spawn+join, invokeAll10k, executor creation" >&2
-probe "before JMH"
-"$ROOT/bobbin" bench 'HandoffBenchmark|SpawnJoinBenchmark.spawnJoin$|ExecutorBench.invokeAll10k|ExecutorCreationBench.(bobbinShared|jdkVirtual)$' \
-    -p kind=bobbin,jdk-virtual "${jmh[@]}" -rf csv -rff "$RAW/targets-jmh.csv" >&2
+# one JMH run per benchmark, so that the probe brackets each; their CSVs are concatenated (one header each)
+: > "$RAW/targets-jmh.csv"
+for b in 'HandoffBenchmark' 'SpawnJoinBenchmark.spawnJoin$' 'ExecutorBench.invokeAll10k' 'ExecutorCreationBench.(bobbinShared|jdkVirtual)$'; do
+  probe "before JMH $b"
+  "$ROOT/bobbin" bench "$b" -p kind=bobbin,jdk-virtual "${jmh[@]}" -rf csv -rff "$RAW/targets-jmh-part.csv" >&2
+  cat "$RAW/targets-jmh-part.csv" >> "$RAW/targets-jmh.csv"
+  probe "after JMH $b"
+done
+rm -f "$RAW/targets-jmh-part.csv"
 
-probe "after JMH"
 echo "targets-bench: [2/4] echo: java.net.Socket and io_uring servers at 100 and 1,000 connections" >&2
 probe "before echo"
 "$ROOT/bench/echo-bench.sh" --kinds bobbin-jdksocket,jdk-vthread,bobbin-uring,netty-uring --connections 100,1000 \

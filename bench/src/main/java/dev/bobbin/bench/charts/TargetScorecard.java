@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * JDK's rate" is "at most 1/1.5 of the JDK's time per fiber". The inputs are the files the run wrote:
  * JMH's CSV (hand-offs, spawn+join and {@code invokeAll10k} from a platform thread, executor creation),
  * the echo harness's and the HTTP harness's {@code series,category,metric,value} files, and the output of
- * {@code ParkedFiberFootprint}. A target whose input is missing from the run is reported as not measured,
+ * {@code ParkedFiberFootprint}; the JMH file may hold several runs' CSVs one after another. A target whose input is missing from the run is reported as not measured,
  * never as met.
  *
  * <pre>  TargetScorecard jmh.csv echo.csv http.csv footprint.txt scorecard.csv</pre>
@@ -58,7 +58,7 @@ public final class TargetScorecard {
 
     /** The targets, judged from the four inputs (any of which may be empty). */
     public static List<Row> rows(List<String> jmhCsv, List<String> echoCsv, List<String> httpCsv, List<String> footprint) {
-        List<JmhRatios.Result> jmh = JmhRatios.parse(jmhCsv);
+        List<JmhRatios.Result> jmh = parseSections(jmhCsv);
         List<BenchCharts.Point> echo = BenchCharts.parse(echoCsv), http = BenchCharts.parse(httpCsv);
         List<Row> rows = new ArrayList<>();
         for (String primitive : List.of("synchronousQueue", "linkedTransferQueue", "exchanger", "phaser", "cachedThreadPoolFromAFiber")) {
@@ -89,6 +89,21 @@ public final class TargetScorecard {
                 "io_uring echo, CPU per round trip, 100 connections (keep the lead)", "Netty io_uring"));
         rows.add(footprintRow(footprint));
         return rows;
+    }
+
+    /** JMH's CSV, or several concatenated (one JMH run per benchmark), each with its own header. */
+    static List<JmhRatios.Result> parseSections(List<String> lines) {
+        List<JmhRatios.Result> results = new ArrayList<>();
+        List<String> section = new ArrayList<>();
+        for (String line : lines) {
+            if (line.startsWith("\"Benchmark\"") && !section.isEmpty()) {
+                results.addAll(JmhRatios.parse(section));
+                section.clear();
+            }
+            section.add(line);
+        }
+        if (!section.isEmpty()) results.addAll(JmhRatios.parse(section));
+        return results;
     }
 
     /** Average-time benchmark run with {@code param}=bobbin and =jdk: Bobbin's time over the JDK's. */

@@ -84,6 +84,22 @@ class TargetScorecardTest {
     }
 
     @Test
+    void jmhRunsConcatenatedWithTheirOwnHeadersAreAllRead() {
+        List<String> handoffs = List.of("\"Benchmark\",\"Mode\",\"Threads\",\"Samples\",\"Score\",\"Score Error (99.9%)\",\"Unit\",\"Param: scheduler\"",
+                "\"dev.bobbin.bench.HandoffBenchmark.exchanger\",\"avgt\",1,8,200.0,10.0,\"ns/op\",bobbin",
+                "\"dev.bobbin.bench.HandoffBenchmark.exchanger\",\"avgt\",1,8,400.0,10.0,\"ns/op\",jdk");
+        List<String> executor = List.of("\"Benchmark\",\"Mode\",\"Threads\",\"Samples\",\"Score\",\"Score Error (99.9%)\",\"Unit\",\"Param: kind\"",
+                "\"dev.bobbin.bench.ExecutorBench.invokeAll10k\",\"thrpt\",1,8,6000000.0,10.0,\"ops/s\",bobbin",
+                "\"dev.bobbin.bench.ExecutorBench.invokeAll10k\",\"thrpt\",1,8,5000000.0,10.0,\"ops/s\",jdk-virtual");
+        List<String> both = new java.util.ArrayList<>(handoffs);
+        both.addAll(executor);
+        Map<String, TargetScorecard.Row> rows = byKey(TargetScorecard.rows(both, List.of(), List.of(), List.of()));
+        assertEquals(0.5, rows.get("exchanger").measured(), 1e-9);
+        assertEquals(5.0 / 6.0, rows.get("invokeAll10k").measured(), 1e-9);
+        assertEquals("met", rows.get("invokeAll10k").verdict());   // exactly 1.2x the rate
+    }
+
+    @Test
     void theChartRowsHoldEveryMeasuredTargetBesideItsBound() {
         List<TargetScorecard.Row> rows = TargetScorecard.rows(JMH, ECHO, HTTP, FOOTPRINT);
         List<BenchCharts.Point> points = BenchCharts.parse(TargetScorecard.csv(rows));
