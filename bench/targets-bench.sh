@@ -38,14 +38,10 @@ JAR="$ROOT/bench/target/benchmarks.jar"
 [ -f "$JAR" ] || { echo "targets-bench: $JAR was not built" >&2; exit 1; }
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 
-PROBE="$ROOT/bench/target/core_pingpong"
-gcc -O2 -Wall -Wextra -pthread -o "$PROBE" "$ROOT/bench/probe/core_pingpong.c" >&2
 probes="$RAW/targets-probe.txt"
 : > "$probes"
-probe() {   # probe LABEL: one cache-line round trip figure between the first two CPUs, logged
-  local ns
-  ns=$("$PROBE" 300000 2>/dev/null || echo "n/a")
-  echo "$(date -u +%H:%M:%S) $1: core-to-core round trip $ns ns" | tee -a "$probes" >&2
+probe() {   # probe LABEL: the cache-line round trip between the first two CPUs, logged
+  "$ROOT/bench/probe/probe.sh" "$1" 2>&1 | tee -a "$probes" >&2
 }
 
 echo "targets-bench: [1/4] JMH: hand-offs, spawn+join, invokeAll10k, executor creation" >&2
