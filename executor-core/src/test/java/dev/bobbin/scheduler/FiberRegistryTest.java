@@ -76,8 +76,7 @@ class FiberRegistryTest {
     void tablesLeftLargeByASpikeShrinkOnceFibersTurnOverAgain() {
         FiberRegistry r = new FiberRegistry(1, false);
         int initial = r.capacity();
-        List<Thread> spike = unstarted(20_000);
-        for (Thread t : spike) r.add(t, 0);
+        List<Thread> spike = addSpike(r, 20_000);
         assertTrue(r.capacity() >= 40_000, "grown: " + r.capacity());
         for (Thread t : spike) assertTrue(r.remove(t));
         int grown = r.capacity();
@@ -91,8 +90,7 @@ class FiberRegistryTest {
     void theMonitorsPassGivesBackTablesADrainedSpikeLeftAndKeepsThoseOfARepeatingLoad() {
         FiberRegistry r = new FiberRegistry(1, false);
         int initial = r.capacity();
-        List<Thread> spike = unstarted(20_000);
-        for (Thread t : spike) r.add(t, 0);
+        List<Thread> spike = addSpike(r, 20_000);
         int grown = r.capacity();
         r.trimIdle();
         assertEquals(grown, r.capacity(), "a pass leaves a table whose load is high");
@@ -117,6 +115,13 @@ class FiberRegistryTest {
         r.trimIdle();
         assertEquals(initial, r.capacity(), "once the batches stop, the next pass gives the tables back");
         assertEquals(0, r.size());
+    }
+
+    /** Adds {@code n} new unstarted fibers at once and returns them. */
+    private static List<Thread> addSpike(FiberRegistry r, int n) {
+        List<Thread> spike = unstarted(n);
+        for (Thread t : spike) r.add(t, 0);
+        return spike;
     }
 
     /** Adds and removes {@code n} short-lived fibers, one at a time, and returns the capacity. */
