@@ -21,8 +21,9 @@ import java.util.List;
  * <p>The one live-fiber set of the runtime. A {@code FiberExecutor} keeps no set of its own: it enrols
  * each job's fiber here just before starting it, with itself as the fiber's {@link Owner} ({@link #enrol};
  * the start then skips its own add, see {@code JdkVirtualThreads.enrolledBeforeStart}, except where the
- * JDK's thread containers are out of reach, where that add finds the entry and keeps it), lists its fibers from here for shutdownNow
- * ({@link #owned}), and hears of each exit ({@link Owner#exited}) from the carrier that removes the fiber.
+ * JDK's thread containers are out of reach, where that add finds the entry and keeps it), lists its
+ * fibers from here for shutdownNow ({@link #owned}), and hears of each exit ({@link Owner#exited}) from
+ * the carrier that removes the fiber.
  * An owner costs one reference per slot, in an array a stripe allocates at its first enrol.
  *
  * <p>Implementation overview. A fiber is added when it starts (in {@link CarrierPool#execute}) and
@@ -372,7 +373,7 @@ public final class FiberRegistry {
          * held stripe is busy, and the next pass looks again.
          */
         void trimIfIdle() {
-            if (!LOCKED.compareAndSet(this, 0, 1)) return;   // CAS acquire; pairs with the release in unlock
+            if (!tryLock()) return;
             try {
                 if (keys.length > Tunables.FIBER_REGISTRY_INITIAL_SLOTS && size * 8L <= keys.length
                         && removalsSinceTrim < keys.length / 2) {
@@ -449,6 +450,11 @@ public final class FiberRegistry {
                 }
             }
             return true;
+        }
+
+        /** {@link #lock} if it is free now, without spinning: false if held. CAS acquire; pairs with {@link #unlock}. */
+        boolean tryLock() {
+            return LOCKED.compareAndSet(this, 0, 1);
         }
 
         void unlock() {
