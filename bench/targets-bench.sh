@@ -5,8 +5,8 @@
 # and io_uring servers beside JDK virtual threads and Netty (the C epoll client), and the heap of
 # 1,000,000 parked fibers beside as many JDK virtual threads. Then prints the scorecard (each target's
 # cost ratio, the most it allows, met or missed) and renders bench/results/targets-cost-vs-control.png.
-#   flock /tmp/bobbin-bench.lock bench/targets-bench.sh            # about 15 minutes
-#   bench/targets-bench.sh --quick                                 # shorter runs, about 6 minutes, noisier
+#   flock /tmp/bobbin-bench.lock bench/targets-bench.sh            # about 10 minutes
+#   bench/targets-bench.sh --quick                                 # shorter runs, about 5 minutes, noisier
 # Raw results go to bench/results/raw/targets-*; the scorecard to bench/results/targets.csv. Before and
 # after each stage the script measures the cache-line round trip between the two first CPUs
 # (bench/probe/core_pingpong.c): a virtual machine's host may move its vCPUs between a near and a far
@@ -20,10 +20,11 @@ RAW="$ROOT/bench/results/raw"
 mkdir -p "$RAW"
 
 quick=false
+[ $# -le 1 ] || { echo "targets-bench: one option at most (--quick, --help), got: $*" >&2; exit 2; }
 case "${1:-}" in
   --quick) quick=true ;;
   "") ;;
-  --help|-h) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  --help|-h) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
   *) echo "targets-bench: unknown option $1 (--quick, --help)" >&2; exit 2 ;;
 esac
 if $quick; then
@@ -37,6 +38,8 @@ fi
 JAR="$ROOT/bench/target/benchmarks.jar"
 [ -f "$JAR" ] || { echo "targets-bench: $JAR was not built" >&2; exit 1; }
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
+commit=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)   # the code measured, as it starts
+rm -f "$RAW"/targets-*                      # a failed run leaves no mix of this run's files and an older run's
 
 probes="$RAW/targets-probe.txt"
 : > "$probes"
@@ -49,6 +52,7 @@ echo "targets-bench: [1/4] JMH: hand-offs, spawn+join, invokeAll10k, executor cr
 : > "$RAW/targets-jmh.csv"
 for b in 'HandoffBenchmark' 'SpawnJoinBenchmark.spawnJoin$' 'ExecutorBench.invokeAll10k' 'ExecutorCreationBench.(bobbinShared|jdkVirtual)$'; do
   probe "before JMH $b"
+  rm -f "$RAW/targets-jmh-part.csv"
   "$ROOT/bobbin" bench "$b" -p kind=bobbin,jdk-virtual "${jmh[@]}" -rf csv -rff "$RAW/targets-jmh-part.csv" >&2
   cat "$RAW/targets-jmh-part.csv" >> "$RAW/targets-jmh.csv"
   probe "after JMH $b"
@@ -68,14 +72,16 @@ probe "before HTTP"
 
 probe "after HTTP"
 echo "targets-bench: [4/4] heap per parked fiber" >&2
+probe "before heap"
 "$ROOT/bobbin" java -cp "$JAR" dev.bobbin.bench.ParkedFiberFootprint "${fibers[@]}" | tee "$RAW/targets-footprint.txt" >&2
+probe "after heap"
 
-echo "Issue #12 scorecard, run started $started, commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+echo "Issue #12 scorecard, run started $started, commit $commit"
 echo
 "$ROOT/bobbin" java -cp "$JAR" dev.bobbin.bench.charts.TargetScorecard \
     "$RAW/targets-jmh.csv" "$RAW/targets-echo.csv" "$RAW/targets-http.csv" "$RAW/targets-footprint.txt" \
     "$ROOT/bench/results/targets.csv"
 echo
-echo "The machine during the run (bench/README.md, \"The machine's two modes\"; near: about 60 ns, far: about 340 ns here):"
+echo "The machine at the ends of each stage (bench/README.md, \"The machine's two modes\"; near: about 60 ns, far: about 340 ns here; a flip inside a stage does not show):"
 cat "$probes"
 "$ROOT/bench/charts.sh" "$ROOT/bench/results/targets.csv" >&2

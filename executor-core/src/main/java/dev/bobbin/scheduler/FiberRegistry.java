@@ -368,8 +368,8 @@ public final class FiberRegistry {
 
         /**
          * Monitor, every {@link Tunables#REGISTRY_TRIM_INTERVAL_NANOS}: a table at 1/8 load or less whose
-         * stripe removed fewer than half a table's fibers since the last pass (so no window can end soon)
-         * shrinks to the smallest size that holds its population at 1/4 load. Never waits for the lock: a
+         * stripe removed fewer than half a table's fibers since the last pass (a load that stopped, not
+         * one that rises and falls) shrinks to the smallest size that holds its population at 1/4 load. Never waits for the lock: a
          * held stripe is busy, and the next pass looks again.
          */
         void trimIfIdle() {

@@ -147,12 +147,16 @@ public final class StallMonitor implements Runnable {
             last = now;
             try {
                 sample(credited);
-                if (now - lastTrim >= Tunables.REGISTRY_TRIM_INTERVAL_NANOS) {
-                    lastTrim = now;
-                    pool.telemetry.registry.trimIdle();   // tables left large by a load that stopped
-                }
             } catch (Throwable t) {
                 pool.reportCarrierError(Thread.currentThread(), t);
+            }
+            if (now - lastTrim >= Tunables.REGISTRY_TRIM_INTERVAL_NANOS) {
+                lastTrim = now;
+                try {
+                    pool.telemetry.registry.trimIdle();   // tables left large by a load that stopped
+                } catch (Throwable t) {
+                    pool.reportCarrierError(Thread.currentThread(), t);
+                }
             }
         }
         if (reporter != null) reporter.interrupt();          // finish the queued reports, then exit

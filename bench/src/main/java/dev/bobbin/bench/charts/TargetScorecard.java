@@ -109,7 +109,7 @@ public final class TargetScorecard {
     /** Average-time benchmark run with {@code param}=bobbin and =jdk: Bobbin's time over the JDK's. */
     private static Row jmhTimeRatio(List<JmhRatios.Result> jmh, String benchmark, String param, double atMost, String key,
                                     String target, String control) {
-        Optional<JmhRatios.Result> b = find(jmh, benchmark, param, "bobbin"), j = jdk(jmh, benchmark, param);
+        Optional<JmhRatios.Result> b = timed(find(jmh, benchmark, param, "bobbin")), j = timed(jdk(jmh, benchmark, param));
         double ratio = b.isPresent() && j.isPresent() ? b.get().score() / j.get().score() : Double.NaN;
         return new Row(key, target, control, ratio, atMost, detail(b, j, "ns"));
     }
@@ -117,7 +117,7 @@ public final class TargetScorecard {
     /** Throughput benchmark: the JDK's rate over Bobbin's (Bobbin's time per operation over the JDK's). */
     private static Row jmhRateRatio(List<JmhRatios.Result> jmh, String benchmark, String param, double minRate, String key,
                                     String target, String control) {
-        Optional<JmhRatios.Result> b = find(jmh, benchmark, param, "bobbin"), j = jdk(jmh, benchmark, param);
+        Optional<JmhRatios.Result> b = rate(find(jmh, benchmark, param, "bobbin")), j = rate(jdk(jmh, benchmark, param));
         double ratio = b.isPresent() && j.isPresent() ? j.get().score() / b.get().score() : Double.NaN;
         return new Row(key, target, control, ratio, 1 / minRate, detail(b, j, "ops/s"));
     }
@@ -125,9 +125,19 @@ public final class TargetScorecard {
     /** Two average-time benchmark methods, Bobbin's and the control's. */
     private static Row jmhMethods(List<JmhRatios.Result> jmh, String bobbin, String control, double atMost, String key,
                                   String target, String controlName) {
-        Optional<JmhRatios.Result> b = method(jmh, bobbin), j = method(jmh, control);
+        Optional<JmhRatios.Result> b = timed(method(jmh, bobbin)), j = timed(method(jmh, control));
         double ratio = b.isPresent() && j.isPresent() ? b.get().score() / j.get().score() : Double.NaN;
         return new Row(key, target, controlName, ratio, atMost, detail(b, j, "ns"));
+    }
+
+    /** A result in a time mode (average time), or none: a ratio of times must not be taken of rates. */
+    private static Optional<JmhRatios.Result> timed(Optional<JmhRatios.Result> r) {
+        return r.filter(x -> x.mode().equals("avgt"));
+    }
+
+    /** A result in throughput mode, or none. */
+    private static Optional<JmhRatios.Result> rate(Optional<JmhRatios.Result> r) {
+        return r.filter(x -> x.mode().equals("thrpt"));
     }
 
     private static Optional<JmhRatios.Result> jdk(List<JmhRatios.Result> jmh, String benchmark, String param) {

@@ -100,6 +100,18 @@ class TargetScorecardTest {
     }
 
     @Test
+    void aResultInAnotherModeThanTheTargetsIsNotMeasured() {
+        List<String> timedRates = List.of(HEADER,
+                "\"dev.bobbin.bench.ExecutorBench.invokeAll10k\",\"avgt\",1,8,200.0,10.0,\"ns/op\",bobbin,",
+                "\"dev.bobbin.bench.ExecutorBench.invokeAll10k\",\"avgt\",1,8,100.0,10.0,\"ns/op\",jdk-virtual,",
+                "\"dev.bobbin.bench.HandoffBenchmark.phaser\",\"thrpt\",1,8,100.0,10.0,\"ops/s\",,bobbin",
+                "\"dev.bobbin.bench.HandoffBenchmark.phaser\",\"thrpt\",1,8,300.0,10.0,\"ops/s\",,jdk");
+        Map<String, TargetScorecard.Row> rows = byKey(TargetScorecard.rows(timedRates, List.of(), List.of(), List.of()));
+        assertEquals("not measured", rows.get("invokeAll10k").verdict());
+        assertEquals("not measured", rows.get("phaser").verdict());
+    }
+
+    @Test
     void theChartRowsHoldEveryMeasuredTargetBesideItsBound() {
         List<TargetScorecard.Row> rows = TargetScorecard.rows(JMH, ECHO, HTTP, FOOTPRINT);
         List<BenchCharts.Point> points = BenchCharts.parse(TargetScorecard.csv(rows));
