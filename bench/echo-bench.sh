@@ -44,13 +44,12 @@ trap 'exit 130' INT TERM
 
 csv="$ROOT/bench/results/echo.csv"           # machine-readable results, rendered to charts below
 case " $* " in *" --help "*|*" --csv "*) extra=() ;; *) extra=(--csv "$csv") ;; esac
-probe() { case " $* " in *" --help "*) ;; *) "$ROOT/bench/probe/probe.sh" "$PROBE_LABEL" ;; esac; }
-PROBE_LABEL="before the run" probe "$@"   # the vCPUs' placement (bench/README.md, "The machine's two modes")
+"$ROOT/bench/probe/probe.sh" "before the run" "$@"   # the vCPUs' placement (bench/README.md, "The machine's two modes")
 "$ROOT/bobbin" java -cp "$JAR" dev.bobbin.bench.echo.EchoBench "${client_args[@]}" "${extra[@]}" "$@" &
 driver=$!
 status=0
 wait "$driver" || status=$?
-PROBE_LABEL="after the run" probe "$@"
+"$ROOT/bench/probe/probe.sh" "after the run" "$@"
 driver=""
 if [ "$status" = 0 ] && [ ${#extra[@]} -gt 0 ] && [ -s "$csv" ]; then
   "$ROOT/bench/charts.sh" "$csv" >&2

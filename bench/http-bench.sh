@@ -57,13 +57,12 @@ trap 'exit 130' INT TERM
 
 csv="$ROOT/bench/results/http.csv"           # machine-readable results, rendered to charts below
 case " $* " in *" --help "*|*" --csv "*) ;; *) extra+=(--csv "$csv") ;; esac
-probe() { case " $* " in *" --help "*) ;; *) "$ROOT/bench/probe/probe.sh" "$PROBE_LABEL" ;; esac; }
-PROBE_LABEL="before the run" probe "$@"   # the vCPUs' placement (bench/README.md, "The machine's two modes")
+"$ROOT/bench/probe/probe.sh" "before the run" "$@"   # the vCPUs' placement (bench/README.md, "The machine's two modes")
 "$ROOT/bobbin" java -cp "$JAR" dev.bobbin.bench.http.HttpBench --wrk "$WRK" "${extra[@]}" "$@" &
 driver=$!
 status=0
 wait "$driver" || status=$?
-PROBE_LABEL="after the run" probe "$@"
+"$ROOT/bench/probe/probe.sh" "after the run" "$@"
 driver=""
 case " $* " in *" --help "*|*" --csv "*) ;; *)
   if [ "$status" = 0 ] && [ -s "$csv" ]; then "$ROOT/bench/charts.sh" "$csv" >&2; fi ;;

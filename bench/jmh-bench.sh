@@ -10,12 +10,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 raw="$ROOT/bench/results/raw/jmh.csv"   # JMH's own format: a subfolder, since charts.sh renders bench/results/*.csv
 out="$ROOT/bench/results/jmh.csv"
 mkdir -p "$(dirname "$raw")"
-probe() {   # the vCPUs' placement (bench/README.md, "The machine's two modes"); not for JMH's listings and help
-  case " $* " in *" -h "*|*" -l "*|*" -lp "*|*" -lprof "*|*" -lrf "*) ;; *) "$ROOT/bench/probe/probe.sh" "$PROBE_LABEL" ;; esac
-}
-PROBE_LABEL="before the run" probe "$@"
+"$ROOT/bench/probe/probe.sh" "before the run" "$@"   # the vCPUs' placement (bench/README.md, "The machine's two modes")
 "$ROOT/bobbin" bench "$@" -rf csv -rff "$raw"
-PROBE_LABEL="after the run" probe "$@"
+"$ROOT/bench/probe/probe.sh" "after the run" "$@"
 "$ROOT/bobbin" java -cp "$ROOT/bench/target/benchmarks.jar" dev.bobbin.bench.charts.JmhRatios \
     "$raw" "$out" "$(date -u +%Y-%m-%d)"
 "$ROOT/bench/charts.sh" "$out"

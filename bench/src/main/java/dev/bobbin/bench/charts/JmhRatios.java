@@ -23,7 +23,7 @@ import java.util.TreeMap;
  */
 public final class JmhRatios {
     /** JDK counterparts of {@code bobbin}, in order of preference. */
-    private static final List<String> JDK = List.of("jdk", "jdk-virtual");
+    static final List<String> JDK = List.of("jdk", "jdk-virtual");
 
     private JmhRatios() { }
 

@@ -21,8 +21,8 @@ import java.util.regex.Pattern;
  * JDK's rate" is "at most 1/1.5 of the JDK's time per fiber". The inputs are the files the run wrote:
  * JMH's CSV (hand-offs, spawn+join and {@code invokeAll10k} from a platform thread, executor creation),
  * the echo harness's and the HTTP harness's {@code series,category,metric,value} files, and the output of
- * {@code ParkedFiberFootprint}; the JMH file may hold several runs' CSVs one after another. A target whose input is missing from the run is reported as not measured,
- * never as met.
+ * {@code ParkedFiberFootprint}; the JMH file may hold several runs' CSVs one after another. A target
+ * whose input is missing from the run is reported as not measured, never as met.
  *
  * <pre>  TargetScorecard jmh.csv echo.csv http.csv footprint.txt scorecard.csv</pre>
  * prints a markdown table and writes {@code scorecard.csv} ({@code measured} and {@code target} series
@@ -140,9 +140,13 @@ public final class TargetScorecard {
         return r.filter(x -> x.mode().equals("thrpt"));
     }
 
+    /** The JDK's result of {@code benchmark}, by {@link JmhRatios#JDK}'s order of preference. */
     private static Optional<JmhRatios.Result> jdk(List<JmhRatios.Result> jmh, String benchmark, String param) {
-        Optional<JmhRatios.Result> j = find(jmh, benchmark, param, "jdk");
-        return j.isPresent() ? j : find(jmh, benchmark, param, "jdk-virtual");
+        for (String value : JmhRatios.JDK) {
+            Optional<JmhRatios.Result> j = find(jmh, benchmark, param, value);
+            if (j.isPresent()) return j;
+        }
+        return Optional.empty();
     }
 
     private static Optional<JmhRatios.Result> find(List<JmhRatios.Result> jmh, String benchmark, String param, String value) {
