@@ -95,6 +95,12 @@ final class Admission {
         startOrWithdraw(fiber);
     }
 
+    /** Starts a fan-out starter made by {@link #newFanOutFiber}, refusing it if the executor is no longer running. */
+    void startStarter(Thread starter) {
+        lifecycle.trackStarter(starter);
+        startOrWithdraw(starter);
+    }
+
     /**
      * Starts the fiber of a job accepted before a shutdown (a queued job handed a slot, or a fan-out chunk
      * the caller built while the executor was running): shutdown() lets accepted work run, so only a

@@ -50,12 +50,23 @@ import java.util.concurrent.TimeUnit;
  * their caller's own fiber is enrolled and exits only after the start, so "none left" cannot be read
  * in between.
  *
+ * <p>invokeAll's starters. A fan-out's starter fibers ({@code InvokeAll}) are jobs for the count and
+ * termination, but not tasks: they are enrolled with {@link #starters} as owner, whose exits are counted
+ * apart, so {@link #completed} counts tasks only, and they are listed with the tasks in thread dumps.
+ * A starter starts tasks accepted before a shutdown, possibly after shutdownNow's sweep has interrupted
+ * the fibers it found. So shutdownNow sets {@code stopping} before its sweep, and a starter reads it
+ * after enrolling (and counting) each fiber it starts and interrupts that fiber if it is set: either
+ * the sweep's stripe lock comes after the enrol and lists the fiber, or the starter's read comes after
+ * the write and sees it. Every task handed over before shutdownNow is interrupted, as the JDK's
+ * executor, whose tasks had all started, interrupts them.
+ *
  * <p>Cost. A job's fiber is one registry entry, which every fiber has anyway (the registry decides
  * which carrier counts a completion); the owner is one more reference in that entry, written by the
  * enrol. The start adds nothing more: the executor's thread container is opened as one whose fibers
  * are enrolled before their start, which the scheduler checks instead of adding the fiber again. A
  * finished job costs the carrier one counter increment, the exit: jobs completed are exits less
- * withdrawals, which are rare and counted apart.
+ * withdrawals, which are rare and counted apart, and less the starters' exits, one per
+ * {@code FANOUT_CHUNK} tasks.
  */
 final class ExecutorState implements FiberRegistry.Owner {
     // Lifecycle states.
@@ -74,7 +85,11 @@ final class ExecutorState implements FiberRegistry.Owner {
     private final Slots slots;                     // null when unbounded; termination waits for it to be idle
     private final FiberRegistry registry;          // the scheduler's live fibers; ours are enrolled with this as owner
     private final JobCount count = new JobCount();  // our fibers enrolled in the registry, and those that left
-    private final AtomicLong withdrawals = new AtomicLong(); // fibers whose start failed; completed = exits - withdrawals
+    private final AtomicLong withdrawals = new AtomicLong(); // fibers whose start failed; completed = exits - withdrawals - starter exits
+    private final AtomicLong starterExits = new AtomicLong(); // invokeAll's starter fibers that exited: jobs, not tasks
+    private final AtomicLong completedSeen = new AtomicLong(); // the most completed() returned: it never goes back
+    private final FiberRegistry.Owner starters = new Starters(); // the owner of invokeAll's starter fibers
+    private volatile boolean stopping;             // shutdownNow began; starters interrupt what they start
     private final CountDownLatch terminated = new CountDownLatch(1);  // opened by tryTerminate
     @SuppressWarnings("unused") private volatile int state;          // RUNNING, SHUTDOWN or TERMINATED
     private final Object container;                // the JDK thread container its jobs' fibers start in, or null
@@ -86,7 +101,12 @@ final class ExecutorState implements FiberRegistry.Owner {
         this.slots = slots;
         this.registry = scheduler.registry();
         this.container = JdkVirtualThreads.openContainer("FiberExecutor[" + name + "]", scheduler.pool().container(),
-                fibers -> { if (liveCount() > 0) registry.ownedForDump(this, fibers); },  // a dump skips an idle executor's scan
+                fibers -> {                               // a dump skips an idle executor's scan
+                    if (liveCount() > 0) {
+                        registry.ownedForDump(this, fibers);
+                        registry.ownedForDump(starters, fibers);
+                    }
+                },
                 true);                                    // track and trackAccepted enrol every job before its start
     }
 
@@ -116,7 +136,16 @@ final class ExecutorState implements FiberRegistry.Owner {
      * half of the Dekker pair with {@link #shutdown}.
      */
     void track(Thread fiber) {
-        registry.enrol(fiber, this);                              // first: a failed enrol leaves no count
+        track(fiber, this);
+    }
+
+    /** {@link #track} for a starter fiber of invokeAll's fan-out: a job, but not a task. */
+    void trackStarter(Thread fiber) {
+        track(fiber, starters);
+    }
+
+    private void track(Thread fiber, FiberRegistry.Owner owner) {
+        registry.enrol(fiber, owner);                             // first: a failed enrol leaves no count
         count.enrolled();                                         // Dekker: count, then read the state
         if ((int) STATE.getVolatile(this) != RUNNING) {
             withdraw(fiber);
@@ -152,9 +181,24 @@ final class ExecutorState implements FiberRegistry.Owner {
         terminateIfShutdown();
     }
 
-    /** Jobs finished, normally or not: job fibers that exited. Racy. */
+    /**
+     * Tasks finished, normally or not: job fibers that exited, less withdrawn ones and starters. Racy, and
+     * never less than an earlier answer. A withdrawal or a starter's exit is counted apart before its exit
+     * is, and the exits are read first: an exit seen brings its prior count along (volatile), so the
+     * difference never overcounts; it may undercount while one is in flight, which the maximum hides.
+     */
     long completed() {
-        return Math.max(0, count.exitsSum() - withdrawals.get());  // racy while withdrawals are in flight
+        long exits = count.exitsSum();
+        long now = Math.max(0, exits - withdrawals.get() - starterExits.get());
+        return completedSeen.accumulateAndGet(now, Math::max);
+    }
+
+    /**
+     * Whether shutdownNow has begun. A starter reads it after enrolling each fiber it starts (volatile;
+     * pairs with the write in {@link #shutdownNow}, before its sweep).
+     */
+    boolean stopping() {
+        return stopping;
     }
 
     /** Tries to terminate if shut down: after a fiber exited or a slot was given back. */
@@ -180,6 +224,7 @@ final class ExecutorState implements FiberRegistry.Owner {
     List<Runnable> shutdownNow() {
         shutdown();
         List<Runnable> never = slots != null ? slots.drain() : List.of();
+        stopping = true;                                          // volatile; before the sweep: see stopping()
         if (!isTerminated()) {
             List<Thread> fibers = new ArrayList<>();
             registry.owned(this, fibers);
@@ -240,5 +285,14 @@ final class ExecutorState implements FiberRegistry.Owner {
             }
         }
         if (interrupted) Thread.currentThread().interrupt();
+    }
+
+    /** The owner of invokeAll's starter fibers: counts their exits apart from the tasks'. */
+    private final class Starters implements FiberRegistry.Owner {
+        @Override
+        public void exited(Thread fiber) {
+            starterExits.incrementAndGet();                       // before the exit: completed() reads exits first
+            countOut();
+        }
     }
 }

@@ -350,7 +350,8 @@ public final class FiberExecutor implements ExecutorService {
      * The number of tasks that have finished, normally or not (as
      * {@link java.util.concurrent.ThreadPoolExecutor#getCompletedTaskCount()} counts them). A task counts
      * once its fiber has exited, just after its future completed: a caller that has just seen the future
-     * complete may still read the previous count. Racy.
+     * complete may still read the previous count. Racy, but never less than an earlier answer; the fibers
+     * a large {@code invokeAll} uses to start its tasks are not tasks and do not count.
      */
     public long completedTaskCount() {
         return lifecycle.completed();
@@ -363,7 +364,8 @@ public final class FiberExecutor implements ExecutorService {
 
     /**
      * The number of tasks running now (each counts until its fiber has exited, just after the task
-     * returns), plus those queued under {@link Saturation#QUEUE}. Racy.
+     * returns), plus those queued under {@link Saturation#QUEUE}; while a large {@code invokeAll} from
+     * outside the scheduler hands its tasks over, also the fibers that start them. Racy.
      */
     public int activeCount() {
         return lifecycle.liveCount() + admission.queued();

@@ -30,9 +30,11 @@ import static java.util.concurrent.TimeUnit.NANOSECONDS;
  * queue and may wake a carrier each time. The caller builds the next chunk meanwhile, so a chunk's
  * tasks start only once the caller has read the whole chunk from the collection.
  *
- * <p>Lifecycle. The starter is itself a job (it is in the live set while it runs), and its chunk was
- * accepted while the executor ran, so the chunk starts even if shutdown() came meanwhile
- * ({@link Admission#startAccepted}). A start the scheduler refuses (it was shut down) is recorded in the
+ * <p>Lifecycle. The starter is itself a job (it is in the live set while it runs, though not counted as
+ * a completed task), and its chunk was accepted while the executor ran, so the chunk starts even if
+ * shutdown() came meanwhile ({@link Admission#startAccepted}); after shutdownNow() the starter interrupts
+ * each fiber it starts, as shutdownNow() would have had the fiber started before it
+ * ({@code ExecutorState.stopping}). A start the scheduler refuses (it was shut down) is recorded in the
  * batch's {@link FanOutFailure} and cancels the chunk's rest, so nobody waits for it; the caller
  * rethrows the refusal once it has waited for every future. The record is a volatile CAS that happens
  * before the cancels, whose completion the caller's {@code get} observes, so the caller's later read
@@ -100,7 +102,7 @@ final class InvokeAll {
                 chunkFutures[n++] = f;
                 futures.add(f);
             }
-            admission.startCreated(admission.newFanOutFiber(new FanOut(admission, chunk, chunkFutures, n, failure)));
+            admission.startStarter(admission.newFanOutFiber(new FanOut(admission, chunk, chunkFutures, n, failure)));
         }
         return failure;
     }
@@ -134,6 +136,8 @@ final class InvokeAll {
                 if (futures[i].isDone()) continue;      // cancelled by an interrupted or timed-out caller
                 try {
                     admission.startAccepted(fibers[i]);
+                    // enrolled, then read (volatile): shutdownNow's sweep missed it only if this sees the flag
+                    if (admission.lifecycle().stopping()) fibers[i].interrupt();
                     fibers[i] = null;                   // the batch's caller keeps only the futures
                 } catch (Throwable e) {
                     failure.record(e);                  // before the cancels below, which wake the caller

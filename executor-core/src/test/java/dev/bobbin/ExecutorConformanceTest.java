@@ -507,6 +507,93 @@ class ExecutorConformanceTest {
         }
     }
 
+    /**
+     * shutdownNow while a platform thread waits in invokeAll of many tasks interrupts every task handed
+     * over, whether it had begun to run or not. Two tasks submitted first hold the carriers by spinning
+     * until the shutdownNow, so invokeAll's tasks have not run yet (on Bobbin they have not even started:
+     * the fibers that start them are queued behind the spinners); every task then waits for a latch
+     * nobody opens.
+     */
+    @Test
+    void shutdownNowDuringAnInvokeAllOfManyTasksInterruptsEveryTask() throws Exception {
+        ExecutorService e = newExecutor();
+        InvokeAllAgainstShutdownNow run = new InvokeAllAgainstShutdownNow(e, 2, MANY, patience);
+        run.handOverThenShutdownNow();
+        for (String r : run.results()) assertEquals("interrupted", r);
+        assertTrue(e.awaitTermination(patience, SECONDS));
+        e.close();
+    }
+
+    /**
+     * A platform thread calls invokeAll of {@code many} tasks on {@code executor} while {@code holders}
+     * tasks submitted before it spin on the carriers; {@link #handOverThenShutdownNow} calls shutdownNow
+     * once the caller waits. Each task (holders too) then waits for a latch nobody opens and reports
+     * whether it was interrupted ("interrupted") or not ("not interrupted", after {@code patience} seconds).
+     */
+    static final class InvokeAllAgainstShutdownNow {
+        private final ExecutorService executor;
+        private final int holders;
+        private final long patience;
+        private final AtomicBoolean release = new AtomicBoolean();
+        private final CountDownLatch never = new CountDownLatch(1);
+        private final List<Callable<String>> tasks = new ArrayList<>();
+        private final List<Future<String>> holderFutures = new ArrayList<>();
+        private final java.util.concurrent.CompletableFuture<List<Future<String>>> result = new java.util.concurrent.CompletableFuture<>();
+
+        InvokeAllAgainstShutdownNow(ExecutorService executor, int holders, int many, long patience) {
+            this.executor = executor;
+            this.holders = holders;
+            this.patience = patience;
+            for (int i = 0; i < many; i++) tasks.add(this::awaitNever);
+        }
+
+        private String awaitNever() {
+            try {
+                return never.await(patience, SECONDS) ? "released" : "not interrupted";
+            } catch (InterruptedException e) {
+                return "interrupted";
+            }
+        }
+
+        /** Holds the carriers, hands the tasks over from a platform thread, then calls shutdownNow. */
+        void handOverThenShutdownNow() throws Exception {
+            try {
+                for (int i = 0; i < holders; i++) {
+                    CountDownLatch holding = new CountDownLatch(1);
+                    holderFutures.add(executor.submit(() -> {
+                        holding.countDown();
+                        while (!release.get()) Thread.onSpinWait();
+                        return awaitNever();
+                    }));
+                    assertTrue(holding.await(patience, SECONDS), "holder " + i + " runs");
+                }
+                Thread caller = Thread.ofPlatform().start(() -> {
+                    try {
+                        result.complete(executor.invokeAll(tasks));
+                    } catch (Throwable t) {
+                        result.completeExceptionally(t);
+                    }
+                });
+                long deadline = System.nanoTime() + SECONDS.toNanos(patience);
+                while (caller.getState() != Thread.State.WAITING && System.nanoTime() < deadline) Thread.sleep(1);
+                assertEquals(Thread.State.WAITING, caller.getState(), "the caller handed every task over and waits");
+                executor.shutdownNow();
+            } finally {
+                release.set(true);
+            }
+        }
+
+        /** What each task reported: the holders' first, then invokeAll's in order. */
+        List<String> results() throws Exception {
+            List<String> out = new ArrayList<>();
+            for (Future<String> f : holderFutures) out.add(f.get(2 * patience, SECONDS));
+            List<Future<String>> fs = result.get(2 * patience, SECONDS);
+            assertEquals(tasks.size(), fs.size());
+            for (Future<String> f : fs) out.add(f.resultNow());
+            return out;
+        }
+    }
+
     // ---- invokeAny ---------------------------------------------------------------------------------
 
     @Test

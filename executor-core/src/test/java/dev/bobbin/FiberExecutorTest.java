@@ -544,4 +544,91 @@ class FiberExecutorTest {
         assertTrue(e.awaitTermination(10, SECONDS));
         e.close();
     }
+
+    /**
+     * invokeAll's fan-out and shutdownNow: a task whose chunk's starter had not run when shutdownNow swept
+     * the executor's fibers is still interrupted (the JDK's executor would have started it, and
+     * interrupted it, by then; {@code ExecutorConformanceTest} checks the same against the JDK), and the
+     * starters do not count as completed tasks. The only carrier is held by a task submitted first, which
+     * spins until the shutdownNow, so every starter is still queued when it comes.
+     */
+    @Test
+    void shutdownNowInterruptsTasksInvokeAllHadNotStartedAndStartersAreNotTasks() throws Exception {
+        FiberExecutor e = FiberExecutor.builder().name("fan-now")
+                .ownScheduler(SchedulerConfig.builder().name("fan-now").parallelism(1).maxSpareCarriers(0).build()).build();
+        int many = 1_000;
+        var run = new ExecutorConformanceTest.InvokeAllAgainstShutdownNow(e, 1, many, 10);
+        run.handOverThenShutdownNow();
+        List<String> results = run.results();
+        for (int i = 0; i < results.size(); i++) assertEquals("interrupted", results.get(i), "task " + i);
+        assertTrue(e.awaitTermination(10, SECONDS));
+        assertEquals(many + 1, e.completedTaskCount(), "the tasks and the holder, not the starters");
+        e.close();
+    }
+
+    /** After invokeAll of many tiny tasks from outside, each task counts once as completed, and nothing else does. */
+    @Test
+    void completedTaskCountCountsInvokeAllsTasksOnly() throws Exception {
+        int many = 5_000;
+        List<Callable<Integer>> tasks = new ArrayList<>();
+        for (int i = 0; i < many; i++) {
+            int n = i;
+            tasks.add(() -> n);
+        }
+        FiberExecutor e = FiberExecutor.create(scheduler);
+        long seen = 0;
+        for (int round = 1; round <= 3; round++) {
+            for (Future<Integer> f : e.invokeAll(tasks)) assertTrue(f.isDone());
+            long now = e.completedTaskCount();
+            assertTrue(now >= seen && now <= (long) round * many, "round " + round + ": " + now + " after " + seen);
+            seen = now;
+        }
+        e.close();
+        assertEquals(3L * many, e.completedTaskCount());
+    }
+
+    /**
+     * Stress for the race between shutdownNow's sweep and invokeAll's starters: shutdownNow at a random
+     * moment of a large invokeAll from a platform thread. Whatever it meets (the caller still handing
+     * tasks over, starters running, tasks running), every task handed over ends interrupted or cancelled,
+     * so the executor terminates; a task the sweep missed and no starter interrupted would wait a minute.
+     */
+    @Test
+    @Timeout(value = 120, unit = SECONDS)
+    void shutdownNowAtARandomMomentOfAnInvokeAllLeavesNoTaskWaiting() throws Exception {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(42);
+        for (int round = 0; round < 40; round++) {
+            FiberExecutor e = FiberExecutor.create(scheduler);
+            CountDownLatch never = new CountDownLatch(1);
+            List<Callable<String>> tasks = new ArrayList<>();
+            for (int i = 0; i < 2_000; i++) {
+                tasks.add(() -> never.await(60, SECONDS) ? "released" : "not interrupted");
+            }
+            CompletableFuture<List<Future<String>>> result = new CompletableFuture<>();
+            Thread caller = Thread.ofPlatform().start(() -> {
+                try {
+                    result.complete(e.invokeAll(tasks));
+                } catch (Throwable t) {
+                    result.completeExceptionally(t);
+                }
+            });
+            long until = System.nanoTime() + random.nextLong(0, 2_000_000);
+            while (System.nanoTime() < until) Thread.onSpinWait();
+            e.shutdownNow();
+            try {
+                boolean terminated = e.awaitTermination(10, SECONDS);
+                assertTrue(terminated, "round " + round + ": a task was left waiting, " + e);
+                try {
+                    for (Future<String> f : result.get(10, SECONDS)) {
+                        assertTrue(f.isCancelled() || f.state() == Future.State.FAILED, "round " + round + ": " + f.state());
+                    }
+                } catch (java.util.concurrent.ExecutionException x) {
+                    assertInstanceOf(RejectedExecutionException.class, x.getCause(), "round " + round);
+                }
+            } finally {
+                never.countDown();
+                caller.join();
+            }
+        }
+    }
 }
