@@ -104,11 +104,13 @@ final class Admission {
     /**
      * Starts the fiber of a job accepted before a shutdown (a queued job handed a slot, or a fan-out chunk
      * the caller built while the executor was running): shutdown() lets accepted work run, so only a
-     * scheduler that refuses it stops it. The caller's own fiber is counted, so termination waits.
+     * scheduler that refuses it stops it. The caller's own fiber is counted, so termination waits. After
+     * shutdownNow() the fiber is interrupted as it starts, as its sweep would have interrupted it.
      */
     void startAccepted(Thread fiber) {
         lifecycle.trackAccepted(fiber);
         startOrWithdraw(fiber);
+        if (lifecycle.stopping()) fiber.interrupt();   // enrolled first: the sweep listed it, or this sees the flag
     }
 
     /** A new, unstarted fiber of this executor that runs {@code job}. */

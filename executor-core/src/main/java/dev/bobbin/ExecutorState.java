@@ -50,15 +50,19 @@ import java.util.concurrent.TimeUnit;
  * their caller's own fiber is enrolled and exits only after the start, so "none left" cannot be read
  * in between.
  *
+ * <p>Accepted jobs against shutdownNow. A job accepted before a shutdown (a queued job handed a slot, a
+ * task of an invokeAll chunk whose starter fiber runs late) may start after shutdownNow's sweep has
+ * interrupted the fibers it found. So shutdownNow sets {@code stopping} before its sweep, and
+ * {@code Admission.startAccepted} reads it after enrolling and starting the fiber, and interrupts the
+ * fiber if it is set. The fiber's stripe lock decides: if the sweep held it first, its unlock (release)
+ * and the enrol's lock (acquire) order the flag's write before the read, which sees it; otherwise the
+ * sweep finds the fiber enrolled and interrupts it (or it has exited). Every job handed over before
+ * shutdownNow is interrupted, as the JDK's executor, whose tasks had all started, interrupts them.
+ *
  * <p>invokeAll's starters. A fan-out's starter fibers ({@code InvokeAll}) are jobs for the count and
  * termination, but not tasks: they are enrolled with {@link #starters} as owner, whose exits are counted
- * apart, so {@link #completed} counts tasks only, and they are listed with the tasks in thread dumps.
- * A starter starts tasks accepted before a shutdown, possibly after shutdownNow's sweep has interrupted
- * the fibers it found. So shutdownNow sets {@code stopping} before its sweep, and a starter reads it
- * after enrolling (and counting) each fiber it starts and interrupts that fiber if it is set: either
- * the sweep's stripe lock comes after the enrol and lists the fiber, or the starter's read comes after
- * the write and sees it. Every task handed over before shutdownNow is interrupted, as the JDK's
- * executor, whose tasks had all started, interrupts them.
+ * apart, so {@link #completed} counts tasks only; they are listed with the tasks in thread dumps, not
+ * interrupted by shutdownNow (they never block).
  *
  * <p>Cost. A job's fiber is one registry entry, which every fiber has anyway (the registry decides
  * which carrier counts a completion); the owner is one more reference in that entry, written by the
@@ -89,7 +93,7 @@ final class ExecutorState implements FiberRegistry.Owner {
     private final AtomicLong starterExits = new AtomicLong(); // invokeAll's starter fibers that exited: jobs, not tasks
     private final AtomicLong completedSeen = new AtomicLong(); // the most completed() returned: it never goes back
     private final FiberRegistry.Owner starters = new Starters(); // the owner of invokeAll's starter fibers
-    private volatile boolean stopping;             // shutdownNow began; starters interrupt what they start
+    private volatile boolean stopping;             // shutdownNow began: accepted jobs start interrupted
     private final CountDownLatch terminated = new CountDownLatch(1);  // opened by tryTerminate
     @SuppressWarnings("unused") private volatile int state;          // RUNNING, SHUTDOWN or TERMINATED
     private final Object container;                // the JDK thread container its jobs' fibers start in, or null
@@ -190,12 +194,13 @@ final class ExecutorState implements FiberRegistry.Owner {
     long completed() {
         long exits = count.exitsSum();
         long now = Math.max(0, exits - withdrawals.get() - starterExits.get());
-        return completedSeen.accumulateAndGet(now, Math::max);
+        return completedSeen.accumulateAndGet(now, Math::max);    // volatile CAS; racing readers keep the larger
     }
 
     /**
-     * Whether shutdownNow has begun. A starter reads it after enrolling each fiber it starts (volatile;
-     * pairs with the write in {@link #shutdownNow}, before its sweep).
+     * Whether shutdownNow has begun; read after enrolling a fiber that starts anyway (volatile; pairs with
+     * the write in {@link #shutdownNow} through the fiber's stripe lock, see "Accepted jobs against
+     * shutdownNow").
      */
     boolean stopping() {
         return stopping;
@@ -224,7 +229,7 @@ final class ExecutorState implements FiberRegistry.Owner {
     List<Runnable> shutdownNow() {
         shutdown();
         List<Runnable> never = slots != null ? slots.drain() : List.of();
-        stopping = true;                                          // volatile; before the sweep: see stopping()
+        stopping = true;                                          // volatile; before the sweep's stripe locks: see stopping()
         if (!isTerminated()) {
             List<Thread> fibers = new ArrayList<>();
             registry.owned(this, fibers);

@@ -32,8 +32,8 @@ import static java.util.concurrent.TimeUnit.NANOSECONDS;
  *
  * <p>Lifecycle. The starter is itself a job (it is in the live set while it runs, though not counted as
  * a completed task), and its chunk was accepted while the executor ran, so the chunk starts even if
- * shutdown() came meanwhile ({@link Admission#startAccepted}); after shutdownNow() the starter interrupts
- * each fiber it starts, as shutdownNow() would have had the fiber started before it
+ * shutdown() came meanwhile ({@link Admission#startAccepted}), and after shutdownNow() each starts
+ * interrupted, as shutdownNow() would have interrupted it had it started before
  * ({@code ExecutorState.stopping}). A start the scheduler refuses (it was shut down) is recorded in the
  * batch's {@link FanOutFailure} and cancels the chunk's rest, so nobody waits for it; the caller
  * rethrows the refusal once it has waited for every future. The record is a volatile CAS that happens
@@ -135,9 +135,7 @@ final class InvokeAll {
             for (int i = 0; i < count; i++) {
                 if (futures[i].isDone()) continue;      // cancelled by an interrupted or timed-out caller
                 try {
-                    admission.startAccepted(fibers[i]);
-                    // enrolled, then read (volatile): shutdownNow's sweep missed it only if this sees the flag
-                    if (admission.lifecycle().stopping()) fibers[i].interrupt();
+                    admission.startAccepted(fibers[i]);       // interrupted if shutdownNow() came
                     fibers[i] = null;                   // the batch's caller keeps only the futures
                 } catch (Throwable e) {
                     failure.record(e);                  // before the cancels below, which wake the caller

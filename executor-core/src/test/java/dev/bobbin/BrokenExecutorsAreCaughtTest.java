@@ -61,9 +61,6 @@ class BrokenExecutorsAreCaughtTest {
                 new Row("shutdownNow without interrupting", () -> new Forwarding() {
                     @Override public List<Runnable> shutdownNow() { shutdown(); return List.of(); }
                 }, ExecutorConformanceTest::shutdownNowInterruptsRunningTasksAndReturnsNoneForThreadPerTask),
-                new Row("shutdownNow leaving invokeAll's tasks uninterrupted", () -> new Forwarding() {
-                    @Override public List<Runnable> shutdownNow() { shutdown(); return List.of(); }
-                }, ExecutorConformanceTest::shutdownNowDuringAnInvokeAllOfManyTasksInterruptsEveryTask),
                 new Row("execute accepting null", () -> new Forwarding() {
                     @Override public void execute(Runnable task) { if (task != null) super.execute(task); }
                 }, ExecutorConformanceTest::nullTasksThrowNullPointerException),
