@@ -32,7 +32,8 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
  * bodies read from it. {@code out} collects a response (head and body) until it is handed to the wire:
  * when it passes {@link HttpTunables#OUT_FLUSH_BYTES}, when the handler flushes, or when the exchange
  * ends; a small response is one write. When the next pipelined request is already in {@code in}, the
- * response stays buffered until that request's head is parsed, and goes out before its handler runs.
+ * response stays buffered until that request's head is parsed, and goes out before its handler runs, or
+ * as soon as the connection has to wait for more bytes (a partial head, a stray line break).
  *
  * <p>Timeouts. The server's sweeper reads {@link #deadline} and {@link #phase}; this fiber sets them:
  * <pre>
@@ -137,11 +138,23 @@ final class Connection implements Runnable {
                     if (!toPhase(IDLE, HEAD)) return null;
                 }
             }
+            flushHeldResponses();                   // about to wait for the client: what it waits for must go out
             if (!receive()) {
                 if (started) throw new EOFException("end of stream inside a request head");
                 return null;
             }
         }
+    }
+
+    /**
+     * Sends the responses held back while more request bytes were buffered ({@link #afterExchange} batches
+     * pipelined responses), keeping the deadline of the wait that follows.
+     */
+    private void flushHeldResponses() throws IOException {
+        if (out == null || !out.isReadable()) return;
+        long d = deadline;
+        sendOut();
+        deadline = d;
     }
 
     /** Handles one request; returns whether the connection can carry another. */
@@ -314,6 +327,7 @@ final class Connection implements Runnable {
 
     private void lingeringClose() {
         try {
+            deadline = System.nanoTime() + server.options().ioTimeout().toNanos();   // a client that stops reading
             wire.flush();
             wire.shutdownOutput();
             deadline = System.nanoTime() + HttpTunables.LINGER_NANOS;

@@ -114,7 +114,17 @@ final class Exchange extends HttpExchange {
         if (length < -1) throw new IllegalArgumentException("negative response length: " + length);
         conn.checkOpen();
         responseCode = code;
-        continuePending = false;
+        if (continuePending) {
+            // The client holds the body back until it hears 100 Continue, and a handler that answers before
+            // reading it (to stream it back, say) still wants it: the interim response goes first. A refusal
+            // (4xx, 5xx) does not invite the body, so the connection cannot carry another request.
+            if (code < 400) {
+                continuePending = false;
+                conn.sendContinue();
+            } else {
+                closeAfter = true;
+            }
+        }
         boolean informational = code < 200 || code == 204 || code == 304;
         boolean noBody = false;
         ResponseBody.Mode mode;

@@ -20,6 +20,9 @@ import java.util.Objects;
  * }</pre>
  */
 public final class HttpServerOptions {
+    /** The longest timeout: 2^62 ns (about 146 years), so a deadline from {@code System.nanoTime()} cannot overflow. */
+    private static final Duration MAX_TIMEOUT = Duration.ofNanos(1L << 62);
+
     private static final HttpServerOptions DEFAULTS = new Builder().build();
 
     private final int maxRequestLineBytes;
@@ -130,19 +133,19 @@ public final class HttpServerOptions {
             return this;
         }
 
-        /** @throws IllegalArgumentException if not positive */
+        /** @throws IllegalArgumentException if not positive, or longer than about 146 years */
         public Builder headerReadTimeout(Duration timeout) {
             this.headerReadTimeout = positive("headerReadTimeout", timeout);
             return this;
         }
 
-        /** @throws IllegalArgumentException if not positive */
+        /** @throws IllegalArgumentException if not positive, or longer than about 146 years */
         public Builder idleTimeout(Duration timeout) {
             this.idleTimeout = positive("idleTimeout", timeout);
             return this;
         }
 
-        /** @throws IllegalArgumentException if not positive */
+        /** @throws IllegalArgumentException if not positive, or longer than about 146 years */
         public Builder ioTimeout(Duration timeout) {
             this.ioTimeout = positive("ioTimeout", timeout);
             return this;
@@ -174,6 +177,9 @@ public final class HttpServerOptions {
         private static Duration positive(String what, Duration d) {
             Objects.requireNonNull(d, what);
             if (d.isNegative() || d.isZero()) throw new IllegalArgumentException(what + " must be positive: " + d);
+            if (d.compareTo(MAX_TIMEOUT) > 0) {
+                throw new IllegalArgumentException(what + " must be at most " + MAX_TIMEOUT.toDays() + " days: " + d);
+            }
             return d;
         }
     }

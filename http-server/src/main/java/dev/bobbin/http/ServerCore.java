@@ -68,7 +68,7 @@ final class ServerCore {
     private FiberScheduler scheduler;              // set by start
     private boolean ownsScheduler;
     private Thread acceptor, sweeper;
-    private int nextCarrier;                       // acceptor only
+    private int nextCarrier;                       // acceptor only; in [0, parallelism)
 
     ServerCore(HttpServer owner, boolean https, HttpServerOptions options) {
         this.owner = owner;
@@ -195,7 +195,8 @@ final class ServerCore {
             Connection c = new Connection(this, wire);
             connections.add(c);
             try {
-                scheduler.startOn(nextCarrier++ % parallelism, c);
+                scheduler.startOn(nextCarrier, c);
+                nextCarrier = nextCarrier + 1 == parallelism ? 0 : nextCarrier + 1;   // round robin, never overflowing
             } catch (RuntimeException e) {           // the scheduler is shutting down
                 connections.remove(c);
                 open.decrementAndGet();

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Bobbin's server through the plain {@code com.sun.net.httpserver} API: the provider, fibers, bodies. */
@@ -123,5 +124,21 @@ class BobbinHttpServerTest {
         assertEquals("chunked", r.headers().firstValue("transfer-encoding").orElse(""));
         HttpResponse<String> missing = client.send(HttpRequest.newBuilder(uri("/nothing")).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(404, missing.statusCode());
+    }
+
+    @Test
+    void optionsRefuseTimeoutsThatAreNotPositiveOrTooLongForADeadline() {
+        HttpServerOptions.Builder b = HttpServerOptions.builder();
+        for (java.time.Duration bad : java.util.List.of(java.time.Duration.ZERO, java.time.Duration.ofSeconds(-1),
+                java.time.temporal.ChronoUnit.FOREVER.getDuration(), java.time.Duration.ofSeconds(Long.MAX_VALUE),
+                java.time.Duration.ofDays(365L * 200))) {
+            assertThrows(IllegalArgumentException.class, () -> b.idleTimeout(bad), bad.toString());
+            assertThrows(IllegalArgumentException.class, () -> b.ioTimeout(bad), bad.toString());
+            assertThrows(IllegalArgumentException.class, () -> b.headerReadTimeout(bad), bad.toString());
+        }
+        java.time.Duration century = java.time.Duration.ofDays(36_500);
+        HttpServerOptions o = b.idleTimeout(century).ioTimeout(century).headerReadTimeout(century).build();
+        assertEquals(century, o.idleTimeout());
+        assertTrue(System.nanoTime() + o.idleTimeout().toNanos() > System.nanoTime(), "a deadline from it does not overflow");
     }
 }

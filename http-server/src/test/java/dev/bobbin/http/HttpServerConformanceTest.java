@@ -63,7 +63,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * (the control) and against Bobbin's {@code BobbinHttpServerProvider}. Every check passes on the JDK
  * provider; a check that passes there and fails on Bobbin is a conformance bug in Bobbin, except where a
  * check names one of the deliberate differences below ({@link #HANDLER_FAILURE_ANSWERS_500},
- * {@link #REJECTS_AMBIGUOUS_REQUESTS}).
+ * {@link #REJECTS_AMBIGUOUS_REQUESTS}, {@link #NO_CONTINUE_BEFORE_A_REFUSAL}).
  *
  * <p>Wire-level checks use a raw {@link Socket} and a small response parser ({@link Conn}); the others use
  * {@link HttpClient} on HTTP/1.1. Handlers never assert: they record what they saw (futures, queues) and the
@@ -90,6 +90,14 @@ class HttpServerConformanceTest {
      * repeated Content-Length, and a bare CR in a header line are rejected with 400 by both.)
      */
     static final String REJECTS_AMBIGUOUS_REQUESTS = "ambiguous request framing answers 400 and closes";
+
+    /**
+     * Deliberate difference: for a request with {@code Expect: 100-continue}, Bobbin sends
+     * {@code 100 Continue} only when the handler reads the body or answers with a status below 400; a
+     * handler that refuses (4xx, 5xx) before reading gets its answer out without inviting the body, and
+     * the connection then closes. The JDK sends {@code 100 Continue} before it calls the handler.
+     */
+    static final String NO_CONTINUE_BEFORE_A_REFUSAL = "no 100 Continue before a refusal";
 
     /** How long a check waits for something that must happen. */
     static final long PATIENCE_S = 10;
@@ -1144,6 +1152,53 @@ class HttpServerConformanceTest {
         RawResponse r = conn.read();
         assertEquals(200, r.status());
         assertEquals("continued", r.text());
+    }
+
+    @Test
+    void expectContinueWhenTheHandlerAnswersBeforeReadingTheBody() throws Exception {
+        HttpServer s = started("/stream", ex -> {
+            ex.sendResponseHeaders(200, 0);                  // chunked, then the body streamed back
+            try (InputStream in = ex.getRequestBody(); OutputStream os = ex.getResponseBody()) {
+                in.transferTo(os);
+            }
+        });
+        Conn conn = connect(s);
+        conn.send("POST /stream HTTP/1.1\r\nHost: localhost\r\nContent-Length: 9\r\nExpect: 100-continue\r\n\r\n");
+        RawResponse interim = conn.read();                   // a client holding the body back waits for this
+        assertEquals(100, interim.status());
+        conn.send("continued");
+        RawResponse r = conn.read();
+        assertEquals(200, r.status());
+        assertEquals("continued", r.text());
+    }
+
+    @Test
+    void expectContinueRefusedByTheHandlerGetsItsAnswerWithoutTheBody() throws Exception {
+        HttpServer s = started("/guarded", ex -> respond(ex, 401, "no"));
+        Conn conn = connect(s);
+        conn.send("POST /guarded HTTP/1.1\r\nHost: localhost\r\nContent-Length: 9\r\nExpect: 100-continue\r\n\r\n");
+        RawResponse r = conn.read();                         // the body is never sent: this fails if the answer waits for it
+        if (provider.isBobbin()) {
+            assertEquals(401, r.status(), NO_CONTINUE_BEFORE_A_REFUSAL);
+            assertEquals("close", r.header("connection"), "the body was not read: the connection cannot go on");
+        } else {
+            assertEquals(100, r.status());
+            r = conn.read();
+            assertEquals(401, r.status());
+        }
+        assertEquals("no", r.text());
+    }
+
+    @Test
+    void aResponseGoesOutWhileTheConnectionWaitsForTheRestOfTheNextRequest() throws Exception {
+        HttpServer s = started("/", ex -> respond(ex, 200, ex.getRequestURI().getPath()));
+        Conn conn = connect(s);
+        conn.send(rawGet("/a") + "\n");                    // a stray line break after the request, as echo | nc sends
+        assertEquals("/a", conn.read().text());
+        conn.send(rawGet("/b") + "GET /c HTTP/1.1\r\nHo");   // the next request cut short
+        assertEquals("/b", conn.read().text());
+        conn.send("st: localhost\r\n\r\n");
+        assertEquals("/c", conn.read().text());
     }
 
     @Test
