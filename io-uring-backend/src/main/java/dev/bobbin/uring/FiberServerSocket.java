@@ -165,7 +165,7 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
         else {
             acceptWaiters.addLast(p);
             if (timeoutNanos > 0) scheduleTimeout(p, timeoutNanos, () -> acceptWaiters.remove(p), "Accept timed out");
-            ch.read();
+            if (!backingOff) ch.read();                // backing off: the retry reads for the waiters then
         }
     }
 

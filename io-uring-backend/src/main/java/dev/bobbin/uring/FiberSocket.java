@@ -361,9 +361,14 @@ public final class FiberSocket extends Endpoint implements Closeable {
         return true;
     }
 
+    /**
+     * Releases the partly read chunk once the socket is closed. Every path that closes calls it, and so
+     * does every reader after it unlocks: either the closer sees the read lock free, or the reader,
+     * unlocking after the flag was set, sees the flag. Never from inside a read: the lock is reentrant, and
+     * a reader that closes for an interrupt may still be copying out of the chunk.
+     */
     private void releaseLeftoverIfClosed() {
-        // Either close() sees the read lock free, or the reader, unlocking after close set the flag, sees it.
-        if (isClosedFlag() && readLock.tryLock()) {
+        if (isClosedFlag() && !readLock.isHeldByCurrentThread() && readLock.tryLock()) {
             try {
                 if (leftover != null) {
                     leftover.release();
@@ -606,7 +611,10 @@ public final class FiberSocket extends Endpoint implements Closeable {
      */
     @Override
     public void close() {
-        if (!markClosed()) return;
+        if (!markClosed()) {                           // closed by an interrupt or a shutdown: the leftover may remain
+            releaseLeftoverIfClosed();
+            return;
+        }
         Thread w = writeWaiter;
         if (w != null) LockSupport.unpark(w);
         try {
@@ -625,7 +633,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
         } catch (ClosedChannelException e) {
             // the loop is gone, and closed every channel it had
         }
-        // the interrupted thread holds the read or write lock; it releases its leftover on unlock
+        releaseLeftoverIfClosed();                     // an interrupted reader holds the read lock: it releases on unlock
     }
 
     private void closeOnLoop(boolean now) {
@@ -674,6 +682,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
         if (w != null) LockSupport.unpark(w);
         closeOnLoop(true);
         closeChannel();                                // also when an earlier close() left it draining
+        releaseLeftoverIfClosed();
     }
 
     /** Closes an accepted socket nobody took: on the server's loop, before any registration. */
@@ -780,6 +789,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
                     return leftover == null ? 0 : leftover.readableBytes();
                 } finally {
                     readLock.unlock();
+                    releaseLeftoverIfClosed();         // a close() meanwhile found the lock held
                 }
             }
 

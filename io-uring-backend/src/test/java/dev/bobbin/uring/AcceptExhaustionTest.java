@@ -4,7 +4,7 @@ import dev.bobbin.FiberScheduler;
 import dev.bobbin.uring.driver.IoErrors;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.File;
 import java.io.IOException;
@@ -36,10 +36,14 @@ class AcceptExhaustionTest {
 
     private static final int CONNECTIONS = 40;
 
-    @ParameterizedTest
-    @EnumSource(value = IoTransport.class, names = {"EPOLL", "NIO"})
+    /**
+     * {@code timedAccepts}: the acceptor waits 20 ms at a time and retries on {@code SocketTimeoutException},
+     * as an accept loop that checks a stop flag does; each retry must not read again while the server backs off.
+     */
+    @ParameterizedTest(name = "{0}, timed accepts {1}")
+    @CsvSource({"EPOLL, false", "NIO, false", "EPOLL, true", "NIO, true"})
     @SuppressWarnings("try")   // a resource held open for the test, not read
-    void acceptBacksOffWhileDescriptorsRunOutAndResumesWhenTheyReturn(IoTransport transport) throws Exception {
+    void acceptBacksOffWhileDescriptorsRunOutAndResumesWhenTheyReturn(IoTransport transport, boolean timedAccepts) throws Exception {
         TransportSelectionTest.assumeOrRequire(transport);
         FiberIo io = FiberIo.of(transport);
         List<FiberSocket> held = new CopyOnWriteArrayList<>();
@@ -52,7 +56,17 @@ class AcceptExhaustionTest {
                 try {
                     FiberServerSocket server = io.openServer().bind(new InetSocketAddress("127.0.0.1", 0), 1024);
                     bound.complete(server);
-                    for (;;) held.add(server.accept());
+                    for (;;) {
+                        if (!timedAccepts) {
+                            held.add(server.accept());
+                            continue;
+                        }
+                        try {
+                            held.add(server.accept(Duration.ofMillis(20)));
+                        } catch (java.net.SocketTimeoutException retry) {
+                            // nothing this time: wait again
+                        }
+                    }
                 } catch (ClosedChannelException closed) {
                     // the test is over
                 } catch (Throwable t) {

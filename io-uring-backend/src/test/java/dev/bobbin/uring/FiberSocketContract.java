@@ -647,6 +647,35 @@ public abstract class FiberSocketContract {
         }
     }
 
+    /**
+     * A chunk partly read stays buffered in the socket; when an interrupted write, not a read, closes the
+     * socket, the later close() (which finds it closed) still releases the chunk.
+     */
+    @Test
+    void aPartlyReadChunkIsReleasedWhenAnInterruptedWriteClosedTheSocket() throws Exception {
+        try (FiberServerSocket server = server(s -> {
+            s.write(ByteBuffer.wrap(new byte[1000]));
+            s.read(ByteBuffer.allocate(1));              // until the client closes
+        })) {
+            String outcome = get(fiber(() -> {
+                try (FiberSocket c = io.connect(server.localAddress(), Duration.ofSeconds(5))) {
+                    Thread.sleep(100);                   // the whole write arrives, most likely as one chunk
+                    assertEquals(1, c.read(ByteBuffer.allocate(1)));
+                    Thread.currentThread().interrupt();
+                    try {
+                        c.write(ByteBuffer.wrap(new byte[] {1}));
+                        return "written";
+                    } catch (ClosedByInterruptException e) {
+                        Thread.interrupted();
+                        return "interrupted";
+                    }
+                }
+            }));
+            assertEquals("interrupted", outcome);
+        }
+        LeakGuard.assertNoLeaks();
+    }
+
     @Test
     void readTimeoutThrowsAndLeavesTheSocketUsable() throws Exception {
         try (FiberServerSocket server = server(s -> {

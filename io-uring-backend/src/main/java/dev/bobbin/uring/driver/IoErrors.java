@@ -12,7 +12,8 @@ import java.nio.channels.ClosedChannelException;
 
 /**
  * Turns Netty's failures into the exceptions the JDK throws for the same condition, keeping the OS's
- * error text in the message and the original as the cause.
+ * error text in the message and the original as the cause. {@link SocketTimeoutException} is only for
+ * Bobbin's own timers (a read timeout, Netty's connect timeout), after which the socket stays usable.
  */
 public final class IoErrors {
     private IoErrors() { }
@@ -35,7 +36,10 @@ public final class IoErrors {
                 case EPIPE -> new SocketException("Broken pipe: " + text);
                 case EADDRINUSE -> new BindException("Address already in use: " + text);
                 case ECONNREFUSED -> new ConnectException("Connection refused: " + text);
-                case ETIMEDOUT -> new SocketTimeoutException(op + " timed out: " + text);
+                // the kernel gave up on the peer (retransmissions, keepalive, TCP_USER_TIMEOUT): the
+                // connection is dead, which the JDK reports as a SocketException, not a retryable timeout
+                case ETIMEDOUT -> op.equals("connect") ? new ConnectException("Connection timed out: " + text)
+                                                       : new SocketException("Connection timed out: " + text);
                 default -> null;
             };
             if (e != null) {

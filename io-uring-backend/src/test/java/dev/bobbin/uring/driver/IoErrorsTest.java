@@ -1,0 +1,54 @@
+package dev.bobbin.uring.driver;
+
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.unix.Errors;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.ConnectException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Netty's native errors become the exception types the JDK's sockets throw for the same errno. */
+class IoErrorsTest {
+    private static IOException translated(int errno, String op) {
+        Errors.NativeIoException n = new Errors.NativeIoException(op, -errno);
+        IOException e = IoErrors.translate(n, op);
+        if (e != n) assertSame(n, e.getCause(), "the native error is kept as the cause");
+        return e;
+    }
+
+    @Test
+    void aConnectionTheKernelGaveUpOnIsDeadNotATimeoutToRetry() {
+        IOException read = translated(110, "read");                  // ETIMEDOUT
+        assertInstanceOf(SocketException.class, read);
+        assertFalse(read instanceof SocketTimeoutException, "a retry loop on SocketTimeoutException would spin: " + read);
+        assertTrue(read.getMessage().startsWith("Connection timed out"), read.getMessage());
+        IOException connect = translated(110, "connect");
+        assertInstanceOf(ConnectException.class, connect);
+        assertTrue(connect.getMessage().startsWith("Connection timed out"), connect.getMessage());
+    }
+
+    @Test
+    void theOtherErrnosMapAsTheJdksSocketsReportThem() {
+        assertTrue(translated(104, "read").getMessage().startsWith("Connection reset"));   // ECONNRESET
+        assertInstanceOf(SocketException.class, translated(104, "read"));
+        assertInstanceOf(SocketException.class, translated(32, "write"));                 // EPIPE
+        assertInstanceOf(BindException.class, translated(98, "bind"));                     // EADDRINUSE
+        assertInstanceOf(ConnectException.class, translated(111, "connect"));              // ECONNREFUSED
+    }
+
+    @Test
+    void onlyBobbinsOwnTimersAreSocketTimeouts() {
+        IOException e = IoErrors.translate(new ConnectTimeoutException("connection timed out after 100 ms"), "connect");
+        assertInstanceOf(SocketTimeoutException.class, e);
+        assertEquals(ConnectTimeoutException.class, e.getCause().getClass());
+    }
+}
