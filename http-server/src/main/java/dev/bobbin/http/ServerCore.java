@@ -321,20 +321,27 @@ final class ServerCore {
             sleep(HttpTunables.STOP_POLL_NANOS);
         }
         for (Connection c : connections) c.closeNow();
+        // stop() may be called by a handler (a shutdown endpoint): its own fiber ends only after it returns
+        Thread self = Thread.currentThread();
         long fiberDeadline = System.nanoTime() + HttpTunables.STOP_FIBER_WAIT_NANOS;
         for (Connection c : connections) {
             Thread t = c.thread;
             long left = fiberDeadline - System.nanoTime();
-            if (t != null && left > 0) join(t, left);
+            if (t != null && t != self && left > 0) join(t, left);
         }
         join(acceptor, Math.max(1, fiberDeadline - System.nanoTime()));
         sweeper.interrupt();
         join(sweeper, Math.max(1, fiberDeadline - System.nanoTime()));
-        if (!connections.isEmpty()) {
+        long left = connections.stream().filter(c -> c.thread != self).count();
+        if (left > 0) {
             LOG.log(System.Logger.Level.WARNING, "{0} connection fibers of the stopped server did not end within {1} ms (a handler that does not return?)",
-                    connections.size(), TimeUnit.NANOSECONDS.toMillis(HttpTunables.STOP_FIBER_WAIT_NANOS));
+                    left, TimeUnit.NANOSECONDS.toMillis(HttpTunables.STOP_FIBER_WAIT_NANOS));
         }
-        if (ownsScheduler) scheduler.close();
+        if (ownsScheduler) {
+            // from one of its own fibers the scheduler cannot be waited for: it terminates once they end
+            if (FiberScheduler.current().orElse(null) == scheduler) scheduler.shutdown();
+            else scheduler.close();
+        }
     }
 
     private static void sleep(long nanos) {

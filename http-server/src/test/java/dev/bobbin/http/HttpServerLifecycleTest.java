@@ -111,6 +111,49 @@ class HttpServerLifecycleTest {
         assertEquals(0, s.activeConnections());
     }
 
+    /**
+     * A handler may stop its own server (a shutdown endpoint): stop() returns normally, quietly, without
+     * waiting for the handler's own fiber, and the server's scheduler terminates once that fiber ends.
+     */
+    @Test
+    void aHandlerMayStopItsOwnServer() throws Exception {
+        Logger log = Logger.getLogger("dev.bobbin.http");
+        List<LogRecord> records = new CopyOnWriteArrayList<>();
+        Handler capture = new Handler() {
+            @Override public void publish(LogRecord r) { records.add(r); }
+            @Override public void flush() { }
+            @Override public void close() { }
+        };
+        log.addHandler(capture);
+        try {
+            BobbinHttpServer s = BobbinHttpServer.create(ANY, 0);
+            CompletableFuture<String> outcome = new CompletableFuture<>();
+            s.createContext("/shutdown", x -> {
+                try {
+                    s.stop(0);
+                    outcome.complete("stopped");
+                } catch (Throwable t) {
+                    outcome.complete(t.toString());
+                }
+            });
+            s.start();
+            FiberScheduler scheduler = s.scheduler();
+            try (Socket c = new Socket("127.0.0.1", s.getAddress().getPort())) {
+                c.getOutputStream().write("GET /shutdown HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                assertEquals("stopped", outcome.get(20, TimeUnit.SECONDS));
+                c.setSoTimeout(10_000);
+                assertEquals(-1, c.getInputStream().read(), "the connection was closed");
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!scheduler.isTerminated() && System.nanoTime() < deadline) Thread.sleep(5);
+            assertTrue(scheduler.isTerminated(), "the server's own scheduler terminated after the handler returned");
+            List<LogRecord> warnings = records.stream().filter(r -> r.getLevel().intValue() >= Level.WARNING.intValue()).toList();
+            assertEquals(List.of(), warnings.stream().map(LogRecord::getMessage).toList());
+        } finally {
+            log.removeHandler(capture);
+        }
+    }
+
     @Test
     void aGivenExecutorRunsTheHandlers() throws Exception {
         BobbinHttpServer s = BobbinHttpServer.create(ANY, 0);
