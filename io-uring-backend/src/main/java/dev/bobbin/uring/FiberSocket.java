@@ -88,7 +88,8 @@ public final class FiberSocket extends Endpoint implements Closeable {
     private boolean eof;
     private IOException readError;
     private boolean loopClosed;
-    private ChannelFuture lastWrite;
+    private boolean closeAfterDrain;                   // close() waits for the bytes in flight to reach the kernel
+    private Future<?> drainLimit;                      // ... at most closeDrainNanos, then resets (resetAfterDrainLimit)
 
     FiberSocket(FiberIo io, SocketChannel ch, boolean accepted) {
         super(io, ch);
@@ -463,7 +464,13 @@ public final class FiberSocket extends Endpoint implements Closeable {
                 if (e != null) throw e;
                 return;
             }
-            inFlight.addAndGet(n);
+            inFlight.addAndGet(n);                     // volatile; then read the flag: Dekker with close()
+            if (isClosedFlag()) {                      // close() came meanwhile, and its loop pass may have missed these
+                inFlight.addAndGet(-n);
+                buf.release();
+                closeIfDrainedLater();                 // a close that did see them waits for them
+                throw new AsynchronousCloseException();
+            }
             try {
                 run(new WriteOp(this, buf, n));
             } catch (IOException | RuntimeException x) {
@@ -525,9 +532,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
             writeDone(op.n, registrationError);
             return;
         }
-        ChannelFuture f = ch.writeAndFlush(op.buf);    // Netty releases buf when written or failed
-        lastWrite = f;
-        f.addListener(op);
+        ch.writeAndFlush(op.buf).addListener(op);      // Netty releases buf when written or failed
     }
 
     private void writeDone(int n, Throwable cause) {
@@ -537,6 +542,25 @@ public final class FiberSocket extends Endpoint implements Closeable {
         inFlight.addAndGet(-n);                        // then read writeWaiter: Dekker with awaitInFlightAtMost
         Thread w = writeWaiter;
         if (w != null) LockSupport.unpark(w);
+        closeIfDrained();
+    }
+
+    /** Loop: ends a close() that waited for the bytes in flight, once none are left. */
+    private void closeIfDrained() {
+        if (closeAfterDrain && inFlight.get() == 0) {
+            closeAfterDrain = false;
+            drainLimit.cancel(false);
+            ch.close();
+        }
+    }
+
+    /** A writer that took its bytes back after close(): the close may be waiting for them to drain. */
+    private void closeIfDrainedLater() {
+        try {
+            run(this::closeIfDrained);
+        } catch (ClosedChannelException e) {
+            // the loop is gone, and closed every channel it had
+        }
     }
 
     private void awaitInFlightAtMost(long limit) throws IOException {
@@ -645,13 +669,12 @@ public final class FiberSocket extends Endpoint implements Closeable {
         connectWaiter = null;
         if (c != null) c.fail(new AsynchronousCloseException());
         releaseInbound();
-        ChannelFuture last = lastWrite;
-        if (!now && last != null && !last.isDone() && ch.isActive()) {
-            Future<?> force = home().schedule(this::resetAfterDrainLimit, closeDrainNanos, TimeUnit.NANOSECONDS);
-            last.addListener(f -> {
-                force.cancel(false);
-                ch.close();
-            });
+        // The bytes handed over before close() reach the kernel first, and so do those of a writer that
+        // counted them before close() set the flag (volatile; Dekker with write, which takes its bytes back
+        // if it sees the flag): close once none are in flight, or reset at the drain limit.
+        if (!now && inFlight.get() > 0 && ch.isActive()) {
+            closeAfterDrain = true;
+            drainLimit = home().schedule(this::resetAfterDrainLimit, closeDrainNanos, TimeUnit.NANOSECONDS);
         } else {
             closeChannel();
         }
@@ -664,6 +687,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
      * "Connection reset" instead.
      */
     private void resetAfterDrainLimit() {
+        closeAfterDrain = false;
         if (!ch.isOpen()) return;
         try {
             ch.config().setOption(ChannelOption.SO_LINGER, 0);
