@@ -37,7 +37,9 @@
  *
  * <h2>Protocol rules and defenses</h2>
  * HTTP/1.1 and 1.0, persistent connections, pipelining, chunked bodies both ways, {@code Expect:
- * 100-continue} (the interim response is sent when the handler first reads the body), HEAD,
+ * 100-continue} (the interim response is sent when the handler first reads the body, or sends response
+ * headers below 400 before reading it; a refusal of 400 or more goes out without it, and the connection
+ * closes), HEAD,
  * {@code Connection: close}, absolute-form targets, a {@code Date} on every response. The server is
  * deliberately stricter than {@code com.sun.net.httpserver}'s built-in provider where leniency lets a
  * proxy and the server disagree on where a message ends (request smuggling): each of these is answered
