@@ -290,6 +290,7 @@ public final class FiberScheduler implements AutoCloseable {
      */
     public List<Thread> shutdownNow() {
         pool.shutdown();
+        pool.markStopping();                          // before the sweep: a start it misses interrupts itself
         List<Thread> fibers = new ArrayList<>();
         pool.telemetry.registry.live(fibers);
         for (Thread fiber : fibers) fiber.interrupt();
@@ -314,7 +315,8 @@ public final class FiberScheduler implements AutoCloseable {
      */
     public boolean awaitTermination(Duration timeout) throws InterruptedException {
         Objects.requireNonNull(timeout, "timeout");
-        return pool.awaitTermination(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        // saturates: a timeout beyond about 292 years (Duration.ofSeconds(Long.MAX_VALUE)) waits "forever"
+        return pool.awaitTermination(TimeUnit.NANOSECONDS.convert(timeout), TimeUnit.NANOSECONDS);
     }
 
     /**

@@ -203,4 +203,55 @@ class LifecycleTest {
         assertTrue(s.awaitTermination(Duration.ofSeconds(10)), "the resumed fiber was left in a parked carrier's queue");
         assertTrue(done.get());
     }
+
+    @Test
+    void awaitTerminationTakesAnyDurationAsWaitingThatLong() throws Exception {
+        FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("await-forever").parallelism(1).build());
+        s.start(() -> { }).join();
+        s.shutdown();
+        assertTrue(s.awaitTermination(Duration.ofSeconds(Long.MAX_VALUE)), "no ArithmeticException: it saturates");
+        assertTrue(s.awaitTermination(java.time.temporal.ChronoUnit.FOREVER.getDuration()));
+        assertTrue(s.awaitTermination(Duration.ofSeconds(-1)), "a negative timeout does not wait");
+    }
+
+    /**
+     * Stress for shutdownNow against starts made at the same moment from outside: a start accepted before
+     * the shutdown whose fiber reached the live-fiber registry after the sweep passed it is still
+     * interrupted, so every fiber, each waiting for an interrupt, ends and the scheduler terminates.
+     */
+    @Test
+    void shutdownNowInterruptsAFiberStartedAsItSweeps() throws Exception {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+        for (int round = 0; round < 40; round++) {
+            FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("sweep-" + round).parallelism(2).build());
+            CountDownLatch never = new CountDownLatch(1);
+            Runnable waiter = () -> {
+                try {
+                    never.await(60, TimeUnit.SECONDS);
+                } catch (InterruptedException expected) {
+                    // shutdownNow's
+                }
+            };
+            Thread[] starters = new Thread[2];
+            for (int i = 0; i < starters.length; i++) {
+                starters[i] = Thread.ofPlatform().start(() -> {
+                    try {
+                        for (;;) s.start(waiter);
+                    } catch (RejectedExecutionException shutDown) {
+                        // done
+                    }
+                });
+            }
+            long until = System.nanoTime() + random.nextLong(0, 2_000_000);
+            while (System.nanoTime() < until) Thread.onSpinWait();
+            s.shutdownNow();
+            try {
+                for (Thread t : starters) t.join();
+                assertTrue(s.awaitTermination(Duration.ofSeconds(10)), "round " + round + ": a fiber was left waiting: " + s.stats());
+            } finally {
+                never.countDown();
+                s.close();
+            }
+        }
+    }
 }

@@ -88,6 +88,7 @@ public final class CarrierPool implements Executor {
     private final LongAdder outsideSubmissions = new LongAdder(); // tasks pushed to the injection queue
     private final LongAdder carrierErrors = new LongAdder();
     @SuppressWarnings("unused") private volatile boolean shutdown; // set once by shutdown()
+    private volatile boolean stopping;           // shutdownNow() began: a start it may have missed interrupts its fiber
     private final CountDownLatch started;        // counts carriers that opened their driver
     private final CountDownLatch terminated;     // released when the last carrier thread exited
     private volatile Throwable startFailure;     // first driver-open failure
@@ -220,6 +221,8 @@ public final class CarrierPool implements Executor {
         if (isStart) countStartOrReject(here);
         // an executor's job was enrolled before its start: its add would only find the entry
         telemetry.submitted(fiber, here, isStart && !JdkVirtualThreads.enrolledBeforeStart(fiber));
+        // in the registry, then read (volatile): shutdownNow's sweep listed it, or this sees the flag (markStopping)
+        if (isStart && stopping) fiber.interrupt();
         if (anyBound) {                              // volatile read; pairs with the write in bind
             Carrier home = bindings.get(fiber);
             if (home == null && isStart && model == TaskModel.THREAD_PER_CORE) home = deal(fiber);
@@ -337,6 +340,14 @@ public final class CarrierPool implements Executor {
     }
 
     public boolean isShutdown() { return (boolean) SHUTDOWN.getVolatile(this); }
+
+    /**
+     * shutdownNow() began: called before its sweep of the live fibers. A start that accepted its fiber
+     * before the shutdown but put it in the registry after the sweep passed its stripe reads the flag
+     * after that add and interrupts the fiber itself. The stripe lock orders the two: if the sweep held
+     * it first, its unlock and the add's lock order this write before the start's read.
+     */
+    public void markStopping() { stopping = true; }
 
     public boolean isTerminated() { return terminated.getCount() == 0; }
 
