@@ -50,7 +50,9 @@ public final class CarrierLocal<T> {
 
     /**
      * A carrier-local whose value on each carrier is created by {@code initial} on first use, on that
-     * carrier. The supplier must not return null.
+     * carrier. The supplier must not return null. A supplier that blocks lets other fibers of the carrier
+     * run, and they may call it too: the first value stored wins, every fiber of the carrier sees that one,
+     * and the others are dropped (so a supplier that opens a resource should not block).
      */
     public static <T> CarrierLocal<T> withInitial(Supplier<? extends T> initial) {
         return new CarrierLocal<>(Objects.requireNonNull(initial, "initial"));

@@ -32,6 +32,7 @@ import java.util.function.Function;
 public final class Confined<T> {
     private final T value;
     private volatile Thread owner;   // null while released
+    private int depth;               // owner only: apply/use calls in progress; ownership cannot move meanwhile
 
     private Confined(T value, Thread owner) {
         this.value = value;
@@ -66,29 +67,48 @@ public final class Confined<T> {
     public <R> R apply(Function<? super T, ? extends R> fn) {
         Objects.requireNonNull(fn, "fn");
         checkOwner("access");
-        return fn.apply(value);
+        depth++;
+        try {
+            return fn.apply(value);
+        } finally {
+            depth--;
+        }
     }
 
     /** Passes the wrapped root to {@code action}. Owner only. */
     public void use(Consumer<? super T> action) {
         Objects.requireNonNull(action, "action");
         checkOwner("access");
-        action.accept(value);
+        depth++;
+        try {
+            action.accept(value);
+        } finally {
+            depth--;
+        }
     }
 
     /**
      * Makes {@code newOwner} the owner. Owner only; afterwards the caller may no longer touch the graph.
      * Transferring to oneself is allowed and does nothing.
+     *
+     * @throws IllegalStateException if called inside {@link #apply} or {@link #use}, which go on using
+     *         the graph after this returns
      */
     public void transferTo(Thread newOwner) {
         Objects.requireNonNull(newOwner, "newOwner");
         checkOwner("transfer");
+        checkNotInUse("transfer");
         owner = newOwner;                 // volatile write: releases the caller's writes to the new owner
     }
 
-    /** Gives up ownership; the next {@link #claim} takes it. Owner only. */
+    /**
+     * Gives up ownership; the next {@link #claim} takes it. Owner only.
+     *
+     * @throws IllegalStateException if called inside {@link #apply} or {@link #use}
+     */
     public void release() {
         checkOwner("release");
+        checkNotInUse("release");
         owner = null;                     // volatile write; pairs with the read in claim
     }
 
@@ -128,6 +148,12 @@ public final class Confined<T> {
         if (o != self) {
             throw new WrongThreadException("Confined " + what + " by " + describe(self) + ", but its owner is "
                     + (o == null ? "nobody (released; call claim())" : describe(o)));
+        }
+    }
+
+    private void checkNotInUse(String what) {
+        if (depth > 0) {
+            throw new IllegalStateException("Confined " + what + " inside apply/use: the function still holds the graph");
         }
     }
 

@@ -102,6 +102,42 @@ class CarrierLocalTest {
         assertTrue(moved.get() > 0, "unbound fibers never moved across a yield");
     }
 
+    /**
+     * A supplier that blocks lets another fiber of the same carrier call it too; both fibers still see one
+     * value, the first stored, instead of each keeping its own and the later store replacing the earlier.
+     */
+    @Test
+    void aSupplierThatBlocksStillGivesTheCarrierOneValue() throws Exception {
+        AtomicLong made = new AtomicLong();
+        CountDownLatch secondMade = new CountDownLatch(1);
+        CarrierLocal<long[]> local = CarrierLocal.withInitial(() -> {
+            long n = made.incrementAndGet();
+            if (n == 1) {
+                try {
+                    secondMade.await(10, TimeUnit.SECONDS);     // blocks the first fiber: the second runs
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            } else {
+                secondMade.countDown();
+            }
+            return new long[] {n};
+        });
+        SchedulerConfig config = SchedulerConfig.builder().name("blocking-supplier").parallelism(1).build();
+        try (FiberScheduler scheduler = FiberScheduler.create(config)) {
+            long[] seen = new long[2];
+            Thread first = scheduler.startOn(0, () -> seen[0] = local.with(v -> v[0]));
+            Thread second = scheduler.startOn(0, () -> seen[1] = local.with(v -> v[0]));
+            first.join();
+            second.join();
+            assertEquals(2, made.get(), "both fibers ran the supplier");
+            assertEquals(seen[1], seen[0], "one value per carrier: the first stored (the second fiber's)");
+            long[] later = new long[1];
+            scheduler.startOn(0, () -> later[0] = local.with(v -> v[0])).join();
+            assertEquals(seen[0], later[0]);
+        }
+    }
+
     @Test
     void eachCarrierHasItsOwnValue() throws Exception {
         AtomicLong made = new AtomicLong();

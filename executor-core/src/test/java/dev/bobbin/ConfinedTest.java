@@ -156,6 +156,19 @@ class ConfinedTest {
     }
 
     @Test
+    void ownershipCannotMoveWhileTheOwnerIsInsideApplyOrUse() throws Exception {
+        Confined<StringBuilder> c = Confined.of(new StringBuilder());
+        Thread other = Thread.ofVirtual().unstarted(() -> { });
+        assertThrows(IllegalStateException.class, () -> c.use(sb -> c.transferTo(other)));
+        assertThrows(IllegalStateException.class, () -> c.apply(sb -> { c.release(); return sb; }));
+        assertThrows(IllegalStateException.class, () -> c.use(sb -> c.apply(inner -> { c.release(); return inner; })));
+        assertTrue(c.isOwnedByCurrentThread(), "still the owner after the refused moves");
+        c.use(sb -> sb.append("still usable"));
+        c.transferTo(other);                             // outside apply/use: allowed
+        assertFalse(c.isOwnedByCurrentThread());
+    }
+
+    @Test
     void validatesArguments() {
         assertThrows(NullPointerException.class, () -> Confined.of(null));
         assertThrows(NullPointerException.class, () -> Confined.released(null));

@@ -668,7 +668,11 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         if (v == null) {
             v = initial.get();
             if (v == null) throw new NullPointerException("the CarrierLocal initial value supplier returned null");
-            locals[id] = v;                      // the field: the supplier may have grown the array
+            // The field: the supplier may have grown the array. A supplier that blocked let another fiber of
+            // this carrier create and store a value meanwhile: the first stored wins, so all see one value.
+            Object stored = locals[id];
+            if (stored != null) return stored;
+            locals[id] = v;
         }
         return v;
     }
