@@ -175,7 +175,7 @@ public final class FiberScheduler implements AutoCloseable {
 
     private Thread startBound(Carrier home, Runnable task) {
         Thread fiber = threadFactory.newThread(task);
-        pool.bind(fiber, home);
+        pool.pin(fiber, home);
         try {
             JdkVirtualThreads.start(fiber, pool.container());
         } catch (Throwable t) {

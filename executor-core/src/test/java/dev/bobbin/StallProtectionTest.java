@@ -235,6 +235,14 @@ class StallProtectionTest {
                 spinUntilReleased(release);
             });
             hogging.await();
+            // fibers bound to carrier 0 by the caller, queued behind the hog: promised that carrier, never re-dealt
+            AtomicInteger pinnedMoved = new AtomicInteger();
+            List<Thread> pinned = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                pinned.add(scheduler.startOn(0, () -> {
+                    if (FiberScheduler.currentCarrierIndex() != 0) pinnedMoved.incrementAndGet();
+                }));
+            }
             for (Thread t : started) LockSupport.unpark(t);      // runnable again, but only on carrier 0
             CountDownLatch fresh = new CountDownLatch(100);       // dealt round robin: half to the hogged carrier
             AtomicInteger ranOnHogCarrier = new AtomicInteger();
@@ -250,7 +258,9 @@ class StallProtectionTest {
             release.set(true);
             hog.join();
             for (Thread t : started) t.join();
+            for (Thread t : pinned) t.join();
             assertTrue(progressed, "fibers dealt to a stalled carrier before they ran were not dealt again");
+            assertEquals(0, pinnedMoved.get(), "a fiber started with startOn(0, ...) ran on another carrier");
             assertTrue(hogStillRunning);
             assertEquals(0, ranOnHogCarrier.get());
             assertTrue(startedStillWaiting, "a started THREAD_PER_CORE fiber ran while its carrier was stalled");

@@ -77,6 +77,7 @@ public final class CarrierPool implements Executor {
     final boolean stealing;                      // carriers steal from each other (not THREAD_PER_CORE)
     private final Placement placement;
     private final ConcurrentHashMap<Thread, Carrier> bindings = new ConcurrentHashMap<>(); // fiber -> home carrier
+    private final java.util.Set<Thread> pinned = ConcurrentHashMap.newKeySet(); // bound by startOn/startLocal: never re-dealt
     private volatile boolean anyBound;           // sticky: set before the first binding is published
     private final AtomicInteger dealCursor = new AtomicInteger(); // round robin position for placement
     private final AtomicInteger aliveCarriers;   // carrier threads not yet exited (regular + started spares)
@@ -294,6 +295,21 @@ public final class CarrierPool implements Executor {
         if (!anyBound) return;
         Carrier home = bindings.remove(fiber);
         if (home != null) home.boundFibers.decrementAndGet();
+        if (!pinned.isEmpty()) pinned.remove(fiber);
+    }
+
+    /**
+     * Binds a fiber that has not started to {@code home} at the caller's request (startOn, startLocal):
+     * unlike a THREAD_PER_CORE deal, a stall of {@code home} never moves it ({@link #isPinned}).
+     */
+    public void pin(Thread fiber, Carrier home) {
+        pinned.add(fiber);
+        bind(fiber, home);
+    }
+
+    /** Whether {@code fiber} was bound by {@link #pin}. */
+    boolean isPinned(Thread fiber) {
+        return !pinned.isEmpty() && pinned.contains(fiber);
     }
 
     /** Moves the binding of a fiber that has not run yet (THREAD_PER_CORE re-deal). Monitor thread. */

@@ -327,7 +327,8 @@ public final class StallMonitor implements Runnable {
 
     /**
      * THREAD_PER_CORE: fibers dealt to a stalled carrier that have not run yet have not "started" in the
-     * policy's sense, so they are dealt again to carriers that are not stalled. Fibers that have run stay.
+     * policy's sense, so they are dealt again to carriers that are not stalled. Fibers that have run stay,
+     * and so do fibers the caller bound there (startOn, startLocal), which were promised that carrier.
      * Returns how many moved.
      */
     private int redealUnstarted(Carrier c, int index) {
@@ -347,7 +348,7 @@ public final class StallMonitor implements Runnable {
         for (Runnable task : tasks) {
             Thread fiber = JdkVirtualThreads.fiberOf(task);
             Carrier to = fiber != null && JdkVirtualThreads.state(fiber) == JdkVirtualThreads.STARTED
-                    ? notStalled(all, n, index + moved + 1) : null;
+                    && !pool.isPinned(fiber) ? notStalled(all, n, index + moved + 1) : null;
             if (to == null) {
                 c.inbox.push(task);                              // stays home; its carrier polls the inbox
             } else {
