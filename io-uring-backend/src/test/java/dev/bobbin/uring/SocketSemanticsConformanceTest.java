@@ -165,6 +165,34 @@ class SocketSemanticsConformanceTest {
         }
     }
 
+    /**
+     * After the peer reset the connection, a read fails with "Connection reset", and writes fail with a
+     * {@link SocketException} too (the JDK's says "Broken pipe" or "Connection reset"), not with the
+     * "closed" exception of a socket the application closed itself.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void afterAResetReadsAndWritesFailWithASocketException(Kind kind) throws Exception {
+        assume(kind);
+        try (Conn c = kind.connect(address())) {
+            Socket p = peer();
+            p.setSoLinger(true, 0);
+            p.close();                                     // sends RST
+            SocketException r = assertThrows(SocketException.class, () -> c.read(new byte[10]));
+            assertTrue(String.valueOf(r.getMessage()).contains("reset"), r.getMessage());
+            IOException w = null;
+            for (int i = 0; i < 50 && w == null; i++) {
+                try {
+                    c.write(new byte[100]);
+                } catch (IOException e) {
+                    w = e;
+                }
+            }
+            assertNotNull(w, "writes to a reset connection kept succeeding");
+            assertInstanceOf(SocketException.class, w, "a write after a reset: " + w);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Kind.class)
     void readingAnUnconnectedSocketIsASocketException(Kind kind) throws Exception {

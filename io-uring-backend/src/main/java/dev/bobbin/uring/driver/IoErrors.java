@@ -52,9 +52,12 @@ public final class IoErrors {
             return (IOException) t;
         }
         if (t instanceof IOException io) {
+            if (io instanceof SocketException) return io;
             String m = String.valueOf(io.getMessage());
             if (m.contains("Address already in use")) return wrap(new BindException(m), io);
             if (m.contains("Connection refused")) return wrap(new ConnectException(m), io);
+            // NIO's channels report these as plain IOExceptions; java.net.Socket reports SocketExceptions
+            if (m.contains("Broken pipe") || m.contains("Connection reset")) return wrap(new SocketException(m), io);
             return io;
         }
         return new IOException(op + " failed: " + t, t);

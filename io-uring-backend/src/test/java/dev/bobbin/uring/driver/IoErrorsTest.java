@@ -18,6 +18,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Netty's native errors become the exception types the JDK's sockets throw for the same errno. */
 class IoErrorsTest {
+    /**
+     * Netty's {@code Errors} reads errno values from the native transport library when its class
+     * initializes; without the library loaded first it fails for good in this JVM, and every later native
+     * socket test with it. Epoll's check loads the library (the machine has it: io_uring and epoll tests
+     * must run here, not skip).
+     */
+    @org.junit.jupiter.api.BeforeAll
+    static void loadTheNativeTransport() {
+        io.netty.channel.epoll.Epoll.ensureAvailability();
+    }
+
     private static IOException translated(int errno, String op) {
         Errors.NativeIoException n = new Errors.NativeIoException(op, -errno);
         IOException e = IoErrors.translate(n, op);
@@ -43,6 +54,18 @@ class IoErrorsTest {
         assertInstanceOf(SocketException.class, translated(32, "write"));                 // EPIPE
         assertInstanceOf(BindException.class, translated(98, "bind"));                     // EADDRINUSE
         assertInstanceOf(ConnectException.class, translated(111, "connect"));              // ECONNREFUSED
+    }
+
+    @Test
+    void nioChannelsPlainIOExceptionsForAResetBecomeSocketExceptions() {
+        for (String m : new String[] {"Broken pipe", "Connection reset by peer"}) {
+            IOException plain = new IOException(m);
+            IOException e = IoErrors.translate(plain, "write");
+            assertInstanceOf(SocketException.class, e, m);
+            assertSame(plain, e.getCause());
+        }
+        IOException other = new IOException("something else");
+        assertSame(other, IoErrors.translate(other, "write"));
     }
 
     @Test
