@@ -75,6 +75,9 @@ public final class BobbinHttpServer extends HttpServer {
     /** The server's counters now. */
     public HttpServerStats stats() { return ServerStatsSnapshot.of(core); }
 
+    /** Refused connections answered with 503 and lingering now (tests). */
+    int lingeringRefusals() { return core.lingeringRefusals(); }
+
     ServerCore core() { return core; }
 
     @Override

@@ -54,6 +54,9 @@ final class HttpTunables {
     static final long LINGER_NANOS = 2_000_000_000L;
     /** ...and at most this many bytes of it. */
     static final long LINGER_BYTES = 1L << 20;
+    /** Refused connections (over maxConnections) answered with 503 and a linger at once; more are closed
+     *  at once, so a flood of refused clients cannot hold more descriptors and fibers than this. */
+    static final int MAX_LINGERING_REFUSALS = 256;
     /** Listen backlog when the application passes 0 or less: what a busy server's accept queue needs. */
     static final int DEFAULT_BACKLOG = 1024;
     /** At most one WARNING per this interval for failing handlers (the count of the others is in the next line). */

@@ -58,6 +58,7 @@ final class ServerCore {
     private final AtomicInteger open = new AtomicInteger();
     private final LongAdder bytesIn = new LongAdder(), bytesOut = new LongAdder();
     private final LongAdder refused = new LongAdder();
+    private final java.util.concurrent.atomic.AtomicInteger refusing = new java.util.concurrent.atomic.AtomicInteger(); // refusals lingering now
     private final FailureLog failures = new FailureLog(LOG);
     private final CopyOnWriteArrayList<ExchangeObserver> observers = new CopyOnWriteArrayList<>();
     private volatile Executor executor;
@@ -88,6 +89,9 @@ final class ServerCore {
     long bytesOut() { return bytesOut.sum(); }
     int activeConnections() { return open.get(); }
     long refusedConnections() { return refused.sum(); }
+
+    /** Refused connections answered and lingering now; at most {@link HttpTunables#MAX_LINGERING_REFUSALS}. */
+    int lingeringRefusals() { return refusing.get(); }
     long failureCount() { return failures.count(); }
     synchronized FiberScheduler scheduler() { return scheduler; }
     void addObserver(ExchangeObserver o) { observers.addIfAbsent(o); }
@@ -180,7 +184,23 @@ final class ServerCore {
             if (open.incrementAndGet() > options.maxConnections()) {
                 open.decrementAndGet();
                 refused.increment();
-                scheduler.start(() -> refuse(s));
+                if (refusing.incrementAndGet() > HttpTunables.MAX_LINGERING_REFUSALS) {
+                    refusing.decrementAndGet();
+                    s.close();                       // a flood: no 503, no linger
+                    continue;
+                }
+                try {
+                    scheduler.start(() -> {
+                        try {
+                            refuse(s);
+                        } finally {
+                            refusing.decrementAndGet();
+                        }
+                    });
+                } catch (RuntimeException e) {       // the scheduler is shutting down
+                    refusing.decrementAndGet();
+                    s.close();
+                }
                 continue;
             }
             Wire wire;
@@ -239,11 +259,17 @@ final class ServerCore {
                     + "Date: " + DateHeader.now() + "\r\n\r\n").getBytes(ISO_8859_1)));
             s.flush();
             s.shutdownOutput();
-            s.setReadTimeout(Duration.ofNanos(HttpTunables.LINGER_NANOS));
+            long deadline = System.nanoTime() + HttpTunables.LINGER_NANOS;   // for the whole linger, not per read
             ByteBuffer drop = ByteBuffer.allocate(4096);
             long dropped = 0;
-            int n;
-            while (dropped < HttpTunables.LINGER_BYTES && (n = s.read(drop.clear())) >= 0) dropped += n;
+            while (dropped < HttpTunables.LINGER_BYTES) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) break;
+                s.setReadTimeout(Duration.ofNanos(left));
+                int n = s.read(drop.clear());
+                if (n < 0) break;
+                dropped += n;
+            }
         } catch (IOException e) {
             // the client is gone or slow: closing either way
         }

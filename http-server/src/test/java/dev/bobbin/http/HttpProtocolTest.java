@@ -355,6 +355,31 @@ class HttpProtocolTest {
 
     // ---------------------------------------------------------------- connection limit
 
+    /**
+     * A flood of connections over the limit: each refused one is answered and lingers for a moment, but
+     * never more than {@link HttpTunables#MAX_LINGERING_REFUSALS} at once; the rest are closed at once,
+     * so the flood cannot hold more descriptors and fibers than that.
+     */
+    @Test
+    void aFloodOfRefusedConnectionsLingersAtMostUpToTheCap() throws Exception {
+        BobbinHttpServer s = startOwn(HttpServerOptions.builder().maxConnections(1).build());
+        int p = port(s);
+        int flood = HttpTunables.MAX_LINGERING_REFUSALS + 100;
+        List<java.net.Socket> extra = new ArrayList<>();
+        try (Conn first = connect(p)) {
+            first.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            assertOk(first.read());                     // the one allowed connection stays open
+            for (int i = 0; i < flood; i++) extra.add(new java.net.Socket("127.0.0.1", p));   // never send, never close
+            awaitValue("refused connections", flood, () -> (int) s.stats().refusedConnections(), 10_000);
+            int lingering = s.lingeringRefusals();
+            assertTrue(lingering > 0, "refused connections are answered and linger");
+            assertTrue(lingering <= HttpTunables.MAX_LINGERING_REFUSALS, "lingering refusals: " + lingering);
+        } finally {
+            for (java.net.Socket x : extra) x.close();
+        }
+        awaitValue("lingering refusals after the clients left", 0, s::lingeringRefusals, 10_000);
+    }
+
     @Test
     @SuppressWarnings("try")   // closes a resource inside its try on purpose
     void connectionAboveTheMaximumGets503() throws Exception {
