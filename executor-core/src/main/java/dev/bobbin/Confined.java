@@ -89,7 +89,8 @@ public final class Confined<T> {
 
     /**
      * Makes {@code newOwner} the owner. Owner only; afterwards the caller may no longer touch the graph.
-     * Transferring to oneself is allowed and does nothing.
+     * Transferring to oneself is allowed and does nothing (outside {@code apply}/{@code use}, as every
+     * transfer).
      *
      * @throws IllegalStateException if called inside {@link #apply} or {@link #use}, which go on using
      *         the graph after this returns

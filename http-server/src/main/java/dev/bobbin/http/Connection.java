@@ -62,6 +62,8 @@ final class Connection implements Runnable {
     private volatile int phase = IDLE;          // CAS only (toPhase); read by the sweeper
     volatile long deadline;                     // System.nanoTime() deadline of the current wait; 0 none
     volatile Thread thread;                     // the serving fiber, for stop()
+    /** The connection whose handler chain runs on this thread, for a stop() called by a handler. */
+    static final ScopedValue<Connection> HANDLING = ScopedValue.newInstance();
     private ByteBuf in;                         // received, not consumed
     private ByteBuf out;                        // response bytes not yet handed to the wire
     private int chunkStart = -1;                // index in out of the open chunk's reserved header, -1 none
@@ -127,6 +129,9 @@ final class Connection implements Runnable {
 
     /** Reads the next head; null at end of stream before one started. */
     private RequestHead readHead(long headerTimeout) throws IOException {
+        // Responses held back for a pipelined request go out now, while the phase is IDLE: a client that
+        // stops reading then meets the idle close, never the sweeper's 408 behind this blocked write.
+        flushHeldResponses();
         boolean started = false;
         for (;;) {
             if (in != null && HeadParser.skipLeadingEmptyLines(in)) {
@@ -138,7 +143,6 @@ final class Connection implements Runnable {
                     if (!toPhase(IDLE, HEAD)) return null;
                 }
             }
-            flushHeldResponses();                   // about to wait for the client: what it waits for must go out
             if (!receive()) {
                 if (started) throw new EOFException("end of stream inside a request head");
                 return null;
@@ -185,7 +189,7 @@ final class Connection implements Runnable {
         Exchange x = new Exchange(this, head, context, length, expect, closeAfter);
         current = x;
         HttpExchange view = wire.sslSession() == null ? x : new SecureExchange(x, wire.sslSession());
-        Runnable task = () -> runChain(x, view, context, handler);
+        Runnable task = () -> ScopedValue.where(HANDLING, this).run(() -> runChain(x, view, context, handler));
         Executor executor = server.executor();
         if (executor == null) {
             task.run();

@@ -114,7 +114,7 @@ final class Exchange extends HttpExchange {
         if (length < -1) throw new IllegalArgumentException("negative response length: " + length);
         conn.checkOpen();
         responseCode = code;
-        if (continuePending) {
+        if (continuePending && code >= 200) {
             // The client holds the body back until it hears 100 Continue, and a handler that answers before
             // reading it (to stream it back, say) still wants it: the interim response goes first. A refusal
             // (4xx, 5xx) does not invite the body, so the connection cannot carry another request.

@@ -342,30 +342,30 @@ final class ServerCore {
         for (Connection c : connections) {
             if (c.toPhase(Connection.IDLE, Connection.CLOSED) || c.toPhase(Connection.HEAD, Connection.CLOSED)) c.closeNow();
         }
+        // stop() may be called by a handler (a shutdown endpoint): its own exchange ends only after it returns
+        Connection mine = Connection.HANDLING.isBound() ? Connection.HANDLING.get() : null;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(delaySeconds);
-        while (System.nanoTime() - deadline < 0 && connections.stream().anyMatch(Connection::busy)) {
+        while (System.nanoTime() - deadline < 0 && connections.stream().anyMatch(c -> c != mine && c.busy())) {
             sleep(HttpTunables.STOP_POLL_NANOS);
         }
         for (Connection c : connections) c.closeNow();
-        // stop() may be called by a handler (a shutdown endpoint): its own fiber ends only after it returns
-        Thread self = Thread.currentThread();
         long fiberDeadline = System.nanoTime() + HttpTunables.STOP_FIBER_WAIT_NANOS;
         for (Connection c : connections) {
             Thread t = c.thread;
             long left = fiberDeadline - System.nanoTime();
-            if (t != null && t != self && left > 0) join(t, left);
+            if (t != null && c != mine && left > 0) join(t, left);
         }
         join(acceptor, Math.max(1, fiberDeadline - System.nanoTime()));
         sweeper.interrupt();
         join(sweeper, Math.max(1, fiberDeadline - System.nanoTime()));
-        long left = connections.stream().filter(c -> c.thread != self).count();
+        long left = connections.stream().filter(c -> c != mine).count();
         if (left > 0) {
             LOG.log(System.Logger.Level.WARNING, "{0} connection fibers of the stopped server did not end within {1} ms (a handler that does not return?)",
                     left, TimeUnit.NANOSECONDS.toMillis(HttpTunables.STOP_FIBER_WAIT_NANOS));
         }
         if (ownsScheduler) {
-            // from one of its own fibers the scheduler cannot be waited for: it terminates once they end
-            if (FiberScheduler.current().orElse(null) == scheduler) scheduler.shutdown();
+            // from a handler, or one of its own fibers, the scheduler cannot be waited for: it terminates once they end
+            if (mine != null || FiberScheduler.current().orElse(null) == scheduler) scheduler.shutdown();
             else scheduler.close();
         }
     }

@@ -56,8 +56,12 @@ public final class IoErrors {
             String m = String.valueOf(io.getMessage());
             if (m.contains("Address already in use")) return wrap(new BindException(m), io);
             if (m.contains("Connection refused")) return wrap(new ConnectException(m), io);
-            // NIO's channels report these as plain IOExceptions; java.net.Socket reports SocketExceptions
-            if (m.contains("Broken pipe") || m.contains("Connection reset")) return wrap(new SocketException(m), io);
+            // NIO's channels report a failed read or write (a reset, a broken pipe, the kernel giving up on
+            // the peer) as a plain IOException; java.net.Socket reports a SocketException
+            if (io.getClass() == IOException.class && (op.equals("read") || op.equals("write")
+                    || m.contains("Broken pipe") || m.contains("Connection reset"))) {
+                return wrap(new SocketException(m), io);
+            }
             return io;
         }
         return new IOException(op + " failed: " + t, t);

@@ -64,8 +64,10 @@ class IoErrorsTest {
             assertInstanceOf(SocketException.class, e, m);
             assertSame(plain, e.getCause());
         }
+        IOException timedOut = new IOException("Connection timed out");   // NIO's read after ETIMEDOUT
+        assertInstanceOf(SocketException.class, IoErrors.translate(timedOut, "read"));
         IOException other = new IOException("something else");
-        assertSame(other, IoErrors.translate(other, "write"));
+        assertSame(other, IoErrors.translate(other, "bind"), "only reads and writes are socket errors");
     }
 
     @Test
