@@ -52,6 +52,15 @@ class HttpServerLifecycleTest {
         }
     }
 
+    /** A log handler that keeps every record in {@code records}. */
+    private static Handler recordingInto(List<LogRecord> records) {
+        return new Handler() {
+            @Override public void publish(LogRecord r) { records.add(r); }
+            @Override public void flush() { }
+            @Override public void close() { }
+        };
+    }
+
     @Test
     void stopLetsAnExchangeInProgressFinishThenLeavesNoFiberOrCarrier() throws Exception {
         BobbinHttpServer s = BobbinHttpServer.create(ANY, 0);
@@ -121,11 +130,7 @@ class HttpServerLifecycleTest {
     void aHandlerMayStopItsOwnServer() throws Exception {
         Logger log = Logger.getLogger("dev.bobbin.http");
         List<LogRecord> records = new CopyOnWriteArrayList<>();
-        Handler capture = new Handler() {
-            @Override public void publish(LogRecord r) { records.add(r); }
-            @Override public void flush() { }
-            @Override public void close() { }
-        };
+        Handler capture = recordingInto(records);
         log.addHandler(capture);
         try (java.util.concurrent.ExecutorService executor = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
             for (boolean onExecutor : new boolean[] {false, true}) {
@@ -183,11 +188,7 @@ class HttpServerLifecycleTest {
     void aThrowingHandlerGets500TheServerGoesOnAndWarnsOnce() throws Exception {
         Logger log = Logger.getLogger("dev.bobbin.http");
         List<LogRecord> records = new CopyOnWriteArrayList<>();
-        Handler capture = new Handler() {
-            @Override public void publish(LogRecord r) { records.add(r); }
-            @Override public void flush() { }
-            @Override public void close() { }
-        };
+        Handler capture = recordingInto(records);
         boolean parents = log.getUseParentHandlers();
         log.addHandler(capture);
         log.setUseParentHandlers(false);
