@@ -62,8 +62,7 @@ final class Connection implements Runnable {
     private volatile int phase = IDLE;          // CAS only (toPhase); read by the sweeper
     volatile long deadline;                     // System.nanoTime() deadline of the current wait; 0 none
     volatile Thread thread;                     // the serving fiber, for stop()
-    /** The connection whose handler chain runs on this thread, for a stop() called by a handler. */
-    static final ScopedValue<Connection> HANDLING = ScopedValue.newInstance();
+    volatile Thread handlerThread;              // the thread running this connection's handler chain, for stop()
     private ByteBuf in;                         // received, not consumed
     private ByteBuf out;                        // response bytes not yet handed to the wire
     private int chunkStart = -1;                // index in out of the open chunk's reserved header, -1 none
@@ -189,7 +188,7 @@ final class Connection implements Runnable {
         Exchange x = new Exchange(this, head, context, length, expect, closeAfter);
         current = x;
         HttpExchange view = wire.sslSession() == null ? x : new SecureExchange(x, wire.sslSession());
-        Runnable task = () -> ScopedValue.where(HANDLING, this).run(() -> runChain(x, view, context, handler));
+        Runnable task = () -> runChain(x, view, context, handler);
         Executor executor = server.executor();
         if (executor == null) {
             task.run();
@@ -209,6 +208,7 @@ final class Connection implements Runnable {
     }
 
     private void runChain(Exchange x, HttpExchange view, ServerContext context, HttpHandler handler) {
+        handlerThread = Thread.currentThread();       // volatile; a stop() from this handler reads it
         try {
             HttpHandler last = context.getAuthenticator() == null ? handler : e -> authenticate(x, e, context, handler);
             List<Filter> filters = context.getFilters();
@@ -217,6 +217,7 @@ final class Connection implements Runnable {
         } catch (Throwable t) {
             handlerFailed(x, t);
         } finally {
+            handlerThread = null;
             x.handlerReturned();
         }
     }

@@ -343,7 +343,8 @@ final class ServerCore {
             if (c.toPhase(Connection.IDLE, Connection.CLOSED) || c.toPhase(Connection.HEAD, Connection.CLOSED)) c.closeNow();
         }
         // stop() may be called by a handler (a shutdown endpoint): its own exchange ends only after it returns
-        Connection mine = Connection.HANDLING.isBound() ? Connection.HANDLING.get() : null;
+        Thread self = Thread.currentThread();
+        Connection mine = connections.stream().filter(c -> c.handlerThread == self).findFirst().orElse(null);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(delaySeconds);
         while (System.nanoTime() - deadline < 0 && connections.stream().anyMatch(c -> c != mine && c.busy())) {
             sleep(HttpTunables.STOP_POLL_NANOS);
