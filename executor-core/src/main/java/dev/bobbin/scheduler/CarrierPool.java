@@ -11,6 +11,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
@@ -77,7 +78,7 @@ public final class CarrierPool implements Executor {
     final boolean stealing;                      // carriers steal from each other (not THREAD_PER_CORE)
     private final Placement placement;
     private final ConcurrentHashMap<Thread, Carrier> bindings = new ConcurrentHashMap<>(); // fiber -> home carrier
-    private final java.util.Set<Thread> pinned = ConcurrentHashMap.newKeySet(); // bound by startOn/startLocal: never re-dealt
+    private final Set<Thread> pinned = ConcurrentHashMap.newKeySet(); // bound by startOn/startLocal: never re-dealt
     private volatile boolean anyBound;           // sticky: set before the first binding is published
     private final AtomicInteger dealCursor = new AtomicInteger(); // round robin position for placement
     private final AtomicInteger aliveCarriers;   // carrier threads not yet exited (regular + started spares)
@@ -309,7 +310,7 @@ public final class CarrierPool implements Executor {
 
     /** Whether {@code fiber} was bound by {@link #pin}. */
     boolean isPinned(Thread fiber) {
-        return !pinned.isEmpty() && pinned.contains(fiber);
+        return pinned.contains(fiber);
     }
 
     /** Moves the binding of a fiber that has not run yet (THREAD_PER_CORE re-deal). Monitor thread. */

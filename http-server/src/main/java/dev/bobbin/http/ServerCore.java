@@ -58,7 +58,7 @@ final class ServerCore {
     private final AtomicInteger open = new AtomicInteger();
     private final LongAdder bytesIn = new LongAdder(), bytesOut = new LongAdder();
     private final LongAdder refused = new LongAdder();
-    private final java.util.concurrent.atomic.AtomicInteger refusing = new java.util.concurrent.atomic.AtomicInteger(); // refusals lingering now
+    private final AtomicInteger refusing = new AtomicInteger(); // refusals lingering now
     private final FailureLog failures = new FailureLog(LOG);
     private final CopyOnWriteArrayList<ExchangeObserver> observers = new CopyOnWriteArrayList<>();
     private volatile Executor executor;

@@ -88,8 +88,8 @@ public final class FiberSocket extends Endpoint implements Closeable {
     private boolean eof;
     private IOException readError;
     private boolean loopClosed;
-    private boolean closeAfterDrain;                   // close() waits for the bytes in flight to reach the kernel
-    private Future<?> drainLimit;                      // ... at most closeDrainNanos, then resets (resetAfterDrainLimit)
+    private Future<?> drainLimit;                      // non-null while close() waits for the bytes in flight:
+                                                       // the timer that resets at closeDrainNanos (resetAfterDrainLimit)
 
     FiberSocket(FiberIo io, SocketChannel ch, boolean accepted) {
         super(io, ch);
@@ -547,9 +547,9 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
     /** Loop: ends a close() that waited for the bytes in flight, once none are left. */
     private void closeIfDrained() {
-        if (closeAfterDrain && inFlight.get() == 0) {
-            closeAfterDrain = false;
+        if (drainLimit != null && inFlight.get() == 0) {
             drainLimit.cancel(false);
+            drainLimit = null;
             ch.close();
         }
     }
@@ -673,7 +673,6 @@ public final class FiberSocket extends Endpoint implements Closeable {
         // counted them before close() set the flag (volatile; Dekker with write, which takes its bytes back
         // if it sees the flag): close once none are in flight, or reset at the drain limit.
         if (!now && inFlight.get() > 0 && ch.isActive()) {
-            closeAfterDrain = true;
             drainLimit = home().schedule(this::resetAfterDrainLimit, closeDrainNanos, TimeUnit.NANOSECONDS);
         } else {
             closeChannel();
@@ -687,7 +686,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
      * "Connection reset" instead.
      */
     private void resetAfterDrainLimit() {
-        closeAfterDrain = false;
+        drainLimit = null;
         if (!ch.isOpen()) return;
         try {
             ch.config().setOption(ChannelOption.SO_LINGER, 0);
