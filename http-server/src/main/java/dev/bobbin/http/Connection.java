@@ -39,13 +39,18 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
  * <pre>
  *   phase  deadline                         set when                       sweeper on expiry
  *   IDLE   now + idleTimeout                waiting for the next request   IDLE -> CLOSED, close silently
- *   HEAD   first byte + headerReadTimeout   part of a head has arrived     HEAD -> CLOSED, send 408, close
+ *   HEAD   first byte + headerReadTimeout   part of a head has arrived     HEAD -> CLOSED, 408 fiber (below)
  *   BUSY   now + ioTimeout while a body     a head is complete             BUSY -> CLOSED, close
  *          read or a write waits, else none
- *   CLOSED -                                the connection is closed       -
+ *   CLOSED now + ioTimeout while a 408 is   the sweeper started a 408      close
+ *          written, else stale or none      fiber
  * </pre>
  * Each transition is one CAS on {@code phase} ({@link #toPhase}); the sweeper only ever moves a phase to
- * CLOSED, so a fiber whose CAS fails knows the sweeper (or {@code stop}) closed the connection.
+ * CLOSED, so a fiber whose CAS fails knows the sweeper (or {@code stop}) closed the connection. The
+ * sweeper never writes itself: a 408 goes out on a fiber of its own ({@link #timeOutHead}), since the
+ * write can wait for a client that does not read (the bytes of earlier responses still in flight), and a
+ * sweeper waiting there would enforce no other timeout; the sweeper closes the connection if that write
+ * is still waiting at the CLOSED row's deadline.
  */
 final class Connection implements Runnable {
     static final int IDLE = 0, HEAD = 1, BUSY = 2, CLOSED = 3;
@@ -528,7 +533,10 @@ final class Connection implements Runnable {
     InetSocketAddress remoteAddress() { return wire.remoteAddress(); }
     InetSocketAddress localAddress() { return wire.localAddress(); }
 
-    /** Sends 408 (only while a head is arriving) and closes; the sweeper's action for an expired HEAD. */
+    /**
+     * Sends 408 and closes: the body of the fiber the sweeper starts for an expired HEAD, after moving the
+     * phase to CLOSED and the deadline to when it closes the connection if this write still waits.
+     */
     void timeOutHead() {
         try {
             ByteBuf b = ByteBufAllocator.DEFAULT.directBuffer(128);
@@ -537,8 +545,9 @@ final class Connection implements Runnable {
             wire.write(b);
         } catch (IOException e) {
             // closing anyway
+        } finally {
+            closeNow();
         }
-        wire.close();
     }
 
     /** Closes the wire now (any thread); the serving fiber's blocked read or write then fails. */

@@ -312,16 +312,32 @@ final class ServerCore {
             if (d == 0 || now - d < 0) continue;
             switch (c.phase()) {
                 case Connection.IDLE -> { if (c.toPhase(Connection.IDLE, Connection.CLOSED)) c.closeNow(); }
-                case Connection.HEAD -> {
-                    if (c.toPhase(Connection.HEAD, Connection.CLOSED)) {
-                        c.timeOutHead();
-                        c.closeNow();
-                    }
-                }
+                case Connection.HEAD -> { if (c.toPhase(Connection.HEAD, Connection.CLOSED)) sendTimeout(c, now); }
                 case Connection.BUSY -> { if (c.toPhase(Connection.BUSY, Connection.CLOSED)) c.closeNow(); }
-                default -> { }
+                default -> {                         // CLOSED: a 408 still waiting for its client, or a stale deadline
+                    c.deadline = 0;
+                    c.closeNow();
+                }
             }
         }
+    }
+
+    /** Sends a 408 on a fiber of its own (see Connection's timeouts); the sweeper closes it at the io timeout. */
+    private void sendTimeout(Connection c, long now) {
+        c.deadline = now + options.ioTimeout().toNanos();   // volatile; read by a later sweep
+        try {
+            scheduler.start(c::timeOutHead);
+        } catch (RuntimeException e) {                       // the scheduler is shutting down
+            c.closeNow();
+        }
+    }
+
+    /** Serves a connection over {@code wire} as if accepted: tests drive the server through scripted wires. */
+    void serveForTest(Wire wire) {
+        open.incrementAndGet();
+        Connection c = new Connection(this, wire);
+        connections.add(c);
+        scheduler.start(c);
     }
 
     // ---- stopping -----------------------------------------------------------------------------------

@@ -324,6 +324,70 @@ class HttpProtocolTest {
         }
     }
 
+    /**
+     * A 408 whose write waits (a client that sends part of a head and reads nothing while earlier
+     * responses fill its socket) must not hold up the server's other timeouts: an idle connection beside
+     * it is still closed, and the waiting 408 itself is given up at the io timeout. The waiting write is
+     * scripted (a wire whose writes wait until it is closed), since how many bytes a real socket takes
+     * before a write waits depends on the kernel's buffer tuning.
+     */
+    @Test
+    void a408ThatCannotBeWrittenHoldsUpNoOtherTimeout() throws Exception {
+        BobbinHttpServer s = startOwn(HttpServerOptions.builder().headerReadTimeout(Duration.ofMillis(200))
+                .idleTimeout(Duration.ofMillis(300)).ioTimeout(Duration.ofSeconds(2)).build());
+        StuckWriteWire stuck = new StuckWriteWire("GET / HTTP/1.1\r\nHost: loc");
+        s.core().serveForTest(stuck);
+        assertTrue(stuck.writeStarted.await(10, TimeUnit.SECONDS), "the sweeper never started the 408");
+        assertTrue(stuck.written.startsWith("HTTP/1.1 408"), "first bytes written: " + stuck.written);
+        try (Conn idle = connect(port(s))) {
+            idle.assertClosed();                     // the sweeper, not waiting on the 408, closes it
+        }
+        assertTrue(stuck.closed.await(10, TimeUnit.SECONDS), "the waiting 408 was never given up");
+        awaitValue("open connections after both closed", 0, s::activeConnections, 10_000);
+    }
+
+    /** A wire with part of a request head to read, whose writes wait until it is closed. */
+    private static final class StuckWriteWire implements Wire {
+        final java.util.concurrent.CountDownLatch writeStarted = new java.util.concurrent.CountDownLatch(1);
+        final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+        volatile String written = "";
+        private volatile String toRead;
+
+        StuckWriteWire(String toRead) {
+            this.toRead = toRead;
+        }
+
+        @Override public io.netty.buffer.ByteBuf receive() throws IOException {
+            String head = toRead;
+            toRead = null;
+            if (head != null) return io.netty.buffer.Unpooled.copiedBuffer(head, StandardCharsets.ISO_8859_1);
+            awaitClose();
+            throw new java.nio.channels.ClosedChannelException();
+        }
+
+        @Override public void write(io.netty.buffer.ByteBuf buf) throws IOException {
+            written = buf.toString(StandardCharsets.ISO_8859_1);
+            buf.release();
+            writeStarted.countDown();
+            awaitClose();
+            throw new java.nio.channels.AsynchronousCloseException();
+        }
+
+        @Override public void flush() throws IOException { awaitClose(); }
+        @Override public void shutdownOutput() { }
+        @Override public void close() { closed.countDown(); }
+        @Override public InetSocketAddress remoteAddress() { return new InetSocketAddress(InetAddress.getLoopbackAddress(), 1); }
+        @Override public InetSocketAddress localAddress() { return new InetSocketAddress(InetAddress.getLoopbackAddress(), 2); }
+
+        private void awaitClose() throws IOException {
+            try {
+                closed.await();
+            } catch (InterruptedException e) {
+                throw new java.io.InterruptedIOException();
+            }
+        }
+    }
+
     @Test
     void idleKeepAliveConnectionIsClosedWithoutAResponse() throws IOException {
         int p = port(startOwn(HttpServerOptions.builder().idleTimeout(Duration.ofMillis(300)).build()));
