@@ -58,7 +58,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <pre>
  *   NEW      --activate (monitor)-----------------------&gt; ACTIVE   thread started
  *   ACTIVE   --retire (spare, out of work, none bound)--&gt; RETIRED  parks in its driver, outside the idle protocol
- *   RETIRED  --activate (monitor) | reactivate (own I/O)-&gt; ACTIVE
+ *   RETIRED  --activate (monitor) | reactivate (own I/O, or a task of a fiber bound here)-&gt; ACTIVE
  *   ACTIVE, RETIRED --exit (spare, at shutdown)----------&gt; EXITED
  * </pre>
  * A spare out of work retires at once if the monitor sees no stalled carrier any more; otherwise it parks
@@ -258,6 +258,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         if (onHome) return;
         VarHandle.fullFence();                   // Dekker with park: publish, then read sleeping
         if (wake.isAsleep() && pool.idle.cancelPark(this)) wakeDriver();
+        else if (spare && isRetired()) unparkDriver();   // a retired spare parks outside the idle protocol
     }
 
     private void spill(Runnable task) {
@@ -596,6 +597,10 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
             for (;;) {
                 int s = (int) SPARE_STATE.getVolatile(this);   // pairs with the CAS in activate
                 if (s != RETIRED) return false;
+                if (!inbox.isEmpty()) {          // a fiber bound here meanwhile; Dekker with scheduleBound:
+                    SPARE_STATE.compareAndSet(this, RETIRED, ACTIVE);   // its push, fence, then state read
+                    continue;                    // (CAS reactivate: RETIRED -> ACTIVE)
+                }
                 if (pool.isShutdown()) {
                     if (pool.readyToExit() && SPARE_STATE.compareAndSet(this, RETIRED, EXITED)) return true; // CAS exit
                     driverPark(Tunables.SHUTDOWN_PARK_NANOS);
