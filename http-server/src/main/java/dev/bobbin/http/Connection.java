@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.locks.ReentrantLock;
 
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 
@@ -33,7 +34,13 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
  * when it passes {@link HttpTunables#OUT_FLUSH_BYTES}, when the handler flushes, or when the exchange
  * ends; a small response is one write. When the next pipelined request is already in {@code in}, the
  * response stays buffered until that request's head is parsed, and goes out before its handler runs, or
- * as soon as the connection has to wait for more bytes (a partial head, a stray line break).
+ * as soon as the connection has to wait for more bytes (a partial head, a stray line break). A handler
+ * may hand its exchange to another thread and return; when a timeout or {@code stop} then closes the
+ * connection, this fiber releases the buffers while that thread may still be writing the response or
+ * reading the request. So every stream operation of an exchange and the release hold {@code buffers}
+ * (uncontended but for that case), and an operation after the release fails with a
+ * {@link ClosedChannelException}; the fiber closes the wire first, so an operation blocked in it fails and
+ * lets go of the lock.
  *
  * <p>Timeouts. The server's sweeper reads {@link #deadline} and {@link #phase}; this fiber sets them:
  * <pre>
@@ -73,6 +80,8 @@ final class Connection implements Runnable {
     private int chunkStart = -1;                // index in out of the open chunk's reserved header, -1 none
     private volatile Exchange current;          // the exchange in progress; read by stop() through busy()
     private boolean broken;                     // a write failed or the response framing broke: close
+    private final ReentrantLock buffers = new ReentrantLock(); // exchange stream operations and the release (see Buffers)
+    private boolean released;                   // guarded by buffers: in and out are gone
 
     Connection(ServerCore server, Wire wire) {
         this.server = server;
@@ -102,10 +111,17 @@ final class Connection implements Runnable {
         } catch (Throwable t) {
             server.failures().log("connection " + wire.remoteAddress() + " failed", t);
         } finally {
-            closeNow();
-            if (in != null) in.release();
-            if (out != null) out.release();
-            in = out = null;
+            closeNow();                              // fails any blocked read or write of an exchange thread
+            buffers.lock();
+            try {
+                released = true;
+                if (in != null) in.release();
+                if (out != null) out.release();
+                in = out = null;
+                chunkStart = -1;
+            } finally {
+                buffers.unlock();
+            }
             server.connectionClosed(this);
         }
     }
@@ -508,6 +524,19 @@ final class Connection implements Runnable {
                 // the handler sees the failure of its read either way
             }
         }
+    }
+
+    /** Takes the buffers for one exchange stream operation; fails once the connection released them. */
+    void lockBuffers() throws ClosedChannelException {
+        buffers.lock();
+        if (released) {
+            buffers.unlock();
+            throw new ClosedChannelException();
+        }
+    }
+
+    void unlockBuffers() {
+        buffers.unlock();
     }
 
     void checkOpen() throws IOException {

@@ -22,7 +22,9 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Ownership: the connection's fiber creates the exchange and hands it to the handler (on the same
  * fiber, or on the server's executor). From then until {@link #finish} the handler's thread owns the
  * connection's buffers; {@code finish} publishes that end through {@link #done} (volatile write; pairs
- * with the volatile read in {@link #awaitDone}), after which the connection's fiber owns them again.
+ * with the volatile read in {@link #awaitDone}), after which the connection's fiber owns them again. A
+ * handler that handed the exchange to another thread may still use them when the connection is closed
+ * under it: the connection's buffer lock covers that case (Connection, "Buffers").
  *
  * <p>Response framing follows {@code sendResponseHeaders(code, length)}: length -1 is no body
  * ({@code Content-length: 0}), 0 is chunked (or, for an HTTP/1.0 client, a body ended by closing the
@@ -112,6 +114,15 @@ final class Exchange extends HttpExchange {
         if (headersSent) throw new IOException("headers already sent");
         if (code < 100 || code > 999) throw new IllegalArgumentException("status code not in [100, 999]: " + code);
         if (length < -1) throw new IllegalArgumentException("negative response length: " + length);
+        conn.lockBuffers();
+        try {
+            sendResponseHeadersLocked(code, length);
+        } finally {
+            conn.unlockBuffers();
+        }
+    }
+
+    private void sendResponseHeadersLocked(int code, long length) throws IOException {
         conn.checkOpen();
         responseCode = code;
         if (continuePending && code >= 200) {
@@ -222,8 +233,9 @@ final class Exchange extends HttpExchange {
 
     /**
      * Waits (on the connection's fiber) until the exchange is finished. Returns false if the connection
-     * was closed (a timeout or stop) and the handler has returned without finishing: the handler no
-     * longer touches the connection's buffers then, so the connection can release them.
+     * was closed (a timeout or stop) and the handler has returned without finishing; a thread the
+     * handler gave the exchange to may still use it, so the connection releases its buffers under their
+     * lock.
      */
     boolean awaitDone() {
         waiter = Thread.currentThread();

@@ -43,6 +43,15 @@ final class RequestBody extends InputStream {
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
         java.util.Objects.checkFromIndexSize(off, len, b.length);
+        conn.lockBuffers();
+        try {
+            return readLocked(b, off, len);
+        } finally {
+            conn.unlockBuffers();
+        }
+    }
+
+    private int readLocked(byte[] b, int off, int len) throws IOException {
         if (closed) throw new IOException("Stream is closed");
         if (len == 0) return 0;
         if (eof) return -1;
@@ -70,8 +79,13 @@ final class RequestBody extends InputStream {
     public int available() throws IOException {
         if (closed) throw new IOException("Stream is closed");
         if (eof) return 0;
-        ByteBuf in = conn.inbound(false);
-        return in == null ? 0 : (int) Math.min(remaining, in.readableBytes());
+        conn.lockBuffers();
+        try {
+            ByteBuf in = conn.inbound(false);
+            return in == null ? 0 : (int) Math.min(remaining, in.readableBytes());
+        } finally {
+            conn.unlockBuffers();
+        }
     }
 
     /** Closes the stream; the rest of the body is drained by the connection after the exchange. */

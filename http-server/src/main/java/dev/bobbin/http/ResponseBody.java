@@ -48,6 +48,15 @@ final class ResponseBody extends OutputStream {
     public void write(byte[] b, int off, int len) throws IOException {
         java.util.Objects.checkFromIndexSize(off, len, b.length);
         if (len == 0) return;                        // as the JDK's streams: even when closed or not started
+        conn.lockBuffers();
+        try {
+            writeLocked(b, off, len);
+        } finally {
+            conn.unlockBuffers();
+        }
+    }
+
+    private void writeLocked(byte[] b, int off, int len) throws IOException {
         if (closed) throw new IOException("stream is closed");
         switch (mode) {
             case NOT_SENT -> throw new IOException("response headers not sent yet");
@@ -64,7 +73,12 @@ final class ResponseBody extends OutputStream {
     @Override
     public void flush() throws IOException {
         if (closed || mode == Mode.NOT_SENT) return;
-        conn.sendBuffered(mode == Mode.CHUNKED);
+        conn.lockBuffers();
+        try {
+            conn.sendBuffered(mode == Mode.CHUNKED);
+        } finally {
+            conn.unlockBuffers();
+        }
     }
 
     @Override
@@ -76,7 +90,19 @@ final class ResponseBody extends OutputStream {
             exchange.finish(false);
             throw new IOException("insufficient bytes written to stream");
         }
-        if (mode == Mode.CHUNKED) conn.lastChunk();
+        if (mode == Mode.CHUNKED) {
+            try {
+                conn.lockBuffers();
+            } catch (IOException e) {
+                exchange.finish(false);
+                throw e;
+            }
+            try {
+                conn.lastChunk();
+            } finally {
+                conn.unlockBuffers();
+            }
+        }
         exchange.finish(true);
     }
 
