@@ -335,7 +335,7 @@ class HttpProtocolTest {
     void a408ThatCannotBeWrittenHoldsUpNoOtherTimeout() throws Exception {
         BobbinHttpServer s = startOwn(HttpServerOptions.builder().headerReadTimeout(Duration.ofMillis(200))
                 .idleTimeout(Duration.ofMillis(300)).ioTimeout(Duration.ofSeconds(2)).build());
-        StuckWriteWire stuck = new StuckWriteWire("GET / HTTP/1.1\r\nHost: loc");
+        ScriptedWire stuck = new ScriptedWire("GET / HTTP/1.1\r\nHost: loc", true);
         s.core().serveForTest(stuck);
         assertTrue(stuck.writeStarted.await(10, TimeUnit.SECONDS), "the sweeper never started the 408");
         assertTrue(stuck.written.startsWith("HTTP/1.1 408"), "first bytes written: " + stuck.written);
@@ -346,15 +346,35 @@ class HttpProtocolTest {
         awaitValue("open connections after both closed", 0, s::activeConnections, 10_000);
     }
 
-    /** A wire with part of a request head to read, whose writes wait until it is closed. */
-    private static final class StuckWriteWire implements Wire {
+    /**
+     * A response that cannot be flushed (a client that reads nothing) must not keep its connection open:
+     * the closing flush of a {@code Connection: close} exchange is bounded by the io timeout. Scripted as
+     * above: how much a real socket takes before its flush waits depends on the kernel's buffers.
+     */
+    @Test
+    void aClosingFlushThatCannotCompleteIsGivenUpAtTheIoTimeout() throws Exception {
+        BobbinHttpServer s = startOwn(HttpServerOptions.builder().ioTimeout(Duration.ofMillis(500)).build());
+        ScriptedWire stuck = new ScriptedWire("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", false);
+        s.core().serveForTest(stuck);
+        assertTrue(stuck.closed.await(10, TimeUnit.SECONDS), "the closing flush was never given up");
+        assertTrue(stuck.written.startsWith("HTTP/1.1 200"), "bytes written: " + stuck.written);
+        awaitValue("open connections after the close", 0, s::activeConnections, 10_000);
+    }
+
+    /**
+     * A wire with bytes to read once (then nothing until closed) whose flushes, and with
+     * {@code writesWait} its writes too, wait until it is closed: a client that reads nothing.
+     */
+    private static final class ScriptedWire implements Wire {
         final java.util.concurrent.CountDownLatch writeStarted = new java.util.concurrent.CountDownLatch(1);
         final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
         volatile String written = "";
         private volatile String toRead;
+        private final boolean writesWait;
 
-        StuckWriteWire(String toRead) {
+        ScriptedWire(String toRead, boolean writesWait) {
             this.toRead = toRead;
+            this.writesWait = writesWait;
         }
 
         @Override public io.netty.buffer.ByteBuf receive() throws IOException {
@@ -366,14 +386,18 @@ class HttpProtocolTest {
         }
 
         @Override public void write(io.netty.buffer.ByteBuf buf) throws IOException {
-            written = buf.toString(StandardCharsets.ISO_8859_1);
+            written += buf.toString(StandardCharsets.ISO_8859_1);
             buf.release();
             writeStarted.countDown();
+            if (!writesWait) return;
             awaitClose();
             throw new java.nio.channels.AsynchronousCloseException();
         }
 
-        @Override public void flush() throws IOException { awaitClose(); }
+        @Override public void flush() throws IOException {
+            awaitClose();
+            throw new java.nio.channels.AsynchronousCloseException();
+        }
         @Override public void shutdownOutput() { }
         @Override public void close() { closed.countDown(); }
         @Override public InetSocketAddress remoteAddress() { return new InetSocketAddress(InetAddress.getLoopbackAddress(), 1); }
