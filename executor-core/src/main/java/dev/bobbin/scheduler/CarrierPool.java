@@ -78,7 +78,7 @@ public final class CarrierPool implements Executor {
     final boolean stealing;                      // carriers steal from each other (not THREAD_PER_CORE)
     private final Placement placement;
     private final ConcurrentHashMap<Thread, Carrier> bindings = new ConcurrentHashMap<>(); // fiber -> home carrier
-    private final Set<Thread> pinned = ConcurrentHashMap.newKeySet(); // bound by startOn/startLocal: never re-dealt
+    private final Set<Thread> pinned = ConcurrentHashMap.newKeySet(); // THREAD_PER_CORE: bound by startOn/startLocal, never re-dealt
     private volatile boolean anyBound;           // sticky: set before the first binding is published
     private final AtomicInteger dealCursor = new AtomicInteger(); // round robin position for placement
     private final AtomicInteger aliveCarriers;   // carrier threads not yet exited (regular + started spares)
@@ -304,7 +304,7 @@ public final class CarrierPool implements Executor {
      * unlike a THREAD_PER_CORE deal, a stall of {@code home} never moves it ({@link #isPinned}).
      */
     public void pin(Thread fiber, Carrier home) {
-        pinned.add(fiber);
+        if (model == TaskModel.THREAD_PER_CORE) pinned.add(fiber);   // only that model re-deals bound fibers
         bind(fiber, home);
     }
 
