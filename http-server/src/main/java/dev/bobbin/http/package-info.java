@@ -16,7 +16,11 @@
  * run on the connection's fiber unless the application set an executor; blocking in a handler parks a
  * fiber, never a carrier. An acceptor fiber places each connection's fiber round-robin on the carriers,
  * so its socket lives on that carrier's ring; a sweeper fiber enforces every timeout (idle keep-alive,
- * slow head, stalled body read or write) by closing the connection, which wakes its blocked fiber.
+ * slow head, stalled body read or write) by closing the connection, which wakes its blocked fiber. The
+ * sweeper itself never writes: a 408 goes out on a fiber of its own, which the sweeper closes at the io
+ * timeout if its client reads nothing. A handler may hand its exchange to another thread and return; a
+ * connection closed meanwhile releases its buffers under a lock that every stream operation of the
+ * exchange takes, so that thread's later calls fail with an {@code IOException}.
  *
  * <p>Buffers. A connection reads Netty buffers straight from its socket ({@code FiberSocket.receive},
  * the carrier's receive buffer, no copy). A request head is found in that buffer by a tight scan
