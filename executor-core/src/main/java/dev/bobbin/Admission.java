@@ -70,18 +70,42 @@ final class Admission {
 
     /** Accepts a job or throws RejectedExecutionException. */
     void admit(Runnable job) {
+        admit(job, false, 0);
+    }
+
+    /**
+     * Accepts a job or throws RejectedExecutionException; with {@code timed}, returns false if a WAIT
+     * executor had no free slot before {@code deadline} (a {@code System.nanoTime()} value), the job
+     * then not accepted. A WAIT caller interrupted meanwhile gets a RejectedExecutionException whose
+     * cause is the InterruptedException ({@link #isInterruptedWait}).
+     */
+    boolean admit(Runnable job, boolean timed, long deadline) {
         lifecycle.ensureRunning();
         if (slots == null) {
             start(job);
-        } else if (slots.acquire(lifecycle, job)) {
-            try {
-                start(job);
-            } catch (Throwable t) {
-                releaseSlot();
-                lifecycle.terminateIfShutdown();
-                throw t;
+            return true;
+        }
+        switch (slots.acquire(lifecycle, job, timed, deadline)) {
+            case SLOT -> {
+                try {
+                    start(job);
+                } catch (Throwable t) {
+                    releaseSlot();
+                    lifecycle.terminateIfShutdown();
+                    throw t;
+                }
             }
-        } // else queued: a finishing job starts it
+            case QUEUED -> { }                   // a finishing job starts it
+            case TIMED_OUT -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether {@code e} is a WAIT caller's interrupt (invokeAll and invokeAny turn it back into one). */
+    static boolean isInterruptedWait(RejectedExecutionException e) {
+        return e.getCause() instanceof InterruptedException;
     }
 
     /** Starts a new job's fiber, refusing it if the executor is no longer running. */

@@ -225,10 +225,22 @@ final class ExecutorState implements FiberRegistry.Owner {
         }
     }
 
-    /** Shuts down, drains the queue of never-started jobs and interrupts the fibers of running ones. */
+    /**
+     * Shuts down, drains the queue of never-started jobs and interrupts the fibers of running ones. The
+     * drained futures of invokeAll and invokeAny are cancelled (their callers wait for them and never see
+     * the list), the others returned as they are, as ThreadPoolExecutor does.
+     */
     List<Runnable> shutdownNow() {
+        return shutdownNow(false);
+    }
+
+    /** {@code cancelAll}: cancel every drained future (close(), which drops the list). */
+    private List<Runnable> shutdownNow(boolean cancelAll) {
         shutdown();
         List<Runnable> never = slots != null ? slots.drain() : List.of();
+        for (Runnable job : never) {
+            if (job instanceof TaskFuture<?> f && (cancelAll || f.inBatch)) f.cancel(false);
+        }
         stopping = true;                                          // volatile; before the sweep's stripe locks: see stopping()
         if (!isTerminated()) {
             List<Thread> fibers = new ArrayList<>();
@@ -270,7 +282,7 @@ final class ExecutorState implements FiberRegistry.Owner {
                     terminated.await(1, TimeUnit.DAYS);
                 } catch (InterruptedException e) {
                     if (!interrupted) {
-                        shutdownNow();
+                        shutdownNow(true);                 // nobody gets the list: no future is left waiting
                         interrupted = true;
                     }
                 }

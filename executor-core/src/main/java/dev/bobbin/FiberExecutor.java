@@ -104,7 +104,11 @@ public final class FiberExecutor implements ExecutorService {
      * }</pre>
      */
     public enum Saturation {
-        /** The submitter blocks until a task finishes (cheap on a fiber); interrupting it rejects the task. */
+        /**
+         * The submitter blocks until a task finishes (cheap on a fiber); interrupting it rejects the task
+         * ({@code invokeAll} and {@code invokeAny} throw InterruptedException instead, and their timed
+         * forms stop waiting for a slot at their timeout).
+         */
         WAIT,
         /** The submission throws {@link RejectedExecutionException}. */
         REJECT,
@@ -407,7 +411,9 @@ public final class FiberExecutor implements ExecutorService {
     /**
      * Shuts down, interrupts every running task and returns the tasks that never started: empty unless
      * tasks wait in a {@link Saturation#QUEUE} queue (a submitted task is returned as its {@link Future},
-     * which is also a {@code Runnable}).
+     * which is also a {@code Runnable}). Queued tasks of {@code invokeAll} and {@code invokeAny} are
+     * cancelled instead, since their caller waits for them; {@link #close()} interrupted while it waits
+     * cancels every queued task, since nobody gets the list.
      */
     @Override
     public List<Runnable> shutdownNow() {

@@ -46,14 +46,22 @@ final class InvokeAll {
     /**
      * Submits every task, waits for each (until {@code deadline}, a {@code System.nanoTime()} value, when
      * {@code timed}), and returns the futures; on timeout, the futures with the unfinished ones
-     * cancelled. Whatever was submitted and not waited for is cancelled if this throws.
+     * cancelled, as are those of tasks a bounded WAIT executor had no slot for in time. Whatever was
+     * submitted and not waited for is cancelled if this throws.
      */
     static <T> List<Future<T>> invokeAll(Admission admission, Collection<? extends Callable<T>> tasks,
                                          boolean timed, long deadline) throws InterruptedException {
         List<Future<T>> futures = new ArrayList<>(tasks.size());
         int unwaited = -1;                       // futures below this index are not waited for yet; -1: the wait has not begun
         try {
-            FanOutFailure fanOut = submitAll(admission, tasks, futures);
+            FanOutFailure fanOut;
+            try {
+                fanOut = submitAll(admission, tasks, futures, timed, deadline);
+            } catch (RejectedExecutionException e) {
+                // a bounded WAIT caller interrupted while it waited for a slot: the JDK's invokeAll throws this
+                if (Admission.isInterruptedWait(e) && Thread.interrupted()) throw new InterruptedException();
+                throw e;
+            }
             // From the last future down: tasks finish about in the order they started, so the caller
             // parks about once, for the last, and then finds the others done. Waiting in order, it kept
             // catching up with the running tasks, each time spinning, parking and costing the carrier
@@ -80,24 +88,34 @@ final class InvokeAll {
 
     /**
      * Submits the tasks in order, adding each future to {@code futures} as it goes (so the caller can
-     * cancel what was submitted when this throws). Returns where the fan-out records a refused start,
-     * which the caller must rethrow once it has waited, or null without a fan-out.
+     * cancel what was submitted when this throws). A timed batch that a bounded WAIT executor has no
+     * slot for by {@code deadline} gets its remaining futures cancelled, never submitted, as the JDK's
+     * timed invokeAll does when its time runs out while it submits. Returns where the fan-out records a
+     * refused start, which the caller must rethrow once it has waited, or null without a fan-out.
      */
     private static <T> FanOutFailure submitAll(Admission admission, Collection<? extends Callable<T>> tasks,
-                                               List<Future<T>> futures) {
+                                               List<Future<T>> futures, boolean timed, long deadline) {
         if (admission.isBounded() || tasks.size() < Tunables.FANOUT_MIN_TASKS || FiberScheduler.current().isPresent()) {
-            for (Callable<T> t : tasks) futures.add(admission.submit(Objects.requireNonNull(t, "task")));
+            boolean late = false;
+            for (Callable<T> t : tasks) {
+                TaskFuture<T> f = new TaskFuture<>(Objects.requireNonNull(t, "task"), true);
+                futures.add(f);
+                if (late || !admission.admit(f, timed, deadline)) {
+                    late = true;
+                    f.cancel(false);
+                }
+            }
             return null;
         }
         FanOutFailure failure = new FanOutFailure();
         Iterator<? extends Callable<T>> it = tasks.iterator();
         while (it.hasNext()) {
-            admission.lifecycle().ensureRunning();
             Thread[] chunk = new Thread[Tunables.FANOUT_CHUNK];
             TaskFuture<?>[] chunkFutures = new TaskFuture<?>[Tunables.FANOUT_CHUNK];
             int n = 0;
             while (n < chunk.length && it.hasNext()) {
-                TaskFuture<T> f = new TaskFuture<>(Objects.requireNonNull(it.next(), "task"));
+                TaskFuture<T> f = new TaskFuture<>(Objects.requireNonNull(it.next(), "task"), true);
+                if (n == 0) admission.lifecycle().ensureRunning();   // as submit does: the null check first
                 chunk[n] = admission.newFiber(f);
                 chunkFutures[n++] = f;
                 futures.add(f);

@@ -10,8 +10,10 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 
@@ -19,15 +21,19 @@ import java.util.concurrent.locks.LockSupport;
  * {@link FiberExecutor#invokeAny}, timed and untimed: the first task to succeed wins, the others are
  * cancelled.
  *
- * <p>Implementation overview. Each task is submitted wrapped so that it reports to one
- * {@link FirstResult}: a success CASes the result in and unparks the caller; a failure records the
- * first exception, then bumps the failure count and unparks the caller. The caller parks until a result
- * is set or every submitted task has failed (then it throws an ExecutionException with the first
- * failure), and on its way out, however it leaves, cancels every future with interrupts.
+ * <p>Implementation overview. Each task's future ({@link AnyTask}) reports to one {@link FirstResult}
+ * when it completes, however it completes: run to a value or an exception, cancelled, drained unrun by
+ * shutdownNow, or failed unrun because the scheduler refused its start (FutureTask calls {@code done}
+ * exactly once). A success CASes the result in and unparks the caller; anything else records the first
+ * exception, then bumps the failure count and unparks the caller. The caller parks until a result is set
+ * or every submitted task has failed (then it throws an ExecutionException with the first failure), and
+ * on its way out, however it leaves, closes the rendezvous and cancels every future with interrupts.
+ * A timed call that a bounded WAIT executor has no slot for in time times out there.
  *
- * <p>Protocol of {@link FirstResult}: {@code result} is set once, by CAS; {@code firstFailure} is set
+ * <p>Protocol of {@link FirstResult}: {@code result} is set once, by CAS (to the value, or to
+ * {@code CLOSED} by the leaving caller, after which reports are dropped); {@code firstFailure} is set
  * once, by CAS, before the volatile increment of {@code failures}, so a caller that reads
- * {@code failures == count} (volatile) also sees {@code firstFailure}. A failure after a success leaves
+ * {@code failures == count} (volatile) also sees {@code firstFailure}. A failure after a result leaves
  * both alone.
  */
 final class InvokeAny {
@@ -41,21 +47,23 @@ final class InvokeAny {
         int size = tasks.size();
         if (size == 0) throw new IllegalArgumentException("tasks is empty");
         long start = timed ? System.nanoTime() : 0;
+        long deadline = start + nanos;                // compared by difference: safe across wrap-around
         FirstResult<T> first = new FirstResult<>(Thread.currentThread());
         List<Future<?>> futures = new ArrayList<>(size);
         try {
             int count = 0;
             Iterator<? extends Callable<T>> it = tasks.iterator();
             while (count < size && it.hasNext()) {
-                Callable<T> task = Objects.requireNonNull(it.next(), "tasks contains null");
-                futures.add(admission.submit(() -> {
-                    try {
-                        first.succeed(task.call());
-                    } catch (Throwable e) {
-                        first.fail(e);
-                    }
-                    return null;
-                }));
+                AnyTask<T> f = new AnyTask<>(Objects.requireNonNull(it.next(), "tasks contains null"), first);
+                futures.add(f);
+                boolean accepted;
+                try {
+                    accepted = admission.admit(f, timed, deadline);
+                } catch (RejectedExecutionException e) {
+                    if (Admission.isInterruptedWait(e) && Thread.interrupted()) throw new InterruptedException();
+                    throw e;
+                }
+                if (!accepted) throw new TimeoutException("no slot of the executor for invokeAny's tasks in time");
                 count++;
             }
             if (count == 0) throw new IllegalArgumentException("tasks is empty");
@@ -75,13 +83,34 @@ final class InvokeAny {
             @SuppressWarnings("unchecked") T t = r == FirstResult.NULL ? null : (T) r;
             return t;
         } finally {
+            first.close();                              // the cancels below report nothing to the caller
             for (Future<?> f : futures) f.cancel(true);
+        }
+    }
+
+    /** A task of invokeAny: its future reports its end to the rendezvous. */
+    private static final class AnyTask<T> extends TaskFuture<T> {
+        private final FirstResult<T> first;
+
+        AnyTask(Callable<T> task, FirstResult<T> first) {
+            super(task, true);
+            this.first = first;
+        }
+
+        @Override
+        protected void done() {                         // once, on whatever thread completed it
+            switch (state()) {
+                case SUCCESS -> first.succeed(resultNow());
+                case FAILED -> first.fail(exceptionNow());
+                default -> first.fail(new CancellationException("a task of invokeAny was cancelled before it completed"));
+            }
         }
     }
 
     /** invokeAny's rendezvous: the first result, or the failures counted before any result. */
     private static final class FirstResult<T> {
         static final Object NULL = new Object();       // stands for a null result
+        static final Object CLOSED = new Object();     // the caller left: later reports are dropped
         private static final VarHandle RESULT = VarHandles.field(MethodHandles.lookup(), FirstResult.class, "result", Object.class);
         private static final VarHandle FAILURES = VarHandles.field(MethodHandles.lookup(), FirstResult.class, "failures", int.class);
         private static final VarHandle FIRST_FAILURE = VarHandles.field(MethodHandles.lookup(), FirstResult.class, "firstFailure", Throwable.class);
@@ -96,6 +125,11 @@ final class InvokeAny {
             if (result == null && RESULT.compareAndSet(this, null, value == null ? NULL : value)) {
                 LockSupport.unpark(waiter);
             }
+        }
+
+        /** The caller leaves: no result may arrive any more, and failures are not counted. */
+        void close() {
+            if (result == null) RESULT.compareAndSet(this, null, CLOSED);
         }
 
         void fail(Throwable e) {

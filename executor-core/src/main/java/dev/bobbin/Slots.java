@@ -39,12 +39,23 @@ final class Slots {
         this.saturation = saturation;
     }
 
+    /** What {@link #acquire} did with a job. */
+    enum Outcome {
+        /** The caller holds a slot and must start the job. */
+        SLOT,
+        /** The job was queued; a finishing job starts it. */
+        QUEUED,
+        /** WAIT found no slot before the caller's deadline; the job was not accepted. */
+        TIMED_OUT
+    }
+
     /**
-     * True if the caller got a slot and must start the job; false if the job was queued. Throws
-     * RejectedExecutionException if the executor is shut down, if REJECT finds no slot, or if a WAIT
-     * caller is interrupted (its interrupt status then stays set).
+     * Takes a slot for {@code job}, queues it or times out (WAIT with {@code timed}, at {@code deadline},
+     * a {@code System.nanoTime()} value). Throws RejectedExecutionException if the executor is shut down,
+     * if REJECT finds no slot, or if a WAIT caller is interrupted (its interrupt status then stays set,
+     * and the exception's cause is the InterruptedException).
      */
-    boolean acquire(ExecutorState lifecycle, Runnable job) {
+    Outcome acquire(ExecutorState lifecycle, Runnable job, boolean timed, long deadline) {
         lock.lock();
         try {
             while (running >= max) {
@@ -55,11 +66,17 @@ final class Slots {
                         lifecycle.ensureRunning();
                         queue.addLast(job);
                         queued = queue.size();
-                        return false;
+                        return Outcome.QUEUED;
                     }
                     case WAIT -> {
                         try {
-                            freed.await();
+                            if (!timed) {
+                                freed.await();
+                            } else {
+                                long left = deadline - System.nanoTime();   // a difference: safe across wrap-around
+                                if (left <= 0) return Outcome.TIMED_OUT;
+                                freed.awaitNanos(left);
+                            }
                         } catch (InterruptedException e) {
                             Thread.currentThread().interrupt();
                             throw new RejectedExecutionException("executor '" + lifecycle.name()
@@ -71,7 +88,7 @@ final class Slots {
             }
             lifecycle.ensureRunning();
             running = running + 1;
-            return true;
+            return Outcome.SLOT;
         } finally {
             lock.unlock();
         }

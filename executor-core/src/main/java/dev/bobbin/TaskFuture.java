@@ -19,8 +19,19 @@ import dev.bobbin.scheduler.Tunables;
  * would hold its carrier. The spin reads only {@code isDone()} (FutureTask's volatile state), which
  * pairs with the completing fiber's state write; {@code super.get} then returns the outcome.
  */
-final class TaskFuture<T> extends FutureTask<T> {
-    TaskFuture(Callable<T> task) { super(task); }
+class TaskFuture<T> extends FutureTask<T> {
+    /**
+     * A future of invokeAll or invokeAny: its caller waits for it and never sees the list shutdownNow
+     * returns, so a shutdownNow that drains it from the queue cancels it.
+     */
+    final boolean inBatch;
+
+    TaskFuture(Callable<T> task) { this(task, false); }
+
+    TaskFuture(Callable<T> task, boolean inBatch) {
+        super(task);
+        this.inBatch = inBatch;
+    }
 
     /** Completes a job that can never start (a queued job whose scheduler is gone) with {@code e}. */
     void fail(Throwable e) { setException(e); }
