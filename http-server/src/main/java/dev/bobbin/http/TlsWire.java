@@ -91,7 +91,7 @@ final class TlsWire implements Wire {
     private boolean inputDone;                                                                  // unwrapLock
     private IOException readFailure;                                                            // unwrapLock
 
-    private final ReentrantLock wrapLock = new ReentrantLock();
+    final ReentrantLock wrapLock = new ReentrantLock();     // package-private: tests watch who waits for it
     private final ReentrantLock taskLock = new ReentrantLock();
 
     private final ReentrantLock progressLock = new ReentrantLock();
@@ -422,14 +422,29 @@ final class TlsWire implements Wire {
 
     // ---- closing ------------------------------------------------------------------------------------
 
-    /** Sends close_notify: the peer reads the end of the stream, and receiving goes on until it answers. */
+    /**
+     * Sends close_notify: the peer reads the end of the stream, and receiving goes on until it answers.
+     * Called by the connection's own fiber, which may wait briefly for a writer to finish its record.
+     */
     @Override
     public void shutdownOutput() throws IOException {
         flush();
-        sendCloseNotify();
+        boolean locked;
+        try {
+            locked = wrapLock.tryLock(HttpTunables.TLS_CLOSE_NOTIFY_LOCK_NANOS, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        if (locked) sendCloseNotifyLocked();           // else a writer is stuck on a peer that does not read
     }
 
-    /** Sends close_notify (best effort, briefly) and closes the socket; idempotent, any thread. */
+    /**
+     * Sends close_notify (best effort, briefly) and closes the socket; idempotent, any thread. It never
+     * waits for the wrap lock: a writer holding it is stuck on a peer that does not read, which is why a
+     * timeout or {@code stop} closes the connection, and closing one after the other must not queue
+     * behind each stuck writer.
+     */
     @Override
     public void close() {
         if (closed) return;
@@ -438,22 +453,15 @@ final class TlsWire implements Wire {
             closed = true;
         }
         try {
-            sendCloseNotify();
+            if (wrapLock.tryLock()) sendCloseNotifyLocked();
         } finally {
             socket.close();
             signalProgress();                          // a writer waiting for the handshake fails now
         }
     }
 
-    private void sendCloseNotify() {
-        boolean locked;
-        try {
-            locked = wrapLock.tryLock(HttpTunables.TLS_CLOSE_NOTIFY_LOCK_NANOS, TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return;
-        }
-        if (!locked) return;                           // a writer is stuck on a peer that does not read
+    /** Sends close_notify; the caller holds wrapLock, which this releases. */
+    private void sendCloseNotifyLocked() {
         try {
             engine.closeOutbound();
             // a socket write waits while much is still unsent: if the peer does not read, close anyway

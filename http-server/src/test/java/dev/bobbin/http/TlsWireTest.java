@@ -395,6 +395,54 @@ class TlsWireTest {
         server.await();
     }
 
+    /**
+     * A close from another thread (the server's sweeper or stop) must not wait for the wrap lock that a
+     * writer stuck on a client that reads nothing holds: the server closes such connections one after
+     * the other, and each would otherwise queue behind its stuck writer.
+     */
+    @Test
+    void closeFromAnotherThreadDoesNotWaitForAStuckWriter() throws Exception {
+        CompletableFuture<TlsWire> wire = new CompletableFuture<>();
+        CompletableFuture<Thread> writer = new CompletableFuture<>();
+        CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+        Server server = serve(1, false, w -> {
+            wire.complete(w);
+            writer.complete(Thread.currentThread());
+            try {
+                ByteBuf request = w.receive();          // runs the handshake (the client speaks first)
+                if (request != null) request.release();
+                w.write(Unpooled.wrappedBuffer(new byte[64 << 20]));   // far more than the client's buffers hold
+                outcome.complete(null);
+            } catch (IOException e) {
+                outcome.complete(e);
+            }
+        });
+        Socket raw = new Socket();
+        raw.setReceiveBufferSize(4096);
+        raw.setSoTimeout(30_000);
+        raw.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port()));
+        try (SSLSocket c = (SSLSocket) clientCtx.getSocketFactory().createSocket(raw, "localhost", server.port(), true)) {
+            c.getOutputStream().write('x');            // a request; then the client reads nothing
+            c.getOutputStream().flush();
+            TlsWire w = wire.get(20, TimeUnit.SECONDS);
+            Thread t = writer.get(20, TimeUnit.SECONDS);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!(w.wrapLock.isLocked() && t.getState() == Thread.State.WAITING) && System.nanoTime() < deadline) {
+                Thread.sleep(1);                       // until the writer waits for the client, holding the lock
+            }
+            assertTrue(w.wrapLock.isLocked() && t.getState() == Thread.State.WAITING, "the writer never got stuck");
+            Thread closer = Thread.ofPlatform().start(w::close);
+            boolean waitedForTheLock = false;
+            while (closer.isAlive()) {
+                waitedForTheLock |= w.wrapLock.hasQueuedThread(closer);
+                Thread.onSpinWait();
+            }
+            assertFalse(waitedForTheLock, "close() waited for the stuck writer's wrap lock");
+            assertInstanceOf(IOException.class, outcome.get(10, TimeUnit.SECONDS), "the stuck write fails once closed");
+        }
+        server.await();
+    }
+
     // ---- mutual TLS ---------------------------------------------------------------------------------
 
     @ParameterizedTest
