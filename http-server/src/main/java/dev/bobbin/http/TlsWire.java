@@ -32,8 +32,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * as TLS 1.3 session tickets, key updates or a close_notify reply) is wrapped and sent at once.
  * {@code NEED_UNWRAP}: the buffered ciphertext is unwrapped; on {@code BUFFER_UNDERFLOW} (no whole record
  * buffered) one more chunk is read from the socket, and the ciphertext buffer grows when a record is
- * larger than it. A write that comes before the handshake has finished waits until a receive has moved it
- * on (or the wire is closed).
+ * larger than it. A write that comes before the first handshake has finished waits until a receive has
+ * moved it on (or the wire is closed). A later handshake (a TLS 1.2 client's renegotiation) does not hold
+ * writes up: the engine takes data under the session already negotiated, so a response goes out while the
+ * renegotiation waits for the client's next messages, which the next receive reads. The first handshake's
+ * end is the {@code FINISHED} status of a wrap or unwrap ({@code negotiated}).
  *
  * <p><b>Records.</b> {@code receive()} decrypts into a pooled heap buffer handed to the caller; it starts
  * at {@link HttpTunables#TLS_APP_BUFFER_INITIAL_BYTES} and after a {@code BUFFER_OVERFLOW} (a record larger
@@ -99,6 +102,7 @@ final class TlsWire implements Wire {
     private long progress;                                                                      // progressLock
 
     private volatile boolean closed;
+    private volatile boolean negotiated;               // a wrap or unwrap reported FINISHED once; never cleared
     private volatile boolean wrapWanted;               // the reader left engine output to wrapLock's holder (Dekker, see above)
     private volatile boolean closeNotifyQueued;        // set once close_notify is handed to the socket
 
@@ -201,6 +205,7 @@ final class TlsWire implements Wire {
             signalProgress();
         }
         out.writerIndex(out.writerIndex() + r.bytesProduced());
+        if (r.getHandshakeStatus() == HandshakeStatus.FINISHED) negotiated = true;
         return r;
     }
 
@@ -339,7 +344,10 @@ final class TlsWire implements Wire {
                 continue;
             }
             if (left == 0 && hs != HandshakeStatus.NEED_WRAP) return true;
-            if (hs == HandshakeStatus.NEED_UNWRAP || hs == HandshakeStatus.NEED_UNWRAP_AGAIN) return false;
+            // Waiting for the peer's handshake messages: data can go only once a first handshake is done
+            // (a TLS 1.2 renegotiation, whose messages the next receive() reads, e.g. the next request's).
+            if ((hs == HandshakeStatus.NEED_UNWRAP || hs == HandshakeStatus.NEED_UNWRAP_AGAIN)
+                    && (left == 0 || !negotiated)) return false;
             int packet = engine.getSession().getPacketBufferSize();
             int cap = size > 0 ? size
                     : left == 0 ? packet : (int) Math.min(packet, left + HttpTunables.TLS_RECORD_OVERHEAD_BYTES);
@@ -352,6 +360,7 @@ final class TlsWire implements Wire {
                 throw t;
             }
             out.writerIndex(r.bytesProduced());
+            if (r.getHandshakeStatus() == HandshakeStatus.FINISHED) negotiated = true;
             if (out.isReadable()) socket.write(out);
             else out.release();
             switch (r.getStatus()) {
