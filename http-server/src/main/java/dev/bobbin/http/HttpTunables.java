@@ -66,9 +66,7 @@ final class HttpTunables {
     static final int TLS_NET_BUFFER_INITIAL_BYTES = 4 * 1024;
     /** First size of a decrypted-data buffer: fits a typical request head; grown to a full record after one overflows it. */
     static final int TLS_APP_BUFFER_INITIAL_BYTES = 4 * 1024;
-    /** Room for a TLS record's header, tag and padding on top of its plaintext when sizing a wrap's output. */
-    static final int TLS_RECORD_OVERHEAD_BYTES = 256;
-    /** close() waits this long for a writer to leave the engine (one blocked on a slow peer) before skipping close_notify. */
+    /** shutdownOutput() waits this long for a writer to leave the engine (one blocked on a slow peer) before skipping close_notify. */
     static final long TLS_CLOSE_NOTIFY_LOCK_NANOS = 100_000_000L;
     /** close_notify may take this long to be queued; then the socket is closed anyway (the peer does not read). */
     static final long TLS_CLOSE_NOTIFY_SEND_NANOS = 1_000_000_000L;

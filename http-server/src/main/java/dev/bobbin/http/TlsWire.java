@@ -42,7 +42,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * at {@link HttpTunables#TLS_APP_BUFFER_INITIAL_BYTES} and after a {@code BUFFER_OVERFLOW} (a record larger
  * than the buffer) every later one is sized to the session's application buffer size. Records already
  * buffered are decrypted into the same buffer while they fit, but a receive reads the socket only while it
- * has nothing to return. {@code write} wraps one record per engine call into a pooled direct buffer and
+ * has nothing to return. {@code write} wraps one record per engine call into a pooled direct buffer of the
+ * session's packet size (the engine refuses a smaller one) and
  * hands each to the socket (which takes ownership). The end of the stream is the peer's close_notify
  * ({@code CLOSED}) or the socket's end of stream; both make {@code receive()} return null. The engine
  * never loops without progress: an unwrap that neither consumes nor produces is treated as an underflow
@@ -349,8 +350,7 @@ final class TlsWire implements Wire {
             if ((hs == HandshakeStatus.NEED_UNWRAP || hs == HandshakeStatus.NEED_UNWRAP_AGAIN)
                     && (left == 0 || !negotiated)) return false;
             int packet = engine.getSession().getPacketBufferSize();
-            int cap = size > 0 ? size
-                    : left == 0 ? packet : (int) Math.min(packet, left + HttpTunables.TLS_RECORD_OVERHEAD_BYTES);
+            int cap = Math.max(size, packet);      // the engine refuses (BUFFER_OVERFLOW) anything under a packet
             ByteBuf out = alloc.directBuffer(cap);
             SSLEngineResult r;
             try {
@@ -361,8 +361,14 @@ final class TlsWire implements Wire {
             }
             out.writerIndex(r.bytesProduced());
             if (r.getHandshakeStatus() == HandshakeStatus.FINISHED) negotiated = true;
-            if (out.isReadable()) socket.write(out);
-            else out.release();
+            if (!out.isReadable()) {
+                out.release();
+            } else {
+                // a small record keeps a small buffer while in flight (a peer that reads slowly may leave
+                // many queued): the pool copies it into a smaller size class
+                if (out.readableBytes() < cap / 4) out.capacity(out.readableBytes());
+                socket.write(out);
+            }
             switch (r.getStatus()) {
                 case BUFFER_OVERFLOW -> size = Math.max(packet, cap * 2);
                 case CLOSED -> {
