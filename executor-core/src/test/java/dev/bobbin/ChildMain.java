@@ -53,6 +53,7 @@ public final class ChildMain {
                 System.out.println("virtual-pollers=" + virtualPollers());
             }
             case "hosted-lifecycle" -> hostedLifecycle();
+            case "hosted-starvation" -> hostedStarvation();
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
@@ -94,6 +95,39 @@ public final class ChildMain {
         AtomicReference<String> r = new AtomicReference<>("not finished");
         builder.start(() -> r.set(echoLoop(200))).join();
         return r.get();
+    }
+
+    /**
+     * The first scheduler hosts the JDK's pollers, and as many fibers as it has carriers and spares spin
+     * without yielding; a JDK virtual thread (its carriers are the JDK's) must still get its socket
+     * wake-ups. The spinners stop only after the echo loop ended or 30 s passed.
+     */
+    private static void hostedStarvation() throws Exception {
+        int parallelism = 2, spares = 2;
+        FiberScheduler host = FiberScheduler.create(SchedulerConfig.builder().name("host").parallelism(parallelism)
+                .maxSpareCarriers(spares).build());
+        host.start(ChildMain::echoOnce).join();          // the pollers start, hosted here
+        System.out.println("hosted=" + pollersScheduledBy(host.pool()));
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        List<Thread> spinners = new java.util.ArrayList<>();
+        for (int i = 0; i < parallelism + spares; i++) {
+            spinners.add(host.start(() -> {
+                long x = 0;
+                while (!stop.get()) x++;
+            }));
+        }
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+        while (host.pool().monitor.sparesStarted() < spares && System.nanoTime() < deadline) Thread.sleep(5);
+        System.out.println("spares-started=" + host.pool().monitor.sparesStarted());
+        AtomicReference<String> echo = new AtomicReference<>("not finished");
+        Thread vt = Thread.ofVirtual().start(() -> echo.set(echoLoop(20)));
+        boolean done = vt.join(java.time.Duration.ofSeconds(30));
+        stop.set(true);
+        for (Thread t : spinners) t.join();
+        vt.join();
+        System.out.println("echo-while-spinning=" + (done ? echo.get() : "not finished while the host spun"));
+        System.out.println("poller-rescues=" + (host.pool().monitor.pollerRescues() > 0));
+        host.close();
     }
 
     /** {@code rounds} one-byte round trips with a platform-thread peer; "ok" or what went wrong. */

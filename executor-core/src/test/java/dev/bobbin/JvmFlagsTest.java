@@ -98,6 +98,20 @@ class JvmFlagsTest {
         assertFalse(r.output.contains("Exception"), r.output);
     }
 
+    /**
+     * The scheduler hosting the JDK's pollers has every carrier and spare held by a spinning fiber: a JDK
+     * virtual thread's socket wake-ups still come (the stall monitor runs the pollers off the pool).
+     */
+    @Test
+    void hostedPollersAreNotStarvedByTheHostsComputations() throws Exception {
+        Result r = runJava(withOpens(List.of()), ChildMain.class.getName(), "hosted-starvation");
+        assertEquals(0, r.exit, r.output);
+        assertTrue(r.output.contains("hosted=true"), r.output);
+        assertTrue(r.output.contains("spares-started=2"), "every spare held too: " + r.output);
+        assertTrue(r.output.contains("echo-while-spinning=ok"), r.output);
+        assertTrue(r.output.contains("poller-rescues=true"), r.output);
+    }
+
     record Result(int exit, String output) { }
 
     static Result runJava(List<String> jvmArgs, String main, String... args) throws IOException, InterruptedException {

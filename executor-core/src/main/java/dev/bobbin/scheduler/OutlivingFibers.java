@@ -4,6 +4,7 @@ import dev.bobbin.scheduler.queue.InjectionQueue;
 
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.Consumer;
 
@@ -15,7 +16,10 @@ import java.util.function.Consumer;
  * <p>Implementation overview. The pool recognizes them when they start (their creator is the pool's
  * poller-initializing fiber) and records them here; it neither counts them as live fibers nor lists them
  * in its registry, so they never hold up its termination and {@code shutdownNow} never interrupts them.
- * While the pool runs, their tasks are scheduled like any fiber's. Once it is shut down and none of its
+ * While the pool runs, their tasks are scheduled like any fiber's, except when every carrier in service is
+ * stalled (spares included): the stall monitor then moves their tasks from the injection queue to the
+ * runner below ({@link #rescue}), since the JVM's socket wake-ups, other schedulers' and the JDK's own
+ * virtual threads' included, must not wait for this pool's computations. Once it is shut down and none of its
  * own fibers is left, its carriers exit even while these still have tasks (a busy poller yields and
  * polls again for as long as events come; see {@code CarrierPool.onlyOutlivingLeft}), and from the first
  * exit ({@link #poolGone}) their tasks go to a runner thread of their own: a daemon platform thread,
@@ -91,6 +95,17 @@ final class OutlivingFibers {
         drain(inject);
     }
 
+    /**
+     * Monitor, while every carrier in service is stalled: moves these fibers' tasks out of {@code inject}
+     * to the runner, started if need be. Returns how many. Each task is taken once, so it runs once.
+     */
+    int rescue(InjectionQueue inject) {
+        if (!any()) return 0;
+        List<Runnable> taken = inject.takeMatching(t -> contains(JdkVirtualThreads.fiberOf(t)));
+        for (Runnable t : taken) handOver(t);
+        return taken.size();
+    }
+
     private void drain(InjectionQueue inject) {
         for (Runnable t; (t = inject.poll()) != null; ) handOver(t);
     }
@@ -123,7 +138,7 @@ final class OutlivingFibers {
             } catch (Throwable t) {
                 if (!failureLogged) {
                     failureLogged = true;
-                    LOG.log(System.Logger.Level.WARNING, "a JDK socket poller of terminated scheduler '" + poolName
+                    LOG.log(System.Logger.Level.WARNING, "a JDK socket poller hosted by scheduler '" + poolName
                             + "' failed: " + t);
                 }
                 LOG.log(System.Logger.Level.DEBUG, "JDK socket poller failure", t);

@@ -77,6 +77,7 @@ public final class StallMonitor implements Runnable {
     private final int[] stolenCount = new int[1];
     @SuppressWarnings("unused") private volatile long stalls;       // monitor writes (opaque), anyone reads
     @SuppressWarnings("unused") private volatile long sparesStarted; // monitor writes, anyone reads
+    private volatile long pollerRescues;        // hosted JDK sub-poller tasks run off the pool; monitor writes
     private volatile int stalledCarriers;       // carriers stalled at the last sample; monitor writes
     private final LinkedBlockingQueue<Pending> reports = new LinkedBlockingQueue<>(); // monitor -> reporter
     private Thread reporter;                    // monitor thread only: started at the first stall
@@ -126,6 +127,8 @@ public final class StallMonitor implements Runnable {
 
     /** Spare carrier activations so far. Any thread. */
     public long sparesStarted() { return sparesStarted; }
+    /** Tasks of hosted JDK sub-pollers run off the pool while every carrier was stalled ({@code OutlivingFibers.rescue}). */
+    public long pollerRescues() { return pollerRescues; }
 
     /**
      * The monitor's part of a stats snapshot: stalls reported, spares in service now, spare activations.
@@ -246,6 +249,9 @@ public final class StallMonitor implements Runnable {
                     break;
                 }
             }
+            // the JVM's socket sub-pollers, if hosted here, must not wait for this pool's computations
+            int rescued = pool.outliving.rescue(pool.inject);
+            if (rescued > 0) pollerRescues = pollerRescues + rescued;   // single writer
         }
         if (toReport != null) {
             reports.addAll(toReport);

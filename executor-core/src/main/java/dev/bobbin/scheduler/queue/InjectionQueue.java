@@ -2,7 +2,10 @@ package dev.bobbin.scheduler.queue;
 
 import dev.bobbin.base.LinePadding;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
 
 /**
  * The scheduler-wide queue for work submitted from outside the carriers and for spills of full local
@@ -97,6 +100,29 @@ public final class InjectionQueue extends InjectionQueueFields {
                 }
             }
             return first;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Takes out every task {@code which} accepts, in order, leaving the others in theirs. A scan of the
+     * whole queue under the lock: for rare rescues (the stall monitor's), not for the hot path.
+     */
+    public List<Runnable> takeMatching(Predicate<Runnable> which) {
+        List<Runnable> taken = new ArrayList<>();
+        if (size == 0) return taken;
+        lock.lock();
+        try {
+            int s = size, mask = ring.length - 1, kept = 0;
+            for (int i = 0; i < s; i++) {
+                Runnable t = ring[(headIndex + i) & mask];
+                if (which.test(t)) taken.add(t);
+                else ring[(headIndex + kept++) & mask] = t;
+            }
+            for (int i = kept; i < s; i++) ring[(headIndex + i) & mask] = null;
+            if (kept != s) size = kept;           // volatile write; pairs with the read in isEmpty/size
+            return taken;
         } finally {
             lock.unlock();
         }
