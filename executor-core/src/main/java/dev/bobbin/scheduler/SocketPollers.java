@@ -88,9 +88,15 @@ public final class SocketPollers {
     private static void initializePollerClass() {
         try {
             Class.forName(POLLER_CLASS, true, ClassLoader.getPlatformClassLoader());
-        } catch (ClassNotFoundException | LinkageError e) {
+        } catch (ClassNotFoundException e) {
             // a JDK without this class polls some other way; nothing to place
-            System.getLogger("dev.bobbin").log(System.Logger.Level.DEBUG, "JDK poller class not initialized", e);
+            System.getLogger("dev.bobbin").log(System.Logger.Level.DEBUG, "JDK poller class not found", e);
+        } catch (LinkageError e) {
+            // its initialization failed (e.g. no descriptor left for its epoll instance): the JDK's blocking
+            // sockets in virtual threads fail from now on, with no cause of their own to show
+            System.Logger log = System.getLogger("dev.bobbin");
+            log.log(System.Logger.Level.WARNING, "the JDK's socket pollers failed to start; blocking sockets in virtual threads will fail: " + e);
+            log.log(System.Logger.Level.DEBUG, "JDK poller initialization failure", e);
         }
     }
 
