@@ -1,7 +1,6 @@
 package dev.bobbin.http;
 
 import com.sun.net.httpserver.HttpsConfigurator;
-import com.sun.net.httpserver.HttpsParameters;
 import dev.bobbin.FiberScheduler;
 import dev.bobbin.uring.FiberIo;
 import dev.bobbin.uring.FiberServerSocket;
@@ -19,7 +18,6 @@ import java.io.*;
 import java.net.*;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.*;
-import java.security.KeyStore;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.*;
@@ -40,26 +38,9 @@ class TlsFaultPathTest {
 
     @BeforeAll
     static void setUp(@TempDir Path tmp) throws Exception {
-        Path p12 = tmp.resolve("server.p12");
-        Process kt = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair", "-keyalg", "EC", "-groupname", "secp256r1", "-alias", "bobbin", "-dname", "CN=localhost",
-                "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-validity", "2", "-storetype", "PKCS12",
-                "-keystore", p12.toString(), "-storepass", "changeit", "-keypass", "changeit").redirectErrorStream(true).start();
-        kt.getInputStream().readAllBytes();
-        assertEquals(0, kt.waitFor());
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(p12)) { ks.load(in, "changeit".toCharArray()); }
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(ks, "changeit".toCharArray());
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("bobbin", ks.getCertificate("bobbin"));
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        serverCtx = SSLContext.getInstance("TLS");
-        serverCtx.init(kmf.getKeyManagers(), null, null);
-        clientCtx = SSLContext.getInstance("TLS");
-        clientCtx.init(null, tmf.getTrustManagers(), null);
+        TestCertificate cert = TestCertificate.create(tmp);
+        serverCtx = cert.server();
+        clientCtx = cert.client();
         io = FiberIo.system();
         s = io.newScheduler("tls-faults", 2);
     }

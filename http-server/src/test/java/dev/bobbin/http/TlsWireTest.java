@@ -19,12 +19,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -32,10 +30,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
 import java.util.List;
 import java.util.Queue;
 import java.util.Random;
@@ -59,7 +54,6 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class TlsWireTest {
-    private static final String PASS = "changeit";
     private static final Logger LEAK_LOGGER = Logger.getLogger(ResourceLeakDetector.class.getName());
     private static final List<String> LEAKS = new CopyOnWriteArrayList<>();
     private static final Queue<AutoCloseable> OPEN = new ConcurrentLinkedQueue<>();
@@ -89,36 +83,10 @@ class TlsWireTest {
         java.security.Security.setProperty("jdk.tls.keyLimits",
                 "AES/GCM/NoPadding KeyUpdate 2^20, ChaCha20-Poly1305 KeyUpdate 2^20");
 
-        Path p12 = tmp.resolve("server.p12");
-        Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair", "-keyalg", "EC", "-groupname", "secp256r1", "-alias", "bobbin", "-dname", "CN=localhost",
-                "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-validity", "2", "-storetype", "PKCS12",
-                "-keystore", p12.toString(), "-storepass", PASS, "-keypass", PASS)
-                .redirectErrorStream(true).start();
-        String keytoolOut = new String(keytool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(keytool.waitFor(30, TimeUnit.SECONDS), "keytool did not finish");
-        assertEquals(0, keytool.exitValue(), () -> "keytool failed: " + keytoolOut);
-
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(p12)) {
-            keys.load(in, PASS.toCharArray());
-        }
-        Certificate cert = keys.getCertificate("bobbin");
-        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-        trust.load(null, null);
-        trust.setCertificateEntry("bobbin", cert);
-
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(keys, PASS.toCharArray());
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-
-        serverCtx = SSLContext.getInstance("TLS");
-        serverCtx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-        clientCtx = SSLContext.getInstance("TLS");
-        clientCtx.init(null, tmf.getTrustManagers(), null);
-        clientWithKeyCtx = SSLContext.getInstance("TLS");
-        clientWithKeyCtx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+        TestCertificate cert = TestCertificate.create(tmp);
+        serverCtx = cert.server();
+        clientCtx = cert.client();
+        clientWithKeyCtx = cert.clientWithKey();
 
         io = FiberIo.system();
         s = io.newScheduler("tls-test", 2);
@@ -426,11 +394,16 @@ class TlsWireTest {
             c.getOutputStream().flush();
             TlsWire w = wire.get(20, TimeUnit.SECONDS);
             Thread t = writer.get(20, TimeUnit.SECONDS);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (!(w.wrapLock.isLocked() && t.getState() == Thread.State.WAITING) && System.nanoTime() < deadline) {
-                Thread.sleep(1);                       // until the writer waits for the client, holding the lock
+            // until the writer has waited for the client, holding the lock, for 300 ms on end
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20), waitingSince = 0;
+            boolean stuck = false;
+            while (!stuck && System.nanoTime() < deadline) {
+                if (!(w.wrapLock.isLocked() && t.getState() == Thread.State.WAITING)) waitingSince = 0;
+                else if (waitingSince == 0) waitingSince = System.nanoTime();
+                else stuck = System.nanoTime() - waitingSince > TimeUnit.MILLISECONDS.toNanos(300);
+                Thread.sleep(1);
             }
-            assertTrue(w.wrapLock.isLocked() && t.getState() == Thread.State.WAITING, "the writer never got stuck");
+            assertTrue(stuck, "the writer never got stuck");
             Thread closer = Thread.ofPlatform().start(w::close);
             boolean waitedForTheLock = false;
             while (closer.isAlive()) {
