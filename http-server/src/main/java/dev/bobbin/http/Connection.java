@@ -130,7 +130,10 @@ final class Connection implements Runnable {
         HttpServerOptions o = server.options();
         long idle = o.idleTimeout().toNanos();
         for (;;) {
-            if (server.isStopping()) return;
+            if (server.isStopping()) {
+                flushHeldResponses();                    // a response held for a pipelined request goes out first
+                return;
+            }
             deadline = System.nanoTime() + idle;
             if (!toPhase(BUSY, IDLE) && phase != IDLE) return;
             RequestHead head;
@@ -246,6 +249,7 @@ final class Connection implements Runnable {
     private static void authenticate(Exchange x, HttpExchange e, ServerContext context, HttpHandler handler) throws IOException {
         Authenticator auth = context.getAuthenticator();
         Authenticator.Result r = auth == null ? null : auth.authenticate(e);
+        if (auth != null && r == null) throw new IllegalStateException("the context's Authenticator returned null");
         if (r == null || r instanceof Authenticator.Success) {
             if (r != null) x.setPrincipal(((Authenticator.Success) r).getPrincipal());
             handler.handle(e);
@@ -282,7 +286,9 @@ final class Connection implements Runnable {
             else keep = body.drain(HttpTunables.DRAIN_LIMIT_BYTES) && !broken;
         }
         if (!keep || in == null || !in.isReadable()) sendOut();
-        if (!keep) lingeringClose();
+        // stopping: the close right after hands the bytes to the socket's bounded drain; no linger, whose
+        // wait nobody would end once the sweeper has stopped
+        if (!keep && !server.isStopping()) lingeringClose();
         return keep;
     }
 
@@ -414,6 +420,7 @@ final class Connection implements Runnable {
     }
 
     void writeHead(int status, Headers headers) throws IOException {
+        checkFields(headers);                            // all of them before a byte goes out
         ByteBuf o = out();
         o.writeBytes(StatusLines.of(status));
         for (Map.Entry<String, List<String>> e : headers.entrySet()) {
@@ -423,12 +430,46 @@ final class Connection implements Runnable {
             for (String v : values) {
                 o.writeCharSequence(name, ISO_8859_1);
                 o.writeByte(':').writeByte(' ');
-                if (v != null) o.writeCharSequence(v, ISO_8859_1);
+                o.writeCharSequence(v, ISO_8859_1);
                 o.writeBytes(CRLF);
             }
         }
         o.writeBytes(CRLF);
         if (o.readableBytes() >= HttpTunables.OUT_FLUSH_BYTES) sendOut();
+    }
+
+    /**
+     * Refuses response fields that would break the head: {@code Headers} checks values as they are added,
+     * not those put into its lists directly. A name may hold no line break or colon, a value no line break
+     * but a folded one; neither anything outside ISO-8859-1, and no value is null (as the JDK's provider
+     * refuses).
+     */
+    private static void checkFields(Headers headers) {
+        for (Map.Entry<String, List<String>> e : headers.entrySet()) {
+            String name = e.getKey();
+            if (name == null || name.isEmpty()) throw new IllegalArgumentException("empty response header name");
+            for (int i = 0; i < name.length(); i++) {
+                char c = name.charAt(i);
+                if (c == '\r' || c == '\n' || c == ':' || c > 0xff) {
+                    throw new IllegalArgumentException("illegal character in response header name: " + name);
+                }
+            }
+            List<String> values = e.getValue();
+            if (values == null) continue;
+            for (String v : values) {
+                if (v == null) throw new IllegalArgumentException("null value of response header " + name);
+                for (int i = 0; i < v.length(); i++) {
+                    char c = v.charAt(i);
+                    boolean folded = c == '\r' && i + 2 < v.length() && v.charAt(i + 1) == '\n'
+                            && (v.charAt(i + 2) == ' ' || v.charAt(i + 2) == '\t');
+                    if (folded) {
+                        i++;
+                    } else if (c == '\r' || c == '\n' || c > 0xff) {
+                        throw new IllegalArgumentException("illegal character in the value of response header " + name);
+                    }
+                }
+            }
+        }
     }
 
     void sendContinue() throws IOException {

@@ -123,6 +123,7 @@ final class Exchange extends HttpExchange {
     }
 
     private void sendResponseHeadersLocked(int code, long length) throws IOException {
+        if (done) throw new IOException("exchange closed");
         conn.checkOpen();
         responseCode = code;
         if (continuePending && code >= 200) {

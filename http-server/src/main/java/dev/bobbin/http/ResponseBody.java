@@ -72,7 +72,8 @@ final class ResponseBody extends OutputStream {
 
     @Override
     public void flush() throws IOException {
-        if (closed || mode == Mode.NOT_SENT) return;
+        if (mode == Mode.NOT_SENT) throw new IOException("response headers not sent yet");
+        if (closed) return;
         conn.lockBuffers();
         try {
             conn.sendBuffered(mode == Mode.CHUNKED);
@@ -81,8 +82,14 @@ final class ResponseBody extends OutputStream {
         }
     }
 
+    /** Ends the body; as the API says, this also closes the request body. */
     @Override
     public void close() throws IOException {
+        exchange.requestBody().close();
+        end();
+    }
+
+    private void end() throws IOException {
         if (closed) return;
         if (mode == Mode.NOT_SENT) throw new IOException("response headers not sent yet");
         closed = true;
@@ -109,7 +116,7 @@ final class ResponseBody extends OutputStream {
     /** Ends the body as if closed, without exceptions: the exchange is being completed by the server. */
     void closeQuietly() {
         try {
-            close();
+            end();
         } catch (IOException e) {
             // the exchange is complete either way; the connection has been marked for closing
         }

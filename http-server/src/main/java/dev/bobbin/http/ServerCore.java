@@ -99,8 +99,8 @@ final class ServerCore {
 
     synchronized void bind(InetSocketAddress addr, int backlog) throws IOException {
         Objects.requireNonNull(addr, "addr");
-        if (state != NEW) throw new IllegalStateException("server " + (state == STARTED ? "started" : "stopped"));
         if (listener != null) throw new BindException("HttpServer already bound");
+        if (state != NEW) throw new IllegalStateException("server " + (state == STARTED ? "started" : "stopped"));
         FiberServerSocket s = io.openServer();
         try {
             s.bind(addr, backlog > 0 ? backlog : HttpTunables.DEFAULT_BACKLOG);
@@ -365,7 +365,9 @@ final class ServerCore {
         while (System.nanoTime() - deadline < 0 && connections.stream().anyMatch(c -> c != mine && c.busy())) {
             sleep(HttpTunables.STOP_POLL_NANOS);
         }
-        for (Connection c : connections) c.closeNow();
+        for (Connection c : connections) {
+            if (c != mine) c.closeNow();             // the caller's own response goes out once it returns
+        }
         long fiberDeadline = System.nanoTime() + HttpTunables.STOP_FIBER_WAIT_NANOS;
         for (Connection c : connections) {
             Thread t = c.thread;

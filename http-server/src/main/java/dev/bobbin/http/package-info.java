@@ -59,6 +59,11 @@
  * </ul>
  * A handler that throws gets a 500 when nothing was sent yet (the built-in provider closes the
  * connection), otherwise the connection closes; the failure is logged once per minute at WARNING, each
- * one at DEBUG, and the server goes on serving.
+ * one at DEBUG, and the server goes on serving. A request the server's executor rejects gets a 503 (the
+ * built-in provider closes the connection). Response fields with a line break (other than a folded
+ * one), a character outside ISO-8859-1 or a null value make {@code sendResponseHeaders} throw
+ * IllegalArgumentException before anything is sent, as do status codes outside 100-999 (the built-in
+ * provider sends those). {@code HttpExchange} attributes belong to the exchange (the built-in provider
+ * of JDK 25 keeps them in the context, shared by its requests).
  */
 package dev.bobbin.http;

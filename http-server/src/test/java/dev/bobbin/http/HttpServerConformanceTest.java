@@ -63,7 +63,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * (the control) and against Bobbin's {@code BobbinHttpServerProvider}. Every check passes on the JDK
  * provider; a check that passes there and fails on Bobbin is a conformance bug in Bobbin, except where a
  * check names one of the deliberate differences below ({@link #HANDLER_FAILURE_ANSWERS_500},
- * {@link #REJECTS_AMBIGUOUS_REQUESTS}, {@link #NO_CONTINUE_BEFORE_A_REFUSAL}).
+ * {@link #REJECTS_AMBIGUOUS_REQUESTS}, {@link #NO_CONTINUE_BEFORE_A_REFUSAL},
+ * {@link #ATTRIBUTES_PER_EXCHANGE}, {@link #THREE_DIGIT_STATUS_CODES}, {@link #REJECTING_EXECUTOR_ANSWERS_503}).
  *
  * <p>Wire-level checks use a raw {@link Socket} and a small response parser ({@link Conn}); the others use
  * {@link HttpClient} on HTTP/1.1. Handlers never assert: they record what they saw (futures, queues) and the
@@ -98,6 +99,26 @@ class HttpServerConformanceTest {
      * the connection then closes. The JDK sends {@code 100 Continue} before it calls the handler.
      */
     static final String NO_CONTINUE_BEFORE_A_REFUSAL = "no 100 Continue before a refusal";
+
+    /**
+     * Deliberate difference: {@code HttpExchange} attributes belong to the exchange, as filters passing
+     * values to a handler expect; the JDK's provider (25) keeps them in the context's attribute map,
+     * shared by every request of the context, and an OpenJDK change under review moves it to
+     * per-exchange attributes too.
+     */
+    static final String ATTRIBUTES_PER_EXCHANGE = "exchange attributes belong to the exchange";
+
+    /**
+     * Deliberate difference: a status code outside 100-999 is refused with IllegalArgumentException (a
+     * status code has three digits); the JDK's provider sends it.
+     */
+    static final String THREE_DIGIT_STATUS_CODES = "status codes outside 100-999 refused";
+
+    /**
+     * Deliberate difference: when the server's executor rejects a request, Bobbin answers 503 and closes
+     * the connection; the JDK's provider closes it without an answer.
+     */
+    static final String REJECTING_EXECUTOR_ANSWERS_503 = "a rejecting executor's request gets 503";
 
     /** How long a check waits for something that must happen. */
     static final long PATIENCE_S = 10;
@@ -1470,5 +1491,516 @@ class HttpServerConformanceTest {
             assertEquals(200, r.status());
         }
         assertEquals("x", connect(s).send("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\n\r\nx").read().text());
+    }
+    // ---------------------------------------------------------------- misuse and fault paths of the API
+
+    /** Records what a handler step did: "ok", or the simple name of the exception it threw. */
+    interface Step { void run() throws Exception; }
+
+    static String outcome(Step s) {
+        try {
+            s.run();
+            return "ok";
+        } catch (Exception e) {
+            return e.getClass().getSimpleName();
+        }
+    }
+
+    @Test
+    void exchangeAttributesAndContextAttributes() throws Exception {
+        CompletableFuture<List<Object>> seen = new CompletableFuture<>();
+        HttpServer s = server();
+        HttpContext c = s.createContext("/a", ex -> {
+            List<Object> l = new ArrayList<>();
+            l.add(ex.getAttribute("ctx"));                       // a context attribute, read through the exchange
+            ex.setAttribute("ex", "set on exchange");
+            l.add(ex.getHttpContext().getAttributes().get("ex")); // an exchange attribute, read through the context
+            l.add(outcome(() -> ex.getAttribute(null)));
+            l.add(outcome(() -> ex.setAttribute(null, "v")));
+            seen.complete(l);
+            respond(ex, 200, "");
+        });
+        c.getAttributes().put("ctx", "set on context");
+        s.start();
+        assertEquals(200, get(s, "/a").statusCode());
+        if (provider.isBobbin()) {
+            assertEquals(Arrays.asList(null, null, "NullPointerException", "NullPointerException"), await(seen),
+                    ATTRIBUTES_PER_EXCHANGE);
+        } else {
+            assertEquals(Arrays.asList("set on context", "set on exchange", "NullPointerException", "NullPointerException"),
+                    await(seen));
+        }
+    }
+
+    @Test
+    void responseHeaderWithCrLfIsRefusedBySendResponseHeaders() throws Exception {
+        CompletableFuture<List<String>> seen = new CompletableFuture<>();
+        HttpServer s = started("/inj", ex -> {
+            Headers h = ex.getResponseHeaders();
+            h.add("X-A", "fine");
+            List<String> l = new ArrayList<>();
+            l.add(outcome(() -> h.add("X-B", "v\r\nX-Injected: direct")));      // Headers itself checks
+            h.get("X-A").add("v\r\nX-Injected: yes");                           // ... but not its live lists
+            l.add(outcome(() -> ex.sendResponseHeaders(200, -1)));
+            seen.complete(l);
+            if (!l.get(1).equals("ok")) {
+                h.remove("X-A");
+                respond(ex, 200, "");
+            }
+        });
+        Conn conn = connect(s);
+        RawResponse r = conn.send(rawGet("/inj")).read();
+        assertNull(r.header("X-Injected"), "response splitting: " + r.headerLines());
+        assertEquals(200, r.status());
+        assertEquals(List.of("IllegalArgumentException", "IllegalArgumentException"), await(seen));
+    }
+
+    @Test
+    void responseHeaderOutsideLatin1IsRefused() throws Exception {
+        CompletableFuture<String> seen = new CompletableFuture<>();
+        HttpServer s = started("/u", ex -> {
+            ex.getResponseHeaders().put("X-U", new ArrayList<>(List.of("ok")));
+            ex.getResponseHeaders().get("X-U").set(0, "\u20ac");
+            String o = outcome(() -> ex.sendResponseHeaders(200, -1));
+            seen.complete(o);
+            if (!o.equals("ok")) {
+                ex.getResponseHeaders().remove("X-U");
+                respond(ex, 200, "");
+            }
+        });
+        RawResponse r = connect(s).send(rawGet("/u")).read();
+        assertNull(r.header("X-U"), r.headerLines().toString());
+        assertEquals("IllegalArgumentException", await(seen));
+    }
+
+    @Test
+    void sendResponseHeadersAfterCloseFails() throws Exception {
+        CompletableFuture<String> seen = new CompletableFuture<>();
+        HttpServer s = started("/closed", ex -> {
+            ex.close();
+            seen.complete(outcome(() -> {
+                ex.sendResponseHeaders(200, 4);
+                try (OutputStream os = ex.getResponseBody()) {
+                    os.write("late".getBytes(UTF_8));
+                }
+            }));
+        });
+        Conn conn = connect(s);
+        conn.send(rawGet("/closed"));
+        await(seen);
+        String got;
+        try {
+            RawResponse r = conn.read();
+            got = r.statusLine() + " " + r.headerLines() + " " + r.text();
+        } catch (IOException e) {
+            got = null;
+        }
+        assertNull(got, "the connection closes without a response");
+        assertNotEquals("ok", await(seen), "an exchange closed before its headers cannot answer afterwards");
+    }
+
+    @Test
+    void readingTheRequestBodyAfterTheResponseIsClosedFails() throws Exception {
+        CompletableFuture<String> seen = new CompletableFuture<>();
+        HttpServer s = started("/rb", ex -> {
+            ex.sendResponseHeaders(200, 2);
+            ex.getResponseBody().write("ok".getBytes(UTF_8));
+            ex.getResponseBody().close();                     // closes the request body too (HttpExchange spec)
+            seen.complete(outcome(() -> ex.getRequestBody().read()));
+        });
+        Conn conn = connect(s);
+        RawResponse r = conn.send("POST /rb HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nabcde").read();
+        assertEquals("ok", r.text());
+        assertEquals("IOException", await(seen));
+    }
+
+    @Test
+    void flushingTheResponseBodyBeforeHeadersFails() throws Exception {
+        CompletableFuture<List<String>> seen = new CompletableFuture<>();
+        HttpServer s = started("/fl", ex -> {
+            OutputStream os = ex.getResponseBody();
+            List<String> l = new ArrayList<>();
+            l.add(outcome(() -> os.write(1)));
+            l.add(outcome(os::flush));
+            l.add(outcome(os::close));
+            seen.complete(l);
+            respond(ex, 200, "after");
+        });
+        assertEquals("after", get(s, "/fl").body());
+        assertEquals(List.of("IOException", "IOException", "IOException"), await(seen));
+    }
+
+    @Test
+    void statusCodesOutsideThreeDigits() throws Exception {
+        CompletableFuture<List<String>> seen = new CompletableFuture<>();
+        HttpServer s = started("/code", ex -> {
+            int code = Integer.parseInt(ex.getRequestURI().getQuery());
+            String o = outcome(() -> ex.sendResponseHeaders(code, -1));
+            seen.complete(List.of(String.valueOf(code), o));
+            if (!o.equals("ok")) respond(ex, 200, "refused");
+        });
+        RawResponse r = connect(s).send(rawGet("/code?1000")).read();
+        if (provider.isBobbin()) {
+            assertEquals(List.of("1000", "IllegalArgumentException"), await(seen), THREE_DIGIT_STATUS_CODES);
+            assertEquals(200, r.status());
+        } else {
+            assertEquals(List.of("1000", "ok"), await(seen));
+            assertEquals(1000, r.status());
+        }
+    }
+
+    @Test
+    void headAnd204WithABodyWritten() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        HttpServer s = server();
+        s.createContext("/hb", ex -> {
+            ex.sendResponseHeaders(200, 5);
+            seen.add(ex.getRequestMethod() + " " + outcome(() -> ex.getResponseBody().write("12345".getBytes(UTF_8))));
+            ex.close();
+        });
+        s.createContext("/nc", ex -> {
+            ex.sendResponseHeaders(204, 5);
+            seen.add("204 " + outcome(() -> ex.getResponseBody().write("12345".getBytes(UTF_8))));
+            ex.close();
+        });
+        s.start();
+        Conn conn = connect(s);
+        conn.send("HEAD /hb HTTP/1.1\r\nHost: localhost\r\n\r\n" + rawGet("/nc") + rawGet("/hb"));
+        RawResponse head = conn.read(true);
+        assertEquals(200, head.status());
+        assertNull(head.header("Content-Length"));
+        RawResponse nc = conn.read();
+        assertEquals(204, nc.status());
+        assertNull(nc.header("Content-Length"));
+        RawResponse get = conn.read();
+        assertEquals("12345", get.text());
+        assertEquals(List.of("HEAD IOException", "204 IOException", "GET ok"), seen);
+    }
+
+    @Test
+    void responseHeadersSetAfterSendingAreNotSent() throws Exception {
+        HttpServer s = started("/late", ex -> {
+            ex.sendResponseHeaders(200, 2);
+            ex.getResponseHeaders().set("X-Late", "1");
+            try (OutputStream os = ex.getResponseBody()) {
+                os.write("ok".getBytes(UTF_8));
+            }
+        });
+        RawResponse r = connect(s).send(rawGet("/late")).read();
+        assertNull(r.header("X-Late"));
+        assertEquals("ok", r.text());
+    }
+
+    @Test
+    void absoluteFormAndEncodedTargets() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        HttpServer s = server();
+        s.createContext("/p/", ex -> {
+            URI u = ex.getRequestURI();
+            seen.add(u + " | " + u.getPath() + " | " + u.getRawQuery() + " | " + ex.getHttpContext().getPath());
+            respond(ex, 200, "");
+        });
+        s.start();
+        Conn conn = connect(s);
+        assertEquals(200, conn.send("GET http://localhost/p/x?q=1&r=%20 HTTP/1.1\r\nHost: localhost\r\n\r\n").read().status());
+        assertEquals(200, conn.send(rawGet("/p%2Fz?")).read().status());   // an encoded slash decodes for the match
+        assertEquals(404, connect(s).send("GET http://localhost HTTP/1.1\r\nHost: localhost\r\n\r\n").read().status());
+        assertEquals(400, connect(s).send(rawGet("/p/%zz")).read().status());
+        assertEquals(List.of("http://localhost/p/x?q=1&r=%20 | /p/x | q=1&r=%20 | /p/",
+                "/p%2Fz? | /p/z |  | /p/"), seen);
+    }
+
+    @Test
+    void authenticatorRetryAndFailure() throws Exception {
+        AtomicInteger handled = new AtomicInteger();
+        HttpServer s = server();
+        HttpContext c = s.createContext("/auth", ex -> {
+            handled.incrementAndGet();
+            respond(ex, 200, "in");
+        });
+        c.setAuthenticator(new com.sun.net.httpserver.Authenticator() {
+            @Override public Result authenticate(HttpExchange ex) {
+                String q = ex.getRequestURI().getQuery();
+                if ("retry".equals(q)) {
+                    ex.getResponseHeaders().set("WWW-Authenticate", "Custom");
+                    return new Retry(407);
+                }
+                if ("fail".equals(q)) return new Failure(403);
+                return new Success(new HttpPrincipal("u", "r"));
+            }
+        });
+        s.start();
+        Conn conn = connect(s);
+        RawResponse retry = conn.send("POST /auth?retry HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\n\r\nabc").read();
+        assertEquals(407, retry.status());
+        assertEquals("Custom", retry.header("WWW-Authenticate"));
+        assertEquals(403, conn.send(rawGet("/auth?fail")).read().status());
+        assertEquals("in", conn.send(rawGet("/auth?ok")).read().text());
+        assertEquals(1, handled.get());
+    }
+
+    @Test
+    void chainCalledTwice() throws Exception {
+        CompletableFuture<String> second = new CompletableFuture<>();
+        AtomicInteger handled = new AtomicInteger();
+        HttpServer s = server();
+        HttpContext c = s.createContext("/twice", ex -> {
+            handled.incrementAndGet();
+            respond(ex, 200, "once");
+        });
+        c.getFilters().add(new Filter() {
+            @Override public void doFilter(HttpExchange ex, Chain chain) throws IOException {
+                chain.doFilter(ex);
+                second.complete(outcome(() -> chain.doFilter(ex)));
+            }
+
+            @Override public String description() { return "twice"; }
+        });
+        s.start();
+        Conn conn = connect(s);
+        RawResponse r = conn.send(rawGet("/twice")).read();
+        assertEquals("once", r.text());
+        assertEquals("IOException", await(second));
+        assertEquals(2, handled.get());
+    }
+
+    @Test
+    void removingAContextWhileItsRequestIsInFlight() throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        HttpServer s = server();
+        s.createContext("/rm", ex -> {
+            entered.countDown();
+            try {
+                release.await(PATIENCE_S, SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            respond(ex, 200, "finished");
+        });
+        s.start();
+        Conn conn = connect(s);
+        conn.send(rawGet("/rm"));
+        assertTrue(entered.await(PATIENCE_S, SECONDS));
+        s.removeContext("/rm");
+        release.countDown();
+        assertEquals("finished", conn.read().text());
+        assertEquals(404, conn.send(rawGet("/rm")).read().status());
+    }
+
+    @Test
+    void contextPathMisuse() throws Exception {
+        HttpServer s = server();
+        assertThrows(IllegalArgumentException.class, () -> s.createContext("", text("x")));
+        assertThrows(IllegalArgumentException.class, () -> s.createContext(""));
+        assertThrows(NullPointerException.class, () -> s.createContext(null));
+        assertThrows(IllegalArgumentException.class, () -> s.createContext("nope"));
+        // HttpServer.removeContext(HttpContext) documents NullPointerException; the JDK throws IllegalArgumentException
+        assertEquals(provider.isBobbin() ? "NullPointerException" : "IllegalArgumentException",
+                outcome(() -> s.removeContext((HttpContext) null)));
+    }
+
+    @Test
+    void bindingAStartedServerThrowsBindException() throws Exception {
+        HttpServer s = started("/", text("up"));
+        InetSocketAddress other = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        assertThrows(BindException.class, () -> s.bind(other, 0), "HttpServer.bind: BindException if already bound");
+        InetSocketAddress addr = s.getAddress();
+        stop(s, 0);
+        assertThrows(BindException.class, () -> s.bind(other, 0));
+        assertEquals(addr, s.getAddress(), "the address after stop");
+    }
+
+    @Test
+    void lifecycleMisuse() throws Exception {
+        HttpServer unbound = provider.factory().get().createHttpServer(null, 0);
+        servers.add(unbound);
+        assertNull(unbound.getAddress());
+        HttpServer s = server();
+        stop(s, 0);                                   // stop before start
+        assertThrows(IllegalStateException.class, s::start);
+        s.stop(0);                                    // stop twice
+        assertThrows(IllegalArgumentException.class, () -> s.stop(-1));
+    }
+
+    @Test
+    void anAuthenticatorReturningNullDoesNotAdmit() throws Exception {
+        AtomicInteger handled = new AtomicInteger();
+        HttpServer s = server();
+        HttpContext c = s.createContext("/nullauth", ex -> {
+            handled.incrementAndGet();
+            respond(ex, 200, "admitted");
+        });
+        c.setAuthenticator(new com.sun.net.httpserver.Authenticator() {
+            @Override public Result authenticate(HttpExchange ex) { return null; }   // a buggy authenticator
+        });
+        s.start();
+        Conn conn = connect(s);
+        conn.socket.setSoTimeout(1500);
+        Integer status;
+        try {
+            status = conn.send(rawGet("/nullauth")).read().status();
+        } catch (IOException e) {
+            status = null;                                    // the JDK never answers
+        }
+        assertEquals(0, handled.get(), "the handler ran for an unauthenticated request (status " + status + ")");
+    }
+
+    @Test
+    void anExecutorThatRejects() throws Exception {
+        HttpServer s = server();
+        s.setExecutor(r -> { throw new java.util.concurrent.RejectedExecutionException("full (expected by the test)"); });
+        s.createContext("/", text("never"));
+        s.start();
+        Conn conn = connect(s);
+        String got;
+        try (RawHttp.LogCapture ignored = new RawHttp.LogCapture("dev.bobbin.http", java.util.logging.Level.ALL)) {
+            got = String.valueOf(conn.send(rawGet("/")).read().status());
+        } catch (IOException e) {
+            got = "closed";
+        }
+        assertEquals(provider.isBobbin() ? "503" : "closed", got, REJECTING_EXECUTOR_ANSWERS_503);
+    }
+
+    @Test
+    void requestHeadersWithOddKeys() throws Exception {
+        CompletableFuture<List<String>> seen = new CompletableFuture<>();
+        HttpServer s = started("/k", ex -> {
+            Headers h = ex.getRequestHeaders();
+            seen.complete(List.of(
+                    outcome(() -> h.get(null)),
+                    outcome(() -> h.getFirst(null)),
+                    outcome(() -> h.containsKey(null)),
+                    outcome(() -> { if (h.containsKey(42)) throw new AssertionError(); }),
+                    String.valueOf(h.getFirst("X-Empty")),
+                    String.valueOf(h.size())));
+            respond(ex, 200, "");
+        });
+        assertEquals(200, connect(s).send("GET /k HTTP/1.1\r\nHost: localhost\r\nX-Empty:\r\n\r\n").read().status());
+        assertEquals(List.of("NullPointerException", "NullPointerException", "NullPointerException", "ok", "", "2"), await(seen));
+    }
+
+    @Test
+    void bindingToAnAddressInUseOrNotLocal() throws Exception {
+        HttpServer first = started("/", text("first"));
+        HttpServer s = provider.factory().get().createHttpServer(null, 0);
+        servers.add(s);
+        assertThrows(BindException.class, () -> s.bind(first.getAddress(), 0));
+        assertNull(s.getAddress());
+        assertThrows(BindException.class, () -> s.bind(new InetSocketAddress(InetAddress.getByName("192.0.2.1"), 0), 0));
+        // the failed binds left it unbound: it binds now
+        s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        s.createContext("/", text("second"));
+        s.start();
+        assertEquals("second", get(s, "/").body());
+        assertThrows(BindException.class,
+                () -> provider.factory().get().createHttpServer(first.getAddress(), 0));
+    }
+
+    @Test
+    void stopFromAHandlerAfterItsResponse() throws Exception {
+        stopFromAHandler(false);
+    }
+
+    @Test
+    void stopFromAHandlerOnAnExecutorAfterItsResponse() throws Exception {
+        stopFromAHandler(true);
+    }
+
+    /** A shutdown endpoint: the handler answers, then stops its own server; the answer must reach the client. */
+    private void stopFromAHandler(boolean onExecutor) throws Exception {
+        CompletableFuture<String> stopped = new CompletableFuture<>();
+        HttpServer[] self = new HttpServer[1];
+        HttpServer s = server();
+        self[0] = s;
+        if (onExecutor) {
+            ExecutorService executor = Executors.newFixedThreadPool(2);
+            closeables.add(executor::shutdownNow);
+            s.setExecutor(executor);
+        }
+        s.createContext("/stop", ex -> {
+            respond(ex, 200, "bye");
+            self[0].stop(1);
+            stopped.complete("stopped");
+        });
+        s.start();
+        this.stopped.add(s);
+        Conn conn = connect(s);
+        conn.send(rawGet("/stop"));
+        assertEquals("stopped", await(stopped));
+        String got;
+        try {
+            got = conn.read().text();
+        } catch (IOException e) {
+            got = e.toString();
+        }
+        assertEquals("bye", got, "the handler's answer, completed before it called stop()");
+    }
+
+    @Test
+    void addressAfterStopAndAsteriskTarget() throws Exception {
+        HttpServer s = started("/", text("root"));
+        InetSocketAddress addr = s.getAddress();
+        RawResponse r = connect(s).send("OPTIONS * HTTP/1.1\r\nHost: localhost\r\n\r\n").read();
+        assertEquals(404, r.status());
+        stop(s, 0);
+        String after;
+        try {
+            after = String.valueOf(s.getAddress());
+        } catch (RuntimeException e) {
+            after = e.toString();
+        }
+        assertEquals(String.valueOf(addr), after);
+    }
+
+    /**
+     * Bobbin only, a race tried 300 times: a handler on an executor closes its exchange, then answers on
+     * it anyway while the connection fiber sends what the close left. Nothing may go out, and each late
+     * call fails with an IOException (never a released buffer's exception).
+     */
+    @Test
+    @Timeout(value = 120, unit = SECONDS)
+    void usingAClosedExchangeFromAnExecutorSendsNothing() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(provider.isBobbin());
+        List<String> outcomes = new CopyOnWriteArrayList<>();
+        HttpServer s = server();
+        ExecutorService executor = Executors.newFixedThreadPool(4);
+        closeables.add(executor::shutdownNow);
+        s.setExecutor(executor);
+        byte[] big = new byte[256 * 1024];
+        s.createContext("/", ex -> {
+            ex.close();
+            outcomes.add(outcome(() -> {
+                ex.sendResponseHeaders(200, big.length);
+                OutputStream os = ex.getResponseBody();
+                for (int off = 0; off < big.length; off += 1000) os.write(big, off, Math.min(1000, big.length - off));
+                os.close();
+            }));
+        });
+        s.start();
+        try (RawHttp.LogCapture log = new RawHttp.LogCapture("dev.bobbin.http", java.util.logging.Level.ALL)) {
+            int responses = 0;
+            for (int i = 0; i < 300; i++) {
+                Conn conn = connect(s);
+                conn.socket.setSoTimeout(2000);
+                conn.send(rawGet("/"));
+                try {
+                    RawResponse r = conn.read();
+                    responses++;
+                    if (r.body().length != big.length) outcomes.add("short body " + r.body().length);
+                } catch (IOException e) {
+                    // closed without a response: what the JDK does
+                }
+                conn.close();
+            }
+            Thread.sleep(500);
+            java.util.Map<String, Long> counts = new java.util.TreeMap<>();
+            for (String o : outcomes) counts.merge(o, 1L, Long::sum);
+            List<String> logged = log.records.stream().filter(r -> r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue())
+                    .map(r -> r.getMessage() + " " + r.getThrown()).distinct().toList();
+            assertEquals(0, responses, "responses sent on closed exchanges; outcomes " + counts + "; warnings " + logged);
+            assertTrue(java.util.Set.of("IOException", "ClosedChannelException").containsAll(counts.keySet()),
+                    "outcomes of the late calls (IOExceptions only): " + counts + "; warnings " + logged);
+        }
     }
 }

@@ -23,6 +23,17 @@ public final class IoErrors {
 
     /** The JDK-style exception for a failure of operation {@code op} ("read", "connect", ...). */
     public static IOException translate(Throwable t, String op) {
+        if (op.equals("bind")) {                       // as java.net: every failure to bind is a BindException
+            IOException e = translateOther(t, op);
+            if (e instanceof BindException) return e;
+            BindException b = new BindException(e.getMessage());
+            b.initCause(t);
+            return b;
+        }
+        return translateOther(t, op);
+    }
+
+    private static IOException translateOther(Throwable t, String op) {
         if (t instanceof ConnectTimeoutException) {
             SocketTimeoutException e = new SocketTimeoutException("Connect timed out (" + t.getMessage() + ")");
             e.initCause(t);

@@ -67,7 +67,16 @@ class IoErrorsTest {
         IOException timedOut = new IOException("Connection timed out");   // NIO's read after ETIMEDOUT
         assertInstanceOf(SocketException.class, IoErrors.translate(timedOut, "read"));
         IOException other = new IOException("something else");
-        assertSame(other, IoErrors.translate(other, "bind"), "only reads and writes are socket errors");
+        assertSame(other, IoErrors.translate(other, "accept"), "only reads and writes are socket errors");
+    }
+
+    @Test
+    void everyFailureToBindIsABindException() {
+        assertInstanceOf(BindException.class, translated(99, "bind"));                     // EADDRNOTAVAIL
+        IOException other = new IOException("something else");
+        IOException e = IoErrors.translate(other, "bind");
+        assertInstanceOf(BindException.class, e, "as java.net reports any failed bind");
+        assertSame(other, e.getCause());
     }
 
     @Test
