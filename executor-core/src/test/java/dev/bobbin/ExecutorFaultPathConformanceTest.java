@@ -2,9 +2,8 @@ package dev.bobbin;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.ArrayList;
@@ -28,7 +27,6 @@ import static java.util.concurrent.TimeUnit.MILLISECONDS;
 import static java.util.concurrent.TimeUnit.NANOSECONDS;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.junit.jupiter.api.Assertions.*;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Fault paths of the ExecutorService contract that {@link ExecutorConformanceTest} does not reach,
@@ -36,8 +34,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * control and a FiberExecutor bounded to 1 (QUEUE or WAIT): the bound may delay tasks, but the bulk
  * operations' own contract (timeouts, InterruptedException, never hanging after shutdownNow) still holds.
  */
-@ParameterizedClass(name = "{0}")
-@MethodSource("subjects")
 @Timeout(value = 60, unit = SECONDS)
 class ExecutorFaultPathConformanceTest {
     static final long PATIENCE = 10;      // seconds, for what must happen
@@ -50,6 +46,22 @@ class ExecutorFaultPathConformanceTest {
     }
 
     private static FiberScheduler shared;
+
+    /** The JDK's executor and the unbounded FiberExecutors. */
+    static List<Subject> unbounded() { return of(Kind.JDK, Kind.UNBOUNDED); }
+    /** The JDK's executor and a FiberExecutor bounded to 1 that queues. */
+    static List<Subject> queue1() { return of(Kind.JDK, Kind.QUEUE1); }
+    /** The JDK's executor and a FiberExecutor bounded to 1 whose submitters wait. */
+    static List<Subject> wait1() { return of(Kind.JDK, Kind.WAIT1); }
+    /** Every kind. */
+    static List<Subject> all() { return subjects(); }
+    /** A FiberExecutor bounded to 1 that queues (the JDK's has no queue to compare with). */
+    static List<Subject> queue1Only() { return of(Kind.QUEUE1); }
+
+    private static List<Subject> of(Kind... kinds) {
+        List<Kind> k = List.of(kinds);
+        return subjects().stream().filter(s -> k.contains(s.kind())).toList();
+    }
 
     static List<Subject> subjects() {
         if (shared == null) {
@@ -76,13 +88,9 @@ class ExecutorFaultPathConformanceTest {
         assertTrue(s.awaitTermination(java.time.Duration.ofSeconds(10)), () -> "shared scheduler did not terminate: " + s.stats());
     }
 
-    private final Subject subject;
+    private Subject subject;                     // the test's executor kind, set by use()
     private final List<Gate> gates = Collections.synchronizedList(new ArrayList<>());
     private final List<ExecutorService> executors = Collections.synchronizedList(new ArrayList<>());
-
-    ExecutorFaultPathConformanceTest(Subject subject) {
-        this.subject = subject;
-    }
 
     @AfterEach
     void releaseEverythingAndCheckNoFiberOutlivesItsTest() throws InterruptedException {
@@ -102,8 +110,7 @@ class ExecutorFaultPathConformanceTest {
         return e;
     }
 
-    private void unboundedOnly() { assumeTrue(subject.kind() == Kind.JDK || subject.kind() == Kind.UNBOUNDED); }
-    private void jdkOr(Kind kind) { assumeTrue(subject.kind() == Kind.JDK || subject.kind() == kind); }
+    private void use(Subject s) { subject = s; }
 
     /** Waits for release; fails with InterruptedException (after counting it) if interrupted. */
     final class Gate implements Callable<String> {
@@ -171,18 +178,20 @@ class ExecutorFaultPathConformanceTest {
 
     // ---- invokeAny -----------------------------------------------------------------------------------
 
-    @Test
-    void invokeAnyReturnsALateSuccessAfterEarlyFailures() throws Exception {
-        unboundedOnly();
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("unbounded")
+    void invokeAnyReturnsALateSuccessAfterEarlyFailures(Subject subject) throws Exception {
+        use(subject);
         ExecutorService e = newExecutor();
         List<Callable<String>> tasks = List.of(failing("a"), failing("b"), () -> { Thread.sleep(50); return "late"; });
         assertEquals("late", e.invokeAny(tasks));
         assertEquals("late", e.invokeAny(tasks, PATIENCE, SECONDS));
     }
 
-    @Test
-    void invokeAnyInterruptedWhileWaitingThrowsAndInterruptsEveryTask() throws Exception {
-        unboundedOnly();
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("unbounded")
+    void invokeAnyInterruptedWhileWaitingThrowsAndInterruptsEveryTask(Subject subject) throws Exception {
+        use(subject);
         ExecutorService e = newExecutor();
         for (boolean timed : new boolean[] {false, true}) {
             Gate g1 = new Gate(), g2 = new Gate();
@@ -197,9 +206,10 @@ class ExecutorFaultPathConformanceTest {
         }
     }
 
-    @Test
-    void timedInvokeAnyWithAZeroOrNegativeTimeoutTimesOutAndInterrupts() throws Exception {
-        unboundedOnly();
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("unbounded")
+    void timedInvokeAnyWithAZeroOrNegativeTimeoutTimesOutAndInterrupts(Subject subject) throws Exception {
+        use(subject);
         ExecutorService e = newExecutor();
         for (long t : new long[] {0, -1, Long.MIN_VALUE / 2}) {
             Gate g = new Gate();
@@ -208,8 +218,10 @@ class ExecutorFaultPathConformanceTest {
         }
     }
 
-    @Test
-    void invokeAnyOfAnEmptyCollectionAfterShutdownIsIllegalArgument() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("all")
+    void invokeAnyOfAnEmptyCollectionAfterShutdownIsIllegalArgument(Subject subject) {
+        use(subject);
         ExecutorService e = newExecutor();
         e.shutdown();
         assertThrows(IllegalArgumentException.class, () -> e.invokeAny(List.of()));
@@ -221,9 +233,10 @@ class ExecutorFaultPathConformanceTest {
 
     // ---- invokeAll -----------------------------------------------------------------------------------
 
-    @Test
-    void timedInvokeAllLeavesEachFutureInItsState() throws Exception {
-        unboundedOnly();
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("unbounded")
+    void timedInvokeAllLeavesEachFutureInItsState(Subject subject) throws Exception {
+        use(subject);
         ExecutorService e = newExecutor();
         Gate g = new Gate();
         IllegalStateException boom = new IllegalStateException("boom");
@@ -242,9 +255,10 @@ class ExecutorFaultPathConformanceTest {
         g.assertCancelledOrInterrupted();
     }
 
-    @Test
-    void timedInvokeAllWithAZeroOrNegativeTimeoutCancelsWhatIsNotDone() throws Exception {
-        unboundedOnly();
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("unbounded")
+    void timedInvokeAllWithAZeroOrNegativeTimeoutCancelsWhatIsNotDone(Subject subject) throws Exception {
+        use(subject);
         ExecutorService e = newExecutor();
         for (long t : new long[] {0, -1, Long.MIN_VALUE / 2}) {
             Gate g = new Gate();
@@ -255,9 +269,10 @@ class ExecutorFaultPathConformanceTest {
     }
 
     /** Both the null and the shutdown apply: the JDK submits task by task, so the null wins. */
-    @Test
-    void invokeAllOfManyTasksStartingWithANullAfterShutdownThrowsNullPointerException() {
-        unboundedOnly();
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("unbounded")
+    void invokeAllOfManyTasksStartingWithANullAfterShutdownThrowsNullPointerException(Subject subject) {
+        use(subject);
         ExecutorService e = newExecutor();
         e.shutdown();
         List<Callable<String>> tasks = new ArrayList<>();
@@ -271,9 +286,10 @@ class ExecutorFaultPathConformanceTest {
 
     // ---- futures, submission and termination ---------------------------------------------------------
 
-    @Test
-    void futureStatesOfARunningThenCancelledTask() throws Exception {
-        unboundedOnly();
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("unbounded")
+    void futureStatesOfARunningThenCancelledTask(Subject subject) throws Exception {
+        use(subject);
         ExecutorService e = newExecutor();
         Gate g = new Gate();
         Future<String> f = e.submit(g);
@@ -290,8 +306,10 @@ class ExecutorFaultPathConformanceTest {
         assertThrows(IllegalStateException.class, f::exceptionNow);
     }
 
-    @Test
-    void submissionsAreRejectedAfterShutdownNowAndAfterClose() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("all")
+    void submissionsAreRejectedAfterShutdownNowAndAfterClose(Subject subject) {
+        use(subject);
         ExecutorService e = newExecutor();
         e.shutdownNow();
         assertThrows(RejectedExecutionException.class, () -> e.submit(() -> "x"));
@@ -301,9 +319,10 @@ class ExecutorFaultPathConformanceTest {
         assertThrows(RejectedExecutionException.class, () -> c.invokeAny(List.of(() -> "x")));
     }
 
-    @Test
-    void awaitTerminationWithExtremeTimeouts() throws Exception {
-        unboundedOnly();
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("unbounded")
+    void awaitTerminationWithExtremeTimeouts(Subject subject) throws Exception {
+        use(subject);
         ExecutorService e = newExecutor();
         Gate g = new Gate();
         e.submit(g);
@@ -319,9 +338,10 @@ class ExecutorFaultPathConformanceTest {
     // ---- saturated bounded executors against the JDK's contract --------------------------------------
 
     /** shutdownNow during an invokeAll whose second task waits in the queue: the invokeAll returns. */
-    @Test
-    void saturatedInvokeAllReturnsAfterShutdownNow() throws Exception {
-        jdkOr(Kind.QUEUE1);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("queue1")
+    void saturatedInvokeAllReturnsAfterShutdownNow(Subject subject) throws Exception {
+        use(subject);
         ExecutorService e = newExecutor();
         Gate g1 = new Gate(), g2 = new Gate();
         Call<List<Future<String>>> c = async(() -> e.invokeAll(List.of(g1, g2)));
@@ -334,9 +354,10 @@ class ExecutorFaultPathConformanceTest {
     }
 
     /** shutdownNow during an invokeAny whose second task waits in the queue: every task failed. */
-    @Test
-    void saturatedInvokeAnyThrowsAfterShutdownNow() throws Exception {
-        jdkOr(Kind.QUEUE1);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("queue1")
+    void saturatedInvokeAnyThrowsAfterShutdownNow(Subject subject) throws Exception {
+        use(subject);
         ExecutorService e = newExecutor();
         Gate g1 = new Gate(), g2 = new Gate();
         Call<String> c = async(() -> e.invokeAny(List.of(g1, g2)));
@@ -347,9 +368,10 @@ class ExecutorFaultPathConformanceTest {
     }
 
     /** close() interrupted while a submitted task waits in the queue: its future is left incomplete. */
-    @Test
-    void saturatedCloseInterruptedCompletesEverySubmittedFuture() throws Exception {
-        jdkOr(Kind.QUEUE1);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("queue1")
+    void saturatedCloseInterruptedCompletesEverySubmittedFuture(Subject subject) throws Exception {
+        use(subject);
         ExecutorService e = newExecutor();
         Gate g1 = new Gate(), g2 = new Gate();
         Future<String> f1 = e.submit(g1), f2 = e.submit(g2);
@@ -363,9 +385,10 @@ class ExecutorFaultPathConformanceTest {
     }
 
     /** A timed invokeAny returns within its timeout while a task holds the only slot. */
-    @Test
-    void saturatedTimedInvokeAnyHonoursItsTimeout() throws Exception {
-        jdkOr(Kind.WAIT1);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("wait1")
+    void saturatedTimedInvokeAnyHonoursItsTimeout(Subject subject) throws Exception {
+        use(subject);
         ExecutorService e = newExecutor();
         Gate g = new Gate();
         Call<String> c = async(() -> e.invokeAny(List.<Callable<String>>of(g, () -> "fast"), 200, MILLISECONDS));
@@ -374,9 +397,10 @@ class ExecutorFaultPathConformanceTest {
     }
 
     /** A timed invokeAll returns within its timeout while a task holds the only slot. */
-    @Test
-    void saturatedTimedInvokeAllHonoursItsTimeout() throws Exception {
-        jdkOr(Kind.WAIT1);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("wait1")
+    void saturatedTimedInvokeAllHonoursItsTimeout(Subject subject) throws Exception {
+        use(subject);
         ExecutorService e = newExecutor();
         Gate g = new Gate();
         Call<List<Future<String>>> c = async(() -> e.invokeAll(List.<Callable<String>>of(g, () -> "fast"), 200, MILLISECONDS));
@@ -385,9 +409,10 @@ class ExecutorFaultPathConformanceTest {
     }
 
     /** invokeAll interrupted while it waits (for a slot, in Bobbin's case) throws InterruptedException. */
-    @Test
-    void saturatedInvokeAllInterruptedThrowsInterruptedException() throws Exception {
-        jdkOr(Kind.WAIT1);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("wait1")
+    void saturatedInvokeAllInterruptedThrowsInterruptedException(Subject subject) throws Exception {
+        use(subject);
         ExecutorService e = newExecutor();
         Gate g1 = new Gate(), g2 = new Gate();
         Call<List<Future<String>>> c = async(() -> e.invokeAll(List.of(g1, g2)));
@@ -403,9 +428,10 @@ class ExecutorFaultPathConformanceTest {
      * Bobbin only: a queued invokeAny task whose start a shut-down shared scheduler refuses. Its future
      * fails without the task running, so invokeAny never counts it as a failure.
      */
-    @Test
-    void saturatedInvokeAnyWhoseQueuedTaskTheSchedulerRefusesThrows() throws Exception {
-        assumeTrue(subject.kind() == Kind.QUEUE1);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("queue1Only")
+    void saturatedInvokeAnyWhoseQueuedTaskTheSchedulerRefusesThrows(Subject subject) throws Exception {
+        use(subject);
         FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("refusing").parallelism(1).build());
         FiberExecutor e = FiberExecutor.builder().name("q").scheduler(s).maxConcurrency(1)
                 .whenSaturated(FiberExecutor.Saturation.QUEUE).build();

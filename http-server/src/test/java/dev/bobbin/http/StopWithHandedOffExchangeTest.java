@@ -85,7 +85,8 @@ class StopWithHandedOffExchangeTest {
                     }));
                 });
                 s.start();
-                try (Socket c = new Socket("127.0.0.1", s.getAddress().getPort())) {
+                Socket c = new Socket("127.0.0.1", s.getAddress().getPort());
+                try {
                     c.getOutputStream().write("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(ISO_8859_1));
                     Thread drainer = Thread.ofPlatform().start(() -> {
                         byte[] sink = new byte[65536];
@@ -101,8 +102,10 @@ class StopWithHandedOffExchangeTest {
                     s.stop(0);
                     w.join(10_000);
                     assertFalse(w.isAlive(), "the writer ended");
-                    c.close();
+                    c.close();                          // ends the drainer
                     drainer.join(10_000);
+                } finally {
+                    c.close();
                 }
             }
         } finally {

@@ -81,7 +81,13 @@ class TlsFaultPathTest {
                     w.flush();
                     Thread.sleep(500);                           // "handler work": req and ClientHello both arrive
                     assertEquals("req", text(w.receive()));
-                    CompletableFuture.delayedExecutor(5, TimeUnit.SECONDS).execute(() -> { if (!writeOutcome.isDone()) { writeOutcome.complete("write still blocked after 5 s; engine " + e.getHandshakeStatus()); w.close(); } });
+                    Wire stuck = w;                              // closed below if the write hangs
+                    CompletableFuture.delayedExecutor(5, TimeUnit.SECONDS).execute(() -> {
+                        if (!writeOutcome.isDone()) {
+                            writeOutcome.complete("write still blocked after 5 s; engine " + e.getHandshakeStatus());
+                            stuck.close();
+                        }
+                    });
                     try {
                         w.write(Unpooled.copiedBuffer("resp", StandardCharsets.US_ASCII));
                         w.flush();
