@@ -9,6 +9,7 @@ import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -95,6 +96,7 @@ final class ExecutorState implements FiberRegistry.Owner {
     private final FiberRegistry.Owner starters = new Starters(); // the owner of invokeAll's starter fibers
     private volatile boolean stopping;             // shutdownNow began: accepted jobs start interrupted
     private final CountDownLatch terminated = new CountDownLatch(1);  // opened by tryTerminate
+    final CompletableFuture<Void> termination = new CompletableFuture<>(); // completed by tryTerminate, after the latch
     @SuppressWarnings("unused") private volatile int state;          // RUNNING, SHUTDOWN or TERMINATED
     private final Object container;                // the JDK thread container its jobs' fibers start in, or null
 
@@ -256,6 +258,7 @@ final class ExecutorState implements FiberRegistry.Owner {
                 && STATE.compareAndSet(this, SHUTDOWN, TERMINATED)) {  // tryTerminate
             JdkVirtualThreads.closeContainer(container);         // every job's fiber has exited
             terminated.countDown();
+            termination.complete(null);                           // runs onTermination actions
             if (ownsScheduler) scheduler.shutdown();
         }
     }

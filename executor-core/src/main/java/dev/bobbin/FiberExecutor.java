@@ -430,6 +430,22 @@ public final class FiberExecutor implements ExecutorService {
         return lifecycle.isTerminated();
     }
 
+    /**
+     * Runs {@code action} once the executor is terminated: on the thread that ends its last task, or at
+     * once on the caller if it already is. Monitoring uses it to unregister itself. Exceptions it throws
+     * are ignored.
+     */
+    public void onTermination(Runnable action) {
+        Objects.requireNonNull(action, "action");
+        lifecycle.termination.whenComplete((v, e) -> {
+            try {
+                action.run();
+            } catch (Throwable ignored) {
+                // a faulty action must not disturb the finishing task or the other actions
+            }
+        });
+    }
+
     @Override
     public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
         Objects.requireNonNull(unit, "unit");

@@ -9,6 +9,8 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 
+import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -40,6 +42,7 @@ public final class HttpServerMetrics implements MeterBinder {
 
     private final ServerCore core;
     private final Tags tags;
+    private final Map<MeterRegistry, Boolean> bound = new IdentityHashMap<>();   // guarded by this
 
     private HttpServerMetrics(ServerCore core, Tags tags) {
         this.core = core;
@@ -66,9 +69,12 @@ public final class HttpServerMetrics implements MeterBinder {
         return new HttpServerMetrics(core, Tags.of(tags));
     }
 
+    /** Registers the meters in {@code registry}; binding this binder to the same registry again does nothing. */
     @Override
-    public void bindTo(MeterRegistry registry) {
+    public synchronized void bindTo(MeterRegistry registry) {
         Objects.requireNonNull(registry, "registry");
+        if (bound.containsKey(registry)) return;        // a second observer would count every request twice
+        bound.put(registry, Boolean.TRUE);
         Gauge.builder("http.server.connections.active", core, ServerCore::activeConnections)
                 .description("Open connections").tags(tags).register(registry);
         FunctionCounter.builder("http.server.connections.refused", core, ServerCore::refusedConnections)

@@ -12,6 +12,7 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -19,7 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.DoubleAccumulator;
 import java.util.function.LongConsumer;
 import java.util.function.ToDoubleFunction;
 
@@ -38,8 +39,10 @@ import java.util.function.ToDoubleFunction;
  * {@link Timer}, which receives each delay the scheduler measures (how many it measures is set by
  * {@link dev.bobbin.SchedulingDelaySampling}). All meters carry the tag {@code name=<scheduler name>}
  * (the tag {@link io.micrometer.core.instrument.binder.jvm.ExecutorServiceMetrics} uses) plus the tags
- * given to {@link #of(FiberScheduler, Iterable)}; per-carrier meters add {@code carrier=<index>}. The
- * meter names are listed in the module's README.
+ * given to {@link #of(FiberScheduler, Iterable)}; per-carrier meters add {@code carrier=<index>} (for the
+ * regular carriers; spare carriers come and go, and their work shows in the scheduler's totals). Function
+ * counters never go down, however racily their snapshots are read. The meter names are listed in the
+ * module's README.
  *
  * <p>When the scheduler terminates, its meters are removed from every registry they were bound to;
  * {@link #close()} removes them earlier. Binding to the same registry twice, or binding two
@@ -54,9 +57,10 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
     private final Tags tags;
     private final boolean percentiles;                        // publish p50/p90/p99/p99.9 of the delay timer
     private final boolean histogram;                          // publish its percentile histogram (buckets)
-    private final AtomicLongArray busyHighWater;              // per carrier: keeps busy time monotonic
     private final Map<MeterRegistry, Binding> bindings = new IdentityHashMap<>(); // guarded by this
     private boolean closed;                                   // guarded by this
+    private boolean closeOnTermination;                       // guarded by this: the termination hook is registered
+    private final Object refreshLock = new Object();          // refreshes of snapshot take turns
     private volatile Snapshot snapshot;                       // the cached stats
 
     private record Snapshot(SchedulerStats stats, long takenAt) { }
@@ -80,10 +84,7 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
         this.tags = tags;
         this.percentiles = percentiles;
         this.histogram = histogram;
-        SchedulerStats first = source.stats();
-        this.busyHighWater = new AtomicLongArray(first.parallelism());
-        this.snapshot = new Snapshot(first, System.nanoTime());
-        source.onTermination(this::close);
+        this.snapshot = new Snapshot(source.stats(), System.nanoTime());
     }
 
     /**
@@ -145,6 +146,16 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
     public synchronized void bindTo(MeterRegistry registry) {
         Objects.requireNonNull(registry, "registry");
         if (closed || bindings.containsKey(registry)) return;
+        if (!closeOnTermination) {
+            // at the first binding only, and weakly: a binder closed or never bound stays collectable
+            closeOnTermination = true;
+            WeakReference<BobbinMetrics> self = new WeakReference<>(this);
+            source.onTermination(() -> {
+                BobbinMetrics m = self.get();
+                if (m != null) m.close();
+            });
+            if (closed) return;                          // terminated already: the hook ran at once
+        }
         // Another binder of the same scheduler bound the same meters there already: registering them again
         // would be ignored by the registry (with a warning per meter) and record each delay twice.
         if (registry.find("executor.pool.size").tags(tags).meter() != null) return;
@@ -187,6 +198,7 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
 
         for (CarrierStats c : s.carriers()) {
             int i = c.index();
+            if (i >= s.parallelism()) continue;     // spares come and go: their work shows in the totals
             Tags ct = tags.and("carrier", Integer.toString(i));
             carrierGauge(registry, ids, ct, i, "bobbin.carrier.queue.depth", "fibers",
                     "Fibers in this carrier's local queue and next slot", CarrierStats::queueDepth);
@@ -200,13 +212,13 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
                     "Times another thread woke this carrier", CarrierStats::wakeups);
             carrierCounter(registry, ids, ct, i, "bobbin.carrier.mounts", "mounts",
                     "Fiber runs on this carrier (first runs and resumptions)", CarrierStats::tasksRun);
-            ids.add(FunctionCounter.builder("bobbin.carrier.busy", this, b -> b.busySeconds(i))
+            ids.add(FunctionCounter.builder("bobbin.carrier.busy", this, monotone(b -> b.stats().carriers().get(i).busyNanos() / 1e9))
                     .description("Time this carrier was awake (running fibers, polling its driver, searching); "
                             + "its rate is the carrier's utilization")
                     .baseUnit("seconds").tags(ct).register(registry).getId());
             for (String counterName : c.driverCounters().keySet()) {
                 ids.add(FunctionCounter.builder("bobbin.driver." + counterName, this,
-                                b -> b.stats().carriers().get(i).driverCounters().getOrDefault(counterName, 0L))
+                                monotone(b -> b.stats().carriers().get(i).driverCounters().getOrDefault(counterName, 0L)))
                         .description("Carrier driver counter '" + counterName + "'")
                         .tags(ct).tag("transport", s.transport()).register(registry).getId());
             }
@@ -243,22 +255,35 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
 
     // ---- values ------------------------------------------------------------------------------------
 
-    /** The cached snapshot, refreshed when older than {@link #SNAPSHOT_MAX_AGE_MILLIS}. */
+    /**
+     * The cached snapshot, refreshed when older than {@link #SNAPSHOT_MAX_AGE_MILLIS}. Refreshes take turns
+     * under a lock, so a later snapshot is never replaced by an earlier one.
+     */
     SchedulerStats stats() {
-        Snapshot s = snapshot;
-        long now = System.nanoTime();
-        if (now - s.takenAt() > TimeUnit.MILLISECONDS.toNanos(SNAPSHOT_MAX_AGE_MILLIS)) {
-            s = new Snapshot(source.stats(), now);
-            snapshot = s;
+        Snapshot s = snapshot;                            // volatile
+        long max = TimeUnit.MILLISECONDS.toNanos(SNAPSHOT_MAX_AGE_MILLIS);
+        if (System.nanoTime() - s.takenAt() <= max) return s.stats();
+        synchronized (refreshLock) {
+            s = snapshot;
+            long now = System.nanoTime();
+            if (now - s.takenAt() > max) {
+                s = new Snapshot(source.stats(), now);
+                snapshot = s;
+            }
+            return s.stats();
         }
-        return s.stats();
     }
 
-    /** Busy seconds of carrier {@code i}, never below a value reported before (the snapshot is racy). */
-    private double busySeconds(int i) {
-        long busy = stats().carriers().get(i).busyNanos();
-        long high = busyHighWater.accumulateAndGet(i, busy, Math::max);
-        return high / 1e9;
+    /**
+     * A counter's value, never below one reported before: readers on several threads may each hold a
+     * snapshot of a different age, and a counter a registry sees going down reads as a reset.
+     */
+    private static ToDoubleFunction<BobbinMetrics> monotone(ToDoubleFunction<BobbinMetrics> f) {
+        DoubleAccumulator high = new DoubleAccumulator(Math::max, 0);
+        return b -> {
+            high.accumulate(f.applyAsDouble(b));
+            return high.get();
+        };
     }
 
     // ---- registration helpers ----------------------------------------------------------------------
@@ -281,7 +306,7 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
 
     private void counter(MeterRegistry r, List<Meter.Id> ids, String name, String unit, String description,
                          ToDoubleFunction<SchedulerStats> f) {
-        ids.add(FunctionCounter.builder(name, this, b -> f.applyAsDouble(b.stats())).description(description)
+        ids.add(FunctionCounter.builder(name, this, monotone(b -> f.applyAsDouble(b.stats()))).description(description)
                 .baseUnit(unitUnlessNamed(name, unit)).tags(tags).register(r).getId());
     }
 
@@ -293,7 +318,7 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
 
     private void carrierCounter(MeterRegistry r, List<Meter.Id> ids, Tags ct, int i, String name, String unit,
                                 String description, ToDoubleFunction<CarrierStats> f) {
-        ids.add(FunctionCounter.builder(name, this, b -> f.applyAsDouble(b.stats().carriers().get(i)))
+        ids.add(FunctionCounter.builder(name, this, monotone(b -> f.applyAsDouble(b.stats().carriers().get(i))))
                 .description(description).baseUnit(unitUnlessNamed(name, unit)).tags(ct).register(r).getId());
     }
 

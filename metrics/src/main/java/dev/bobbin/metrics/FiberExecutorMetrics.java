@@ -3,11 +3,17 @@ package dev.bobbin.metrics;
 import dev.bobbin.FiberExecutor;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
 
+import java.lang.ref.WeakReference;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -18,34 +24,65 @@ import java.util.Objects;
  * (tasks finished). The carriers, queues and fibers underneath are its scheduler's, bound with
  * {@link BobbinMetrics#of(dev.bobbin.FiberScheduler)}; give executors and schedulers distinct names, since
  * both use the {@code executor.*} names with a {@code name} tag (a meter that exists already is left as it
- * is). Thread-safe.
+ * is). The meters are removed when the executor terminates, or by {@link #close()}. Thread-safe.
  *
  * <pre>{@code
  * FiberExecutor orders = FiberExecutor.builder().name("orders").build();
  * BobbinMetrics.of(orders).bindTo(registry);
  * }</pre>
  */
-public final class FiberExecutorMetrics implements MeterBinder {
+public final class FiberExecutorMetrics implements MeterBinder, AutoCloseable {
     private final FiberExecutor executor;
     private final Tags tags;
+    private final Map<MeterRegistry, List<Meter.Id>> bindings = new IdentityHashMap<>(); // guarded by this
+    private boolean closed;                     // guarded by this
+    private boolean closeOnTermination;         // guarded by this: the termination hook is registered
 
     FiberExecutorMetrics(FiberExecutor executor, Iterable<Tag> extraTags) {
         this.executor = Objects.requireNonNull(executor, "executor");
         this.tags = Tags.of("name", executor.name()).and(Objects.requireNonNull(extraTags, "tags"));
     }
 
+    /**
+     * Registers the meters in {@code registry}; nothing if they are there already or this binder is
+     * closed. They are removed when the executor terminates, or by {@link #close()}.
+     */
     @Override
-    public void bindTo(MeterRegistry registry) {
+    public synchronized void bindTo(MeterRegistry registry) {
         Objects.requireNonNull(registry, "registry");
-        if (registry.find("executor.completed").tags(tags).meter() != null) return;   // bound already
+        if (closed || bindings.containsKey(registry)) return;
+        if (registry.find("executor.completed").tags(tags).meter() != null) return;   // bound by another binder
+        if (!closeOnTermination) {
+            closeOnTermination = true;
+            WeakReference<FiberExecutorMetrics> self = new WeakReference<>(this);   // a closed binder stays collectable
+            executor.onTermination(() -> {
+                FiberExecutorMetrics m = self.get();
+                if (m != null) m.close();
+            });
+            if (closed) return;                       // terminated already: the hook ran at once
+        }
+        List<Meter.Id> ids = new ArrayList<>();
         // threads, as Micrometer's binder says of the JDK's thread-per-task executor: each task has its own fiber
-        Gauge.builder("executor.active", executor, e -> e.activeCount() - e.queuedTaskCount())
+        ids.add(Gauge.builder("executor.active", executor, e -> Math.max(0, e.activeCount() - e.queuedTaskCount()))
                 .description("Tasks of this executor running now, each on its own fiber").baseUnit("threads").tags(tags)
-                .register(registry);
-        Gauge.builder("executor.queued", executor, FiberExecutor::queuedTaskCount)
-                .description("Tasks waiting for a slot of this bounded executor").baseUnit("tasks").tags(tags).register(registry);
-        FunctionCounter.builder("executor.completed", executor, FiberExecutor::completedTaskCount)
+                .register(registry).getId());
+        ids.add(Gauge.builder("executor.queued", executor, FiberExecutor::queuedTaskCount)
+                .description("Tasks waiting for a slot of this bounded executor").baseUnit("tasks").tags(tags)
+                .register(registry).getId());
+        ids.add(FunctionCounter.builder("executor.completed", executor, FiberExecutor::completedTaskCount)
                 .description("Tasks of this executor that finished, normally or not").baseUnit("tasks").tags(tags)
-                .register(registry);
+                .register(registry).getId());
+        bindings.put(registry, ids);
+    }
+
+    /** Removes the meters from every registry they were bound to. Idempotent; called when the executor terminates. */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        for (Map.Entry<MeterRegistry, List<Meter.Id>> e : bindings.entrySet()) {
+            for (Meter.Id id : e.getValue()) e.getKey().remove(id);
+        }
+        bindings.clear();
     }
 }
