@@ -96,7 +96,7 @@ final class ExecutorState implements FiberRegistry.Owner {
     private final FiberRegistry.Owner starters = new Starters(); // the owner of invokeAll's starter fibers
     private volatile boolean stopping;             // shutdownNow began: accepted jobs start interrupted
     private final CountDownLatch terminated = new CountDownLatch(1);  // opened by tryTerminate
-    final CompletableFuture<Void> termination = new CompletableFuture<>(); // completed by tryTerminate, after the latch
+    final CompletableFuture<Void> termination = new CompletableFuture<>(); // completed by tryTerminate, before the latch
     @SuppressWarnings("unused") private volatile int state;          // RUNNING, SHUTDOWN or TERMINATED
     private final Object container;                // the JDK thread container its jobs' fibers start in, or null
 
@@ -257,8 +257,8 @@ final class ExecutorState implements FiberRegistry.Owner {
         if (count.noneLeft() && (slots == null || slots.idle())
                 && STATE.compareAndSet(this, SHUTDOWN, TERMINATED)) {  // tryTerminate
             JdkVirtualThreads.closeContainer(container);         // every job's fiber has exited
-            terminated.countDown();
-            termination.complete(null);                           // runs onTermination actions
+            termination.complete(null);                           // runs onTermination actions, then
+            terminated.countDown();                               // awaitTermination and close() return
             if (ownsScheduler) scheduler.shutdown();
         }
     }

@@ -207,7 +207,8 @@ public final class FiberExecutor implements ExecutorService {
 
         /**
          * The configuration of the executor's own scheduler (default: {@link SchedulerConfig#defaults()}
-         * named after the executor). Cannot be combined with {@link #scheduler(FiberScheduler)}.
+         * named {@code <executor name>-scheduler}: a name of its own, since monitoring tells executors and
+         * schedulers apart by name). Cannot be combined with {@link #scheduler(FiberScheduler)}.
          */
         public Builder ownScheduler(SchedulerConfig config) {
             this.schedulerConfig = Objects.requireNonNull(config, "config");
@@ -244,10 +245,15 @@ public final class FiberExecutor implements ExecutorService {
                 throw new IllegalStateException("set either scheduler(...) or ownScheduler(...), not both");
             }
             SchedulerConfig own = schedulerConfig != null ? schedulerConfig
-                    : scheduler != null ? SharedDefaults.OWN.toBuilder().name(name).build()
-                    : SchedulerConfig.builder().name(name).build();
+                    : scheduler != null ? SharedDefaults.OWN.toBuilder().name(ownSchedulerName(name)).build()
+                    : SchedulerConfig.builder().name(ownSchedulerName(name)).build();
             boolean names = namesFibers != null ? namesFibers : nameSet;
             return create(new Config(name, scheduler, own, maxConcurrency, saturation, handler, names));
+        }
+
+        /** The default name of an executor's own scheduler. */
+        private static String ownSchedulerName(String executorName) {
+            return executorName + "-scheduler";
         }
     }
 
@@ -431,9 +437,9 @@ public final class FiberExecutor implements ExecutorService {
     }
 
     /**
-     * Runs {@code action} once the executor is terminated: on the thread that ends its last task, or at
-     * once on the caller if it already is. Monitoring uses it to unregister itself. Exceptions it throws
-     * are ignored.
+     * Runs {@code action} once the executor is terminated: on the thread that ends its last task, before
+     * {@code awaitTermination} and {@code close()} return, or at once on the caller if it already is.
+     * Monitoring uses it to unregister itself. Exceptions it throws are ignored.
      */
     public void onTermination(Runnable action) {
         Objects.requireNonNull(action, "action");

@@ -109,6 +109,19 @@ class MetricsFaultPathTest {
         }
     }
 
+    /** An executor's meters and those of its own scheduler, bound side by side, are both there. */
+    @Test
+    void anExecutorAndItsOwnSchedulerCanBothBeBound() throws Exception {
+        SimpleMeterRegistry r = new SimpleMeterRegistry();
+        try (FiberExecutor e = FiberExecutor.builder().name("orders").build()) {
+            BobbinMetrics.of(e).bindTo(r);
+            BobbinMetrics.of(e.scheduler()).bindTo(r);
+            assertEquals(1, r.find("executor.queued").tag("name", "orders").gauges().size(), "the executor's");
+            assertEquals(1, r.find("executor.queued").tag("name", e.scheduler().name()).gauges().size(), "its scheduler's");
+            assertNotEquals("orders", e.scheduler().name());
+        }
+    }
+
     /** Binding a terminated scheduler registers nothing and does not throw. */
     @Test
     void bindingATerminatedSchedulerIsHarmless() throws Exception {
