@@ -1314,15 +1314,7 @@ class HttpServerConformanceTest {
         ExecutorService executor = Executors.newFixedThreadPool(2);
         closeables.add(executor::shutdownNow);
         s.setExecutor(executor);
-        s.createContext("/", ex -> {
-            entered.countDown();
-            try {
-                release.await(PATIENCE_S, SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            respond(ex, 200, "finished");
-        });
+        s.createContext("/", heldUntil(entered, release));
         s.start();
         InetSocketAddress addr = s.getAddress();
         Conn conn = connect(s);
@@ -1493,6 +1485,19 @@ class HttpServerConformanceTest {
         assertEquals("x", connect(s).send("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\n\r\nx").read().text());
     }
     // ---------------------------------------------------------------- misuse and fault paths of the API
+
+    /** A handler that signals {@code entered}, waits for {@code release} and answers 200 "finished". */
+    static HttpHandler heldUntil(CountDownLatch entered, CountDownLatch release) {
+        return ex -> {
+            entered.countDown();
+            try {
+                release.await(PATIENCE_S, SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            respond(ex, 200, "finished");
+        };
+    }
 
     /** Records what a handler step did: "ok", or the simple name of the exception it threw. */
     interface Step { void run() throws Exception; }
@@ -1772,15 +1777,7 @@ class HttpServerConformanceTest {
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         HttpServer s = server();
-        s.createContext("/rm", ex -> {
-            entered.countDown();
-            try {
-                release.await(PATIENCE_S, SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            respond(ex, 200, "finished");
-        });
+        s.createContext("/rm", heldUntil(entered, release));
         s.start();
         Conn conn = connect(s);
         conn.send(rawGet("/rm"));
