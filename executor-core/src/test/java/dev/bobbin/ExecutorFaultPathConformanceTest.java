@@ -112,6 +112,12 @@ class ExecutorFaultPathConformanceTest {
 
     private void use(Subject s) { subject = s; }
 
+    /** The test's executor, of {@code s}'s kind. */
+    private ExecutorService executorFor(Subject s) {
+        use(s);
+        return newExecutor();
+    }
+
     /** Waits for release; fails with InterruptedException (after counting it) if interrupted. */
     final class Gate implements Callable<String> {
         final CountDownLatch started = new CountDownLatch(1);
@@ -181,8 +187,7 @@ class ExecutorFaultPathConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("unbounded")
     void invokeAnyReturnsALateSuccessAfterEarlyFailures(Subject subject) throws Exception {
-        use(subject);
-        ExecutorService e = newExecutor();
+        ExecutorService e = executorFor(subject);
         List<Callable<String>> tasks = List.of(failing("a"), failing("b"), () -> { Thread.sleep(50); return "late"; });
         assertEquals("late", e.invokeAny(tasks));
         assertEquals("late", e.invokeAny(tasks, PATIENCE, SECONDS));
@@ -191,8 +196,7 @@ class ExecutorFaultPathConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("unbounded")
     void invokeAnyInterruptedWhileWaitingThrowsAndInterruptsEveryTask(Subject subject) throws Exception {
-        use(subject);
-        ExecutorService e = newExecutor();
+        ExecutorService e = executorFor(subject);
         for (boolean timed : new boolean[] {false, true}) {
             Gate g1 = new Gate(), g2 = new Gate();
             Call<String> c = async(() -> timed ? e.invokeAny(List.of(g1, g2), PATIENCE, SECONDS) : e.invokeAny(List.of(g1, g2)));
@@ -209,8 +213,7 @@ class ExecutorFaultPathConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("unbounded")
     void timedInvokeAnyWithAZeroOrNegativeTimeoutTimesOutAndInterrupts(Subject subject) throws Exception {
-        use(subject);
-        ExecutorService e = newExecutor();
+        ExecutorService e = executorFor(subject);
         for (long t : new long[] {0, -1, Long.MIN_VALUE / 2}) {
             Gate g = new Gate();
             assertThrows(TimeoutException.class, () -> e.invokeAny(List.of(g), t, NANOSECONDS), "timeout " + t);
@@ -221,8 +224,7 @@ class ExecutorFaultPathConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("all")
     void invokeAnyOfAnEmptyCollectionAfterShutdownIsIllegalArgument(Subject subject) {
-        use(subject);
-        ExecutorService e = newExecutor();
+        ExecutorService e = executorFor(subject);
         e.shutdown();
         assertThrows(IllegalArgumentException.class, () -> e.invokeAny(List.of()));
         assertThrows(IllegalArgumentException.class, () -> e.invokeAny(List.of(), 1, SECONDS));
@@ -236,8 +238,7 @@ class ExecutorFaultPathConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("unbounded")
     void timedInvokeAllLeavesEachFutureInItsState(Subject subject) throws Exception {
-        use(subject);
-        ExecutorService e = newExecutor();
+        ExecutorService e = executorFor(subject);
         Gate g = new Gate();
         IllegalStateException boom = new IllegalStateException("boom");
         List<Callable<String>> tasks = List.of(() -> "ok", () -> { throw boom; }, g);
@@ -258,8 +259,7 @@ class ExecutorFaultPathConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("unbounded")
     void timedInvokeAllWithAZeroOrNegativeTimeoutCancelsWhatIsNotDone(Subject subject) throws Exception {
-        use(subject);
-        ExecutorService e = newExecutor();
+        ExecutorService e = executorFor(subject);
         for (long t : new long[] {0, -1, Long.MIN_VALUE / 2}) {
             Gate g = new Gate();
             List<Future<String>> fs = e.invokeAll(List.of(g), t, NANOSECONDS);
@@ -272,8 +272,7 @@ class ExecutorFaultPathConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("unbounded")
     void invokeAllOfManyTasksStartingWithANullAfterShutdownThrowsNullPointerException(Subject subject) {
-        use(subject);
-        ExecutorService e = newExecutor();
+        ExecutorService e = executorFor(subject);
         e.shutdown();
         List<Callable<String>> tasks = new ArrayList<>();
         tasks.add(null);
@@ -289,8 +288,7 @@ class ExecutorFaultPathConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("unbounded")
     void futureStatesOfARunningThenCancelledTask(Subject subject) throws Exception {
-        use(subject);
-        ExecutorService e = newExecutor();
+        ExecutorService e = executorFor(subject);
         Gate g = new Gate();
         Future<String> f = e.submit(g);
         g.awaitStarted();
@@ -309,8 +307,7 @@ class ExecutorFaultPathConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("all")
     void submissionsAreRejectedAfterShutdownNowAndAfterClose(Subject subject) {
-        use(subject);
-        ExecutorService e = newExecutor();
+        ExecutorService e = executorFor(subject);
         e.shutdownNow();
         assertThrows(RejectedExecutionException.class, () -> e.submit(() -> "x"));
         ExecutorService c = newExecutor();
@@ -322,8 +319,7 @@ class ExecutorFaultPathConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("unbounded")
     void awaitTerminationWithExtremeTimeouts(Subject subject) throws Exception {
-        use(subject);
-        ExecutorService e = newExecutor();
+        ExecutorService e = executorFor(subject);
         Gate g = new Gate();
         e.submit(g);
         g.awaitStarted();
@@ -341,8 +337,7 @@ class ExecutorFaultPathConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("queue1")
     void saturatedInvokeAllReturnsAfterShutdownNow(Subject subject) throws Exception {
-        use(subject);
-        ExecutorService e = newExecutor();
+        ExecutorService e = executorFor(subject);
         Gate g1 = new Gate(), g2 = new Gate();
         Call<List<Future<String>>> c = async(() -> e.invokeAll(List.of(g1, g2)));
         g1.awaitStarted();
@@ -357,8 +352,7 @@ class ExecutorFaultPathConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("queue1")
     void saturatedInvokeAnyThrowsAfterShutdownNow(Subject subject) throws Exception {
-        use(subject);
-        ExecutorService e = newExecutor();
+        ExecutorService e = executorFor(subject);
         Gate g1 = new Gate(), g2 = new Gate();
         Call<String> c = async(() -> e.invokeAny(List.of(g1, g2)));
         g1.awaitStarted();
@@ -371,8 +365,7 @@ class ExecutorFaultPathConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("queue1")
     void saturatedCloseInterruptedCompletesEverySubmittedFuture(Subject subject) throws Exception {
-        use(subject);
-        ExecutorService e = newExecutor();
+        ExecutorService e = executorFor(subject);
         Gate g1 = new Gate(), g2 = new Gate();
         Future<String> f1 = e.submit(g1), f2 = e.submit(g2);
         g1.awaitStarted();
@@ -388,8 +381,7 @@ class ExecutorFaultPathConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("wait1")
     void saturatedTimedInvokeAnyHonoursItsTimeout(Subject subject) throws Exception {
-        use(subject);
-        ExecutorService e = newExecutor();
+        ExecutorService e = executorFor(subject);
         Gate g = new Gate();
         Call<String> c = async(() -> e.invokeAny(List.<Callable<String>>of(g, () -> "fast"), 200, MILLISECONDS));
         Object out = c.outcome();                               // "fast" (JDK) or a TimeoutException
@@ -400,8 +392,7 @@ class ExecutorFaultPathConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("wait1")
     void saturatedTimedInvokeAllHonoursItsTimeout(Subject subject) throws Exception {
-        use(subject);
-        ExecutorService e = newExecutor();
+        ExecutorService e = executorFor(subject);
         Gate g = new Gate();
         Call<List<Future<String>>> c = async(() -> e.invokeAll(List.<Callable<String>>of(g, () -> "fast"), 200, MILLISECONDS));
         Object out = c.outcome();
@@ -412,8 +403,7 @@ class ExecutorFaultPathConformanceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("wait1")
     void saturatedInvokeAllInterruptedThrowsInterruptedException(Subject subject) throws Exception {
-        use(subject);
-        ExecutorService e = newExecutor();
+        ExecutorService e = executorFor(subject);
         Gate g1 = new Gate(), g2 = new Gate();
         Call<List<Future<String>>> c = async(() -> e.invokeAll(List.of(g1, g2)));
         g1.awaitStarted();
