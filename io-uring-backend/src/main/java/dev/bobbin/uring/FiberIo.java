@@ -208,10 +208,16 @@ public final class FiberIo {
         }
     }
 
-    /** {@link #connect(SocketAddress, Duration)} to {@code host:port} with a 30 second timeout. */
+    /**
+     * {@link #connect(SocketAddress, Duration)} to {@code host:port} with a 30 second timeout.
+     *
+     * @throws java.net.UnknownHostException if {@code host} does not resolve, as {@code new Socket(host, port)}
+     */
     public FiberSocket connect(String host, int port) throws java.io.IOException {
         Objects.requireNonNull(host, "host");
-        return connect(new InetSocketAddress(host, port), Duration.ofSeconds(30));
+        InetSocketAddress a = new InetSocketAddress(host, port);
+        if (a.isUnresolved()) throw new java.net.UnknownHostException(host);
+        return connect(a, Duration.ofSeconds(30));
     }
 
     /** Counters of this runtime's I/O paths; cheap. */

@@ -49,7 +49,8 @@ import java.util.concurrent.TimeUnit;
 public final class FiberServerSocket extends Endpoint implements Closeable {
     private static final System.Logger LOG = System.getLogger("dev.bobbin.uring");
     private final ServerSocketChannel sch;
-    private volatile boolean bound;
+    private volatile boolean bound;                    // set once the bind succeeded
+    private boolean bindStarted;                       // guarded by this
     private volatile long acceptTimeoutNanos;          // 0 = none
 
     // loop-confined state
@@ -84,8 +85,8 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
         Objects.requireNonNull(local, "local");
         checkOpen();
         synchronized (this) {
-            if (bound) throw new AlreadyBoundException();
-            bound = true;
+            if (bindStarted) throw new AlreadyBoundException();
+            bindStarted = true;
         }
         ch.config().setOption(ChannelOption.SO_BACKLOG, backlog < 1 ? IoTunables.DEFAULT_BACKLOG : backlog);
         if (ch.config().getRecvByteBufAllocator() instanceof io.netty.channel.MaxMessagesRecvByteBufAllocator m) {
@@ -109,6 +110,7 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
             if (!(e instanceof java.nio.channels.ClosedByInterruptException)) close();
             throw e;
         }
+        bound = true;                                  // only now may accept() use the listening channel
         return this;
     }
 

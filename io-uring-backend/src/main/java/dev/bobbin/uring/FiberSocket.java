@@ -105,7 +105,8 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
     /**
      * Connects to {@code remote}, waiting at most {@code timeout} ({@link Duration#ZERO}: no limit). On
-     * failure the socket is closed.
+     * failure the socket is closed, except for an unresolved address, refused before any attempt with
+     * {@link java.nio.channels.UnresolvedAddressException} as {@code SocketChannel} does.
      *
      * @throws java.net.ConnectException       if refused
      * @throws SocketTimeoutException          if the timeout elapsed
@@ -121,7 +122,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
         checkOpen();
         writeLock.lock();
         try {
-            if (sch.isActive()) throw new AlreadyConnectedException();
+            if (connected) throw new AlreadyConnectedException();
             if (connectStarted) throw new ConnectionPendingException();
             connectStarted = true;
         } finally {
@@ -400,6 +401,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
             if (n == 0) {
                 checkOpen();
                 requireConnected();
+                if (outputShut) throw new ClosedChannelException();
                 return 0;
             }
             while (src.hasRemaining()) {
@@ -775,7 +777,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
     /** Whether the socket is connected and not closed. */
     public boolean isConnected() {
-        return !isClosedFlag() && sch.isActive();
+        return !isClosedFlag() && connected;
     }
 
     /** Whether {@link #close()} has been called (or an interrupt closed it). */
@@ -807,6 +809,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
             @Override public int available() throws IOException {
                 ensureOpen();
+                if (inputShut) return 0;
                 if (!readLock.tryLock()) return 0;
                 try {
                     return leftover == null ? 0 : leftover.readableBytes();
