@@ -74,12 +74,25 @@ final class Admission {
     }
 
     /**
-     * Accepts a job or throws RejectedExecutionException; with {@code timed}, returns false if a WAIT
-     * executor had no free slot before {@code deadline} (a {@code System.nanoTime()} value), the job
-     * then not accepted. A WAIT caller interrupted meanwhile gets a RejectedExecutionException whose
-     * cause is the InterruptedException ({@link #isInterruptedWait}).
+     * Accepts a task of invokeAll or invokeAny, or throws RejectedExecutionException; with {@code timed},
+     * returns false if a WAIT executor had no free slot before {@code deadline} (a
+     * {@code System.nanoTime()} value), the task then not accepted. A WAIT caller interrupted meanwhile
+     * gets InterruptedException, as from the JDK's bulk operations.
      */
-    boolean admit(Runnable job, boolean timed, long deadline) {
+    boolean admitInBatch(TaskFuture<?> task, boolean timed, long deadline) throws InterruptedException {
+        try {
+            return admit(task, timed, deadline);
+        } catch (RejectedExecutionException e) {
+            if (e.getCause() instanceof InterruptedException && Thread.interrupted()) throw new InterruptedException();
+            throw e;
+        }
+    }
+
+    /**
+     * Accepts a job or throws RejectedExecutionException (also for a WAIT caller interrupted while it
+     * waits); with {@code timed}, returns false if a WAIT executor had no free slot before {@code deadline}.
+     */
+    private boolean admit(Runnable job, boolean timed, long deadline) {
         lifecycle.ensureRunning();
         if (slots == null) {
             start(job);
@@ -101,11 +114,6 @@ final class Admission {
             }
         }
         return true;
-    }
-
-    /** Whether {@code e} is a WAIT caller's interrupt (invokeAll and invokeAny turn it back into one). */
-    static boolean isInterruptedWait(RejectedExecutionException e) {
-        return e.getCause() instanceof InterruptedException;
     }
 
     /** Starts a new job's fiber, refusing it if the executor is no longer running. */

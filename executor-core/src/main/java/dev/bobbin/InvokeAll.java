@@ -54,14 +54,7 @@ final class InvokeAll {
         List<Future<T>> futures = new ArrayList<>(tasks.size());
         int unwaited = -1;                       // futures below this index are not waited for yet; -1: the wait has not begun
         try {
-            FanOutFailure fanOut;
-            try {
-                fanOut = submitAll(admission, tasks, futures, timed, deadline);
-            } catch (RejectedExecutionException e) {
-                // a bounded WAIT caller interrupted while it waited for a slot: the JDK's invokeAll throws this
-                if (Admission.isInterruptedWait(e) && Thread.interrupted()) throw new InterruptedException();
-                throw e;
-            }
+            FanOutFailure fanOut = submitAll(admission, tasks, futures, timed, deadline);
             // From the last future down: tasks finish about in the order they started, so the caller
             // parks about once, for the last, and then finds the others done. Waiting in order, it kept
             // catching up with the running tasks, each time spinning, parking and costing the carrier
@@ -94,13 +87,14 @@ final class InvokeAll {
      * refused start, which the caller must rethrow once it has waited, or null without a fan-out.
      */
     private static <T> FanOutFailure submitAll(Admission admission, Collection<? extends Callable<T>> tasks,
-                                               List<Future<T>> futures, boolean timed, long deadline) {
+                                               List<Future<T>> futures, boolean timed, long deadline)
+            throws InterruptedException {
         if (admission.isBounded() || tasks.size() < Tunables.FANOUT_MIN_TASKS || FiberScheduler.current().isPresent()) {
             boolean late = false;
             for (Callable<T> t : tasks) {
                 TaskFuture<T> f = new TaskFuture<>(Objects.requireNonNull(t, "task"), true);
                 futures.add(f);
-                if (late || !admission.admit(f, timed, deadline)) {
+                if (late || !admission.admitInBatch(f, timed, deadline)) {
                     late = true;
                     f.cancel(false);
                 }

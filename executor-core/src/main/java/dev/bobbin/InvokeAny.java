@@ -13,7 +13,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 
@@ -56,14 +55,9 @@ final class InvokeAny {
             while (count < size && it.hasNext()) {
                 AnyTask<T> f = new AnyTask<>(Objects.requireNonNull(it.next(), "tasks contains null"), first);
                 futures.add(f);
-                boolean accepted;
-                try {
-                    accepted = admission.admit(f, timed, deadline);
-                } catch (RejectedExecutionException e) {
-                    if (Admission.isInterruptedWait(e) && Thread.interrupted()) throw new InterruptedException();
-                    throw e;
+                if (!admission.admitInBatch(f, timed, deadline)) {
+                    throw new TimeoutException("no slot of the executor for invokeAny's tasks in time");
                 }
-                if (!accepted) throw new TimeoutException("no slot of the executor for invokeAny's tasks in time");
                 count++;
             }
             if (count == 0) throw new IllegalArgumentException("tasks is empty");
