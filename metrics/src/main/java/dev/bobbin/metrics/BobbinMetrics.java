@@ -12,7 +12,6 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 
-import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -147,13 +146,8 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
         Objects.requireNonNull(registry, "registry");
         if (closed || bindings.containsKey(registry)) return;
         if (!closeOnTermination) {
-            // at the first binding only, and weakly: a binder closed or never bound stays collectable
-            closeOnTermination = true;
-            WeakReference<BobbinMetrics> self = new WeakReference<>(this);
-            source.onTermination(() -> {
-                BobbinMetrics m = self.get();
-                if (m != null) m.close();
-            });
+            closeOnTermination = true;                   // at the first binding: a binder never bound registers nothing
+            source.onTermination(ClosesIfReachable.of(this));
             if (closed) return;                          // terminated already: the hook ran at once
         }
         // Another binder of the same scheduler bound the same meters there already: registering them again

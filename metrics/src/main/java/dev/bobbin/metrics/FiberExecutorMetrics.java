@@ -9,7 +9,6 @@ import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
 
-import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -54,11 +53,7 @@ public final class FiberExecutorMetrics implements MeterBinder, AutoCloseable {
         if (registry.find("executor.completed").tags(tags).meter() != null) return;   // bound by another binder
         if (!closeOnTermination) {
             closeOnTermination = true;
-            WeakReference<FiberExecutorMetrics> self = new WeakReference<>(this);   // a closed binder stays collectable
-            executor.onTermination(() -> {
-                FiberExecutorMetrics m = self.get();
-                if (m != null) m.close();
-            });
+            executor.onTermination(ClosesIfReachable.of(this));
             if (closed) return;                       // terminated already: the hook ran at once
         }
         List<Meter.Id> ids = new ArrayList<>();
