@@ -2,10 +2,10 @@ package dev.bobbin.uring;
 
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -21,7 +21,10 @@ import java.net.SocketOption;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.AlreadyConnectedException;
 import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -384,5 +387,143 @@ class SocketSemanticsConformanceTest {
 
     private static long usedDirectMemory() {
         return ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider m ? m.metric().usedDirectMemory() : 0;
+    }
+
+    // ---- lifecycle: shutdowns and buffered bytes, connect after a failed write, accept racing bind ----
+
+    private static Object outcome(java.util.concurrent.Callable<?> c) {
+        try {
+            return c.call();
+        } catch (Throwable t) {
+            return t;
+        }
+    }
+
+    private FiberSocket connectFiber(Kind kind) throws IOException {
+        return FiberIo.of(kind.transport).connect(address(), Duration.ofSeconds(5));
+    }
+
+    /** {@code available()} after {@code shutdownInput()} with bytes buffered is 0, as the next read is the end of stream. */
+    @ParameterizedTest @EnumSource(Kind.class)
+    void availableIsZeroAfterShutdownInput(Kind kind) throws Exception {
+        assume(kind);
+        int avail;
+        if (kind == Kind.JDK) {
+            try (Socket s = new Socket()) {
+                s.connect(address(), 5000);
+                peer().getOutputStream().write(new byte[100]);
+                InputStream in = s.getInputStream();
+                assertEquals(1, in.read(new byte[1]));
+                Thread.sleep(50);
+                s.shutdownInput();
+                avail = in.available();
+            }
+        } else {
+            try (FiberSocket s = connectFiber(kind)) {
+                peer().getOutputStream().write(new byte[100]);
+                InputStream in = s.inputStream();
+                assertEquals(1, in.read(new byte[1]));
+                s.shutdownInput();
+                avail = in.available();
+                assertEquals(-1, in.read(new byte[10]));
+            }
+        }
+        assertEquals(0, avail);
+    }
+
+    /** A zero-length write after {@code shutdownOutput()} is refused like any other write. */
+    @ParameterizedTest @EnumSource(Kind.class)
+    void emptyWriteAfterShutdownOutputIsRefused(Kind kind) throws Exception {
+        assume(kind);
+        Object o, twice;
+        if (kind == Kind.JDK) {
+            try (SocketChannel s = SocketChannel.open(address())) {
+                s.shutdownOutput();
+                twice = outcome(() -> s.shutdownOutput());
+                o = outcome(() -> s.write(ByteBuffer.allocate(0)));
+            }
+        } else {
+            try (FiberSocket s = connectFiber(kind)) {
+                s.shutdownOutput();
+                twice = outcome(() -> { s.shutdownOutput(); return "ok"; });
+                o = outcome(() -> s.write(ByteBuffer.allocate(0)));
+            }
+        }
+        assertInstanceOf(ClosedChannelException.class, o);
+    }
+
+    /** A connected socket stays connected (for {@code connect} and {@code isConnected}) after a reset and a failed write, as the JDK's does. */
+    @ParameterizedTest @EnumSource(value = Kind.class, names = {"IO_URING", "EPOLL", "NIO"})
+    void secondConnectAfterAFailedWrite(Kind kind) throws Exception {
+        assume(kind);
+        try (FiberSocket s = connectFiber(kind)) {
+            resetThenWriteUntilAWriteFails(peer(), s);
+            assertTrue(s.isConnected(), "connected, as the JDK's socket stays");
+            Object o = outcome(() -> { s.connect(address(), Duration.ofSeconds(1)); return "ok"; });
+            assertInstanceOf(AlreadyConnectedException.class, o);
+        }
+    }
+
+    /** Resets the connection from {@code peer}'s side, then writes on {@code s} until a write fails. */
+    private static void resetThenWriteUntilAWriteFails(Socket peer, FiberSocket s) throws Exception {
+        peer.setSoLinger(true, 0);
+        peer.close();
+        Object w = null;
+        for (int i = 0; i < 50 && !(w instanceof Throwable); i++) {
+            w = outcome(() -> { s.write(ByteBuffer.allocate(100)); s.flush(); return "ok"; });
+        }
+        Thread.sleep(50);                               // the failed channel's close reaches the socket
+    }
+
+    /** The same for an accepted socket: {@code connect} is refused, never attempted. */
+    @ParameterizedTest @EnumSource(value = Kind.class, names = {"IO_URING", "EPOLL", "NIO"})
+    void connectOnAnAcceptedSocketAfterAFailedWrite(Kind kind) throws Exception {
+        assume(kind);
+        try (FiberServerSocket srv = FiberIo.of(kind.transport).openServer().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            Socket c = new Socket();
+            c.connect(srv.localAddress(), 5000);
+            try (FiberSocket s = srv.accept(Duration.ofSeconds(5))) {
+                resetThenWriteUntilAWriteFails(c, s);
+                Object o = outcome(() -> { s.connect(address(), Duration.ofSeconds(1)); return "ok"; });
+                assertInstanceOf(AlreadyConnectedException.class, o);
+            }
+        }
+    }
+
+    /** An accept made while {@code bind} runs on another thread is refused as not yet bound or gets the connection, never a channel not yet listening (300 rounds). */
+    @ParameterizedTest @EnumSource(value = Kind.class, names = {"IO_URING", "EPOLL", "NIO"})
+    void anAcceptRacingWithBindIsServed(Kind kind) throws Exception {
+        assume(kind);
+        int hung = 0;
+        for (int i = 0; i < 300; i++) {
+            try (FiberServerSocket srv = FiberIo.of(kind.transport).openServer()) {
+                CompletableFuture<Object> r = new CompletableFuture<>();
+                java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+                Thread b = Thread.ofPlatform().start(() -> {
+                    go.countDown();
+                    for (;;) {
+                        try {
+                            r.complete(srv.accept(Duration.ofSeconds(2)));
+                            return;
+                        } catch (java.nio.channels.NotYetBoundException e) {
+                            Thread.onSpinWait();
+                        } catch (Throwable t) {
+                            r.complete(t);
+                            return;
+                        }
+                    }
+                });
+                go.await();
+                srv.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                try (Socket c = new Socket()) {
+                    c.connect(srv.localAddress(), 5000);
+                    Object o = r.get(10, TimeUnit.SECONDS);
+                    if (o instanceof FiberSocket fs) fs.close();
+                    else hung++;
+                }
+                b.join();
+            }
+        }
+        assertEquals(0, hung, "accepts that missed a connection made once bind returned");
     }
 }
