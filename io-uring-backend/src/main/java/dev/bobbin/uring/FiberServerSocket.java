@@ -77,12 +77,21 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
 
     /**
      * Binds to {@code local} and listens, with at most {@code backlog} pending connections (below 1:
-     * the default, 128).
+     * the default, 128). A null {@code local}, as for {@code ServerSocketChannel.bind}, binds an
+     * ephemeral port on the wildcard address.
      *
-     * @throws java.net.BindException if the address is in use
+     * @throws java.net.BindException if the address is in use; the server is then closed
+     * @throws java.nio.channels.UnsupportedAddressTypeException if {@code local} is not an
+     *         {@link InetSocketAddress}
+     * @throws java.nio.channels.UnresolvedAddressException if {@code local} is unresolved
      */
     public FiberServerSocket bind(SocketAddress local, int backlog) throws IOException {
-        Objects.requireNonNull(local, "local");
+        InetSocketAddress to = switch (local) {
+            case null -> new InetSocketAddress(0);
+            case InetSocketAddress a when a.isUnresolved() -> throw new java.nio.channels.UnresolvedAddressException();
+            case InetSocketAddress a -> a;
+            default -> throw new java.nio.channels.UnsupportedAddressTypeException();
+        };
         checkOpen();
         synchronized (this) {
             if (bindStarted) throw new AlreadyBoundException();
@@ -99,7 +108,7 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
                 p.fail(registrationError);
                 return;
             }
-            ch.bind(local).addListener(f -> {
+            ch.bind(to).addListener(f -> {
                 if (f.isSuccess()) p.complete(null);
                 else p.fail(IoErrors.translate(f.cause(), "bind"));
             });

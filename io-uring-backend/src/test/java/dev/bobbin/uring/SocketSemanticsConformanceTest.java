@@ -490,6 +490,42 @@ class SocketSemanticsConformanceTest {
         }
     }
 
+    /** A server bound to null listens on an ephemeral port of the wildcard address; an unresolved or non-IP address is refused before anything is bound. */
+    @ParameterizedTest @EnumSource(Kind.class)
+    void bindingToNullTakesAnEphemeralPortAndBadAddressesAreRefused(Kind kind) throws Exception {
+        assume(kind);
+        record Bound(InetSocketAddress local, Object unresolved, Object unixDomain) { }
+        Bound b;
+        var unresolved = InetSocketAddress.createUnresolved("localhost", 0);
+        var unix = java.net.UnixDomainSocketAddress.of("/tmp/bobbin-conformance.sock");
+        if (kind.transport == null) {
+            try (var jdk = java.nio.channels.ServerSocketChannel.open();
+                 var bad1 = java.nio.channels.ServerSocketChannel.open();
+                 var bad2 = java.nio.channels.ServerSocketChannel.open()) {
+                jdk.bind(null);
+                b = new Bound((InetSocketAddress) jdk.getLocalAddress(),
+                        outcome(() -> bad1.bind(unresolved)), outcome(() -> bad2.bind(unix)));
+            }
+        } else {
+            try (FiberServerSocket srv = FiberIo.of(kind.transport).openServer();
+                 FiberServerSocket bad1 = FiberIo.of(kind.transport).openServer();
+                 FiberServerSocket bad2 = FiberIo.of(kind.transport).openServer()) {
+                srv.bind(null);
+                b = new Bound(srv.localAddress(), outcome(() -> bad1.bind(unresolved)), outcome(() -> bad2.bind(unix)));
+                try (Socket c = new Socket()) {
+                    c.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), b.local().getPort()), 5000);
+                    try (FiberSocket s = srv.accept(Duration.ofSeconds(5))) {
+                        assertNotNull(s, "the ephemeral listener accepts");
+                    }
+                }
+            }
+        }
+        assertTrue(b.local().getPort() > 0, "an ephemeral port: " + b.local());
+        assertTrue(b.local().getAddress().isAnyLocalAddress(), "the wildcard address: " + b.local());
+        assertInstanceOf(java.nio.channels.UnresolvedAddressException.class, b.unresolved());
+        assertInstanceOf(java.nio.channels.UnsupportedAddressTypeException.class, b.unixDomain());
+    }
+
     /** An accept made while {@code bind} runs on another thread is refused as not yet bound or gets the connection, never a channel not yet listening (300 rounds). */
     @ParameterizedTest @EnumSource(value = Kind.class, names = {"IO_URING", "EPOLL", "NIO"})
     void anAcceptRacingWithBindIsServed(Kind kind) throws Exception {

@@ -6,6 +6,7 @@ import io.netty.channel.unix.Errors;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.ConnectException;
+import java.net.NoRouteToHostException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.channels.ClosedChannelException;
@@ -58,6 +59,10 @@ public final class IoErrors {
                 return e;
             }
             return n;
+        }
+        if (t instanceof NoRouteToHostException n && n.getMessage() == null) {
+            // Netty's native connect reports ENETUNREACH without text; the JDK gives the OS's
+            return wrap(new NoRouteToHostException("Network is unreachable"), n);
         }
         if (t instanceof ConnectException || t instanceof BindException || t instanceof ClosedChannelException) {
             return (IOException) t;

@@ -71,6 +71,15 @@ class IoErrorsTest {
     }
 
     @Test
+    void anUnreachableNetworkIsReportedWithTheOsText() {
+        java.net.NoRouteToHostException bare = new java.net.NoRouteToHostException();   // as Netty's native connect makes it
+        IOException e = IoErrors.translate(bare, "connect");
+        assertInstanceOf(java.net.NoRouteToHostException.class, e);
+        assertEquals("Network is unreachable", e.getMessage());
+        assertSame(bare, e.getCause());
+    }
+
+    @Test
     void everyFailureToBindIsABindException() {
         assertInstanceOf(BindException.class, translated(99, "bind"));                     // EADDRNOTAVAIL
         IOException other = new IOException("something else");
