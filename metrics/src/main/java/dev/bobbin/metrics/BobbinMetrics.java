@@ -36,7 +36,7 @@ import java.util.function.ToDoubleFunction;
  * so the scheduler pays nothing per event for them; the snapshot is shared by the meters of one scrape
  * (it is reused for {@value #SNAPSHOT_MAX_AGE_MILLIS} ms). The exception is the scheduling-delay
  * {@link Timer}, which receives each delay the scheduler measures (how many it measures is set by
- * {@link dev.bobbin.SchedulingDelaySampling}). All meters carry the tag {@code name=<scheduler name>}
+ * {@link dev.bobbin.SchedulingDelaySampling}; with sampling off there is no such timer). All meters carry the tag {@code name=<scheduler name>}
  * (the tag {@link io.micrometer.core.instrument.binder.jvm.ExecutorServiceMetrics} uses) plus the tags
  * given to {@link #of(FiberScheduler, Iterable)}; per-carrier meters add {@code carrier=<index>} (for the
  * regular carriers; spare carriers come and go, and their work shows in the scheduler's totals). Function
@@ -64,7 +64,7 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
 
     private record Snapshot(SchedulerStats stats, long takenAt) { }
 
-    /** The meters registered in one registry, and the delay recorder feeding its timer. */
+    /** The meters registered in one registry, and the delay recorder feeding its timer (null: no timer, sampling is off). */
     private record Binding(List<Meter.Id> ids, LongConsumer recorder) { }
 
     /** Feeds one {@link Timer}; equal only for the very same timer, so a timer never hears a delay twice. */
@@ -122,13 +122,14 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
     /**
      * Meters for {@code scheduler} with extra tags on every meter.
      *
-     * @throws NullPointerException if an argument is null
+     * @throws NullPointerException if an argument is null or {@code tags} contains null
      * @throws IllegalArgumentException if {@code tags} has a {@code name} or {@code carrier} tag
      */
     public static BobbinMetrics of(FiberScheduler scheduler, Iterable<Tag> tags) {
         Objects.requireNonNull(scheduler, "scheduler");
         Objects.requireNonNull(tags, "tags");
         for (Tag t : tags) {
+            Objects.requireNonNull(t, "tags contains a null Tag");
             if (t.getKey().equals("name") || t.getKey().equals("carrier") || t.getKey().equals("transport")) {
                 throw new IllegalArgumentException("tag '" + t.getKey() + "' is set by BobbinMetrics itself");
             }
@@ -218,17 +219,20 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
             }
         }
 
-        Timer.Builder delayBuilder = Timer.builder("bobbin.scheduling.delay")
-                .description("Time from a fiber becoming runnable to a carrier starting to run it (sampled)")
-                .tags(tags)
-                .minimumExpectedValue(Duration.ofNanos(500))
-                .maximumExpectedValue(Duration.ofSeconds(10));
-        if (percentiles) delayBuilder.publishPercentiles(0.5, 0.9, 0.99, 0.999);
-        if (histogram) delayBuilder.publishPercentileHistogram();
-        Timer delay = delayBuilder.register(registry);
-        ids.add(delay.getId());
-        LongConsumer recorder = new TimerRecorder(delay);
-        source.addDelayListener(recorder);
+        LongConsumer recorder = null;                    // none with sampling off: a timer that reads 0 forever misleads
+        if (source.samplesDelays()) {
+            Timer.Builder delayBuilder = Timer.builder("bobbin.scheduling.delay")
+                    .description("Time from a fiber becoming runnable to a carrier starting to run it (sampled)")
+                    .tags(tags)
+                    .minimumExpectedValue(Duration.ofNanos(500))
+                    .maximumExpectedValue(Duration.ofSeconds(10));
+            if (percentiles) delayBuilder.publishPercentiles(0.5, 0.9, 0.99, 0.999);
+            if (histogram) delayBuilder.publishPercentileHistogram();
+            Timer delay = delayBuilder.register(registry);
+            ids.add(delay.getId());
+            recorder = new TimerRecorder(delay);
+            source.addDelayListener(recorder);
+        }
         bindings.put(registry, new Binding(ids, recorder));
     }
 
@@ -241,7 +245,7 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
         if (closed) return;
         closed = true;
         for (Map.Entry<MeterRegistry, Binding> e : bindings.entrySet()) {
-            source.removeDelayListener(e.getValue().recorder());
+            if (e.getValue().recorder() != null) source.removeDelayListener(e.getValue().recorder());
             for (Meter.Id id : e.getValue().ids()) e.getKey().remove(id);
         }
         bindings.clear();

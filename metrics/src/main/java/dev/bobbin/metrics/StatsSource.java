@@ -15,6 +15,9 @@ interface StatsSource {
 
     SchedulerStats stats();
 
+    /** Whether scheduling delays are measured at all (a delay timer would otherwise read 0 forever). */
+    boolean samplesDelays();
+
     /** Adds a delay listener; false if sampling is off or an equal listener is present. */
     boolean addDelayListener(LongConsumer listener);
 
@@ -28,6 +31,7 @@ interface StatsSource {
         return new StatsSource() {
             @Override public String name() { return s.name(); }
             @Override public SchedulerStats stats() { return s.stats(); }
+            @Override public boolean samplesDelays() { return !s.config().schedulingDelaySampling().isOff(); }
             @Override public boolean addDelayListener(LongConsumer l) { return s.addSchedulingDelayListener(l); }
             @Override public void removeDelayListener(LongConsumer l) { s.removeSchedulingDelayListener(l); }
             @Override public void onTermination(Runnable action) { s.onTermination(action); }

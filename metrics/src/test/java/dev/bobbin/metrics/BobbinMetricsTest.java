@@ -307,6 +307,9 @@ class BobbinMetricsTest {
             assertThrows(NullPointerException.class, () -> BobbinMetrics.of(s, null));
             assertThrows(IllegalArgumentException.class, () -> BobbinMetrics.of(s, Tags.of("name", "x")));
             assertThrows(IllegalArgumentException.class, () -> BobbinMetrics.of(s, Tags.of("carrier", "1")));
+            NullPointerException nullTag = assertThrows(NullPointerException.class,
+                    () -> BobbinMetrics.of(s, java.util.Arrays.asList(io.micrometer.core.instrument.Tag.of("env", "test"), null)));
+            assertEquals("tags contains a null Tag", nullTag.getMessage());
             assertThrows(NullPointerException.class, () -> BobbinMetrics.of(s).bindTo(null));
         }
     }
@@ -342,6 +345,23 @@ class BobbinMetricsTest {
         try (FiberScheduler s = scheduler("noio", SchedulingDelaySampling.off())) {
             BobbinMetrics.of(s).bindTo(r);
             assertEquals(2, r.get("bobbin.driver.transport").tag("name", "noio").tag("transport", "none").gauge().value());
+        }
+    }
+
+    /** With delay sampling off nothing would ever be recorded, so there is no delay timer to read a misleading 0. */
+    @Test
+    void noDelayTimerWithoutDelaySampling() throws Exception {
+        SimpleMeterRegistry r = new SimpleMeterRegistry();
+        try (FiberScheduler off = scheduler("unsampled", SchedulingDelaySampling.off());
+             FiberScheduler on = scheduler("sampled", SchedulingDelaySampling.everyFiber())) {
+            BobbinMetrics unsampled = BobbinMetrics.of(off).withPercentiles();
+            unsampled.bindTo(r);
+            BobbinMetrics.of(on).bindTo(r);
+            assertNull(r.find("bobbin.scheduling.delay").tag("name", "unsampled").timer());
+            assertNotNull(r.find("executor.pool.size").tag("name", "unsampled").gauge(), "the other meters are bound");
+            assertNotNull(r.find("bobbin.scheduling.delay").tag("name", "sampled").timer());
+            unsampled.close();
+            assertNull(r.find("executor.pool.size").tag("name", "unsampled").gauge(), "close still removes them");
         }
     }
 
