@@ -96,6 +96,7 @@ final class ExecutorState implements FiberRegistry.Owner {
     private final FiberRegistry.Owner starters = new Starters(); // the owner of invokeAll's starter fibers
     private volatile boolean stopping;             // shutdownNow began: accepted jobs start interrupted
     private final CountDownLatch terminated = new CountDownLatch(1);  // opened by tryTerminate
+    private volatile Thread terminator;            // the thread that took tryTerminate and runs the actions
     final CompletableFuture<Void> termination = new CompletableFuture<>(); // completed by tryTerminate, before the latch
     @SuppressWarnings("unused") private volatile int state;          // RUNNING, SHUTDOWN or TERMINATED
     private final Object container;                // the JDK thread container its jobs' fibers start in, or null
@@ -256,10 +257,11 @@ final class ExecutorState implements FiberRegistry.Owner {
     private void tryTerminate() {
         if (count.noneLeft() && (slots == null || slots.idle())
                 && STATE.compareAndSet(this, SHUTDOWN, TERMINATED)) {  // tryTerminate
+            terminator = Thread.currentThread();                  // an action may await termination: see done()
             JdkVirtualThreads.closeContainer(container);         // every job's fiber has exited
+            if (ownsScheduler) scheduler.shutdown();              // before the actions: one that closes us waits for it
             termination.complete(null);                           // runs onTermination actions, then
             terminated.countDown();                               // awaitTermination and close() return
-            if (ownsScheduler) scheduler.shutdown();
         }
     }
 
@@ -272,15 +274,23 @@ final class ExecutorState implements FiberRegistry.Owner {
     }
 
     boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
-        return isTerminated() || terminated.await(timeout, unit);
+        return done() || terminated.await(timeout, unit);
+    }
+
+    /**
+     * Terminated and the onTermination actions have run (awaitTermination and close() return only then),
+     * or the caller is the thread running them, which must not wait for itself.
+     */
+    private boolean done() {
+        return terminated.getCount() == 0 || (isTerminated() && terminator == Thread.currentThread());
     }
 
     /** {@link FiberExecutor#close()}: see its documentation. */
     void close() {
         boolean interrupted = false;
-        if (!isTerminated()) {
+        if (!done()) {
             shutdown();
-            while (!isTerminated()) {
+            while (!done()) {
                 try {
                     terminated.await(1, TimeUnit.DAYS);
                 } catch (InterruptedException e) {
@@ -295,7 +305,12 @@ final class ExecutorState implements FiberRegistry.Owner {
             if (FiberScheduler.current().orElse(null) == scheduler) {
                 scheduler.shutdown();                              // cannot wait for our own carrier
             } else {
+                boolean stopped = false;                           // the scheduler's fibers were interrupted
                 while (!scheduler.isTerminated()) {
+                    if (interrupted && !stopped) {
+                        scheduler.shutdownNow();                   // as the tasks were: its view fibers too
+                        stopped = true;
+                    }
                     try {
                         scheduler.awaitTermination(Duration.ofDays(1));
                     } catch (InterruptedException e) {

@@ -462,7 +462,8 @@ public final class FiberExecutor implements ExecutorService {
      * Shuts down and waits for every task to finish. If interrupted while waiting, interrupts the running
      * tasks (once), keeps waiting, and returns with the interrupt status set. Idempotent. An executor
      * with its own scheduler also waits for the scheduler to terminate, which includes fibers made
-     * through {@link #threadFactory()} or {@link #ofVirtual()}.
+     * through {@link #threadFactory()} or {@link #ofVirtual()}; if interrupted, it interrupts those too
+     * ({@link FiberScheduler#shutdownNow()}).
      */
     @Override
     public void close() {

@@ -388,6 +388,88 @@ class FiberExecutorTest {
     }
 
     @Test
+    void closeInterruptedWhileWaitingForItsOwnSchedulerInterruptsTheViewsFibers() throws Exception {
+        // close() of an executor with its own scheduler also waits for the fibers made through its views;
+        // if interrupted while waiting, it must stop them as it stops tasks (ExecutorService.close:
+        // "if interrupted while waiting, stops all executing tasks as if by shutdownNow"), not wait forever.
+        FiberExecutor e = FiberExecutor.builder().name("own-view")
+                .ownScheduler(SchedulerConfig.builder().name("own-view").parallelism(1).build()).build();
+        CountDownLatch started = new CountDownLatch(1), never = new CountDownLatch(1);
+        AtomicInteger interrupted = new AtomicInteger();
+        Thread view = e.threadFactory().newThread(() -> {
+            started.countDown();
+            try {
+                never.await();
+            } catch (InterruptedException x) {
+                interrupted.incrementAndGet();
+            }
+        });
+        view.start();
+        assertTrue(started.await(10, SECONDS));
+        AtomicReference<Boolean> statusKept = new AtomicReference<>();
+        Thread closer = Thread.ofPlatform().daemon().start(() -> {
+            e.close();
+            statusKept.set(Thread.currentThread().isInterrupted());
+        });
+        try {
+            awaitState(closer, Thread.State.TIMED_WAITING);         // close() waits for the scheduler
+            assertTrue(e.isTerminated(), "the executor had no task: close() waits for its scheduler");
+            closer.interrupt();
+            closer.join(SECONDS.toMillis(5));
+            assertFalse(closer.isAlive(), "close() still waits for the view's fiber after its interrupt");
+            assertEquals(1, interrupted.get(), "the view's fiber was interrupted");
+            assertEquals(Boolean.TRUE, statusKept.get(), "close() returns with the interrupt status set");
+            assertTrue(e.scheduler().isTerminated());
+        } finally {
+            never.countDown();
+            closer.join(SECONDS.toMillis(10));
+        }
+    }
+
+    @Test
+    void awaitTerminationAndCloseReturnOnlyOnceTheTerminationActionsRan() throws Exception {
+        // onTermination: "runs action ... before awaitTermination and close() return". A thread that
+        // asks while the last task's thread is still running the actions must wait for them.
+        FiberExecutor e = FiberExecutor.builder().name("actions").scheduler(scheduler).build();
+        CountDownLatch taskRelease = new CountDownLatch(1), inAction = new CountDownLatch(1), actionRelease = new CountDownLatch(1);
+        AtomicInteger actionsDone = new AtomicInteger();
+        e.execute(() -> {
+            try {
+                taskRelease.await();
+            } catch (InterruptedException ignored) {
+                // not expected
+            }
+        });
+        e.onTermination(() -> {
+            inAction.countDown();
+            try {
+                actionRelease.await();
+            } catch (InterruptedException ignored) {
+                // not expected
+            }
+            actionsDone.incrementAndGet();
+        });
+        e.shutdown();
+        taskRelease.countDown();
+        try {
+            assertTrue(inAction.await(10, SECONDS), "the last task's end runs the action");
+            assertTrue(e.isTerminated());
+            boolean awaited = e.awaitTermination(200, MILLISECONDS);
+            assertTrue(!awaited || actionsDone.get() == 1, "awaitTermination returned true while the action still ran");
+            Thread closer = Thread.ofPlatform().daemon().start(e::close);
+            closer.join(200);
+            assertTrue(closer.isAlive() || actionsDone.get() == 1, "close() returned while the action still ran");
+            actionRelease.countDown();
+            closer.join(SECONDS.toMillis(10));
+            assertFalse(closer.isAlive());
+            assertTrue(e.awaitTermination(0, SECONDS));
+            assertEquals(1, actionsDone.get());
+        } finally {
+            actionRelease.countDown();
+        }
+    }
+
+    @Test
     void yieldingFibersDoNotBreakSchedulerTermination() throws Exception {
         // A fiber resumed on another carrier after Thread.yield could be counted as terminated twice,
         // which left the live count negative and close() waiting forever.
