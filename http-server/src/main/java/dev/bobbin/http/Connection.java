@@ -260,21 +260,36 @@ final class Connection implements Runnable {
         }
     }
 
-    /** A handler (or filter) threw: answer 500 if nothing was sent, else break the connection. */
+    /**
+     * A handler (or filter) threw: answer 500 if nothing was sent, else break the connection. A failure
+     * that is the request body's verdict on the client's bytes (a malformed chunk, a body over the limit),
+     * let through by the handler, is the client's error: it gets that status and is logged at DEBUG only.
+     */
     private void handlerFailed(Exchange x, Throwable t) {
-        server.failures().log("handler of " + x.context().getPath() + " threw", t);
+        HttpStatusException clientError = clientError(t);
+        if (clientError == null) server.failures().log("handler of " + x.context().getPath() + " threw", t);
+        else ServerCore.LOG.log(System.Logger.Level.DEBUG, "handler of {0} passed on a bad request: {1}",
+                x.context().getPath(), clientError.getMessage());
         x.closeAfter = true;
         if (x.isDone()) return;
         if (!x.headersSent()) {
             try {
                 x.getResponseHeaders().clear();
-                x.sendResponseHeaders(500, -1);
+                x.sendResponseHeaders(clientError != null ? clientError.status() : 500, -1);
                 return;
             } catch (IOException | RuntimeException e) {
                 // the connection is gone: finish below
             }
         }
         x.finish(false);
+    }
+
+    /** The request's own protocol verdict behind {@code t} (thrown or wrapped by the handler), or null. */
+    private static HttpStatusException clientError(Throwable t) {
+        for (int depth = 0; t != null && depth < 8; t = t.getCause(), depth++) {
+            if (t instanceof HttpStatusException h) return h;
+        }
+        return null;
     }
 
     /** After a finished exchange: drain the rest of the request body and send the buffered response. */

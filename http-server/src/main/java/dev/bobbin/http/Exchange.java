@@ -177,7 +177,12 @@ final class Exchange extends HttpExchange {
         conn.writeHead(code, responseHeaders);
         headersSent = true;
         responseBody.start(mode, length);
-        if (noBody) responseBody.closeQuietly();
+        if (noBody) {
+            // as close() does (and the JDK's provider): the request body ends with the exchange, so a
+            // handler on another thread cannot read on while the connection drains it for the next request
+            requestBody.close();
+            responseBody.closeQuietly();
+        }
     }
 
     /** Sends {@code 100 Continue} before the first read of a body the client is holding back. */

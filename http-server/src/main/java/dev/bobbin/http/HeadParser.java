@@ -41,12 +41,16 @@ final class HeadParser {
     private int scanned;        // bytes already scanned
     private int lineLength;     // non-CR bytes since the last LF
     private int firstLineEnd = -1;   // offset of the request line's LF, -1 while not seen
+    private int firstLineLength;     // the request line's bytes before its CRLF or bare LF
     private final ByteProcessor endFinder = new ByteProcessor() {
         @Override
         public boolean process(byte b) {
             if (b == '\n') {
                 if (lineLength == 0 && firstLineEnd >= 0) return false;   // the empty line: stop here
-                if (firstLineEnd < 0) firstLineEnd = scanned;
+                if (firstLineEnd < 0) {
+                    firstLineEnd = scanned;
+                    firstLineLength = lineLength;
+                }
                 lineLength = 0;
             } else if (b != '\r') {
                 lineLength++;
@@ -108,8 +112,7 @@ final class HeadParser {
     }
 
     private void checkSizes(int length) throws HttpStatusException {
-        int lineBytes = firstLineEnd;                      // excluding the LF (a CR before it is counted)
-        if (lineBytes > maxRequestLine + 1) {
+        if (firstLineLength > maxRequestLine) {            // the same limit whether CRLF or a bare LF ends it
             throw new HttpStatusException(414, "request line longer than " + maxRequestLine + " bytes");
         }
         if (length - firstLineEnd - 1 > maxHeaderBytes + 2) {

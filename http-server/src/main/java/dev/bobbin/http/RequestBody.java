@@ -124,9 +124,12 @@ final class RequestBody extends InputStream {
 
     private void nextChunk() throws IOException {
         // chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF; last-chunk = 1*"0" [ chunk-ext ] CRLF
+        // The line ends with CRLF only: the bare-LF allowance (RFC 9112 section 2.2) covers the start line and
+        // fields, and a chunk line framed differently by another party is a smuggling vector.
         long size = 0;
         int digits = 0;
         int lineBytes = 0;
+        boolean afterSize = false;     // whitespace after the size: only more of it, ';' or the line end may follow
         boolean inExtension = false;
         for (;;) {
             int c = conn.readByte();
@@ -135,17 +138,19 @@ final class RequestBody extends InputStream {
                 if (conn.readByte() != '\n') throw new HttpStatusException(400, "bare CR in a chunk size line");
                 break;
             }
-            if (c == '\n') break;
+            if (c == '\n') throw new HttpStatusException(400, "bare LF in a chunk size line");
             if (inExtension) {
                 if ((c < 0x20 && c != '\t') || c == 0x7f) throw new HttpStatusException(400, "invalid chunk extension");
                 continue;
             }
             int d = Character.digit(c, 16);
-            if (d >= 0) {
+            if (d >= 0 && !afterSize) {
                 if (++digits > 15) throw new HttpStatusException(400, "chunk size too large");
                 size = size * 16 + d;
-            } else if (c == ';' || c == ' ' || c == '\t') {
+            } else if (c == ';') {
                 inExtension = true;
+            } else if ((c == ' ' || c == '\t') && digits > 0) {
+                afterSize = true;      // BWS before a chunk extension
             } else {
                 throw new HttpStatusException(400, "invalid chunk size");
             }
@@ -162,9 +167,9 @@ final class RequestBody extends InputStream {
     }
 
     private void expectCrlf() throws IOException {
-        int c = conn.readByte();
-        if (c == '\r') c = conn.readByte();
-        if (c != '\n') throw new HttpStatusException(400, "chunk data not followed by CRLF");
+        if (conn.readByte() != '\r' || conn.readByte() != '\n') {
+            throw new HttpStatusException(400, "chunk data not followed by CRLF");
+        }
     }
 
     private void readTrailers() throws IOException {

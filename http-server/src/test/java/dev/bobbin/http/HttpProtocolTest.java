@@ -106,6 +106,26 @@ class HttpProtocolTest {
         assertEquals(200, get(p, "/" + "a".repeat(200)).status());
     }
 
+    @Test
+    void theRequestLineLimitIsTheSameWhateverEndsTheLine() throws IOException {
+        int p = port(startOwn(HttpServerOptions.builder().maxRequestLineBytes(256).build()));
+        String atLimit = "GET /" + "a".repeat(256 - 14) + " HTTP/1.1";
+        String overLimit = "GET /" + "a".repeat(257 - 14) + " HTTP/1.1";
+        for (String eol : List.of("\r\n", "\n")) {
+            try (Conn c = connect(p)) {
+                c.send(atLimit + eol + "Host: localhost" + eol + eol);
+                assertOk(c.read());
+            }
+            try (Conn c = connect(p)) {
+                c.sendQuietly(RawHttp.bytes(overLimit + eol + "Host: localhost" + eol + eol));
+                c.expectRejection(414);
+            } catch (AssertionError e) {
+                throw new AssertionError("a " + overLimit.length() + "-byte request line ended by " + RawHttp.show(eol)
+                        + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- header block limits
 
     @Test
@@ -292,6 +312,23 @@ class HttpProtocolTest {
             "\r\nhello\r\n0\r\n\r\n", "5\r\nhelloXX\r\n0\r\n\r\n"})
     void malformedChunkIs400(String body) throws IOException {
         rejects(port(), "POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n" + body, 400);
+    }
+
+    /**
+     * A handler that lets its read's 400 through has not failed: the client sent a bad body. The client
+     * gets the 400, and the server logs no WARNING (as for a handler failure), only a DEBUG line.
+     */
+    @Test
+    void aHandlerPassingOnItsBodysVerdictIsNoHandlerFailure() throws IOException {
+        int p = port(startOwn(HttpServerOptions.builder().build()));   // a fresh failure log: its first WARNING is not rate-limited
+        serverLog.records.clear();
+        rejects(p, "POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", 400);
+        assertEquals(List.of(), serverLog.atLeast(Level.WARNING));
+        try (Conn c = connect(p)) {                      // a real handler failure still warns
+            c.send("GET /throw-early HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            c.expectRejection(500);
+        }
+        assertEquals(1, serverLog.atLeast(Level.WARNING).size(), serverLog.atLeast(Level.WARNING).toString());
     }
 
     // ---------------------------------------------------------------- timeouts

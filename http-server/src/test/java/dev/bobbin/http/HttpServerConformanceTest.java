@@ -885,6 +885,34 @@ class HttpServerConformanceTest {
         assertEquals("abc", second.text());
     }
 
+    /**
+     * A chunked body is framed by CRLF only (RFC 9112 section 7.1; the bare-LF allowance of section 2.2
+     * covers the start line and header fields): a chunk-size line or chunk data ended by a bare LF, or a
+     * chunk size followed by anything but whitespace and a chunk extension, is a malformed body, which a
+     * front end that frames it otherwise could use to smuggle a request. Reading it fails on both providers.
+     */
+    @Test
+    void aChunkedBodyFramedByBareLineFeedsOrStrayTextIsRefused() throws Exception {
+        java.util.concurrent.LinkedBlockingQueue<String> seen = new java.util.concurrent.LinkedBlockingQueue<>();
+        HttpServer s = started("/chunks", ex -> {
+            try {
+                seen.add("read " + new String(ex.getRequestBody().readAllBytes(), ISO_8859_1));
+            } catch (IOException e) {
+                seen.add("IOException");
+                throw e;
+            }
+            respond(ex, 200, "read");
+        });
+        for (String body : List.of("5\nhello\r\n0\r\n\r\n", "5\r\nhello\n0\r\n\r\n", "5\nhello\n0\n\n",
+                "2 2\r\nhi\r\n0\r\n\r\n", "2 x\r\nhi\r\n0\r\n\r\n")) {
+            Conn conn = connect(s);
+            conn.send("POST /chunks HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n" + body);
+            conn.socket.shutdownOutput();                   // a parser still looking for a CR meets the end
+            assertEquals("IOException", seen.poll(PATIENCE_S, SECONDS), "body " + RawHttp.show(body));
+            conn.close();
+        }
+    }
+
     @Test
     void anEmptyBodyBothWays() throws Exception {
         CompletableFuture<Integer> read = new CompletableFuture<>();
@@ -1617,6 +1645,39 @@ class HttpServerConformanceTest {
         RawResponse r = conn.send("POST /rb HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nabcde").read();
         assertEquals("ok", r.text());
         assertEquals("IOException", await(seen));
+    }
+
+    /**
+     * {@code sendResponseHeaders(code, -1)} ends the exchange as {@code close()} does: the request body is
+     * closed too, so a handler reading it afterwards gets an IOException. A handler on an executor must
+     * never read a silently shortened body while the connection drains the rest for the next request.
+     */
+    @Test
+    void readingTheRequestBodyAfterAResponseWithoutBodyFails() throws Exception {
+        CompletableFuture<String> seen = new CompletableFuture<>();
+        ExecutorService executor = Executors.newFixedThreadPool(2);
+        closeables.add(executor::shutdownNow);
+        HttpServer s = server();
+        s.setExecutor(executor);
+        s.createContext("/nb", ex -> {
+            ex.sendResponseHeaders(204, -1);
+            try {
+                Thread.sleep(300);                           // the connection has moved on by now
+                byte[] b = ex.getRequestBody().readAllBytes();
+                seen.complete("read " + b.length + " bytes");
+            } catch (IOException e) {
+                seen.complete("IOException");
+            } catch (InterruptedException e) {
+                seen.complete("interrupted");
+            }
+        });
+        s.createContext("/next", text("next"));
+        s.start();
+        Conn conn = connect(s);
+        conn.send("POST /nb HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\n0123456789");
+        assertEquals(204, conn.read().status());
+        assertEquals("IOException", await(seen), "a request body read after the exchange ended");
+        assertEquals("next", conn.send(rawGet("/next")).read().text());
     }
 
     @Test
