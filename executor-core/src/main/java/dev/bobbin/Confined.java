@@ -114,18 +114,20 @@ public final class Confined<T> {
     }
 
     /**
-     * Makes the caller the owner if the capsule is released, or already owned by the caller.
+     * Makes the caller the owner if the capsule is released, already owned by the caller, or owned by a
+     * thread that has terminated (an owner that ended without handing it over would otherwise lose the
+     * graph for good; its termination happens-before the claim, as a {@code join} does).
      *
-     * @return false if another thread owns it
+     * @return false if another live (or not yet started) thread owns it
      */
     public boolean claim() {
         Thread self = Thread.currentThread();
         for (;;) {
             Thread o = owner;             // volatile read; pairs with the write in release/transferTo
             if (o == self) return true;
-            if (o != null) return false;
+            if (o != null && o.getState() != Thread.State.TERMINATED) return false;
             synchronized (this) {          // claims are rare; a monitor keeps the CAS simple
-                if (owner == null) {
+                if (owner == o) {
                     owner = self;
                     return true;
                 }
@@ -148,7 +150,8 @@ public final class Confined<T> {
         Thread self = Thread.currentThread();
         if (o != self) {
             throw new WrongThreadException("Confined " + what + " by " + describe(self) + ", but its owner is "
-                    + (o == null ? "nobody (released; call claim())" : describe(o)));
+                    + (o == null ? "nobody (released; call claim())"
+                    : describe(o) + (o.getState() == Thread.State.TERMINATED ? ", terminated (call claim())" : "")));
         }
     }
 

@@ -84,7 +84,8 @@ public final class FiberDump {
             StackTraceElement[] stack = f.getStackTrace();
             Thread.State state = f.getState();
             if (state == Thread.State.TERMINATED) continue;   // ended while we looked
-            int carrier = mounted.getOrDefault(f, -1);
+            // mounted was read before this fiber's stack and state: one that parked meanwhile is not on a carrier
+            int carrier = state == Thread.State.RUNNABLE ? mounted.getOrDefault(f, -1) : -1;
             long since = !stamped ? -1 : carrier >= 0 ? 0 : Math.max(0, now - lastRun.get(i));
             entries.add(new Entry(f.getName(), f.threadId(), state, carrier, since, List.of(stack)));
         }

@@ -366,8 +366,8 @@ public final class FiberScheduler implements AutoCloseable {
     }
 
     /**
-     * The index of the carrier the caller runs on right now, from 0 to parallelism - 1, or -1 when the
-     * caller is not on a Bobbin carrier. Under WORK_STEALING an unbound fiber may move to another carrier
+     * The index of the carrier the caller runs on right now, from 0 to parallelism - 1 for a regular
+     * carrier and from parallelism up for a spare one, or -1 when the caller is not on a Bobbin carrier. Under WORK_STEALING an unbound fiber may move to another carrier
      * at its next blocking point, so this is a diagnostic, not an affinity; a bound fiber
      * ({@link #startLocal}, THREAD_PER_CORE, inside {@link CarrierLocal#with}) stays where it is.
      */

@@ -15,7 +15,7 @@ class CarrierContextTest {
     void aFiberSeesItsCarrierAndAPlatformThreadSeesNone() throws Exception {
         assertNull(CarrierContext.current(), "a platform thread is on no carrier");
         try (FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("ctx").parallelism(2).build());
-             FiberScheduler other = FiberScheduler.create(SchedulerConfig.builder().name("ctx-other").parallelism(1).build())) {
+             FiberScheduler other = FiberScheduler.create(SchedulerConfig.builder().name("ctx-other").parallelism(1).maxSpareCarriers(0).build())) {
             CompletableFuture<CarrierContext> seen = new CompletableFuture<>();
             CompletableFuture<Boolean> mayMove = new CompletableFuture<>();
             s.start(() -> {
@@ -46,7 +46,7 @@ class CarrierContextTest {
                 singleMayMove.complete(CarrierContext.current().currentFiberMayMove());
             });
             assertNotSame(c.scheduler(), otherScheduler.get(10, TimeUnit.SECONDS));
-            assertFalse(singleMayMove.get(), "with one carrier there is nowhere to move");
+            assertFalse(singleMayMove.get(), "with one carrier and no spare there is nowhere to move");
         }
     }
 }

@@ -154,7 +154,8 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
     public boolean currentFiberMayMove() {
         Thread t = Thread.currentThread();
         return t.isVirtual() && JdkVirtualThreads.currentCarrier() == this
-                && pool.model == TaskModel.WORK_STEALING && pool.parallelism() > 1 && pool.homeOf(t) == null;
+                // spares count: with one regular carrier a fiber still moves to a spare and back
+                && pool.model == TaskModel.WORK_STEALING && pool.carriers.length > 1 && pool.homeOf(t) == null;
     }
     @Override public int carrierIndex() { return index; }
     @Override public Thread carrierThread() { return this; }

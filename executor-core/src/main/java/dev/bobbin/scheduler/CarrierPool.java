@@ -94,6 +94,7 @@ public final class CarrierPool implements Executor {
     private final CountDownLatch started;        // counts carriers that opened their driver
     private final CountDownLatch terminated;     // released when the last carrier thread exited
     private volatile Throwable startFailure;     // first driver-open failure
+    private volatile Thread terminating;         // the thread running the termination actions, once the last carrier is gone
     private final Thread.UncaughtExceptionHandler errorHandler;
     public final Telemetry telemetry;            // delay sampling, live fibers, failures, drivers; see Telemetry
     final OutlivingFibers outliving;             // the JDK's socket pollers, if this pool hosts them
@@ -366,10 +367,18 @@ public final class CarrierPool implements Executor {
      */
     public void markStopping() { stopping = true; }
 
-    public boolean isTerminated() { return terminated.getCount() == 0; }
+    /**
+     * Whether every carrier has exited and the termination actions have run; true as well on the thread
+     * that runs those actions, while it runs them (they run "once the scheduler is terminated").
+     */
+    public boolean isTerminated() { return terminated.getCount() == 0 || terminating == Thread.currentThread(); }
 
+    /**
+     * Waits for {@link #isTerminated}. A termination action calling it returns true at once instead of
+     * waiting for itself (the latch is released after the actions have run).
+     */
     public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
-        return terminated.await(timeout, unit);
+        return terminating == Thread.currentThread() || terminated.await(timeout, unit);
     }
 
     /**
@@ -492,6 +501,7 @@ public final class CarrierPool implements Executor {
 
     private void aliveCarrierGone() {
         if (aliveCarriers.decrementAndGet() == 0) {
+            terminating = Thread.currentThread();    // the actions below see the pool terminated
             JdkVirtualThreads.closeContainer(container);  // every fiber started in it has ended
             telemetry.poolTerminated();              // termination actions run before awaitTermination returns
             terminated.countDown();

@@ -55,7 +55,8 @@ public interface CarrierContext {
 
     /**
      * Whether the fiber running on this carrier right now (the caller) may move to another carrier at
-     * its next blocking point: an unbound fiber of a work-stealing scheduler with more than one carrier.
+     * its next blocking point: an unbound fiber of a work-stealing scheduler with more than one carrier
+     * (spare carriers included: with one regular carrier a fiber moves to a spare and back).
      * False on the carrier thread itself and for bound fibers. Backends use it to place a new socket on a
      * less loaded carrier, where the fiber then follows its completions.
      */
