@@ -79,6 +79,19 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
     }
 
     /**
+     * {@code a} as an address a TCP socket can use, refused before any attempt with the exceptions of
+     * {@code SocketChannel} and {@code ServerSocketChannel}.
+     *
+     * @throws java.nio.channels.UnsupportedAddressTypeException if {@code a} is not an {@link java.net.InetSocketAddress}
+     * @throws java.nio.channels.UnresolvedAddressException      if {@code a} is unresolved
+     */
+    static java.net.InetSocketAddress checkAddress(java.net.SocketAddress a) {
+        if (!(a instanceof java.net.InetSocketAddress i)) throw new java.nio.channels.UnsupportedAddressTypeException();
+        if (i.isUnresolved()) throw new java.nio.channels.UnresolvedAddressException();
+        return i;
+    }
+
+    /**
      * Validates a timeout argument and returns it in nanoseconds, {@link Long#MAX_VALUE} for durations
      * beyond that; 0 means none.
      *

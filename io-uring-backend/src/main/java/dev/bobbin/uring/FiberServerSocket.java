@@ -86,12 +86,7 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
      * @throws java.nio.channels.UnresolvedAddressException if {@code local} is unresolved
      */
     public FiberServerSocket bind(SocketAddress local, int backlog) throws IOException {
-        InetSocketAddress to = switch (local) {
-            case null -> new InetSocketAddress(0);
-            case InetSocketAddress a when a.isUnresolved() -> throw new java.nio.channels.UnresolvedAddressException();
-            case InetSocketAddress a -> a;
-            default -> throw new java.nio.channels.UnsupportedAddressTypeException();
-        };
+        InetSocketAddress to = local == null ? new InetSocketAddress(0) : checkAddress(local);  // the server stays usable
         checkOpen();
         synchronized (this) {
             if (bindStarted) throw new AlreadyBoundException();
@@ -108,9 +103,13 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
                 p.fail(registrationError);
                 return;
             }
+            if (loopClosed) {                          // a close() that came after our entry check ran first
+                p.fail(new AsynchronousCloseException());
+                return;
+            }
             ch.bind(to).addListener(f -> {
                 if (f.isSuccess()) p.complete(null);
-                else p.fail(IoErrors.translate(f.cause(), "bind"));
+                else p.fail(loopClosed ? new AsynchronousCloseException() : IoErrors.translate(f.cause(), "bind"));
             });
         });
         try {
@@ -247,15 +246,55 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
         return io.transport();
     }
 
-    /** Stops listening; blocked {@link #accept()}s throw {@link AsynchronousCloseException}. Idempotent; any thread. */
+    /**
+     * Stops listening; blocked {@link #accept()}s throw {@link AsynchronousCloseException}. Idempotent; any
+     * thread. As {@link java.net.ServerSocket#close}, returns once the listening descriptor is closed, so
+     * the address can be bound again at once (waiting uninterruptibly, at most
+     * {@link IoTunables#SHUTDOWN_CLOSE_NANOS}, for the loop to close it).
+     */
     @Override
     public void close() {
         if (!markClosed()) return;
+        Pending<Void> released = new Pending<>(Thread.currentThread());
         try {
-            run(this::closeOnLoop);
+            run(() -> {
+                closeOnLoop();
+                whenReleased(released);
+            });
         } catch (ClosedChannelException e) {
-            // the loop is gone, and closed every channel it had
+            return;                                    // the loop is gone, and closed every channel it had
         }
+        awaitUninterruptibly(released, IoTunables.SHUTDOWN_CLOSE_NANOS);
+    }
+
+    /**
+     * Loop, after closeOnLoop: completes {@code p} once the listening descriptor is really closed. The
+     * channel's close future comes after the descriptor's close (io_uring defers it while an accept is in
+     * the ring), and a selector releases a closed channel's descriptor only at its next select (NIO), so
+     * the completion is a task scheduled from the close future: the loop runs it in a later pass, after
+     * that pass's I/O.
+     */
+    private void whenReleased(Pending<Void> p) {
+        if (!ch.isRegistered()) {                      // closed directly (registration failed): nothing deferred
+            p.complete(null);
+            return;
+        }
+        ch.closeFuture().addListener(f -> home().schedule(() -> {
+            p.complete(null);
+        }, 0, TimeUnit.NANOSECONDS));
+    }
+
+    /** Waits for {@code p} at most {@code nanos}, keeping but not heeding an interrupt (close is not interruptible). */
+    private static void awaitUninterruptibly(Pending<?> p, long nanos) {
+        boolean interrupted = false;
+        long deadline = System.nanoTime() + nanos;
+        while (!p.isDone()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) break;
+            java.util.concurrent.locks.LockSupport.parkNanos(p, left);
+            if (Thread.interrupted()) interrupted = true;
+        }
+        if (interrupted) Thread.currentThread().interrupt();
     }
 
     @Override

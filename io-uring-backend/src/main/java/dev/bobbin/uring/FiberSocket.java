@@ -105,8 +105,10 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
     /**
      * Connects to {@code remote}, waiting at most {@code timeout} ({@link Duration#ZERO}: no limit). On
-     * failure the socket is closed, except for an unresolved address, refused before any attempt with
-     * {@link java.nio.channels.UnresolvedAddressException} as {@code SocketChannel} does.
+     * failure the socket is closed, except for an address it cannot use, refused before any attempt as
+     * {@code SocketChannel} does: {@link java.nio.channels.UnresolvedAddressException} for an unresolved
+     * one, {@link java.nio.channels.UnsupportedAddressTypeException} for one that is not an
+     * {@link InetSocketAddress}.
      *
      * @throws java.net.ConnectException       if refused
      * @throws SocketTimeoutException          if the timeout elapsed
@@ -116,9 +118,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
     public void connect(SocketAddress remote, Duration timeout) throws IOException {
         Objects.requireNonNull(remote, "remote");
         long nanos = timeoutNanos(timeout);
-        if (remote instanceof InetSocketAddress a && a.isUnresolved()) {
-            throw new java.nio.channels.UnresolvedAddressException();
-        }
+        checkAddress(remote);
         checkOpen();
         writeLock.lock();
         try {

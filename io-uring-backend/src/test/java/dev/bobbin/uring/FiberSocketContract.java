@@ -1097,6 +1097,30 @@ public abstract class FiberSocketContract {
         assertTrue(String.valueOf(e.getMessage()).contains("timed out"), e.getMessage());
     }
 
+    /**
+     * Addresses a TCP socket cannot use are refused before any attempt, as {@code SocketChannel} and
+     * {@code ServerSocketChannel} refuse them (UnsupportedAddressTypeException for another family,
+     * UnresolvedAddressException for an unresolved one), and the socket stays open and usable.
+     */
+    @Test
+    void addressesATcpSocketCannotUseAreRefusedBeforeAnyAttempt() throws Exception {
+        java.net.SocketAddress unix = java.net.UnixDomainSocketAddress.of("/tmp/bobbin-no-such-socket");
+        java.net.SocketAddress unresolved = InetSocketAddress.createUnresolved("no-such-host.invalid", 80);
+        get(fiber(() -> {
+            try (FiberServerSocket server = io.openServer(); FiberSocket c = io.openSocket()) {
+                assertThrows(java.nio.channels.UnsupportedAddressTypeException.class, () -> c.connect(unix, Duration.ofSeconds(1)));
+                assertThrows(java.nio.channels.UnsupportedAddressTypeException.class, () -> server.bind(unix));
+                assertThrows(java.nio.channels.UnresolvedAddressException.class, () -> server.bind(unresolved));
+                assertFalse(c.isClosed(), "a refused address leaves the socket open");
+                assertFalse(server.isClosed(), "a refused address leaves the server open");
+                server.bind(LOOPBACK);                    // both still usable
+                c.connect(server.localAddress(), Duration.ofSeconds(5));
+                server.accept().close();
+            }
+            return null;
+        }));
+    }
+
     @Test
     void timeoutArgumentsAreValidated() throws Exception {
         Duration forever = java.time.temporal.ChronoUnit.FOREVER.getDuration();
@@ -1219,6 +1243,78 @@ public abstract class FiberSocketContract {
             } finally {
                 clients.forEach(FiberSocket::close);
                 accepted.forEach(FiberSocket::close);
+            }
+        }
+    }
+
+    /**
+     * As with {@code java.net.ServerSocket}: once {@code close()} has returned, the address is free again,
+     * so a new server binds it at once, even though an accept was pending on the old one (and has already
+     * failed). Rounds alternate where the server lives (a carrier's loop, the fallback loop) and who closes
+     * it (a platform thread, a fiber).
+     */
+    @Test
+    void closingTheServerFreesItsAddressAtOnce() throws Exception {
+        InetSocketAddress addr = LOOPBACK;
+        for (int round = 0; round < 30; round++) {
+            FiberServerSocket s = io.openServer();
+            InetSocketAddress at = addr;
+            try {
+                if (round % 3 == 2) s.bind(at);                     // the fallback loop
+                else get(fiber(() -> s.bind(at)));                  // a carrier's loop
+            } catch (BindException e) {
+                s.close();
+                fail("round " + round + ": the address of the server closed just before is still in use: " + e.getMessage());
+            }
+            addr = s.localAddress();
+            CompletableFuture<Object> pending = fiber(() -> {
+                try {
+                    return s.accept();
+                } catch (IOException e) {
+                    return e;
+                }
+            });
+            Thread.sleep(20);                                      // the accept waits in the transport
+            if (round % 3 == 1) {
+                get(fiber(() -> {
+                    s.close();
+                    return null;
+                }));
+            } else {
+                s.close();
+            }
+            assertInstanceOf(AsynchronousCloseException.class, get(pending));
+        }
+    }
+
+    /**
+     * A bind racing a close() on another thread ends bound (then closed) or fails as a closed channel, as
+     * {@code ServerSocketChannel.bind} does; never with a BindException, which says the address is
+     * unusable (a caller would try another one). Stress: the window is a few microseconds wide.
+     */
+    @Test
+    void aBindRacingCloseFailsAsClosedNotAsABindException() throws Exception {
+        for (int i = 0; i < 3000; i++) {
+            FiberServerSocket s = io.openServer();
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+            Thread binder = Thread.ofPlatform().start(() -> {
+                try {
+                    go.await();
+                    s.bind(LOOPBACK);
+                    outcome.complete(null);
+                } catch (Throwable t) {
+                    outcome.complete(t);
+                }
+            });
+            go.countDown();
+            for (int k = 0; k < (i % 50) * 20; k++) Thread.onSpinWait();
+            s.close();
+            Throwable t = outcome.get(10, TimeUnit.SECONDS);
+            binder.join();
+            int round = i;
+            if (t != null) {
+                assertInstanceOf(ClosedChannelException.class, t, () -> "round " + round + ": a bind racing close failed with " + t);
             }
         }
     }
