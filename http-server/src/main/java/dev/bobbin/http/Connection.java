@@ -76,6 +76,7 @@ final class Connection implements Runnable {
     volatile Thread thread;                     // the serving fiber, for stop()
     volatile Thread handlerThread;              // the thread running this connection's handler chain, for stop()
     private ByteBuf in;                         // received, not consumed
+    private boolean inMerged;                   // in is a merge buffer of ours, with room to append to
     private ByteBuf out;                        // response bytes not yet handed to the wire
     private int chunkStart = -1;                // index in out of the open chunk's reserved header, -1 none
     private volatile Exchange current;          // the exchange in progress; read by stop() through busy()
@@ -399,12 +400,20 @@ final class Connection implements Runnable {
         if (in == null || !in.isReadable()) {
             if (in != null) in.release();
             in = b;
+            inMerged = false;
+        } else if (inMerged && in.writableBytes() >= b.readableBytes()) {
+            in.writeBytes(b);                          // room left by an earlier merge
+            b.release();
         } else {
-            ByteBuf merged = ByteBufAllocator.DEFAULT.directBuffer(in.readableBytes() + b.readableBytes());
+            // A head arriving in many small segments: the merge buffer doubles, so each byte is copied a
+            // bounded number of times (a copy of the whole head per segment would be quadratic in its size)
+            int need = in.readableBytes() + b.readableBytes();
+            ByteBuf merged = ByteBufAllocator.DEFAULT.directBuffer(Math.max(need, Math.min(2 * need, HttpTunables.MERGE_CAPACITY_LIMIT)));
             merged.writeBytes(in).writeBytes(b);
             in.release();
             b.release();
             in = merged;
+            inMerged = true;
         }
         return true;
     }

@@ -34,8 +34,11 @@ final class HttpTunables {
     static final int OUT_BUFFER_INITIAL_BYTES = 2048;
     /** Buffered response bytes that trigger a write to the socket: large enough for one write per small response. */
     static final int OUT_FLUSH_BYTES = 16 * 1024;
-    /** A body write at least this large goes to the socket directly instead of through the response buffer. */
-    static final int DIRECT_WRITE_BYTES = 8 * 1024;
+    /**
+     * Received bytes merged while a head is incomplete go into a buffer that doubles up to this size (past
+     * the largest head the default limits allow), so a head in many small segments is not copied whole per segment.
+     */
+    static final int MERGE_CAPACITY_LIMIT = 128 * 1024;
     /** Largest chunk of a chunked response: its size fits the four hex digits reserved for it. */
     static final int MAX_CHUNK_BYTES = 16 * 1024;
     /** Longest chunk-size line (size plus extensions) of a chunked request body. */

@@ -399,6 +399,49 @@ class HttpProtocolTest {
     }
 
     /**
+     * A head that arrives one byte per segment is parsed and served like one that arrives whole: the bytes
+     * are appended to a merge buffer that grows by doubling (once per doubling, not once per segment).
+     * Scripted, since a real socket would coalesce the segments.
+     */
+    @Test
+    void aHeadArrivingOneBytePerSegmentIsServed() throws Exception {
+        BobbinHttpServer s = startOwn(HttpServerOptions.builder().build());
+        String head = "POST /x HTTP/1.1\r\nHost: localhost\r\nX-Long: " + "v".repeat(20_000)
+                + "\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbody";
+        OneBytePerSegmentWire wire = new OneBytePerSegmentWire(head);
+        s.core().serveForTest(wire);
+        assertTrue(wire.closed.await(10, TimeUnit.SECONDS), "the connection was never closed");
+        assertTrue(wire.written.toString().startsWith("HTTP/1.1 200"), "bytes written: " + RawHttp.show(wire.written.toString()));
+        assertTrue(wire.written.toString().endsWith("method=POST path=/x ctx=/x body=body"), RawHttp.show(wire.written.toString()));
+    }
+
+    /** A wire that delivers its script one byte per receive, then end of stream; writes are kept. */
+    private static final class OneBytePerSegmentWire implements Wire {
+        final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+        final StringBuffer written = new StringBuffer();
+        private final byte[] script;
+        private int next;
+
+        OneBytePerSegmentWire(String script) {
+            this.script = script.getBytes(StandardCharsets.ISO_8859_1);
+        }
+
+        @Override public synchronized io.netty.buffer.ByteBuf receive() {
+            if (next == script.length) return null;
+            return io.netty.buffer.Unpooled.wrappedBuffer(new byte[] {script[next++]});
+        }
+        @Override public void write(io.netty.buffer.ByteBuf buf) {
+            written.append(buf.toString(StandardCharsets.ISO_8859_1));
+            buf.release();
+        }
+        @Override public void flush() { }
+        @Override public void shutdownOutput() { }
+        @Override public void close() { closed.countDown(); }
+        @Override public InetSocketAddress remoteAddress() { return new InetSocketAddress(InetAddress.getLoopbackAddress(), 1); }
+        @Override public InetSocketAddress localAddress() { return new InetSocketAddress(InetAddress.getLoopbackAddress(), 2); }
+    }
+
+    /**
      * A wire with bytes to read once (then nothing until closed) whose flushes, and with
      * {@code writesWait} its writes too, wait until it is closed: a client that reads nothing.
      */
