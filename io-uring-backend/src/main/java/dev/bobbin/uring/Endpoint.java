@@ -302,6 +302,27 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
             if (io.drivers.onCarrierOf(h)) io.resumedHome.increment();
             else io.resumedElsewhere.increment();
         }
+        return outcome(p);
+    }
+
+    /**
+     * {@link #await} for an operation an interrupt does not stop on the JDK's sockets (a half close): waits
+     * for it to complete, leaving a pending interrupt set and the socket open.
+     */
+    final <T> T awaitKeepingInterrupt(Pending<T> p) throws IOException {
+        boolean interrupted = Thread.interrupted();    // cleared while waiting, so park can block
+        try {
+            while (!p.isDone()) {
+                LockSupport.park(this);
+                if (Thread.interrupted()) interrupted = true;
+            }
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+        return outcome(p);
+    }
+
+    private static <T> T outcome(Pending<T> p) throws IOException {
         Throwable e = p.error();
         if (e != null) {
             if (e instanceof IOException io) throw io;

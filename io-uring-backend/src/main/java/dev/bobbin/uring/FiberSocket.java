@@ -51,7 +51,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * (for at most 10 seconds, {@link #setCloseDrainTimeout}) before closing the descriptor; writes that do
  * not make it in time are not dropped silently: the socket is then closed with a reset, which the peer
  * sees as "Connection reset" rather than a clean end of stream. {@link #flush()} before {@code close()}
- * waits for the kernel and reports a failure to the writer. An interrupt closes at once.
+ * waits for the kernel and reports a failure to the writer. An interrupt closes at once, except in
+ * {@link #shutdownInput()} and {@link #shutdownOutput()} (with no write still in flight), which, as the
+ * JDK's sockets do, complete and leave the interrupt pending.
  *
  * <p>Exceptions are the JDK's: {@link java.net.ConnectException} (refused), {@link SocketTimeoutException}
  * (connect or read timeout), {@link java.net.SocketException} (reset, broken pipe),
@@ -592,7 +594,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
     public void shutdownOutput() throws IOException {
         lockForWrite();
         try {
-            checkOpen();
+            ensureOpen();                              // as the JDK's: an interrupt does not stop a half close
             requireConnected();
             if (outputShut) return;
             awaitInFlightAtMost(0);
@@ -605,7 +607,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
                     else p.fail(IoErrors.translate(f.cause(), "shutdownOutput"));
                 });
             });
-            await(p);
+            awaitKeepingInterrupt(p);                  // as the JDK's: a pending interrupt does not close the socket
         } finally {
             writeLock.unlock();
         }
@@ -613,7 +615,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
     /** Shuts down the input: received and future data is discarded and reads return -1. */
     public void shutdownInput() throws IOException {
-        checkOpen();
+        ensureOpen();
         requireConnected();
         inputShut = true;                              // volatile; read by the reads' inputShutLocked
         Pending<Void> p = new Pending<>(Thread.currentThread());
@@ -628,7 +630,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
                 else p.fail(IoErrors.translate(f.cause(), "shutdownInput"));
             });
         });
-        await(p);
+        awaitKeepingInterrupt(p);                      // as the JDK's: a pending interrupt does not close the socket
     }
 
     /**

@@ -49,6 +49,8 @@ class SocketSemanticsConformanceTest {
         int read(byte[] b) throws IOException;
         void write(byte[] b) throws IOException;
         void shutdownInput() throws IOException;
+        void shutdownOutput() throws IOException;
+        boolean isClosed();
         void setReadTimeout(int millis) throws IOException;
         <T> void setOption(SocketOption<T> option, T value) throws IOException;
     }
@@ -87,6 +89,8 @@ class SocketSemanticsConformanceTest {
                     out.write(b);
                 }
                 public void shutdownInput() throws IOException { s.shutdownInput(); }
+                public void shutdownOutput() throws IOException { s.shutdownOutput(); }
+                public boolean isClosed() { return s.isClosed(); }
                 public void setReadTimeout(int millis) throws IOException { s.setSoTimeout(millis); }
                 public <T> void setOption(SocketOption<T> o, T v) throws IOException { s.setOption(o, v); }
                 public void close() throws IOException { s.close(); }
@@ -98,6 +102,8 @@ class SocketSemanticsConformanceTest {
                 public int read(byte[] b) throws IOException { return s.read(ByteBuffer.wrap(b)); }
                 public void write(byte[] b) throws IOException { s.write(ByteBuffer.wrap(b)); s.flush(); }
                 public void shutdownInput() throws IOException { s.shutdownInput(); }
+                public void shutdownOutput() throws IOException { s.shutdownOutput(); }
+                public boolean isClosed() { return s.isClosed(); }
                 public void setReadTimeout(int millis) { s.setReadTimeout(Duration.ofMillis(millis)); }
                 public <T> void setOption(SocketOption<T> o, T v) throws IOException { s.setOption(o, v); }
                 public void close() { s.close(); }
@@ -487,6 +493,31 @@ class SocketSemanticsConformanceTest {
                 Object o = outcome(() -> { s.connect(address(), Duration.ofSeconds(1)); return "ok"; });
                 assertInstanceOf(AlreadyConnectedException.class, o);
             }
+        }
+    }
+
+    /** A pending interrupt does not stop a half close: both shut down, the socket stays open and the status stays set. */
+    @ParameterizedTest @EnumSource(Kind.class)
+    void aPendingInterruptDoesNotCloseTheSocketOnAHalfClose(Kind kind) throws Exception {
+        assume(kind);
+        try (Conn c = kind.connect(address())) {
+            Socket p = peer();
+            Object outcome;
+            boolean stillInterrupted;
+            Thread.currentThread().interrupt();
+            try {
+                outcome = outcome(() -> {
+                    c.shutdownOutput();
+                    c.shutdownInput();
+                    return "ok";
+                });
+            } finally {
+                stillInterrupted = Thread.interrupted();
+            }
+            assertEquals("ok", outcome);
+            assertTrue(stillInterrupted, "the interrupt status stays set");
+            assertEquals(-1, p.getInputStream().read(), "the peer reads the end of the output");
+            assertFalse(c.isClosed(), "the socket stays open");
         }
     }
 
