@@ -264,13 +264,20 @@ final class Connection implements Runnable {
     /**
      * A handler (or filter) threw: answer 500 if nothing was sent, else break the connection. A failure
      * that is the request body's verdict on the client's bytes (a malformed chunk, a body over the limit),
-     * let through by the handler, is the client's error: it gets that status and is logged at DEBUG only.
+     * let through by the handler, is the client's error: it gets that status and is logged at DEBUG only;
+     * so is an I/O failure of an exchange that {@code stop()} closed.
      */
     private void handlerFailed(Exchange x, Throwable t) {
         HttpStatusException clientError = clientError(t);
-        if (clientError == null) server.failures().log("handler of " + x.context().getPath() + " threw", t);
-        else ServerCore.LOG.log(System.Logger.Level.DEBUG, "handler of {0} passed on a bad request: {1}",
-                x.context().getPath(), clientError.getMessage());
+        if (clientError != null) {
+            ServerCore.LOG.log(System.Logger.Level.DEBUG, "handler of {0} passed on a bad request: {1}",
+                    x.context().getPath(), clientError.getMessage());
+        } else if (t instanceof IOException && server.isStopping()) {
+            // stop() closed the exchange under the handler: its failing write is the stop's doing
+            ServerCore.LOG.log(System.Logger.Level.DEBUG, "handler of {0} ended by stop(): {1}", x.context().getPath(), t.toString());
+        } else {
+            server.failures().log("handler of " + x.context().getPath() + " threw", t);
+        }
         x.closeAfter = true;
         if (x.isDone()) return;
         if (!x.headersSent()) {
@@ -636,7 +643,9 @@ final class Connection implements Runnable {
             ByteBuf b = ByteBufAllocator.DEFAULT.directBuffer(128);
             b.writeBytes(StatusLines.of(408));
             b.writeCharSequence("Content-length: 0\r\nConnection: close\r\nDate: " + DateHeader.now() + "\r\n\r\n", ISO_8859_1);
+            int n = b.readableBytes();
             wire.write(b);
+            server.bytesOut(n);
         } catch (IOException e) {
             // closing anyway
         } finally {

@@ -66,6 +66,8 @@ final class ServerCore {
     private FiberServerSocket listener;            // guarded by this
     private int state = NEW;                       // guarded by this
     private volatile boolean stopping;
+    private final java.util.concurrent.atomic.AtomicLong stopDeadline = new java.util.concurrent.atomic.AtomicLong(); // nanoTime; a later stop() may bring it forward
+    private final java.util.concurrent.CompletableFuture<Void> stopDone = new java.util.concurrent.CompletableFuture<>();
     private FiberScheduler scheduler;              // set by start
     private boolean ownsScheduler;
     private Thread acceptor, sweeper;
@@ -137,11 +139,17 @@ final class ServerCore {
         FiberScheduler s = options.scheduler();
         ownsScheduler = s == null;
         if (s == null) s = io.newScheduler("bobbin-http-" + listener.localAddress().getPort(), Runtime.getRuntime().availableProcessors());
-        scheduler = s;
-        state = STARTED;
         FiberServerSocket l = listener;
-        acceptor = s.start(() -> acceptLoop(l));
-        sweeper = s.start(this::sweepLoop);
+        scheduler = s;                               // before the acceptor, which reads it
+        try {
+            acceptor = s.start(() -> acceptLoop(l));
+        } catch (RuntimeException | Error e) {      // a given scheduler that is shut down: nothing started
+            scheduler = null;
+            if (ownsScheduler) s.close();
+            throw e;
+        }
+        state = STARTED;
+        sweeper = s.start(this::sweepLoop);          // if this fails the acceptor runs; stop() ends it
     }
 
     // ---- contexts -----------------------------------------------------------------------------------
@@ -245,18 +253,33 @@ final class ServerCore {
 
     @SuppressWarnings("deprecation")   // configurators written before SSLParameters still set these
     private static void applyLegacy(HttpsParameters p, SSLEngine engine) {
-        if (p.getCipherSuites() != null) engine.setEnabledCipherSuites(p.getCipherSuites());
-        if (p.getProtocols() != null) engine.setEnabledProtocols(p.getProtocols());
+        // as the JDK's provider: a list the engine refuses (a name it does not support) leaves its defaults
+        if (p.getCipherSuites() != null) {
+            try {
+                engine.setEnabledCipherSuites(p.getCipherSuites());
+            } catch (IllegalArgumentException e) {
+                LOG.log(System.Logger.Level.DEBUG, "the HttpsConfigurator's cipher suites are ignored: {0}", e.getMessage());
+            }
+        }
         if (p.getNeedClientAuth()) engine.setNeedClientAuth(true);
         else if (p.getWantClientAuth()) engine.setWantClientAuth(true);
+        if (p.getProtocols() != null) {
+            try {
+                engine.setEnabledProtocols(p.getProtocols());
+            } catch (IllegalArgumentException e) {
+                LOG.log(System.Logger.Level.DEBUG, "the HttpsConfigurator's protocols are ignored: {0}", e.getMessage());
+            }
+        }
     }
 
     /** Answers 503 to a connection over the limit and closes it (plain only: a TLS client just sees a close). */
     private void refuse(FiberSocket s) {
         try (s) {
             if (https) return;
-            s.write(ByteBuffer.wrap(("HTTP/1.1 503 " + StatusLines.reason(503) + "\r\nContent-length: 0\r\nConnection: close\r\n"
-                    + "Date: " + DateHeader.now() + "\r\n\r\n").getBytes(ISO_8859_1)));
+            byte[] answer = ("HTTP/1.1 503 " + StatusLines.reason(503) + "\r\nContent-length: 0\r\nConnection: close\r\n"
+                    + "Date: " + DateHeader.now() + "\r\n\r\n").getBytes(ISO_8859_1);
+            s.write(ByteBuffer.wrap(answer));
+            bytesOut(answer.length);
             s.flush();
             s.shutdownOutput();
             long deadline = System.nanoTime() + HttpTunables.LINGER_NANOS;   // for the whole linger, not per read
@@ -344,15 +367,45 @@ final class ServerCore {
 
     void stop(int delaySeconds) {
         if (delaySeconds < 0) throw new IllegalArgumentException("negative delay parameter");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(delaySeconds);
         FiberServerSocket l;
-        boolean wasStarted;
+        boolean wasStarted, later = false;
         synchronized (this) {
-            if (state == STOPPED) return;
-            wasStarted = state == STARTED;
-            state = STOPPED;
-            stopping = true;
-            l = listener;
+            if (state == STOPPED) {
+                later = true;
+                l = null;
+                wasStarted = false;
+            } else {
+                wasStarted = state == STARTED;
+                state = STOPPED;
+                stopping = true;
+                stopDeadline.set(deadline);
+                l = listener;
+            }
         }
+        if (later) {
+            // another thread is stopping (or has stopped) the server: this call's delay may be shorter, and
+            // like that one it returns only once the server is stopped
+            stopDeadline.accumulateAndGet(deadline, (a, b) -> b - a < 0 ? b : a);
+            if (!stopDone.isDone() && !calledFromTheServer()) stopDone.join();
+            return;
+        }
+        try {
+            stopStarted(l, wasStarted);
+        } finally {
+            stopDone.complete(null);
+        }
+    }
+
+    /** Whether the current thread is one of the server's (a handler's, or a fiber of its own scheduler), which a stop cannot wait for. */
+    private boolean calledFromTheServer() {
+        Thread self = Thread.currentThread();
+        if (connections.stream().anyMatch(c -> c.handlerThread == self)) return true;
+        FiberScheduler s = scheduler;
+        return s != null && FiberScheduler.current().orElse(null) == s;
+    }
+
+    private void stopStarted(FiberServerSocket l, boolean wasStarted) {
         if (l != null) l.close();
         if (!wasStarted) return;
         for (Connection c : connections) {
@@ -361,8 +414,7 @@ final class ServerCore {
         // stop() may be called by a handler (a shutdown endpoint): its own exchange ends only after it returns
         Thread self = Thread.currentThread();
         Connection mine = connections.stream().filter(c -> c.handlerThread == self).findFirst().orElse(null);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(delaySeconds);
-        while (System.nanoTime() - deadline < 0 && connections.stream().anyMatch(c -> c != mine && c.busy())) {
+        while (System.nanoTime() - stopDeadline.get() < 0 && connections.stream().anyMatch(c -> c != mine && c.busy())) {
             sleep(HttpTunables.STOP_POLL_NANOS);
         }
         for (Connection c : connections) {
@@ -375,7 +427,7 @@ final class ServerCore {
             if (t != null && c != mine && left > 0) join(t, left);
         }
         join(acceptor, Math.max(1, fiberDeadline - System.nanoTime()));
-        sweeper.interrupt();
+        if (sweeper != null) sweeper.interrupt();   // null if start() failed to start it
         join(sweeper, Math.max(1, fiberDeadline - System.nanoTime()));
         long left = connections.stream().filter(c -> c != mine).count();
         if (left > 0) {

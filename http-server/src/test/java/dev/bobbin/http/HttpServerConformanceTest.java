@@ -2072,4 +2072,51 @@ class HttpServerConformanceTest {
                     "outcomes of the late calls (IOExceptions only): " + counts + "; warnings " + logged);
         }
     }
+
+    /**
+     * stop() from two threads: while one waits out a long delay for an exchange in progress, a second
+     * stop(0) must not return before the server is stopped. HttpServer.stop: "Then, all open TCP
+     * connections are closed, the background thread created by start() exits, and the method returns."
+     */
+    @Test
+    void aConcurrentStopWithNoDelayClosesTheExchangeBeforeReturning() throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        HttpServer s = server();
+        ExecutorService executor = Executors.newFixedThreadPool(2);
+        closeables.add(() -> { release.countDown(); executor.shutdownNow(); });
+        s.setExecutor(executor);
+        s.createContext("/", heldUntil(entered, release));
+        s.start();
+        InetSocketAddress addr = s.getAddress();
+        Conn conn = connect(s);
+        conn.send(rawGet("/slow"));
+        assertTrue(entered.await(PATIENCE_S, SECONDS));
+        stopped.add(s);
+        Thread first = Thread.ofPlatform().name("conformance-first-stopper").start(() -> s.stop(60));
+        long deadline = System.nanoTime() + SECONDS.toNanos(PATIENCE_S);
+        while (true) {                                // the first stop has begun once the listener is closed
+            try (Socket probe = new Socket(addr.getAddress(), addr.getPort())) {
+                assertTrue(System.nanoTime() < deadline, "the listener is still open after stop began");
+                Thread.sleep(5);
+            } catch (SocketException refused) {   // refused, or reset while the listener closes
+                break;
+            }
+        }
+        Thread.ofPlatform().daemon().start(() -> {     // the handler returns soon: no stop waits out a handler that never does
+            try {
+                Thread.sleep(300);
+            } catch (InterruptedException ignored) {
+                // released at once
+            }
+            release.countDown();
+        });
+        s.stop(0);
+        conn.socket.setSoTimeout(3000);
+        boolean closed = conn.closedByPeer();
+        release.countDown();
+        first.join(SECONDS.toMillis(PATIENCE_S));
+        assertTrue(closed, "stop(0) returned while the exchange's connection was still open");
+        assertFalse(first.isAlive());
+    }
 }

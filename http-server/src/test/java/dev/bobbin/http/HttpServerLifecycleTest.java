@@ -274,4 +274,46 @@ class HttpServerLifecycleTest {
             assertThrows(NullPointerException.class, () -> unbound.createContext("/x", null));
         }
     }
+
+    /**
+     * A start() that fails (the given scheduler was shut down) throws and leaves a server that can still be
+     * stopped: stop() releases the listening socket and does not throw.
+     */
+    @Test
+    void aStartThatFailsLeavesAServerThatStopsCleanly() throws Exception {
+        FiberScheduler closed = dev.bobbin.uring.FiberIo.system().newScheduler("http-closed", 1);
+        closed.close();
+        BobbinHttpServer s = BobbinHttpServer.create(ANY, 0, HttpServerOptions.builder().scheduler(closed).build());
+        s.createContext("/", x -> ok(x, "never"));
+        InetSocketAddress addr = s.getAddress();
+        assertThrows(java.util.concurrent.RejectedExecutionException.class, s::start);
+        assertDoesNotThrow(() -> s.stop(0));
+        assertThrows(java.net.ConnectException.class, () -> new Socket(addr.getAddress(), addr.getPort()).close(),
+                "the listener is closed once stopped");
+    }
+
+    /**
+     * HttpServerStats.bytesSent counts "bytes handed to the sockets": the server's own answers too, the 503
+     * to a connection over the limit and the 408 to a head that did not arrive in time.
+     */
+    @Test
+    void bytesSentCountsThe503AndThe408TheServerSends() throws Exception {
+        BobbinHttpServer s = BobbinHttpServer.create(ANY, 0, HttpServerOptions.builder().maxConnections(1)
+                .headerReadTimeout(java.time.Duration.ofMillis(200)).build());
+        s.createContext("/", x -> ok(x, "x"));
+        s.start();
+        try (Socket first = new Socket(s.getAddress().getAddress(), s.getAddress().getPort());
+             Socket second = new Socket(s.getAddress().getAddress(), s.getAddress().getPort())) {
+            first.setSoTimeout(10_000);
+            second.setSoTimeout(10_000);
+            byte[] refusal = second.getInputStream().readAllBytes();
+            assertTrue(new String(refusal, StandardCharsets.ISO_8859_1).startsWith("HTTP/1.1 503"));
+            first.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.ISO_8859_1));   // never ends
+            byte[] timeout = first.getInputStream().readAllBytes();
+            assertTrue(new String(timeout, StandardCharsets.ISO_8859_1).startsWith("HTTP/1.1 408"));
+            assertEquals(refusal.length + timeout.length, s.stats().bytesSent(), "bytes sent: " + s.stats());
+        } finally {
+            s.stop(0);
+        }
+    }
 }

@@ -112,4 +112,38 @@ class HttpsServerTest {
             s.stop(0);
         }
     }
+
+    /**
+     * A configurator of the pre-SSLParameters kind (HttpsParameters' setters) naming a cipher suite or a
+     * protocol this JDK does not support: the JDK's provider ignores that setting (the engine keeps its
+     * defaults) and serves the connection; so must Bobbin's, not close every connection.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"jdk", "bobbin"})
+    @SuppressWarnings("deprecation")
+    void legacyParametersWithAnUnsupportedNameAreIgnoredAsByTheJdk(String providerName) throws Exception {
+        HttpsServer s = provider(providerName).createHttpsServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        s.setHttpsConfigurator(new HttpsConfigurator(serverContext) {
+            @Override
+            public void configure(HttpsParameters params) {
+                params.setCipherSuites(new String[] {"TLS_AES_128_GCM_SHA256", "TLS_NO_SUCH_SUITE"});
+                params.setProtocols(new String[] {"TLSv1.3", "TLSv9"});
+            }
+        });
+        s.createContext("/", x -> {
+            byte[] b = "ok".getBytes(StandardCharsets.UTF_8);
+            x.sendResponseHeaders(200, b.length);
+            try (OutputStream o = x.getResponseBody()) {
+                o.write(b);
+            }
+        });
+        s.start();
+        try (HttpClient c = HttpClient.newBuilder().sslContext(clientContext).version(HttpClient.Version.HTTP_1_1).build()) {
+            HttpResponse<String> r = c.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + s.getAddress().getPort() + "/")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals("ok", r.body());
+        } finally {
+            s.stop(0);
+        }
+    }
 }
