@@ -294,7 +294,7 @@ public final class FiberScheduler implements AutoCloseable {
         List<Thread> fibers = new ArrayList<>();
         pool.telemetry.registry.live(fibers);
         for (Thread fiber : fibers) fiber.interrupt();
-        pool.telemetry.abortDriverResources();
+        pool.abortDriverResources();
         return fibers;
     }
 

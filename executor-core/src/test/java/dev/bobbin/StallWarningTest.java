@@ -138,6 +138,33 @@ class StallWarningTest {
         assertEquals(1, at(Level.WARNING).size());
     }
 
+    @Test
+    void aStallWithOnlyBoundFibersBehindItSaysTheyWaitInsteadOfThatTheyMoved() throws Exception {
+        // Under WORK_STEALING a stall's queued fibers move to other carriers, but fibers bound to the stalled
+        // carrier (startOn, startLocal, CarrierLocal.with) cannot: the WARNING must say that they wait.
+        int behind = 5;
+        try (FiberScheduler scheduler = FiberScheduler.create(SchedulerConfig.builder().name("warn-bound").parallelism(2)
+                .stallThreshold(Duration.ofMillis(50)).maxSpareCarriers(0).build())) {
+            StallMonitor monitor = scheduler.pool().monitor;
+            CountDownLatch hogging = new CountDownLatch(1);
+            AtomicBoolean release = new AtomicBoolean();
+            Thread hog = scheduler.startOn(0, () -> {
+                hogging.countDown();
+                StallProtectionTest.spinUntilReleased(release, System.nanoTime() + HOG_MILLIS * 1_000_000);
+            });
+            hogging.await();
+            CountDownLatch others = new CountDownLatch(behind);
+            for (int i = 0; i < behind; i++) scheduler.startOn(0, others::countDown);
+            hog.join();
+            others.await();
+            waitUntil(() -> monitor.warningsDone() == 1 && monitor.reportsDone() == 1);
+        }
+        String line = theOneWarningLine();
+        assertTrue(line.contains(behind + " runnable fibers behind it"), line);
+        assertFalse(line.contains("moved to other carriers"), "none of them could move: " + line);
+        assertTrue(line.contains("bound to it"), "says why they wait: " + line);
+    }
+
     /**
      * A parking driver standing in for an I/O backend: its stall notice may fail ({@code stallFailure}, as a
      * faulty backend's might) and it may say what a stall of its carrier holds up ({@code held}, as an

@@ -60,6 +60,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   ACTIVE   --retire (spare, out of work, none bound)--&gt; RETIRED  parks in its driver, outside the idle protocol
  *   RETIRED  --activate (monitor) | reactivate (own I/O, or a task of a fiber bound here)-&gt; ACTIVE
  *   ACTIVE, RETIRED --exit (spare, at shutdown)----------&gt; EXITED
+ *   ACTIVE   --its driver fails to open------------------&gt; EXITED
  * </pre>
  * A spare out of work retires at once if the monitor sees no stalled carrier any more; otherwise it parks
  * in the idle protocol like a regular carrier (so a burst behind a still-stalled carrier finds it) and
@@ -103,6 +104,8 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
     private long sampledNextAt;              // owner: when it was put
     private int sinceDriverPoll;             // owner: tasks since the last driver poll
     private int spillBacklog;                // owner: spilled tasks not yet taken back (see spill)
+    private long lastDriverFailure;          // owner: when the driver's poll or park last threw (driverFailed)
+    private long driverFailurePause;         // owner: the pause after that failure; doubles while they repeat
     private int seed;                        // owner: xorshift state for victim selection
     private final int[] stolenCount = new int[1]; // owner: out-parameter of stealInto
     public final boolean spare;                     // a spare carrier, started only while carriers are stalled
@@ -285,6 +288,9 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         try {
             driver = pool.openDriver(this);
         } catch (Throwable t) {
+            // a spare stays out of service for good: not counted in service by the monitor, which
+            // activates the next spare instead (activate refuses an exited one)
+            if (spare) SPARE_STATE.setVolatile(this, EXITED);
             pool.carrierFailedToStart(this, t);
             return;
         }
@@ -427,24 +433,58 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         return events;
     }
 
-    /** {@code driver.poll()}, with fibers it resumes queued lazily (see {@link #scheduleLocal}). */
+    /**
+     * {@code driver.poll()}, with fibers it resumes queued lazily (see {@link #scheduleLocal}). A poll that
+     * throws handled nothing ({@link #driverFailed}).
+     */
     private int driverPoll() {
+        Throwable failure;
         inDriver = true;
         try {
             return driver.poll();
+        } catch (Throwable t) {
+            failure = t;
         } finally {
             inDriver = false;
         }
+        driverFailed(failure);
+        return 0;
     }
 
-    /** {@code driver.park(timeoutNanos)}, with fibers it resumes queued lazily (see {@link #scheduleLocal}). */
+    /**
+     * {@code driver.park(timeoutNanos)}, with fibers it resumes queued lazily (see {@link #scheduleLocal}). A
+     * park that throws returns early, as a spurious return may ({@link #driverFailed}).
+     */
     private void driverPark(long timeoutNanos) {
+        Throwable failure;
         inDriver = true;
         try {
             driver.park(timeoutNanos);
+            return;
+        } catch (Throwable t) {
+            failure = t;
         } finally {
             inDriver = false;
         }
+        driverFailed(failure);
+    }
+
+    /**
+     * The driver's poll or park threw. The carrier must not die of it: its queues, the fibers bound to it
+     * and its place in the idle protocol (it may be on the sleeper stack) would go with it, stranding work
+     * that nothing else runs. So the error goes to the scheduler's handler and the carrier goes on, after
+     * a pause that doubles while failures repeat ({@link Tunables#DRIVER_FAILURE_PAUSE_MIN_NANOS} to
+     * {@link Tunables#DRIVER_FAILURE_PAUSE_MAX_NANOS}), so a driver that keeps failing neither spins the
+     * carrier nor floods the handler. Owner only.
+     */
+    private void driverFailed(Throwable t) {
+        pool.reportCarrierError(this, t);
+        long now = System.nanoTime();
+        if (now - lastDriverFailure > 2 * Tunables.DRIVER_FAILURE_PAUSE_MAX_NANOS) driverFailurePause = 0;  // failures stopped meanwhile
+        lastDriverFailure = now;
+        driverFailurePause = driverFailurePause == 0 ? Tunables.DRIVER_FAILURE_PAUSE_MIN_NANOS
+                : Math.min(2 * driverFailurePause, Tunables.DRIVER_FAILURE_PAUSE_MAX_NANOS);
+        java.util.concurrent.locks.LockSupport.parkNanos(this, driverFailurePause);
     }
 
     /** Steals from other carriers; null if nothing was found or too many carriers already search. */
@@ -697,11 +737,23 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         else counters.incrementShared(CarrierCounters.WAKEUPS);
     }
 
-    /** Wakes the driver unconditionally: a retired spare, which parks outside the idle protocol. */
+    /**
+     * Wakes the driver unconditionally: a retired spare, which parks outside the idle protocol. Any thread:
+     * a submitter, a fiber's unpark, the monitor. A {@code wakeup()} that throws is the driver's fault, not
+     * the waker's: the error goes to the scheduler's handler, and the carrier thread is unparked instead,
+     * which ends a park that waits in {@code LockSupport} (the idle protocol already counts this carrier
+     * awake and searching, so a carrier left parked would keep every other sleeper from being woken).
+     */
     void unparkDriver() {
         CarrierDriver d = driver;                // set before this carrier could ever be a sleeper
         counters.incrementShared(CarrierCounters.WAKEUPS);
-        if (d != null) d.wakeup();
+        if (d == null) return;
+        try {
+            d.wakeup();
+        } catch (Throwable t) {
+            java.util.concurrent.locks.LockSupport.unpark(this);
+            pool.reportCarrierError(this, t);
+        }
     }
 
     /**

@@ -465,6 +465,14 @@ public final class CarrierPool implements Executor {
 
     long carrierErrors() { return carrierErrors.sum(); }
 
+    /**
+     * shutdownNow(): has every carrier's driver close the resources fibers may block on; a driver's failure
+     * goes to the error handler, named by its carrier, and never stops the others nor reaches the caller.
+     */
+    public void abortDriverResources() {
+        telemetry.abortDriverResources((t, index) -> reportCarrierError(carriers[index], t));
+    }
+
     // ---- carrier callbacks -------------------------------------------------------------------------
 
     CarrierDriver openDriver(Carrier carrier) {
@@ -501,6 +509,9 @@ public final class CarrierPool implements Executor {
 
     private void aliveCarrierGone() {
         if (aliveCarriers.decrementAndGet() == 0) {
+            // every carrier stopped, by shutdown or on errors (a driver's runCarrier failed): a terminated pool
+            // is shut down, so later starts are refused instead of queued where no carrier will run them
+            SHUTDOWN.setVolatile(this, true);
             terminating = Thread.currentThread();    // the actions below see the pool terminated
             JdkVirtualThreads.closeContainer(container);  // every fiber started in it has ended
             telemetry.poolTerminated();              // termination actions run before awaitTermination returns

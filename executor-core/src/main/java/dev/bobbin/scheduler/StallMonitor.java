@@ -68,6 +68,7 @@ public final class StallMonitor implements Runnable {
     private final boolean[] reported;           // monitor thread only: this stall was reported
     private final boolean[] warned;             // monitor thread only: this stall's WARNING was queued
     private final int[] waitedBehind;           // monitor thread only: runnable tasks seen behind this stall
+    private final int[] boundBehind;            // monitor thread only: WORK_STEALING: of those, bound to the carrier (they cannot move)
     private final StackTraceElement[][] stacks; // monitor thread only: stack captured at detection
     private final Thread[] stalledFibers;       // monitor thread only: the fiber stalling each carrier this sample
     private final String[] held;                // monitor thread only: what the driver says the stall holds up
@@ -100,6 +101,7 @@ public final class StallMonitor implements Runnable {
         this.reported = new boolean[n];
         this.warned = new boolean[n];
         this.waitedBehind = new int[n];
+        this.boundBehind = new int[n];
         this.stacks = new StackTraceElement[n][];
         this.stalledFibers = new Thread[n];
         this.held = new String[n];
@@ -170,13 +172,14 @@ public final class StallMonitor implements Runnable {
      * DEBUG) or a stall that became worth a WARNING ({@code warning} true).
      */
     private record Pending(Carrier carrier, Thread fiber, StackTraceElement[] stack, long stalledNanos,
-                           int handedOff, int waited, String held, boolean warning, int suppressed) { }
+                           int handedOff, int waited, int bound, String held, boolean warning, int suppressed) { }
 
     private void resetStall(int i) {
         stalledNanos[i] = 0;
         reported[i] = false;
         warned[i] = false;
         waitedBehind[i] = 0;
+        boundBehind[i] = 0;
         held[i] = null;
         stacks[i] = null;
         stalledFibers[i] = null;
@@ -229,13 +232,15 @@ public final class StallMonitor implements Runnable {
                     : pool.model == TaskModel.THREAD_PER_CORE ? redealUnstarted(c, i) : 0;
             int queued = c.queue.sizeEstimate() + c.inbox.size();   // what still waits for this carrier
             waitedBehind[i] = Math.max(waitedBehind[i], handedOff + queued);
+            // under WORK_STEALING the inbox holds fibers bound to the carrier (startOn, startLocal, CarrierLocal.with): no hand-off moves them
+            if (pool.model == TaskModel.WORK_STEALING) boundBehind[i] = Math.max(boundBehind[i], c.inbox.size());
             String h = c.heldByStall();                      // e.g. sockets no rescuer serves
             if (h != null) held[i] = h;
             if (!reported[i]) {
                 reported[i] = true;
                 stalls = stalls + 1;                          // single writer
                 if (toReport == null) toReport = new ArrayList<>();
-                toReport.add(new Pending(c, fiber, stacks[i], t, handedOff, waitedBehind[i], held[i], false, 0));
+                toReport.add(new Pending(c, fiber, stacks[i], t, handedOff, waitedBehind[i], boundBehind[i], held[i], false, 0));
             }
             stalledFibers[i] = fiber;
         }
@@ -280,7 +285,7 @@ public final class StallMonitor implements Runnable {
             }
             lastWarningNanos = now;
             if (toReport == null) toReport = new ArrayList<>();
-            toReport.add(new Pending(all[i], fiber, stacks[i], stalledNanos[i], 0, waited, held[i], true, suppressedWarnings));
+            toReport.add(new Pending(all[i], fiber, stacks[i], stalledNanos[i], 0, waited, boundBehind[i], held[i], true, suppressedWarnings));
             suppressedWarnings = 0;
             warningsQueued = warningsQueued + 1;      // single writer
         }
@@ -436,7 +441,9 @@ public final class StallMonitor implements Runnable {
         StackTraceElement[] stack = p.stack();
         String where = where(stack);
         String action = switch (pool.model) {
-            case WORK_STEALING -> "its queued fibers moved to other carriers";
+            case WORK_STEALING -> p.bound() == 0 ? "its queued fibers moved to other carriers"
+                    : p.bound() >= p.waited() ? "they are bound to it (startOn, startLocal, CarrierLocal.with) and wait"
+                    : "those not bound to it moved to other carriers, " + p.bound() + " bound to it wait";
             case THREAD_PER_CORE -> "fibers that started on it wait (THREAD_PER_CORE)";
             case SINGLE_THREAD -> "the scheduler's other fibers wait (SINGLE_THREAD)";
         };

@@ -108,15 +108,19 @@ public final class Telemetry {
 
     // ---- reads -----------------------------------------------------------------------------------
 
-    /** Asks every open driver to close the resources fibers may block on ({@link CarrierDriver#abortResources}). */
-    public void abortDriverResources() {
+    /**
+     * Asks every open driver to close the resources fibers may block on ({@link CarrierDriver#abortResources}).
+     * A driver that fails, with an exception or an error, does not stop the others from closing theirs: its
+     * failure goes to {@code onFailure} with the carrier's index, after the others had their turn.
+     */
+    public void abortDriverResources(java.util.function.ObjIntConsumer<Throwable> onFailure) {
         for (int i = 0; i < drivers.length(); i++) {
             CarrierDriver d = drivers.get(i);
             if (d == null) continue;
             try {
                 d.abortResources();
-            } catch (RuntimeException e) {
-                // a faulty driver must not stop the others from closing theirs
+            } catch (Throwable t) {
+                onFailure.accept(t, i);
             }
         }
     }

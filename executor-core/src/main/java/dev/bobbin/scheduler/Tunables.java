@@ -96,6 +96,11 @@ public final class Tunables {
      *  a safety net only; the normal path is an explicit wakeup when the last fiber ends. */
     static final long SHUTDOWN_PARK_NANOS = 50_000_000L;
 
+    /** The pause of a carrier after its driver's poll or park threw, doubling while failures repeat, up to
+     *  the maximum: a faulty driver must neither spin its carrier nor flood the error handler. */
+    static final long DRIVER_FAILURE_PAUSE_MIN_NANOS = 1_000_000L;
+    static final long DRIVER_FAILURE_PAUSE_MAX_NANOS = 1_000_000_000L;
+
     // ---- telemetry ----
 
     /** Default scheduling-delay sampling: one submission in this many per carrier is timed. Rare enough
