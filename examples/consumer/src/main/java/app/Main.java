@@ -96,6 +96,9 @@ public final class Main {
         } finally {
             tomcat.stop();
             tomcat.destroy();
+            try (var files = Files.walk(base)) {          // Tomcat's work directory: leave nothing behind
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
         }
     }
 }

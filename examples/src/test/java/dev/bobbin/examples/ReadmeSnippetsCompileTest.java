@@ -69,7 +69,7 @@ class ReadmeSnippetsCompileTest {
     }
 
     @Test
-    void everyJavaBlockCompiles() throws Exception {
+    void everyJavaBlockCompiles(@org.junit.jupiter.api.io.TempDir Path out) throws Exception {   // classes go to a directory removed afterwards
         Path root = Path.of("..").toRealPath();
         List<JavaFileObject> units = new ArrayList<>();
         Pattern block = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL);
@@ -88,7 +88,6 @@ class ReadmeSnippetsCompileTest {
         assertTrue(units.size() >= 3, "the READMEs' java blocks were found: " + units.size());
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
-        Path out = Files.createTempDirectory("readme-snippets");
         boolean ok = javac.getTask(null, null, diagnostics,
                 List.of("-proc:none", "-d", out.toString(), "-classpath", System.getProperty("java.class.path")),
                 null, units).call();

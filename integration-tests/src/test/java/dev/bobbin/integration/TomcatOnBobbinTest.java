@@ -10,10 +10,10 @@ import org.apache.catalina.connector.Connector;
 import org.apache.catalina.core.StandardContext;
 import org.apache.catalina.startup.Tomcat;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -28,9 +28,8 @@ class TomcatOnBobbinTest {
     private static final Logger TOMCAT_LOG = Logger.getLogger("org.apache");   // kept: quiet start-up INFO lines
 
     @Test
-    void servletsRunOnBobbinFibers() throws Exception {
+    void servletsRunOnBobbinFibers(@TempDir Path base) throws Exception {   // Tomcat's work directory, removed afterwards
         TOMCAT_LOG.setLevel(Level.WARNING);
-        Path base = Files.createTempDirectory("bobbin-tomcat");
         try (FiberExecutor fibers = FiberExecutor.create()) {
             Tomcat tomcat = new Tomcat();
             tomcat.setBaseDir(base.toString());

@@ -1,6 +1,7 @@
 package dev.bobbin.bench.charts;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,8 +34,8 @@ class BenchChartsTest {
     }
 
     @Test
-    void rendersALogarithmicChartWithAMissingCell() throws Exception {
-        Path csv = Files.createTempDirectory("charts").resolve("http.csv");
+    void rendersALogarithmicChartWithAMissingCell(@TempDir Path dir) throws Exception {
+        Path csv = dir.resolve("http.csv");
         Files.writeString(csv, """
                 series,category,metric,value
                 hello 64 conns,jdk,p99_us,2550000
@@ -48,8 +49,7 @@ class BenchChartsTest {
     }
 
     @Test
-    void rendersOnePngPerMetric() throws Exception {
-        Path dir = Files.createTempDirectory("charts");
+    void rendersOnePngPerMetric(@TempDir Path dir) throws Exception {
         Path csv = dir.resolve("echo.csv");
         Files.writeString(csv, """
                 series,category,metric,value
