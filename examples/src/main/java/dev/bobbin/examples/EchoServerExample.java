@@ -13,6 +13,7 @@ import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * An echo server written as plain blocking code, one fiber per connection, on Bobbin's io_uring carriers
@@ -28,13 +29,17 @@ public final class EchoServerExample {
     public static void main(String[] args) throws Exception {
         int port, clients, roundTrips;
         try {
+            if (args.length > 3) throw new IllegalArgumentException("three arguments at most, not " + args.length);
             port = args.length > 0 ? Integer.parseInt(args[0]) : 0;
             clients = args.length > 1 ? Integer.parseInt(args[1]) : 100;
             roundTrips = args.length > 2 ? Integer.parseInt(args[2]) : 1000;
+            if (port < 0 || port > 0xFFFF) throw new IllegalArgumentException("port out of range: " + port);
+            if (clients < 0 || roundTrips < 0) throw new IllegalArgumentException("a negative count");
         } catch (NumberFormatException e) {
-            System.err.println("usage: ./bobbin example echo [port [clients [round-trips]]] [-- JVM options]   (not a number: "
-                    + e.getMessage().replaceFirst("^For input string: ", "") + ")");
-            System.exit(2);
+            usage("not a number: " + e.getMessage().replaceFirst("^For input string: ", ""));
+            return;
+        } catch (IllegalArgumentException e) {
+            usage(e.getMessage());
             return;
         }
 
@@ -43,14 +48,18 @@ public final class EchoServerExample {
         try (FiberScheduler scheduler = io.newScheduler("echo", carriers);
              FiberServerSocket server = io.openServer()) {
             // bind from a fiber, so that the listening socket lives on a carrier's ring
+            AtomicReference<IOException> bindFailure = new AtomicReference<>();
             scheduler.start(() -> {
                 try {
                     server.bind(new InetSocketAddress(port), 1024);
                 } catch (IOException e) {
-                    throw new RuntimeException(e);
+                    bindFailure.set(e);
                 }
             }).join();
-            if (server.localAddress() == null) throw new IllegalStateException("bind failed");
+            if (bindFailure.get() != null) {
+                System.err.println("echo: cannot listen on port " + port + ": " + bindFailure.get().getMessage());
+                System.exit(1);
+            }
             System.out.printf("echo server on %s, transport %s (%s), %d carriers%n",
                     server.localAddress(), io.transport().id(), io.selectionReason(), carriers);
 
@@ -60,6 +69,11 @@ public final class EchoServerExample {
             }
             runClients(io, scheduler, server.localAddress(), clients, roundTrips);
         }
+    }
+
+    private static void usage(String problem) {
+        System.err.println("usage: ./bobbin example echo [port [clients [round-trips]]] [-- JVM options]   (" + problem + ")");
+        System.exit(2);
     }
 
     /** Accepts forever; each connection gets a fiber running ordinary stream code. */

@@ -43,6 +43,10 @@ public final class ExecutorExample {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0) {                          // takes none: say so rather than ignore them
+            System.err.println("usage: ./bobbin example executor   (takes no arguments, not: " + String.join(" ", args) + ")");
+            System.exit(2);
+        }
         // Before:
         try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
             System.out.println("JDK:    " + handleRequests(executor));

@@ -10,6 +10,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -34,20 +35,30 @@ public final class HttpServerExample {
 
     public static void main(String[] args) throws Exception {
         int port = 8080;
-        boolean check = false;
+        boolean check = false, portGiven = false;
         for (String a : args) {
             if (a.equals("--check")) check = true;
             else {
                 try {
+                    if (portGiven) throw new NumberFormatException();
                     port = Integer.parseInt(a);
+                    portGiven = true;
+                    if (port < 0 || port > 0xFFFF) throw new NumberFormatException();
                 } catch (NumberFormatException e) {
-                    System.err.println("usage: HttpServerExample [port] [--check]   (not a port: " + a + ")");
+                    System.err.println("usage: ./bobbin example http [port] [--check]   (not a port: " + a + ")");
                     System.exit(2);
                 }
             }
         }
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
+        HttpServer server;
+        try {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
+        } catch (BindException e) {
+            System.err.println("http: cannot listen on port " + port + ": " + e.getMessage());
+            System.exit(1);
+            return;
+        }
 
         server.createContext("/", x -> reply(x, 200, "text/plain", "Hello from a fiber: " + Thread.currentThread() + "\n"));
         server.createContext("/json", x -> reply(x, 200, "application/json",

@@ -22,6 +22,10 @@ public final class MetricsExample {
     private MetricsExample() { }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0) {                          // takes none: say so rather than ignore them
+            System.err.println("usage: ./bobbin example metrics   (takes no arguments, not: " + String.join(" ", args) + ")");
+            System.exit(2);
+        }
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         SchedulerConfig config = SchedulerConfig.builder().name("demo").parallelism(2).trackFibers(true).build();
         try (FiberScheduler scheduler = FiberScheduler.create(config)) {

@@ -15,14 +15,24 @@ import java.util.concurrent.locks.LockSupport;
  * thread identity, thread id and ThreadLocal values, as a thread keeps them when the kernel moves it
  * between CPU cores.
  *
- * <p>Run with {@code ./bobbin example} (or {@code ./bobbin example migration}).
+ * <p>Run with {@code ./bobbin example migration [fibers]} (4 fibers unless told).
  */
 public final class MigrationDemo {
     private static final ThreadLocal<String> REQUEST_ID = new ThreadLocal<>();
     private static final InheritableThreadLocal<String> TENANT = new InheritableThreadLocal<>();
 
     public static void main(String[] args) throws InterruptedException {
-        int fibers = args.length > 0 ? Integer.parseInt(args[0]) : 4;
+        int fibers = 4;
+        try {
+            if (args.length > 1) throw new IllegalArgumentException("one argument at most, not " + args.length);
+            if (args.length == 1) fibers = Integer.parseInt(args[0]);
+            if (fibers < 0) throw new IllegalArgumentException("a negative count: " + fibers);
+        } catch (IllegalArgumentException e) {           // NumberFormatException included
+            System.err.println("usage: ./bobbin example migration [fibers]   ("
+                    + (e instanceof NumberFormatException ? "not a number: " + args[0] : e.getMessage()) + ")");
+            System.exit(2);
+            return;
+        }
         SchedulerConfig config = SchedulerConfig.builder().name("demo").parallelism(2).build();
         try (FiberScheduler scheduler = FiberScheduler.create(config)) {
             System.out.printf("scheduler %s with %d carriers%n%n", scheduler.name(), scheduler.parallelism());
