@@ -39,8 +39,13 @@ import java.util.concurrent.Executor;
  * root container as {@code Thread.start()} puts them, and the reason is logged once at DEBUG.
  */
 public final class JdkVirtualThreads {
-    /** The JVM flag Bobbin needs; named in every error about it. */
-    static final String ADD_OPENS_FLAG = "--add-opens java.base/java.lang=ALL-UNNAMED";
+    /**
+     * The JVM flag Bobbin needs; named in every error about it. On the class path java.lang is opened to
+     * ALL-UNNAMED; on the module path Bobbin is a named (automatic) module, which ALL-UNNAMED does not cover,
+     * so the flag names that module.
+     */
+    static final String ADD_OPENS_FLAG = "--add-opens java.base/java.lang="
+            + (JdkVirtualThreads.class.getModule().isNamed() ? JdkVirtualThreads.class.getModule().getName() : "ALL-UNNAMED");
 
     // VirtualThread state constants (java.lang.VirtualThread, JDK 25)
     static final int STARTED = 1;

@@ -325,8 +325,8 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
     private static <T> T outcome(Pending<T> p) throws IOException {
         Throwable e = p.error();
         if (e != null) {
-            if (e instanceof IOException io) throw io;
-            throw IoErrors.translate(e, "operation");
+            if (e instanceof IOException io) throw IoErrors.inCaller(io);
+            throw IoErrors.inCaller(IoErrors.translate(e, "operation"));
         }
         return p.value();
     }

@@ -58,13 +58,33 @@ public enum IoTransport {
     public Optional<Throwable> unavailabilityCause() {
         try {
             return switch (this) {
-                case IO_URING -> IoUring.isAvailable() ? Optional.empty() : Optional.of(IoUring.unavailabilityCause());
-                case EPOLL -> Epoll.isAvailable() ? Optional.empty() : Optional.of(Epoll.unavailabilityCause());
+                case IO_URING -> IoUring.isAvailable() ? Optional.empty() : Optional.of(namingTheFlag(IoUring.unavailabilityCause()));
+                case EPOLL -> Epoll.isAvailable() ? Optional.empty() : Optional.of(namingTheFlag(Epoll.unavailabilityCause()));
                 case NIO -> Optional.empty();
             };
         } catch (Throwable t) {                 // e.g. NoClassDefFoundError: the native jar is missing
             return Optional.of(t);
         }
+    }
+
+    /**
+     * {@code cause}, or where the JVM refused Netty native access (--illegal-native-access=deny, the default
+     * of JDK releases to come) a failure that names the flag the JVM lacks: Netty's own error says only that
+     * it "could not load a native library", which sends the user looking for a missing .so file.
+     */
+    private static Throwable namingTheFlag(Throwable cause) {
+        if (!refusedNativeAccess(cause, 0)) return cause;
+        Module netty = io.netty.util.internal.NativeLibraryLoader.class.getModule();
+        String flag = "--enable-native-access=" + (netty.isNamed() ? netty.getName() : "ALL-UNNAMED");
+        return new IllegalStateException("the JVM refused Netty native access; run it with " + flag
+                + " (README.md, \"JVM flags\")", cause);
+    }
+
+    private static boolean refusedNativeAccess(Throwable t, int depth) {
+        if (t == null || depth > 8) return false;
+        if (t instanceof IllegalCallerException) return true;
+        for (Throwable s : t.getSuppressed()) if (refusedNativeAccess(s, depth + 1)) return true;
+        return refusedNativeAccess(t.getCause(), depth + 1);
     }
 
     /** Parses a transport name ("io_uring", "iouring", "epoll", "nio"; case-insensitive). */

@@ -34,6 +34,10 @@ class IoUringSocketTest extends FiberSocketContract {
 
     @AfterAll
     static void writeMarker() throws IOException {
+        // JUnit runs @AfterAll even when requireIoUring() aborted the class: where io_uring is not supported
+        // (kernel.io_uring_disabled != 0, not x86_64, not Linux) the suite is skipped, not failed. Where it
+        // should be supported but is not, requireIoUring() has already failed the class.
+        if (RAN.get() == 0 && !IoTransport.IO_URING.isAvailable()) return;
         assertTrue(RAN.get() > 0);
         Files.writeString(Path.of("target", "bobbin-io_uring-tests.txt"), "io_uring socket tests run: " + RAN.get() + "\n");
     }

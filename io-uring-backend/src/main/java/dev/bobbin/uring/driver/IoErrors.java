@@ -99,6 +99,25 @@ public final class IoErrors {
         return m.contains("Too many open files") || m.contains("No buffer space") || m.contains("Cannot allocate memory");
     }
 
+    /**
+     * The exception to throw in the thread that waited for a failed operation: {@code e} was made on the
+     * event loop, so its stack trace names only the loop's frames. For the JDK's socket exception types a
+     * fresh one is made here, with the same message and {@code e} as its cause, so that the trace shows
+     * the caller, as the JDK's sockets' (and its {@code HttpClient.send}'s) do; Netty's subclasses (its
+     * stackless {@code AnnotatedConnectException}) become the JDK's type. Other exceptions are returned as
+     * they are.
+     */
+    public static IOException inCaller(IOException e) {
+        IOException c;
+        if (e instanceof BindException) c = new BindException(e.getMessage());
+        else if (e instanceof ConnectException) c = new ConnectException(e.getMessage());
+        else if (e instanceof NoRouteToHostException) c = new NoRouteToHostException(e.getMessage());
+        else if (e.getClass() == SocketException.class) c = new SocketException(e.getMessage());
+        else if (e.getClass() == SocketTimeoutException.class) c = new SocketTimeoutException(e.getMessage());
+        else return e;
+        return wrap(c, e);
+    }
+
     private static IOException wrap(IOException e, Throwable cause) {
         e.initCause(cause);
         return e;
