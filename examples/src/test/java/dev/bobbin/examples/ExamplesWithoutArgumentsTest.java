@@ -3,11 +3,6 @@ package dev.bobbin.examples;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.File;
-import java.nio.charset.StandardCharsets;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -19,17 +14,8 @@ class ExamplesWithoutArgumentsTest {
     @ParameterizedTest
     @ValueSource(classes = {ExecutorExample.class, MetricsExample.class, ThreadModelExample.class})
     void anArgumentIsRefusedWithAUsageLine(Class<?> example) throws Exception {
-        List<String> cmd = List.of(
-                System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
-                "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), example.getName(), "100");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail("the example did not end: " + cmd);
-        }
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(2, p.exitValue(), output);
-        assertTrue(output.contains("usage: ./bobbin example ") && output.contains("takes no arguments"), output);
+        ExampleRun r = ExampleRun.of(example, "100");
+        r.assertRefusedWith("usage: ./bobbin example ");
+        assertTrue(r.output().contains("takes no arguments"), r.output());
     }
 }

@@ -1333,21 +1333,11 @@ class HttpServerConformanceTest {
 
     @Test
     void stopLetsAnExchangeInProgressFinishWithinTheDelay() throws Exception {
-        CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        HttpServer s = server();
-        // handlers run on an executor of the test's: with the JDK's default executor a handler runs on the
-        // server's dispatcher thread, whose selector keeps the listening socket open until the handler returns
-        ExecutorService executor = Executors.newFixedThreadPool(2);
-        closeables.add(executor::shutdownNow);
-        s.setExecutor(executor);
-        s.createContext("/", heldUntil(entered, release));
-        s.start();
-        InetSocketAddress addr = s.getAddress();
-        Conn conn = connect(s);
-        conn.send(rawGet("/slow"));
-        assertTrue(entered.await(PATIENCE_S, SECONDS));
-        stopped.add(s);
+        HeldExchange held = exchangeHeldUntil(release);
+        HttpServer s = held.server();
+        InetSocketAddress addr = held.address();
+        Conn conn = held.conn();
         Thread stopper = Thread.ofPlatform().name("conformance-stopper").start(() -> s.stop(PATIENCE_S_INT));
         awaitListenerClosed(addr);                    // stop closes the listener at once
         assertTrue(stopper.isAlive(), "stop waits for the exchange in progress");
@@ -1359,6 +1349,29 @@ class HttpServerConformanceTest {
         // too, but on a busy machine it was seen to wait out the delay, which its specification allows
         stopper.join(SECONDS.toMillis(provider.isBobbin() ? PATIENCE_S - 2 : PATIENCE_S + 5));
         assertFalse(stopper.isAlive(), "stop returned after the exchange finished");
+    }
+
+    /** A started server with one exchange in progress, its handler held until the test's {@code release}. */
+    private record HeldExchange(HttpServer server, InetSocketAddress address, Conn conn) { }
+
+    private HeldExchange exchangeHeldUntil(CountDownLatch release) throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        HttpServer s = server();
+        // handlers run on an executor of the test's: with the JDK's default executor a handler runs on the
+        // server's dispatcher thread, whose selector keeps the listening socket open until the handler returns
+        ExecutorService executor = Executors.newFixedThreadPool(2);
+        closeables.add(() -> {
+            release.countDown();
+            executor.shutdownNow();
+        });
+        s.setExecutor(executor);
+        s.createContext("/", heldUntil(entered, release));
+        s.start();
+        Conn conn = connect(s);
+        conn.send(rawGet("/slow"));
+        assertTrue(entered.await(PATIENCE_S, SECONDS));
+        stopped.add(s);
+        return new HeldExchange(s, s.getAddress(), conn);
     }
 
     /**
@@ -2087,19 +2100,11 @@ class HttpServerConformanceTest {
      */
     @Test
     void aConcurrentStopWithNoDelayClosesTheExchangeBeforeReturning() throws Exception {
-        CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        HttpServer s = server();
-        ExecutorService executor = Executors.newFixedThreadPool(2);
-        closeables.add(() -> { release.countDown(); executor.shutdownNow(); });
-        s.setExecutor(executor);
-        s.createContext("/", heldUntil(entered, release));
-        s.start();
-        InetSocketAddress addr = s.getAddress();
-        Conn conn = connect(s);
-        conn.send(rawGet("/slow"));
-        assertTrue(entered.await(PATIENCE_S, SECONDS));
-        stopped.add(s);
+        HeldExchange held = exchangeHeldUntil(release);
+        HttpServer s = held.server();
+        InetSocketAddress addr = held.address();
+        Conn conn = held.conn();
         Thread first = Thread.ofPlatform().name("conformance-first-stopper").start(() -> s.stop(60));
         awaitListenerClosed(addr);                    // the first stop has begun
         Thread.ofPlatform().daemon().start(() -> {     // the handler returns soon: no stop waits out a handler that never does
