@@ -88,7 +88,7 @@ class CallerStackTraceTest {
             AtomicReference<Throwable> inFiber = new AtomicReference<>();
             scheduler.start(() -> {
                 try (FiberSocket s = io.connect(closed, Duration.ofSeconds(5))) {
-                    fail("connected to a closed port");
+                    fail("connected to a closed port: " + s);
                 } catch (Throwable t) {
                     inFiber.set(t);
                 }
