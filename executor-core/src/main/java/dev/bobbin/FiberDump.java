@@ -1,6 +1,7 @@
 package dev.bobbin;
 
 import dev.bobbin.scheduler.Carrier;
+import dev.bobbin.scheduler.JdkVirtualThreads;
 import dev.bobbin.scheduler.CarrierPool;
 
 import java.time.Duration;
@@ -85,7 +86,9 @@ public final class FiberDump {
             Thread.State state = f.getState();
             if (state == Thread.State.TERMINATED) continue;   // ended while we looked
             // mounted was read before this fiber's stack and state: one that parked meanwhile is not on a carrier
-            int carrier = state == Thread.State.RUNNABLE ? mounted.getOrDefault(f, -1) : -1;
+            // (one parked while pinned still is: the JDK's dumps show its carrier too)
+            int carrier = state == Thread.State.RUNNABLE || JdkVirtualThreads.parkedOnCarrier(f)
+                    ? mounted.getOrDefault(f, -1) : -1;
             long since = !stamped ? -1 : carrier >= 0 ? 0 : Math.max(0, now - lastRun.get(i));
             entries.add(new Entry(f.getName(), f.threadId(), state, carrier, since, List.of(stack)));
         }

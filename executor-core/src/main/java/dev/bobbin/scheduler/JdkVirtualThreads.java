@@ -50,6 +50,8 @@ public final class JdkVirtualThreads {
     // VirtualThread state constants (java.lang.VirtualThread, JDK 25)
     static final int STARTED = 1;
     static final int TERMINATED = 99;
+    private static final int PINNED = 5;               // parked on its carrier (mounted)
+    private static final int TIMED_PINNED = 8;         // parked with a timeout on its carrier (mounted)
     private static final int SUSPENDED_BIT = 1 << 8;
 
     private static final MethodHandle BUILDER;          // (Executor) -> Thread.Builder.OfVirtual
@@ -183,6 +185,12 @@ public final class JdkVirtualThreads {
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
+    }
+
+    /** Whether a virtual thread is parked while pinned, i.e. waiting but still mounted on its carrier. */
+    public static boolean parkedOnCarrier(Thread fiber) {
+        int s = state(fiber);
+        return s == PINNED || s == TIMED_PINNED;
     }
 
     /** The JDK state of a virtual thread, without the suspension bit. Volatile read. */
