@@ -86,6 +86,10 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
      * @throws java.nio.channels.UnresolvedAddressException if {@code local} is unresolved
      */
     public FiberServerSocket bind(SocketAddress local, int backlog) throws IOException {
+        ensureOpen();                                  // as ServerSocketChannel.bind: the state before the address
+        synchronized (this) {
+            if (bindStarted) throw new AlreadyBoundException();
+        }
         InetSocketAddress to = local == null ? new InetSocketAddress(0) : checkAddress(local);  // the server stays usable
         checkOpen();
         synchronized (this) {
