@@ -111,7 +111,7 @@ public final class Telemetry {
     /**
      * Asks every open driver to close the resources fibers may block on ({@link CarrierDriver#abortResources}).
      * A driver that fails, with an exception or an error, does not stop the others from closing theirs: its
-     * failure goes to {@code onFailure} with the carrier's index, after the others had their turn.
+     * failure goes to {@code onFailure} with the carrier's index, and the loop goes on to the next driver.
      */
     public void abortDriverResources(java.util.function.ObjIntConsumer<Throwable> onFailure) {
         for (int i = 0; i < drivers.length(); i++) {

@@ -310,16 +310,32 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
      * for it to complete, leaving a pending interrupt set and the socket open.
      */
     final <T> T awaitKeepingInterrupt(Pending<T> p) throws IOException {
+        awaitKeepingInterrupt(p, Long.MAX_VALUE);
+        return outcome(p);
+    }
+
+    /**
+     * Waits for {@code p} at most {@code nanos} ({@link Long#MAX_VALUE}: no limit) without heeding an
+     * interrupt, which stays pending; whether {@code p} is done.
+     */
+    static boolean awaitKeepingInterrupt(Pending<?> p, long nanos) {
         boolean interrupted = Thread.interrupted();    // cleared while waiting, so park can block
+        long deadline = System.nanoTime() + nanos;
         try {
             while (!p.isDone()) {
-                LockSupport.park(this);
+                if (nanos == Long.MAX_VALUE) {
+                    LockSupport.park(p);
+                } else {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) return false;
+                    LockSupport.parkNanos(p, left);
+                }
                 if (Thread.interrupted()) interrupted = true;
             }
+            return true;
         } finally {
             if (interrupted) Thread.currentThread().interrupt();
         }
-        return outcome(p);
     }
 
     private static <T> T outcome(Pending<T> p) throws IOException {

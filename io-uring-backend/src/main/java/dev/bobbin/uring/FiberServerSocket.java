@@ -87,15 +87,13 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
      */
     public FiberServerSocket bind(SocketAddress local, int backlog) throws IOException {
         ensureOpen();                                  // as ServerSocketChannel.bind: the state before the address
+        InetSocketAddress to;
         synchronized (this) {
             if (bindStarted) throw new AlreadyBoundException();
-        }
-        InetSocketAddress to = local == null ? new InetSocketAddress(0) : checkAddress(local);  // the server stays usable
-        checkOpen();
-        synchronized (this) {
-            if (bindStarted) throw new AlreadyBoundException();
+            to = local == null ? new InetSocketAddress(0) : checkAddress(local);  // refused: the server stays usable
             bindStarted = true;
         }
+        checkOpen();                                   // interrupted: closes the server, as every blocking call does
         ch.config().setOption(ChannelOption.SO_BACKLOG, backlog < 1 ? IoTunables.DEFAULT_BACKLOG : backlog);
         if (ch.config().getRecvByteBufAllocator() instanceof io.netty.channel.MaxMessagesRecvByteBufAllocator m) {
             m.maxMessagesPerRead(IoTunables.ACCEPT_BATCH);
@@ -268,7 +266,7 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
         } catch (ClosedChannelException e) {
             return;                                    // the loop is gone, and closed every channel it had
         }
-        awaitUninterruptibly(released, IoTunables.SHUTDOWN_CLOSE_NANOS);
+        awaitKeepingInterrupt(released, IoTunables.SHUTDOWN_CLOSE_NANOS);   // close is not interruptible
     }
 
     /**
@@ -286,19 +284,6 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
         ch.closeFuture().addListener(f -> home().schedule(() -> {
             p.complete(null);
         }, 0, TimeUnit.NANOSECONDS));
-    }
-
-    /** Waits for {@code p} at most {@code nanos}, keeping but not heeding an interrupt (close is not interruptible). */
-    private static void awaitUninterruptibly(Pending<?> p, long nanos) {
-        boolean interrupted = false;
-        long deadline = System.nanoTime() + nanos;
-        while (!p.isDone()) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) break;
-            java.util.concurrent.locks.LockSupport.parkNanos(p, left);
-            if (Thread.interrupted()) interrupted = true;
-        }
-        if (interrupted) Thread.currentThread().interrupt();
     }
 
     @Override
