@@ -80,7 +80,6 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
     private static final VarHandle SPARE_STATE = VarHandles.field(MethodHandles.lookup(), Carrier.class, "spareState", int.class);
     private static final VarHandle PREEMPT_AT = VarHandles.field(MethodHandles.lookup(), Carrier.class, "preemptAt", long.class);
     private static final VarHandle NEXT_SLOT_WAKES = VarHandles.field(MethodHandles.lookup(), Carrier.class, "nextSlotWakes", int.class);
-    private static final VarHandle WAKE_SEQ = VarHandles.field(MethodHandles.lookup(), Carrier.class, "wakeSeq", int.class);
     private static final VarHandle OWN_COMPLETIONS_ONLY = VarHandles.field(MethodHandles.lookup(), Carrier.class, "ownCompletionsOnly", boolean.class);
 
     public final CarrierPool pool;                  // the pool this carrier belongs to
@@ -107,8 +106,6 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
     private int spillBacklog;                // owner: spilled tasks not yet taken back (see spill)
     private long lastDriverFailure;          // owner: when the driver's poll or park last threw (driverFailed)
     private long driverFailurePause;         // owner: the pause after that failure; doubles while they repeat
-    private volatile boolean failurePause;   // owner writes: in that pause; a wakeup (unparkDriver) ends it
-    private volatile int wakeSeq;            // unparkDriver calls; a park that failed after one skips its pause
     private int seed;                        // owner: xorshift state for victim selection
     private final int[] stolenCount = new int[1]; // owner: out-parameter of stealInto
     public final boolean spare;                     // a spare carrier, started only while carriers are stalled
@@ -450,7 +447,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         } finally {
             inDriver = false;
         }
-        driverFailed(failure, wakeSeq);
+        driverFailed(failure, wake.wakesSoFar());
         return 0;
     }
 
@@ -460,7 +457,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
      */
     private void driverPark(long timeoutNanos) {
         Throwable failure;
-        int seq = wakeSeq;                       // a wakeup from now on ends the pause after a failure
+        int seen = wake.wakesSoFar();            // a wakeup from now on ends the pause after a failure
         inDriver = true;
         try {
             driver.park(timeoutNanos);
@@ -470,7 +467,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         } finally {
             inDriver = false;
         }
-        driverFailed(failure, seq);
+        driverFailed(failure, seen);
     }
 
     /**
@@ -481,7 +478,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
      * {@link Tunables#DRIVER_FAILURE_PAUSE_MAX_NANOS}), so a driver that keeps failing neither spins the
      * carrier nor floods the handler. Owner only.
      */
-    private void driverFailed(Throwable t, int seq) {
+    private void driverFailed(Throwable t, int seenWakes) {
         pool.reportCarrierError(this, t);
         long now = System.nanoTime();
         if (now - lastDriverFailure > 2 * Tunables.DRIVER_FAILURE_PAUSE_MAX_NANOS) driverFailurePause = 0;  // failures stopped meanwhile
@@ -490,9 +487,10 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
                 : Math.min(2 * driverFailurePause, Tunables.DRIVER_FAILURE_PAUSE_MAX_NANOS);
         // not as a searcher: submitters wake no other carrier while one searches (IdleCarriers, step 1)
         if (searching) endSearching();
-        failurePause = true;                     // Dekker with unparkDriver: its wakeSeq write, then this read
-        if (wakeSeq == seq) java.util.concurrent.locks.LockSupport.parkNanos(this, driverFailurePause);
-        failurePause = false;
+        if (wake.commitToFailurePause(seenWakes)) {   // Dekker with unparkDriver's noteWake (WakeHandshake)
+            java.util.concurrent.locks.LockSupport.parkNanos(this, driverFailurePause);
+        }
+        wake.endFailurePause();
     }
 
     /** Steals from other carriers; null if nothing was found or too many carriers already search. */
@@ -756,10 +754,10 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         CarrierDriver d = driver;                // set before this carrier could ever be a sleeper
         counters.incrementShared(CarrierCounters.WAKEUPS);
         if (d == null) return;
-        WAKE_SEQ.getAndAdd(this, 1);
+        boolean paused = wake.noteWake();        // paused after a driver failure (WakeHandshake)
         try {
             d.wakeup();
-            if (failurePause) java.util.concurrent.locks.LockSupport.unpark(this);  // paused after a driver failure
+            if (paused) java.util.concurrent.locks.LockSupport.unpark(this);
         } catch (Throwable t) {
             java.util.concurrent.locks.LockSupport.unpark(this);
             pool.reportCarrierError(this, t);

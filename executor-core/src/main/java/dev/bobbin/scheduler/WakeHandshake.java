@@ -28,10 +28,28 @@ import java.lang.invoke.VarHandle;
  * driver. A waker that sees {@code blocked} just before the carrier clears it wakes a driver that is not
  * blocked; the driver keeps that as a permit and its next park returns at once, which the carrier's park
  * loop tolerates. Tested with jcstress, with a broken twin ({@code WakeHandshakeJcstress}).
+ *
+ * <p>The pause after a driver failure. A carrier whose driver's poll or park threw pauses in
+ * {@code LockSupport.parkNanos} (the driver may be broken), outside the flags above, and any wakeup must
+ * end that pause early. Two more words, the same shape of handshake: {@code wakes} counts the wakeups
+ * ({@link #noteWake}), {@code failurePaused} says the carrier is in that pause.
+ * <pre>
+ *   carrier                                   waker
+ *   seen = wakes          (before the driver) wakes += 1             (volatile add)
+ *   failurePaused = true  (volatile write)    if failurePaused       (volatile read)
+ *   if wakes == seen: parkNanos(pause)            LockSupport.unpark(carrier)
+ *   failurePaused = false
+ * </pre>
+ * Either the carrier sees a wakeup that came after {@code seen} and skips the pause, or the waker sees
+ * {@code failurePaused} and unparks it. An unpark that comes after the pause leaves a permit, which only
+ * makes the carrier's next {@code LockSupport} park return early, as a spurious return may. Tested with
+ * jcstress, with a broken twin ({@code WakeHandshakeJcstress.PauseVsWakeReadFirst}).
  */
 public class WakeHandshake extends WakeHandshakeFields {
     private static final VarHandle ASLEEP = VarHandles.field(MethodHandles.lookup(), WakeHandshakeFields.class, "asleep", boolean.class);
     private static final VarHandle BLOCKED = VarHandles.field(MethodHandles.lookup(), WakeHandshakeFields.class, "blocked", boolean.class);
+    private static final VarHandle WAKES = VarHandles.field(MethodHandles.lookup(), WakeHandshakeFields.class, "wakes", int.class);
+    private static final VarHandle FAILURE_PAUSED = VarHandles.field(MethodHandles.lookup(), WakeHandshakeFields.class, "failurePaused", boolean.class);
 
     @SuppressWarnings("unused")                 // after the flags: see LinePadding
     private long q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15, q16;
@@ -68,14 +86,41 @@ public class WakeHandshake extends WakeHandshakeFields {
 
     /** Waker, after {@link #markAwake}: whether the driver must be woken. Volatile read; Dekker with commitToBlock. */
     final boolean driverMayBlock() { return (boolean) BLOCKED.getVolatile(this); }
+
+    /** Carrier, before calling into its driver: the wakeups so far. Volatile read; pairs with noteWake's add. */
+    final int wakesSoFar() { return (int) WAKES.getVolatile(this); }
+
+    /**
+     * Carrier, after its driver threw: publishes that it pauses, then re-reads the wakeups. True if none
+     * came since {@code seen} and it must pause (every waker from now on unparks it).
+     */
+    boolean commitToFailurePause(int seen) {
+        FAILURE_PAUSED.setVolatile(this, true);  // Dekker: publish the pause, then read wakes (waker: the reverse)
+        return wakesSoFar() == seen;
+    }
+
+    /** Carrier, after that pause. */
+    final void endFailurePause() { FAILURE_PAUSED.setVolatile(this, false); }
+
+    /**
+     * Waker, at every driver wakeup: counts it, then reads whether the carrier pauses after a driver
+     * failure; true if it must also be unparked. Volatile add, then volatile read; Dekker with
+     * commitToFailurePause.
+     */
+    final boolean noteWake() {
+        WAKES.getAndAdd(this, 1);
+        return (boolean) FAILURE_PAUSED.getVolatile(this);
+    }
 }
 
 /**
- * A {@link WakeHandshake}'s two flags, behind 128 bytes of padding ({@link LinePadding}): the carrier and
+ * A {@link WakeHandshake}'s words, behind 128 bytes of padding ({@link LinePadding}): the carrier and
  * its wakers write them at every park and wake, and each carrier's handshake is allocated beside that
  * carrier's other objects.
  */
 abstract class WakeHandshakeFields extends LinePadding {
     @SuppressWarnings("unused") volatile boolean asleep;
     @SuppressWarnings("unused") volatile boolean blocked;
+    @SuppressWarnings("unused") volatile boolean failurePaused;
+    @SuppressWarnings("unused") volatile int wakes;
 }

@@ -50,6 +50,7 @@ class JcstressProtocolTest {
             Map.entry("dev.bobbin.scheduler.IdleCarriersJcstress.PublishVsParkNoFence", "asleep"),
             Map.entry("dev.bobbin.scheduler.IdleCarriersJcstress.SearcherLeavesVsPublishNoRecheck", "asleep"),
             Map.entry("dev.bobbin.scheduler.WakeHandshakeJcstress.CommitVsWakeReadFirst", "blocked, driver not woken"),
+            Map.entry("dev.bobbin.scheduler.WakeHandshakeJcstress.PauseVsWakeReadFirst", "paused, not unparked"),
             Map.entry("dev.bobbin.JobCountJcstress.StartThenExitVsCheckEnrolsFirst", "true"),
             Map.entry("dev.bobbin.scheduler.queue.RunQueueJcstress.ClearVsStealBroken", "lost"),
             Map.entry("dev.bobbin.scheduler.OutlivingFibersJcstress.SubmitVsExitCheckFirst", "lost"));
@@ -62,6 +63,7 @@ class JcstressProtocolTest {
             "dev.bobbin.scheduler.IdleCarriersJcstress.PublishVsPark",
             "dev.bobbin.scheduler.IdleCarriersJcstress.SearcherLeavesVsPublish",
             "dev.bobbin.scheduler.WakeHandshakeJcstress.CommitVsWake",
+            "dev.bobbin.scheduler.WakeHandshakeJcstress.PauseVsWake",
             "dev.bobbin.JobCountJcstress.StartThenExitVsCheck",
             "dev.bobbin.scheduler.queue.RunQueueJcstress.ClearVsSteal",
             "dev.bobbin.scheduler.OutlivingFibersJcstress.SubmitVsExit");
