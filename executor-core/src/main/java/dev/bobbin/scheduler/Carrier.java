@@ -570,7 +570,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
                 && telemetry.afterRun(fiber, JdkVirtualThreads.state(fiber) == JdkVirtualThreads.TERMINATED);
         if (completed) {
             pool.unbind(fiber);
-            counters.increment(CarrierCounters.FIBERS_COMPLETED);
+            counters.incrementRelease(CarrierCounters.FIBERS_COMPLETED);   // release: CarrierPool.stats reads it before the starts
             pool.fiberTerminated();
         }
     }

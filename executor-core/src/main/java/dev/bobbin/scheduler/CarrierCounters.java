@@ -59,6 +59,15 @@ public final class CarrierCounters {
         add(counter, 1);
     }
 
+    /**
+     * Adds one with a release store. Owner carrier only; release, pairs with the acquire fence in
+     * {@link CarrierPool#stats}, which reads completions before starts.
+     */
+    void incrementRelease(int counter) {
+        assert owner.isCurrentCarrier() : "counter " + counter + " of " + owner.getName() + " written from elsewhere: owner only";
+        VALUES.setRelease(values, PAD + counter, (long) VALUES.getOpaque(values, PAD + counter) + 1);
+    }
+
     /** Sets a value. Owner carrier only; release, pairs with the acquire in {@link #getAcquire}. */
     void set(int counter, long value) {
         assert owner.isCurrentCarrier() : "counter " + counter + " of " + owner.getName() + " set from elsewhere: owner only";

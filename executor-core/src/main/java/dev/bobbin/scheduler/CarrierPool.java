@@ -136,32 +136,58 @@ public final class CarrierPool implements Executor {
     }
 
     /**
-     * Starts the carriers and waits until every driver is open; throws if one failed, once the carriers
-     * that did open theirs have closed them and exited (nothing of a failed scheduler outlives the throw).
+     * Starts the carriers and waits until every driver is open, then the stall monitor and the JDK's
+     * socket pollers; throws if any of that failed, once the carriers that did start have closed their
+     * drivers and exited (nothing of a failed scheduler outlives the throw).
      */
     public void start() {
-        for (int i = 0; i < parallelism; i++) carriers[i].start();
+        int threads = 0;                             // carriers whose thread started
+        for (; threads < parallelism; threads++) {
+            try {
+                carriers[threads].start();
+            } catch (Throwable t) {                  // e.g. OutOfMemoryError: unable to create native thread
+                if (startFailure == null) startFailure = t;
+                // the carriers that never started count as started and gone, so the latch opens and the
+                // pool terminates once those that did start have closed their drivers and exited
+                for (int i = threads; i < parallelism; i++) {
+                    started.countDown();
+                    aliveCarrierGone();
+                }
+                break;
+            }
+        }
         Uninterruptibly.await(started);
         Throwable failure = startFailure;
-        if (failure != null) {
-            shutdown();
-            boolean stopped = false;
-            long deadline = System.nanoTime() + Tunables.FAILED_START_CLEANUP_NANOS;
-            try {
-                stopped = terminated.await(Tunables.FAILED_START_CLEANUP_NANOS, TimeUnit.NANOSECONDS);
-                // the latch counts a carrier once its driver is closed; its thread ends just after that
-                for (int i = 0; i < parallelism && stopped; i++) {
-                    stopped = carriers[i].join(java.time.Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            if (!stopped) failure.addSuppressed(new IllegalStateException("carriers still closing their drivers"));
-            throw new IllegalStateException("scheduler '" + name + "' failed to start a carrier driver: " + failure,
-                    failure);
+        if (failure != null) failStart(failure, threads, threads < parallelism ? "a carrier thread" : "a carrier driver");
+        String step = "the stall monitor";
+        try {
+            monitor.start();
+            step = "the JDK's socket pollers";
+            SocketPollers.initialize(this);            // before any fiber of this pool can touch a socket
+        } catch (Throwable t) {
+            failStart(t, threads, step);
         }
-        monitor.start();
-        SocketPollers.initialize(this);                // before any fiber of this pool can touch a socket
+    }
+
+    /**
+     * A start failed: shuts the pool down and waits (at most {@link Tunables#FAILED_START_CLEANUP_NANOS})
+     * until the {@code threads} carriers that started have closed their drivers and exited, then throws.
+     */
+    private void failStart(Throwable failure, int threads, String what) {
+        shutdown();
+        boolean stopped = false;
+        long deadline = System.nanoTime() + Tunables.FAILED_START_CLEANUP_NANOS;
+        try {
+            stopped = terminated.await(Tunables.FAILED_START_CLEANUP_NANOS, TimeUnit.NANOSECONDS);
+            // the latch counts a carrier once its driver is closed; its thread ends just after that
+            for (int i = 0; i < threads && stopped; i++) {
+                stopped = carriers[i].join(java.time.Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (!stopped) failure.addSuppressed(new IllegalStateException("carriers still closing their drivers"));
+        throw new IllegalStateException("scheduler '" + name + "' failed to start " + what + ": " + failure, failure);
     }
 
     /**
@@ -230,8 +256,15 @@ public final class CarrierPool implements Executor {
             Carrier home = bindings.get(fiber);
             if (home == null && isStart && model == TaskModel.THREAD_PER_CORE) home = deal(fiber);
             if (home != null) {
-                if (home == here && !stealing) here.scheduleLocal(task, Thread.currentThread() != here, isStart);
-                else home.scheduleBound(task, here == home);
+                if (home == here && !stealing) {
+                    here.scheduleLocal(task, Thread.currentThread() != here, isStart);   // counts a local schedule
+                } else {
+                    // counted as every other submission is, or SchedulerStats.fiberUnparks (submissions minus
+                    // starts) misses the wake-ups of bound fibers while their starts still count
+                    if (here != null) here.counters.increment(CarrierCounters.LOCAL_SCHEDULES);
+                    else outsideSubmissions.increment();
+                    home.scheduleBound(task, here == home);
+                }
                 return;
             }
         }
@@ -430,11 +463,11 @@ public final class CarrierPool implements Executor {
     }
 
     public long liveFibers() {
-        long started = outsideStarts.sum(), completed = 0;
-        for (Carrier c : carriers) {
-            started += c.counters.get(CarrierCounters.FIBERS_STARTED);
-            completed += c.counters.get(CarrierCounters.FIBERS_COMPLETED);
-        }
+        long completed = 0;
+        for (Carrier c : carriers) completed += c.counters.get(CarrierCounters.FIBERS_COMPLETED);
+        VarHandle.acquireFence();                    // completions before starts, as in stats()
+        long started = outsideStarts.sum();
+        for (Carrier c : carriers) started += c.counters.get(CarrierCounters.FIBERS_STARTED);
         return started - completed;
     }
 
@@ -448,16 +481,22 @@ public final class CarrierPool implements Executor {
      * telemetry's. Spare carriers appear once started. Any thread; racy, consistent per value.
      */
     public EngineStats stats() {
-        long started = outsideStarts.sum(), completed = 0;
+        long completed = 0;
         long now = System.nanoTime();
         List<EngineStats.CarrierSnapshot> carrierStats = new ArrayList<>(carriers.length);
         for (Carrier c : carriers) {
             if (!c.everStarted()) continue;          // spares appear once started
             EngineStats.CarrierSnapshot cs = c.stats(now);
-            started += cs.runs().fibersStarted();
             completed += cs.runs().fibersCompleted();
             carrierStats.add(cs);
         }
+        // the starts are read after every completion: a fiber is counted as started before it can complete, so
+        // one that started and completed while the carriers were read is in both (read before, a start on an
+        // earlier carrier or from outside would be missed while its completion on a later carrier is not, and
+        // started minus completed would go below zero)
+        VarHandle.acquireFence();                    // acquire; pairs with the release of each completion (CarrierCounters.incrementRelease)
+        long started = outsideStarts.sum();
+        for (Carrier c : carriers) started += c.counters.get(CarrierCounters.FIBERS_STARTED);
         return new EngineStats(name, parallelism, new EngineStats.Fibers(started, completed, telemetry.fibersFailed()),
                 new EngineStats.Injection(inject.size(), outsideSubmissions.sum()), idle.stats(), carrierStats,
                 monitor.stats(), telemetry.transport());

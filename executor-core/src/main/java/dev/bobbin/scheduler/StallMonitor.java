@@ -361,7 +361,9 @@ public final class StallMonitor implements Runnable {
             Carrier to = fiber != null && JdkVirtualThreads.state(fiber) == JdkVirtualThreads.STARTED
                     && !pool.isPinned(fiber) ? notStalled(all, n, index + moved + 1) : null;
             if (to == null) {
-                c.inbox.push(task);                              // stays home; its carrier polls the inbox
+                // stays home; the stall may have ended meanwhile and its carrier parked, having found
+                // nothing while the monitor held the task: put it back with a wake, as any bound task
+                c.scheduleBound(task, false);
             } else {
                 pool.rebind(fiber, c, to);
                 to.scheduleBound(task, false);
@@ -421,7 +423,7 @@ public final class StallMonitor implements Runnable {
             event.carrier = c.getName();
             event.spareCarrier = c.spare;
             event.fiber = p.fiber();
-            event.fiberName = p.fiber().toString();
+            event.fiberName = p.fiber().getName();   // its name, as labelled; the fiber field carries the thread itself
             event.stalledFor = millis;
             event.kind = kind;
             event.fiberStack = trace(p.stack());

@@ -3,13 +3,16 @@ package dev.bobbin.http;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -30,8 +33,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code http.server.failures} — handlers that threw and connections that failed.</li>
  * </ul>
  * Requests the server refuses before a context is chosen (malformed, over a limit) count in none of
- * the timers. Every meter carries the tags given to {@link #of(HttpServer, Iterable)}. The Prometheus
- * names are listed in the metrics module's README.
+ * the timers. Every meter carries the tags given to {@link #of(HttpServer, Iterable)}. The meters are
+ * removed from the registry when the server has stopped (a later server bound there gets meters of its
+ * own). The Prometheus names are listed in the metrics module's README.
  *
  * <pre>{@code
  * HttpServerMetrics.of(server).bindTo(registry);
@@ -42,7 +46,10 @@ public final class HttpServerMetrics implements MeterBinder {
 
     private final ServerCore core;
     private final Tags tags;
-    private final Map<MeterRegistry, Boolean> bound = new IdentityHashMap<>();   // guarded by this
+    private final Map<MeterRegistry, Recorder> bound = new IdentityHashMap<>();  // guarded by this
+    private final Map<MeterRegistry, List<Meter.Id>> ids = new IdentityHashMap<>(); // guarded by this
+    private boolean stopped;                                                       // guarded by this
+    private boolean removeOnStop;                                                  // guarded by this: the hook is registered
 
     private HttpServerMetrics(ServerCore core, Tags tags) {
         this.core = core;
@@ -62,6 +69,7 @@ public final class HttpServerMetrics implements MeterBinder {
     public static HttpServerMetrics of(HttpServer server, Iterable<Tag> tags) {
         Objects.requireNonNull(server, "server");
         Objects.requireNonNull(tags, "tags");
+        for (Tag t : tags) Objects.requireNonNull(t, "tags contains a null Tag");
         ServerCore core;
         if (server instanceof BobbinHttpServer s) core = s.core();
         else if (server instanceof BobbinHttpsServer s) core = s.core();
@@ -69,24 +77,58 @@ public final class HttpServerMetrics implements MeterBinder {
         return new HttpServerMetrics(core, Tags.of(tags));
     }
 
-    /** Registers the meters in {@code registry}; binding this binder to the same registry again does nothing. */
+    /**
+     * Registers the meters in {@code registry}; binding this binder, or another binder of the same server with
+     * the same tags, to the same registry again does nothing.
+     */
     @Override
     public synchronized void bindTo(MeterRegistry registry) {
         Objects.requireNonNull(registry, "registry");
-        if (bound.containsKey(registry)) return;        // a second observer would count every request twice
-        bound.put(registry, Boolean.TRUE);
-        Gauge.builder("http.server.connections.active", core, ServerCore::activeConnections)
-                .description("Open connections").tags(tags).register(registry);
-        FunctionCounter.builder("http.server.connections.refused", core, ServerCore::refusedConnections)
-                .description("Connections answered with 503 because the connection limit was reached").tags(tags).register(registry);
-        // no base unit: the name says bytes already, and a Prometheus registry would append it again
-        FunctionCounter.builder("http.server.bytes.received", core, ServerCore::bytesIn)
-                .description("Bytes read from clients").tags(tags).register(registry);
-        FunctionCounter.builder("http.server.bytes.sent", core, ServerCore::bytesOut)
-                .description("Bytes handed to client sockets").tags(tags).register(registry);
-        FunctionCounter.builder("http.server.failures", core, ServerCore::failureCount)
-                .description("Handlers that threw and connections that failed").tags(tags).register(registry);
-        core.addObserver(new Recorder(registry, tags));
+        if (stopped || bound.containsKey(registry)) return;   // a second observer would count every request twice
+        if (!removeOnStop) {
+            removeOnStop = true;
+            core.onStopped(this::serverStopped);
+            if (stopped) return;                        // stopped already: the hook ran at once
+        }
+        Recorder recorder = new Recorder(registry, tags);
+        // another binder of this server bound these tags to this registry: its meters count already (and a
+        // second registration of the same gauge is refused by the registry with a warning)
+        if (!core.addObserver(recorder)) return;
+        List<Meter.Id> registered = new ArrayList<>();
+        try {
+            registered.add(Gauge.builder("http.server.connections.active", core, ServerCore::activeConnections)
+                    .description("Open connections").tags(tags).register(registry).getId());
+            registered.add(FunctionCounter.builder("http.server.connections.refused", core, ServerCore::refusedConnections)
+                    .description("Connections answered with 503 because the connection limit was reached").tags(tags).register(registry).getId());
+            // no base unit: the name says bytes already, and a Prometheus registry would append it again
+            registered.add(FunctionCounter.builder("http.server.bytes.received", core, ServerCore::bytesIn)
+                    .description("Bytes read from clients").tags(tags).register(registry).getId());
+            registered.add(FunctionCounter.builder("http.server.bytes.sent", core, ServerCore::bytesOut)
+                    .description("Bytes handed to client sockets").tags(tags).register(registry).getId());
+            registered.add(FunctionCounter.builder("http.server.failures", core, ServerCore::failureCount)
+                    .description("Handlers that threw and connections that failed").tags(tags).register(registry).getId());
+        } catch (RuntimeException e) {               // a registry that refuses a meter: leave nothing behind
+            core.removeObserver(recorder);
+            for (Meter.Id id : registered) registry.remove(id);
+            throw e;
+        }
+        bound.put(registry, recorder);
+        ids.put(registry, registered);
+    }
+
+    /**
+     * The server stopped: its meters leave every registry, so that they keep no stopped server's values and a
+     * server bound later under the same tags is not given them (a registry returns a meter it has already).
+     */
+    private synchronized void serverStopped() {
+        stopped = true;
+        for (Map.Entry<MeterRegistry, Recorder> e : bound.entrySet()) {
+            core.removeObserver(e.getValue());
+            for (Meter.Id id : ids.get(e.getKey())) e.getKey().remove(id);
+            for (Timer t : e.getValue().timers().values()) e.getKey().remove(t);
+        }
+        bound.clear();
+        ids.clear();
     }
 
     /** Records each finished exchange in the timer of its (method, status, context); timers are cached. */
@@ -125,8 +167,9 @@ public final class HttpServerMetrics implements MeterBinder {
             return "UNKNOWN";
         }
 
-        // one recorder per binding: equality by identity keeps addObserver from merging two registries
-        @Override public boolean equals(Object o) { return this == o; }
-        @Override public int hashCode() { return System.identityHashCode(this); }
+        // one recorder per registry and tags: addObserver keeps two registries apart, and merges a second binder
+        // of the same server bound to the same registry (whose timers are the same, so it would count twice)
+        @Override public boolean equals(Object o) { return o instanceof Recorder r && r.registry == registry && r.tags.equals(tags); }
+        @Override public int hashCode() { return 31 * System.identityHashCode(registry) + tags.hashCode(); }
     }
 }

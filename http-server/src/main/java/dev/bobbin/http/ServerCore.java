@@ -96,8 +96,21 @@ final class ServerCore {
     int lingeringRefusals() { return refusing.get(); }
     long failureCount() { return failures.count(); }
     synchronized FiberScheduler scheduler() { return scheduler; }
-    void addObserver(ExchangeObserver o) { observers.addIfAbsent(o); }
+    /** Adds {@code o} unless an equal observer is there; true if added. */
+    boolean addObserver(ExchangeObserver o) { return observers.addIfAbsent(o); }
     void removeObserver(ExchangeObserver o) { observers.remove(o); }
+
+    /** Runs {@code action} once the server is stopped (at once if it is); exceptions it throws are ignored. */
+    void onStopped(Runnable action) {
+        Objects.requireNonNull(action, "action");
+        stopDone.whenComplete((v, e) -> {
+            try {
+                action.run();
+            } catch (RuntimeException ignored) {
+                // a faulty action must not disturb stop()
+            }
+        });
+    }
 
     synchronized void bind(InetSocketAddress addr, int backlog) throws IOException {
         Objects.requireNonNull(addr, "addr");

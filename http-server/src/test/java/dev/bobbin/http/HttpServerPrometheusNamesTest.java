@@ -51,6 +51,7 @@ class HttpServerPrometheusNamesTest {
     void scrapedNamesAreExactlyTheDocumentedOnes() throws Exception {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         BobbinHttpServer server = BobbinHttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        String scrape;
         try {
             server.createContext("/", x -> {
                 x.sendResponseHeaders(200, 2);
@@ -72,10 +73,10 @@ class HttpServerPrometheusNamesTest {
                 assertTrue(System.nanoTime() < deadline, "the request was timed");
                 Thread.sleep(5);
             }
+            scrape = registry.scrape();                  // before stop(), which removes the server's meters
         } finally {
             server.stop(0);
         }
-        String scrape = registry.scrape();
         Set<String> samples = new TreeSet<>();
         Matcher s = Pattern.compile("^([a-z_]+)[{ ]", Pattern.MULTILINE).matcher(scrape);
         while (s.find()) samples.add(s.group(1));

@@ -57,14 +57,16 @@ public final class FiberExecutorMetrics implements MeterBinder, AutoCloseable {
             if (closed) return;                       // terminated already: the hook ran at once
         }
         List<Meter.Id> ids = new ArrayList<>();
+        // the gauges hold this binder strongly: the executor's termination hook holds it only weakly, and a
+        // binder bound and dropped (BobbinMetrics.of(executor).bindTo(registry)) must still remove its meters
         // threads, as Micrometer's binder says of the JDK's thread-per-task executor: each task has its own fiber
-        ids.add(Gauge.builder("executor.active", executor, e -> Math.max(0, e.activeCount() - e.queuedTaskCount()))
+        ids.add(Gauge.builder("executor.active", this, b -> Math.max(0, b.executor.activeCount() - b.executor.queuedTaskCount()))
                 .description("Tasks of this executor running now, each on its own fiber").baseUnit("threads").tags(tags)
-                .register(registry).getId());
-        ids.add(Gauge.builder("executor.queued", executor, FiberExecutor::queuedTaskCount)
+                .strongReference(true).register(registry).getId());
+        ids.add(Gauge.builder("executor.queued", this, b -> b.executor.queuedTaskCount())
                 .description("Tasks waiting for a slot of this bounded executor").baseUnit("tasks").tags(tags)
-                .register(registry).getId());
-        ids.add(FunctionCounter.builder("executor.completed", executor, FiberExecutor::completedTaskCount)
+                .strongReference(true).register(registry).getId());
+        ids.add(FunctionCounter.builder("executor.completed", this, b -> b.executor.completedTaskCount())
                 .description("Tasks of this executor that finished, normally or not").baseUnit("tasks").tags(tags)
                 .register(registry).getId());
         bindings.put(registry, ids);

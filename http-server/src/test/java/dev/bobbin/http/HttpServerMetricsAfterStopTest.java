@@ -1,0 +1,55 @@
+package dev.bobbin.http;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class HttpServerMetricsAfterStopTest {
+    static BobbinHttpServer server() throws Exception {
+        BobbinHttpServer s = BobbinHttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        s.createContext("/a", x -> { x.sendResponseHeaders(200, 2); try (OutputStream o = x.getResponseBody()) { o.write("ok".getBytes()); } });
+        return s;
+    }
+
+    static void get(BobbinHttpServer s, int n) throws Exception {
+        try (HttpClient c = HttpClient.newHttpClient()) {
+            for (int i = 0; i < n; i++) {
+                c.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.getAddress().getPort() + "/a")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+            }
+        }
+    }
+
+    /** A stopped server's meters stay in the registry, and a new server bound there reads the old one's values. */
+    @Test
+    void aNewServerBoundAfterAStoppedOneReportsItsOwnCounters() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        BobbinHttpServer first = server();
+        HttpServerMetrics.of(first).bindTo(registry);
+        first.start();
+        get(first, 3);
+        first.stop(0);
+        long firstReceived = first.stats().bytesReceived();
+        assertTrue(firstReceived > 0);
+
+        BobbinHttpServer second = server();
+        try {
+            HttpServerMetrics.of(second).bindTo(registry);
+            second.start();
+            get(second, 1);
+            double received = registry.get("http.server.bytes.received").functionCounter().count();
+            assertEquals(second.stats().bytesReceived(), (long) received,
+                    "the meter reads the stopped server (" + firstReceived + " bytes), not the running one");
+        } finally {
+            second.stop(0);
+        }
+    }
+}
