@@ -98,10 +98,13 @@ final class Admission {
             start(job);
             return true;
         }
-        switch (slots.acquire(lifecycle, job, timed, deadline)) {
+        // a job that may be queued gets its fiber now, on the submitter: what it inherits is the submitter's
+        Thread fiber = slots.queues() ? newFiber(factory, job) : null;
+        switch (slots.acquire(lifecycle, job, fiber, timed, deadline)) {
             case SLOT -> {
                 try {
-                    start(job);
+                    if (fiber != null) startCreated(fiber);
+                    else start(job);
                 } catch (Throwable t) {
                     releaseSlot();
                     lifecycle.terminateIfShutdown();
@@ -204,13 +207,13 @@ final class Admission {
 
     /** Passes the slot to queued jobs until one starts, or frees it. */
     private void releaseSlot() {
-        Runnable next;
+        Slots.Queued next;
         while ((next = slots.release()) != null) {
             try {
-                startAccepted(newFiber(factory, next)); // accepted earlier: it starts even after shutdown()
+                startAccepted(next.fiber());            // accepted earlier: it starts even after shutdown()
                 return;
             } catch (RejectedExecutionException e) {
-                failQueued(next, e);                    // the shared scheduler is gone; try the next one
+                failQueued(next.job(), e);              // the shared scheduler is gone; try the next one
             }
         }
     }

@@ -30,13 +30,25 @@ final class Slots {
     private final FiberExecutor.Saturation saturation;         // what a job does when K run
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition freed = lock.newCondition();       // signalled when a slot is freed or at shutdown
-    private final ArrayDeque<Runnable> queue = new ArrayDeque<>(); // QUEUE's waiting jobs; guarded by lock
+    private final ArrayDeque<Queued> queue = new ArrayDeque<>(); // QUEUE's waiting jobs; guarded by lock
     private volatile int running;              // slots held, written under lock; racy reads by idle()
     private volatile int queued;               // queue.size(), written under lock; racy reads
 
     Slots(int max, FiberExecutor.Saturation saturation) {
         this.max = max;
         this.saturation = saturation;
+    }
+
+    /**
+     * A job waiting in the QUEUE, with the fiber that will run it, made on the submitting thread: it
+     * inherits the submitter's inheritable thread-locals and context class loader, as a job that found a
+     * slot does, and not those of whichever job's fiber frees the slot and starts it.
+     */
+    record Queued(Runnable job, Thread fiber) { }
+
+    /** Whether a job that finds every slot taken joins the queue (QUEUE): it then needs its fiber made up front. */
+    boolean queues() {
+        return saturation == FiberExecutor.Saturation.QUEUE;
     }
 
     /** What {@link #acquire} did with a job. */
@@ -55,7 +67,7 @@ final class Slots {
      * if REJECT finds no slot, or if a WAIT caller is interrupted (its interrupt status then stays set,
      * and the exception's cause is the InterruptedException).
      */
-    Outcome acquire(ExecutorState lifecycle, Runnable job, boolean timed, long deadline) {
+    Outcome acquire(ExecutorState lifecycle, Runnable job, Thread fiber, boolean timed, long deadline) {
         lock.lock();
         try {
             while (running >= max) {
@@ -64,7 +76,7 @@ final class Slots {
                             + "' is running its maximum of " + max + " tasks");
                     case QUEUE -> {
                         lifecycle.ensureRunning();
-                        queue.addLast(job);
+                        queue.addLast(new Queued(job, fiber));
                         queued = queue.size();
                         return Outcome.QUEUED;
                     }
@@ -95,10 +107,10 @@ final class Slots {
     }
 
     /** Frees the caller's slot, or hands it to the next queued job and returns that job. */
-    Runnable release() {
+    Queued release() {
         lock.lock();
         try {
-            Runnable next = queue.pollFirst();
+            Queued next = queue.pollFirst();
             if (next != null) {
                 queued = queue.size();
                 return next;
@@ -115,7 +127,8 @@ final class Slots {
     List<Runnable> drain() {
         lock.lock();
         try {
-            List<Runnable> all = new ArrayList<>(queue);
+            List<Runnable> all = new ArrayList<>(queue.size());
+            for (Queued q : queue) all.add(q.job());
             queue.clear();
             queued = 0;
             return all;
