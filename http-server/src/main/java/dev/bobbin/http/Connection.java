@@ -217,7 +217,6 @@ final class Connection implements Runnable {
         Executor executor = server.executor();
         if (executor == null) {
             task.run();
-            if (!x.isDone()) x.finishIfFullySent();
         } else {
             try {
                 executor.execute(task);
@@ -239,11 +238,12 @@ final class Connection implements Runnable {
             List<Filter> filters = context.getFilters();
             if (filters.isEmpty()) last.handle(view);
             else new Filter.Chain(filters, last).doFilter(view);
+            // on the fiber or on the executor alike: a complete fixed-length response left open goes out
+            if (!x.isDone()) x.finishIfFullySent();
         } catch (Throwable t) {
             handlerFailed(x, t);
         } finally {
             handlerThread = null;
-            x.handlerReturned();
         }
     }
 

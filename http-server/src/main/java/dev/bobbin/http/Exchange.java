@@ -49,7 +49,6 @@ final class Exchange extends HttpExchange {
     boolean closeAfter;                         // the connection closes after this exchange
     private volatile boolean done;              // release in finish; pairs with the acquire in awaitDone
     private volatile Thread waiter;             // the connection fiber waiting in awaitDone
-    private volatile boolean handlerReturned;   // the filter chain and handler have returned
 
     Exchange(Connection conn, RequestHead head, ServerContext context, long contentLength, boolean continuePending,
              boolean closeAfter) {
@@ -239,24 +238,19 @@ final class Exchange extends HttpExchange {
 
     /**
      * Waits (on the connection's fiber) until the exchange is finished. Returns false if the connection
-     * was closed (a timeout or stop) and the handler has returned without finishing; a thread the
-     * handler gave the exchange to may still use it, so the connection releases its buffers under their
-     * lock.
+     * was closed (a timeout or stop) without the exchange finishing, whether or not the handler has
+     * returned: a handler still running on the executor (one that never returns, say) must not keep the
+     * connection's fiber, and with it stop() closing the server's scheduler, waiting. That handler, or a
+     * thread it gave the exchange to, may still use the exchange, so the connection releases its buffers
+     * under their lock and the late calls fail with an IOException.
      */
     boolean awaitDone() {
         waiter = Thread.currentThread();
         while (!done) {                             // acquire; pairs with the release in finish
-            if (conn.isClosedByServer() && handlerReturned) return false;
+            if (conn.isClosedByServer()) return false;
             LockSupport.park(this);
         }
         return true;
-    }
-
-    /** The filter chain and handler have returned (on whatever thread ran them). */
-    void handlerReturned() {
-        handlerReturned = true;                     // release; pairs with the acquire in awaitDone
-        Thread w = waiter;
-        if (w != null) LockSupport.unpark(w);
     }
 
     /** The handler returned with a complete fixed-length response it did not close: complete it. */

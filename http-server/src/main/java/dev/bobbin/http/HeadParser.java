@@ -135,12 +135,15 @@ final class HeadParser {
         String method = new String(h, p, sp1 - p, ISO_8859_1);
         int t = sp1 + 1;
         int sp2 = t;
-        while (sp2 < length && h[sp2] > ' ' && h[sp2] != 0x7f) sp2++;
+        // bytes are signed: compared as such, every byte above 0x7F would end the target (a 400 for a raw UTF-8
+        // path, which the JDK's provider serves); java.net.URI below decides which of them it accepts
+        while (sp2 < length && (h[sp2] & 0xff) > ' ' && h[sp2] != 0x7f) sp2++;
         if (sp2 == t || sp2 >= length || h[sp2] != ' ') throw bad("invalid request target");
         int v = sp2 + 1;
         int eol = lineEnd(h, v, length);
         int vlen = (h[eol - 1] == '\r' ? eol - 1 : eol) - v;
-        boolean http10 = parseVersion(h, v, vlen);
+        int minorVersion = parseVersion(h, v, vlen);
+        boolean http10 = minorVersion == 0;
         String target = new String(h, t, sp2 - t, ISO_8859_1);
         URI uri;
         try {
@@ -184,7 +187,7 @@ final class HeadParser {
             count++;
             p = end + 1;
         }
-        return new RequestHead(method, target, uri, http10, names, values, count, length);
+        return new RequestHead(method, target, uri, http10, minorVersion, names, values, count, length);
     }
 
     /** The index of the LF ending the line at {@code from}; a CR not right before it is a bare CR (400). */
@@ -198,14 +201,15 @@ final class HeadParser {
         throw bad("unterminated line");   // cannot happen: the head ends with an empty line
     }
 
-    private static boolean parseVersion(byte[] h, int v, int len) throws HttpStatusException {
+    /** The minor version of an {@code HTTP/1.x} version; other majors are 505. */
+    private static int parseVersion(byte[] h, int v, int len) throws HttpStatusException {
         // HTTP-version = "HTTP" "/" DIGIT "." DIGIT
         if (len != 8 || h[v] != 'H' || h[v + 1] != 'T' || h[v + 2] != 'T' || h[v + 3] != 'P' || h[v + 4] != '/'
                 || !digit(h[v + 5]) || h[v + 6] != '.' || !digit(h[v + 7])) {
             throw bad("invalid HTTP version");
         }
         if (h[v + 5] != '1') throw new HttpStatusException(505, "HTTP version not supported");
-        return h[v + 7] == '0';
+        return h[v + 7] - '0';
     }
 
     private static boolean digit(byte b) {

@@ -6,12 +6,16 @@ import java.net.URI;
  * One parsed request head: request line and header fields, already checked against the protocol rules
  * (see {@link HeadParser}). The header fields are parallel arrays of normalized names and values.
  */
-record RequestHead(String method, String target, URI uri, boolean http10, String[] names, String[] values,
-                   int fieldCount, int headBytes) {
+record RequestHead(String method, String target, URI uri, boolean http10, int minorVersion, String[] names,
+                   String[] values, int fieldCount, int headBytes) {
 
-    /** The protocol string an exchange reports, as sent ({@code HTTP/1.1} or {@code HTTP/1.0}). */
+    /** The protocol string an exchange reports, as sent ({@code HTTP/1.1}, {@code HTTP/1.0}, {@code HTTP/1.2}...). */
     String protocol() {
-        return http10 ? "HTTP/1.0" : "HTTP/1.1";
+        return switch (minorVersion) {
+            case 0 -> "HTTP/1.0";
+            case 1 -> "HTTP/1.1";
+            default -> "HTTP/1." + minorVersion;
+        };
     }
 
     /** The first value of {@code normalizedName}, or null. */

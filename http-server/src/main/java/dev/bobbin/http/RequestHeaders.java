@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.BiFunction;
-import java.util.function.Function;
 
 /**
  * The request headers an exchange exposes: read-only, as the JDK server's are, with keys normalized as
@@ -140,9 +139,7 @@ final class RequestHeaders extends Headers {
     @Override public List<String> replace(String key, List<String> value) { throw readOnly(); }
     @Override public boolean replace(String key, List<String> oldValue, List<String> newValue) { throw readOnly(); }
     @Override public void replaceAll(BiFunction<? super String, ? super List<String>, ? extends List<String>> f) { throw readOnly(); }
-    @Override public List<String> putIfAbsent(String key, List<String> value) { throw readOnly(); }
-    @Override public List<String> computeIfAbsent(String key, Function<? super String, ? extends List<String>> f) { throw readOnly(); }
-    @Override public List<String> computeIfPresent(String key, BiFunction<? super String, ? super List<String>, ? extends List<String>> f) { throw readOnly(); }
-    @Override public List<String> compute(String key, BiFunction<? super String, ? super List<String>, ? extends List<String>> f) { throw readOnly(); }
-    @Override public List<String> merge(String key, List<String> value, BiFunction<? super List<String>, ? super List<String>, ? extends List<String>> f) { throw readOnly(); }
+    // putIfAbsent, computeIfAbsent, computeIfPresent, compute and merge keep Map's defaults, as the JDK's
+    // read-only request headers do: they fail through put or remove when they would change the map, and
+    // answer when they would not (computeIfAbsent of a present key returns its values)
 }

@@ -85,6 +85,8 @@ final class ResponseBody extends OutputStream {
     /** Ends the body; as the API says, this also closes the request body. */
     @Override
     public void close() throws IOException {
+        // a close before the headers fails and changes nothing, as the JDK's placeholder stream's does
+        if (mode == Mode.NOT_SENT) throw new IOException("response headers not sent yet");
         exchange.requestBody().close();
         end();
     }

@@ -115,7 +115,9 @@ final class ServerCore {
     synchronized void bind(InetSocketAddress addr, int backlog) throws IOException {
         Objects.requireNonNull(addr, "addr");
         if (listener != null) throw new BindException("HttpServer already bound");
-        if (state != NEW) throw new IllegalStateException("server " + (state == STARTED ? "started" : "stopped"));
+        // HttpServer.bind declares IOException only (the JDK's provider: ClosedChannelException); a server is
+        // started only once bound, so the state here is NEW or STOPPED
+        if (state != NEW) throw new BindException("HttpServer " + (state == STARTED ? "started" : "stopped"));
         FiberServerSocket s = io.openServer();
         try {
             s.bind(addr, backlog > 0 ? backlog : HttpTunables.DEFAULT_BACKLOG);
