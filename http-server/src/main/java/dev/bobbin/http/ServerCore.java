@@ -229,7 +229,7 @@ final class ServerCore {
             Wire wire;
             try {
                 wire = https ? tlsWire(s) : new PlainWire(s);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {   // the application's configurator: as the JDK's provider, only this connection fails
                 open.decrementAndGet();
                 failures.log("TLS setup failed", e);
                 s.close();

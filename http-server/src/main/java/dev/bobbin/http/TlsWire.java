@@ -72,14 +72,16 @@ import java.util.concurrent.locks.ReentrantLock;
  * condition count the reader's engine steps; a writer stalled on the handshake waits on them. The reader
  * takes {@code wrapLock} while holding {@code unwrapLock}; nothing takes them in the other order.
  *
- * <p><b>Close.</b> {@link #close()} is idempotent and may come from any thread: it waits at most
- * {@link HttpTunables#TLS_CLOSE_NOTIFY_LOCK_NANOS} for the write lock, then closes the engine's outbound
- * side and sends close_notify (or a pending alert), and closes the socket, which makes a reader blocked in
- * the socket fail with {@link AsynchronousCloseException}. If the writer holds the lock that long (blocked
- * on a peer that does not read), the socket is closed without close_notify; if handing close_notify to
- * the socket takes longer than {@link HttpTunables#TLS_CLOSE_NOTIFY_SEND_NANOS} (the same cause), the
- * socket is closed underneath it. {@link #shutdownOutput()} sends close_notify the same way and leaves
- * the socket open, so the caller can read the peer's last bytes before it closes.
+ * <p><b>Close.</b> {@link #close()} is idempotent, may come from any thread and never waits: if the write
+ * lock is free it closes the engine's outbound side and queues close_notify (or a pending alert) as the
+ * socket's last bytes ({@link FiberSocket#writeAndClose}, which does not wait for a peer that reads
+ * nothing), and closes the socket, which makes a reader blocked in the socket fail with
+ * {@link AsynchronousCloseException}. If a writer holds the lock (blocked on a peer that does not read),
+ * the socket is closed without close_notify. {@link #shutdownOutput()} waits at most
+ * {@link HttpTunables#TLS_CLOSE_NOTIFY_LOCK_NANOS} for the write lock, sends close_notify and leaves the
+ * socket open, so the caller can read the peer's last bytes before it closes; if handing close_notify to
+ * the socket takes longer than {@link HttpTunables#TLS_CLOSE_NOTIFY_SEND_NANOS} (a peer that does not
+ * read), the socket is closed underneath it.
  */
 final class TlsWire implements Wire {
     private static final ByteBuffer[] NOTHING = {ByteBuffer.allocate(0)};
@@ -455,8 +457,8 @@ final class TlsWire implements Wire {
     }
 
     /**
-     * Sends close_notify (best effort, briefly) and closes the socket; idempotent, any thread. It never
-     * waits for the wrap lock: a writer holding it is stuck on a peer that does not read, which is why a
+     * Queues close_notify (best effort) and closes the socket; idempotent, any thread. It never waits,
+     * neither for the wrap lock nor for the peer to take the bytes in flight: a writer holding it is stuck on a peer that does not read, which is why a
      * timeout or {@code stop} closes the connection, and closing one after the other must not queue
      * behind each stuck writer.
      */
@@ -467,11 +469,52 @@ final class TlsWire implements Wire {
             if (closed) return;
             closed = true;
         }
+        ByteBuf last = null;
         try {
-            if (wrapLock.tryLock()) sendCloseNotifyLocked();
+            if (wrapLock.tryLock()) last = wrapCloseNotifyLocked();
         } finally {
-            socket.close();
+            // close_notify is queued behind the bytes in flight, never waiting for a peer that reads nothing:
+            // the sweeper and stop() close one connection after the other
+            if (last != null) socket.writeAndClose(last);
+            else socket.close();
             signalProgress();                          // a writer waiting for the handshake fails now
+        }
+    }
+
+    /**
+     * Closes the engine's outbound side and wraps its close_notify (or pending alert) without sending it;
+     * null if there is nothing to send. The caller holds wrapLock, which this releases.
+     */
+    private ByteBuf wrapCloseNotifyLocked() {
+        ByteBuf all = null;
+        try {
+            engine.closeOutbound();
+            for (int i = 0; i <= MAX_IDLE_WRAPS && engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP; i++) {
+                int cap = engine.getSession().getPacketBufferSize();
+                ByteBuf out = alloc.directBuffer(cap);
+                SSLEngineResult r;
+                try {
+                    r = engine.wrap(NOTHING, out.nioBuffer(0, cap));
+                } catch (Throwable t) {
+                    out.release();
+                    throw t;
+                }
+                out.writerIndex(r.bytesProduced());
+                if (!out.isReadable()) {
+                    out.release();
+                } else if (all == null) {
+                    all = out;
+                } else {
+                    all.ensureWritable(out.readableBytes()).writeBytes(out);
+                    out.release();
+                }
+                if (r.getStatus() == SSLEngineResult.Status.CLOSED) break;
+            }
+            return all;
+        } catch (IOException | RuntimeException e) {
+            return all;                                // best effort: what was wrapped still goes out
+        } finally {
+            wrapLock.unlock();
         }
     }
 

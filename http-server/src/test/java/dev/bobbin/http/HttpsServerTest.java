@@ -146,4 +146,61 @@ class HttpsServerTest {
             s.stop(0);
         }
     }
+
+    /**
+     * A configurator that throws an Error (an AssertionError, a LinkageError) for one connection: the JDK's
+     * provider closes that connection and serves the next ones; Bobbin's acceptor must not die of it
+     * (which would leave that socket open and refuse every later connection).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"jdk", "bobbin"})
+    void aConfiguratorErrorClosesOnlyItsConnection(String providerName) throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        HttpsServer s = provider(providerName).createHttpsServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        s.setHttpsConfigurator(new HttpsConfigurator(serverContext) {
+            @Override
+            public void configure(HttpsParameters params) {
+                if (first.getAndSet(false)) throw new AssertionError("a bug in the configurator");
+                params.setSSLParameters(getSSLContext().getDefaultSSLParameters());
+            }
+        });
+        s.createContext("/", x -> {
+            x.sendResponseHeaders(200, 2);
+            try (OutputStream o = x.getResponseBody()) {
+                o.write("ok".getBytes(StandardCharsets.UTF_8));
+            }
+        });
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger("dev.bobbin.http");
+        java.util.List<java.util.logging.LogRecord> records = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override public void publish(java.util.logging.LogRecord r) { records.add(r); }
+            @Override public void flush() { }
+            @Override public void close() { }
+        };
+        boolean useParent = log.getUseParentHandlers();
+        log.setUseParentHandlers(false);                 // the expected WARNING is checked here, not printed
+        log.addHandler(capture);
+        s.start();
+        try {
+            try (javax.net.ssl.SSLSocket c = (javax.net.ssl.SSLSocket) clientContext.getSocketFactory().createSocket("127.0.0.1", s.getAddress().getPort())) {
+                c.setSoTimeout(5_000);
+                java.io.IOException e = assertThrows(java.io.IOException.class, c::startHandshake);
+                assertFalse(e instanceof java.net.SocketTimeoutException, "the connection whose configuration failed is closed, not left open: " + e);
+            }
+            try (HttpClient c = HttpClient.newBuilder().sslContext(clientContext).version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(java.time.Duration.ofSeconds(10)).build()) {
+                HttpResponse<String> r = c.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + s.getAddress().getPort() + "/"))
+                        .timeout(java.time.Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals("ok", r.body(), "the next connection is served");
+            }
+            if (providerName.equals("bobbin")) {
+                assertTrue(records.stream().anyMatch(r -> r.getLevel() == java.util.logging.Level.WARNING
+                        && new java.util.logging.SimpleFormatter().formatMessage(r).contains("a bug in the configurator")), "one WARNING names the error");
+            }
+        } finally {
+            s.stop(0);
+            log.removeHandler(capture);
+            log.setUseParentHandlers(useParent);
+        }
+    }
 }

@@ -488,6 +488,42 @@ public final class FiberSocket extends Endpoint implements Closeable {
         }
     }
 
+    /**
+     * Queues the readable bytes of {@code buf} as the socket's last ones and closes it, never waiting:
+     * {@link #write(ByteBuf)} then {@link #close()}, except that the write does not wait for the peer to
+     * take earlier bytes (the high-water mark), so a closer is not held by a peer that reads nothing. The
+     * bytes go out after those already written, within the close's drain limit like them. If another
+     * writer holds the socket, or it is closed, shut for output or failed, the bytes are dropped and the
+     * socket is only closed. Takes ownership of {@code buf} (releases it) in all cases; any thread.
+     */
+    public void writeAndClose(ByteBuf buf) {
+        Objects.requireNonNull(buf, "buf");
+        int n = buf.readableBytes();
+        boolean queued = false;
+        if (n > 0 && writeLock.tryLock()) {
+            try {
+                if (writeRefusal() == null) {
+                    inFlight.addAndGet(n);                 // volatile; then read the flag: Dekker with close(), as in write
+                    if (isClosedFlag()) {
+                        inFlight.addAndGet(-n);
+                        closeIfDrainedLater();
+                    } else {
+                        try {
+                            run(new WriteOp(this, buf, n));
+                            queued = true;
+                        } catch (IOException | RuntimeException x) {
+                            inFlight.addAndGet(-n);
+                        }
+                    }
+                }
+            } finally {
+                writeLock.unlock();
+            }
+        }
+        if (!queued) buf.release();
+        close();
+    }
+
     /** Waits until every byte written so far has reached the kernel. */
     public void flush() throws IOException {
         lockForWrite();

@@ -501,6 +501,34 @@ public abstract class FiberSocketContract {
         }
     }
 
+    /**
+     * writeAndClose: the bytes arrive after those written before them, then end of stream; on a closed
+     * socket the buffer is released (the leak detector checks) and nothing is thrown.
+     */
+    @Test
+    void writeAndCloseSendsItsBytesLastThenEndOfStream() throws Exception {
+        CompletableFuture<byte[]> received = new CompletableFuture<>();
+        try (FiberServerSocket server = server(s -> received.complete(s.inputStream().readAllBytes()))) {
+            byte[] first = random(100_000, 7), last = random(5_000, 8);
+            get(fiber(() -> {
+                FiberSocket c = io.connect(server.localAddress(), Duration.ofSeconds(5));
+                c.write(ByteBuffer.wrap(first));
+                c.writeAndClose(Unpooled.directBuffer(last.length).writeBytes(last));
+                assertTrue(c.isClosed());
+                ByteBuf late = Unpooled.directBuffer(4).writeInt(42);
+                c.writeAndClose(late);                   // closed already: released, nothing thrown
+                assertEquals(0, late.refCnt());
+                assertThrows(NullPointerException.class, () -> c.writeAndClose(null));
+                return null;
+            }));
+            byte[] all = received.get(10, TimeUnit.SECONDS);
+            byte[] expected = new byte[first.length + last.length];
+            System.arraycopy(first, 0, expected, 0, first.length);
+            System.arraycopy(last, 0, expected, first.length, last.length);
+            assertArrayEquals(expected, all);
+        }
+    }
+
     @Test
     void shutdownInputMakesReadsReturnEndOfStream() throws Exception {
         try (FiberServerSocket server = server(FiberSocketContract::echo)) {
