@@ -81,6 +81,7 @@ final class Connection implements Runnable {
     private int chunkStart = -1;                // index in out of the open chunk's reserved header, -1 none
     private volatile Exchange current;          // the exchange in progress; read by stop() through busy()
     private boolean broken;                     // a write failed or the response framing broke: close
+    private volatile boolean peerFailed;        // a read or write of the client's socket failed, or it ended inside a body
     private final ReentrantLock buffers = new ReentrantLock(); // exchange stream operations and the release (see Buffers)
     private boolean released;                   // guarded by buffers: in and out are gone
 
@@ -275,6 +276,11 @@ final class Connection implements Runnable {
         } else if (t instanceof IOException && server.isStopping()) {
             // stop() closed the exchange under the handler: its failing write is the stop's doing
             ServerCore.LOG.log(System.Logger.Level.DEBUG, "handler of {0} ended by stop(): {1}", x.context().getPath(), t.toString());
+        } else if (peerFailed && ioFailure(t)) {
+            // the client went away (reset, closed inside its body, stopped reading): routine for a server,
+            // as the JDK's provider treats it (it logs such failures at TRACE)
+            ServerCore.LOG.log(System.Logger.Level.DEBUG, "handler of {0} ended by the client''s connection: {1}",
+                    x.context().getPath(), t.toString());
         } else {
             server.failures().log("handler of " + x.context().getPath() + " threw", t);
         }
@@ -290,6 +296,14 @@ final class Connection implements Runnable {
             }
         }
         x.finish(false);
+    }
+
+    /** Whether {@code t} is, or wraps, an I/O failure (as a handler may wrap its stream's IOException). */
+    private static boolean ioFailure(Throwable t) {
+        for (int depth = 0; t != null && depth < 8; t = t.getCause(), depth++) {
+            if (t instanceof IOException) return true;
+        }
+        return false;
     }
 
     /** The request's own protocol verdict behind {@code t} (thrown or wrapped by the handler), or null. */
@@ -430,7 +444,13 @@ final class Connection implements Runnable {
         if (!fill || (in != null && in.isReadable())) return in;
         deadline = System.nanoTime() + server.options().ioTimeout().toNanos();
         try {
-            if (!receive()) throw new EOFException("end of stream inside a request body");
+            if (!receive()) {
+                peerFailed = true;
+                throw new EOFException("end of stream inside a request body");
+            }
+        } catch (IOException e) {
+            peerFailed = true;                      // volatile; handlerFailed reads it, maybe on the executor
+            throw e;
         } finally {
             deadline = 0;
         }
@@ -575,6 +595,7 @@ final class Connection implements Runnable {
             server.bytesOut(n);
         } catch (IOException e) {
             broken = true;
+            peerFailed = true;
             throw e;
         } finally {
             deadline = 0;
