@@ -32,6 +32,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -526,6 +527,56 @@ public abstract class FiberSocketContract {
             System.arraycopy(first, 0, expected, 0, first.length);
             System.arraycopy(last, 0, expected, first.length, last.length);
             assertArrayEquals(expected, all);
+        }
+    }
+
+    /**
+     * A fiber that writes small chunks to a fast reader in a loop, flushed or not, never waits for its peer,
+     * yet it does not keep the other fibers of its carrier out: its writes go through the carrier's loop,
+     * so it parks for it (a flush until the bytes reach the kernel, unflushed writes at the high-water
+     * mark), and a fiber started behind it on a one-carrier scheduler runs while it goes on writing.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "flush each write: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void aWriterThatNeverWaitsLetsTheOtherFibersOfItsCarrierRun(boolean flushEach) throws Exception {
+        FiberScheduler one = io.newScheduler("test-one-" + transport().id(), 1);
+        java.net.ServerSocket listener = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+        try (listener) {
+            java.util.concurrent.atomic.AtomicBoolean otherRan = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicLong writes = new java.util.concurrent.atomic.AtomicLong();
+            CompletableFuture<Long> writerDone = new CompletableFuture<>();
+            CountDownLatch writing = new CountDownLatch(1);
+            one.start(() -> {
+                try (FiberSocket c = io.connect(new InetSocketAddress("127.0.0.1", listener.getLocalPort()), Duration.ofSeconds(5))) {
+                    ByteBuffer chunk = ByteBuffer.allocate(100);
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                    while (!otherRan.get() && System.nanoTime() < deadline) {
+                        c.write(chunk.clear());
+                        if (flushEach) c.flush();
+                        if (writes.incrementAndGet() == 1000) writing.countDown();
+                    }
+                    writerDone.complete(writes.get());
+                } catch (Throwable t) {
+                    writerDone.completeExceptionally(t);
+                }
+            });
+            Thread reader = Thread.ofPlatform().start(() -> {
+                try (java.net.Socket peer = listener.accept()) {
+                    peer.getInputStream().transferTo(OutputStream.nullOutputStream());
+                } catch (IOException ignored) {
+                    // the test is over
+                }
+            });
+            assertTrue(writing.await(10, TimeUnit.SECONDS), "the writer got going");
+            long before = writes.get();
+            one.start(() -> otherRan.set(true));           // queued behind the writer on the one carrier
+            writerDone.get(10, TimeUnit.SECONDS);
+            assertTrue(otherRan.get(), "the fiber behind the writer never ran while it wrote ("
+                    + (writes.get() - before) + " writes after it was started)");
+            reader.join(5_000);
+        } finally {
+            one.shutdown();
+            assertTrue(one.awaitTermination(Duration.ofSeconds(10)));
         }
     }
 
