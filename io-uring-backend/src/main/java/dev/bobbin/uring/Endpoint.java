@@ -249,7 +249,7 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
     /** Both sockets' {@code setOption}: validates, then sets {@code option} through the transport. */
     final <T> void applyOption(SocketOption<T> option, T value) throws IOException {
         Objects.requireNonNull(option, "option");
-        Objects.requireNonNull(value, "value");
+        IoTransport.checkType(option, value);
         ensureOpen();
         io.transport().setOption(ch.config(), option, value);
     }
@@ -347,7 +347,7 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
         return p.value();
     }
 
-    /** Closes at once, without draining writes: the reaction to an interrupt. */
+    /** Closes the endpoint: the reaction to an interrupt (for a socket, as {@code close()}: writes already made still drain). */
     abstract void closeForInterrupt();
 
     /**

@@ -198,7 +198,17 @@ public final class FiberIo {
      * @throws java.nio.channels.ClosedByInterruptException if the caller was interrupted
      */
     public FiberSocket connect(SocketAddress remote, Duration timeout) throws java.io.IOException {
-        FiberSocket s = openSocket();
+        FiberSocket s;
+        try {
+            s = openSocket();
+        } catch (io.netty.channel.ChannelException e) {
+            // no descriptor for the socket (EMFILE, ENFILE, ENOBUFS): the JDK's Socket.connect and
+            // SocketChannel.open report it as an IOException, which callers handling I/O errors catch
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            java.net.SocketException se = new java.net.SocketException(String.valueOf(cause.getMessage()));
+            se.initCause(e);
+            throw se;
+        }
         try {
             s.connect(remote, timeout);
             return s;

@@ -51,9 +51,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * (for at most 10 seconds, {@link #setCloseDrainTimeout}) before closing the descriptor; writes that do
  * not make it in time are not dropped silently: the socket is then closed with a reset, which the peer
  * sees as "Connection reset" rather than a clean end of stream. {@link #flush()} before {@code close()}
- * waits for the kernel and reports a failure to the writer. An interrupt closes at once, except in
- * {@link #shutdownInput()} and {@link #shutdownOutput()} (with no write still in flight), which, as the
- * JDK's sockets do, complete and leave the interrupt pending.
+ * waits for the kernel and reports a failure to the writer. An interrupt closes the socket as
+ * {@code close()} does (the bytes of writes that returned still go out, as a JDK socket's kernel sends
+ * them after its close), except in {@link #shutdownInput()} and {@link #shutdownOutput()} (with no write
+ * still in flight), which, as the JDK's sockets do, complete and leave the interrupt pending. A socket
+ * closed by its carrier's shutdown with writes still queued is closed with a reset.
  *
  * <p>Exceptions are the JDK's: {@link java.net.ConnectException} (refused), {@link SocketTimeoutException}
  * (connect or read timeout), {@link java.net.SocketException} (reset, broken pipe),
@@ -85,6 +87,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
     // loop-confined state
     private final ArrayDeque<ByteBuf> inbound = new ArrayDeque<>();
+    private volatile int inboundBytes;                 // loop writes, anyone reads: the readable bytes in inbound (available())
     private Pending<ByteBuf> readWaiter;
     private Pending<Void> connectWaiter;
     private boolean eof;
@@ -330,7 +333,11 @@ public final class FiberSocket extends Endpoint implements Closeable {
         if (!p.isWaiting()) return;
         ByteBuf b = inbound.pollFirst();
         if (b != null) {
-            if (!p.complete(b)) inbound.addFirst(b);
+            inboundBytes -= b.readableBytes();         // single writer: the loop
+            if (!p.complete(b)) {
+                inbound.addFirst(b);
+                inboundBytes += b.readableBytes();
+            }
             return;
         }
         if (registrationError != null) p.fail(registrationError);
@@ -348,7 +355,29 @@ public final class FiberSocket extends Endpoint implements Closeable {
     private void deliver(ByteBuf b) {
         assert holdsLoop() : "received bytes delivered off the socket's loop";
         Pending<ByteBuf> w = takeReadWaiter();
-        if (w == null || !w.complete(b)) inbound.addLast(b);
+        if (w == null || !w.complete(b)) {
+            inbound.addLast(b);
+            inboundBytes += b.readableBytes();         // single writer: the loop
+        }
+    }
+
+    /**
+     * As the JDK's {@code available()} (FIONREAD) counts the bytes the kernel holds: with no read made,
+     * nothing fetches them (auto-read is off), so an {@code available()} that finds none asks the loop for
+     * one read; what it receives waits in {@code inbound} for the next read and counts for the next
+     * {@code available()}.
+     */
+    private void prefetch() {
+        try {
+            run(() -> {
+                if (readWaiter == null && inbound.isEmpty() && !eof && !loopClosed && registrationError == null
+                        && ch.isActive()) {
+                    ch.read();
+                }
+            });
+        } catch (ClosedChannelException e) {
+            // the loop is gone: nothing will arrive
+        }
     }
 
     private Pending<ByteBuf> takeReadWaiter() {
@@ -406,6 +435,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
                 if (outputShut) throw new ClosedChannelException();
                 return 0;
             }
+            boolean first = true;
             while (src.hasRemaining()) {
                 int chunk = Math.min(src.remaining(), IoTunables.WRITE_CHUNK_BYTES);
                 ByteBuf b;
@@ -414,11 +444,18 @@ public final class FiberSocket extends Endpoint implements Closeable {
                 } catch (OutOfMemoryError e) {
                     throw new IOException("no direct memory for a " + chunk + "-byte write chunk", e);
                 }
-                int limit = src.limit();
-                src.limit(src.position() + chunk);
-                b.writeBytes(src);
-                src.limit(limit);
-                write(b);
+                int pos = src.position();
+                b.writeBytes(src.duplicate().limit(pos + chunk));   // src moves only once the loop has the bytes
+                try {
+                    queueLocked(b, chunk);
+                } catch (ClosedChannelException e) {
+                    // closed by another thread while this write was under way: as a JDK channel says
+                    if (!first && !(e instanceof AsynchronousCloseException)) throw new AsynchronousCloseException();
+                    throw e;
+                }
+                src.position(pos + chunk);                 // queued: these bytes reach the peer before any close
+                first = false;
+                awaitInFlightAtMost(IoTunables.WRITE_HIGH_WATER_BYTES);
             }
             return n;
         } finally {
@@ -458,34 +495,43 @@ public final class FiberSocket extends Endpoint implements Closeable {
             throw x;
         }
         try {
-            IOException e = writeRefusal();
-            if (e == null && Thread.currentThread().isInterrupted()) {
-                closeForInterrupt();
-                e = new ClosedByInterruptException();
-            }
-            if (e != null || n == 0) {
-                buf.release();
-                if (e != null) throw e;
-                return;
-            }
-            inFlight.addAndGet(n);                     // volatile; then read the flag: Dekker with close()
-            if (isClosedFlag()) {                      // close() came meanwhile, and its loop pass may have missed these
-                inFlight.addAndGet(-n);
-                buf.release();
-                closeIfDrainedLater();                 // a close that did see them waits for them
-                throw new AsynchronousCloseException();
-            }
-            try {
-                run(new WriteOp(this, buf, n));
-            } catch (IOException | RuntimeException x) {
-                inFlight.addAndGet(-n);
-                buf.release();
-                throw x;
-            }
-            awaitInFlightAtMost(IoTunables.WRITE_HIGH_WATER_BYTES);
+            if (queueLocked(buf, n)) awaitInFlightAtMost(IoTunables.WRITE_HIGH_WATER_BYTES);
         } finally {
             writeLock.unlock();
         }
+    }
+
+    /**
+     * Write lock held: hands {@code buf}'s {@code n} readable bytes to the loop, which releases it once
+     * written or failed; false, and {@code buf} released, if {@code n} is 0. If it throws, {@code buf} is
+     * released and none of its bytes will be written.
+     */
+    private boolean queueLocked(ByteBuf buf, int n) throws IOException {
+        IOException e = writeRefusal();
+        if (e == null && Thread.currentThread().isInterrupted()) {
+            closeForInterrupt();
+            e = new ClosedByInterruptException();
+        }
+        if (e != null || n == 0) {
+            buf.release();
+            if (e != null) throw e;
+            return false;
+        }
+        inFlight.addAndGet(n);                         // volatile; then read the flag: Dekker with close()
+        if (isClosedFlag()) {                          // close() came meanwhile, and its loop pass may have missed these
+            inFlight.addAndGet(-n);
+            buf.release();
+            closeIfDrainedLater();                     // a close that did see them waits for them
+            throw new AsynchronousCloseException();
+        }
+        try {
+            run(new WriteOp(this, buf, n));
+        } catch (IOException | RuntimeException x) {
+            inFlight.addAndGet(-n);
+            buf.release();
+            throw x;
+        }
+        return true;
     }
 
     /**
@@ -539,7 +585,8 @@ public final class FiberSocket extends Endpoint implements Closeable {
         if (isClosedFlag()) return new ClosedChannelException();
         if (!connected) return new java.net.SocketException("Socket is not connected");
         if (outputShut) return new ClosedChannelException();
-        return writeError;
+        IOException e = writeError;
+        return e == null ? null : IoErrors.inCaller(e);  // made on the loop: a fresh one naming this caller
     }
 
     /** A write: its loop task and the listener of its completion in one object, one allocation per write. */
@@ -621,7 +668,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
             }
         }
         IOException e = writeError;
-        if (e != null) throw e;
+        if (e != null) throw IoErrors.inCaller(e);     // made on the loop: a fresh one naming this caller
     }
 
     // ---- half close and close -----------------------------------------------------------------------
@@ -639,8 +686,13 @@ public final class FiberSocket extends Endpoint implements Closeable {
             run(() -> {
                 if (!p.isWaiting()) return;
                 sch.shutdownOutput().addListener(f -> {
-                    if (f.isSuccess()) p.complete(null);
-                    else p.fail(IoErrors.translate(f.cause(), "shutdownOutput"));
+                    // as the JDK's, which ignores ENOTCONN (Netty's NotYetConnectedException on a connected
+                    // socket): a connection the peer already reset is not an error, nor is one already gone
+                    if (f.isSuccess() || !ch.isActive() || f.cause() instanceof java.nio.channels.NotYetConnectedException) {
+                        p.complete(null);
+                    } else {
+                        p.fail(IoErrors.translate(f.cause(), "shutdownOutput"));
+                    }
                 });
             });
             awaitKeepingInterrupt(p);                  // as the JDK's: a pending interrupt does not close the socket
@@ -689,15 +741,15 @@ public final class FiberSocket extends Endpoint implements Closeable {
         releaseLeftoverIfClosed();
     }
 
+    /**
+     * As {@link #close()}: the bytes of writes that returned before the interrupt are in the JDK's kernel
+     * and still reach the peer after its close; here they may still be queued on the loop, so they drain
+     * (or end in a reset at the drain limit) rather than being dropped behind a clean end of stream. An
+     * interrupted reader holds the read lock: it releases the leftover on unlock.
+     */
     @Override
     void closeForInterrupt() {
-        if (!markClosed()) return;
-        try {
-            run(() -> closeOnLoop(true));
-        } catch (ClosedChannelException e) {
-            // the loop is gone, and closed every channel it had
-        }
-        releaseLeftoverIfClosed();                     // an interrupted reader holds the read lock: it releases on unlock
+        close();
     }
 
     private void closeOnLoop(boolean now) {
@@ -715,8 +767,24 @@ public final class FiberSocket extends Endpoint implements Closeable {
         if (!now && inFlight.get() > 0 && ch.isActive()) {
             drainLimit = home().schedule(this::resetAfterDrainLimit, closeDrainNanos, TimeUnit.NANOSECONDS);
         } else {
-            closeChannel();
+            closeChannelNow();
         }
+    }
+
+    /**
+     * Loop: closes the channel without waiting for the bytes in flight; if some are still queued (they
+     * cannot reach the kernel any more), with a reset, so the peer does not take the truncated stream for
+     * a complete one.
+     */
+    private void closeChannelNow() {
+        if (inFlight.get() > 0 && ch.isActive()) {
+            try {
+                ch.config().setOption(ChannelOption.SO_LINGER, 0);
+            } catch (RuntimeException e) {
+                // the option could not be set: the close below still ends the connection
+            }
+        }
+        closeChannel();
     }
 
     /**
@@ -744,7 +812,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
         Thread w = writeWaiter;
         if (w != null) LockSupport.unpark(w);
         closeOnLoop(true);
-        closeChannel();                                // also when an earlier close() left it draining
+        closeChannelNow();                             // also when an earlier close() left it draining
         releaseLeftoverIfClosed();
     }
 
@@ -758,6 +826,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
     private void releaseInbound() {
         ByteBuf b;
         while ((b = inbound.pollFirst()) != null) b.release();
+        inboundBytes = 0;
     }
 
     // ---- options and addresses ----------------------------------------------------------------------
@@ -849,12 +918,16 @@ public final class FiberSocket extends Endpoint implements Closeable {
                 ensureOpen();
                 if (inputShut) return 0;
                 if (!readLock.tryLock()) return 0;
+                int n;
                 try {
-                    return leftover == null ? 0 : leftover.readableBytes();
+                    long queued = (long) (leftover == null ? 0 : leftover.readableBytes()) + inboundBytes;
+                    n = (int) Math.min(Integer.MAX_VALUE, queued);
                 } finally {
                     readLock.unlock();
                     releaseLeftoverIfClosed();         // a close() meanwhile found the lock held
                 }
+                if (n == 0 && connected) prefetch();
+                return n;
             }
 
             @Override public void close() {
@@ -877,6 +950,10 @@ public final class FiberSocket extends Endpoint implements Closeable {
             }
 
             @Override public void flush() throws IOException {
+                // As the JDK's socket stream, whose flush does nothing: a socket closed with every byte it was
+                // given in the kernel has nothing left to wait for. Stream code closes a BufferedOutputStream
+                // (which flushes) after the input stream's close closed the socket.
+                if (isClosedFlag() && inFlight.get() == 0 && writeError == null) return;
                 FiberSocket.this.flush();
             }
 

@@ -18,6 +18,7 @@ import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringIoHandlerConfig;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
+import io.netty.channel.unix.IntegerUnixChannelOption;
 import io.netty.channel.unix.UnixChannelOption;
 
 import java.net.SocketOption;
@@ -37,6 +38,19 @@ public enum IoTransport {
     EPOLL("epoll"),
     /** Netty's NIO transport over the JDK's selectors: works everywhere. */
     NIO("nio");
+
+    /**
+     * Netty's io_uring server channels accept in multishot mode by default, and re-arm a multishot accept
+     * that the kernel ended as soon as it ends, whatever the channel's read interest: when descriptors run
+     * out (EMFILE) every re-armed accept fails at once and the loop spins on it, which a server's accept
+     * back-off ({@code FiberServerSocket}) cannot stop. Single-shot accepts follow the read interest, so
+     * Bobbin turns multishot accepts off unless the user set the property; read before Netty's
+     * {@code IoUring} class initializes (an enum constant of this class is needed to reach it).
+     */
+    static {
+        String p = "io.netty.iouring.acceptMultiShotEnabled";
+        if (System.getProperty(p) == null) System.setProperty(p, "false");
+    }
 
     private final String id;
 
@@ -164,8 +178,12 @@ public enum IoTransport {
      */
     <T> void setOption(io.netty.channel.ChannelConfig config, SocketOption<T> option, T value) {
         Objects.requireNonNull(option, "option");
-        Objects.requireNonNull(value, "value");
+        checkType(option, value);
         checkValue(option, value);
+        if (usesRawReusePort(config, option)) {
+            if (!config.setOption(RAW_SO_REUSEPORT, (Boolean) value ? 1 : 0)) throw unsupported(option);
+            return;
+        }
         ChannelOption<T> o = channelOption(option);
         if (o == null || !config.setOption(o, value)) throw unsupported(option);
     }
@@ -177,10 +195,34 @@ public enum IoTransport {
      */
     <T> T getOption(io.netty.channel.ChannelConfig config, SocketOption<T> option) {
         Objects.requireNonNull(option, "option");
+        if (usesRawReusePort(config, option)) {
+            Integer raw = config.getOption(RAW_SO_REUSEPORT);
+            if (raw == null) throw unsupported(option);
+            @SuppressWarnings("unchecked") T v = (T) Boolean.valueOf(raw != 0);
+            return v;
+        }
         ChannelOption<T> o = channelOption(option);
         T v = o == null ? null : config.getOption(o);
         if (v == null) throw unsupported(option);
         return v;
+    }
+
+    /** SO_REUSEPORT as a raw Linux option (SOL_SOCKET = 1, SO_REUSEPORT = 15): Netty's epoll and io_uring
+     *  socket configs lack {@link UnixChannelOption#SO_REUSEPORT}, which only their server configs know. */
+    private static final IntegerUnixChannelOption RAW_SO_REUSEPORT = new IntegerUnixChannelOption("SO_REUSEPORT", 1, 15);
+
+    /** Whether {@code option} is SO_REUSEPORT on an epoll or io_uring connection, set through {@link #RAW_SO_REUSEPORT}. */
+    private boolean usesRawReusePort(io.netty.channel.ChannelConfig config, SocketOption<?> option) {
+        return option == StandardSocketOptions.SO_REUSEPORT && this != NIO
+                && config instanceof io.netty.channel.socket.SocketChannelConfig;
+    }
+
+    /**
+     * Rejects a null value or one not of the option's type as the JDK's sockets do: an
+     * {@link IllegalArgumentException}, not a NullPointerException or a ClassCastException from the channel.
+     */
+    static void checkType(SocketOption<?> option, Object value) {
+        if (!option.type().isInstance(value)) throw new IllegalArgumentException("Invalid value '" + value + "'");
     }
 
     /** Rejects the values the JDK's sockets reject, with the JDK's exception. */

@@ -593,4 +593,145 @@ class SocketSemanticsConformanceTest {
         }
         assertEquals(0, hung, "accepts that missed a connection made once bind returned");
     }
+
+    /**
+     * A null value or one of the wrong type is an {@link IllegalArgumentException} ("Invalid value"), as
+     * {@code Socket.setOption} and {@code SocketChannel.setOption} throw, not a NullPointerException or a
+     * ClassCastException from inside the transport.
+     */
+    @ParameterizedTest @EnumSource(Kind.class)
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    void optionValuesThatAreNullOrOfTheWrongTypeAreIllegalArguments(Kind kind) throws Exception {
+        assume(kind);
+        try (Conn c = kind.connect(address())) {
+            Object nul = outcome(() -> { c.setOption(StandardSocketOptions.TCP_NODELAY, null); return "ok"; });
+            Object wrong = outcome(() -> { c.setOption((SocketOption) StandardSocketOptions.TCP_NODELAY, 5); return "ok"; });
+            assertInstanceOf(IllegalArgumentException.class, nul, "a null value: " + nul);
+            assertInstanceOf(IllegalArgumentException.class, wrong, "an Integer for a Boolean option: " + wrong);
+        }
+    }
+
+    /**
+     * After the peer reset the connection, {@code shutdownOutput()} succeeds as the JDK's does (which
+     * ignores the kernel's ENOTCONN), as {@code shutdownInput()} already does here; it must not fail with a
+     * plain IOException wrapping Netty's NotYetConnectedException.
+     */
+    @ParameterizedTest @EnumSource(Kind.class)
+    void shutdownOutputAfterTheResetOfAnUnreadConnectionSucceeds(Kind kind) throws Exception {
+        assume(kind);
+        try (Conn c = kind.connect(address())) {
+            Socket p = peer();
+            p.setSoLinger(true, 0);
+            p.close();                                     // sends RST; nothing read on this side yet
+            Thread.sleep(100);
+            Object out = outcome(() -> { c.shutdownOutput(); return "ok"; });
+            assertEquals("ok", out);
+            assertFalse(c.isClosed());
+        }
+    }
+
+    /**
+     * Stream code closes its streams in try-with-resources: closing the input stream closes the socket,
+     * then the buffered output stream's close flushes, which for the JDK's socket stream is a no-op with
+     * nothing left to send. Bobbin's must not turn a completed exchange into a ClosedChannelException.
+     */
+    @ParameterizedTest @EnumSource(Kind.class)
+    void flushingAnOutputStreamAfterTheSocketClosedWithNothingPendingIsANoOp(Kind kind) throws Exception {
+        assume(kind);
+        java.io.OutputStream rawOut;
+        InputStream rawIn;
+        Closeable socket;
+        if (kind == Kind.JDK) {
+            Socket s = new Socket();
+            s.connect(address(), 5000);
+            rawOut = s.getOutputStream();
+            rawIn = s.getInputStream();
+            socket = s;
+        } else {
+            FiberSocket s = connectFiber(kind);
+            rawOut = s.outputStream();
+            rawIn = s.inputStream();
+            socket = s;
+        }
+        Socket p = peer();
+        Object outcome = outcome(() -> {
+            try (socket;
+                 java.io.DataOutputStream out = new java.io.DataOutputStream(new java.io.BufferedOutputStream(rawOut));
+                 java.io.DataInputStream in = new java.io.DataInputStream(rawIn)) {
+                out.writeInt(7);
+                out.flush();
+                p.getOutputStream().write(new byte[] {0, 0, 0, 8});
+                return in.readInt();
+            }
+        });
+        assertEquals(8, outcome);
+        assertEquals(7, new java.io.DataInputStream(p.getInputStream()).readInt());
+    }
+
+    /**
+     * {@code available()} reports bytes that have arrived, as the JDK's socket stream does (FIONREAD):
+     * code that polls {@code available()} before reading, so as never to block, must see the peer's bytes
+     * eventually. Bobbin's returned 0 for as long as no read was made, since only a read fetches them.
+     */
+    @ParameterizedTest @EnumSource(Kind.class)
+    void availableSeesBytesThatArrivedBeforeAnyRead(Kind kind) throws Exception {
+        assume(kind);
+        Closeable socket;
+        InputStream in;
+        if (kind == Kind.JDK) {
+            Socket s = new Socket();
+            s.connect(address(), 5000);
+            in = s.getInputStream();
+            socket = s;
+        } else {
+            FiberSocket s = connectFiber(kind);
+            in = s.inputStream();
+            socket = s;
+        }
+        try (socket) {
+            byte[] sent = new byte[100];
+            new java.util.Random(3).nextBytes(sent);
+            peer().getOutputStream().write(sent);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+            int avail;
+            while ((avail = in.available()) == 0 && System.nanoTime() < deadline) Thread.sleep(10);
+            assertTrue(avail > 0 && avail <= 100, "available() while 100 bytes have arrived: " + avail);
+            assertArrayEquals(sent, in.readNBytes(100), "the bytes read after available() are the ones sent");
+            assertEquals(0, in.available(), "nothing more has arrived");
+        }
+    }
+
+    /**
+     * SO_REUSEPORT, which {@code FiberSocket.setOption} lists among its options and the JDK's socket
+     * supports on Linux, is set and read back on every transport, not refused with an
+     * UnsupportedOperationException by epoll and io_uring (whose Netty socket configs lack the option).
+     */
+    @ParameterizedTest @EnumSource(Kind.class)
+    void soReusePortIsSupportedOnSockets(Kind kind) throws Exception {
+        assume(kind);
+        Object set, get;
+        if (kind == Kind.JDK) {
+            try (Socket s = new Socket()) {
+                set = outcome(() -> { s.setOption(StandardSocketOptions.SO_REUSEPORT, true); return "ok"; });
+                get = outcome(() -> s.getOption(StandardSocketOptions.SO_REUSEPORT));
+            }
+        } else {
+            try (FiberSocket s = connectFiber(kind)) {
+                set = outcome(() -> { s.setOption(StandardSocketOptions.SO_REUSEPORT, true); return "ok"; });
+                get = outcome(() -> s.getOption(StandardSocketOptions.SO_REUSEPORT));
+            }
+        }
+        assertEquals("ok", set);
+        assertEquals(Boolean.TRUE, get);
+    }
+
+    private static int readUntilData(Conn c, byte[] b) throws IOException {
+        for (int i = 0; ; i++) {
+            try {
+                return c.read(b);
+            } catch (SocketTimeoutException e) {
+                if (i > 1000) throw e;
+            }
+        }
+    }
 }
