@@ -444,8 +444,10 @@ public final class FiberSocket extends Endpoint implements Closeable {
                 } catch (OutOfMemoryError e) {
                     throw new IOException("no direct memory for a " + chunk + "-byte write chunk", e);
                 }
-                int pos = src.position();
-                b.writeBytes(src.duplicate().limit(pos + chunk));   // src moves only once the loop has the bytes
+                int pos = src.position(), limit = src.limit();
+                src.limit(pos + chunk);
+                b.writeBytes(src);
+                src.limit(limit).position(pos);            // src moves only once the loop has the bytes
                 try {
                     queueLocked(b, chunk);
                 } catch (ClosedChannelException e) {
