@@ -10,6 +10,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.channel.socket.SocketChannel;
@@ -95,6 +96,10 @@ public final class FiberSocket extends Endpoint implements Closeable {
     private boolean loopClosed;
     private Future<?> drainLimit;                      // non-null while close() waits for the bytes in flight:
                                                        // the timer that resets at closeDrainNanos (resetAfterDrainLimit)
+    private Future<?> pollOutWatch;                    // io_uring, after end of input with bytes in flight: checkPollOut's timer
+    private long stalledPollOut;                       // the POLLOUT poll Netty waited for at the last check, or 0
+    private long pollOutWatchNanos;                    // checkPollOut's period: doubles while the peer takes nothing
+    private long queuedAtCheck, inFlightAtCheck;       // Netty's queued bytes and inFlight at the last check
 
     FiberSocket(FiberIo io, SocketChannel ch, boolean accepted) {
         super(io, ch);
@@ -621,7 +626,55 @@ public final class FiberSocket extends Endpoint implements Closeable {
             writeDone(op.n, registrationError);
             return;
         }
+        if (eof) pinEpoll();
         ch.writeAndFlush(op.buf).addListener(op);      // Netty releases buf when written or failed
+        if (eof) watchPollOut();
+    }
+
+    /** Loop, at end of input on epoll: keeps Netty from dropping the descriptor, see {@link NettyHalfClose#pinEpoll}. */
+    private void pinEpoll() {
+        if (io.transport() == IoTransport.EPOLL) NettyHalfClose.pinEpoll(ch);
+    }
+
+    /**
+     * Loop: after end of input, Netty's io_uring channel can miss the POLLOUT it waits for (see
+     * {@link NettyHalfClose}): while bytes are in flight, checks now and then that it is not stalled, and
+     * hands it the POLLOUT if it is. A poll for POLLOUT cannot wait for room once the input has ended (it
+     * completes at once, with POLLRDHUP), so the check is a timer: every millisecond, slowing down to
+     * every 64 while the peer takes nothing. Writes before end of input never start it.
+     */
+    private void watchPollOut() {
+        if (pollOutWatch != null || !NettyHalfClose.URING || io.transport() != IoTransport.IO_URING) return;
+        if (inFlight.get() == 0 || !ch.isOpen()) return;
+        if (pollOutWatchNanos == 0) pollOutWatchNanos = POLL_OUT_WATCH_MIN_NANOS;
+        pollOutWatch = home().schedule(this::checkPollOut, pollOutWatchNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private static final long POLL_OUT_WATCH_MIN_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long POLL_OUT_WATCH_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(64);
+
+    private void checkPollOut() {
+        pollOutWatch = null;
+        long left = inFlight.get();
+        if (left == 0 || !ch.isOpen()) {
+            stalledPollOut = 0;
+            pollOutWatchNanos = 0;
+            queuedAtCheck = inFlightAtCheck = 0;
+            return;
+        }
+        long id = NettyHalfClose.stalledPollOut(ch);
+        if (id != 0 && id == stalledPollOut) {         // seen at the last check too: its completion went unnoticed
+            NettyHalfClose.deliverPollOut(ch);
+            id = 0;
+        }
+        stalledPollOut = id;
+        ChannelOutboundBuffer ob = ch.unsafe().outboundBuffer();
+        long queued = ob == null ? 0 : ob.totalPendingWriteBytes();   // the bytes Netty still holds
+        boolean moved = queued != queuedAtCheck || left != inFlightAtCheck;   // bytes went out, or came in after some did
+        pollOutWatchNanos = moved ? POLL_OUT_WATCH_MIN_NANOS : Math.min(POLL_OUT_WATCH_MAX_NANOS, pollOutWatchNanos * 2);
+        queuedAtCheck = queued;
+        inFlightAtCheck = left;
+        watchPollOut();
     }
 
     private void writeDone(int n, Throwable cause) {
@@ -714,6 +767,8 @@ public final class FiberSocket extends Endpoint implements Closeable {
             releaseInbound();
             Pending<ByteBuf> w = takeReadWaiter();
             if (w != null) w.complete(null);
+            pinEpoll();                                // the input's end breaks Netty's waits for room, see NettyHalfClose
+            watchPollOut();
             if (!p.isWaiting()) return;
             sch.shutdownInput().addListener(f -> {
                 if (f.isSuccess() || !ch.isActive()) p.complete(null);
@@ -997,6 +1052,8 @@ public final class FiberSocket extends Endpoint implements Closeable {
                 eof = true;
                 Pending<ByteBuf> w = takeReadWaiter();
                 if (w != null) w.complete(null);
+                pinEpoll();                            // Netty's end-of-input paths break later waits for room:
+                watchPollOut();                        // see NettyHalfClose
             }
             ReferenceCountUtil.release(evt);
         }

@@ -734,4 +734,117 @@ class SocketSemanticsConformanceTest {
             }
         }
     }
+
+    /**
+     * Half close, the other way round from halfCloseLetsThePeerAnswerAfterEndOfStream: the peer sends its
+     * request and shuts its output down, this side reads to the end of stream and then answers with more
+     * than the socket buffers hold, to a peer that reads slowly. The whole answer must arrive; it did with
+     * the JDK's socket and NIO, while epoll failed the write (Netty's ChannelOutputShutdownException, from
+     * epoll_ctl ENOENT) and io_uring left the writer parked forever.
+     */
+    @ParameterizedTest @EnumSource(Kind.class)
+    void aLargeAnswerAfterThePeersEndOfStreamArrivesWhole(Kind kind) throws Exception {
+        assume(kind);
+        int size = 4 * 1024 * 1024;
+        try (Conn c = kind.connect(address())) {
+            c.setOption(StandardSocketOptions.SO_SNDBUF, 8192);
+            Socket p = peer();
+            p.shutdownOutput();                             // the request is complete
+            assertEquals(-1, c.read(new byte[16]), "this side reads the end of the request");
+            CompletableFuture<Object> answered = new CompletableFuture<>();
+            Thread.ofPlatform().daemon().start(() -> answered.complete(outcome(() -> {
+                c.write(new byte[size]);
+                c.shutdownOutput();
+                return "ok";
+            })));
+            CompletableFuture<Long> received = CompletableFuture.supplyAsync(() -> {
+                long total = 0;
+                try {
+                    InputStream in = p.getInputStream();
+                    byte[] buf = new byte[3000];
+                    for (int n, k = 0; (n = in.read(buf)) > 0; ) {
+                        total += n;
+                        if (++k % 200 == 0) Thread.sleep(1);    // a slow reader: the writer must wait for room
+                    }
+                } catch (Exception e) {
+                    return -total - 1;
+                }
+                return total;
+            }, r -> Thread.ofPlatform().daemon().start(r));
+            Object w;
+            try {
+                w = answered.get(20, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                w = "the writer still waits after 20 s";
+            }
+            assertEquals("ok", w, "the answer's write");
+            assertEquals(size, received.get(20, TimeUnit.SECONDS), "bytes the peer read");
+        }
+    }
+
+    /** As above, with the input ended by this side: shutdownInput() before the large write. */
+    @ParameterizedTest @EnumSource(Kind.class)
+    void aLargeWriteAfterShutdownInputArrivesWhole(Kind kind) throws Exception {
+        assume(kind);
+        try (Conn c = kind.connect(address())) {
+            c.setOption(StandardSocketOptions.SO_SNDBUF, 8192);
+            Socket p = peer();
+            c.shutdownInput();
+            assertLargeWriteArrives(c, p, () -> null);
+        }
+    }
+
+    /** As above, with the peer ending its stream while the large write already waits for room (this side never reads). */
+    @ParameterizedTest @EnumSource(Kind.class)
+    void aLargeWriteArrivesWholeWhenThePeerEndsItsStreamMidWrite(Kind kind) throws Exception {
+        assume(kind);
+        try (Conn c = kind.connect(address())) {
+            c.setOption(StandardSocketOptions.SO_SNDBUF, 8192);
+            Socket p = peer();
+            assertLargeWriteArrives(c, p, () -> {
+                Thread.sleep(200);                          // the writer fills the buffers and waits for room
+                p.shutdownOutput();
+                Thread.sleep(200);                          // then the peer starts reading
+                return null;
+            });
+        }
+    }
+
+    /** Writes 4 MB and shuts the output, while {@code p} reads slowly after {@code beforeReading}; all must arrive. */
+    private static void assertLargeWriteArrives(Conn c, Socket p, java.util.concurrent.Callable<?> beforeReading) throws Exception {
+        java.util.concurrent.Callable<Void> pause = () -> {
+            beforeReading.call();
+            return null;
+        };
+        int size = 4 * 1024 * 1024;
+        CompletableFuture<Object> written = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().start(() -> written.complete(outcome(() -> {
+            c.write(new byte[size]);
+            c.shutdownOutput();
+            return "ok";
+        })));
+        CompletableFuture<Long> received = CompletableFuture.supplyAsync(() -> {
+            long total = 0;
+            try {
+                pause.call();
+                InputStream in = p.getInputStream();
+                byte[] buf = new byte[3000];
+                for (int n, k = 0; (n = in.read(buf)) > 0; ) {
+                    total += n;
+                    if (++k % 200 == 0) Thread.sleep(1);
+                }
+            } catch (Exception e) {
+                return -total - 1;
+            }
+            return total;
+        }, r -> Thread.ofPlatform().daemon().start(r));
+        Object w;
+        try {
+            w = written.get(20, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            w = "the writer still waits after 20 s";
+        }
+        assertEquals("ok", w, "the write");
+        assertEquals(size, received.get(20, TimeUnit.SECONDS), "bytes the peer read");
+    }
 }
