@@ -580,6 +580,41 @@ public abstract class FiberSocketContract {
         }
     }
 
+    /**
+     * A peer that ends its stream and then never reads: the writer this side starts after reading the end
+     * stalls, and close() gives up on it at its drain limit. The descriptor must still be released (the
+     * after-test check), whatever state the transport's wait for room was left in.
+     */
+    @Test
+    void closingAWriterStalledAfterThePeersEndOfStreamReleasesTheDescriptor() throws Exception {
+        try (java.net.ServerSocket listener = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            FiberSocket c = get(fiber(() -> io.connect(new InetSocketAddress("127.0.0.1", listener.getLocalPort()), Duration.ofSeconds(5))));
+            try (java.net.Socket p = listener.accept()) {
+                c.setOption(StandardSocketOptions.SO_SNDBUF, 8192);
+                c.setCloseDrainTimeout(Duration.ofMillis(200));
+                p.shutdownOutput();                              // the peer's end of stream; it never reads
+                assertEquals(-1, (int) get(fiber(() -> c.read(ByteBuffer.allocate(16)))));
+                java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+                CompletableFuture<Object> writer = fiber(() -> {
+                    ByteBuffer chunk = ByteBuffer.allocate(16 * 1024);
+                    try {
+                        for (int i = 0; i < 1024; i++) {
+                            c.write(chunk.clear());
+                            written.addAndGet(chunk.capacity());
+                        }
+                        return "wrote everything";
+                    } catch (IOException e) {
+                        return e;
+                    }
+                });
+                awaitWriterStalled(written);
+                c.close();
+                Object outcome = writer.get(10, TimeUnit.SECONDS);
+                assertInstanceOf(IOException.class, outcome, "the stalled writer fails once the socket is closed");
+            }
+        }
+    }
+
     @Test
     void shutdownInputMakesReadsReturnEndOfStream() throws Exception {
         try (FiberServerSocket server = server(FiberSocketContract::echo)) {
