@@ -91,6 +91,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
     private volatile int inboundBytes;                 // loop writes, anyone reads: the readable bytes in inbound (available())
     private Pending<ByteBuf> readWaiter;
     private Pending<Void> connectWaiter;
+    private boolean shutdownWhenDrained;               // a half close behind a writer waits for the bytes in flight
     private boolean eof;
     private IOException readError;
     private boolean loopClosed;
@@ -684,6 +685,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
         inFlight.addAndGet(-n);                        // then read writeWaiter: Dekker with awaitInFlightAtMost
         Thread w = writeWaiter;
         if (w != null) LockSupport.unpark(w);
+        shutdownIfDrained();
         closeIfDrained();
     }
 
@@ -728,9 +730,16 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
     // ---- half close and close -----------------------------------------------------------------------
 
-    /** Shuts down the output after the data written so far has reached the kernel: the peer reads EOF. */
+    /**
+     * Shuts down the output after the data written so far has reached the kernel: the peer reads EOF. If
+     * another thread's write holds the socket, returns at once, as a JDK channel's does: that write's bytes
+     * already handed over still go out, the rest of it fails, and the output is shut once they are out.
+     */
     public void shutdownOutput() throws IOException {
-        lockForWrite();
+        if (!writeLock.tryLock()) {
+            shutdownOutputBehindWriter();
+            return;
+        }
         try {
             ensureOpen();                              // as the JDK's: an interrupt does not stop a half close
             requireConnected();
@@ -754,6 +763,31 @@ public final class FiberSocket extends Endpoint implements Closeable {
         } finally {
             writeLock.unlock();
         }
+    }
+
+    /**
+     * {@link #shutdownOutput()} while another thread's write holds the socket, perhaps waiting for room a
+     * peer that reads nothing never makes: as a JDK channel's, the half close does not wait for that write.
+     * Later writes (and the rest of that one) are refused from now on; the bytes already handed to the loop
+     * go out first, and the loop shuts the output down once none are left in flight
+     * ({@link #shutdownIfDrained}). A failure of that shutdown is not reported: the caller has returned.
+     */
+    private void shutdownOutputBehindWriter() throws IOException {
+        ensureOpen();
+        requireConnected();
+        if (outputShut) return;
+        outputShut = true;                             // volatile; the writer's next writeRefusal sees it
+        run(() -> {
+            shutdownWhenDrained = true;
+            shutdownIfDrained();
+        });
+    }
+
+    /** Loop: the output shutdown a half close behind a writer deferred, once no byte is in flight. */
+    private void shutdownIfDrained() {
+        if (!shutdownWhenDrained || inFlight.get() != 0 || loopClosed) return;
+        shutdownWhenDrained = false;
+        if (ch.isActive()) sch.shutdownOutput();       // its failure has no caller left to tell (see above)
     }
 
     /** Shuts down the input: received and future data is discarded and reads return -1. */

@@ -1,0 +1,117 @@
+package dev.bobbin.uring;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * A half close while another thread's write waits for a peer that reads nothing returns at once, as a JDK
+ * channel's does; the peer then reads the bytes written so far and the end of stream, and the writer stops.
+ */
+@Tag("reliability")
+class HalfCloseBehindWriterTest {
+    static { LeakGuard.install(); }
+
+    @AfterAll
+    static void noLeaks() throws InterruptedException {
+        LeakGuard.assertNoLeaks();
+    }
+
+    enum Kind { JDK, IO_URING, EPOLL, NIO }
+
+    interface Half { void shutdownOutput() throws IOException; void write(ByteBuffer b) throws IOException; void close() throws IOException; }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void shutdownOutputDoesNotWaitForAWriterThePeerNeverDrains(Kind kind) throws Exception {
+        if (kind != Kind.JDK) TransportSelectionTest.assumeOrRequire(IoTransport.valueOf(kind.name()));
+        try (ServerSocket small = new ServerSocket()) {
+            small.setReceiveBufferSize(4096);
+            small.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
+            Half c;
+            if (kind == Kind.JDK) {
+                SocketChannel ch = SocketChannel.open(small.getLocalSocketAddress());
+                ch.setOption(StandardSocketOptions.SO_SNDBUF, 4096);
+                c = new Half() {
+                    public void shutdownOutput() throws IOException { ch.shutdownOutput(); }
+                    public void write(ByteBuffer b) throws IOException { while (b.hasRemaining()) ch.write(b); }
+                    public void close() throws IOException { ch.close(); }
+                };
+            } else {
+                FiberSocket s = FiberIo.of(IoTransport.valueOf(kind.name())).connect(small.getLocalSocketAddress(), Duration.ofSeconds(5));
+                s.setOption(StandardSocketOptions.SO_SNDBUF, 4096);
+                c = new Half() {
+                    public void shutdownOutput() throws IOException { s.shutdownOutput(); }
+                    public void write(ByteBuffer b) throws IOException { s.write(b); }
+                    public void close() { s.close(); }
+                };
+            }
+            try (Socket p = small.accept()) {
+                Thread writer = Thread.ofPlatform().daemon().start(() -> {
+                    try {
+                        for (;;) c.write(ByteBuffer.allocate(16 * 1024));
+                    } catch (IOException expected) {
+                        // the output was shut down or the socket closed
+                    }
+                });
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (writer.getState() != Thread.State.WAITING && writer.getState() != Thread.State.RUNNABLE
+                        || !inWrite(writer)) {
+                    assertTrue(System.nanoTime() < deadline, "the writer never blocked");
+                    Thread.sleep(5);
+                }
+                Thread.sleep(300);
+                CompletableFuture<Object> half = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        c.shutdownOutput();
+                        return "returned";
+                    } catch (Throwable t) {
+                        return t;
+                    }
+                }, r -> Thread.ofPlatform().daemon().start(r));
+                Object o;
+                try {
+                    o = half.get(3, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    o = "still blocked after 3 s";
+                }
+                assertEquals("returned", o, kind + ": shutdownOutput with another thread's write blocked");
+                // the peer reads what was written, then the end of stream; the writer stops with an IOException
+                CompletableFuture<Long> drained = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+                    } catch (IOException e) {
+                        return -1L;
+                    }
+                }, r -> Thread.ofPlatform().daemon().start(r));
+                long read = drained.get(10, TimeUnit.SECONDS);
+                assertTrue(read > 0, kind + ": the peer read the bytes written before the end of stream: " + read);
+                writer.join(10_000);
+                assertFalse(writer.isAlive(), kind + ": the writer stopped once the output was shut");
+                c.close();
+            }
+        }
+    }
+
+    private static boolean inWrite(Thread t) {
+        for (StackTraceElement e : t.getStackTrace()) {
+            if (e.getMethodName().equals("park") || e.getMethodName().equals("write0") || e.getMethodName().equals("poll")) return true;
+        }
+        return false;
+    }
+}
