@@ -1,0 +1,208 @@
+package dev.bobbin.http;
+
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpServer;
+import dev.bobbin.http.HttpServerConformanceTest.Conn;
+import dev.bobbin.http.HttpServerConformanceTest.Provider;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Corners of the {@code com.sun.net.httpserver} API, each run against the JDK's own provider as the
+ * control and Bobbin's: binding a stopped server, raw UTF-8 request targets, the protocol string, the
+ * read-only request headers' Map defaults, a failed early close of the response body, and stop() while a
+ * handler on the executor never returns.
+ */
+@ParameterizedClass(name = "{0}")
+@MethodSource("dev.bobbin.http.HttpServerConformanceTest#providers")
+@Timeout(value = 20, unit = SECONDS)
+class HttpApiConformanceTest {
+    private final Provider provider;
+    private final List<HttpServer> servers = new ArrayList<>();
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    HttpApiConformanceTest(Provider provider) {
+        this.provider = provider;
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (HttpServer s : servers) s.stop(0);
+        for (AutoCloseable c : closeables) c.close();
+    }
+
+    private HttpServer started(String path, HttpHandler handler) throws IOException {
+        HttpServer s = provider.factory().get().createHttpServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        servers.add(s);
+        s.createContext(path, handler);
+        s.start();
+        return s;
+    }
+
+    private Conn connect(HttpServer s) throws IOException {
+        Conn c = new Conn(new Socket(InetAddress.getLoopbackAddress(), s.getAddress().getPort()));
+        closeables.add(c);
+        return c;
+    }
+
+    /**
+     * {@code HttpServer.bind} declares only IOException (BindException) besides NullPointerException: a
+     * server stopped before it was ever bound refuses a bind with an IOException on the JDK's provider
+     * (ClosedChannelException), not with an unchecked exception.
+     */
+    @Test
+    void bindingAServerStoppedBeforeItWasBoundThrowsAnIOException() throws Exception {
+        HttpServer s = provider.factory().get().createHttpServer(null, 0);
+        servers.add(s);
+        s.stop(0);
+        Throwable t;
+        try {
+            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+            t = null;
+        } catch (Throwable e) {
+            t = e;
+        }
+        assertInstanceOf(IOException.class, t, "bind on a stopped server");
+        assertNull(s.getAddress());
+    }
+
+    /**
+     * A request target with bytes above 0x7F (curl sends a path typed as {@code /café} as its raw UTF-8
+     * bytes): the JDK's provider reads the request line as ISO-8859-1 and serves it if {@code java.net.URI}
+     * accepts it.
+     */
+    @Test
+    void aTargetWithBytesAbove0x7fIsServed() throws Exception {
+        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        HttpServer s = started("/", ex -> {
+            seen.add(ex.getRequestURI().getRawPath() + "?" + ex.getRequestURI().getRawQuery());
+            HttpServerConformanceTest.respond(ex, 200, "ok");
+        });
+        Conn c = connect(s);
+        assertEquals(200, c.send("GET /caf\u00c3\u00a9 HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(ISO_8859_1)).read().status());
+        assertEquals(200, c.send("GET /q?name=\u00e9t\u00e9 HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(ISO_8859_1)).read().status());
+        assertEquals(List.of("/caf\u00c3\u00a9?null", "/q?name=\u00e9t\u00e9"), seen);
+    }
+
+    /**
+     * {@code HttpExchange.getProtocol()}: "the protocol string from the request in the form
+     * protocol/majorVersion.minorVersion". The JDK's provider reports the version the client sent.
+     */
+    @Test
+    void getProtocolReportsTheRequestsMinorVersion() throws Exception {
+        CompletableFuture<String> seen = new CompletableFuture<>();
+        HttpServer s = started("/", ex -> {
+            seen.complete(ex.getProtocol());
+            HttpServerConformanceTest.respond(ex, 200, "ok");
+        });
+        assertEquals(200, connect(s).send("GET /v HTTP/1.2\r\nHost: localhost\r\n\r\n").read().status());
+        assertEquals("HTTP/1.2", seen.get(10, SECONDS));
+    }
+
+    /**
+     * The request headers are read-only; on the JDK's provider the {@code Map} methods that do not modify
+     * the map in a given case ({@code computeIfAbsent} and {@code putIfAbsent} of a present key,
+     * {@code computeIfPresent} of an absent one) answer as any map does instead of throwing.
+     */
+    @Test
+    void readOnlyRequestHeadersAnswerMapDefaultsThatChangeNothing() throws Exception {
+        CompletableFuture<List<String>> seen = new CompletableFuture<>();
+        HttpServer s = started("/", ex -> {
+            var h = ex.getRequestHeaders();
+            List<String> l = new ArrayList<>();
+            l.add(result(() -> h.computeIfAbsent("host", k -> List.of("x"))));
+            l.add(result(() -> h.putIfAbsent("Host", List.of("x"))));
+            l.add(result(() -> h.computeIfPresent("X-Absent", (k, v) -> List.of("x"))));
+            l.add(result(() -> h.compute("X-Absent", (k, v) -> null)));
+            l.add(result(() -> h.computeIfAbsent("X-Absent", k -> List.of("x"))));
+            l.add(result(() -> h.putIfAbsent("X-Absent", List.of("x"))));
+            seen.complete(l);
+            HttpServerConformanceTest.respond(ex, 200, "");
+        });
+        assertEquals(200, connect(s).send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n").read().status());
+        assertEquals(List.of("[localhost]", "[localhost]", "null", "null", "UnsupportedOperationException", "UnsupportedOperationException"),
+                seen.get(10, SECONDS));
+    }
+
+    private static String result(java.util.concurrent.Callable<?> c) {
+        try {
+            return String.valueOf(c.call());
+        } catch (Exception e) {
+            return e.getClass().getSimpleName();
+        }
+    }
+
+    /**
+     * Closing the response body before {@code sendResponseHeaders} fails with an IOException and, on the
+     * JDK's provider, changes nothing: the handler can still read its request body and answer.
+     */
+    @Test
+    void aFailedCloseOfTheResponseBodyLeavesTheRequestBodyReadable() throws Exception {
+        CompletableFuture<List<String>> seen = new CompletableFuture<>();
+        HttpServer s = started("/", ex -> {
+            List<String> l = new ArrayList<>();
+            l.add(HttpServerConformanceTest.outcome(() -> ex.getResponseBody().close()));
+            try {
+                l.add(new String(ex.getRequestBody().readAllBytes(), ISO_8859_1));
+            } catch (IOException e) {
+                l.add(e.toString());
+            }
+            seen.complete(l);
+            HttpServerConformanceTest.respond(ex, 200, "ok");
+        });
+        Conn c = connect(s);
+        assertEquals("ok", c.send("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\n\r\nabc").read().text());
+        assertEquals(List.of("IOException", "abc"), seen.get(10, SECONDS));
+    }
+
+    /**
+     * {@code HttpServer.stop(delay)}: "The method will then block until all current exchange handlers have
+     * completed or else when approximately delay seconds have elapsed (whichever happens sooner). Then, all
+     * open TCP connections are closed, the background thread created by start() exits, and the method
+     * returns." With an executor, a handler that does not return does not hold up the JDK's stop.
+     */
+    @Test
+    void stopReturnsAfterItsDelayWhileAHandlerOnTheExecutorDoesNotReturn() throws Exception {
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.ExecutorService executor = java.util.concurrent.Executors.newFixedThreadPool(2);
+        closeables.add(executor::shutdownNow);
+        closeables.addFirst(release::countDown);                 // before the executor goes: the handler returns
+        HttpServer s = provider.factory().get().createHttpServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        s.setExecutor(executor);
+        s.createContext("/stuck", ex -> {
+            entered.countDown();
+            try {
+                release.await();                              // a handler stuck on a call that does not return
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        s.start();
+        Conn c = connect(s);
+        c.send("GET /stuck HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        assertTrue(entered.await(10, SECONDS));
+        Thread stopper = Thread.ofPlatform().daemon().start(() -> s.stop(1));
+        stopper.join(SECONDS.toMillis(10));
+        boolean returned = !stopper.isAlive();
+        release.countDown();                                  // lets a stop still waiting finish
+        stopper.join(SECONDS.toMillis(10));
+        assertTrue(returned, "stop(1) had not returned 10 s later: it waits for the stuck handler");
+        c.socket.setSoTimeout(5000);
+        assertTrue(c.closedByPeer(), "the connection is closed");
+    }
+}
