@@ -12,7 +12,11 @@ import java.net.http.HttpResponse;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class HttpServerMetricsAfterStopTest {
+/**
+ * The HTTP server's meters over the server's life: a server stopped leaves the registry to the next one
+ * bound there, and two binders of one server in one registry count each request once.
+ */
+class HttpServerMetricsLifecycleTest {
     static BobbinHttpServer server() throws Exception {
         BobbinHttpServer s = BobbinHttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         s.createContext("/a", x -> { x.sendResponseHeaders(200, 2); try (OutputStream o = x.getResponseBody()) { o.write("ok".getBytes()); } });
@@ -28,7 +32,7 @@ class HttpServerMetricsAfterStopTest {
         }
     }
 
-    /** A stopped server's meters stay in the registry, and a new server bound there reads the old one's values. */
+    /** A stopped server's meters leave the registry: a new server bound there with the same tags reads its own values. */
     @Test
     void aNewServerBoundAfterAStoppedOneReportsItsOwnCounters() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -50,6 +54,22 @@ class HttpServerMetricsAfterStopTest {
                     "the meter reads the stopped server (" + firstReceived + " bytes), not the running one");
         } finally {
             second.stop(0);
+        }
+    }
+
+    /** Two binders of one server in one registry (a framework's bean and the application's own call). */
+    @Test
+    void twoBindersOfOneServerCountEachRequestOnce() throws Exception {
+        BobbinHttpServer s = server();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try {
+            HttpServerMetrics.of(s).bindTo(registry);
+            HttpServerMetrics.of(s).bindTo(registry);
+            s.start();
+            get(s, 3);
+            assertEquals(3, registry.get("http.server.requests").tags("uri", "/a").timer().count());
+        } finally {
+            s.stop(0);
         }
     }
 }
