@@ -745,40 +745,12 @@ class SocketSemanticsConformanceTest {
     @ParameterizedTest @EnumSource(Kind.class)
     void aLargeAnswerAfterThePeersEndOfStreamArrivesWhole(Kind kind) throws Exception {
         assume(kind);
-        int size = 4 * 1024 * 1024;
         try (Conn c = kind.connect(address())) {
             c.setOption(StandardSocketOptions.SO_SNDBUF, 8192);
             Socket p = peer();
             p.shutdownOutput();                             // the request is complete
             assertEquals(-1, c.read(new byte[16]), "this side reads the end of the request");
-            CompletableFuture<Object> answered = new CompletableFuture<>();
-            Thread.ofPlatform().daemon().start(() -> answered.complete(outcome(() -> {
-                c.write(new byte[size]);
-                c.shutdownOutput();
-                return "ok";
-            })));
-            CompletableFuture<Long> received = CompletableFuture.supplyAsync(() -> {
-                long total = 0;
-                try {
-                    InputStream in = p.getInputStream();
-                    byte[] buf = new byte[3000];
-                    for (int n, k = 0; (n = in.read(buf)) > 0; ) {
-                        total += n;
-                        if (++k % 200 == 0) Thread.sleep(1);    // a slow reader: the writer must wait for room
-                    }
-                } catch (Exception e) {
-                    return -total - 1;
-                }
-                return total;
-            }, r -> Thread.ofPlatform().daemon().start(r));
-            Object w;
-            try {
-                w = answered.get(20, TimeUnit.SECONDS);
-            } catch (java.util.concurrent.TimeoutException e) {
-                w = "the writer still waits after 20 s";
-            }
-            assertEquals("ok", w, "the answer's write");
-            assertEquals(size, received.get(20, TimeUnit.SECONDS), "bytes the peer read");
+            assertLargeWriteArrives(c, p, () -> null);
         }
     }
 
