@@ -70,7 +70,12 @@ final class Admission {
 
     /** Accepts a job or throws RejectedExecutionException. */
     void admit(Runnable job) {
-        admit(job, false, 0);
+        admit(job, false, 0, null);
+    }
+
+    /** Wakes the submitters waiting for a slot, to re-check their abandon condition; none when unbounded. */
+    void wakeSlotWaiters() {
+        if (slots != null) slots.wakeWaiters();
     }
 
     /**
@@ -80,8 +85,18 @@ final class Admission {
      * gets InterruptedException, as from the JDK's bulk operations.
      */
     boolean admitInBatch(TaskFuture<?> task, boolean timed, long deadline) throws InterruptedException {
+        return admitInBatch(task, timed, deadline, null);
+    }
+
+    /**
+     * {@link #admitInBatch}, where a WAIT caller also stops waiting for a slot, and returns false, once
+     * {@code abandon} holds (invokeAny, once a task has succeeded); whoever makes it true calls
+     * {@link #wakeSlotWaiters}.
+     */
+    boolean admitInBatch(TaskFuture<?> task, boolean timed, long deadline, java.util.function.BooleanSupplier abandon)
+            throws InterruptedException {
         try {
-            return admit(task, timed, deadline);
+            return admit(task, timed, deadline, abandon);
         } catch (RejectedExecutionException e) {
             if (e.getCause() instanceof InterruptedException && Thread.interrupted()) throw new InterruptedException();
             throw e;
@@ -92,7 +107,7 @@ final class Admission {
      * Accepts a job or throws RejectedExecutionException (also for a WAIT caller interrupted while it
      * waits); with {@code timed}, returns false if a WAIT executor had no free slot before {@code deadline}.
      */
-    private boolean admit(Runnable job, boolean timed, long deadline) {
+    private boolean admit(Runnable job, boolean timed, long deadline, java.util.function.BooleanSupplier abandon) {
         lifecycle.ensureRunning();
         if (slots == null) {
             start(job);
@@ -100,7 +115,7 @@ final class Admission {
         }
         // a job that may be queued gets its fiber now, on the submitter: what it inherits is the submitter's
         Thread fiber = slots.queues() ? newFiber(factory, job) : null;
-        switch (slots.acquire(lifecycle, job, fiber, timed, deadline)) {
+        switch (slots.acquire(lifecycle, job, fiber, timed, deadline, abandon)) {
             case SLOT -> {
                 try {
                     if (fiber != null) startCreated(fiber);

@@ -98,6 +98,9 @@ public final class FiberExecutor implements ExecutorService {
 
     /**
      * What a task submission does when {@link Config#maxConcurrency()} tasks are already running.
+     * As with a fixed thread pool, a task that waits for tasks of its own bounded executor (an
+     * {@code invokeAll} from inside one of its tasks, say) can wait forever once every slot is held by
+     * such waiters: give nested work an executor of its own.
      *
      * <pre>{@code
      * FiberExecutor limited = FiberExecutor.builder().maxConcurrency(4).whenSaturated(Saturation.QUEUE).build();

@@ -47,15 +47,21 @@ final class InvokeAny {
         if (size == 0) throw new IllegalArgumentException("tasks is empty");
         long start = timed ? System.nanoTime() : 0;
         long deadline = start + nanos;                // compared by difference: safe across wrap-around
-        FirstResult<T> first = new FirstResult<>(Thread.currentThread());
+        FirstResult<T> first = new FirstResult<>(Thread.currentThread(), admission);
         List<Future<?>> futures = new ArrayList<>(size);
         try {
-            int count = 0;
+            int count = 0, seen = 0;
             Iterator<? extends Callable<T>> it = tasks.iterator();
-            while (count < size && it.hasNext()) {
-                AnyTask<T> f = new AnyTask<>(Objects.requireNonNull(it.next(), "tasks contains null"), first);
+            while (seen < size && it.hasNext()) {
+                Callable<T> task = Objects.requireNonNull(it.next(), "tasks contains null");
+                seen++;
+                // A task already won (a bounded executor runs them a few at a time): start no more,
+                // as the JDK's invokeAny would cancel them at once; the null check still covers them.
+                if (first.result != null) continue;
+                AnyTask<T> f = new AnyTask<>(task, first);
                 futures.add(f);
-                if (!admission.admitInBatch(f, timed, deadline)) {
+                if (!admission.admitInBatch(f, timed, deadline, first::hasResult)) {
+                    if (first.result != null) continue;        // a task won while this waited for a slot
                     throw new TimeoutException("no slot of the executor for invokeAny's tasks in time");
                 }
                 count++;
@@ -109,15 +115,25 @@ final class InvokeAny {
         private static final VarHandle FAILURES = VarHandles.field(MethodHandles.lookup(), FirstResult.class, "failures", int.class);
         private static final VarHandle FIRST_FAILURE = VarHandles.field(MethodHandles.lookup(), FirstResult.class, "firstFailure", Throwable.class);
         private final Thread waiter;                    // the invokeAny caller, unparked on every report
+        private final Admission admission;              // whose slot waiters the first success wakes
         volatile Object result;        // set once by CAS; the waiter's volatile read pairs with it
         volatile int failures;         // incremented after firstFailure is set; the waiter reads it volatile
         volatile Throwable firstFailure; // set once by CAS, before the increment of failures
 
-        FirstResult(Thread waiter) { this.waiter = waiter; }
+        FirstResult(Thread waiter, Admission admission) {
+            this.waiter = waiter;
+            this.admission = admission;
+        }
+
+        /** Whether a task succeeded (or the caller left): a caller waiting for a slot gives up. */
+        boolean hasResult() {
+            return result != null;
+        }
 
         void succeed(T value) {
             if (result == null && RESULT.compareAndSet(this, null, value == null ? NULL : value)) {
                 LockSupport.unpark(waiter);
+                admission.wakeSlotWaiters();             // the caller may wait for a slot (WAIT): it stops
             }
         }
 

@@ -57,7 +57,7 @@ final class Slots {
         SLOT,
         /** The job was queued; a finishing job starts it. */
         QUEUED,
-        /** WAIT found no slot before the caller's deadline; the job was not accepted. */
+        /** WAIT found no slot before the caller's deadline, or its caller gave up; the job was not accepted. */
         TIMED_OUT
     }
 
@@ -68,6 +68,15 @@ final class Slots {
      * and the exception's cause is the InterruptedException).
      */
     Outcome acquire(ExecutorState lifecycle, Runnable job, Thread fiber, boolean timed, long deadline) {
+        return acquire(lifecycle, job, fiber, timed, deadline, null);
+    }
+
+    /**
+     * {@link #acquire}, where a WAIT caller also gives up (TIMED_OUT) once {@code abandon} holds: it is
+     * read under the lock before each wait, and whoever makes it true calls {@link #wakeWaiters}.
+     */
+    Outcome acquire(ExecutorState lifecycle, Runnable job, Thread fiber, boolean timed, long deadline,
+                    java.util.function.BooleanSupplier abandon) {
         lock.lock();
         try {
             while (running >= max) {
@@ -81,6 +90,7 @@ final class Slots {
                         return Outcome.QUEUED;
                     }
                     case WAIT -> {
+                        if (abandon != null && abandon.getAsBoolean()) return Outcome.TIMED_OUT;
                         try {
                             if (!timed) {
                                 freed.await();

@@ -388,6 +388,25 @@ class ExecutorFaultPathConformanceTest {
         assertTrue("fast".equals(out) || out instanceof TimeoutException, String.valueOf(out));
     }
 
+    /**
+     * invokeAny returns the first success and cancels the rest: once a task has succeeded, a bounded
+     * WAIT executor must not go on starting the remaining tasks one slot at a time, waiting for each
+     * loser to finish before it looks at the result (nor time out with a result in hand).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("wait1")
+    void saturatedInvokeAnyReturnsTheFirstSuccessWithoutRunningTheLosers(Subject subject) throws Exception {
+        ExecutorService e = executorFor(subject);
+        for (boolean timed : new boolean[] {false, true}) {
+            Gate g1 = new Gate(), g2 = new Gate();
+            List<Callable<String>> tasks = List.of(() -> "fast", g1, g2);
+            Call<String> c = async(() -> timed ? e.invokeAny(tasks, HANG_S - 1, SECONDS) : e.invokeAny(tasks));
+            assertEquals("fast", c.outcome(), timed ? "timed" : "untimed");
+            g1.assertCancelledOrInterrupted();
+            g2.assertCancelledOrInterrupted();
+        }
+    }
+
     /** A timed invokeAll returns within its timeout while a task holds the only slot. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("wait1")

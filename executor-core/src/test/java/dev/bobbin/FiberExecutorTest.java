@@ -213,6 +213,32 @@ class FiberExecutorTest {
     }
 
     @Test
+    void waitPolicyInvokeAnyStopsWaitingForASlotOnceATaskSucceeded() throws Exception {
+        // Bound 2: a gate holds one slot while "fast" wins in the other; invokeAny then waits for a
+        // slot for its third task. The success must end that wait: no loser starts, nothing hangs.
+        FiberExecutor e = bounded(2, FiberExecutor.Saturation.WAIT);
+        CountDownLatch release = new CountDownLatch(1), gateRunning = new CountDownLatch(1);
+        AtomicInteger losersStarted = new AtomicInteger();
+        Callable<String> gate = () -> { gateRunning.countDown(); release.await(); return "gate"; };
+        Callable<String> fast = () -> { gateRunning.await(); return "fast"; };
+        Callable<String> loser = () -> { losersStarted.incrementAndGet(); release.await(); return "loser"; };
+        try {
+            CompletableFuture<String> r = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return e.invokeAny(List.of(gate, fast, loser, loser, loser));
+                } catch (Exception x) {
+                    throw new java.util.concurrent.CompletionException(x);
+                }
+            }, Executors.newVirtualThreadPerTaskExecutor());
+            assertEquals("fast", r.get(5, SECONDS));
+            assertEquals(0, losersStarted.get(), "losers started after the winner");
+        } finally {
+            release.countDown();
+            e.close();
+        }
+    }
+
+    @Test
     void waitPolicyBlocksTheSubmitterUntilASlotFrees() throws Exception {
         try (FiberExecutor e = bounded(1, FiberExecutor.Saturation.WAIT)) {
             CountDownLatch release = occupy(e);
