@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -43,6 +44,33 @@ import java.util.concurrent.TimeUnit;
  */
 public final class HttpServerMetrics implements MeterBinder {
     private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH");
+
+    /**
+     * The binders using each meter of each registry: servers bound to one registry with the same tags share
+     * their meters (a registry returns the meter it has already), so a stopping server removes only those
+     * no running server still uses. Guarded by itself.
+     */
+    private static final Map<MeterRegistry, Map<Meter.Id, Integer>> USERS = new WeakHashMap<>();
+
+    private static void acquire(MeterRegistry registry, Meter.Id id) {
+        synchronized (USERS) {
+            USERS.computeIfAbsent(registry, r -> new java.util.HashMap<>()).merge(id, 1, Integer::sum);
+        }
+    }
+
+    /** Drops one use of {@code id}, removing the meter from {@code registry} with its last. */
+    private static void release(MeterRegistry registry, Meter.Id id) {
+        synchronized (USERS) {
+            Map<Meter.Id, Integer> uses = USERS.get(registry);
+            Integer n = uses == null ? null : uses.get(id);
+            if (n != null && n > 1) {
+                uses.put(id, n - 1);
+                return;
+            }
+            if (uses != null) uses.remove(id);
+            registry.remove(id);
+        }
+    }
 
     private final ServerCore core;
     private final Tags tags;
@@ -109,9 +137,13 @@ public final class HttpServerMetrics implements MeterBinder {
                     .description("Handlers that threw and connections that failed").tags(tags).register(registry).getId());
         } catch (RuntimeException e) {               // a registry that refuses a meter: leave nothing behind
             core.removeObserver(recorder);
-            for (Meter.Id id : registered) registry.remove(id);
+            for (Meter.Id id : registered) {           // removed unless another binder uses it
+                acquire(registry, id);
+                release(registry, id);
+            }
             throw e;
         }
+        for (Meter.Id id : registered) acquire(registry, id);
         bound.put(registry, recorder);
         ids.put(registry, registered);
     }
@@ -124,8 +156,8 @@ public final class HttpServerMetrics implements MeterBinder {
         stopped = true;
         for (Map.Entry<MeterRegistry, Recorder> e : bound.entrySet()) {
             core.removeObserver(e.getValue());
-            for (Meter.Id id : ids.get(e.getKey())) e.getKey().remove(id);
-            for (Timer t : e.getValue().timers().values()) e.getKey().remove(t);
+            for (Meter.Id id : ids.get(e.getKey())) release(e.getKey(), id);
+            for (Timer t : e.getValue().timers().values()) release(e.getKey(), t.getId());
         }
         bound.clear();
         ids.clear();
@@ -148,7 +180,7 @@ public final class HttpServerMetrics implements MeterBinder {
         }
 
         private Timer timer(Key k) {
-            return Timer.builder("http.server.requests")
+            Timer t = Timer.builder("http.server.requests")
                     .description("HTTP requests, from the parsed head to the complete response")
                     .tags(tags)
                     .tag("method", k.method())
@@ -156,6 +188,8 @@ public final class HttpServerMetrics implements MeterBinder {
                     .tag("outcome", outcome(k.status()))
                     .tag("uri", k.uri())
                     .register(registry);
+            acquire(registry, t.getId());                // once per recorder and key (computeIfAbsent)
+            return t;
         }
 
         private static String outcome(int status) {

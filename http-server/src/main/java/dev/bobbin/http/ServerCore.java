@@ -118,7 +118,17 @@ final class ServerCore {
         // HttpServer.bind declares IOException only (the JDK's provider: ClosedChannelException); a server is
         // started only once bound, so the state here is NEW or STOPPED
         if (state != NEW) throw new BindException("HttpServer " + (state == STARTED ? "started" : "stopped"));
-        FiberServerSocket s = io.openServer();
+        FiberServerSocket s;
+        try {
+            s = io.openServer();
+        } catch (io.netty.channel.ChannelException e) {
+            // no descriptor for the listening socket (EMFILE, ENFILE): the JDK's provider says so with an
+            // IOException, as FiberIo.connect does, not with Netty's unchecked exception
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            java.net.SocketException se = new java.net.SocketException(String.valueOf(cause.getMessage()));
+            se.initCause(e);
+            throw se;
+        }
         try {
             s.bind(addr, backlog > 0 ? backlog : HttpTunables.DEFAULT_BACKLOG);
         } catch (IOException | RuntimeException e) {

@@ -1,5 +1,6 @@
 package dev.bobbin.http;
 
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
@@ -14,7 +15,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * The HTTP server's meters over the server's life: a server stopped leaves the registry to the next one
- * bound there, and two binders of one server in one registry count each request once.
+ * bound there, and two binders of one server in one registry count each request once, and two servers sharing a
+ * registry's meters keep them until the last one stops.
  */
 class HttpServerMetricsLifecycleTest {
     static BobbinHttpServer server() throws Exception {
@@ -70,6 +72,49 @@ class HttpServerMetricsLifecycleTest {
             assertEquals(3, registry.get("http.server.requests").tags("uri", "/a").timer().count());
         } finally {
             s.stop(0);
+        }
+    }
+
+    /**
+     * Two running servers bound to one registry with the same (here: no) tags share their meters, as
+     * Micrometer merges meters of one name and tags: stopping one must not take the other's out of the
+     * registry, since the running server still counts requests into them.
+     */
+    @Test
+    void stoppingOneServerLeavesTheMetersOfARunningServerInTheRegistry() throws Exception {
+        // Micrometer warns once that the second server's gauge of the same id is ignored: expected here
+        java.util.logging.Logger micrometer = java.util.logging.Logger.getLogger("io.micrometer");
+        java.util.logging.Level previous = micrometer.getLevel();
+        micrometer.setLevel(java.util.logging.Level.SEVERE);
+        try {
+            stoppingOneOfTwoServers();
+        } finally {
+            micrometer.setLevel(previous);
+        }
+    }
+
+    private static void stoppingOneOfTwoServers() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        BobbinHttpServer running = server();
+        BobbinHttpServer stopped = server();
+        try {
+            HttpServerMetrics.of(running).bindTo(registry);
+            HttpServerMetrics.of(stopped).bindTo(registry);
+            running.start();
+            stopped.start();
+            get(running, 1);
+            get(stopped, 1);
+            stopped.stop(0);
+
+            get(running, 2);
+            assertNotNull(registry.find("http.server.connections.active").gauge(),
+                    "the running server's gauge left the registry when the other server stopped");
+            assertNotNull(registry.find("http.server.bytes.received").functionCounter(),
+                    "the running server's byte counter left the registry when the other server stopped");
+            long requests = registry.find("http.server.requests").timers().stream().mapToLong(Timer::count).sum();
+            assertTrue(requests >= 2, "requests of the running server after the other's stop counted in the registry: " + requests);
+        } finally {
+            running.stop(0);
         }
     }
 }

@@ -88,6 +88,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
     // loop-confined state
     private final ArrayDeque<ByteBuf> inbound = new ArrayDeque<>();
+    private volatile boolean prefetching;              // available() asked the loop for a read that has not delivered yet
     private volatile int inboundBytes;                 // loop writes, anyone reads: the readable bytes in inbound (available())
     private Pending<ByteBuf> readWaiter;
     private Pending<Void> connectWaiter;
@@ -360,6 +361,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
     /** Loop: hands the reader its result, or keeps a buffer for the next read. */
     private void deliver(ByteBuf b) {
         assert holdsLoop() : "received bytes delivered off the socket's loop";
+        if (prefetching) prefetching = false;
         Pending<ByteBuf> w = takeReadWaiter();
         if (w == null || !w.complete(b)) {
             inbound.addLast(b);
@@ -374,15 +376,19 @@ public final class FiberSocket extends Endpoint implements Closeable {
      * {@code available()}.
      */
     private void prefetch() {
+        if (prefetching) return;                       // one read asked for at a time: a polling loop of available() costs nothing more
+        prefetching = true;                            // volatile; cleared on the loop once bytes or the end arrive
         try {
             run(() -> {
                 if (readWaiter == null && inbound.isEmpty() && !eof && !loopClosed && registrationError == null
                         && ch.isActive()) {
-                    ch.read();
+                    ch.read();                         // its bytes (or the end) clear the flag: deliver, Bridge
+                } else {
+                    prefetching = false;
                 }
             });
         } catch (ClosedChannelException e) {
-            // the loop is gone: nothing will arrive
+            prefetching = false;                       // the loop is gone: nothing will arrive
         }
     }
 
@@ -1041,10 +1047,11 @@ public final class FiberSocket extends Endpoint implements Closeable {
             }
 
             @Override public void flush() throws IOException {
-                // As the JDK's socket stream, whose flush does nothing: a socket closed with every byte it was
-                // given in the kernel has nothing left to wait for. Stream code closes a BufferedOutputStream
-                // (which flushes) after the input stream's close closed the socket.
-                if (isClosedFlag() && inFlight.get() == 0 && writeError == null) return;
+                // As the JDK's socket stream, whose flush does nothing: once the socket is closed, the bytes
+                // still queued are the close's to drain (as a JDK socket's kernel sends them after its close),
+                // and a flush can neither wait for them nor fail them. Stream code closes a
+                // BufferedOutputStream (which flushes) after the input stream's close closed the socket.
+                if (isClosedFlag() && writeError == null) return;
                 FiberSocket.this.flush();
             }
 
@@ -1084,6 +1091,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof ChannelInputShutdownEvent || evt instanceof ChannelInputShutdownReadComplete) {
                 eof = true;
+                prefetching = false;
                 Pending<ByteBuf> w = takeReadWaiter();
                 if (w != null) w.complete(null);
                 pinEpoll();                            // Netty's end-of-input paths break later waits for room:
@@ -1102,6 +1110,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             eof = true;
+            prefetching = false;
             Pending<ByteBuf> w = takeReadWaiter();
             if (w != null) {
                 if (loopClosed) w.fail(new AsynchronousCloseException());

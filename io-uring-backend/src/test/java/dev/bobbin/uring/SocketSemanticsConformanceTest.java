@@ -669,6 +669,67 @@ class SocketSemanticsConformanceTest {
     }
 
     /**
+     * The JDK's socket stream's {@code flush} does nothing, also once the socket is closed: a write that
+     * returned has its bytes in the kernel, which still sends them after the close. Bobbin's write returns
+     * with up to 64 KiB still queued, which the close drains to the peer; the same stream code (the input
+     * stream's close closes the socket, then the BufferedOutputStream's close flushes) must not see an
+     * exception for bytes that are delivered.
+     */
+    @ParameterizedTest @EnumSource(Kind.class)
+    void flushingAnOutputStreamAfterTheSocketClosedWhileItsLastBytesDrainIsANoOp(Kind kind) throws Exception {
+        assume(kind);
+        java.io.OutputStream rawOut;
+        InputStream rawIn;
+        Closeable socket;
+        if (kind == Kind.JDK) {
+            Socket s = new Socket();
+            s.setSendBufferSize(32 * 1024);
+            s.connect(address(), 5000);
+            rawOut = s.getOutputStream();
+            rawIn = s.getInputStream();
+            socket = s;
+        } else {
+            FiberSocket s = connectFiber(kind);
+            s.setOption(java.net.StandardSocketOptions.SO_SNDBUF, 32 * 1024);
+            rawOut = s.outputStream();
+            rawIn = s.inputStream();
+            socket = s;
+        }
+        Socket p = peer();
+        p.setReceiveBufferSize(32 * 1024);
+        byte[] payload = new byte[4 << 20];
+        new java.util.Random(5).nextBytes(payload);
+        // a slow reader: the socket's last bytes are still on their way when the writer closes
+        CompletableFuture<Long> received = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().start(() -> {
+            try {
+                Thread.sleep(200);
+                InputStream pin = p.getInputStream();
+                byte[] buf = new byte[4096];
+                long total = 0;
+                int n;
+                while ((n = pin.read(buf)) > 0) {
+                    total += n;
+                    Thread.sleep(1);
+                }
+                received.complete(total);
+            } catch (Throwable t) {
+                received.completeExceptionally(t);
+            }
+        });
+        Object outcome = outcome(() -> {
+            try (socket;
+                 java.io.OutputStream out = new java.io.BufferedOutputStream(rawOut);
+                 InputStream in = rawIn) {
+                out.write(payload);
+                return "ok";
+            }
+        });
+        assertEquals("ok", outcome, () -> kind + ": closing the streams after the last write threw " + outcome);
+        assertEquals(payload.length, received.get(30, TimeUnit.SECONDS), "the peer received every byte");
+    }
+
+    /**
      * {@code available()} reports bytes that have arrived, as the JDK's socket stream does (FIONREAD):
      * code that polls {@code available()} before reading, so as never to block, must see the peer's bytes
      * eventually. Bobbin's returned 0 for as long as no read was made, since only a read fetches them.
