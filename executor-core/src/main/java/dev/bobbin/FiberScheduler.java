@@ -282,7 +282,10 @@ public final class FiberScheduler implements AutoCloseable {
     /**
      * Shuts down, interrupts every live fiber, and has each carrier's driver close the resources fibers
      * may be blocked on (the I/O backend closes the sockets opened on this scheduler's carriers, so a
-     * fiber blocked reading one gets a {@link java.net.SocketException}). Like
+     * fiber blocked reading one gets a {@link java.nio.channels.ClosedChannelException}: a
+     * {@link java.nio.channels.ClosedByInterruptException} or an
+     * {@link java.nio.channels.AsynchronousCloseException}, whichever of the interrupt and the close reaches
+     * it first). Like
      * {@link java.util.concurrent.ExecutorService#shutdownNow()} it does not wait: fibers that catch the
      * interrupt and go on still run to the end; {@link #awaitTermination} waits for them. Idempotent.
      *

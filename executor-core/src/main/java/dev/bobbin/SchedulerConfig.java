@@ -32,9 +32,9 @@ import java.util.Objects;
  *                      pinning call, before it counts as stalled (default 100 ms); {@link Duration#ZERO}
  *                      turns stall protection off (cooperative {@link FiberScheduler#checkpoint()} still works)
  * @param maxSpareCarriers how many extra carriers may start while every carrier is stalled, 0 to
- *                      {@link #MAX_PARALLELISM} - parallelism (default: parallelism, capped); must be 0
- *                      under {@link SchedulingPolicy#SINGLE_THREAD}; only
- *                      {@link SchedulingPolicy#WORK_STEALING} uses them
+ *                      {@link #MAX_PARALLELISM} - parallelism (default: parallelism, capped, under
+ *                      {@link SchedulingPolicy#WORK_STEALING}, the only policy that uses them; 0 under the
+ *                      others); must be 0 under {@link SchedulingPolicy#SINGLE_THREAD}
  * @param schedulingDelaySampling how often the time from runnable to running is measured (default:
  *                      one submission in 64 per carrier; see {@link SchedulingDelaySampling})
  * @param trackFibers   whether the scheduler records when each fiber last ran, for

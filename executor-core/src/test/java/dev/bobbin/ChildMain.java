@@ -40,10 +40,12 @@ public final class ChildMain {
                     System.out.println("pollers-on-custom-scheduler=" + pollersScheduledBy(f.get(s)));
                 }
             }
-            case "poller-mode", "poller-mode-after-jdk-io", "poller-mode-single-thread" -> {
+            case "poller-mode", "poller-mode-after-jdk-io", "poller-mode-single-thread", "poller-mode-one-carrier" -> {
                 if (args[0].equals("poller-mode-after-jdk-io")) Thread.ofVirtual().start(ChildMain::echoOnce).join();
                 SchedulerConfig config = args[0].equals("poller-mode-single-thread")
                         ? SchedulerConfig.builder().name("child").policy(SchedulingPolicy.SINGLE_THREAD).build()
+                        : args[0].equals("poller-mode-one-carrier")   // work stealing, one carrier, a spare (the default), stall protection on
+                        ? SchedulerConfig.builder().name("child").parallelism(1).build()
                         : SchedulerConfig.builder().name("child").parallelism(2).build();
                 try (FiberScheduler s = FiberScheduler.create(config)) {
                     s.start(ChildMain::echoOnce).join();

@@ -56,6 +56,9 @@ class JvmFlagsTest {
         childPrints(List.of(), "poller-mode", "property=2", "virtual-pollers=true", "hosted=true");
         // A first scheduler with no second carrier to move them to (single thread) does not host them.
         childPrints(List.of(), "poller-mode-single-thread", "property=1", "virtual-pollers=false", "hosted=false");
+        // Nor does one with a single carrier and its default spare (README, "What uses io_uring": at least two
+        // carriers; the README once said a spare was enough).
+        childPrints(List.of(), "poller-mode-one-carrier", "property=1", "virtual-pollers=false", "hosted=false");
         // -Dbobbin.jdkPollers=threads: platform-thread pollers, nothing on the carriers.
         childPrints(List.of("-Dbobbin.jdkPollers=threads"), "poller-mode", "property=1", "virtual-pollers=false", "hosted=false");
         // The application's explicit choice stands, and its sub-pollers stay on the JDK's scheduler.

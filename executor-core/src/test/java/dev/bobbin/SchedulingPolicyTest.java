@@ -106,6 +106,19 @@ class SchedulingPolicyTest {
         assertEquals(0, c.maxSpareCarriers());
     }
 
+    /**
+     * SchedulerConfig's javadoc: maxSpareCarriers defaults to the parallelism, capped, under WORK_STEALING, the
+     * only policy that uses them, and to 0 under the others (it once said "parallelism, capped" for all).
+     */
+    @Test
+    void theDefaultNumberOfSparesIsTheParallelismOnlyUnderWorkStealing() {
+        assertEquals(3, SchedulerConfig.builder().parallelism(3).build().maxSpareCarriers());
+        assertEquals(0, SchedulerConfig.builder().policy(SchedulingPolicy.THREAD_PER_CORE).parallelism(3).build()
+                .maxSpareCarriers());
+        assertEquals(SchedulerConfig.MAX_PARALLELISM - 32_000,
+                SchedulerConfig.builder().parallelism(32_000).build().maxSpareCarriers(), "capped");
+    }
+
     /** Records every carrier each fiber was seen on. */
     private static Map<Thread, Set<Integer>> runMigrationProbe(FiberScheduler scheduler, int fibers, int steps,
                                                                java.util.function.Function<Runnable, Thread> starter)

@@ -25,12 +25,12 @@ package dev.bobbin.scheduler;
  * sockets: the JDK's pollers on Bobbin's carriers").
  * Sub-pollers outlive their host ({@link OutlivingFibers}): when it terminates they move to a runner thread
  * of their own, so JDK sockets keep working in every other scheduler and thread of the JVM, now at the cost
- * of a hop per event. Only a work-stealing pool with a second carrier to move them to (a second regular
- * carrier or a spare) hosts them, so that one fiber hogging a carrier never stops the JVM's socket
- * wake-ups for longer than the stall monitor takes to move queued work; when fibers hog every carrier and
+ * of a hop per event. Only a work-stealing pool with a second regular carrier to move them to (a spare is
+ * not enough) and stall protection on hosts them ({@link CarrierPool#canHostJdkPollers}), so that one
+ * fiber hogging a carrier never stops the JVM's socket wake-ups for longer than the stall monitor takes to move queued work; when fibers hog every carrier and
  * spare, the monitor runs the sub-pollers' tasks off the pool, on their runner thread
- * ({@link OutlivingFibers#rescue}); a first pool without a second carrier (single
- * thread, thread per core, one carrier and no spares) gets {@code SYSTEM_THREADS}, as does
+ * ({@link OutlivingFibers#rescue}); any other first pool (single thread, thread per core, one carrier
+ * with or without spares, stall protection off) gets {@code SYSTEM_THREADS}, as does
  * {@code =threads}, which selects it outright (nothing on Bobbin's
  * carriers, a hop per event). The JDK's own virtual threads use the same pollers either way.
  *

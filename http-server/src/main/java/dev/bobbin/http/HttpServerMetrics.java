@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  *       {@code status}, {@code outcome} ({@code SUCCESS}, {@code CLIENT_ERROR}, ...) and {@code uri},
  *       the matched context's path (never the raw URI, so the number of series stays bounded);</li>
  *   <li>{@code http.server.connections.active} — gauge of open connections;</li>
- *   <li>{@code http.server.connections.refused} — connections answered with 503 over the limit;</li>
+ *   <li>{@code http.server.connections.refused} — connections refused over the limit (a 503 over plain HTTP, a close over TLS);</li>
  *   <li>{@code http.server.bytes.received}, {@code http.server.bytes.sent} — counters, bytes;</li>
  *   <li>{@code http.server.failures} — handlers that threw and connections that failed.</li>
  * </ul>
@@ -127,7 +127,7 @@ public final class HttpServerMetrics implements MeterBinder {
             registered.add(Gauge.builder("http.server.connections.active", core, ServerCore::activeConnections)
                     .description("Open connections").tags(tags).register(registry).getId());
             registered.add(FunctionCounter.builder("http.server.connections.refused", core, ServerCore::refusedConnections)
-                    .description("Connections answered with 503 because the connection limit was reached").tags(tags).register(registry).getId());
+                    .description("Connections refused because the connection limit was reached").tags(tags).register(registry).getId());
             // no base unit: the name says bytes already, and a Prometheus registry would append it again
             registered.add(FunctionCounter.builder("http.server.bytes.received", core, ServerCore::bytesIn)
                     .description("Bytes read from clients").tags(tags).register(registry).getId());

@@ -65,7 +65,10 @@ public final class HttpServerOptions {
     /** Largest request body; a larger one is answered with 413. */
     public long maxRequestBodyBytes() { return maxRequestBodyBytes; }
 
-    /** Most connections open at once; a further one is answered with 503 and closed. */
+    /**
+     * Most connections open at once; a further one is answered with 503 and closed (on an HTTPS server it is
+     * closed without a handshake, so without a 503).
+     */
     public int maxConnections() { return maxConnections; }
 
     /** Longest time from a request's first byte to the end of its header block (then 408 and close). */

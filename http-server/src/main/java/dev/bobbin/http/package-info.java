@@ -55,7 +55,8 @@
  *       Host on HTTP/1.1; a malformed request line or chunk;</li>
  *   <li>414 request line over the limit; 431 header block over the limit or over 200 fields; 413 body
  *       over the limit; 501 a transfer coding other than chunked; 505 an HTTP major version other than 1;
- *       408 a head not complete within the header timeout; 503 a connection over the limit.</li>
+ *       408 a head not complete within the header timeout; 503 a connection over the limit (over TLS a
+ *       connection over the limit is closed without a handshake).</li>
  * </ul>
  * A handler that throws gets a 500 when nothing was sent yet (the built-in provider closes the
  * connection), otherwise the connection closes; the failure is logged once per minute at WARNING, each

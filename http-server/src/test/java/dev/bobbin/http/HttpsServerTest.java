@@ -203,4 +203,45 @@ class HttpsServerTest {
             log.setUseParentHandlers(useParent);
         }
     }
+    /**
+     * HttpServerOptions.maxConnections over TLS: the refusal is a bare close, without a handshake and so
+     * without the 503 a plain connection gets (the options' javadoc and the README once promised a 503), and
+     * it counts as refused.
+     */
+    @org.junit.jupiter.api.Test
+    void aTlsConnectionOverTheLimitIsClosedWithoutAHandshake() throws Exception {
+        BobbinHttpsServer s = BobbinHttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0,
+                HttpServerOptions.builder().maxConnections(1).build());
+        s.setHttpsConfigurator(new HttpsConfigurator(serverContext));
+        s.createContext("/", x -> {
+            x.sendResponseHeaders(200, 2);
+            try (OutputStream o = x.getResponseBody()) {
+                o.write("ok".getBytes(StandardCharsets.UTF_8));
+            }
+        });
+        s.start();
+        int port = s.getAddress().getPort();
+        try (javax.net.ssl.SSLSocket first = (javax.net.ssl.SSLSocket) clientContext.getSocketFactory().createSocket("127.0.0.1", port)) {
+            first.setSoTimeout(10_000);
+            first.startHandshake();                      // holds the only connection
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (s.activeConnections() < 1 && System.nanoTime() < deadline) Thread.sleep(5);
+            try (javax.net.ssl.SSLSocket second = (javax.net.ssl.SSLSocket) clientContext.getSocketFactory().createSocket("127.0.0.1", port)) {
+                second.setSoTimeout(10_000);
+                String answer;
+                try {
+                    second.startHandshake();
+                    second.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                    answer = new String(second.getInputStream().readNBytes(12), StandardCharsets.ISO_8859_1);
+                } catch (java.io.IOException e) {
+                    answer = e.toString();
+                }
+                assertEquals(1, s.stats().refusedConnections(), "counted as refused");
+                assertTrue(answer.startsWith("javax.net.ssl.SSL") || answer.startsWith("java.net.SocketException")
+                        || answer.startsWith("java.io.EOFException"), "the refused TLS connection is closed: " + answer);
+            }
+        } finally {
+            s.stop(0);
+        }
+    }
 }

@@ -930,7 +930,9 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
     /**
      * Sets a socket option: {@link java.net.StandardSocketOptions} TCP_NODELAY, SO_KEEPALIVE, SO_REUSEADDR,
-     * SO_REUSEPORT, SO_SNDBUF, SO_RCVBUF, SO_LINGER, IP_TOS.
+     * SO_REUSEPORT, SO_SNDBUF, SO_RCVBUF, SO_LINGER, IP_TOS. Unlike a {@code java.net.Socket}, a new
+     * FiberSocket has TCP_NODELAY on (as Netty's channels do): writes go out behind the writer in chunks, and
+     * Nagle's algorithm would hold a small one back until the peer's delayed ACK.
      *
      * @throws UnsupportedOperationException if the transport lacks the option
      */

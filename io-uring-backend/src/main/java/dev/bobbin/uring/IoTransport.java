@@ -161,8 +161,10 @@ public enum IoTransport {
         if (option == StandardSocketOptions.TCP_NODELAY) o = ChannelOption.TCP_NODELAY;
         else if (option == StandardSocketOptions.SO_REUSEADDR) o = ChannelOption.SO_REUSEADDR;
         else if (option == StandardSocketOptions.SO_KEEPALIVE) o = ChannelOption.SO_KEEPALIVE;
-        else if (option == StandardSocketOptions.SO_SNDBUF) o = ChannelOption.SO_SNDBUF;
-        else if (option == StandardSocketOptions.SO_RCVBUF) o = ChannelOption.SO_RCVBUF;
+        // NIO: the JDK channel's own option, which takes 0 as the JDK's sockets do; Netty's SO_SNDBUF and
+        // SO_RCVBUF go through Socket.setSendBufferSize/setReceiveBufferSize on NIO, which refuse it
+        else if (option == StandardSocketOptions.SO_SNDBUF) o = this == NIO ? NioChannelOption.of(StandardSocketOptions.SO_SNDBUF) : ChannelOption.SO_SNDBUF;
+        else if (option == StandardSocketOptions.SO_RCVBUF) o = this == NIO ? NioChannelOption.of(StandardSocketOptions.SO_RCVBUF) : ChannelOption.SO_RCVBUF;
         else if (option == StandardSocketOptions.SO_LINGER) o = ChannelOption.SO_LINGER;
         else if (option == StandardSocketOptions.IP_TOS) o = ChannelOption.IP_TOS;
         else if (option == StandardSocketOptions.SO_REUSEPORT) {
@@ -180,6 +182,10 @@ public enum IoTransport {
         Objects.requireNonNull(option, "option");
         checkType(option, value);
         checkValue(option, value);
+        if (option == StandardSocketOptions.SO_LINGER && (Integer) value > 65_535) {
+            @SuppressWarnings("unchecked") T max = (T) Integer.valueOf(65_535);   // as the JDK's sockets clamp it
+            value = max;
+        }
         if (usesRawReusePort(config, option)) {
             if (!config.setOption(RAW_SO_REUSEPORT, (Boolean) value ? 1 : 0)) throw unsupported(option);
             return;

@@ -53,6 +53,7 @@ class SocketSemanticsConformanceTest {
         boolean isClosed();
         void setReadTimeout(int millis) throws IOException;
         <T> void setOption(SocketOption<T> option, T value) throws IOException;
+        <T> T getOption(SocketOption<T> option) throws IOException;
     }
 
     enum Kind {
@@ -93,6 +94,7 @@ class SocketSemanticsConformanceTest {
                 public boolean isClosed() { return s.isClosed(); }
                 public void setReadTimeout(int millis) throws IOException { s.setSoTimeout(millis); }
                 public <T> void setOption(SocketOption<T> o, T v) throws IOException { s.setOption(o, v); }
+                public <T> T getOption(SocketOption<T> o) throws IOException { return s.getOption(o); }
                 public void close() throws IOException { s.close(); }
             };
         }
@@ -106,6 +108,7 @@ class SocketSemanticsConformanceTest {
                 public boolean isClosed() { return s.isClosed(); }
                 public void setReadTimeout(int millis) { s.setReadTimeout(Duration.ofMillis(millis)); }
                 public <T> void setOption(SocketOption<T> o, T v) throws IOException { s.setOption(o, v); }
+                public <T> T getOption(SocketOption<T> o) throws IOException { return s.getOption(o); }
                 public void close() { s.close(); }
             };
         }
@@ -230,6 +233,42 @@ class SocketSemanticsConformanceTest {
             assertThrows(IllegalArgumentException.class, () -> c.setOption(StandardSocketOptions.SO_RCVBUF, -1));
             assertThrows(IllegalArgumentException.class, () -> c.setOption(StandardSocketOptions.SO_SNDBUF, -1));
             c.setOption(StandardSocketOptions.SO_RCVBUF, 65536);  // a valid size is taken
+        }
+    }
+
+    /** A buffer size of 0 is not negative: the JDK takes it (the kernel rounds it up to its minimum). */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void zeroBufferSizesAreTakenAsTheJdkTakesThem(Kind kind) throws Exception {
+        assume(kind);
+        try (Conn c = kind.connect(address())) {
+            c.setOption(StandardSocketOptions.SO_RCVBUF, 0);
+            c.setOption(StandardSocketOptions.SO_SNDBUF, 0);
+        }
+    }
+
+    /** A linger time above 65535 s is taken as 65535, as the JDK's sockets take it (Socket.setSoLinger). */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void aLingerAboveTheMaximumIsClampedAsByTheJdk(Kind kind) throws Exception {
+        assume(kind);
+        try (Conn c = kind.connect(address())) {
+            c.setOption(StandardSocketOptions.SO_LINGER, 70_000);
+            assertEquals(65_535, c.getOption(StandardSocketOptions.SO_LINGER));
+        }
+    }
+
+    /**
+     * TCP_NODELAY: off on a new JDK socket, on on a new FiberSocket (Netty's default, kept on purpose: small
+     * write-behind writes would otherwise wait for the peer's delayed ACK). A deliberate difference, which
+     * FiberSocket's javadoc names.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void tcpNoDelayIsOffOnAJdkSocketAndOnOnAFiberSocket(Kind kind) throws Exception {
+        assume(kind);
+        try (Conn c = kind.connect(address())) {
+            assertEquals(kind != Kind.JDK, c.getOption(StandardSocketOptions.TCP_NODELAY));
         }
     }
 
