@@ -37,10 +37,14 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
  * as soon as the connection has to wait for more bytes (a partial head, a stray line break). A handler
  * may hand its exchange to another thread and return; when a timeout or {@code stop} then closes the
  * connection, this fiber releases the buffers while that thread may still be writing the response or
- * reading the request. So every stream operation of an exchange and the release hold {@code buffers}
- * (uncontended but for that case), and an operation after the release fails with a
+ * reading the request. So every stream operation of an exchange and the release hold a lock: request
+ * body reads {@code inLock}, response writes {@code outLock}, the release both (in that order; a read
+ * that sends {@code 100 Continue} or a refusal takes {@code outLock} inside {@code inLock}, nothing the
+ * other way). The directions have a lock each because a handler may read on one thread while another
+ * writes (a tunnel, a streaming echo), and a read waiting for the client's next bytes must not hold up a
+ * response the client waits for before it sends them. An operation after the release fails with a
  * {@link ClosedChannelException}; the fiber closes the wire first, so an operation blocked in it fails and
- * lets go of the lock.
+ * lets go of its lock.
  *
  * <p>Timeouts. The server's sweeper reads {@link #deadline} and {@link #phase}; this fiber sets them:
  * <pre>
@@ -48,7 +52,8 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
  *   IDLE   now + idleTimeout                waiting for the next request   IDLE -> CLOSED, close silently
  *   HEAD   first byte + headerReadTimeout   part of a head has arrived     HEAD -> CLOSED, 408 fiber (below)
  *   BUSY   now + ioTimeout while a body     a head is complete             BUSY -> CLOSED, close
- *          read or a write waits, else none
+ *          read ({@code readDeadline}) or a
+ *          write waits, else none
  *   CLOSED now + ioTimeout while a 408 is   the sweeper started a 408      close
  *          written, else stale or none      fiber
  * </pre>
@@ -73,6 +78,7 @@ final class Connection implements Runnable {
     private final HeadParser parser;
     private volatile int phase = IDLE;          // CAS only (toPhase); read by the sweeper
     volatile long deadline;                     // System.nanoTime() deadline of the current wait; 0 none
+    volatile long readDeadline;                 // the same for a request body read, which may overlap a write
     volatile Thread thread;                     // the serving fiber, for stop()
     volatile Thread handlerThread;              // the thread running this connection's handler chain, for stop()
     private ByteBuf in;                         // received, not consumed
@@ -82,8 +88,9 @@ final class Connection implements Runnable {
     private volatile Exchange current;          // the exchange in progress; read by stop() through busy()
     private boolean broken;                     // a write failed or the response framing broke: close
     private volatile boolean peerFailed;        // a read or write of the client's socket failed, or it ended inside a body
-    private final ReentrantLock buffers = new ReentrantLock(); // exchange stream operations and the release (see Buffers)
-    private boolean released;                   // guarded by buffers: in and out are gone
+    private final ReentrantLock inLock = new ReentrantLock();  // request body reads and the release (see Buffers)
+    private final ReentrantLock outLock = new ReentrantLock(); // response writes and the release (see Buffers)
+    private boolean released;                   // written holding both locks, read holding either: in and out are gone
 
     Connection(ServerCore server, Wire wire) {
         this.server = server;
@@ -114,7 +121,8 @@ final class Connection implements Runnable {
             server.failures().log("connection " + wire.remoteAddress() + " failed", t);
         } finally {
             closeNow();                              // fails any blocked read or write of an exchange thread
-            buffers.lock();
+            inLock.lock();
+            outLock.lock();
             try {
                 released = true;
                 if (in != null) in.release();
@@ -122,7 +130,8 @@ final class Connection implements Runnable {
                 in = out = null;
                 chunkStart = -1;
             } finally {
-                buffers.unlock();
+                outLock.unlock();
+                inLock.unlock();
             }
             server.connectionClosed(this);
         }
@@ -284,8 +293,10 @@ final class Connection implements Runnable {
         } else {
             server.failures().log("handler of " + x.context().getPath() + " threw", t);
         }
-        x.closeAfter = true;
+        // A response already complete (written and closed) stands, and so does the connection, as on the
+        // JDK's provider (it closes only when the response was not finished): the failure came after it.
         if (x.isDone()) return;
+        x.closeAfter = true;
         if (!x.headersSent()) {
             try {
                 x.getResponseHeaders().clear();
@@ -442,7 +453,7 @@ final class Connection implements Runnable {
     /** The receive buffer with at least one readable byte if {@code fill} (waiting for the peer), else as is. */
     ByteBuf inbound(boolean fill) throws IOException {
         if (!fill || (in != null && in.isReadable())) return in;
-        deadline = System.nanoTime() + server.options().ioTimeout().toNanos();
+        readDeadline = System.nanoTime() + server.options().ioTimeout().toNanos();
         try {
             if (!receive()) {
                 peerFailed = true;
@@ -452,7 +463,7 @@ final class Connection implements Runnable {
             peerFailed = true;                      // volatile; handlerFailed reads it, maybe on the executor
             throw e;
         } finally {
-            deadline = 0;
+            readDeadline = 0;
         }
         return in;
     }
@@ -619,17 +630,38 @@ final class Connection implements Runnable {
         }
     }
 
-    /** Takes the buffers for one exchange stream operation; fails once the connection released them. */
-    void lockBuffers() throws ClosedChannelException {
-        buffers.lock();
+    /** Takes the receive buffer for one request body operation; fails once the connection released it. */
+    void lockInbound() throws ClosedChannelException {
+        inLock.lock();
         if (released) {
-            buffers.unlock();
+            inLock.unlock();
             throw new ClosedChannelException();
         }
     }
 
-    void unlockBuffers() {
-        buffers.unlock();
+    void unlockInbound() {
+        inLock.unlock();
+    }
+
+    /** Takes the send buffer for one response operation; fails once the connection released it. */
+    void lockOutbound() throws ClosedChannelException {
+        outLock.lock();
+        if (released) {
+            outLock.unlock();
+            throw new ClosedChannelException();
+        }
+    }
+
+    void unlockOutbound() {
+        outLock.unlock();
+    }
+
+    /** The earliest deadline of the waits in progress (a body read may overlap a write), 0 none. */
+    long nextDeadline() {
+        long d = deadline, r = readDeadline;
+        if (d == 0) return r;
+        if (r == 0) return d;
+        return r - d < 0 ? r : d;
     }
 
     void checkOpen() throws IOException {

@@ -24,7 +24,7 @@ import java.util.concurrent.locks.LockSupport;
  * connection's buffers; {@code finish} publishes that end through {@link #done} (volatile write; pairs
  * with the volatile read in {@link #awaitDone}), after which the connection's fiber owns them again. A
  * handler that handed the exchange to another thread may still use them when the connection is closed
- * under it: the connection's buffer lock covers that case (Connection, "Buffers").
+ * under it: the connection's buffer locks cover that case (Connection, "Buffers").
  *
  * <p>Response framing follows {@code sendResponseHeaders(code, length)}: length -1 is no body
  * ({@code Content-length: 0}), 0 is chunked (or, for an HTTP/1.0 client, a body ended by closing the
@@ -113,15 +113,17 @@ final class Exchange extends HttpExchange {
         if (headersSent) throw new IOException("headers already sent");
         if (code < 100 || code > 999) throw new IllegalArgumentException("status code not in [100, 999]: " + code);
         if (length < -1) throw new IllegalArgumentException("negative response length: " + length);
-        conn.lockBuffers();
+        conn.lockOutbound();
         try {
             sendResponseHeadersLocked(code, length);
         } finally {
-            conn.unlockBuffers();
+            conn.unlockOutbound();
         }
     }
 
     private void sendResponseHeadersLocked(int code, long length) throws IOException {
+        // again under the lock: a reader's refusal of a malformed body (bodyFailed) may race the handler's headers
+        if (headersSent) throw new IOException("headers already sent");
         if (done) throw new IOException("exchange closed");
         conn.checkOpen();
         responseCode = code;
@@ -186,9 +188,15 @@ final class Exchange extends HttpExchange {
 
     /** Sends {@code 100 Continue} before the first read of a body the client is holding back. */
     void continueIfExpected() throws IOException {
-        if (continuePending) {
-            continuePending = false;
-            if (!headersSent) conn.sendContinue();
+        if (!continuePending) return;
+        conn.lockOutbound();                        // a reader's; the send buffer may be a writer's at once
+        try {
+            if (continuePending) {
+                continuePending = false;
+                if (!headersSent) conn.sendContinue();
+            }
+        } finally {
+            conn.unlockOutbound();
         }
     }
 

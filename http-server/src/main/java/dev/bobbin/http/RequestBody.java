@@ -43,11 +43,11 @@ final class RequestBody extends InputStream {
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
         java.util.Objects.checkFromIndexSize(off, len, b.length);
-        conn.lockBuffers();
+        conn.lockInbound();
         try {
             return readLocked(b, off, len);
         } finally {
-            conn.unlockBuffers();
+            conn.unlockInbound();
         }
     }
 
@@ -79,12 +79,12 @@ final class RequestBody extends InputStream {
     public int available() throws IOException {
         if (closed) throw new IOException("Stream is closed");
         if (eof) return 0;
-        conn.lockBuffers();
+        conn.lockInbound();
         try {
             ByteBuf in = conn.inbound(false);
             return in == null ? 0 : (int) Math.min(remaining, in.readableBytes());
         } finally {
-            conn.unlockBuffers();
+            conn.unlockInbound();
         }
     }
 

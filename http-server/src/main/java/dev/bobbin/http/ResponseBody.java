@@ -47,12 +47,14 @@ final class ResponseBody extends OutputStream {
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
         java.util.Objects.checkFromIndexSize(off, len, b.length);
-        if (len == 0) return;                        // as the JDK's streams: even when closed or not started
-        conn.lockBuffers();
+        // as the JDK's placeholder stream: no write before the headers, not even of no bytes
+        if (mode == Mode.NOT_SENT) throw new IOException("response headers not sent yet");
+        if (len == 0) return;                        // as the JDK's streams: even when closed
+        conn.lockOutbound();
         try {
             writeLocked(b, off, len);
         } finally {
-            conn.unlockBuffers();
+            conn.unlockOutbound();
         }
     }
 
@@ -73,12 +75,16 @@ final class ResponseBody extends OutputStream {
     @Override
     public void flush() throws IOException {
         if (mode == Mode.NOT_SENT) throw new IOException("response headers not sent yet");
-        if (closed) return;
-        conn.lockBuffers();
+        if (closed) {
+            // as the JDK's streams: its chunked stream refuses a flush after close, the others pass it through
+            if (mode == Mode.CHUNKED) throw new IOException("stream is closed");
+            return;
+        }
+        conn.lockOutbound();
         try {
             conn.sendBuffered(mode == Mode.CHUNKED);
         } finally {
-            conn.unlockBuffers();
+            conn.unlockOutbound();
         }
     }
 
@@ -101,7 +107,7 @@ final class ResponseBody extends OutputStream {
         }
         if (mode == Mode.CHUNKED) {
             try {
-                conn.lockBuffers();
+                conn.lockOutbound();
             } catch (IOException e) {
                 exchange.finish(false);
                 throw e;
@@ -109,7 +115,7 @@ final class ResponseBody extends OutputStream {
             try {
                 conn.lastChunk();
             } finally {
-                conn.unlockBuffers();
+                conn.unlockOutbound();
             }
         }
         exchange.finish(true);

@@ -356,7 +356,7 @@ final class ServerCore {
 
     private void sweep(long now) {
         for (Connection c : connections) {
-            long d = c.deadline;
+            long d = c.nextDeadline();
             if (d == 0 || now - d < 0) continue;
             switch (c.phase()) {
                 case Connection.IDLE -> { if (c.toPhase(Connection.IDLE, Connection.CLOSED)) c.closeNow(); }
@@ -364,6 +364,7 @@ final class ServerCore {
                 case Connection.BUSY -> { if (c.toPhase(Connection.BUSY, Connection.CLOSED)) c.closeNow(); }
                 default -> {                         // CLOSED: a 408 still waiting for its client, or a stale deadline
                     c.deadline = 0;
+                    c.readDeadline = 0;
                     c.closeNow();
                 }
             }
