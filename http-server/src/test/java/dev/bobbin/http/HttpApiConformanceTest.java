@@ -4,10 +4,14 @@ import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import dev.bobbin.http.HttpServerConformanceTest.Conn;
 import dev.bobbin.http.HttpServerConformanceTest.Provider;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -17,15 +21,19 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import static dev.bobbin.http.HttpServerConformanceTest.outcome;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Corners of the {@code com.sun.net.httpserver} API, each run against the JDK's own provider as the
  * control and Bobbin's: binding a stopped server, raw UTF-8 request targets, the protocol string, the
  * read-only request headers' Map defaults, a failed early close of the response body, and stop() while a
- * handler on the executor never returns.
+ * handler on the executor never returns; the response body's writes before the headers and flushes after
+ * close, a handler failing after its complete response, and a handler reading its body on one thread
+ * while another writes its response.
  */
 @ParameterizedClass(name = "{0}")
 @MethodSource("dev.bobbin.http.HttpServerConformanceTest#providers")
@@ -57,6 +65,10 @@ class HttpApiConformanceTest {
         Conn c = new Conn(new Socket(InetAddress.getLoopbackAddress(), s.getAddress().getPort()));
         closeables.add(c);
         return c;
+    }
+
+    private HttpServer started(HttpHandler handler) throws IOException {
+        return started("/", handler);
     }
 
     /**
@@ -204,5 +216,184 @@ class HttpApiConformanceTest {
         assertTrue(returned, "stop(1) had not returned 10 s later: it waits for the stuck handler");
         c.socket.setSoTimeout(5000);
         assertTrue(c.closedByPeer(), "the connection is closed");
+    }
+
+    /** "ok", "IOException" (of any kind: the JDK's is its own subclass) or the simple name of another exception. */
+    private static String outcome(HttpServerConformanceTest.Step s) {
+        try {
+            s.run();
+            return "ok";
+        } catch (IOException e) {
+            return "IOException";
+        } catch (Exception e) {
+            return e.getClass().getSimpleName();
+        }
+    }
+
+    /**
+     * Flushing a closed response body: the JDK's chunked stream fails with an IOException (its
+     * {@code StreamClosedException}), as a write to it does; its fixed-length and HTTP/1.0 streams pass the
+     * flush through. The response on the wire is complete either way.
+     */
+    @Test
+    void flushingAClosedChunkedBodyFailsAsWritingToItDoes() throws Exception {
+        CompletableFuture<List<String>> seen = new CompletableFuture<>();
+        HttpServer s = started(ex -> {
+            ex.sendResponseHeaders(200, 0);
+            OutputStream os = ex.getResponseBody();
+            os.write("ok".getBytes(ISO_8859_1));
+            os.close();
+            seen.complete(List.of(outcome(() -> os.write(1)), outcome(os::flush)));
+        });
+        assertEquals("ok", connect(s).send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n").read().text());
+        assertEquals(List.of("IOException", "IOException"), seen.get(10, SECONDS));
+    }
+
+    @Test
+    void flushingAClosedFixedLengthBodyIsANoOp() throws Exception {
+        CompletableFuture<List<String>> seen = new CompletableFuture<>();
+        HttpServer s = started(ex -> {
+            ex.sendResponseHeaders(200, 2);
+            OutputStream os = ex.getResponseBody();
+            os.write("ok".getBytes(ISO_8859_1));
+            os.close();
+            seen.complete(List.of(outcome(() -> os.write(1)), outcome(os::flush)));
+        });
+        assertEquals("ok", connect(s).send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n").read().text());
+        assertEquals(List.of("IOException", "ok"), seen.get(10, SECONDS));
+    }
+
+    /**
+     * Before {@code sendResponseHeaders} the response body refuses every write with an IOException, a write of
+     * no bytes included: the JDK's placeholder stream checks that the headers were sent before anything else.
+     * (After the headers, and after close, a write of no bytes is a no-op on both.)
+     */
+    @Test
+    void aZeroLengthWriteBeforeTheHeadersFails() throws Exception {
+        CompletableFuture<List<String>> seen = new CompletableFuture<>();
+        HttpServer s = started(ex -> {
+            OutputStream os = ex.getResponseBody();
+            List<String> l = new ArrayList<>();
+            l.add(outcome(() -> os.write(new byte[0])));
+            l.add(outcome(() -> os.write(new byte[4], 2, 0)));
+            ex.sendResponseHeaders(200, 2);
+            l.add(outcome(() -> os.write(new byte[0])));      // after the headers: nothing to do
+            os.write(new byte[] {'o', 'k'});
+            os.close();
+            l.add(outcome(() -> os.write(new byte[0])));      // after close: nothing to do either
+            seen.complete(l);
+        });
+        Conn c = new Conn(new Socket(InetAddress.getLoopbackAddress(), s.getAddress().getPort()));
+        closeables.add(c);
+        assertEquals("ok", c.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n").read().text());
+        assertEquals(List.of("IOException", "IOException", "ok", "ok"), seen.get(10, SECONDS));
+    }
+
+    /**
+     * A handler that throws after its response is complete (written and closed) spoils nothing: the JDK's
+     * provider closes the connection only when the response was not finished ({@code ServerImpl.Exchange.run}:
+     * {@code if (tx == null || !tx.writefinished) closeConnection}), so the connection carries the next
+     * request, a pipelined one included.
+     */
+    @Test
+    void theConnectionCarriesTheNextRequestAfterAHandlerThrewPastItsCompleteResponse() throws Exception {
+        try (RawHttp.LogCapture ignored = new RawHttp.LogCapture("dev.bobbin.http", java.util.logging.Level.ALL)) {
+            HttpServer s = provider.factory().get().createHttpServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+            servers.add(s);
+            s.createContext("/late-throw", ex -> {
+                HttpServerConformanceTest.respond(ex, 200, "complete");
+                throw new IllegalStateException("late handler failure (expected by the test)");
+            });
+            s.createContext("/ok", HttpServerConformanceTest.text("ok"));
+            s.start();
+            Conn c = new Conn(new Socket(InetAddress.getLoopbackAddress(), s.getAddress().getPort()));
+            closeables.add(c);
+            c.send("GET /late-throw HTTP/1.1\r\nHost: localhost\r\n\r\nGET /ok HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            assertEquals("complete", c.read().text());
+            assertEquals("ok", c.read().text(), "the pipelined request is answered on the same connection");
+            assertEquals("ok", c.send("GET /ok HTTP/1.1\r\nHost: localhost\r\n\r\n").read().text());
+        }
+    }
+
+    /**
+     * A handler may read its request body on one thread while it writes its response on another (a tunnel, a
+     * streaming echo): on the JDK's provider the two directions are independent, so a response written while a
+     * read waits for the client's next bytes reaches the client at once.
+     */
+    @Test
+    void aResponseWrittenWhileAnotherThreadWaitsForTheRequestBodyGoesOut() throws Exception {
+        HttpServer s = started(ex -> {
+            ex.sendResponseHeaders(200, 0);
+            OutputStream os = ex.getResponseBody();
+            CompletableFuture<String> body = new CompletableFuture<>();
+            Thread.ofPlatform().start(() -> {
+                try {
+                    body.complete(new String(ex.getRequestBody().readAllBytes(), ISO_8859_1));
+                } catch (IOException e) {
+                    body.complete(e.toString());
+                }
+            });
+            // the reader is waiting for the body, which the client sends only after it has read "hello"
+            try { Thread.sleep(200); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }
+            os.write("hello\n".getBytes(ISO_8859_1));
+            os.flush();
+            try {
+                os.write(("got " + body.get(15, SECONDS) + "\n").getBytes(ISO_8859_1));
+            } catch (Exception e) {
+                os.write(e.toString().getBytes(ISO_8859_1));
+            }
+            os.close();
+        });
+        try (Socket c = new Socket(InetAddress.getLoopbackAddress(), s.getAddress().getPort())) {
+            c.setSoTimeout(5000);
+            c.getOutputStream().write("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\n\r\n".getBytes(ISO_8859_1));
+            BufferedReader in = new BufferedReader(new InputStreamReader(c.getInputStream(), ISO_8859_1));
+            List<String> lines = new ArrayList<>();
+            for (String l; (l = in.readLine()) != null && !l.equals("hello"); ) lines.add(l);
+            assertEquals("HTTP/1.1 200 OK", lines.getFirst(), "the flushed response arrives while the body is still to come");
+            c.getOutputStream().write("abc".getBytes(ISO_8859_1));
+            String got = null;
+            for (String l; (l = in.readLine()) != null && !l.equals("0"); ) if (l.startsWith("got ")) got = l;
+            assertEquals("got abc", got);
+        }
+    }
+
+    /**
+     * Bobbin's own guard for the above: a read that waits for a client that stopped sending still ends at
+     * the io timeout while another thread writes (each write has a deadline of its own, and its end must
+     * not clear the read's).
+     */
+    @Test
+    void aStalledBodyReadTimesOutWhileAnotherThreadWrites() throws Exception {
+        assumeTrue(provider.isBobbin(), "the io timeout is Bobbin's");
+        BobbinHttpServer s = BobbinHttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0,
+                HttpServerOptions.builder().ioTimeout(Duration.ofMillis(500)).build());
+        servers.add(s);
+        CompletableFuture<Object> read = new CompletableFuture<>();
+        s.createContext("/", ex -> {
+            ex.sendResponseHeaders(200, 0);
+            OutputStream os = ex.getResponseBody();
+            Thread.ofPlatform().start(() -> {
+                try {
+                    read.complete(ex.getRequestBody().readAllBytes().length);
+                } catch (IOException e) {
+                    read.complete(e);
+                }
+            });
+            try {
+                while (!read.isDone()) {                    // a write every 100 ms, each well within the timeout
+                    os.write("tick\n".getBytes(ISO_8859_1));
+                    os.flush();
+                    Thread.sleep(100);
+                }
+            } catch (IOException | InterruptedException e) {
+                // the connection closed by the timeout
+            }
+        });
+        s.start();
+        try (Socket c = new Socket(InetAddress.getLoopbackAddress(), s.getAddress().getPort())) {
+            c.getOutputStream().write("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\nabc".getBytes(ISO_8859_1));
+            assertInstanceOf(IOException.class, read.get(10, SECONDS), "the stalled read ends at the io timeout");
+        }
     }
 }
