@@ -5,10 +5,14 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -140,5 +144,45 @@ class BobbinHttpServerTest {
         HttpServerOptions o = b.idleTimeout(century).ioTimeout(century).headerReadTimeout(century).build();
         assertEquals(century, o.idleTimeout());
         assertTrue(System.nanoTime() + o.idleTimeout().toNanos() > System.nanoTime(), "a deadline from it does not overflow");
+    }
+
+    /**
+     * A handler reading its body on one thread while another writes its response (HttpApiConformanceTest):
+     * a read that waits for a client that stopped sending still ends at
+     * the io timeout while another thread writes (each write has a deadline of its own, and its end must
+     * not clear the read's).
+     */
+    @Test
+    void aStalledBodyReadTimesOutWhileAnotherThreadWrites() throws Exception {
+        BobbinHttpServer s = BobbinHttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0,
+                HttpServerOptions.builder().ioTimeout(Duration.ofMillis(500)).build());
+        CompletableFuture<Object> read = new CompletableFuture<>();
+        s.createContext("/", ex -> {
+            ex.sendResponseHeaders(200, 0);
+            OutputStream os = ex.getResponseBody();
+            Thread.ofPlatform().start(() -> {
+                try {
+                    read.complete(ex.getRequestBody().readAllBytes().length);
+                } catch (IOException e) {
+                    read.complete(e);
+                }
+            });
+            try {
+                while (!read.isDone()) {                    // a write every 100 ms, each well within the timeout
+                    os.write("tick\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                    os.flush();
+                    Thread.sleep(100);
+                }
+            } catch (IOException | InterruptedException e) {
+                // the connection closed by the timeout
+            }
+        });
+        s.start();
+        try (Socket c = new Socket(InetAddress.getLoopbackAddress(), s.getAddress().getPort())) {
+            c.getOutputStream().write("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\nabc".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            assertInstanceOf(IOException.class, read.get(10, java.util.concurrent.TimeUnit.SECONDS), "the stalled read ends at the io timeout");
+        } finally {
+            s.stop(0);
+        }
     }
 }
