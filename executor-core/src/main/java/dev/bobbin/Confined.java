@@ -12,8 +12,9 @@ import java.util.function.Function;
  * <pre>{@code
  * Confined<Map<String, Integer>> counts = Confined.of(new HashMap<>()); // owned by the calling fiber
  * counts.use(m -> m.merge("a", 1, Integer::sum));
- * Thread next = scheduler.start(() -> { ... counts.use(m -> ...) ... });  // waits for ownership, see below
+ * Thread next = scheduler.ofVirtual().unstarted(() -> counts.use(m -> ...));
  * counts.transferTo(next);                                             // now only `next` may touch it
+ * next.start();                                                        // after the transfer: no wait needed
  * }</pre>
  *
  * <p>Every access checks ownership: a foreign thread gets a {@link WrongThreadException} naming the

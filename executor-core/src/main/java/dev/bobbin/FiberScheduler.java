@@ -93,7 +93,9 @@ public final class FiberScheduler implements AutoCloseable {
      * Creates and starts a scheduler; returns once every carrier is running.
      *
      * @throws IllegalStateException if the JVM lacks {@code --add-opens java.base/java.lang=ALL-UNNAMED},
-     *                               or a carrier driver failed to open
+     *                               or a start step failed (a carrier thread, a carrier driver, the stall
+     *                               monitor, or the JDK's socket pollers, such as for a bad
+     *                               {@code -Dbobbin.jdkPollers}); the carriers that did start have stopped
      */
     public static FiberScheduler create(SchedulerConfig config) {
         Objects.requireNonNull(config, "config");

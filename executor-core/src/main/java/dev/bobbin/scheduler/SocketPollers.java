@@ -56,7 +56,8 @@ public final class SocketPollers {
     /**
      * Called by every pool once its carriers run, before it accepts fibers: the first call of the JVM
      * decides the mode and initializes the JDK's pollers, hosted by {@code pool} or on platform threads.
-     * Throws {@link IllegalArgumentException} for a bad {@value #JDK_POLLERS_PROPERTY}.
+     * Throws {@link IllegalArgumentException} for a bad {@value #JDK_POLLERS_PROPERTY} (which
+     * {@code FiberScheduler.create} reports as the cause of its IllegalStateException).
      */
     static void initialize(CarrierPool pool) {
         if (initialized) return;

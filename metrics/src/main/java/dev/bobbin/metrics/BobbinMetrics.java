@@ -123,7 +123,7 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
      * Meters for {@code scheduler} with extra tags on every meter.
      *
      * @throws NullPointerException if an argument is null or {@code tags} contains null
-     * @throws IllegalArgumentException if {@code tags} has a {@code name} or {@code carrier} tag
+     * @throws IllegalArgumentException if {@code tags} has a {@code name}, {@code carrier} or {@code transport} tag
      */
     public static BobbinMetrics of(FiberScheduler scheduler, Iterable<Tag> tags) {
         Objects.requireNonNull(scheduler, "scheduler");
