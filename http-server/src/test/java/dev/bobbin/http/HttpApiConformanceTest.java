@@ -294,6 +294,7 @@ class HttpApiConformanceTest {
      * {@code if (tx == null || !tx.writefinished) closeConnection}), so the connection carries the next
      * request, a pipelined one included.
      */
+    @SuppressWarnings("try")                           // the resource is there to be closed, in this order
     @Test
     void theConnectionCarriesTheNextRequestAfterAHandlerThrewPastItsCompleteResponse() throws Exception {
         try (RawHttp.LogCapture ignored = new RawHttp.LogCapture("dev.bobbin.http", java.util.logging.Level.ALL)) {

@@ -719,6 +719,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
             try {
                 while (inFlight.get() > limit) {
                     if (writeError != null) break;
+                    if (limit > 0 && outputShut) break;     // a half close behind this writer: its next chunk is refused
                     if (isClosedFlag()) throw new AsynchronousCloseException();
                     if (Thread.currentThread().isInterrupted()) {
                         closeForInterrupt();
@@ -783,6 +784,8 @@ public final class FiberSocket extends Endpoint implements Closeable {
         requireConnected();
         if (outputShut) return;
         outputShut = true;                             // volatile; the writer's next writeRefusal sees it
+        Thread w = writeWaiter;                        // then read writeWaiter: Dekker with awaitInFlightAtMost
+        if (w != null) LockSupport.unpark(w);          // a writer waiting for room stops waiting: the rest of its write fails
         run(() -> {
             shutdownWhenDrained = true;
             shutdownIfDrained();
@@ -1053,7 +1056,9 @@ public final class FiberSocket extends Endpoint implements Closeable {
                 // still queued are the close's to drain (as a JDK socket's kernel sends them after its close),
                 // and a flush can neither wait for them nor fail them. Stream code closes a
                 // BufferedOutputStream (which flushes) after the input stream's close closed the socket.
-                if (isClosedFlag() && writeError == null) return;
+                // A write that failed before the close was reported to its writer (or to the flush before the
+                // close); after the close there is nothing left to report, as the JDK's no-op flush says.
+                if (isClosedFlag()) return;
                 FiberSocket.this.flush();
             }
 

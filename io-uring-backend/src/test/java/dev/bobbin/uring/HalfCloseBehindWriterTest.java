@@ -43,24 +43,7 @@ class HalfCloseBehindWriterTest {
         try (ServerSocket small = new ServerSocket()) {
             small.setReceiveBufferSize(4096);
             small.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
-            Half c;
-            if (kind == Kind.JDK) {
-                SocketChannel ch = SocketChannel.open(small.getLocalSocketAddress());
-                ch.setOption(StandardSocketOptions.SO_SNDBUF, 4096);
-                c = new Half() {
-                    public void shutdownOutput() throws IOException { ch.shutdownOutput(); }
-                    public void write(ByteBuffer b) throws IOException { while (b.hasRemaining()) ch.write(b); }
-                    public void close() throws IOException { ch.close(); }
-                };
-            } else {
-                FiberSocket s = FiberIo.of(IoTransport.valueOf(kind.name())).connect(small.getLocalSocketAddress(), Duration.ofSeconds(5));
-                s.setOption(StandardSocketOptions.SO_SNDBUF, 4096);
-                c = new Half() {
-                    public void shutdownOutput() throws IOException { s.shutdownOutput(); }
-                    public void write(ByteBuffer b) throws IOException { s.write(b); }
-                    public void close() { s.close(); }
-                };
-            }
+            Half c = connect(kind, small);
             try (Socket p = small.accept()) {
                 Thread writer = Thread.ofPlatform().daemon().start(() -> {
                     try {
@@ -113,5 +96,74 @@ class HalfCloseBehindWriterTest {
             if (e.getMethodName().equals("park") || e.getMethodName().equals("write0") || e.getMethodName().equals("poll")) return true;
         }
         return false;
+    }
+
+    /**
+     * The writer blocked on a peer that reads nothing stops at the half close: its write fails at once (the
+     * JDK wakes it and its next write meets EPIPE), instead of staying blocked until the peer reads.
+     */
+    @SuppressWarnings("try")                           // the peer is held open, never read
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void aWriterBlockedOnAPeerThatReadsNothingFailsOnceTheOutputIsShut(Kind kind) throws Exception {
+        if (kind != Kind.JDK) TransportSelectionTest.assumeOrRequire(IoTransport.valueOf(kind.name()));
+        try (ServerSocket small = new ServerSocket()) {
+            small.setReceiveBufferSize(4096);
+            small.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
+            Half c = connect(kind, small);
+            try (Socket p = small.accept()) {                 // the peer never reads
+                CompletableFuture<Object> writer = new CompletableFuture<>();
+                java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+                Thread.ofPlatform().daemon().start(() -> {
+                    try {
+                        for (;;) {
+                            c.write(ByteBuffer.allocate(16 * 1024));
+                            written.addAndGet(16 * 1024);
+                        }
+                    } catch (Throwable t) {
+                        writer.complete(t);
+                    }
+                });
+                long last = -1;
+                for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); ; ) {   // until the writer stalls
+                    Thread.sleep(300);
+                    long now = written.get();
+                    if (now == last) break;
+                    last = now;
+                    assertTrue(System.nanoTime() < deadline, "the writer never stalled");
+                }
+                assertFalse(writer.isDone(), "the writer is blocked");
+                c.shutdownOutput();
+                Object outcome;
+                try {
+                    outcome = writer.get(3, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    outcome = "still blocked 3 s after shutdownOutput";
+                }
+                c.close();
+                assertInstanceOf(IOException.class, outcome, kind + ": the blocked write after shutdownOutput");
+            }
+        }
+    }
+
+    /** A connection to {@code server} with a small send buffer: the JDK's channel, or a fiber socket on {@code kind}. */
+    private static Half connect(Kind kind, ServerSocket server) throws IOException {
+        if (kind == Kind.JDK) {
+            SocketChannel ch = SocketChannel.open(server.getLocalSocketAddress());
+            ch.setOption(StandardSocketOptions.SO_SNDBUF, 4096);
+            return new Half() {
+                public void shutdownOutput() throws IOException { ch.shutdownOutput(); }
+                public void write(ByteBuffer b) throws IOException { while (b.hasRemaining()) ch.write(b); }
+                public void close() throws IOException { ch.close(); }
+            };
+        }
+        FiberSocket s = FiberIo.of(IoTransport.valueOf(kind.name())).connect(server.getLocalSocketAddress(), Duration.ofSeconds(5));
+        s.setOption(StandardSocketOptions.SO_SNDBUF, 4096);
+        s.setCloseDrainTimeout(Duration.ofMillis(200));
+        return new Half() {
+            public void shutdownOutput() throws IOException { s.shutdownOutput(); }
+            public void write(ByteBuffer b) throws IOException { s.write(b); }
+            public void close() { s.close(); }
+        };
     }
 }

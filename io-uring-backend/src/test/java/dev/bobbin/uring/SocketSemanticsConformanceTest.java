@@ -714,6 +714,7 @@ class SocketSemanticsConformanceTest {
      * stream's close closes the socket, then the BufferedOutputStream's close flushes) must not see an
      * exception for bytes that are delivered.
      */
+    @SuppressWarnings("try")                           // the resource is there to be closed, in this order
     @ParameterizedTest @EnumSource(Kind.class)
     void flushingAnOutputStreamAfterTheSocketClosedWhileItsLastBytesDrainIsANoOp(Kind kind) throws Exception {
         assume(kind);
