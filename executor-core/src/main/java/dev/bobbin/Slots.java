@@ -73,7 +73,7 @@ final class Slots {
 
     /**
      * {@link #acquire}, where a WAIT caller also gives up (TIMED_OUT) once {@code abandon} holds: it is
-     * read under the lock before each wait, and whoever makes it true calls {@link #wakeWaiters}.
+     * read under the lock before each wait and before a slot is taken, and whoever makes it true calls {@link #wakeWaiters}.
      */
     Outcome acquire(ExecutorState lifecycle, Runnable job, Thread fiber, boolean timed, long deadline,
                     java.util.function.BooleanSupplier abandon) {
@@ -109,6 +109,8 @@ final class Slots {
                 }
             }
             lifecycle.ensureRunning();
+            // a caller that waited gives up even when it is woken by a freed slot: its task is no longer wanted
+            if (abandon != null && abandon.getAsBoolean()) return Outcome.TIMED_OUT;
             running = running + 1;
             return Outcome.SLOT;
         } finally {
