@@ -219,6 +219,9 @@ class LifecycleTest {
      * the shutdown whose fiber reached the live-fiber registry after the sweep passed it is still
      * interrupted, so every fiber, each waiting for an interrupt, ends and the scheduler terminates.
      */
+    /** Starts per starter thread and round: far more than the 0 to 2 ms before shutdownNow lets through. */
+    private static final int MAX_STARTS_PER_ROUND = 20_000;
+
     @Test
     void shutdownNowInterruptsAFiberStartedAsItSweeps() throws Exception {
         java.util.SplittableRandom random = new java.util.SplittableRandom(3);
@@ -236,7 +239,8 @@ class LifecycleTest {
             for (int i = 0; i < starters.length; i++) {
                 starters[i] = Thread.ofPlatform().start(() -> {
                     try {
-                        for (;;) s.start(waiter);
+                        // bounded, so that a loaded machine, where shutdownNow comes late, builds no huge backlog
+                        for (int n = 0; n < MAX_STARTS_PER_ROUND; n++) s.start(waiter);
                     } catch (RejectedExecutionException shutDown) {
                         // done
                     }
@@ -247,7 +251,8 @@ class LifecycleTest {
             s.shutdownNow();
             try {
                 for (Thread t : starters) t.join();
-                assertTrue(s.awaitTermination(Duration.ofSeconds(10)), "round " + round + ": a fiber was left waiting: " + s.stats());
+                // a fiber the sweep missed waits for its 60 s timeout: 30 s tells it from a slow machine
+                assertTrue(s.awaitTermination(Duration.ofSeconds(30)), "round " + round + ": a fiber was left waiting: " + s.stats());
             } finally {
                 never.countDown();
                 s.close();
