@@ -214,14 +214,14 @@ class LifecycleTest {
         assertTrue(s.awaitTermination(Duration.ofSeconds(-1)), "a negative timeout does not wait");
     }
 
+    /** Starts per starter thread and round: far more than the 0 to 2 ms before shutdownNow lets through. */
+    private static final int MAX_STARTS_PER_ROUND = 20_000;
+
     /**
      * Stress for shutdownNow against starts made at the same moment from outside: a start accepted before
      * the shutdown whose fiber reached the live-fiber registry after the sweep passed it is still
      * interrupted, so every fiber, each waiting for an interrupt, ends and the scheduler terminates.
      */
-    /** Starts per starter thread and round: far more than the 0 to 2 ms before shutdownNow lets through. */
-    private static final int MAX_STARTS_PER_ROUND = 20_000;
-
     @Test
     void shutdownNowInterruptsAFiberStartedAsItSweeps() throws Exception {
         java.util.SplittableRandom random = new java.util.SplittableRandom(3);
