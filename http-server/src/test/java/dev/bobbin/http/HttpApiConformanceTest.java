@@ -357,4 +357,38 @@ class HttpApiConformanceTest {
             assertEquals("got abc", got);
         }
     }
+
+    /**
+     * Two deliberate differences of the request body stream, where Bobbin's follows the {@code InputStream}
+     * contract and the JDK's provider does not: {@code read(b, off, 0)} at the end of the body returns 0
+     * (the JDK's -1), and {@code available()} after {@code close()} throws an IOException (the JDK's 0).
+     */
+    @Test
+    void theRequestBodyStreamFollowsTheInputStreamContractWhereTheJdksDoesNot() throws Exception {
+        CompletableFuture<String> seen = new CompletableFuture<>();
+        HttpServer s = started(ex -> {
+            java.io.InputStream in = ex.getRequestBody();
+            String atEnd;
+            String afterClose;
+            try {
+                in.readAllBytes();
+                atEnd = Integer.toString(in.read(new byte[4], 0, 0));
+                in.close();
+                try {
+                    afterClose = Integer.toString(in.available());
+                } catch (IOException e) {
+                    afterClose = "IOException";
+                }
+                seen.complete(atEnd + " " + afterClose);
+            } catch (Throwable t) {
+                seen.complete(t.toString());
+            }
+            HttpServerConformanceTest.respond(ex, 200, "ok");
+        });
+        Conn c = connect(s);
+        c.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+        assertEquals(200, c.read().status());
+        String expected = provider.isBobbin() ? "0 IOException" : "-1 0";
+        assertEquals(expected, seen.get(10, SECONDS), provider + ": read(b, off, 0) at the end, then available() after close");
+    }
 }
