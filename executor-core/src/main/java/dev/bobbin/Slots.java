@@ -62,18 +62,13 @@ final class Slots {
     }
 
     /**
-     * Takes a slot for {@code job}, queues it or times out (WAIT with {@code timed}, at {@code deadline},
-     * a {@code System.nanoTime()} value). Throws RejectedExecutionException if the executor is shut down,
-     * if REJECT finds no slot, or if a WAIT caller is interrupted (its interrupt status then stays set,
-     * and the exception's cause is the InterruptedException).
-     */
-    Outcome acquire(ExecutorState lifecycle, Runnable job, Thread fiber, boolean timed, long deadline) {
-        return acquire(lifecycle, job, fiber, timed, deadline, null);
-    }
-
-    /**
-     * {@link #acquire}, where a WAIT caller also gives up (TIMED_OUT) once {@code abandon} holds: it is
-     * read under the lock before each wait and before a slot is taken, and whoever makes it true calls {@link #wakeWaiters}.
+     * Takes a slot for {@code job}, queues it (with its {@code fiber}, made on the submitter) or times out
+     * (WAIT with {@code timed}, at {@code deadline}, a {@code System.nanoTime()} value). Throws
+     * RejectedExecutionException if the executor is shut down, if REJECT finds no slot, or if a WAIT caller
+     * is interrupted (its interrupt status then stays set, and the exception's cause is the
+     * InterruptedException). A WAIT caller also gives up (TIMED_OUT) once {@code abandon} (if not null)
+     * holds: it is read under the lock before each wait and before a slot is taken, and whoever makes it
+     * true calls {@link #wakeWaiters}.
      */
     Outcome acquire(ExecutorState lifecycle, Runnable job, Thread fiber, boolean timed, long deadline,
                     java.util.function.BooleanSupplier abandon) {

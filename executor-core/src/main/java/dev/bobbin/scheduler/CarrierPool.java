@@ -465,10 +465,20 @@ public final class CarrierPool implements Executor {
     public long liveFibers() {
         long completed = 0;
         for (Carrier c : carriers) completed += c.counters.get(CarrierCounters.FIBERS_COMPLETED);
-        VarHandle.acquireFence();                    // completions before starts, as in stats()
+        return startsAfterCompletions() - completed;
+    }
+
+    /**
+     * The fibers started so far, read after the caller read the completions: a fiber is counted as started
+     * before it can complete, so one that started and completed while the carriers were read is in both
+     * (read before, a start on an earlier carrier or from outside would be missed while its completion on a
+     * later carrier is not, and started minus completed would go below zero).
+     */
+    private long startsAfterCompletions() {
+        VarHandle.acquireFence();                    // acquire; pairs with the release of each completion (CarrierCounters.incrementRelease)
         long started = outsideStarts.sum();
         for (Carrier c : carriers) started += c.counters.get(CarrierCounters.FIBERS_STARTED);
-        return started - completed;
+        return started;
     }
 
     public long outsideStarts() { return outsideStarts.sum(); }
@@ -490,13 +500,7 @@ public final class CarrierPool implements Executor {
             completed += cs.runs().fibersCompleted();
             carrierStats.add(cs);
         }
-        // the starts are read after every completion: a fiber is counted as started before it can complete, so
-        // one that started and completed while the carriers were read is in both (read before, a start on an
-        // earlier carrier or from outside would be missed while its completion on a later carrier is not, and
-        // started minus completed would go below zero)
-        VarHandle.acquireFence();                    // acquire; pairs with the release of each completion (CarrierCounters.incrementRelease)
-        long started = outsideStarts.sum();
-        for (Carrier c : carriers) started += c.counters.get(CarrierCounters.FIBERS_STARTED);
+        long started = startsAfterCompletions();
         return new EngineStats(name, parallelism, new EngineStats.Fibers(started, completed, telemetry.fibersFailed()),
                 new EngineStats.Injection(inject.size(), outsideSubmissions.sum()), idle.stats(), carrierStats,
                 monitor.stats(), telemetry.transport());
