@@ -278,14 +278,14 @@ final class Connection implements Runnable {
      * so is an I/O failure of an exchange that {@code stop()} closed.
      */
     private void handlerFailed(Exchange x, Throwable t) {
-        HttpStatusException clientError = clientError(t);
+        HttpStatusException clientError = causeOf(t, HttpStatusException.class);   // the request's own verdict
         if (clientError != null) {
             ServerCore.LOG.log(System.Logger.Level.DEBUG, "handler of {0} passed on a bad request: {1}",
                     x.context().getPath(), clientError.getMessage());
         } else if (t instanceof IOException && server.isStopping()) {
             // stop() closed the exchange under the handler: its failing write is the stop's doing
             ServerCore.LOG.log(System.Logger.Level.DEBUG, "handler of {0} ended by stop(): {1}", x.context().getPath(), t.toString());
-        } else if (peerFailed && ioFailure(t)) {
+        } else if (peerFailed && causeOf(t, IOException.class) != null) {
             // the client went away (reset, closed inside its body, stopped reading): routine for a server,
             // as the JDK's provider treats it (it logs such failures at TRACE)
             ServerCore.LOG.log(System.Logger.Level.DEBUG, "handler of {0} ended by the client''s connection: {1}",
@@ -309,18 +309,13 @@ final class Connection implements Runnable {
         x.finish(false);
     }
 
-    /** Whether {@code t} is, or wraps, an I/O failure (as a handler may wrap its stream's IOException). */
-    private static boolean ioFailure(Throwable t) {
+    /**
+     * The first {@code type} in {@code t}'s cause chain, {@code t} included (a handler may wrap what its
+     * streams threw), or null.
+     */
+    private static <T extends Throwable> T causeOf(Throwable t, Class<T> type) {
         for (int depth = 0; t != null && depth < 8; t = t.getCause(), depth++) {
-            if (t instanceof IOException) return true;
-        }
-        return false;
-    }
-
-    /** The request's own protocol verdict behind {@code t} (thrown or wrapped by the handler), or null. */
-    private static HttpStatusException clientError(Throwable t) {
-        for (int depth = 0; t != null && depth < 8; t = t.getCause(), depth++) {
-            if (t instanceof HttpStatusException h) return h;
+            if (type.isInstance(t)) return type.cast(t);
         }
         return null;
     }
@@ -632,11 +627,7 @@ final class Connection implements Runnable {
 
     /** Takes the receive buffer for one request body operation; fails once the connection released it. */
     void lockInbound() throws ClosedChannelException {
-        inLock.lock();
-        if (released) {
-            inLock.unlock();
-            throw new ClosedChannelException();
-        }
+        lockUnreleased(inLock);
     }
 
     void unlockInbound() {
@@ -645,9 +636,13 @@ final class Connection implements Runnable {
 
     /** Takes the send buffer for one response operation; fails once the connection released it. */
     void lockOutbound() throws ClosedChannelException {
-        outLock.lock();
+        lockUnreleased(outLock);
+    }
+
+    private void lockUnreleased(ReentrantLock lock) throws ClosedChannelException {
+        lock.lock();
         if (released) {
-            outLock.unlock();
+            lock.unlock();
             throw new ClosedChannelException();
         }
     }

@@ -122,12 +122,8 @@ final class ServerCore {
         try {
             s = io.openServer();
         } catch (io.netty.channel.ChannelException e) {
-            // no descriptor for the listening socket (EMFILE, ENFILE): the JDK's provider says so with an
-            // IOException, as FiberIo.connect does, not with Netty's unchecked exception
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            java.net.SocketException se = new java.net.SocketException(String.valueOf(cause.getMessage()));
-            se.initCause(e);
-            throw se;
+            // no descriptor for the listening socket: the JDK's provider says so with an IOException
+            throw dev.bobbin.uring.driver.IoErrors.socketNotCreated(e);
         }
         try {
             s.bind(addr, backlog > 0 ? backlog : HttpTunables.DEFAULT_BACKLOG);

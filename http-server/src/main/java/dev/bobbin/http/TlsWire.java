@@ -337,6 +337,22 @@ final class TlsWire implements Wire {
      * as it is made. Returns false if data remains but the engine waits for the peer's handshake messages.
      */
     private boolean wrapLocked(ByteBuffer[] srcs) throws IOException {
+        return wrapLocked(srcs, toSocket);
+    }
+
+    /** Where {@link #wrapLocked(ByteBuffer[], RecordSink)} hands each record it made; takes ownership. */
+    private interface RecordSink {
+        void accept(ByteBuf record) throws IOException;
+    }
+
+    private final RecordSink toSocket = this::sendRecord;   // made once, not per wrap
+
+    private void sendRecord(ByteBuf rec) throws IOException {
+        socket.write(rec);
+    }
+
+    /** {@link #wrapLocked(ByteBuffer[])}, handing each record to {@code sink} instead of the socket. */
+    private boolean wrapLocked(ByteBuffer[] srcs, RecordSink sink) throws IOException {
         int idle = 0;
         int size = 0;                                  // 0: size the output from the data
         for (;;) {
@@ -369,7 +385,7 @@ final class TlsWire implements Wire {
                 // a small record keeps a small buffer while in flight (a peer that reads slowly may leave
                 // many queued): the pool copies it into a smaller size class
                 if (out.readableBytes() < cap / 4) out.capacity(out.readableBytes());
-                socket.write(out);
+                sink.accept(out);
             }
             switch (r.getStatus()) {
                 case BUFFER_OVERFLOW -> size = Math.max(packet, cap * 2);
@@ -486,36 +502,23 @@ final class TlsWire implements Wire {
      * null if there is nothing to send. The caller holds wrapLock, which this releases.
      */
     private ByteBuf wrapCloseNotifyLocked() {
-        ByteBuf all = null;
+        ByteBuf[] all = {null};
         try {
             engine.closeOutbound();
-            for (int i = 0; i <= MAX_IDLE_WRAPS && engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP; i++) {
-                int cap = engine.getSession().getPacketBufferSize();
-                ByteBuf out = alloc.directBuffer(cap);
-                SSLEngineResult r;
-                try {
-                    r = engine.wrap(NOTHING, out.nioBuffer(0, cap));
-                } catch (Throwable t) {
-                    out.release();
-                    throw t;
-                }
-                out.writerIndex(r.bytesProduced());
-                if (!out.isReadable()) {
-                    out.release();
-                } else if (all == null) {
-                    all = out;
+            wrapLocked(NOTHING, rec -> {
+                if (all[0] == null) {
+                    all[0] = rec;
                 } else {
-                    all.ensureWritable(out.readableBytes()).writeBytes(out);
-                    out.release();
+                    all[0].ensureWritable(rec.readableBytes()).writeBytes(rec);
+                    rec.release();
                 }
-                if (r.getStatus() == SSLEngineResult.Status.CLOSED) break;
-            }
-            return all;
+            });
         } catch (IOException | RuntimeException e) {
-            return all;                                // best effort: what was wrapped still goes out
+            // best effort: what was wrapped still goes out
         } finally {
             wrapLock.unlock();
         }
+        return all[0];
     }
 
     /** Sends close_notify; the caller holds wrapLock, which this releases. */

@@ -5,6 +5,7 @@ import dev.bobbin.SchedulerConfig;
 import dev.bobbin.spi.CarrierDriverFactory;
 import dev.bobbin.uring.driver.IoCarrierDriver;
 import dev.bobbin.uring.driver.IoDrivers;
+import dev.bobbin.uring.driver.IoErrors;
 import dev.bobbin.uring.driver.IoTunables;
 import dev.bobbin.uring.driver.NettyVersionCheck;
 import io.netty.channel.Channel;
@@ -202,12 +203,7 @@ public final class FiberIo {
         try {
             s = openSocket();
         } catch (io.netty.channel.ChannelException e) {
-            // no descriptor for the socket (EMFILE, ENFILE, ENOBUFS): the JDK's Socket.connect and
-            // SocketChannel.open report it as an IOException, which callers handling I/O errors catch
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            java.net.SocketException se = new java.net.SocketException(String.valueOf(cause.getMessage()));
-            se.initCause(e);
-            throw se;
+            throw IoErrors.socketNotCreated(e);        // no descriptor for it: an IOException, as the JDK's
         }
         try {
             s.connect(remote, timeout);

@@ -531,6 +531,15 @@ public final class FiberSocket extends Endpoint implements Closeable {
             if (e != null) throw e;
             return false;
         }
+        handOverLocked(buf, n);
+        return true;
+    }
+
+    /**
+     * Write lock held, no write refused: counts {@code buf}'s {@code n} bytes in flight and hands them to
+     * the loop. If it throws, {@code buf} is released and none of its bytes will be written.
+     */
+    private void handOverLocked(ByteBuf buf, int n) throws IOException {
         inFlight.addAndGet(n);                         // volatile; then read the flag: Dekker with close()
         if (isClosedFlag()) {                          // close() came meanwhile, and its loop pass may have missed these
             inFlight.addAndGet(-n);
@@ -545,7 +554,6 @@ public final class FiberSocket extends Endpoint implements Closeable {
             buf.release();
             throw x;
         }
-        return true;
     }
 
     /**
@@ -559,28 +567,20 @@ public final class FiberSocket extends Endpoint implements Closeable {
     public void writeAndClose(ByteBuf buf) {
         Objects.requireNonNull(buf, "buf");
         int n = buf.readableBytes();
-        boolean queued = false;
+        boolean handedOver = false;                    // handOverLocked queues buf or releases it
         if (n > 0 && writeLock.tryLock()) {
             try {
                 if (writeRefusal() == null) {
-                    inFlight.addAndGet(n);                 // volatile; then read the flag: Dekker with close(), as in write
-                    if (isClosedFlag()) {
-                        inFlight.addAndGet(-n);
-                        closeIfDrainedLater();
-                    } else {
-                        try {
-                            run(new WriteOp(this, buf, n));
-                            queued = true;
-                        } catch (IOException | RuntimeException x) {
-                            inFlight.addAndGet(-n);
-                        }
-                    }
+                    handedOver = true;
+                    handOverLocked(buf, n);
                 }
+            } catch (IOException | RuntimeException dropped) {
+                // released; the socket is closed below either way
             } finally {
                 writeLock.unlock();
             }
         }
-        if (!queued) buf.release();
+        if (!handedOver) buf.release();
         close();
     }
 
@@ -636,6 +636,12 @@ public final class FiberSocket extends Endpoint implements Closeable {
         if (eof) pinEpoll();
         ch.writeAndFlush(op.buf).addListener(op);      // Netty releases buf when written or failed
         if (eof) watchPollOut();
+    }
+
+    /** Loop, at end of input: Netty's end-of-input paths break later waits for room (see {@link NettyHalfClose}). */
+    private void inputEnded() {
+        pinEpoll();
+        watchPollOut();
     }
 
     /** Loop, at end of input on epoll: keeps Netty from dropping the descriptor, see {@link NettyHalfClose#pinEpoll}. */
@@ -810,8 +816,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
             releaseInbound();
             Pending<ByteBuf> w = takeReadWaiter();
             if (w != null) w.complete(null);
-            pinEpoll();                                // the input's end breaks Netty's waits for room, see NettyHalfClose
-            watchPollOut();
+            inputEnded();
             if (!p.isWaiting()) return;
             sch.shutdownInput().addListener(f -> {
                 if (f.isSuccess() || !ch.isActive()) p.complete(null);
@@ -1101,8 +1106,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
                 prefetching = false;
                 Pending<ByteBuf> w = takeReadWaiter();
                 if (w != null) w.complete(null);
-                pinEpoll();                            // Netty's end-of-input paths break later waits for room:
-                watchPollOut();                        // see NettyHalfClose
+                inputEnded();
             }
             ReferenceCountUtil.release(evt);
         }

@@ -100,6 +100,18 @@ public final class IoErrors {
     }
 
     /**
+     * A socket Netty could not create, for want of a descriptor (EMFILE, ENFILE, ENOBUFS): the
+     * {@link SocketException} the JDK's {@code Socket.connect} and {@code SocketChannel.open} report, which
+     * callers handling I/O errors catch, with the OS's text and {@code e} as the cause.
+     */
+    public static SocketException socketNotCreated(io.netty.channel.ChannelException e) {
+        Throwable cause = e.getCause() != null ? e.getCause() : e;
+        SocketException se = new SocketException(String.valueOf(cause.getMessage()));
+        se.initCause(e);
+        return se;
+    }
+
+    /**
      * The exception to throw in the thread that waited for a failed operation: {@code e} was made on the
      * event loop, so its stack trace names only the loop's frames. For the JDK's socket exception types a
      * fresh one is made here, with the same message and {@code e} as its cause, so that the trace shows
