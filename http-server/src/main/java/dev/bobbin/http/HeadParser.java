@@ -143,7 +143,6 @@ final class HeadParser {
         int eol = lineEnd(h, v, length);
         int vlen = (h[eol - 1] == '\r' ? eol - 1 : eol) - v;
         int minorVersion = parseVersion(h, v, vlen);
-        boolean http10 = minorVersion == 0;
         String target = new String(h, t, sp2 - t, ISO_8859_1);
         URI uri;
         try {
@@ -187,7 +186,7 @@ final class HeadParser {
             count++;
             p = end + 1;
         }
-        return new RequestHead(method, target, uri, http10, minorVersion, names, values, count, length);
+        return new RequestHead(method, target, uri, minorVersion, names, values, count, length);
     }
 
     /** The index of the LF ending the line at {@code from}; a CR not right before it is a bare CR (400). */

@@ -6,8 +6,13 @@ import java.net.URI;
  * One parsed request head: request line and header fields, already checked against the protocol rules
  * (see {@link HeadParser}). The header fields are parallel arrays of normalized names and values.
  */
-record RequestHead(String method, String target, URI uri, boolean http10, int minorVersion, String[] names,
-                   String[] values, int fieldCount, int headBytes) {
+record RequestHead(String method, String target, URI uri, int minorVersion, String[] names, String[] values,
+                   int fieldCount, int headBytes) {
+
+    /** An HTTP/1.0 request (its connection closes unless it asks to be kept alive; no chunked bodies). */
+    boolean http10() {
+        return minorVersion == 0;
+    }
 
     /** The protocol string an exchange reports, as sent ({@code HTTP/1.1}, {@code HTTP/1.0}, {@code HTTP/1.2}...). */
     String protocol() {
