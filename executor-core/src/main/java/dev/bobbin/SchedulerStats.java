@@ -143,7 +143,7 @@ public record SchedulerStats(String schedulerName,
     /** Times a spare carrier was put into service ({@link Stalls#spareActivations()}). */
     public long spareActivations() { return stalls.spareActivations(); }
 
-    /** Runnable fibers waiting anywhere: every carrier's queue and next slot plus the injection queue. */
+    /** Runnable fibers waiting anywhere: every carrier's queue, next slot and inbox plus the injection queue. */
     public long queuedFibers() {
         return injectionQueueDepth() + carriers.stream().mapToLong(CarrierStats::queueDepth).sum();
     }
@@ -296,7 +296,7 @@ public record SchedulerStats(String schedulerName,
         /**
          * The carrier's state at the moment of the snapshot.
          *
-         * @param queueDepth tasks in the local queue and next slot
+         * @param queueDepth tasks in the local queue, next slot and inbox (fibers bound to this carrier)
          * @param parked     whether the carrier was parked
          * @param running    whether a fiber was mounted on the carrier
          */
@@ -364,7 +364,7 @@ public record SchedulerStats(String schedulerName,
         /** Their maximum ({@link SchedulingDelay#maxNanos()}). */
         public long schedulingDelayMaxNanos() { return schedulingDelay.maxNanos(); }
 
-        /** Tasks in the local queue and next slot at the moment of the snapshot ({@link Gauges#queueDepth()}). */
+        /** Tasks in the local queue, next slot and inbox at the moment of the snapshot ({@link Gauges#queueDepth()}). */
         public int queueDepth() { return gauges.queueDepth(); }
 
         /** Whether the carrier was parked at the moment of the snapshot ({@link Gauges#parked()}). */

@@ -305,6 +305,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
             try {
                 if (!dutyCycleRan) driver.close();   // a runCarrier that failed before running it: still close
             } finally {
+                locals = new Object[0];          // CarrierLocal values live as long as the carrier, as a thread's ThreadLocals
                 pool.carrierExited(this);
             }
         }
@@ -809,7 +810,8 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         long driverEvents = counters.get(CarrierCounters.DRIVER_EVENTS);
         return new CarrierSnapshot(index, getName(), counters.runs(), counters.workSharing(), counters.parking(now),
                 counters.schedulingDelay(),
-                new CarrierSnapshot.Gauges(queue.sizeEstimate(), isSleeping(), currentFiber() != null),
+                // the inbox too: bound fibers (THREAD_PER_CORE, startOn/startLocal, inside CarrierLocal.with) wait there
+                new CarrierSnapshot.Gauges(queue.sizeEstimate() + inbox.size(), isSleeping(), currentFiber() != null),
                 new CarrierSnapshot.Driver(driverEvents, pool.telemetry.driverCounters(index)));
     }
 

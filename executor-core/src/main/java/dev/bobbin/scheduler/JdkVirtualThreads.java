@@ -50,6 +50,7 @@ public final class JdkVirtualThreads {
     // VirtualThread state constants (java.lang.VirtualThread, JDK 25)
     static final int STARTED = 1;
     static final int TERMINATED = 99;
+    private static final int RUNNING = 2;              // mounted; Thread.getState() is then the carrier's state
     private static final int PINNED = 5;               // parked on its carrier (mounted)
     private static final int TIMED_PINNED = 8;         // parked with a timeout on its carrier (mounted)
     private static final int SUSPENDED_BIT = 1 << 8;
@@ -191,6 +192,16 @@ public final class JdkVirtualThreads {
     public static boolean parkedOnCarrier(Thread fiber) {
         int s = state(fiber);
         return s == PINNED || s == TIMED_PINNED;
+    }
+
+    /**
+     * Whether a virtual thread is mounted: running, parked while pinned, or blocked in a monitor or
+     * {@code Object.wait} while pinned (the JDK leaves it RUNNING then, and {@link Thread#getState()}
+     * reports its carrier's BLOCKED or WAITING).
+     */
+    public static boolean onCarrier(Thread fiber) {
+        int s = state(fiber);
+        return s == RUNNING || s == PINNED || s == TIMED_PINNED;
     }
 
     /** The JDK state of a virtual thread, without the suspension bit. Volatile read. */

@@ -196,7 +196,7 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
             if (i >= s.parallelism()) continue;     // spares come and go: their work shows in the totals
             Tags ct = tags.and("carrier", Integer.toString(i));
             carrierGauge(registry, ids, ct, i, "bobbin.carrier.queue.depth", "fibers",
-                    "Fibers in this carrier's local queue and next slot", CarrierStats::queueDepth);
+                    "Fibers in this carrier's local queue, next slot and inbox", CarrierStats::queueDepth);
             carrierCounter(registry, ids, ct, i, "bobbin.carrier.steals", "operations",
                     "Successful steal operations by this carrier", CarrierStats::steals);
             carrierCounter(registry, ids, ct, i, "bobbin.carrier.stolen", "fibers",
