@@ -63,6 +63,11 @@ public final class FiberIo {
     // why (IoDrivers.FallbackGroup has the same reason).
     private static final Map<IoTransport, FiberIo> BY_TRANSPORT = new HashMap<>();
     private static volatile FiberIo system;
+    static {
+        // loaded now, while descriptors are plentiful: openServer/openSocket need it when none is left, and
+        // loading a class then fails (NoClassDefFoundError, and for good: a failed resolution sticks)
+        IoErrors.class.getName();
+    }
 
     private final IoTransport transport;
     private final String reason;
@@ -181,14 +186,32 @@ public final class FiberIo {
         return FiberScheduler.create(schedulerConfig().name(name).parallelism(parallelism).build());
     }
 
-    /** A new unbound server socket. */
-    public FiberServerSocket openServer() {
-        return new FiberServerSocket(this);
+    /**
+     * A new unbound server socket.
+     *
+     * @throws java.net.SocketException if no socket could be made (no descriptor left), as
+     *         {@code ServerSocketChannel.open()} throws
+     */
+    public FiberServerSocket openServer() throws java.io.IOException {
+        try {
+            return new FiberServerSocket(this);
+        } catch (io.netty.channel.ChannelException e) {
+            throw IoErrors.socketNotCreated(e);        // no descriptor for it: an IOException, as the JDK's
+        }
     }
 
-    /** A new unconnected socket; set options, then {@link FiberSocket#connect}. */
-    public FiberSocket openSocket() {
-        return new FiberSocket(this, transport.newSocketChannel(), false);
+    /**
+     * A new unconnected socket; set options, then {@link FiberSocket#connect}.
+     *
+     * @throws java.net.SocketException if no socket could be made (no descriptor left), as
+     *         {@code SocketChannel.open()} throws
+     */
+    public FiberSocket openSocket() throws java.io.IOException {
+        try {
+            return new FiberSocket(this, transport.newSocketChannel(), false);
+        } catch (io.netty.channel.ChannelException e) {
+            throw IoErrors.socketNotCreated(e);        // no descriptor for it: an IOException, as the JDK's
+        }
     }
 
     /**
@@ -199,12 +222,7 @@ public final class FiberIo {
      * @throws java.nio.channels.ClosedByInterruptException if the caller was interrupted
      */
     public FiberSocket connect(SocketAddress remote, Duration timeout) throws java.io.IOException {
-        FiberSocket s;
-        try {
-            s = openSocket();
-        } catch (io.netty.channel.ChannelException e) {
-            throw IoErrors.socketNotCreated(e);        // no descriptor for it: an IOException, as the JDK's
-        }
+        FiberSocket s = openSocket();
         try {
             s.connect(remote, timeout);
             return s;

@@ -22,6 +22,7 @@ import java.nio.channels.NotYetBoundException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -62,6 +63,9 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
     private boolean backingOff;                        // an accept retry is scheduled; no read until then
     private long lastExhaustionWarning;                // System.nanoTime of the last WARNING; 0 = never
     private volatile long exhaustionBackoffs;          // loop writes, anyone reads: back-offs so far
+    /** Open until close() has seen the listening descriptor released (or gave up, or the loop is gone): an
+     *  accept failed by that close waits for it, as on the JDK, so the address is free when it throws. */
+    private final CountDownLatch descriptorReleased = new CountDownLatch(1);
 
     FiberServerSocket(FiberIo io) {
         this(io, io.transport().newServerSocketChannel());
@@ -78,7 +82,8 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
     /**
      * Binds to {@code local} and listens, with at most {@code backlog} pending connections (below 1:
      * the default, 128). A null {@code local}, as for {@code ServerSocketChannel.bind}, binds an
-     * ephemeral port on the wildcard address.
+     * ephemeral port on the wildcard address. As {@code ServerSocketChannel.bind}, it is not interruptible:
+     * an interrupt stays pending for the caller's next blocking call.
      *
      * @throws java.net.BindException if the address is in use; the server is then closed
      * @throws java.nio.channels.UnsupportedAddressTypeException if {@code local} is not an
@@ -93,7 +98,6 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
             to = local == null ? new InetSocketAddress(0) : checkAddress(local);  // refused: the server stays usable
             bindStarted = true;
         }
-        checkOpen();                                   // interrupted: closes the server, as every blocking call does
         ch.config().setOption(ChannelOption.SO_BACKLOG, backlog < 1 ? IoTunables.DEFAULT_BACKLOG : backlog);
         if (ch.config().getRecvByteBufAllocator() instanceof io.netty.channel.MaxMessagesRecvByteBufAllocator m) {
             m.maxMessagesPerRead(IoTunables.ACCEPT_BATCH);
@@ -115,9 +119,9 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
             });
         });
         try {
-            await(p);
+            awaitKeepingInterrupt(p);                  // as ServerSocketChannel.bind: not interruptible
         } catch (IOException e) {
-            if (!(e instanceof java.nio.channels.ClosedByInterruptException)) close();
+            close();
             throw e;
         }
         bound = true;                                  // only now may accept() use the listening channel
@@ -161,7 +165,36 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
         if (!bound) throw new NotYetBoundException();
         Pending<FiberSocket> p = new Pending<>(Thread.currentThread());
         run(() -> startAccept(p, timeoutNanos));
-        return await(p);
+        try {
+            return await(p);
+        } catch (AsynchronousCloseException e) {
+            if (!(e instanceof java.nio.channels.ClosedByInterruptException) && isClosedFlag()) awaitReleased();
+            throw e;
+        }
+    }
+
+    /**
+     * Waits, keeping an interrupt pending, until close() has seen the listening descriptor released (at
+     * most {@link IoTunables#SHUTDOWN_CLOSE_NANOS}, the bound close() itself waits): the JDK's accept
+     * throws AsynchronousCloseException only once the descriptor is closed, so that the address can be
+     * bound again at once.
+     */
+    private void awaitReleased() {
+        boolean interrupted = Thread.interrupted();
+        long deadline = System.nanoTime() + IoTunables.SHUTDOWN_CLOSE_NANOS;
+        try {
+            for (;;) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) return;
+                try {
+                    if (descriptorReleased.await(left, TimeUnit.NANOSECONDS)) return;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
+        }
     }
 
     private void startAccept(Pending<FiberSocket> p, long timeoutNanos) {
@@ -264,9 +297,14 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
                 whenReleased(released);
             });
         } catch (ClosedChannelException e) {
+            descriptorReleased.countDown();
             return;                                    // the loop is gone, and closed every channel it had
         }
-        awaitKeepingInterrupt(released, IoTunables.SHUTDOWN_CLOSE_NANOS);   // close is not interruptible
+        try {
+            awaitKeepingInterrupt(released, IoTunables.SHUTDOWN_CLOSE_NANOS);   // close is not interruptible
+        } finally {
+            descriptorReleased.countDown();            // the accepts it failed may throw now
+        }
     }
 
     /**
@@ -295,6 +333,7 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
     void closeAtShutdown() {
         markClosed();
         closeOnLoop();
+        descriptorReleased.countDown();
     }
 
     private void closeOnLoop() {

@@ -22,6 +22,8 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketOption;
@@ -130,7 +132,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
     public void connect(SocketAddress remote, Duration timeout) throws IOException {
         Objects.requireNonNull(remote, "remote");
         long nanos = timeoutNanos(timeout);
-        checkAddress(remote);
+        InetSocketAddress to = loopbackForWildcard(checkAddress(remote));
         checkOpen();
         writeLock.lock();
         try {
@@ -143,7 +145,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
         long ms = nanos == 0 ? 0 : Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(nanos)));
         ch.config().setConnectTimeoutMillis((int) ms);
         Pending<Void> p = new Pending<>(Thread.currentThread());
-        run(() -> startConnect(p, remote));
+        run(() -> startConnect(p, to));
         try {
             await(p);
         } catch (ClosedByInterruptException e) {
@@ -152,6 +154,20 @@ public final class FiberSocket extends Endpoint implements Closeable {
             close();
             throw e;
         }
+    }
+
+    /**
+     * {@code a}, or for the wildcard address (0.0.0.0, ::) the loopback address of its family, as
+     * {@code SocketChannel.connect} does: an epoll or io_uring socket is IPv6 and would otherwise take
+     * 0.0.0.0 for ::, so miss a listener bound to 127.0.0.1 only.
+     */
+    private static InetSocketAddress loopbackForWildcard(InetSocketAddress a) throws java.net.UnknownHostException {
+        InetAddress ip = a.getAddress();
+        if (!ip.isAnyLocalAddress()) return a;
+        byte[] loopback = new byte[ip instanceof Inet4Address ? 4 : 16];
+        if (loopback.length == 4) loopback[0] = 127;
+        loopback[loopback.length - 1] = 1;
+        return new InetSocketAddress(InetAddress.getByAddress(loopback), a.getPort());
     }
 
     private void startConnect(Pending<Void> p, SocketAddress remote) {

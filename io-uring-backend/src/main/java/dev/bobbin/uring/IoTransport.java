@@ -210,6 +210,12 @@ public enum IoTransport {
         ChannelOption<T> o = channelOption(option);
         T v = o == null ? null : config.getOption(o);
         if (v == null) throw unsupported(option);
+        if (this != NIO && (option == StandardSocketOptions.SO_RCVBUF || option == StandardSocketOptions.SO_SNDBUF)) {
+            // Linux reports twice the size set (its bookkeeping overhead); the JDK's sockets, and so NIO,
+            // halve it so that the value set is the value read: Netty's native transports do not
+            @SuppressWarnings("unchecked") T half = (T) Integer.valueOf((Integer) v / 2);
+            return half;
+        }
         return v;
     }
 
