@@ -111,7 +111,7 @@ class TlsDuplexExchangeTest {
      * mode "independent": the handler writes its own 20 MB while another thread reads the client's 20 MB;
      * mode "echo": a reader thread hands each piece of the body to the handler's thread, which writes it back.
      * rehandshake: the client calls startHandshake() every eighth of its body (TLS 1.3: a key update,
-     * TLS 1.2: a renegotiation).
+     * TLS 1.2: a renegotiation, made so that the JDK's client does not race itself: see Renegotiations).
      */
     @ParameterizedTest(name = "{0} {1} {2} rehandshake={3}")
     @CsvSource({
@@ -182,15 +182,29 @@ class TlsDuplexExchangeTest {
             c.setEnabledProtocols(new String[] {protocol});
             c.setSoTimeout(30_000);
             c.startHandshake();
+            // TLS 1.2: the JDK's SSLSocket client fails (or drops its own handshake messages) when its writing
+            // thread renegotiates while its reading thread reads on; see Renegotiations
+            Renegotiations quiet = rehandshake && protocol.equals("TLSv1.2") ? new Renegotiations(c) : null;
+            int inFlight = Math.min(256 * 1024, n / 16);   // echoed bytes still to read while a renegotiation runs
             CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> {
                 try {
                     OutputStream out = c.getOutputStream();
                     out.write(("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: " + n + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
                     int next = n / 8;
+                    boolean asked = false;
                     for (int off = 0; off < n; off += 16 * 1024) {
+                        if (quiet != null && !asked && off >= next - inFlight) {
+                            quiet.stopReader();
+                            asked = true;
+                        }
                         if (rehandshake && off >= next) {  // TLS 1.3: a key update; TLS 1.2: a renegotiation
                             next += n / 8;
-                            c.startHandshake();
+                            if (quiet != null) {
+                                quiet.renegotiate();
+                                asked = false;
+                            } else {
+                                c.startHandshake();
+                            }
                         }
                         out.write(up, off, Math.min(16 * 1024, n - off));
                     }
@@ -209,9 +223,18 @@ class TlsDuplexExchangeTest {
                         head.write(b);
                     }
                     assertTrue(head.toString(StandardCharsets.ISO_8859_1).startsWith("HTTP/1.1 200"), head.toString(StandardCharsets.ISO_8859_1));
-                    return in.readNBytes(n);
+                    if (quiet == null) return in.readNBytes(n);
+                    byte[] got = new byte[n];
+                    int have = 0;
+                    for (int k; have < n; have += k) {
+                        quiet.pause();
+                        if ((k = in.read(got, have, Math.min(16 * 1024, n - have))) < 0) break;
+                    }
+                    return have == n ? got : Arrays.copyOf(got, have);
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
+                } finally {
+                    if (quiet != null) quiet.readerDone();
                 }
             }, THREADS);
             byte[] got = read.get(40, TimeUnit.SECONDS);
@@ -227,6 +250,97 @@ class TlsDuplexExchangeTest {
             s.stop(0);
             long ms = (System.nanoTime() - t0) / 1_000_000;
             assertTrue(ms < 5_000, "stop(0) took " + ms + " ms");
+        }
+    }
+
+    /**
+     * TLS 1.2 renegotiations of a JDK SSLSocket client that writes on one thread and reads on another,
+     * ordered around two races inside the JDK's client (JDK 25, sun.security.ssl). startHandshake() only
+     * sends the ClientHello; the reading thread consumes the server's messages and sends the client's
+     * next flight, while the writing thread goes on delivering application records.
+     * <ul>
+     * <li>A handshake message the reading thread sends (ClientKeyExchange, Finished) is buffered by
+     * {@code SSLSocketOutputRecord.encodeHandshake} (from {@code HandshakeOutStream.complete}) and written
+     * by a later {@code flush()}, each under its own hold of the record lock. An application record that
+     * {@code deliver} writes in between starts at {@code count = position} and overwrites the buffered
+     * message, which is never sent: after a resumed renegotiation the server waits for a Finished that
+     * never comes, and fails with unexpected_message ("Unexpected handshake message: client_hello") at
+     * the client's next ClientHello. So the writing thread writes nothing from its startHandshake() until
+     * the handshake has completed (or the reading thread has stopped reading).</li>
+     * <li>{@code ClientHello.ClientHelloKickstartProducer} flushes the ClientHello and only then registers
+     * the ServerHello consumer; a reading thread that dispatches the ServerHello in between fails with
+     * unexpected_message ("Unexpected handshake message: server_hello"). So the reading thread waits
+     * between two reads while the writing thread sends the ClientHello.</li>
+     * </ul>
+     * The writer asks the reader to stop a little before it renegotiates, so echoed data is still in
+     * flight towards the client while the server renegotiates.
+     */
+    private static final class Renegotiations {
+        private final SSLSocket socket;
+        private boolean stopWanted, stopped, readerDone;   // this
+        private int completed;                             // this: renegotiations completed
+
+        Renegotiations(SSLSocket socket) {
+            this.socket = socket;
+            socket.addHandshakeCompletedListener(e -> {
+                synchronized (this) {
+                    completed++;
+                    notifyAll();
+                }
+            });
+        }
+
+        /** Writer: the reader is to stop before its next read, until the ClientHello is out. */
+        synchronized void stopReader() {
+            stopWanted = true;
+        }
+
+        /** Writer: waits for the reader to stop, sends the ClientHello, and waits for the handshake's end. */
+        void renegotiate() throws IOException {
+            int before;
+            synchronized (this) {
+                stopWanted = true;
+                awaitLocked(() -> stopped || readerDone, "the reader to stop");
+                before = completed;
+            }
+            try {
+                socket.startHandshake();
+            } finally {
+                synchronized (this) {
+                    stopWanted = stopped = false;
+                    notifyAll();
+                }
+            }
+            synchronized (this) {
+                awaitLocked(() -> completed > before || readerDone, "the renegotiation to complete");
+            }
+        }
+
+        /** Reader, before each read. */
+        synchronized void pause() throws IOException {
+            if (!stopWanted) return;
+            stopped = true;
+            notifyAll();
+            awaitLocked(() -> !stopped, "the ClientHello");
+        }
+
+        /** Reader: reads no more (then a handshake cannot complete, and needs no stop). */
+        synchronized void readerDone() {
+            readerDone = true;
+            notifyAll();
+        }
+
+        private void awaitLocked(java.util.function.BooleanSupplier done, String what) throws IOException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            try {
+                while (!done.getAsBoolean()) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) throw new IOException("timed out waiting for " + what);
+                    TimeUnit.NANOSECONDS.timedWait(this, left);
+                }
+            } catch (InterruptedException e) {
+                throw new java.io.InterruptedIOException();
+            }
         }
     }
 
