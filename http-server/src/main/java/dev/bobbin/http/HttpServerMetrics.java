@@ -43,6 +43,8 @@ import java.util.concurrent.TimeUnit;
  * }</pre>
  */
 public final class HttpServerMetrics implements MeterBinder {
+    /** The tags {@code http.server.requests} gets per request, which extra tags must not name. */
+    private static final Set<String> TIMER_TAGS = Set.of("method", "status", "outcome", "uri");
     private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH");
 
     /**
@@ -93,11 +95,23 @@ public final class HttpServerMetrics implements MeterBinder {
         return of(server, Tags.empty());
     }
 
-    /** {@link #of(HttpServer)} with {@code tags} on every meter. */
+    /**
+     * {@link #of(HttpServer)} with {@code tags} on every meter.
+     *
+     * @throws NullPointerException if an argument is null or {@code tags} contains null
+     * @throws IllegalArgumentException if {@code server} is not a Bobbin server, or {@code tags} has a
+     *                                  {@code method}, {@code status}, {@code outcome} or {@code uri} tag (set
+     *                                  per request on {@code http.server.requests})
+     */
     public static HttpServerMetrics of(HttpServer server, Iterable<Tag> tags) {
         Objects.requireNonNull(server, "server");
         Objects.requireNonNull(tags, "tags");
-        for (Tag t : tags) Objects.requireNonNull(t, "tags contains a null Tag");
+        for (Tag t : tags) {
+            Objects.requireNonNull(t, "tags contains a null Tag");
+            if (TIMER_TAGS.contains(t.getKey())) {
+                throw new IllegalArgumentException("tag '" + t.getKey() + "' is set by HttpServerMetrics itself");
+            }
+        }
         ServerCore core;
         if (server instanceof BobbinHttpServer s) core = s.core();
         else if (server instanceof BobbinHttpsServer s) core = s.core();

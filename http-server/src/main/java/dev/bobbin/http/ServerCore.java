@@ -65,6 +65,7 @@ final class ServerCore {
     private volatile HttpsConfigurator httpsConfigurator;
     private FiberServerSocket listener;            // guarded by this
     private int state = NEW;                       // guarded by this
+    private boolean started;                       // guarded by this: start() succeeded once (the JDK's "already started")
     private volatile boolean stopping;
     private final java.util.concurrent.atomic.AtomicLong stopDeadline = new java.util.concurrent.atomic.AtomicLong(); // nanoTime; a later stop() may bring it forward
     private final java.util.concurrent.CompletableFuture<Void> stopDone = new java.util.concurrent.CompletableFuture<>();
@@ -113,11 +114,14 @@ final class ServerCore {
     }
 
     synchronized void bind(InetSocketAddress addr, int backlog) throws IOException {
+        if (listener != null) throw new BindException("HttpServer already bound");   // as the JDK's: before the address
         Objects.requireNonNull(addr, "addr");
-        if (listener != null) throw new BindException("HttpServer already bound");
         // HttpServer.bind declares IOException only (the JDK's provider: ClosedChannelException); a server is
         // started only once bound, so the state here is NEW or STOPPED
         if (state != NEW) throw new BindException("HttpServer " + (state == STARTED ? "started" : "stopped"));
+        // the JDK's provider binds through a ServerSocket, which reports an unresolved address with an
+        // IOException (a channel's UnresolvedAddressException is unchecked, and HttpServer.bind declares IOException)
+        if (addr.isUnresolved()) throw new java.net.SocketException("Unresolved address");
         FiberServerSocket s;
         try {
             s = io.openServer();
@@ -139,14 +143,14 @@ final class ServerCore {
     }
 
     synchronized void setExecutor(Executor e) {
-        if (state != NEW) throw new IllegalStateException("server already started");
+        if (started) throw new IllegalStateException("server already started");
         executor = e;
     }
 
     void setHttpsConfigurator(HttpsConfigurator c) {
         Objects.requireNonNull(c, "config");
         synchronized (this) {
-            if (state != NEW) throw new IllegalStateException("server already started");
+            if (started) throw new IllegalStateException("server already started");
             httpsConfigurator = c;
         }
     }
@@ -170,6 +174,7 @@ final class ServerCore {
             throw e;
         }
         state = STARTED;
+        started = true;
         sweeper = s.start(this::sweepLoop);          // if this fails the acceptor runs; stop() ends it
     }
 

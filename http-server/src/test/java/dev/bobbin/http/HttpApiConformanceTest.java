@@ -92,6 +92,78 @@ class HttpApiConformanceTest {
     }
 
     /**
+     * {@code HttpServer.create} and {@code bind} declare IOException: an unresolved address is refused with
+     * one, a {@link java.net.SocketException} ("Unresolved address", as the JDK's provider reports it through
+     * its {@code ServerSocket}), not with the unchecked {@link java.nio.channels.UnresolvedAddressException}
+     * of a channel; the server stays unbound and can be bound to a usable address afterwards.
+     */
+    @Test
+    void anUnresolvedAddressIsRefusedWithASocketException() throws Exception {
+        InetSocketAddress unresolved = InetSocketAddress.createUnresolved("bobbin.invalid", 0);
+        assertInstanceOf(java.net.SocketException.class, thrown(() -> provider.factory().get().createHttpServer(unresolved, 0)),
+                "create with an unresolved address");
+        HttpServer s = provider.factory().get().createHttpServer(null, 0);
+        servers.add(s);
+        assertInstanceOf(java.net.SocketException.class, thrown(() -> { s.bind(unresolved, 0); return null; }), "bind to an unresolved address");
+        assertNull(s.getAddress());
+        s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        assertNotNull(s.getAddress());
+    }
+
+    private interface Call {
+        Object call() throws Exception;
+    }
+
+    private static Throwable thrown(Call c) {
+        try {
+            Object r = c.call();
+            if (r instanceof HttpServer s) s.stop(0);
+            return null;
+        } catch (Throwable t) {
+            return t;
+        }
+    }
+
+    /**
+     * {@code bind} on a bound server fails with BindException ("already bound") whatever the address, a null
+     * one included: the JDK's provider checks the state before the argument.
+     */
+    @Test
+    void bindingABoundServerAgainThrowsBindExceptionEvenForANullAddress() throws Exception {
+        HttpServer s = provider.factory().get().createHttpServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        servers.add(s);
+        Throwable t;
+        try {
+            s.bind(null, 0);
+            t = null;
+        } catch (Throwable e) {
+            t = e;
+        }
+        assertInstanceOf(java.net.BindException.class, t, "bind(null) on a bound server");
+    }
+
+    /**
+     * {@code setExecutor} and {@code setHttpsConfigurator} throw IllegalStateException only once the server
+     * has been started ("if the server is already started"): a server stopped before it was ever started
+     * takes them, as the JDK's provider does.
+     */
+    @Test
+    void aServerStoppedBeforeItStartedTakesAnExecutor() throws Exception {
+        HttpServer s = provider.factory().get().createHttpServer(null, 0);
+        servers.add(s);
+        s.stop(0);
+        java.util.concurrent.Executor direct = Runnable::run;
+        s.setExecutor(direct);
+        assertSame(direct, s.getExecutor());
+        com.sun.net.httpserver.HttpsServer h = provider.factory().get().createHttpsServer(null, 0);
+        servers.add(h);
+        h.stop(0);
+        com.sun.net.httpserver.HttpsConfigurator c = new com.sun.net.httpserver.HttpsConfigurator(javax.net.ssl.SSLContext.getDefault());
+        h.setHttpsConfigurator(c);
+        assertSame(c, h.getHttpsConfigurator());
+    }
+
+    /**
      * A request target with bytes above 0x7F (curl sends a path typed as {@code /café} as its raw UTF-8
      * bytes): the JDK's provider reads the request line as ISO-8859-1 and serves it if {@code java.net.URI}
      * accepts it.
@@ -390,5 +462,31 @@ class HttpApiConformanceTest {
         assertEquals(200, c.read().status());
         String expected = provider.isBobbin() ? "0 IOException" : "-1 0";
         assertEquals(expected, seen.get(10, SECONDS), provider + ": read(b, off, 0) at the end, then available() after close");
+    }
+
+    /**
+     * A deliberate difference: an HTTPS server started without an {@code HttpsConfigurator} fails at
+     * {@code start()} with IllegalStateException on Bobbin's provider; the JDK's starts, and every
+     * connection then fails in its handshake.
+     */
+    @Test
+    void anHttpsServerWithoutAConfiguratorIsRefusedAtStartOnBobbinOnly() throws Exception {
+        com.sun.net.httpserver.HttpsServer h = provider.factory().get()
+                .createHttpsServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        servers.add(h);
+        h.createContext("/", ex -> HttpServerConformanceTest.respond(ex, 200, "ok"));
+        Throwable t;
+        try {
+            h.start();
+            t = null;
+        } catch (Throwable e) {
+            t = e;
+        }
+        if (provider.isBobbin()) {
+            assertInstanceOf(IllegalStateException.class, t, "start without a configurator");
+            assertTrue(t.getMessage().contains("HttpsConfigurator"), t.getMessage());
+        } else {
+            assertNull(t, "the JDK's provider starts without a configurator");
+        }
     }
 }

@@ -35,4 +35,23 @@ class HttpServerMetricsBindingTest {
             s.stop(0);
         }
     }
+
+    /**
+     * A tag the binder sets itself on {@code http.server.requests} (method, status, outcome, uri) cannot be one
+     * of the extra tags: the per-request value would silently replace the caller's on the timer while the other
+     * meters kept it. Refused at once, as {@code BobbinMetrics.of} refuses its own tag keys.
+     */
+    @Test
+    void extraTagsThatTheTimerSetsItselfAreRefused() throws Exception {
+        BobbinHttpServer s = BobbinHttpServer.create(null, 0);
+        try {
+            for (String key : new String[] {"method", "status", "outcome", "uri"}) {
+                assertThrows(IllegalArgumentException.class,
+                        () -> HttpServerMetrics.of(s, io.micrometer.core.instrument.Tags.of(key, "mine")), key);
+            }
+            HttpServerMetrics.of(s, io.micrometer.core.instrument.Tags.of("app", "shop"));   // any other key is fine
+        } finally {
+            s.stop(0);
+        }
+    }
 }
