@@ -10,14 +10,20 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-if ! command -v wrk >/dev/null; then
-  echo "http-bench: wrk not found; installing it from the system packages: apt-get install -y wrk" >&2
-  if ! apt-get install -y wrk >&2; then
-    apt-get update >&2 && apt-get install -y wrk >&2
+help=false
+case " $* " in *" --help "*) help=true ;; esac
+if $help; then
+  WRK=wrk                                        # the help needs no load generator: nothing to install
+else
+  if ! command -v wrk >/dev/null; then
+    echo "http-bench: wrk not found; installing it from the system packages: apt-get install -y wrk" >&2
+    if ! apt-get install -y wrk >&2; then
+      apt-get update >&2 && apt-get install -y wrk >&2
+    fi
   fi
+  WRK=$(command -v wrk) || { echo "http-bench: wrk is still missing; install it (apt-get install -y wrk)" >&2; exit 1; }
+  echo "http-bench: load generator: $WRK ($(wrk -v 2>&1 | head -1 | sed 's/ Copyright.*//'))" >&2
 fi
-WRK=$(command -v wrk) || { echo "http-bench: wrk is still missing; install it (apt-get install -y wrk)" >&2; exit 1; }
-echo "http-bench: load generator: $WRK ($(wrk -v 2>&1 | head -1 | sed 's/ Copyright.*//'))" >&2
 
 MVN=("$ROOT/bobbin" mvn -B -q -e --no-transfer-progress -Dstyle.color=never -f "$ROOT/pom.xml")
 "${MVN[@]}" -DskipTests -pl bench -am package >&2   # keep stdout for the table

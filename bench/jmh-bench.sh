@@ -9,9 +9,14 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 raw="$ROOT/bench/results/raw/jmh.csv"   # JMH's own format: a subfolder, since charts.sh renders bench/results/*.csv
 out="$ROOT/bench/results/jmh.csv"
+# JMH's help and listings run no benchmark: no results to keep, and the committed ones stay as they are
+case " $* " in *" --help "*|*" -h "*|*" -l "*|*" -lp "*|*" -lprof "*|*" -lrf "*) exec "$ROOT/bobbin" bench "$@" ;; esac
 mkdir -p "$(dirname "$raw")"
 "$ROOT/bench/probe/probe.sh" "before the run" "$@"   # the vCPUs' placement (bench/README.md, "The machine's two modes")
-"$ROOT/bobbin" bench "$@" -rf csv -rff "$raw"
+fresh="$raw.new"; rm -f "$fresh"
+"$ROOT/bobbin" bench "$@" -rf csv -rff "$fresh"
+[ -s "$fresh" ] || { echo "jmh-bench: JMH wrote no results; bench/results is left as it was" >&2; exit 1; }
+mv "$fresh" "$raw"
 "$ROOT/bench/probe/probe.sh" "after the run" "$@"
 "$ROOT/bobbin" java -cp "$ROOT/bench/target/benchmarks.jar" dev.bobbin.bench.charts.JmhRatios \
     "$raw" "$out" "$(date -u +%Y-%m-%d)"

@@ -43,7 +43,14 @@ public final class EchoServerExample {
             return;
         }
 
-        FiberIo io = FiberIo.system();
+        FiberIo io;
+        try {
+            io = FiberIo.system();
+        } catch (IllegalStateException e) {            // -Dbobbin.io.transport names an unknown or unavailable one
+            System.err.println("echo: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         int carriers = Runtime.getRuntime().availableProcessors();
         try (FiberScheduler scheduler = io.newScheduler("echo", carriers);
              FiberServerSocket server = io.openServer()) {
@@ -67,7 +74,7 @@ public final class EchoServerExample {
             if (clients == 0) {
                 Thread.currentThread().join();           // serve until the process is killed
             }
-            runClients(io, scheduler, server.localAddress(), clients, roundTrips);
+            if (!runClients(io, scheduler, server.localAddress(), clients, roundTrips)) System.exit(1);
         }
     }
 
@@ -102,26 +109,33 @@ public final class EchoServerExample {
         }
     }
 
-    private static void runClients(FiberIo io, FiberScheduler scheduler, InetSocketAddress server,
-                                   int clients, int roundTrips) throws InterruptedException {
+    /** Runs the clients and prints what they did; false if any of them failed. */
+    private static boolean runClients(FiberIo io, FiberScheduler scheduler, InetSocketAddress server,
+                                      int clients, int roundTrips) throws InterruptedException {
         InetSocketAddress target = new InetSocketAddress("127.0.0.1", server.getPort());
         CountDownLatch done = new CountDownLatch(clients);
-        AtomicLong exchanged = new AtomicLong();
+        AtomicLong exchanged = new AtomicLong(), failed = new AtomicLong();
+        AtomicReference<IOException> firstFailure = new AtomicReference<>();
         long t0 = System.nanoTime();
         for (int c = 0; c < clients; c++) {
             scheduler.start(() -> {
                 byte[] msg = "hello, bobbin\n".getBytes();
                 byte[] back = new byte[msg.length];
                 try (FiberSocket s = io.connect(target, Duration.ofSeconds(10))) {
+                    // a server that cannot accept (out of descriptors, which these clients hold) never answers
+                    s.setReadTimeout(Duration.ofSeconds(10));
                     OutputStream out = s.outputStream();
                     InputStream in = s.inputStream();
                     for (int i = 0; i < roundTrips; i++) {
                         out.write(msg);
-                        in.readNBytes(back, 0, back.length);
+                        if (in.readNBytes(back, 0, back.length) < back.length) {
+                            throw new java.io.EOFException("the server closed the connection");
+                        }
                         exchanged.incrementAndGet();
                     }
                 } catch (IOException e) {
-                    System.err.println("client failed: " + e);
+                    failed.incrementAndGet();
+                    firstFailure.compareAndSet(null, e);
                 } finally {
                     done.countDown();
                 }
@@ -135,5 +149,8 @@ public final class EchoServerExample {
                         + " process; bench/echo-bench.sh measures throughput)%n",
                 clients, roundTrips, exchanged.get(), secs);
         System.out.println(io.stats());
+        if (failed.get() == 0) return true;
+        System.err.println("echo: " + failed.get() + " of " + clients + " clients failed; the first: " + firstFailure.get());
+        return false;
     }
 }

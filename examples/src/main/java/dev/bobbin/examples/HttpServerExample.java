@@ -58,6 +58,10 @@ public final class HttpServerExample {
             System.err.println("http: cannot listen on port " + port + ": " + e.getMessage());
             System.exit(1);
             return;
+        } catch (IllegalStateException e) {            // -Dbobbin.io.transport names an unknown or unavailable one
+            System.err.println("http: " + e.getMessage());
+            System.exit(2);
+            return;
         }
 
         server.createContext("/", x -> reply(x, 200, "text/plain", "Hello from a fiber: " + Thread.currentThread() + "\n"));

@@ -15,10 +15,16 @@ import static org.junit.jupiter.api.Assertions.*;
 record ExampleRun(int exit, String output) {
 
     static ExampleRun of(Class<?> example, String... args) throws Exception {
+        return withJvmOptions(List.of(), example, args);
+    }
+
+    /** As {@link #of}, with JVM options before the main class ({@code ./bobbin example NAME args -- options}). */
+    static ExampleRun withJvmOptions(List<String> jvmOptions, Class<?> example, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(
                 System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
-                "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), example.getName()));
+                "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED"));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), example.getName()));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         if (!p.waitFor(60, TimeUnit.SECONDS)) {

@@ -44,9 +44,16 @@ public final class BenchCharts {
 
     public static void main(String[] args) throws IOException {
         System.setProperty("java.awt.headless", "true");
-        if (args.length == 0) {
-            System.err.println("usage: BenchCharts results.csv [more.csv ...]");
-            System.exit(2);
+        if (args.length == 0 || List.of(args).contains("--help") || List.of(args).contains("-h")) {
+            System.err.println("usage: bench/charts.sh [results.csv ...]   (renders each file's metrics to PNG charts next to it;"
+                    + " all of bench/results/*.csv when none is given)");
+            System.exit(args.length == 0 ? 2 : 0);
+        }
+        for (String a : args) {                         // check them all before drawing anything
+            if (!Files.isRegularFile(Path.of(a))) {
+                System.err.println("BenchCharts: no such results file: " + a);
+                System.exit(2);
+            }
         }
         for (String a : args) {
             for (Path png : render(Path.of(a))) System.out.println("chart: " + png);
