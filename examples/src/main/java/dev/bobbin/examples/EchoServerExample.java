@@ -26,7 +26,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * </pre>
  */
 public final class EchoServerExample {
+    private static final String USAGE = "usage: ./bobbin example echo [port [clients [round-trips]]] [-- JVM options]";
+
     public static void main(String[] args) throws Exception {
+        Usage.helpIfAsked(args, USAGE);
         int port, clients, roundTrips;
         try {
             if (args.length > 3) throw new IllegalArgumentException("three arguments at most, not " + args.length);
@@ -79,8 +82,7 @@ public final class EchoServerExample {
     }
 
     private static void usage(String problem) {
-        System.err.println("usage: ./bobbin example echo [port [clients [round-trips]]] [-- JVM options]   (" + problem + ")");
-        System.exit(2);
+        Usage.refuse(USAGE, problem);
     }
 
     /** Accepts forever; each connection gets a fiber running ordinary stream code. */

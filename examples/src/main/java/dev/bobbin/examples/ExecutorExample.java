@@ -43,9 +43,9 @@ public final class ExecutorExample {
     }
 
     public static void main(String[] args) throws Exception {
+        Usage.helpIfAsked(args, "usage: ./bobbin example executor");
         if (args.length > 0) {                          // takes none: say so rather than ignore them
-            System.err.println("usage: ./bobbin example executor   (takes no arguments, not: " + String.join(" ", args) + ")");
-            System.exit(2);
+            Usage.refuse("usage: ./bobbin example executor", "takes no arguments, not: " + String.join(" ", args));
         }
         // Before:
         try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {

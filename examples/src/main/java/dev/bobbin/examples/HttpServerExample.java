@@ -33,7 +33,10 @@ import java.nio.charset.StandardCharsets;
 public final class HttpServerExample {
     private HttpServerExample() { }
 
+    private static final String USAGE = "usage: ./bobbin example http [port] [--check]";
+
     public static void main(String[] args) throws Exception {
+        Usage.helpIfAsked(args, USAGE);
         int port = 8080;
         boolean check = false, portGiven = false;
         for (String a : args) {
@@ -45,8 +48,7 @@ public final class HttpServerExample {
                     portGiven = true;
                     if (port < 0 || port > 0xFFFF) throw new NumberFormatException();
                 } catch (NumberFormatException e) {
-                    System.err.println("usage: ./bobbin example http [port] [--check]   (not a port: " + a + ")");
-                    System.exit(2);
+                    Usage.refuse(USAGE, "not a port: " + a);
                 }
             }
         }

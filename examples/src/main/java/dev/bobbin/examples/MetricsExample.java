@@ -22,9 +22,9 @@ public final class MetricsExample {
     private MetricsExample() { }
 
     public static void main(String[] args) throws Exception {
+        Usage.helpIfAsked(args, "usage: ./bobbin example metrics");
         if (args.length > 0) {                          // takes none: say so rather than ignore them
-            System.err.println("usage: ./bobbin example metrics   (takes no arguments, not: " + String.join(" ", args) + ")");
-            System.exit(2);
+            Usage.refuse("usage: ./bobbin example metrics", "takes no arguments, not: " + String.join(" ", args));
         }
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         SchedulerConfig config = SchedulerConfig.builder().name("demo").parallelism(2).trackFibers(true).build();

@@ -21,16 +21,17 @@ public final class MigrationDemo {
     private static final ThreadLocal<String> REQUEST_ID = new ThreadLocal<>();
     private static final InheritableThreadLocal<String> TENANT = new InheritableThreadLocal<>();
 
+    private static final String USAGE = "usage: ./bobbin example migration [fibers]";
+
     public static void main(String[] args) throws InterruptedException {
+        Usage.helpIfAsked(args, USAGE);
         int fibers = 4;
         try {
             if (args.length > 1) throw new IllegalArgumentException("one argument at most, not " + args.length);
             if (args.length == 1) fibers = Integer.parseInt(args[0]);
             if (fibers < 0) throw new IllegalArgumentException("a negative count: " + fibers);
         } catch (IllegalArgumentException e) {           // NumberFormatException included
-            System.err.println("usage: ./bobbin example migration [fibers]   ("
-                    + (e instanceof NumberFormatException ? "not a number: " + args[0] : e.getMessage()) + ")");
-            System.exit(2);
+            Usage.refuse(USAGE, e instanceof NumberFormatException ? "not a number: " + args[0] : e.getMessage());
             return;
         }
         SchedulerConfig config = SchedulerConfig.builder().name("demo").parallelism(2).build();

@@ -34,9 +34,9 @@ import java.util.concurrent.locks.LockSupport;
 public final class ThreadModelExample {
 
     public static void main(String[] args) throws Exception {
+        Usage.helpIfAsked(args, "usage: ./bobbin example thread-model");
         if (args.length > 0) {                          // takes none: say so rather than ignore them
-            System.err.println("usage: ./bobbin example thread-model   (takes no arguments, not: " + String.join(" ", args) + ")");
-            System.exit(2);
+            Usage.refuse("usage: ./bobbin example thread-model", "takes no arguments, not: " + String.join(" ", args));
         }
         singleThread();
         threadPerCore();
