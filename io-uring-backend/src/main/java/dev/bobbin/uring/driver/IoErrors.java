@@ -42,16 +42,16 @@ public final class IoErrors {
         }
         if (t instanceof Errors.NativeIoException n) {
             int errno = Math.abs(n.expectedErr());
-            String text = n.getMessage();
+            // the JDK's messages; Netty's text ("bind(..) failed with error(-98): ...") stays in the cause
             IOException e = switch (errno) {
-                case ECONNRESET -> new SocketException("Connection reset: " + text);
-                case EPIPE -> new SocketException("Broken pipe: " + text);
-                case EADDRINUSE -> new BindException("Address already in use: " + text);
-                case ECONNREFUSED -> new ConnectException("Connection refused: " + text);
+                case ECONNRESET -> new SocketException("Connection reset");
+                case EPIPE -> new SocketException("Broken pipe");
+                case EADDRINUSE -> new BindException("Address already in use");
+                case ECONNREFUSED -> new ConnectException("Connection refused");
                 // the kernel gave up on the peer (retransmissions, keepalive, TCP_USER_TIMEOUT): the
                 // connection is dead, which the JDK reports as a SocketException, not a retryable timeout
-                case ETIMEDOUT -> op.equals("connect") ? new ConnectException("Connection timed out: " + text)
-                                                       : new SocketException("Connection timed out: " + text);
+                case ETIMEDOUT -> op.equals("connect") ? new ConnectException("Connection timed out")
+                                                       : new SocketException("Connection timed out");
                 default -> null;
             };
             if (e != null) {

@@ -13,6 +13,7 @@ import java.net.SocketTimeoutException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -54,6 +55,16 @@ class IoErrorsTest {
         assertInstanceOf(SocketException.class, translated(32, "write"));                 // EPIPE
         assertInstanceOf(BindException.class, translated(98, "bind"));                     // EADDRINUSE
         assertInstanceOf(ConnectException.class, translated(111, "connect"));              // ECONNREFUSED
+    }
+
+    @Test
+    void theMessagesAreTheJdksWithNettysTextInTheCause() {
+        IOException bind = translated(98, "bind");
+        assertEquals("Address already in use", bind.getMessage(), "not repeated with Netty's text");
+        assertNotNull(bind.getCause(), "Netty's exception, with the system call's text, is the cause");
+        assertEquals("Connection reset", translated(104, "read").getMessage());
+        assertEquals("Broken pipe", translated(32, "write").getMessage());
+        assertEquals("Connection refused", translated(111, "connect").getMessage());
     }
 
     @Test
