@@ -1,5 +1,6 @@
 package dev.bobbin;
 
+import dev.bobbin.scheduler.CarrierErrorLog;
 import dev.bobbin.scheduler.EngineConfig;
 import dev.bobbin.scheduler.Tunables;
 import dev.bobbin.spi.CarrierDriverFactory;
@@ -23,7 +24,9 @@ import java.util.Objects;
  * @param driverFactory creates each carrier's {@link dev.bobbin.spi.CarrierDriver} (default: a plain
  *                      parking driver; the io_uring backend supplies its own)
  * @param errorHandler  receives errors thrown on a carrier outside any fiber (never expected; the
- *                      default logs them at ERROR on the {@code System.Logger} named {@code dev.bobbin})
+ *                      default logs them at ERROR on the {@code System.Logger} named {@code dev.bobbin},
+ *                      at most one every 10 s per scheduler with a count of those left out, the others
+ *                      at DEBUG)
  * @param policy        how fibers relate to carriers (default {@link SchedulingPolicy#WORK_STEALING});
  *                      {@link SchedulingPolicy#SINGLE_THREAD} requires parallelism 1
  * @param placement     how {@link SchedulingPolicy#THREAD_PER_CORE} deals starting fibers to carriers
@@ -138,8 +141,7 @@ public record SchedulerConfig(String name,
         private Duration stallThreshold = Duration.ofNanos(Tunables.DEFAULT_STALL_THRESHOLD_NANOS);
         private int maxSpareCarriers = -1;       // -1: parallelism under WORK_STEALING, else 0
         private CarrierDriverFactory driverFactory = CarrierDriverFactory.parking();
-        private Thread.UncaughtExceptionHandler errorHandler = (t, e) ->
-                System.getLogger("dev.bobbin").log(System.Logger.Level.ERROR, "bobbin: error on carrier " + t.getName(), e);
+        private Thread.UncaughtExceptionHandler errorHandler = CarrierErrorLog.DEFAULT;
         private SchedulingDelaySampling schedulingDelaySampling = SchedulingDelaySampling.defaults();
         private boolean trackFibers;
 

@@ -230,4 +230,32 @@ class StallWarningTest {
         assertEquals("stall notice failed", error.getThrown().getMessage());
         assertEquals("", err.toString(StandardCharsets.UTF_8), "nothing on System.err");
     }
+
+    /** A driver whose poll() and park() always fail: the carrier reports each failure and goes on after a pause. */
+    private static final class FailingPollDriver implements CarrierDriver {
+        private final Thread carrier;
+
+        FailingPollDriver(Thread carrier) { this.carrier = carrier; }
+
+        @Override public int poll() { throw new IllegalStateException("poll failed"); }
+        @Override public void park(long t) { throw new IllegalStateException("poll failed"); }
+        @Override public void wakeup() { LockSupport.unpark(carrier); }
+        @Override public void close() { }
+    }
+
+    @Test
+    void theDefaultErrorHandlerLogsOneErrorRecordPerIntervalPerSchedulerAndTheRestAtDebug() throws Exception {
+        for (String name : new String[] {"failing-a", "failing-b"}) {
+            int before = at(Level.SEVERE).size();
+            try (FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name(name).parallelism(1)
+                    .maxSpareCarriers(0).driverFactory(ctx -> new FailingPollDriver(ctx.carrierThread())).build())) {
+                waitUntil(() -> records.stream().filter(r -> r.getLevel() == Level.FINE
+                        && r.getMessage().contains("error on carrier " + name)).count() >= 3);
+            }
+            List<LogRecord> errors = at(Level.SEVERE).subList(before, at(Level.SEVERE).size());
+            assertEquals(1, errors.size(), name + ": one ERROR record, the repeats at DEBUG: " + errors);
+            assertTrue(errors.getFirst().getMessage().contains("error on carrier " + name), errors.getFirst().getMessage());
+            assertEquals("poll failed", errors.getFirst().getThrown().getMessage());
+        }
+    }
 }

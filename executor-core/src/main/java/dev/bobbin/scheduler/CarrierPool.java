@@ -112,7 +112,7 @@ public final class CarrierPool implements Executor {
         this.name = config.name();
         this.outliving = new OutlivingFibers(name);
         this.driverFactory = config.driverFactory();
-        this.errorHandler = config.errorHandler();
+        this.errorHandler = CarrierErrorLog.forPool(config.errorHandler());  // the default: limited per scheduler
         this.parallelism = config.parallelism();
         this.model = config.model();
         this.stealing = model != TaskModel.THREAD_PER_CORE;

@@ -178,6 +178,10 @@ public final class Tunables {
      *  says so once per interval, with a count of what it suppressed. */
     static final long STALL_WARNING_INTERVAL_NANOS = 10_000_000_000L;
 
+    /** At most one ERROR record from the default carrier error handler per scheduler this often: a failure
+     *  that repeats (a spare that cannot open its driver while descriptors are out) must not flood the log. */
+    static final long CARRIER_ERROR_LOG_INTERVAL_NANOS = 10_000_000_000L;
+
     /** A spare carrier out of work while some carrier is still stalled stays parked (available to wakes)
      *  this long before it retires: long enough to bridge the gaps of a bursty submitter, short enough that
      *  spares do not linger once the stall is over. */
