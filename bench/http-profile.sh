@@ -12,11 +12,13 @@
 # Needs a JDK 25 (found by ./bobbin), Maven, Linux, wrk and perf; installs wrk with apt-get if missing.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+case "${1:-}" in -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 kind=${1:-jdk-fiber}
 conns=${2:-64}
 secs=${3:-6}
 case "$kind" in jdk|jdk-vthread|jdk-fiber) ;; *) echo "http-profile: kind must be jdk, jdk-vthread or jdk-fiber, not '$kind'" >&2; exit 2 ;; esac
 case "$conns$secs" in *[!0-9]*) echo "http-profile: connections and seconds are numbers" >&2; exit 2 ;; esac
+[ "$conns" -ge 1 ] && [ "$secs" -ge 1 ] || { echo "http-profile: connections and seconds must be at least 1" >&2; exit 2; }
 command -v perf >/dev/null || { echo "http-profile: perf not found (apt-get install -y linux-perf)" >&2; exit 1; }
 command -v wrk >/dev/null || apt-get install -y wrk >&2 || { apt-get update >&2 && apt-get install -y wrk >&2; }
 

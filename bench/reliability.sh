@@ -16,9 +16,9 @@ rounds=5
 groups=reliability
 while [ $# -gt 0 ]; do
   case "$1" in
-    --rounds) rounds=${2:?--rounds needs a number}; shift 2 ;;
+    --rounds) [ $# -ge 2 ] || { echo "reliability.sh: --rounds needs a number" >&2; exit 2; }; rounds=$2; shift 2 ;;
     --long) groups=reliability,long; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "reliability.sh: unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
 done

@@ -244,6 +244,7 @@ class StallWarningTest {
     }
 
     @Test
+    @SuppressWarnings("try")                                  // the scheduler runs; the body only waits
     void theDefaultErrorHandlerLogsOneErrorRecordPerIntervalPerSchedulerAndTheRestAtDebug() throws Exception {
         for (String name : new String[] {"failing-a", "failing-b"}) {
             int before = at(Level.SEVERE).size();

@@ -30,6 +30,7 @@ class AcceptFailedByCloseTest {
      * is closed, as on the JDK (control: ServerSocketChannel in a virtual thread), so the acceptor can bind
      * the same address again at once (100 rounds).
      */
+    @SuppressWarnings("try")                        // the re-bound servers are held, not used
     @ParameterizedTest @EnumSource(Kind.class)
     void anAcceptFailedByCloseFindsTheAddressFree(Kind kind) throws Exception {
         if (kind != Kind.JDK) TransportSelectionTest.assumeOrRequire(t(kind));

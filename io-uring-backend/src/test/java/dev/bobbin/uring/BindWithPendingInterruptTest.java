@@ -25,6 +25,21 @@ class BindWithPendingInterruptTest {
 
     record Outcome(String bind, boolean open, boolean stillInterrupted) { }
 
+    private interface Bind {
+        void run() throws Exception;
+    }
+
+    /** Binds with the caller's interrupt set: "bound", or the simple name of what it threw. */
+    private static String bindWithInterruptPending(Bind bind) {
+        Thread.currentThread().interrupt();
+        try {
+            bind.run();
+            return "bound";
+        } catch (Exception e) {
+            return e.getClass().getSimpleName();
+        }
+    }
+
     @ParameterizedTest @EnumSource(Kind.class)
     void aPendingInterruptDoesNotStopABind(Kind kind) throws Exception {
         InetSocketAddress loopback = new InetSocketAddress("127.0.0.1", 0);
@@ -32,14 +47,7 @@ class BindWithPendingInterruptTest {
         if (kind == Kind.JDK) {
             Thread.ofVirtual().start(() -> {
                 try (ServerSocketChannel s = ServerSocketChannel.open()) {
-                    Thread.currentThread().interrupt();
-                    String r;
-                    try {
-                        s.bind(loopback);
-                        r = "bound";
-                    } catch (Exception e) {
-                        r = e.getClass().getSimpleName();
-                    }
+                    String r = bindWithInterruptPending(() -> s.bind(loopback));
                     f.complete(new Outcome(r, s.isOpen(), Thread.interrupted()));
                 } catch (Throwable t) {
                     f.completeExceptionally(t);
@@ -52,14 +60,7 @@ class BindWithPendingInterruptTest {
             try (FiberScheduler sched = io.newScheduler("bind-interrupt-" + t.id(), 2)) {
                 sched.start(() -> {
                     try (FiberServerSocket s = io.openServer()) {
-                        Thread.currentThread().interrupt();
-                        String r;
-                        try {
-                            s.bind(loopback);
-                            r = "bound";
-                        } catch (Exception e) {
-                            r = e.getClass().getSimpleName();
-                        }
+                        String r = bindWithInterruptPending(() -> s.bind(loopback));
                         boolean interrupted = Thread.interrupted();
                         boolean open = !s.isClosed();
                         if (open) {                           // and it really listens
