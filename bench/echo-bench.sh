@@ -18,7 +18,7 @@ JAR="$ROOT/bench/target/benchmarks.jar"
 
 client_args=()
 case " $* " in
-  *" --client java "*|*" --help "*) ;;
+  *" --client java "*|*" --help "*|*" -h "*) ;;
   *)
     src="$ROOT/bench/echo-client/echo_client.c"
     bin="$ROOT/bench/target/echo_client"

@@ -3,8 +3,6 @@ package dev.bobbin.examples;
 import dev.bobbin.FiberScheduler;
 import dev.bobbin.SchedulerConfig;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
@@ -39,9 +37,10 @@ public final class MigrationDemo {
             System.out.printf("scheduler %s with %d carriers%n%n", scheduler.name(), scheduler.parallelism());
             TENANT.set("acme");
             CountDownLatch done = new CountDownLatch(fibers);
-            List<String> reports = new ArrayList<>();
+            String[] reports = new String[fibers];      // by fiber, printed in start order
             for (int i = 0; i < fibers; i++) {
                 String id = "req-" + i;
+                int slot = i;
                 scheduler.start(() -> {
                     REQUEST_ID.set(id);
                     Thread self = Thread.currentThread();
@@ -57,14 +56,16 @@ public final class MigrationDemo {
                                 && id.equals(REQUEST_ID.get()) && "acme".equals(TENANT.get());
                     }
                     synchronized (reports) {
-                        reports.add(String.format("%s  %-14s thread id %-3d carriers %-8s ThreadLocal %s, inherited %s, identity stable: %s",
-                                self.getName(), "(" + id + ")", tid, carriers, REQUEST_ID.get(), TENANT.get(), stable));
+                        reports[slot] = String.format("%-14s %-10s thread id %-3d carriers %-8s ThreadLocal %s, inherited %s, identity stable: %s",
+                                self.getName(), "(" + id + ")", tid, carriers, REQUEST_ID.get(), TENANT.get(), stable);
                     }
                     done.countDown();
                 });
             }
             done.await();
-            reports.stream().sorted().forEach(System.out::println);
+            synchronized (reports) {
+                for (String r : reports) System.out.println(r);
+            }
             System.out.printf("%nsteals: %d, tasks run: %d%n", scheduler.stats().steals(), scheduler.stats().tasksRun());
         }
     }

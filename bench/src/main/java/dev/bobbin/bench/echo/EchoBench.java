@@ -75,7 +75,7 @@ public final class EchoBench {
         try {
             f = Flags.parse(args, Set.of("kinds", "connections", "size", "warmup-ms", "window-ms", "client-threads",
                     "server-threads", "server-jvm-opts", "rounds", "out", "csv", "client", "native-client"), Set.of("pin", "help"));
-            if (f.has("help")) {
+            if (f.has("help") || f.positional().contains("-h")) {
                 System.out.println(USAGE);
                 System.out.println("server kinds:\n" + ServerKind.describeAll());
                 return;
