@@ -201,8 +201,9 @@ final class Connection implements Runnable {
         boolean closeAfter;
         try {
             length = bodyLength(head);
-            closeAfter = head.http10() ? !head.hasToken(HeaderNames.CONNECTION, "keep-alive")
-                                       : head.hasToken(HeaderNames.CONNECTION, "close");
+            // close wins over keep-alive (RFC 9112 section 9.3); HTTP/1.0 persists only when asked to
+            closeAfter = head.hasToken(HeaderNames.CONNECTION, "close")
+                    || (head.http10() && !head.hasToken(HeaderNames.CONNECTION, "keep-alive"));
         } catch (HttpStatusException e) {
             reject(e.status(), e.getMessage());
             return false;
@@ -325,8 +326,14 @@ final class Connection implements Runnable {
         boolean keep = !x.closeAfter && !broken && !server.isStopping();
         if (keep) {
             RequestBody body = x.requestBody();
-            if (x.continueStillPending() && !body.complete()) keep = false;        // the client still holds the body back
-            else keep = body.drain(HttpTunables.DRAIN_LIMIT_BYTES) && !broken;
+            if (x.continueStillPending() && !body.complete()) {
+                keep = false;                                                    // the client still holds the body back
+            } else {
+                // the response goes out before the rest of a body the handler left unread (as the JDK's
+                // provider): the client may wait for it before sending more, or send slowly
+                if (!body.complete()) sendOut();
+                keep = body.drain(HttpTunables.DRAIN_LIMIT_BYTES) && !broken;
+            }
         }
         if (!keep || in == null || !in.isReadable()) sendOut();
         // stopping: the close right after hands the bytes to the socket's bounded drain; no linger, whose
@@ -671,9 +678,10 @@ final class Connection implements Runnable {
         return phase == CLOSED;
     }
 
-    /** Whether an exchange is in progress (stop() lets those finish first). */
+    /** Whether a request is in progress: its head arriving, or its exchange running (stop() lets those finish first). */
     boolean busy() {
-        return phase == BUSY && current != null;
+        int p = phase;
+        return p == HEAD || (p == BUSY && current != null);
     }
 
     long maxBodyBytes() { return server.options().maxRequestBodyBytes(); }

@@ -435,8 +435,10 @@ final class ServerCore {
     private void stopStarted(FiberServerSocket l, boolean wasStarted) {
         if (l != null) l.close();
         if (!wasStarted) return;
+        // idle connections close now; one whose request head is arriving finishes it, as an exchange in
+        // progress does (the JDK's provider counts it among its requests in progress), within the delay
         for (Connection c : connections) {
-            if (c.toPhase(Connection.IDLE, Connection.CLOSED) || c.toPhase(Connection.HEAD, Connection.CLOSED)) c.closeNow();
+            if (c.toPhase(Connection.IDLE, Connection.CLOSED)) c.closeNow();
         }
         // stop() may be called by a handler (a shutdown endpoint): its own exchange ends only after it returns
         Thread self = Thread.currentThread();

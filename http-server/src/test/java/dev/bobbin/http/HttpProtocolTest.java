@@ -647,6 +647,26 @@ class HttpProtocolTest {
         }
     }
 
+    /**
+     * {@code close} among the connection options ends the connection whatever else they say (RFC 9112
+     * section 9.3: close is checked first), on HTTP/1.0 as on HTTP/1.1 (where a {@code keep-alive, close}
+     * list already closes).
+     */
+    @Test
+    void http10CloseAmongTheConnectionOptionsClosesDespiteKeepAlive() throws IOException {
+        for (String request : new String[] {
+                "GET /c1 HTTP/1.0\r\nConnection: Keep-Alive, Close\r\n\r\n",
+                "GET /c2 HTTP/1.0\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n"}) {
+            try (Conn c = connect(port())) {
+                c.send(request);
+                Response r = c.read();
+                assertOk(r);
+                assertTrue(r.closes(), r.describe());
+                c.assertClosed();
+            }
+        }
+    }
+
     @Test
     void pipelinedRequestsAreAnsweredInOrder() throws IOException {
         try (Conn c = connect(port())) {

@@ -1167,6 +1167,28 @@ class HttpServerConformanceTest {
         assertEquals("/next", conn.read().text());
     }
 
+    /**
+     * A handler that answers without reading the request body: the response goes out at once, while the
+     * client is still sending that body (the JDK's provider flushes it before it drains the body), and the
+     * connection then carries the next request.
+     */
+    @Test
+    void aResponseGoesOutBeforeTheRestOfAnUnreadRequestBody() throws Exception {
+        HttpServer s = started("/", ex -> respond(ex, 200, ex.getRequestURI().getPath()));
+        Conn conn = connect(s);
+        conn.socket.setSoTimeout(3000);
+        conn.send("POST /early HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\n01234");
+        RawResponse r;
+        try {
+            r = conn.read();                                 // before the other half of the body is sent
+        } catch (SocketTimeoutException e) {
+            throw new AssertionError("the response waited for the rest of a body the handler did not read", e);
+        }
+        assertEquals("/early", r.text());
+        conn.send("56789" + rawGet("/next"));
+        assertEquals("/next", conn.read().text());
+    }
+
     @Test
     void pipelinedRequestsAreAnsweredInOrder() throws Exception {
         HttpServer s = started("/", ECHO);
@@ -1349,6 +1371,38 @@ class HttpServerConformanceTest {
         // too, but on a busy machine it was seen to wait out the delay, which its specification allows
         stopper.join(SECONDS.toMillis(provider.isBobbin() ? PATIENCE_S - 2 : PATIENCE_S + 5));
         assertFalse(stopper.isAlive(), "stop returned after the exchange finished");
+    }
+
+    /**
+     * A request whose head has begun to arrive when stop is called is in progress too: the JDK's provider
+     * lets it finish within the delay (it counts the connection among its requests in progress), so the
+     * client that sends the rest of its head gets its response.
+     */
+    @Test
+    void stopLetsARequestWhoseHeadIsArrivingFinishWithinTheDelay() throws Exception {
+        HttpServer s = server();
+        ExecutorService executor = Executors.newFixedThreadPool(2);   // not the JDK's dispatcher thread (see exchangeHeldUntil)
+        closeables.add(executor::shutdownNow);
+        s.setExecutor(executor);
+        s.createContext("/", text("served"));
+        s.start();
+        InetSocketAddress addr = s.getAddress();
+        Conn conn = connect(s);
+        conn.send("GET /late HTTP/1.1\r\nHo");
+        Thread.sleep(300);                                      // the server has the first bytes of the head
+        stopped.add(s);
+        Thread stopper = Thread.ofPlatform().name("conformance-stopper").start(() -> s.stop(PATIENCE_S_INT));
+        awaitListenerClosed(addr);
+        RawResponse r;
+        try {
+            conn.send("st: localhost\r\n\r\n");
+            r = conn.read();
+        } catch (IOException e) {
+            throw new AssertionError("stop closed a connection whose request head was arriving", e);
+        }
+        assertEquals("served", r.text());
+        stopper.join(SECONDS.toMillis(PATIENCE_S + 5));
+        assertFalse(stopper.isAlive());
     }
 
     /** A started server with one exchange in progress, its handler held until the test's {@code release}. */
