@@ -289,21 +289,23 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
      */
     @Override
     public void close() {
-        if (!markClosed()) return;
-        Pending<Void> released = new Pending<>(Thread.currentThread());
-        try {
-            run(() -> {
-                closeOnLoop();
-                whenReleased(released);
-            });
-        } catch (ClosedChannelException e) {
-            descriptorReleased.countDown();
-            return;                                    // the loop is gone, and closed every channel it had
+        if (!markClosed()) {                           // another close is under way: as the JDK's close lock,
+            awaitReleased();                           // return only once it has seen the descriptor released
+            return;
         }
         try {
+            Pending<Void> released = new Pending<>(Thread.currentThread());
+            try {
+                run(() -> {
+                    closeOnLoop();
+                    whenReleased(released);
+                });
+            } catch (ClosedChannelException e) {
+                return;                                // the loop is gone, and closed every channel it had
+            }
             awaitKeepingInterrupt(released, IoTunables.SHUTDOWN_CLOSE_NANOS);   // close is not interruptible
         } finally {
-            descriptorReleased.countDown();            // the accepts it failed may throw now
+            descriptorReleased.countDown();            // the accepts it failed, and later close() calls, may return now
         }
     }
 

@@ -27,11 +27,19 @@ public final class IoErrors {
         if (op.equals("bind")) {                       // as java.net: every failure to bind is a BindException
             IOException e = translateOther(t, op);
             if (e instanceof BindException) return e;
-            BindException b = new BindException(e.getMessage());
+            // the OS's text alone, as the JDK's ("Cannot assign requested address"); Netty's stays in the cause
+            BindException b = new BindException(e instanceof Errors.NativeIoException n ? osText(n) : e.getMessage());
             b.initCause(t);
             return b;
         }
         return translateOther(t, op);
+    }
+
+    /** The OS's error text of a Netty native failure, without Netty's "bind(..) failed with error(-99): ". */
+    private static String osText(Errors.NativeIoException n) {
+        String m = n.getMessage();
+        int i = m == null ? -1 : m.indexOf("): ");
+        return i < 0 ? m : m.substring(i + 3);
     }
 
     private static IOException translateOther(Throwable t, String op) {
@@ -64,7 +72,16 @@ public final class IoErrors {
             // Netty's native connect reports ENETUNREACH without text; the JDK gives the OS's
             return wrap(new NoRouteToHostException("Network is unreachable"), n);
         }
-        if (t instanceof ConnectException || t instanceof BindException || t instanceof ClosedChannelException) {
+        if (t instanceof ConnectException c) {
+            // Netty's connect failures carry its own text ("finishConnect(..) failed with error(-111): Connection
+            // refused: /127.0.0.1:80"), wrapped for the address; the JDK's is the OS's alone ("Connection refused")
+            Throwable root = c;
+            for (Throwable x = c.getCause(); x instanceof ConnectException && x != root; x = x.getCause()) root = x;
+            String m = root.getMessage() == null ? null : root.getMessage().replaceFirst("^.*failed with error\\(-?\\d+\\): ", "");
+            if (c.getClass() == ConnectException.class && java.util.Objects.equals(m, c.getMessage())) return c;
+            return wrap(new ConnectException(m), c);
+        }
+        if (t instanceof BindException || t instanceof ClosedChannelException) {
             return (IOException) t;
         }
         if (t instanceof IOException io) {

@@ -1,0 +1,51 @@
+package dev.bobbin.uring;
+
+import dev.bobbin.FiberScheduler;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** A refused connect reads as the JDK's SocketChannel.connect says it (the control): "Connection refused". */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ConnectRefusedMessageTest {
+
+    @ParameterizedTest
+    @EnumSource(IoTransport.class)
+    void aRefusedConnectHasTheJdksMessage(IoTransport t) throws Exception {
+        TransportSelectionTest.assumeOrRequire(t);
+        InetSocketAddress closed;
+        try (ServerSocketChannel s = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0))) {
+            closed = (InetSocketAddress) s.getLocalAddress();
+        }
+        String jdk;
+        try (SocketChannel c = SocketChannel.open()) {
+            jdk = assertThrows(ConnectException.class, () -> c.connect(closed)).getMessage();
+        }
+        FiberIo io = FiberIo.of(t);
+        AtomicReference<Throwable> fromFiber = new AtomicReference<>();
+        try (FiberScheduler sched = io.newScheduler("refused-" + t, 1)) {
+            sched.start(() -> {
+                try (FiberSocket s = io.connect(closed, Duration.ofSeconds(5))) {
+                    fromFiber.set(new AssertionError("connected?"));
+                } catch (Throwable e) {
+                    fromFiber.set(e);
+                }
+            }).join();
+        }
+        Throwable fiber = fromFiber.get();
+        assertInstanceOf(ConnectException.class, fiber, t + " (fiber)");
+        assertEquals(jdk, fiber.getMessage(), t + " (fiber): " + fiber);
+        Throwable thread = assertThrows(ConnectException.class, () -> io.connect(closed, Duration.ofSeconds(5)));
+        assertEquals(jdk, thread.getMessage(), t + " (platform thread): " + thread);
+    }
+}
