@@ -41,7 +41,7 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
  * handlers run on the connection fibers; with one, on the executor while the connection fiber waits.
  *
  * <p>Lifecycle: NEW (bound or not) -> STARTED -> STOPPED, each once. {@link #stop} closes the listener
- * at once, closes idle connections, lets exchanges in progress finish for up to the delay, then closes
+ * at once, closes idle connections, lets exchanges in progress (and heads arriving) finish for up to the delay, then closes
  * every connection, waits for the connection fibers to end, stops the sweeper and, if the server made
  * its own scheduler, closes it: afterwards no fiber or thread of the server is left.
  */
