@@ -122,13 +122,7 @@ final class ServerCore {
         // the JDK's provider binds through a ServerSocket, which reports an unresolved address with an
         // IOException (a channel's UnresolvedAddressException is unchecked, and HttpServer.bind declares IOException)
         if (addr.isUnresolved()) throw new java.net.SocketException("Unresolved address");
-        FiberServerSocket s;
-        try {
-            s = io.openServer();
-        } catch (io.netty.channel.ChannelException e) {
-            // no descriptor for the listening socket: the JDK's provider says so with an IOException
-            throw dev.bobbin.uring.driver.IoErrors.socketNotCreated(e);
-        }
+        FiberServerSocket s = io.openServer();          // no descriptor: a SocketException, as the JDK's provider's
         try {
             s.bind(addr, backlog > 0 ? backlog : HttpTunables.DEFAULT_BACKLOG);
         } catch (IOException | RuntimeException e) {

@@ -24,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.*;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ConcurrentCloseReleaseTest {
 
+    @SuppressWarnings("try")                      // the re-bound channel is held, not used
     @ParameterizedTest
     @EnumSource(IoTransport.class)
     void aSecondCloseReturnsOnlyOnceTheAddressIsFree(IoTransport t) throws Exception {

@@ -19,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.*;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ConnectRefusedMessageTest {
 
+    @SuppressWarnings("try")                      // the scheduler runs; the body only waits
     @ParameterizedTest
     @EnumSource(IoTransport.class)
     void aRefusedConnectHasTheJdksMessage(IoTransport t) throws Exception {
