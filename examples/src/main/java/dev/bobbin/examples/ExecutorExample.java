@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Run with {@code ./bobbin example executor}.
  */
 public final class ExecutorExample {
+    private static final String USAGE = "usage: ./bobbin example executor";
 
     /** Existing application code: knows only ExecutorService. */
     static String handleRequests(ExecutorService executor) throws Exception {
@@ -43,9 +44,9 @@ public final class ExecutorExample {
     }
 
     public static void main(String[] args) throws Exception {
-        Usage.helpIfAsked(args, "usage: ./bobbin example executor");
+        Usage.helpIfAsked(args, USAGE);
         if (args.length > 0) {                          // takes none: say so rather than ignore them
-            Usage.refuse("usage: ./bobbin example executor", "takes no arguments, not: " + String.join(" ", args));
+            Usage.refuse(USAGE, "takes no arguments, not: " + String.join(" ", args));
         }
         // Before:
         try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {

@@ -21,10 +21,12 @@ import java.util.concurrent.CountDownLatch;
 public final class MetricsExample {
     private MetricsExample() { }
 
+    private static final String USAGE = "usage: ./bobbin example metrics";
+
     public static void main(String[] args) throws Exception {
-        Usage.helpIfAsked(args, "usage: ./bobbin example metrics");
+        Usage.helpIfAsked(args, USAGE);
         if (args.length > 0) {                          // takes none: say so rather than ignore them
-            Usage.refuse("usage: ./bobbin example metrics", "takes no arguments, not: " + String.join(" ", args));
+            Usage.refuse(USAGE, "takes no arguments, not: " + String.join(" ", args));
         }
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         SchedulerConfig config = SchedulerConfig.builder().name("demo").parallelism(2).trackFibers(true).build();

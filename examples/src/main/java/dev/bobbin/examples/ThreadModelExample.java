@@ -33,10 +33,12 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class ThreadModelExample {
 
+    private static final String USAGE = "usage: ./bobbin example thread-model";
+
     public static void main(String[] args) throws Exception {
-        Usage.helpIfAsked(args, "usage: ./bobbin example thread-model");
+        Usage.helpIfAsked(args, USAGE);
         if (args.length > 0) {                          // takes none: say so rather than ignore them
-            Usage.refuse("usage: ./bobbin example thread-model", "takes no arguments, not: " + String.join(" ", args));
+            Usage.refuse(USAGE, "takes no arguments, not: " + String.join(" ", args));
         }
         singleThread();
         threadPerCore();

@@ -10,6 +10,7 @@ import java.net.NoRouteToHostException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.channels.ClosedChannelException;
+import java.util.regex.Pattern;
 
 /**
  * Turns Netty's failures into the exceptions the JDK throws for the same condition, keeping the OS's
@@ -21,6 +22,8 @@ public final class IoErrors {
 
     // Linux errno values (negated by Netty's native layer)
     private static final int EPIPE = 32, EADDRINUSE = 98, ECONNRESET = 104, ETIMEDOUT = 110, ECONNREFUSED = 111;
+    /** Netty's prefix of a native failure's text: "bind(..) failed with error(-99): ". */
+    private static final Pattern NETTY_PREFIX = Pattern.compile("^.*failed with error\\(-?\\d+\\): ");
 
     /** The JDK-style exception for a failure of operation {@code op} ("read", "connect", ...). */
     public static IOException translate(Throwable t, String op) {
@@ -28,18 +31,16 @@ public final class IoErrors {
             IOException e = translateOther(t, op);
             if (e instanceof BindException) return e;
             // the OS's text alone, as the JDK's ("Cannot assign requested address"); Netty's stays in the cause
-            BindException b = new BindException(e instanceof Errors.NativeIoException n ? osText(n) : e.getMessage());
+            BindException b = new BindException(e instanceof Errors.NativeIoException n ? osText(n.getMessage()) : e.getMessage());
             b.initCause(t);
             return b;
         }
         return translateOther(t, op);
     }
 
-    /** The OS's error text of a Netty native failure, without Netty's "bind(..) failed with error(-99): ". */
-    private static String osText(Errors.NativeIoException n) {
-        String m = n.getMessage();
-        int i = m == null ? -1 : m.indexOf("): ");
-        return i < 0 ? m : m.substring(i + 3);
+    /** The OS's error text of a Netty native failure's message, without Netty's prefix; null stays null. */
+    private static String osText(String m) {
+        return m == null ? null : NETTY_PREFIX.matcher(m).replaceFirst("");
     }
 
     private static IOException translateOther(Throwable t, String op) {
@@ -77,7 +78,7 @@ public final class IoErrors {
             // refused: /127.0.0.1:80"), wrapped for the address; the JDK's is the OS's alone ("Connection refused")
             Throwable root = c;
             for (Throwable x = c.getCause(); x instanceof ConnectException && x != root; x = x.getCause()) root = x;
-            String m = root.getMessage() == null ? null : root.getMessage().replaceFirst("^.*failed with error\\(-?\\d+\\): ", "");
+            String m = osText(root.getMessage());
             if (c.getClass() == ConnectException.class && java.util.Objects.equals(m, c.getMessage())) return c;
             return wrap(new ConnectException(m), c);
         }
