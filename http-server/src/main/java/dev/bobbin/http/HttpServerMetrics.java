@@ -11,6 +11,9 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +22,8 @@ import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
  * Micrometer meters of one Bobbin HTTP server (needs {@code micrometer-core} on the class path; the
@@ -36,7 +41,11 @@ import java.util.concurrent.TimeUnit;
  * Requests the server refuses before a context is chosen (malformed, over a limit) count in none of
  * the timers. Every meter carries the tags given to {@link #of(HttpServer, Iterable)}. The meters are
  * removed from the registry when the server has stopped (a later server bound there gets meters of its
- * own). The Prometheus names are listed in the metrics module's README.
+ * own). Running servers bound to one registry need tags of their own ({@code Tags.of("server", "api")}): a
+ * registry hands back the meter it has for the same name and tags, so a second server bound with the same
+ * tags would show the first's figures and never its own; {@link #bindTo} refuses it with an
+ * {@link IllegalArgumentException} naming the meter. The Prometheus names are listed in the metrics module's
+ * README.
  *
  * <pre>{@code
  * HttpServerMetrics.of(server).bindTo(registry);
@@ -48,31 +57,12 @@ public final class HttpServerMetrics implements MeterBinder {
     private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH");
 
     /**
-     * The binders using each meter of each registry: servers bound to one registry with the same tags share
-     * their meters (a registry returns the meter it has already), so a stopping server removes only those
-     * no running server still uses. Guarded by itself.
+     * The server whose meters each registry has, by the tags they were bound with. A registry hands back the
+     * meter it has for an identical name and tags, so a second server bound with the same tags would be given
+     * the first's meters: its own figures unseen, the first's shown for both. That binding is refused instead.
+     * Guarded by itself, and held across a whole binding so that bindings take turns.
      */
-    private static final Map<MeterRegistry, Map<Meter.Id, Integer>> USERS = new WeakHashMap<>();
-
-    private static void acquire(MeterRegistry registry, Meter.Id id) {
-        synchronized (USERS) {
-            USERS.computeIfAbsent(registry, r -> new java.util.HashMap<>()).merge(id, 1, Integer::sum);
-        }
-    }
-
-    /** Drops one use of {@code id}, removing the meter from {@code registry} with its last. */
-    private static void release(MeterRegistry registry, Meter.Id id) {
-        synchronized (USERS) {
-            Map<Meter.Id, Integer> uses = USERS.get(registry);
-            Integer n = uses == null ? null : uses.get(id);
-            if (n != null && n > 1) {
-                uses.put(id, n - 1);
-                return;
-            }
-            if (uses != null) uses.remove(id);
-            registry.remove(id);
-        }
-    }
+    private static final Map<MeterRegistry, Map<Tags, ServerCore>> OWNERS = new WeakHashMap<>();
 
     private final ServerCore core;
     private final Tags tags;
@@ -122,6 +112,10 @@ public final class HttpServerMetrics implements MeterBinder {
     /**
      * Registers the meters in {@code registry}; binding this binder, or another binder of the same server with
      * the same tags, to the same registry again does nothing.
+     *
+     * @throws IllegalArgumentException if a running server's meters are bound to {@code registry} with the same
+     *                                  tags, or a meter of the same name and tags is there from elsewhere;
+     *                                  nothing is registered
      */
     @Override
     public synchronized void bindTo(MeterRegistry registry) {
@@ -132,34 +126,64 @@ public final class HttpServerMetrics implements MeterBinder {
             core.onStopped(this::serverStopped);
             if (stopped) return;                        // stopped already: the hook ran at once
         }
-        Recorder recorder = new Recorder(registry, tags);
-        // another binder of this server bound these tags to this registry: its meters count already (and a
-        // second registration of the same gauge is refused by the registry with a warning)
-        if (!core.addObserver(recorder)) return;
-        List<Meter.Id> registered = new ArrayList<>();
-        try {
-            registered.add(Gauge.builder("http.server.connections.active", core, ServerCore::activeConnections)
-                    .description("Open connections").tags(tags).register(registry).getId());
-            registered.add(FunctionCounter.builder("http.server.connections.refused", core, ServerCore::refusedConnections)
-                    .description("Connections refused because the connection limit was reached").tags(tags).register(registry).getId());
-            // no base unit: the name says bytes already, and a Prometheus registry would append it again
-            registered.add(FunctionCounter.builder("http.server.bytes.received", core, ServerCore::bytesIn)
-                    .description("Bytes read from clients").tags(tags).register(registry).getId());
-            registered.add(FunctionCounter.builder("http.server.bytes.sent", core, ServerCore::bytesOut)
-                    .description("Bytes handed to client sockets").tags(tags).register(registry).getId());
-            registered.add(FunctionCounter.builder("http.server.failures", core, ServerCore::failureCount)
-                    .description("Handlers that threw and connections that failed").tags(tags).register(registry).getId());
-        } catch (RuntimeException e) {               // a registry that refuses a meter: leave nothing behind
-            core.removeObserver(recorder);
-            for (Meter.Id id : registered) {           // removed unless another binder uses it
-                acquire(registry, id);
-                release(registry, id);
+        synchronized (OWNERS) {
+            Map<Tags, ServerCore> owners = OWNERS.computeIfAbsent(registry, r -> new HashMap<>());
+            ServerCore owner = owners.get(tags);
+            // another binder of this server bound these tags to this registry: its meters count already
+            if (owner == core) return;
+            if (owner != null) throw clash("http.server.connections.active", "is bound already for another server");
+            Set<Meter> before = Collections.newSetFromMap(new IdentityHashMap<>());
+            before.addAll(registry.getMeters());
+            Recorder recorder = new Recorder(registry, tags);
+            if (!core.addObserver(recorder)) return;
+            List<Meter.Id> registered = new ArrayList<>();
+            try {
+                registered.add(register(registry, before, "http.server.connections.active", r ->
+                        Gauge.builder("http.server.connections.active", core, ServerCore::activeConnections)
+                                .description("Open connections").tags(tags).register(r)));
+                registered.add(register(registry, before, "http.server.connections.refused", r ->
+                        FunctionCounter.builder("http.server.connections.refused", core, ServerCore::refusedConnections)
+                                .description("Connections refused because the connection limit was reached").tags(tags).register(r)));
+                // no base unit: the name says bytes already, and a Prometheus registry would append it again
+                registered.add(register(registry, before, "http.server.bytes.received", r ->
+                        FunctionCounter.builder("http.server.bytes.received", core, ServerCore::bytesIn)
+                                .description("Bytes read from clients").tags(tags).register(r)));
+                registered.add(register(registry, before, "http.server.bytes.sent", r ->
+                        FunctionCounter.builder("http.server.bytes.sent", core, ServerCore::bytesOut)
+                                .description("Bytes handed to client sockets").tags(tags).register(r)));
+                registered.add(register(registry, before, "http.server.failures", r ->
+                        FunctionCounter.builder("http.server.failures", core, ServerCore::failureCount)
+                                .description("Handlers that threw and connections that failed").tags(tags).register(r)));
+            } catch (RuntimeException e) {               // a clash, or a registry that refuses a meter: leave nothing behind
+                core.removeObserver(recorder);
+                for (Meter.Id id : registered) registry.remove(id);
+                throw e;
             }
-            throw e;
+            owners.put(tags, core);
+            bound.put(registry, recorder);
+            ids.put(registry, registered);
         }
-        for (Meter.Id id : registered) acquire(registry, id);
-        bound.put(registry, recorder);
-        ids.put(registry, registered);
+    }
+
+    /**
+     * Registers the meter {@code name} by {@code register}, refusing one the registry has already from elsewhere
+     * (the application, another library, or a meter filter that made two ids one): this server's figures would
+     * not be seen.
+     */
+    private Meter.Id register(MeterRegistry registry, Set<Meter> before, String name, Function<MeterRegistry, Meter> register) {
+        Set<Tag> exact = new HashSet<>(tags.stream().toList());
+        for (Meter m : registry.find(name).tags(tags).meters()) {
+            if (new HashSet<>(m.getId().getTags()).equals(exact)) throw clash(name, "is registered already, not by this binder");
+        }
+        Meter m = register.apply(registry);
+        if (before.contains(m)) throw clash(name, "is registered already as " + m.getId());
+        return m.getId();
+    }
+
+    private IllegalArgumentException clash(String name, String why) {
+        return new IllegalArgumentException("meter " + name + tags.stream().map(t -> t.getKey() + "=" + t.getValue())
+                .collect(Collectors.joining(",", "{", "}")) + " " + why
+                + ": give each server bound to one registry tags of its own");
     }
 
     /**
@@ -168,10 +192,15 @@ public final class HttpServerMetrics implements MeterBinder {
      */
     private synchronized void serverStopped() {
         stopped = true;
-        for (Map.Entry<MeterRegistry, Recorder> e : bound.entrySet()) {
-            core.removeObserver(e.getValue());
-            for (Meter.Id id : ids.get(e.getKey())) release(e.getKey(), id);
-            for (Timer t : e.getValue().timers().values()) release(e.getKey(), t.getId());
+        synchronized (OWNERS) {
+            for (Map.Entry<MeterRegistry, Recorder> e : bound.entrySet()) {
+                MeterRegistry registry = e.getKey();
+                core.removeObserver(e.getValue());
+                for (Meter.Id id : ids.get(registry)) registry.remove(id);
+                for (Timer t : e.getValue().timers().values()) registry.remove(t.getId());
+                Map<Tags, ServerCore> owners = OWNERS.get(registry);
+                if (owners != null) owners.remove(tags, core);
+            }
         }
         bound.clear();
         ids.clear();
@@ -194,7 +223,7 @@ public final class HttpServerMetrics implements MeterBinder {
         }
 
         private Timer timer(Key k) {
-            Timer t = Timer.builder("http.server.requests")
+            return Timer.builder("http.server.requests")
                     .description("HTTP requests, from the parsed head to the complete response")
                     .tags(tags)
                     .tag("method", k.method())
@@ -202,8 +231,6 @@ public final class HttpServerMetrics implements MeterBinder {
                     .tag("outcome", outcome(k.status()))
                     .tag("uri", k.uri())
                     .register(registry);
-            acquire(registry, t.getId());                // once per recorder and key (computeIfAbsent)
-            return t;
         }
 
         private static String outcome(int status) {
@@ -215,8 +242,8 @@ public final class HttpServerMetrics implements MeterBinder {
             return "UNKNOWN";
         }
 
-        // one recorder per registry and tags: addObserver keeps two registries apart, and merges a second binder
-        // of the same server bound to the same registry (whose timers are the same, so it would count twice)
+        // one recorder per registry and tags: addObserver keeps two registries apart, and refuses a second binder
+        // of the same server bound to the same registry with the same tags (its timers are the same: it would count twice)
         @Override public boolean equals(Object o) { return o instanceof Recorder r && r.registry == registry && r.tags.equals(tags); }
         @Override public int hashCode() { return 31 * System.identityHashCode(registry) + tags.hashCode(); }
     }

@@ -5,7 +5,6 @@ import dev.bobbin.SchedulerStats;
 import dev.bobbin.SchedulerStats.CarrierStats;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
@@ -13,11 +12,10 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.IdentityHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.DoubleAccumulator;
 import java.util.function.LongConsumer;
@@ -45,12 +43,26 @@ import java.util.function.ToDoubleFunction;
  *
  * <p>When the scheduler terminates, its meters are removed from every registry they were bound to;
  * {@link #close()} removes them earlier. Binding to the same registry twice, or binding two
- * {@code BobbinMetrics} of one scheduler to one registry, registers each meter once and records each
- * delay once. Thread-safe.
+ * {@code BobbinMetrics} of one scheduler with the same tags to one registry, registers each meter once and
+ * records each delay once. A meter of another scheduler or executor (or one the application registered) with
+ * the same name and tags is never shared, since a registry would hand back the meter it has and this
+ * scheduler's figures would not be seen: {@link #bindTo} refuses such a binding with an
+ * {@link IllegalArgumentException} naming the meter, and leaves the registry as it was. Give schedulers bound
+ * to one registry distinct names, or distinct tags. Thread-safe.
  */
 public final class BobbinMetrics implements MeterBinder, AutoCloseable {
     /** How long a stats snapshot is reused: long enough for one scrape, short enough to look live. */
     static final long SNAPSHOT_MAX_AGE_MILLIS = 10;
+
+    /** The tags the meters set themselves: on every meter, per carrier, on the driver meters. */
+    private static final Set<String> OWN_TAGS = Set.of("name", "carrier", "transport");
+
+    /**
+     * The tags set on the delay timer's percentiles and histogram: {@code phi} by Micrometer on each percentile
+     * gauge (in place of a caller's tag of that key, which the other meters would keep), {@code quantile} and
+     * {@code le} by the Prometheus registry (which refuses a timer that has them already).
+     */
+    private static final Set<String> DELAY_TIMER_TAGS = Set.of("phi", "quantile", "le");
 
     private final StatsSource source;
     private final Tags tags;
@@ -65,7 +77,7 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
     private record Snapshot(SchedulerStats stats, long takenAt) { }
 
     /** The meters registered in one registry, and the delay recorder feeding its timer (null: no timer, sampling is off). */
-    private record Binding(List<Meter.Id> ids, LongConsumer recorder) { }
+    private record Binding(MeterClaims.Bound meters, LongConsumer recorder) { }
 
     /** Feeds one {@link Timer}; equal only for the very same timer, so a timer never hears a delay twice. */
     private record TimerRecorder(Timer timer) implements LongConsumer {
@@ -123,15 +135,21 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
      * Meters for {@code scheduler} with extra tags on every meter.
      *
      * @throws NullPointerException if an argument is null or {@code tags} contains null
-     * @throws IllegalArgumentException if {@code tags} has a {@code name}, {@code carrier} or {@code transport} tag
+     * @throws IllegalArgumentException if {@code tags} has a tag some meter sets itself: {@code name},
+     *                                  {@code carrier}, {@code transport}, or one of the delay timer's
+     *                                  percentiles and histogram ({@code phi}, {@code quantile}, {@code le})
      */
     public static BobbinMetrics of(FiberScheduler scheduler, Iterable<Tag> tags) {
         Objects.requireNonNull(scheduler, "scheduler");
         Objects.requireNonNull(tags, "tags");
         for (Tag t : tags) {
             Objects.requireNonNull(t, "tags contains a null Tag");
-            if (t.getKey().equals("name") || t.getKey().equals("carrier") || t.getKey().equals("transport")) {
+            if (OWN_TAGS.contains(t.getKey())) {
                 throw new IllegalArgumentException("tag '" + t.getKey() + "' is set by BobbinMetrics itself");
+            }
+            if (DELAY_TIMER_TAGS.contains(t.getKey())) {
+                throw new IllegalArgumentException("tag '" + t.getKey()
+                        + "' is set on the percentiles or histogram of bobbin.scheduling.delay");
             }
         }
         return new BobbinMetrics(StatsSource.of(scheduler), tags);
@@ -139,8 +157,11 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
 
     /**
      * Registers the meters in {@code registry}. Does nothing if they are already bound there (by this
-     * binder or another one of the same scheduler), or if this binder is closed (the scheduler terminated
-     * or {@link #close()} was called).
+     * binder or another one of the same scheduler with the same tags), or if this binder is closed (the
+     * scheduler terminated or {@link #close()} was called).
+     *
+     * @throws IllegalArgumentException if a meter of the same name and tags is in {@code registry} already for
+     *                                  another scheduler or executor, or from elsewhere; nothing is registered
      */
     @Override
     public synchronized void bindTo(MeterRegistry registry) {
@@ -151,89 +172,96 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
             source.onTermination(ClosesIfReachable.of(this));
             if (closed) return;                          // terminated already: the hook ran at once
         }
-        // Another binder of the same scheduler bound the same meters there already: registering them again
-        // would be ignored by the registry (with a warning per meter) and record each delay twice.
-        if (registry.find("executor.pool.size").tags(tags).meter() != null) return;
-        List<Meter.Id> ids = new ArrayList<>();
         SchedulerStats s = stats();
+        Timer[] delay = new Timer[1];
+        MeterClaims.Bound bound = MeterClaims.bind(registry, source.observed(), "scheduler", reg -> {
+            gauge(reg, "executor.pool.size", "threads", "The number of carrier threads", st -> st.parallelism());
+            gauge(reg, "executor.active", "threads", "Carriers running a fiber at this moment",
+                    st -> st.carriers().stream().filter(CarrierStats::running).count());
+            gauge(reg, "executor.running", "threads", "Carriers not parked (running, polling or searching)",
+                    st -> st.parallelism() - st.parkedCarriers());
+            gauge(reg, "executor.queued", "tasks", "Runnable fibers waiting in any queue", SchedulerStats::queuedFibers);
+            counter(reg, "executor.completed", "tasks", "Fibers that terminated", SchedulerStats::fibersCompleted);
+            counter(reg, "executor.steals", "tasks", "Fibers moved from one carrier's queue to another's",
+                    SchedulerStats::stolenTasks);
+            counter(reg, "bobbin.fibers.started", "fibers", "Fibers started", SchedulerStats::fibersStarted);
+            counter(reg, "bobbin.fibers.failed", "fibers", "Fibers that ended with an uncaught exception",
+                    SchedulerStats::fibersFailed);
+            gauge(reg, "bobbin.fibers.live", "fibers", "Fibers started and not yet terminated", SchedulerStats::liveFibers);
+            counter(reg, "bobbin.fiber.parks", "parks", "Times a fiber left its carrier without terminating (park or yield)",
+                    SchedulerStats::fiberParks);
+            counter(reg, "bobbin.fiber.unparks", "unparks", "Times a parked or yielding fiber was made runnable",
+                    SchedulerStats::fiberUnparks);
+            gauge(reg, "bobbin.injection.queue.depth", "fibers", "Fibers waiting in the scheduler-wide injection queue",
+                    SchedulerStats::injectionQueueDepth);
+            gauge(reg, "bobbin.carriers.parked", "threads", "Carriers parked for lack of work", SchedulerStats::parkedCarriers);
+            gauge(reg, "bobbin.carriers.searching", "threads", "Carriers looking for work to steal",
+                    SchedulerStats::searchingCarriers);
+            Tags transport = tags.and("transport", s.transport());
+            reg.register("bobbin.driver.transport", transport, r -> Gauge.builder("bobbin.driver.transport", this, b -> b.stats().parallelism())
+                    .description("Carriers using the I/O transport named by the transport tag")
+                    .tags(transport).strongReference(true).register(r));
+            counter(reg, "bobbin.stalls", "stalls",
+                    "Carrier stalls: a fiber ran past the stall threshold without a blocking point, or sat in a pinning call",
+                    SchedulerStats::carrierStalls);
+            gauge(reg, "bobbin.carriers.spare.active", "threads", "Spare carriers in service while carriers are stalled",
+                    SchedulerStats::activeSpareCarriers);
+            counter(reg, "bobbin.carriers.spare.activations", "activations",
+                    "Times a spare carrier was put into service because every carrier was stalled",
+                    SchedulerStats::spareActivations);
 
-        gauge(registry, ids, "executor.pool.size", "threads", "The number of carrier threads", st -> st.parallelism());
-        gauge(registry, ids, "executor.active", "threads", "Carriers running a fiber at this moment",
-                st -> st.carriers().stream().filter(CarrierStats::running).count());
-        gauge(registry, ids, "executor.running", "threads", "Carriers not parked (running, polling or searching)",
-                st -> st.parallelism() - st.parkedCarriers());
-        gauge(registry, ids, "executor.queued", "tasks", "Runnable fibers waiting in any queue", SchedulerStats::queuedFibers);
-        counter(registry, ids, "executor.completed", "tasks", "Fibers that terminated", SchedulerStats::fibersCompleted);
-        counter(registry, ids, "executor.steals", "tasks", "Fibers moved from one carrier's queue to another's",
-                SchedulerStats::stolenTasks);
-        counter(registry, ids, "bobbin.fibers.started", "fibers", "Fibers started", SchedulerStats::fibersStarted);
-        counter(registry, ids, "bobbin.fibers.failed", "fibers", "Fibers that ended with an uncaught exception",
-                SchedulerStats::fibersFailed);
-        gauge(registry, ids, "bobbin.fibers.live", "fibers", "Fibers started and not yet terminated", SchedulerStats::liveFibers);
-        counter(registry, ids, "bobbin.fiber.parks", "parks", "Times a fiber left its carrier without terminating (park or yield)",
-                SchedulerStats::fiberParks);
-        counter(registry, ids, "bobbin.fiber.unparks", "unparks", "Times a parked or yielding fiber was made runnable",
-                SchedulerStats::fiberUnparks);
-        gauge(registry, ids, "bobbin.injection.queue.depth", "fibers", "Fibers waiting in the scheduler-wide injection queue",
-                SchedulerStats::injectionQueueDepth);
-        gauge(registry, ids, "bobbin.carriers.parked", "threads", "Carriers parked for lack of work", SchedulerStats::parkedCarriers);
-        gauge(registry, ids, "bobbin.carriers.searching", "threads", "Carriers looking for work to steal",
-                SchedulerStats::searchingCarriers);
-        ids.add(Gauge.builder("bobbin.driver.transport", this, b -> b.stats().parallelism())
-                .description("Carriers using the I/O transport named by the transport tag")
-                .tags(tags).tag("transport", s.transport()).strongReference(true).register(registry).getId());
-        counter(registry, ids, "bobbin.stalls", "stalls",
-                "Carrier stalls: a fiber ran past the stall threshold without a blocking point, or sat in a pinning call",
-                SchedulerStats::carrierStalls);
-        gauge(registry, ids, "bobbin.carriers.spare.active", "threads", "Spare carriers in service while carriers are stalled",
-                SchedulerStats::activeSpareCarriers);
-        counter(registry, ids, "bobbin.carriers.spare.activations", "activations",
-                "Times a spare carrier was put into service because every carrier was stalled",
-                SchedulerStats::spareActivations);
-
-        for (CarrierStats c : s.carriers()) {
-            int i = c.index();
-            if (i >= s.parallelism()) continue;     // spares come and go: their work shows in the totals
-            Tags ct = tags.and("carrier", Integer.toString(i));
-            carrierGauge(registry, ids, ct, i, "bobbin.carrier.queue.depth", "fibers",
-                    "Fibers in this carrier's local queue, next slot and inbox", CarrierStats::queueDepth);
-            carrierCounter(registry, ids, ct, i, "bobbin.carrier.steals", "operations",
-                    "Successful steal operations by this carrier", CarrierStats::steals);
-            carrierCounter(registry, ids, ct, i, "bobbin.carrier.stolen", "fibers",
-                    "Fibers this carrier took from other carriers' queues", CarrierStats::stolenTasks);
-            carrierCounter(registry, ids, ct, i, "bobbin.carrier.parks", "parks",
-                    "Times this carrier parked for lack of work", CarrierStats::parks);
-            carrierCounter(registry, ids, ct, i, "bobbin.carrier.wakeups", "wakeups",
-                    "Times another thread woke this carrier", CarrierStats::wakeups);
-            carrierCounter(registry, ids, ct, i, "bobbin.carrier.mounts", "mounts",
-                    "Fiber runs on this carrier (first runs and resumptions)", CarrierStats::tasksRun);
-            ids.add(FunctionCounter.builder("bobbin.carrier.busy", this, monotone(b -> b.stats().carriers().get(i).busyNanos() / 1e9))
-                    .description("Time this carrier was awake (running fibers, polling its driver, searching); "
-                            + "its rate is the carrier's utilization")
-                    .baseUnit("seconds").tags(ct).register(registry).getId());
-            for (String counterName : c.driverCounters().keySet()) {
-                ids.add(FunctionCounter.builder("bobbin.driver." + counterName, this,
-                                monotone(b -> b.stats().carriers().get(i).driverCounters().getOrDefault(counterName, 0L)))
-                        .description("Carrier driver counter '" + counterName + "'")
-                        .tags(ct).tag("transport", s.transport()).register(registry).getId());
+            for (CarrierStats c : s.carriers()) {
+                int i = c.index();
+                if (i >= s.parallelism()) continue;     // spares come and go: their work shows in the totals
+                Tags ct = tags.and("carrier", Integer.toString(i));
+                carrierGauge(reg, ct, i, "bobbin.carrier.queue.depth", "fibers",
+                        "Fibers in this carrier's local queue, next slot and inbox", CarrierStats::queueDepth);
+                carrierCounter(reg, ct, i, "bobbin.carrier.steals", "operations",
+                        "Successful steal operations by this carrier", CarrierStats::steals);
+                carrierCounter(reg, ct, i, "bobbin.carrier.stolen", "fibers",
+                        "Fibers this carrier took from other carriers' queues", CarrierStats::stolenTasks);
+                carrierCounter(reg, ct, i, "bobbin.carrier.parks", "parks",
+                        "Times this carrier parked for lack of work", CarrierStats::parks);
+                carrierCounter(reg, ct, i, "bobbin.carrier.wakeups", "wakeups",
+                        "Times another thread woke this carrier", CarrierStats::wakeups);
+                carrierCounter(reg, ct, i, "bobbin.carrier.mounts", "mounts",
+                        "Fiber runs on this carrier (first runs and resumptions)", CarrierStats::tasksRun);
+                reg.register("bobbin.carrier.busy", ct, r -> FunctionCounter.builder("bobbin.carrier.busy", this,
+                                monotone(b -> b.stats().carriers().get(i).busyNanos() / 1e9))
+                        .description("Time this carrier was awake (running fibers, polling its driver, searching); "
+                                + "its rate is the carrier's utilization")
+                        .baseUnit("seconds").tags(ct).register(r));
+                for (String counterName : c.driverCounters().keySet()) {
+                    Tags dt = ct.and("transport", s.transport());
+                    reg.register("bobbin.driver." + counterName, dt, r -> FunctionCounter.builder("bobbin.driver." + counterName, this,
+                                    monotone(b -> b.stats().carriers().get(i).driverCounters().getOrDefault(counterName, 0L)))
+                            .description("Carrier driver counter '" + counterName + "'")
+                            .tags(dt).register(r));
+                }
             }
-        }
 
-        LongConsumer recorder = null;                    // none with sampling off: a timer that reads 0 forever misleads
-        if (source.samplesDelays()) {
-            Timer.Builder delayBuilder = Timer.builder("bobbin.scheduling.delay")
-                    .description("Time from a fiber becoming runnable to a carrier starting to run it (sampled)")
-                    .tags(tags)
-                    .minimumExpectedValue(Duration.ofNanos(500))
-                    .maximumExpectedValue(Duration.ofSeconds(10));
-            if (percentiles) delayBuilder.publishPercentiles(0.5, 0.9, 0.99, 0.999);
-            if (histogram) delayBuilder.publishPercentileHistogram();
-            Timer delay = delayBuilder.register(registry);
-            ids.add(delay.getId());
-            recorder = new TimerRecorder(delay);
+            if (source.samplesDelays()) {               // no timer with sampling off: one that reads 0 forever misleads
+                delay[0] = reg.register("bobbin.scheduling.delay", tags, r -> {
+                    Timer.Builder delayBuilder = Timer.builder("bobbin.scheduling.delay")
+                            .description("Time from a fiber becoming runnable to a carrier starting to run it (sampled)")
+                            .tags(tags)
+                            .minimumExpectedValue(Duration.ofNanos(500))
+                            .maximumExpectedValue(Duration.ofSeconds(10));
+                    if (percentiles) delayBuilder.publishPercentiles(0.5, 0.9, 0.99, 0.999);
+                    if (histogram) delayBuilder.publishPercentileHistogram();
+                    return delayBuilder.register(r);
+                });
+            }
+        });
+        // null: another binder of this scheduler bound these meters there already; registering them again
+        // would record each delay twice
+        if (bound == null) return;
+        LongConsumer recorder = null;
+        if (delay[0] != null) {
+            recorder = new TimerRecorder(delay[0]);
             source.addDelayListener(recorder);
         }
-        bindings.put(registry, new Binding(ids, recorder));
+        bindings.put(registry, new Binding(bound, recorder));
     }
 
     /**
@@ -246,7 +274,7 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
         closed = true;
         for (Map.Entry<MeterRegistry, Binding> e : bindings.entrySet()) {
             if (e.getValue().recorder() != null) source.removeDelayListener(e.getValue().recorder());
-            for (Meter.Id id : e.getValue().ids()) e.getKey().remove(id);
+            MeterClaims.release(e.getValue().meters());
         }
         bindings.clear();
     }
@@ -286,10 +314,10 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
 
     // ---- registration helpers ----------------------------------------------------------------------
 
-    private void gauge(MeterRegistry r, List<Meter.Id> ids, String name, String unit, String description,
+    private void gauge(MeterClaims.Registrations reg, String name, String unit, String description,
                        ToDoubleFunction<SchedulerStats> f) {
-        ids.add(Gauge.builder(name, this, b -> f.applyAsDouble(b.stats())).description(description)
-                .baseUnit(unitUnlessNamed(name, unit)).tags(tags).strongReference(true).register(r).getId());
+        reg.register(name, tags, r -> Gauge.builder(name, this, b -> f.applyAsDouble(b.stats())).description(description)
+                .baseUnit(unitUnlessNamed(name, unit)).tags(tags).strongReference(true).register(r));
     }
 
     /**
@@ -302,22 +330,22 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
         return unit;
     }
 
-    private void counter(MeterRegistry r, List<Meter.Id> ids, String name, String unit, String description,
+    private void counter(MeterClaims.Registrations reg, String name, String unit, String description,
                          ToDoubleFunction<SchedulerStats> f) {
-        ids.add(FunctionCounter.builder(name, this, monotone(b -> f.applyAsDouble(b.stats()))).description(description)
-                .baseUnit(unitUnlessNamed(name, unit)).tags(tags).register(r).getId());
+        reg.register(name, tags, r -> FunctionCounter.builder(name, this, monotone(b -> f.applyAsDouble(b.stats())))
+                .description(description).baseUnit(unitUnlessNamed(name, unit)).tags(tags).register(r));
     }
 
-    private void carrierGauge(MeterRegistry r, List<Meter.Id> ids, Tags ct, int i, String name, String unit,
+    private void carrierGauge(MeterClaims.Registrations reg, Tags ct, int i, String name, String unit,
                               String description, ToDoubleFunction<CarrierStats> f) {
-        ids.add(Gauge.builder(name, this, b -> f.applyAsDouble(b.stats().carriers().get(i))).description(description)
-                .baseUnit(unitUnlessNamed(name, unit)).tags(ct).strongReference(true).register(r).getId());
+        reg.register(name, ct, r -> Gauge.builder(name, this, b -> f.applyAsDouble(b.stats().carriers().get(i)))
+                .description(description).baseUnit(unitUnlessNamed(name, unit)).tags(ct).strongReference(true).register(r));
     }
 
-    private void carrierCounter(MeterRegistry r, List<Meter.Id> ids, Tags ct, int i, String name, String unit,
+    private void carrierCounter(MeterClaims.Registrations reg, Tags ct, int i, String name, String unit,
                                 String description, ToDoubleFunction<CarrierStats> f) {
-        ids.add(FunctionCounter.builder(name, this, monotone(b -> f.applyAsDouble(b.stats().carriers().get(i))))
-                .description(description).baseUnit(unitUnlessNamed(name, unit)).tags(ct).register(r).getId());
+        reg.register(name, ct, r -> FunctionCounter.builder(name, this, monotone(b -> f.applyAsDouble(b.stats().carriers().get(i))))
+                .description(description).baseUnit(unitUnlessNamed(name, unit)).tags(ct).register(r));
     }
 
     @Override

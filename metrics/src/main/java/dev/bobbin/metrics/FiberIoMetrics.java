@@ -15,7 +15,9 @@ import java.util.function.ToDoubleFunction;
  * open sockets, socket operations run on the socket's own loop or routed to it from another carrier, and
  * where completions resumed their fibers. The per-carrier driver counters are the scheduler's
  * ({@code bobbin.driver.*}, {@link BobbinMetrics}). Needs {@code bobbin-io-uring-backend} on the class
- * path. Thread-safe; binding twice to one registry registers each meter once.
+ * path. Thread-safe; binding twice to one registry registers each meter once. There is one {@code FiberIo}
+ * per transport, and its meters are tagged with it, so no two runtimes share a meter (as two schedulers or
+ * executors of one name would, which {@link BobbinMetrics} and {@link FiberExecutorMetrics} refuse).
  */
 public final class FiberIoMetrics implements MeterBinder {
     private final FiberIo io;

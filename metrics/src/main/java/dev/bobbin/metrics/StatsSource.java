@@ -13,6 +13,9 @@ import java.util.function.LongConsumer;
 interface StatsSource {
     String name();
 
+    /** The scheduler observed: the object its meters report on, whichever binder registered them. */
+    Object observed();
+
     SchedulerStats stats();
 
     /** Whether scheduling delays are measured at all (a delay timer would otherwise read 0 forever). */
@@ -30,6 +33,7 @@ interface StatsSource {
     static StatsSource of(FiberScheduler s) {
         return new StatsSource() {
             @Override public String name() { return s.name(); }
+            @Override public Object observed() { return s; }
             @Override public SchedulerStats stats() { return s.stats(); }
             @Override public boolean samplesDelays() { return !s.config().schedulingDelaySampling().isOff(); }
             @Override public boolean addDelayListener(LongConsumer l) { return s.addSchedulingDelayListener(l); }

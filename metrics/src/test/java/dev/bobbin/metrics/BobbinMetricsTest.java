@@ -314,6 +314,28 @@ class BobbinMetricsTest {
         }
     }
 
+    /**
+     * Every tag key a meter of the binder gets besides the caller's is refused at once, as
+     * {@code HttpServerMetrics.of} refuses its own: {@code name} on all, {@code carrier} per carrier,
+     * {@code transport} on the driver meters, and on the scheduling-delay timer's percentiles and histogram
+     * {@code phi} (which a registry would put in place of the caller's on the percentile gauges, keeping it on
+     * the other meters) and Prometheus's {@code quantile} and {@code le} (which its registry refuses only when
+     * the timer is registered).
+     */
+    @Test
+    void extraTagsThatTheMetersSetThemselvesAreRefused() throws Exception {
+        try (FiberScheduler s = scheduler("own-tags", SchedulingDelaySampling.everyFiber())) {
+            for (String key : new String[] {"name", "carrier", "transport", "phi", "quantile", "le"}) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> BobbinMetrics.of(s, Tags.of(key, "mine")), key);
+                assertTrue(e.getMessage().startsWith("tag '" + key + "' is set "), e.getMessage());
+            }
+            SimpleMeterRegistry r = new SimpleMeterRegistry();
+            BobbinMetrics.of(s, Tags.of("app", "shop")).withPercentiles().bindTo(r);   // any other key is fine
+            assertTrue(r.getMeters().stream().allMatch(m -> "shop".equals(m.getId().getTag("app"))), r.getMetersAsString());
+        }
+    }
+
     /** A driver reporting one counter the way an I/O backend would. */
     static final class PollCountingDriver implements CarrierDriver, DriverStats {
         final Thread carrier;
