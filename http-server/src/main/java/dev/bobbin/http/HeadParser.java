@@ -14,7 +14,11 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
  * <p>Finding: {@link #findEnd} scans the received bytes for the empty line that ends a head with Netty's
  * {@link ByteBuf#forEachByte} (a tight loop over the carrier's buffer), resuming where the previous scan
  * stopped, so a head that arrives a byte at a time costs linear time. Limits are checked while scanning:
- * no line feed within the request-line limit is 414, no end within both limits is 431.
+ * no line feed within the request-line limit is 414, field lines past the header-block limit are 431. Both
+ * limits count the same bytes whether CRLF or a bare LF ends a line: the request line's bytes before its line
+ * end, and the field lines as if each ended with CRLF (each line's bytes other than its line end, plus two;
+ * the empty line that ends the head not counted). A head of more bytes than any head within the limits (bare
+ * CRs, which the parse rejects, count toward no limit) is 431 too, so the bytes held for a head are bounded.
  *
  * <p>Parsing: the complete head is copied once into this parser's array (a few hundred bytes for a
  * typical request; bodies are never copied) and parsed there with plain array loops. The rules are
@@ -42,6 +46,7 @@ final class HeadParser {
     private int lineLength;     // non-CR bytes since the last LF
     private int firstLineEnd = -1;   // offset of the request line's LF, -1 while not seen
     private int firstLineLength;     // the request line's bytes before its CRLF or bare LF
+    private int headerBytes;         // the complete field lines so far, each counted with a CRLF
     private final ByteProcessor endFinder = new ByteProcessor() {
         @Override
         public boolean process(byte b) {
@@ -50,6 +55,8 @@ final class HeadParser {
                 if (firstLineEnd < 0) {
                     firstLineEnd = scanned;
                     firstLineLength = lineLength;
+                } else {
+                    headerBytes += lineLength + 2;          // a bare LF counts as CRLF
                 }
                 lineLength = 0;
             } else if (b != '\r') {
@@ -70,6 +77,7 @@ final class HeadParser {
         scanned = 0;
         lineLength = 0;
         firstLineEnd = -1;
+        headerBytes = 0;
     }
 
     /**
@@ -94,28 +102,35 @@ final class HeadParser {
     int findEnd(ByteBuf in) throws HttpStatusException {
         int start = in.readerIndex();
         int readable = in.readableBytes();
+        // no head within the limits is longer: a request line of at most maxRequestLine bytes and CRLF, field
+        // lines counted with a CRLF each (never fewer bytes than sent), the empty line
         int limit = maxRequestLine + 2 + maxHeaderBytes + 2;
         int to = Math.min(readable, limit);
         if (scanned < to) {
             int stop = in.forEachByte(start + scanned, to - scanned, endFinder);
             if (stop >= 0) {
-                int length = stop - start + 1;
-                checkSizes(length);
-                return length;
+                checkSizes();
+                return stop - start + 1;
             }
         }
         if (firstLineEnd < 0 && scanned > maxRequestLine + 1) {
             throw new HttpStatusException(414, "request line longer than " + maxRequestLine + " bytes");
         }
+        checkSizes();                                        // the lines so far already exceed a limit?
         if (readable >= limit) throw new HttpStatusException(431, "header block larger than " + maxHeaderBytes + " bytes");
         return -1;
     }
 
-    private void checkSizes(int length) throws HttpStatusException {
+    /**
+     * Checks the scanned lines against the limits: the request line, once ended, and the field lines,
+     * a field line still arriving counted with the CRLF it will have at least.
+     */
+    private void checkSizes() throws HttpStatusException {
+        if (firstLineEnd < 0) return;
         if (firstLineLength > maxRequestLine) {            // the same limit whether CRLF or a bare LF ends it
             throw new HttpStatusException(414, "request line longer than " + maxRequestLine + " bytes");
         }
-        if (length - firstLineEnd - 1 > maxHeaderBytes + 2) {
+        if (headerBytes + (lineLength == 0 ? 0 : lineLength + 2) > maxHeaderBytes) {
             throw new HttpStatusException(431, "header block larger than " + maxHeaderBytes + " bytes");
         }
     }

@@ -56,10 +56,17 @@ public final class HttpServerOptions {
         return new Builder();
     }
 
-    /** Longest request line; a longer one is answered with 414. */
+    /** Longest request line, its CRLF or bare LF not counted; a longer one is answered with 414. */
     public int maxRequestLineBytes() { return maxRequestLineBytes; }
 
-    /** Largest header block after the request line; a larger one (or over 200 fields) is answered with 431. */
+    /**
+     * Largest header block after the request line; a larger one (or over 200 fields) is answered with 431.
+     * The block is counted as if every field line ended with CRLF: each field line's bytes before its line end
+     * plus two, whether CRLF or a bare LF ends it, so a head is admitted or refused alike whichever it uses;
+     * the empty line ending the block is not counted. (The JDK's {@code sun.net.httpserver.maxReqHeaderSize}
+     * is likewise the same for either line end, but counts a field's name and value plus 32 per line, and the
+     * request line too.)
+     */
     public int maxHeaderBytes() { return maxHeaderBytes; }
 
     /** Largest request body; a larger one is answered with 413. */
@@ -71,10 +78,18 @@ public final class HttpServerOptions {
      */
     public int maxConnections() { return maxConnections; }
 
-    /** Longest time from a request's first byte to the end of its header block (then 408 and close). */
+    /**
+     * Longest time from a request's first byte to the end of its header block (then 408 and close). On HTTPS
+     * the first byte is the request's first decrypted byte: what comes before it is bounded by the idle timeout.
+     */
     public Duration headerReadTimeout() { return headerReadTimeout; }
 
-    /** Longest time a keep-alive connection may wait for its next request (then it is closed). */
+    /**
+     * Longest time a connection may wait for its next request, or a new one for its first (then it is closed).
+     * Bytes that carry no request byte do not extend the wait (empty lines before a request; on HTTPS the TLS
+     * handshake and records not yet decrypted to request bytes): a client sending only those is closed no later
+     * than one that sends nothing.
+     */
     public Duration idleTimeout() { return idleTimeout; }
 
     /** Longest wait of one request-body read or response write for the peer (then the connection is closed). */
@@ -117,7 +132,11 @@ public final class HttpServerOptions {
             return this;
         }
 
-        /** @throws IllegalArgumentException unless 256 ≤ {@code bytes} ≤ 16 MiB */
+        /**
+         * Sets {@link HttpServerOptions#maxHeaderBytes()}, counted as there: each field line with two bytes for its line end.
+         *
+         * @throws IllegalArgumentException unless 256 ≤ {@code bytes} ≤ 16 MiB
+         */
         public Builder maxHeaderBytes(int bytes) {
             this.maxHeaderBytes = inRange("maxHeaderBytes", bytes, 256, 16 << 20);
             return this;

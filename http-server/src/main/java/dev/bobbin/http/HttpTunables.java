@@ -11,7 +11,8 @@ final class HttpTunables {
 
     /** Longest request line before 414: 8 KiB, what common servers and proxies accept. */
     static final int DEFAULT_MAX_REQUEST_LINE_BYTES = 8 * 1024;
-    /** Largest header block (after the request line) before 431: 64 KiB, well above real browsers' headers. */
+    /** Largest header block (after the request line, each field line counted with a CRLF whatever ends it) before 431:
+     *  64 KiB, well above real browsers' headers. */
     static final int DEFAULT_MAX_HEADER_BYTES = 64 * 1024;
     /** Most header fields in one request before 431: the JDK server's default (sun.net.httpserver.maxReqHeaders). */
     static final int MAX_HEADER_FIELDS = 200;

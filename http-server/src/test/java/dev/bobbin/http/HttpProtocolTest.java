@@ -152,6 +152,40 @@ class HttpProtocolTest {
     }
 
     @Test
+    void theHeaderBlockLimitIsTheSameWhateverEndsTheLines() throws IOException {
+        int p = port(startOwn(HttpServerOptions.builder().maxHeaderBytes(256).build()));
+        // counted as if each field line ended with CRLF: "Host: localhost" 15 + 2, "X-Pad: " 7 + pad + 2
+        int atLimit = 256 - 17 - 9;
+        for (String eol : List.of("\r\n", "\n")) {
+            for (int pad : List.of(atLimit, atLimit + 1)) {
+                String head = "GET / HTTP/1.1" + eol + "Host: localhost" + eol + "X-Pad: " + "v".repeat(pad) + eol + eol;
+                try (Conn c = connect(p)) {
+                    if (pad == atLimit) {
+                        c.send(head);
+                        assertOk(c.read());
+                    } else {
+                        c.sendQuietly(RawHttp.bytes(head));
+                        c.expectRejection(431);
+                    }
+                } catch (AssertionError e) {
+                    throw new AssertionError("a header block " + (pad - atLimit) + " byte(s) over the limit, lines ended by "
+                            + RawHttp.show(eol) + ": " + e.getMessage(), e);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aHeaderBlockPastTheLimitIs431BeforeItsEndArrives() throws IOException {
+        int p = port(startOwn(HttpServerOptions.builder().maxHeaderBytes(256).build()));
+        try (Conn c = connect(p)) {
+            // no empty line follows: the server must not wait for one (the header-read timeout is 30 s)
+            c.sendQuietly(RawHttp.bytes("GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: " + "v".repeat(300)));
+            c.expectRejection(431);
+        }
+    }
+
+    @Test
     void twoHundredHeaderFieldsAreServedAndTwoHundredOneAre431() throws IOException {
         try (Conn c = connect(port())) {
             c.send("GET / HTTP/1.1\r\nHost: localhost\r\n" + fields(199) + "\r\n");

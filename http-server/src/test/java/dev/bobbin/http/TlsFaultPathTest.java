@@ -189,6 +189,133 @@ class TlsFaultPathTest {
         }
     }
 
+    /**
+     * Until a request's first byte arrives, HTTPS bounds the wait as a plain connection does: by the idle
+     * timeout from the start of the wait, and nothing the client sends that carries no request byte moves
+     * that deadline (on TLS: the handshake, records not yet whole, empty records; on a plain connection:
+     * empty lines). The header-read timeout then bounds the head from its first byte. Here the header-read
+     * timeout is an hour, so only the idle timeout can close these connections within the hang guard (a read
+     * timeout); each case is run on a plain connection too where it has one.
+     */
+    private static HttpServerOptions idleOnly() {
+        return HttpServerOptions.builder().idleTimeout(Duration.ofSeconds(1)).headerReadTimeout(Duration.ofHours(1)).build();
+    }
+
+    @Test
+    void aClientSilentAfterItsHandshakeIsClosedAtTheIdleTimeoutAsAPlainOneIs() throws Exception {
+        BobbinHttpsServer srv = https(idleOnly());
+        BobbinHttpServer plain = BobbinHttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0, idleOnly());
+        srv.start();
+        plain.start();
+        try (SSLSocket c = (SSLSocket) clientCtx.getSocketFactory().createSocket(InetAddress.getLoopbackAddress(),
+                srv.getAddress().getPort());
+             Socket p = new Socket(InetAddress.getLoopbackAddress(), plain.getAddress().getPort())) {
+            c.setSoTimeout(10_000);
+            c.startHandshake();
+            assertClosedByServer(c.getInputStream());
+            p.setSoTimeout(10_000);
+            assertClosedByServer(p.getInputStream());
+        } finally {
+            srv.stop(0);
+            plain.stop(0);
+        }
+    }
+
+    @Test
+    void aHandshakeDribbledByteByByteIsClosedAtTheIdleTimeout() throws Exception {
+        BobbinHttpsServer srv = https(idleOnly());
+        srv.start();
+        SSLEngine client = clientCtx.createSSLEngine("localhost", srv.getAddress().getPort());
+        client.setUseClientMode(true);
+        java.nio.ByteBuffer hello = java.nio.ByteBuffer.allocate(client.getSession().getPacketBufferSize());
+        client.wrap(java.nio.ByteBuffer.allocate(0), hello);
+        byte[] clientHello = java.util.Arrays.copyOf(hello.array(), hello.position());
+        assertTrue(clientHello.length > 200, "a ClientHello of " + clientHello.length + " bytes");
+        try (Socket a = new Socket(InetAddress.getLoopbackAddress(), srv.getAddress().getPort())) {
+            a.setSoTimeout(10_000);
+            Thread dribbler = dribble(a.getOutputStream(), clientHello);   // about 20 s: longer than the hang guard
+            try {
+                assertClosedByServer(a.getInputStream());
+            } finally {
+                dribbler.interrupt();
+                dribbler.join();
+            }
+        } finally {
+            srv.stop(0);
+        }
+    }
+
+    @Test
+    void aRecordDribbledAfterTheHandshakeIsClosedAtTheIdleTimeout() throws Exception {
+        BobbinHttpsServer srv = https(idleOnly());
+        srv.start();
+        CorkedSocket raw = new CorkedSocket(InetAddress.getLoopbackAddress(), srv.getAddress().getPort());
+        try (SSLSocket c = corkedClient(raw, srv.getAddress().getPort())) {
+            c.setSoTimeout(10_000);
+            c.startHandshake();
+            raw.cork();
+            // a head that even whole would still wait for its end: only the idle timeout can close the connection
+            c.getOutputStream().write(("GET / HTTP/1.1\r\nX-Pad: " + "a".repeat(200)).getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream().flush();
+            byte[] record = raw.takeHeld();
+            assertTrue(record.length > 200, "a record of " + record.length + " bytes");
+            raw.setSoTimeout(10_000);
+            Thread dribbler = dribble(raw.uncorkedOutput(), record);    // about 12 s: longer than the hang guard
+            try {
+                assertClosedByServer(raw.getInputStream());          // the record's bytes are read from the socket itself
+            } finally {
+                dribbler.interrupt();
+                dribbler.join();
+            }
+        } finally {
+            srv.stop(0);
+        }
+    }
+
+    /** Once a request's first decrypted byte has arrived, the header-read timeout bounds the head: 408, then close. */
+    @Test
+    void aHeadStartedOverTlsIsTimedOutWith408AtTheHeaderReadTimeout() throws Exception {
+        BobbinHttpsServer srv = https(HttpServerOptions.builder().idleTimeout(Duration.ofHours(1))
+                .headerReadTimeout(Duration.ofSeconds(1)).build());
+        srv.start();
+        try (SSLSocket c = (SSLSocket) clientCtx.getSocketFactory().createSocket(InetAddress.getLoopbackAddress(),
+                srv.getAddress().getPort())) {
+            c.setSoTimeout(10_000);                                   // the hang guard
+            c.getOutputStream().write("GET / HTTP/1.1\r\nHo".getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream().flush();
+            String response = new String(c.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            assertTrue(response.startsWith("HTTP/1.1 408 "), response);
+        } finally {
+            srv.stop(0);
+        }
+    }
+
+    /** Writes {@code bytes} one at a time, 50 ms apart, on a thread of its own, until done, interrupted or failing. */
+    private static Thread dribble(OutputStream out, byte[] bytes) {
+        return Thread.ofPlatform().name("tls-dribbler").start(() -> {
+            try {
+                for (byte b : bytes) {
+                    out.write(b);
+                    out.flush();
+                    Thread.sleep(50);
+                }
+            } catch (IOException | InterruptedException e) {
+                // the server closed the connection, or the test is done
+            }
+        });
+    }
+
+    /** Reads until the server's end of stream or a reset; a read timeout (the hang guard) fails. */
+    private static void assertClosedByServer(InputStream in) {
+        try {
+            while (in.read() >= 0) { }
+        } catch (SocketTimeoutException e) {
+            fail("the server did not close the connection within the read timeout");
+        } catch (IOException closed) {
+            // a reset, or a TLS alert: the server closed the connection
+        }
+    }
+
     /** A plain socket whose output can be corked: while corked, writes (and flushes) collect, uncork sends them in one write. */
     static final class CorkedSocket extends Socket {
         volatile boolean corked;
@@ -210,6 +337,12 @@ class TlsFaultPathTest {
             return out;
         }
         void cork() { corked = true; }
+        /** The bytes held while corked, which stay corked; they are no longer held. */
+        byte[] takeHeld() {
+            synchronized (held) { byte[] b = held.toByteArray(); held.reset(); return b; }
+        }
+        /** The socket's own output, past the cork. */
+        OutputStream uncorkedOutput() throws IOException { return super.getOutputStream(); }
         void uncork() throws IOException {
             byte[] b;
             synchronized (held) { corked = false; b = held.toByteArray(); held.reset(); }
