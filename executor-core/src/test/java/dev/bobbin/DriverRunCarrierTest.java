@@ -60,7 +60,7 @@ class DriverRunCarrierTest {
     }
 
     @Test
-    void aRunCarrierThatFailsBeforeRunningTheCycleStillHasItsDriverClosedAndItsErrorReported() throws Exception {
+    void aRunCarrierThatFailsBeforeRunningTheCycleFailsTheStartAndStillHasItsDriverClosed() throws Exception {
         CarrierDriverFactory parking = CarrierDriverFactory.parking();
         AtomicInteger closes = new AtomicInteger();
         List<Throwable> reported = new CopyOnWriteArrayList<>();
@@ -74,15 +74,13 @@ class DriverRunCarrierTest {
                 @Override public void close() { closes.incrementAndGet(); d.close(); }
             };
         };
-        FiberScheduler scheduler = FiberScheduler.create(SchedulerConfig.builder().name("run-carrier-failing")
-                .parallelism(1).maxSpareCarriers(0).driverFactory(failing)
-                .errorHandler((t, e) -> reported.add(e)).build());
-        assertTrue(scheduler.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS),
-                "its only carrier stopped, so the scheduler terminated");
-        scheduler.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> FiberScheduler.create(
+                SchedulerConfig.builder().name("run-carrier-failing").parallelism(1).maxSpareCarriers(0)
+                        .driverFactory(failing).errorHandler((t, x) -> reported.add(x)).build()));
+        assertTrue(e.getMessage().contains("failed to start a carrier driver"), e.getMessage());
+        assertEquals("no context", e.getCause().getMessage());
         assertEquals(1, closes.get(), "the driver was closed once");
-        assertEquals(1, reported.size(), () -> "reported: " + reported);
-        assertEquals("no context", reported.get(0).getMessage());
+        assertEquals(List.of(), reported, "the failure goes to the caller of create, not to the handler");
     }
 
     @Test

@@ -60,7 +60,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   ACTIVE   --retire (spare, out of work, none bound)--&gt; RETIRED  parks in its driver, outside the idle protocol
  *   RETIRED  --activate (monitor) | reactivate (own I/O, or a task of a fiber bound here)-&gt; ACTIVE
  *   ACTIVE, RETIRED --exit (spare, at shutdown)----------&gt; EXITED
- *   ACTIVE   --its driver fails to open------------------&gt; EXITED
+ *   ACTIVE   --its driver fails to open, or its runCarrier ends--&gt; EXITED
  * </pre>
  * A spare out of work retires at once if the monitor sees no stalled carrier any more; otherwise it parks
  * in the idle protocol like a regular carrier (so a burst behind a still-stalled carrier finds it) and
@@ -296,24 +296,38 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         }
         idleSpin = driver.spinsWhenIdle() ? new IdleSpin(Tunables.IDLE_SPINS, Tunables.IDLE_SPINS_MAX) : new IdleSpin(0, 0);
         counters.set(CarrierCounters.STARTED_AT, System.nanoTime());
-        pool.carrierStarted(this);
+        Throwable notStarted = null;             // runCarrier ended without running the duty cycle
         try {
             driver.runCarrier(this::dutyCycle);  // inside whatever per-thread context the driver needs
+            if (!dutyCycleRan) notStarted = new IllegalStateException("the driver's runCarrier returned without running the duty cycle");
         } catch (Throwable t) {
-            pool.reportCarrierError(this, t);    // the carrier stops; its error goes to the scheduler's handler
+            // a carrier that never ran its cycle never started: like a driver that failed to open, it fails the
+            // scheduler's start (or keeps a spare out of service), instead of leaving a pool that deals fibers
+            // (THREAD_PER_CORE, startOn) to a carrier that will never run them
+            if (dutyCycleRan) pool.reportCarrierError(this, t);   // the carrier stops; its error goes to the handler
+            else notStarted = t;
         } finally {
             try {
                 if (!dutyCycleRan) driver.close();   // a runCarrier that failed before running it: still close
             } finally {
                 locals = new Object[0];          // CarrierLocal values live as long as the carrier, as a thread's ThreadLocals
-                pool.carrierExited(this);
+                // a spare that leaves while ACTIVE (at shutdown through runLoop, or a failed runCarrier) is out of
+                // service for good: the monitor must not count it in service, nor stats as active
+                if (spare) SPARE_STATE.setVolatile(this, EXITED);
+                if (dutyCycleRan) pool.carrierExited(this);
+                else pool.carrierFailedToStart(this, notStarted != null ? notStarted
+                        : new IllegalStateException("the driver's runCarrier failed before the duty cycle"));
             }
         }
     }
 
-    /** The carrier's life after its driver opened: the loop, the exit hand-over, the driver's close. */
+    /**
+     * The carrier's life after its driver opened: the loop, the exit hand-over, the driver's close. It counts
+     * as started from here (the scheduler's start waits for every regular carrier to get here or fail).
+     */
     private void dutyCycle() {
         dutyCycleRan = true;
+        pool.carrierStarted(this);
         try {
             runLoop();
             sampledNext = null;                  // an exited carrier keeps no task reachable
@@ -343,6 +357,12 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
                 continue;
             }
             if (pool.readyToExit()) {
+                // an exiting carrier no longer searches (it was woken as a searcher to see the exit); nothing
+                // is left to find, so leaving wakes no one (IdleCarriers, step 3)
+                if (searching) {
+                    searching = false;
+                    pool.idle.transitionFromSearching();
+                }
                 pool.wakeAllForExit();
                 return;
             }
@@ -588,7 +608,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         pool.idle.transitionToParked(this, wasSearching);
         // re-check after registering: our own inbox (only we can run it), then what others could run
         if (!inbox.isEmpty()) pool.idle.cancelPark(this);
-        else if (pool.stealing ? pool.hasVisibleWork() : !pool.inject.isEmpty()) pool.idle.notifyOne();
+        else if (pool.hasVisibleWork()) pool.idle.notifyOne();
         counters.increment(CarrierCounters.PARKS);
         long start = System.nanoTime();
         counters.set(CarrierCounters.PARKED_SINCE, start | 1);  // never 0 while parked; busy-time readers

@@ -91,8 +91,15 @@ public final class CarrierCounters {
 
     // ---- stats groups: any thread ----
 
+    /**
+     * The completions are read first, with acquire (pairs with {@link #incrementRelease}): a carrier counts
+     * a completion after it counted that run, so the runs read afterwards are at least the completions
+     * (read after them, a completion made meanwhile would be in and its run not, and
+     * {@code SchedulerStats.fiberParks}, runs minus completions, would go below zero).
+     */
     CarrierSnapshot.Runs runs() {
-        return new CarrierSnapshot.Runs(get(TASKS_RUN), get(NEXT_SLOT_RUNS), get(FIBERS_STARTED), get(FIBERS_COMPLETED),
+        long completed = getAcquire(FIBERS_COMPLETED);
+        return new CarrierSnapshot.Runs(get(TASKS_RUN), get(NEXT_SLOT_RUNS), get(FIBERS_STARTED), completed,
                 get(LOCAL_SCHEDULES));
     }
 

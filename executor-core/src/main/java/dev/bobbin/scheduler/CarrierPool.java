@@ -91,7 +91,7 @@ public final class CarrierPool implements Executor {
     private final LongAdder carrierErrors = new LongAdder();
     @SuppressWarnings("unused") private volatile boolean shutdown; // set once by shutdown()
     private volatile boolean stopping;           // shutdownNow() began: a start it may have missed interrupts its fiber
-    private final CountDownLatch started;        // counts carriers that opened their driver
+    private final CountDownLatch started;        // counts carriers that began their duty cycle, or failed to
     private final CountDownLatch terminated;     // released when the last carrier thread exited
     private volatile Throwable startFailure;     // first driver-open failure
     private volatile Thread terminating;         // the thread running the termination actions, once the last carrier is gone
@@ -136,7 +136,7 @@ public final class CarrierPool implements Executor {
     }
 
     /**
-     * Starts the carriers and waits until every driver is open, then the stall monitor and the JDK's
+     * Starts the carriers and waits until every one runs its duty cycle, then the stall monitor and the JDK's
      * socket pollers; throws if any of that failed, once the carriers that did start have closed their
      * drivers and exited (nothing of a failed scheduler outlives the throw).
      */
@@ -442,11 +442,13 @@ public final class CarrierPool implements Executor {
 
     /**
      * Whether any queue or next slot holds a task another carrier could take: not a ring its carrier keeps
-     * for itself ({@link Carrier#keepsUpWithOwnCompletions}), whose owner is awake and runs it. Racy; used
-     * by the wake protocol's re-check.
+     * for itself ({@link Carrier#keepsUpWithOwnCompletions}), whose owner is awake and runs it, and under
+     * THREAD_PER_CORE no ring at all (no carrier steals: a backlog there is its owner's alone, and a carrier
+     * woken for it would only park again). Racy; used by the wake protocol's re-check.
      */
     boolean hasVisibleWork() {
         if (!inject.isEmpty()) return true;
+        if (!stealing) return false;
         for (Carrier c : carriers) {
             if (!c.queue.isEmpty() && !c.keepsUpWithOwnCompletions()) return true;
         }
