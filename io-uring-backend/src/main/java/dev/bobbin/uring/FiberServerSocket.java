@@ -285,7 +285,9 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
      * Stops listening; blocked {@link #accept()}s throw {@link AsynchronousCloseException}. Idempotent; any
      * thread. As {@link java.net.ServerSocket#close}, returns once the listening descriptor is closed, so
      * the address can be bound again at once (waiting uninterruptibly, at most
-     * {@link IoTunables#SHUTDOWN_CLOSE_NANOS}, for the loop to close it).
+     * {@link IoTunables#SHUTDOWN_CLOSE_NANOS}, for the loop to close it). With rescue off, a loop whose
+     * carrier a fiber holds closes nothing until the carrier comes back: close then returns at that bound
+     * with the address still bound (README, "Known limitations").
      */
     @Override
     public void close() {

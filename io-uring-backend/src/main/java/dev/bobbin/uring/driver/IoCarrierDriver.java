@@ -266,9 +266,31 @@ public final class IoCarrierDriver implements CarrierDriver {
     private int pollHeld() {
         assert holdsRing() : "loop polled without the ring token";
         int ops = runLocal();
-        int events = loop.runNow();
+        int events = pass(0);
         counted(ops, events, false);
         return ops + events;
+    }
+
+    /**
+     * Carrier, holding the token: one pass of the loop, blocking at most {@code waitNanos} (-1: until I/O, a
+     * task, a timer or a wakeup; 0: not at all). A pass whose I/O handler throws skips the loop's task
+     * queue, and with it the timers that came due (Netty's loop runs both after the handler): a handler that
+     * kept failing would then never fire an operation's timeout nor run a routed operation, a close, or
+     * {@link #abortResources}, and their callers would wait forever. So they run here before the failure
+     * goes on to the carrier, which reports it and goes on after a pause.
+     */
+    private int pass(long waitNanos) {
+        try {
+            if (waitNanos < 0) return loop.run(0);    // 0 = block until I/O, a task, a timer or a wakeup
+            return waitNanos == 0 ? loop.runNow() : loop.run(waitNanos);
+        } catch (Throwable t) {
+            try {
+                loop.runNonBlockingTasks(0);           // every queued task and due timer (0: no deadline)
+            } catch (Throwable u) {
+                t.addSuppressed(u);
+            }
+            throw t;
+        }
     }
 
     @Override
@@ -281,10 +303,7 @@ public final class IoCarrierDriver implements CarrierDriver {
                 return;
             }
             assert holdsRing() : "loop run without the ring token";
-            int events;
-            if (timeoutNanos < 0) events = loop.run(0); // 0 = block until I/O, a task, a timer or a wakeup
-            else if (timeoutNanos == 0) events = loop.runNow();
-            else events = loop.run(timeoutNanos);
+            int events = pass(timeoutNanos);
             counted(runLocal(), events, true);
         } finally {
             exit();

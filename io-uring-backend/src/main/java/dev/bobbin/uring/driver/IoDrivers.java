@@ -43,6 +43,7 @@ public final class IoDrivers implements CarrierDriverFactory {
     private final LongAdder localOps = new LongAdder();  // operations queued by a fiber on the socket's carrier
     private final LongAdder routedOps = new LongAdder(); // operations handed to another thread's loop
     private final AtomicBoolean rescueUnavailableLogged = new AtomicBoolean(); // its WARNING is logged once
+    private final AtomicBoolean spareWithoutLoopLogged = new AtomicBoolean(); // likewise
     /** The placement slack of this runtime's schedulers (LoopGroup): {@value IoTunables#PLACEMENT_SLACK_PROPERTY}
      *  or {@link IoTunables#PLACEMENT_SLACK}. Volatile and settable so that tests can compare placements. */
     public volatile int placementSlack = placementSlackProperty();
@@ -98,10 +99,27 @@ public final class IoDrivers implements CarrierDriverFactory {
         this.rescue = rescueSetting(rescueCostsCpu, System.getProperty(IoTunables.RESCUE_PROPERTY));
     }
 
-    /** Carrier thread: this carrier's own event loop on the runtime's transport. */
+    /**
+     * Carrier thread: this carrier's own event loop on the runtime's transport. A spare whose loop cannot be
+     * made (its ring, epoll instance or selector needs descriptors, and a spare starts while regular carriers
+     * are stalled, when the process may have none left) runs without one, with a parking driver: it is there
+     * to run the fibers waiting behind the stall, which need no loop of its own; a socket first used on it
+     * lives on the fallback loop, as for any thread that is not a carrier of this runtime (placement and
+     * routing find no {@link IoCarrierDriver} there). One WARNING per runtime says so, the rest go to DEBUG.
+     * A regular carrier's failure is thrown: the scheduler fails to start.
+     */
     @Override
     public CarrierDriver open(CarrierContext carrier) {
-        return new IoCarrierDriver(this, carrier);
+        try {
+            return new IoCarrierDriver(this, carrier);
+        } catch (Throwable t) {
+            if (!carrier.isSpare() || t instanceof VirtualMachineError) throw t;
+            String what = "bobbin: spare carrier " + carrier.carrierThread().getName() + " runs without an event loop of its"
+                    + " own (" + transport + ": " + t + "); sockets first used there live on the fallback loop";
+            if (spareWithoutLoopLogged.compareAndSet(false, true)) LOG.log(System.Logger.Level.WARNING, what);
+            else LOG.log(System.Logger.Level.DEBUG, what, t);
+            return CarrierDriverFactory.parking().open(carrier);
+        }
     }
 
     /** The id of the runtime's transport: io_uring, epoll or nio. */
