@@ -33,8 +33,8 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
  * bodies read from it. {@code out} collects a response (head and body) until it is handed to the wire:
  * when it passes {@link HttpTunables#OUT_FLUSH_BYTES}, when the handler flushes, or when the exchange
  * ends; a small response is one write. When the next pipelined request is already in {@code in}, the
- * response stays buffered until that request's head is parsed, and goes out before its handler runs, or
- * as soon as the connection has to wait for more bytes (a partial head, a stray line break). A handler
+ * response stays buffered until the serving loop turns to that request, and goes out before its head is
+ * read, while the phase is still BUSY (below). A handler
  * may hand its exchange to another thread and return; when a timeout or {@code stop} then closes the
  * connection, this fiber releases the buffers while that thread may still be writing the response or
  * reading the request. So every stream operation of an exchange and the release hold a lock: request
@@ -55,7 +55,9 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
  *          read ({@code readDeadline}) or a
  *          write waits, else none
  *   CLOSED now + ioTimeout while a 408 is   the sweeper started a 408      close
- *          written, else stale or none      fiber
+ *          written, the linger's end while  fiber, or a refusal lingers
+ *          a refusal lingers, else stale or
+ *          none
  * </pre>
  * Each transition is one CAS on {@code phase} ({@link #toPhase}); the sweeper only ever moves a phase to
  * CLOSED, so a fiber whose CAS fails knows the sweeper (or {@code stop}) closed the connection. The
@@ -85,7 +87,6 @@ final class Connection implements Runnable {
     private boolean inMerged;                   // in is a merge buffer of ours, with room to append to
     private ByteBuf out;                        // response bytes not yet handed to the wire
     private int chunkStart = -1;                // index in out of the open chunk's reserved header, -1 none
-    private volatile Exchange current;          // the exchange in progress; read by stop() through busy()
     private boolean broken;                     // a write failed or the response framing broke: close
     private volatile boolean peerFailed;        // a read or write of the client's socket failed, or it ended inside a body
     private final ReentrantLock inLock = new ReentrantLock();  // request body reads and the release (see Buffers)
@@ -141,15 +142,23 @@ final class Connection implements Runnable {
         HttpServerOptions o = server.options();
         long idle = o.idleTimeout().toNanos();
         for (;;) {
-            if (server.isStopping()) {
+            boolean received = in != null && HeadParser.skipLeadingEmptyLines(in);   // bytes of the next request
+            if (server.isStopping() && !(received && answersWhileStopping())) {
                 flushHeldResponses();                    // a response held for a pipelined request goes out first
                 return;
             }
             deadline = System.nanoTime() + idle;
-            if (!toPhase(BUSY, IDLE) && phase != IDLE) return;
+            // Responses held back for a pipelined request go out now, before the phase is IDLE: they are
+            // accepted responses, so stop() counts the connection busy until they are out; a client that
+            // stops reading meets the sweeper's close (the BUSY row), never its 408 behind this blocked write.
+            flushHeldResponses();
+            // a next request already (partly) received is a head arriving: HEAD, which stop() waits for
+            long headerTimeout = o.headerReadTimeout().toNanos();
+            if (received) deadline = System.nanoTime() + headerTimeout;
+            if (!toPhase(BUSY, received ? HEAD : IDLE) && phase != IDLE) return;
             RequestHead head;
             try {
-                head = readHead(o.headerReadTimeout().toNanos());
+                head = readHead(headerTimeout, received);
             } catch (HttpStatusException e) {
                 if (toPhase(IDLE, BUSY) || toPhase(HEAD, BUSY)) reject(e.status(), e.getMessage());
                 return;
@@ -161,12 +170,8 @@ final class Connection implements Runnable {
         }
     }
 
-    /** Reads the next head; null at end of stream before one started. */
-    private RequestHead readHead(long headerTimeout) throws IOException {
-        // Responses held back for a pipelined request go out now, while the phase is IDLE: a client that
-        // stops reading then meets the idle close, never the sweeper's 408 behind this blocked write.
-        flushHeldResponses();
-        boolean started = false;
+    /** Reads the next head ({@code started}: part of it is in {@code in}, the phase HEAD); null at end of stream before one started. */
+    private RequestHead readHead(long headerTimeout, boolean started) throws IOException {
         for (;;) {
             if (in != null && HeadParser.skipLeadingEmptyLines(in)) {
                 int length = parser.findEnd(in);
@@ -197,6 +202,8 @@ final class Connection implements Runnable {
 
     /** Handles one request; returns whether the connection can carry another. */
     private boolean exchange(RequestHead head) throws IOException {
+        java.util.function.Consumer<Connection> hook = server.headParsedForTest;
+        if (hook != null) hook.accept(this);
         long length;
         boolean closeAfter;
         try {
@@ -222,7 +229,6 @@ final class Connection implements Runnable {
         boolean expect = !head.http10() && length != 0 && "100-continue".equalsIgnoreCase(head.first(HeaderNames.EXPECT));
         sendOut();   // responses to earlier pipelined requests go out before this handler runs, however long it takes
         Exchange x = new Exchange(this, head, context, length, expect, closeAfter);
-        current = x;
         HttpExchange view = wire.sslSession() == null ? x : new SecureExchange(x, wire.sslSession());
         Runnable task = () -> runChain(x, view, context, handler);
         Executor executor = server.executor();
@@ -238,7 +244,6 @@ final class Connection implements Runnable {
             }
         }
         if (!x.awaitDone()) return false;
-        current = null;
         return afterExchange(x);
     }
 
@@ -323,8 +328,12 @@ final class Connection implements Runnable {
 
     /** After a finished exchange: drain the rest of the request body and send the buffered response. */
     private boolean afterExchange(Exchange x) throws IOException {
-        boolean keep = !x.closeAfter && !broken && !server.isStopping();
-        if (keep) {
+        boolean keep = !x.closeAfter && !broken;
+        if (keep && server.isStopping()) {
+            // stopping: the connection reads no further than a head arriving, so it goes on (with a next
+            // request it has received, see serve) only if this request's body is all in
+            keep = x.requestBody().complete();
+        } else if (keep) {
             RequestBody body = x.requestBody();
             if (x.continueStillPending() && !body.complete()) {
                 keep = false;                                                    // the client still holds the body back
@@ -412,7 +421,10 @@ final class Connection implements Runnable {
             deadline = System.nanoTime() + server.options().ioTimeout().toNanos();   // a client that stops reading
             wire.flush();
             wire.shutdownOutput();
+            // the answer is out: the linger is no request in progress (stop does not wait for it); the
+            // sweeper closes at its end as for a 408 (the CLOSED row)
             deadline = System.nanoTime() + HttpTunables.LINGER_NANOS;
+            if (!toPhase(BUSY, CLOSED)) return;      // the sweeper or stop() closed us
             long dropped = 0;
             ByteBuf b;
             while (dropped < HttpTunables.LINGER_BYTES && (b = wire.receive()) != null) {
@@ -670,18 +682,46 @@ final class Connection implements Runnable {
         if (phase == CLOSED) throw new ClosedChannelException();
     }
 
-    boolean shouldClose() {
-        return broken || server.isStopping();
+    /**
+     * Whether the response being started closes the connection: after a broken one, and while stopping
+     * unless the connection has received the next request already (this request's body complete and
+     * bytes of another in {@code in}), which it then answers (see serve): a response that says close is
+     * the last (RFC 9112 section 9.6). Called holding outLock; inLock is only tried, never waited for (a
+     * body read holding it means the body is not complete), so the lock order stands.
+     */
+    boolean shouldClose(Exchange x) {
+        if (broken) return true;
+        if (!server.isStopping()) return false;
+        if (!answersWhileStopping() || !inLock.tryLock()) return true;
+        try {
+            ByteBuf b = in;
+            return released || !x.requestBody().complete() || b == null
+                    || b.forEachByte(c -> c == '\r' || c == '\n') < 0;   // only line breaks: no request
+        } finally {
+            inLock.unlock();
+        }
+    }
+
+    /**
+     * While stopping, whether the connection answers a request it has received: not once stop() has
+     * returned (it leaves open only the connection of a handler that stopped its own server, for that
+     * handler's response).
+     */
+    private boolean answersWhileStopping() {
+        return !server.isStopped();
     }
 
     boolean isClosedByServer() {
         return phase == CLOSED;
     }
 
-    /** Whether a request is in progress: its head arriving, or its exchange running (stop() lets those finish first). */
+    /**
+     * Whether a request is in progress, which stop() lets finish first: its head arriving (HEAD), or from
+     * its head's parse until its response is handed to the wire (BUSY; the exchange may not be set yet).
+     */
     boolean busy() {
         int p = phase;
-        return p == HEAD || (p == BUSY && current != null);
+        return p == HEAD || p == BUSY;
     }
 
     long maxBodyBytes() { return server.options().maxRequestBodyBytes(); }

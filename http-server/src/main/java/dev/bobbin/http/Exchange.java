@@ -167,7 +167,7 @@ final class Exchange extends HttpExchange {
                 if (v.equalsIgnoreCase("close")) closeAfter = true;
             }
         }
-        if (conn.shouldClose()) closeAfter = true;
+        if (conn.shouldClose(this)) closeAfter = true;
         if (closeAfter) {
             responseHeaders.set("Connection", "close");
         } else if (head.http10()) {

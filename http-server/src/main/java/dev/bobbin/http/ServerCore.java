@@ -41,7 +41,8 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
  * handlers run on the connection fibers; with one, on the executor while the connection fiber waits.
  *
  * <p>Lifecycle: NEW (bound or not) -> STARTED -> STOPPED, each once. {@link #stop} closes the listener
- * at once, closes idle connections, lets exchanges in progress (and heads arriving) finish for up to the delay, then closes
+ * at once, closes idle connections, lets the requests in progress (exchanges running, heads arriving,
+ * pipelined requests a connection has received, responses not yet written out) finish for up to the delay, then closes
  * every connection, waits for the connection fibers to end, stops the sweeper and, if the server made
  * its own scheduler, closes it: afterwards no fiber or thread of the server is left.
  */
@@ -73,6 +74,8 @@ final class ServerCore {
     private boolean ownsScheduler;
     private Thread acceptor, sweeper;
     private int nextCarrier;                       // acceptor only; in [0, parallelism)
+    /** Test hook, null otherwise: runs on a connection's fiber after a head's parse, before its exchange starts. */
+    volatile java.util.function.Consumer<Connection> headParsedForTest;   // set by a test's thread, read by the fibers
 
     ServerCore(HttpServer owner, boolean https, HttpServerOptions options) {
         this.owner = owner;
@@ -86,6 +89,8 @@ final class ServerCore {
     Executor executor() { return executor; }
     FailureLog failures() { return failures; }
     boolean isStopping() { return stopping; }
+    /** Whether stop() has returned (a handler that stopped its own server may still be answering). */
+    boolean isStopped() { return stopDone.isDone(); }
     void bytesIn(long n) { bytesIn.add(n); }
     void bytesOut(long n) { bytesOut.add(n); }
     long bytesIn() { return bytesIn.sum(); }
@@ -430,7 +435,9 @@ final class ServerCore {
         if (l != null) l.close();
         if (!wasStarted) return;
         // idle connections close now; one whose request head is arriving finishes it, as an exchange in
-        // progress does (the JDK's provider counts it among its requests in progress), within the delay
+        // progress does (the JDK's provider counts it among its requests in progress), within the delay, and
+        // so do pipelined requests it has received (see Connection.serve; the JDK's provider handles buffered
+        // requests while it stops too, but may close under them once its last exchange ends)
         for (Connection c : connections) {
             if (c.toPhase(Connection.IDLE, Connection.CLOSED)) c.closeNow();
         }
