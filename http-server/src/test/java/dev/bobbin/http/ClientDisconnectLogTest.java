@@ -14,6 +14,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -76,9 +77,11 @@ class ClientDisconnectLogTest {
     @ValueSource(booleans = {false, true})
     void aClientResetInsideItsBodyIsLoggedAtDebugNotWarning(boolean onExecutor) throws Exception {
         BobbinHttpServer s = BobbinHttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        CountDownLatch reading = new CountDownLatch(1);
         try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
             if (onExecutor) s.setExecutor(executor);
             s.createContext("/upload", x -> {
+                reading.countDown();
                 byte[] body = x.getRequestBody().readAllBytes();   // the client resets before the end: throws
                 x.sendResponseHeaders(200, -1);
                 x.getResponseBody().write(body.length);
@@ -94,7 +97,9 @@ class ClientDisconnectLogTest {
                     o.write(("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + "x".repeat(10))
                             .getBytes(StandardCharsets.ISO_8859_1));
                     o.flush();
-                    Thread.sleep(100);                        // the handler is reading the body
+                    // the handler runs, so the reset fails its body read (one sent before the server read the
+                    // head would end the connection with no exchange to log)
+                    assertTrue(reading.await(30, TimeUnit.SECONDS), "the handler did not run");
                     c.setSoLinger(true, 0);                   // close with a reset
                 }
                 LogRecord ended = awaitRecord("ended by the client's connection");
