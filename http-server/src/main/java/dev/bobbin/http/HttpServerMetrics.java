@@ -62,7 +62,10 @@ public final class HttpServerMetrics implements MeterBinder {
      * the first's meters: its own figures unseen, the first's shown for both. That binding is refused instead.
      * Guarded by itself, and held across a whole binding so that bindings take turns.
      */
-    private static final Map<MeterRegistry, Map<Tags, ServerCore>> OWNERS = new WeakHashMap<>();
+    private static final Map<MeterRegistry, Map<Tags, Owner>> OWNERS = new WeakHashMap<>();
+
+    /** The server whose meters a registry has under some tags: its recorder, and the ids of its meters. */
+    private record Owner(ServerCore core, Recorder recorder, List<Meter.Id> ids) { }
 
     private final ServerCore core;
     private final Tags tags;
@@ -127,10 +130,17 @@ public final class HttpServerMetrics implements MeterBinder {
             if (stopped) return;                        // stopped already: the hook ran at once
         }
         synchronized (OWNERS) {
-            Map<Tags, ServerCore> owners = OWNERS.computeIfAbsent(registry, r -> new HashMap<>());
-            ServerCore owner = owners.get(tags);
+            Map<Tags, Owner> owners = OWNERS.computeIfAbsent(registry, r -> new HashMap<>());
+            Owner owner = owners.get(tags);
             // another binder of this server bound these tags to this registry: its meters count already
-            if (owner == core) return;
+            if (owner != null && owner.core() == core) return;
+            if (owner != null && owner.ids().stream().noneMatch(id -> present(registry, id))) {
+                // the application removed that server's meters (registry.clear()): the tags are free again, and
+                // that server no longer records there (its timers would be this one's)
+                owner.core().removeObserver(owner.recorder());
+                owners.remove(tags);
+                owner = null;
+            }
             if (owner != null) throw clash("http.server.connections.active", "is bound already for another server");
             Set<Meter> before = Collections.newSetFromMap(new IdentityHashMap<>());
             before.addAll(registry.getMeters());
@@ -159,7 +169,7 @@ public final class HttpServerMetrics implements MeterBinder {
                 for (Meter.Id id : registered) registry.remove(id);
                 throw e;
             }
-            owners.put(tags, core);
+            owners.put(tags, new Owner(core, recorder, List.copyOf(registered)));
             bound.put(registry, recorder);
             ids.put(registry, registered);
         }
@@ -180,6 +190,12 @@ public final class HttpServerMetrics implements MeterBinder {
         return m.getId();
     }
 
+    /** Whether {@code registry} has a meter of {@code id}. */
+    private static boolean present(MeterRegistry registry, Meter.Id id) {
+        for (Meter m : registry.find(id.getName()).meters()) if (m.getId().equals(id)) return true;
+        return false;
+    }
+
     private IllegalArgumentException clash(String name, String why) {
         return new IllegalArgumentException("meter " + name + tags.stream().map(t -> t.getKey() + "=" + t.getValue())
                 .collect(Collectors.joining(",", "{", "}")) + " " + why
@@ -196,10 +212,14 @@ public final class HttpServerMetrics implements MeterBinder {
             for (Map.Entry<MeterRegistry, Recorder> e : bound.entrySet()) {
                 MeterRegistry registry = e.getKey();
                 core.removeObserver(e.getValue());
+                Map<Tags, Owner> owners = OWNERS.get(registry);
+                Owner owner = owners == null ? null : owners.get(tags);
+                // not the owner any more: the application removed these meters, and those of the same ids in the
+                // registry now are another server's, bound since
+                if (owner == null || owner.recorder() != e.getValue()) continue;
+                owners.remove(tags);
                 for (Meter.Id id : ids.get(registry)) registry.remove(id);
                 for (Timer t : e.getValue().timers().values()) registry.remove(t.getId());
-                Map<Tags, ServerCore> owners = OWNERS.get(registry);
-                if (owners != null) owners.remove(tags, core);
             }
         }
         bound.clear();

@@ -39,8 +39,11 @@ final class MeterClaims {
     /** The claims of each registry; guarded by itself, and held across a whole binding so that bindings take turns. */
     private static final Map<MeterRegistry, Map<Key, Claim>> CLAIMS = new WeakHashMap<>();
 
-    /** The meters of one binding, to remove together. */
-    record Bound(MeterRegistry registry, Object owner, List<Key> keys, List<Meter.Id> ids) { }
+    /**
+     * The meters of one binding, to remove together: each with the claim this binding made for it (a later
+     * binding may have replaced it, once the application removed the meter, with a meter of the same id).
+     */
+    record Bound(MeterRegistry registry, Object owner, List<Key> keys, List<Meter.Id> ids, List<?> claims) { }
 
     /** Thrown by {@link Registrations#register} to end a binding whose meters another binder of its object registered. */
     private static final class AlreadyBound extends RuntimeException {
@@ -56,6 +59,7 @@ final class MeterClaims {
         private final Map<Key, Claim> claims;
         private final List<Key> keys = new ArrayList<>();
         private final List<Meter.Id> ids = new ArrayList<>();
+        private final List<Claim> made = new ArrayList<>();
 
         private Registrations(MeterRegistry registry, Object owner, String what, Map<Key, Claim> claims) {
             this.registry = registry;
@@ -83,9 +87,11 @@ final class MeterClaims {
             M meter = register.apply(registry);
             // a meter filter made this id one the registry had: it would report the other's figures
             if (before.contains(meter)) throw clash(name, tags, "is registered already as " + meter.getId());
+            Claim claim = new Claim(owner, meter.getId());
             keys.add(key);
             ids.add(meter.getId());
-            claims.put(key, new Claim(owner, meter.getId()));
+            made.add(claim);
+            claims.put(key, claim);
             return meter;
         }
 
@@ -130,21 +136,25 @@ final class MeterClaims {
                 r.undo();
                 throw e;
             }
-            return new Bound(registry, owner, List.copyOf(r.keys), List.copyOf(r.ids));
+            return new Bound(registry, owner, List.copyOf(r.keys), List.copyOf(r.ids), List.copyOf(r.made));
         }
     }
 
-    /** Removes the meters of {@code bound} from its registry, with their claims. */
+    /**
+     * Removes the meters of {@code bound} from its registry, with their claims: those it still claims. A meter
+     * whose claim is gone or another binding's was removed by the application, and the meter of that id now in
+     * the registry is not this binding's (another scheduler's or executor's, bound since, or the application's).
+     */
     static void release(Bound bound) {
         synchronized (CLAIMS) {
             Map<Key, Claim> claims = CLAIMS.get(bound.registry());
-            if (claims != null) {
-                for (Key k : bound.keys()) {
-                    Claim c = claims.get(k);
-                    if (c != null && c.owner() == bound.owner()) claims.remove(k);
-                }
+            if (claims == null) return;
+            for (int i = 0; i < bound.keys().size(); i++) {
+                Key k = bound.keys().get(i);
+                if (claims.get(k) != bound.claims().get(i)) continue;   // identity: this binding's claim
+                claims.remove(k);
+                bound.registry().remove(bound.ids().get(i));
             }
-            for (Meter.Id id : bound.ids()) bound.registry().remove(id);
         }
     }
 }
