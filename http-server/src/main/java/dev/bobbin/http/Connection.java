@@ -143,6 +143,7 @@ final class Connection implements Runnable {
         long idle = o.idleTimeout().toNanos();
         for (;;) {
             boolean received = in != null && HeadParser.skipLeadingEmptyLines(in);   // bytes of the next request
+            if (in != null && !received) releaseIn();    // an idle connection holds no receive buffer
             if (server.isStopping() && !(received && answersWhileStopping())) {
                 flushHeldResponses();                    // a response held for a pipelined request goes out first
                 return;
@@ -462,6 +463,23 @@ final class Connection implements Runnable {
             inMerged = true;
         }
         return true;
+    }
+
+    /**
+     * Lets go of the receive buffer once all of it is consumed, so that a connection waiting for its next
+     * request holds none (the last one received may be a whole read's worth, up to the transport's largest).
+     * Under {@code inLock}, as the release at the end: an exchange's body stream reads {@code in} only
+     * under it.
+     */
+    private void releaseIn() {
+        inLock.lock();
+        try {
+            in.release();
+            in = null;
+            inMerged = false;
+        } finally {
+            inLock.unlock();
+        }
     }
 
     /** The receive buffer with at least one readable byte if {@code fill} (waiting for the peer), else as is. */

@@ -39,7 +39,7 @@ final class HeadParser {
 
     private final int maxRequestLine;
     private final int maxHeaderBytes;
-    private byte[] head = new byte[HttpTunables.HEAD_BUFFER_INITIAL_BYTES];
+    private final byte[] head = new byte[HttpTunables.HEAD_BUFFER_INITIAL_BYTES];
 
     // scan state, relative to the buffer's reader index; reset by reset()
     private int scanned;        // bytes already scanned
@@ -135,10 +135,16 @@ final class HeadParser {
         }
     }
 
+    /** The bytes of the array kept for the next head (tests). */
+    int retainedBytes() {
+        return head.length;
+    }
+
     /** Parses the {@code length}-byte head at the start of {@code in} and consumes it. */
     RequestHead parse(ByteBuf in, int length) throws HttpStatusException {
-        if (head.length < length) head = new byte[Math.max(length, head.length * 2)];
-        byte[] h = head;
+        // a head larger than the kept array gets one of its own, not kept: a connection holds no more than
+        // the initial array between requests, whatever the largest head it received
+        byte[] h = length <= head.length ? head : new byte[length];
         in.readBytes(h, 0, length);
         reset();
 

@@ -29,7 +29,7 @@ final class HttpTunables {
 
     /** Unread request body the server reads and discards to keep a connection: the JDK's drain amount. */
     static final long DRAIN_LIMIT_BYTES = 64 * 1024;
-    /** First size of a connection's request-head array; grown up to the limits when a head is larger. */
+    /** Size of a connection's request-head array, kept between requests; a larger head gets an array of its own, not kept. */
     static final int HEAD_BUFFER_INITIAL_BYTES = 2048;
     /** First size of a response buffer: a typical header block plus a small body in one allocation. */
     static final int OUT_BUFFER_INITIAL_BYTES = 2048;

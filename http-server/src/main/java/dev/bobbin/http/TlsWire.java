@@ -89,7 +89,7 @@ final class TlsWire implements Wire {
 
     private final FiberSocket socket;
     private final SSLEngine engine;
-    private final ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
+    private final ByteBufAllocator alloc;
 
     private final ReentrantLock unwrapLock = new ReentrantLock();
     private ByteBuffer netIn = ByteBuffer.allocate(HttpTunables.TLS_NET_BUFFER_INITIAL_BYTES); // unwrapLock; write mode
@@ -110,9 +110,15 @@ final class TlsWire implements Wire {
     private volatile boolean closeNotifyQueued;        // set once close_notify is handed to the socket
 
     TlsWire(FiberSocket socket, SSLEngine engine) {
+        this(socket, engine, ByteBufAllocator.DEFAULT);
+    }
+
+    /** With the allocator of its buffers: tests count what a wire holds. */
+    TlsWire(FiberSocket socket, SSLEngine engine, ByteBufAllocator alloc) {
         if (engine.getUseClientMode()) throw new IllegalArgumentException("the SSLEngine must be in server mode");
         this.socket = socket;
         this.engine = engine;
+        this.alloc = alloc;
     }
 
     // ---- receiving ----------------------------------------------------------------------------------
@@ -160,13 +166,15 @@ final class TlsWire implements Wire {
                                     && netIn.position() > 0 && out.isWritable();
                             if (!more) return out;
                         } else if (r.bytesConsumed() == 0 && (wrapLeftToWriter || stalled(r.getHandshakeStatus()))) {
-                            if (!fill()) return endOfStream(out);
+                            out = releaseEmpty(out);
+                            if (!fill()) return endOfStream(null);
                             wrapLeftToWriter = false;  // try the lock again
                         }
                     }
                     case BUFFER_UNDERFLOW -> {
                         if (haveData) return out;
-                        if (!fill()) return endOfStream(out);
+                        out = releaseEmpty(out);
+                        if (!fill()) return endOfStream(null);
                         wrapLeftToWriter = false;
                     }
                     case BUFFER_OVERFLOW -> {
@@ -194,6 +202,15 @@ final class TlsWire implements Wire {
             if (out != null) out.release();
             throw t;
         }
+    }
+
+    /**
+     * Lets go of an empty decrypt buffer before the reader waits for the peer: an idle connection's reader
+     * waits there, and holds only the ciphertext buffer meanwhile. Returns null, the new {@code out}.
+     */
+    private static ByteBuf releaseEmpty(ByteBuf out) {
+        out.release();
+        return null;
     }
 
     /** Unwraps the buffered ciphertext into {@code out}'s writable bytes, advancing its writer index. */
