@@ -91,6 +91,8 @@ final class ServerCore {
     boolean isStopping() { return stopping; }
     /** Whether stop() has returned (a handler that stopped its own server may still be answering). */
     boolean isStopped() { return stopDone.isDone(); }
+    /** For tests: whether a connection has a request in progress ({@link Connection#busy}), which stop() lets finish. */
+    boolean requestInProgressForTest() { return connections.stream().anyMatch(Connection::busy); }
     void bytesIn(long n) { bytesIn.add(n); }
     void bytesOut(long n) { bytesOut.add(n); }
     long bytesIn() { return bytesIn.sum(); }
