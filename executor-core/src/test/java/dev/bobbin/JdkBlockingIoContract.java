@@ -46,6 +46,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * schedulers ({@link #use}); each case runs on a JDK virtual thread and on a fiber of each.
  */
 @Timeout(120)
+@SuppressWarnings("try")   // sockets opened only to be closed at the end of their try
 public abstract class JdkBlockingIoContract {
     private static List<FiberScheduler> schedulers = List.of();
 

@@ -27,6 +27,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import static org.junit.jupiter.api.Assertions.*;
 
 @Timeout(120)
+@SuppressWarnings("try")   // sockets opened only to be closed at the end of their try
 class JdkBlockingIoLifecycleTest {
 
     static SchedulerConfig config(String kind) {
