@@ -78,6 +78,7 @@ final class Connection implements Runnable {
     private final ServerCore server;
     private final Wire wire;
     private final HeadParser parser;
+    private final int mergeCapacityLimit;       // the merge buffer doubles up to this: past the largest head the limits allow
     private volatile int phase = IDLE;          // CAS only (toPhase); read by the sweeper
     volatile long deadline;                     // System.nanoTime() deadline of the current wait; 0 none
     volatile long readDeadline;                 // the same for a request body read, which may overlap a write
@@ -96,7 +97,11 @@ final class Connection implements Runnable {
     Connection(ServerCore server, Wire wire) {
         this.server = server;
         this.wire = wire;
-        this.parser = new HeadParser(server.options().maxRequestLineBytes(), server.options().maxHeaderBytes());
+        HttpServerOptions o = server.options();
+        this.parser = new HeadParser(o.maxRequestLineBytes(), o.maxHeaderBytes());
+        // a head within the limits: the request line and CRLF, the field lines counted with a CRLF each, the
+        // empty line (HeadParser.findEnd refuses more bytes than that)
+        this.mergeCapacityLimit = Math.max(HttpTunables.MERGE_CAPACITY_LIMIT, o.maxRequestLineBytes() + 2 + o.maxHeaderBytes() + 2);
     }
 
     int phase() {
@@ -143,7 +148,8 @@ final class Connection implements Runnable {
         long idle = o.idleTimeout().toNanos();
         for (;;) {
             boolean received = in != null && HeadParser.skipLeadingEmptyLines(in);   // bytes of the next request
-            if (in != null && !received) releaseIn();    // an idle connection holds no receive buffer
+            // an idle connection holds no receive buffer (but a CR whose LF may follow, see skipLeadingEmptyLines)
+            if (in != null && !in.isReadable()) releaseIn();
             if (server.isStopping() && !(received && answersWhileStopping())) {
                 flushHeldResponses();                    // a response held for a pipelined request goes out first
                 return;
@@ -356,6 +362,7 @@ final class Connection implements Runnable {
     private long bodyLength(RequestHead head) throws HttpStatusException {
         int hosts = head.count(HeaderNames.HOST);
         if (hosts > 1 || (hosts == 0 && !head.http10())) throw new HttpStatusException(400, "exactly one Host header required");
+        if (hosts == 1 && !validHost(head.first(HeaderNames.HOST))) throw new HttpStatusException(400, "invalid Host header");
         int lengths = head.count(HeaderNames.CONTENT_LENGTH);
         int encodings = head.count(HeaderNames.TRANSFER_ENCODING);
         if (lengths > 0 && encodings > 0) throw new HttpStatusException(400, "both Content-Length and Transfer-Encoding");
@@ -393,6 +400,49 @@ final class Connection implements Runnable {
         }
         if (n > max) throw new HttpStatusException(413, "request body larger than " + max + " bytes");
         return n;
+    }
+
+    /**
+     * Whether {@code v} is a Host value: {@code uri-host [ ":" port ]} (RFC 9112 section 3.2, RFC 3986 section
+     * 3.2.2), the host a reg-name (unreserved, pct-encoded and sub-delims characters, possibly empty) or an
+     * IP-literal in brackets (its content only checked for the characters an IPv6 address or IPvFuture may hold).
+     */
+    private static boolean validHost(String v) {
+        int n = v.length();
+        int i = 0;
+        if (n > 0 && v.charAt(0) == '[') {
+            int close = v.indexOf(']');
+            if (close < 2) return false;
+            for (i = 1; i < close; i++) {
+                char c = v.charAt(i);
+                if (c != ':' && !unreservedOrSubDelim(c)) return false;
+            }
+            i = close + 1;
+        } else {
+            for (; i < n && v.charAt(i) != ':'; i++) {
+                char c = v.charAt(i);
+                if (c == '%') {
+                    if (i + 2 >= n || Character.digit(v.charAt(i + 1), 16) < 0 || Character.digit(v.charAt(i + 2), 16) < 0
+                            || v.charAt(i + 1) > 0x7f || v.charAt(i + 2) > 0x7f) {
+                        return false;
+                    }
+                    i += 2;
+                } else if (!unreservedOrSubDelim(c)) {
+                    return false;
+                }
+            }
+        }
+        if (i == n) return true;
+        if (v.charAt(i) != ':') return false;
+        for (i++; i < n; i++) {
+            char c = v.charAt(i);
+            if (c < '0' || c > '9') return false;                       // port = *DIGIT
+        }
+        return true;
+    }
+
+    private static boolean unreservedOrSubDelim(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-._~!$&'()*+,;=".indexOf(c) >= 0;
     }
 
     /**
@@ -455,7 +505,7 @@ final class Connection implements Runnable {
             // A head arriving in many small segments: the merge buffer doubles, so each byte is copied a
             // bounded number of times (a copy of the whole head per segment would be quadratic in its size)
             int need = in.readableBytes() + b.readableBytes();
-            ByteBuf merged = ByteBufAllocator.DEFAULT.directBuffer(Math.max(need, Math.min(2 * need, HttpTunables.MERGE_CAPACITY_LIMIT)));
+            ByteBuf merged = ByteBufAllocator.DEFAULT.directBuffer(Math.max(need, Math.min(2 * need, mergeCapacityLimit)));
             merged.writeBytes(in).writeBytes(b);
             in.release();
             b.release();

@@ -37,6 +37,11 @@ final class HeadParser {
         for (char c : "!#$%&'*+-.^_`|~".toCharArray()) TCHAR[c] = true;
     }
 
+    /** Whether the byte {@code c} (0 to 255) is a token character. */
+    static boolean tchar(int c) {
+        return TCHAR[c];
+    }
+
     private final int maxRequestLine;
     private final int maxHeaderBytes;
     private final byte[] head = new byte[HttpTunables.HEAD_BUFFER_INITIAL_BYTES];
@@ -81,14 +86,26 @@ final class HeadParser {
     }
 
     /**
-     * Skips the empty lines a client may send before a request (RFC 9112 section 2.2); returns whether
-     * bytes of a request remain.
+     * Skips the empty lines a client may send before a request (RFC 9112 section 2.2), each a CRLF or a bare
+     * LF; returns whether bytes of a request remain. A bare CR is no empty line: it stays, for the parse to
+     * reject (dropped, {@code "\rGET"} would be a GET here and something else to a party that keeps the CR).
+     * A CR that is the last byte received stays too, its LF perhaps still to come: no request bytes yet.
      */
     static boolean skipLeadingEmptyLines(ByteBuf in) {
         while (in.isReadable()) {
-            byte b = in.getByte(in.readerIndex());
-            if (b != '\r' && b != '\n') return true;
-            in.skipBytes(1);
+            int i = in.readerIndex();
+            byte b = in.getByte(i);
+            if (b == '\n') {
+                in.skipBytes(1);
+            } else if (b != '\r') {
+                return true;
+            } else if (in.readableBytes() < 2) {
+                return false;
+            } else if (in.getByte(i + 1) != '\n') {
+                return true;                                 // a bare CR
+            } else {
+                in.skipBytes(2);
+            }
         }
         return false;
     }

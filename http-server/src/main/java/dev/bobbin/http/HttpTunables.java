@@ -37,7 +37,8 @@ final class HttpTunables {
     static final int OUT_FLUSH_BYTES = 16 * 1024;
     /**
      * Received bytes merged while a head is incomplete go into a buffer that doubles up to this size (past
-     * the largest head the default limits allow), so a head in many small segments is not copied whole per segment.
+     * the largest head the default limits allow; limits configured larger raise it to the largest head they allow),
+     * so a head in many small segments is not copied whole per segment.
      */
     static final int MERGE_CAPACITY_LIMIT = 128 * 1024;
     /** Largest chunk of a chunked response: its size fits the four hex digits reserved for it. */

@@ -172,23 +172,40 @@ final class RequestBody extends InputStream {
         }
     }
 
+    /**
+     * Reads and drops the trailer section, held to the header section's field-line syntax (see
+     * {@link HeadParser}): a line that is no field line (a request line among them, which a party ending the
+     * body at the last chunk would take for the next request), obs-fold, whitespace before the colon and
+     * control characters in a value are each a 400. Its lines end with CRLF only, as the chunk lines do
+     * (see nextChunk): the empty line ending it ends the message, and a party that does not take a bare LF
+     * for a line end would read on into the next request as trailers.
+     */
     private void readTrailers() throws IOException {
         int bytes = 0;
         int lineLength = 0;
+        boolean inValue = false;       // the line's colon seen
         for (;;) {
             int c = conn.readByte();
             if (++bytes > conn.maxHeaderBytes()) throw new HttpStatusException(431, "trailer section too large");
             if (c == '\r') {
                 if (conn.readByte() != '\n') throw new HttpStatusException(400, "bare CR in trailers");
-                c = '\n';
-            }
-            if (c == '\n') {
                 if (lineLength == 0) return;
+                if (!inValue) throw new HttpStatusException(400, "invalid trailer field");
                 lineLength = 0;
-            } else {
-                if (c == 0) throw new HttpStatusException(400, "NUL in trailers");
-                lineLength++;
+                inValue = false;
+                continue;
             }
+            if (c == '\n') throw new HttpStatusException(400, "bare LF in trailers");
+            if (inValue) {
+                if ((c < 0x20 && c != '\t') || c == 0x7f) throw new HttpStatusException(400, "invalid character in a trailer value");
+            } else if (c == ':') {
+                if (lineLength == 0) throw new HttpStatusException(400, "invalid trailer field name");
+                inValue = true;
+            } else if (!HeadParser.tchar(c)) {
+                // whitespace here is obs-fold (at a line's start) or whitespace before the colon
+                throw new HttpStatusException(400, "invalid trailer field name");
+            }
+            lineLength++;
         }
     }
 }

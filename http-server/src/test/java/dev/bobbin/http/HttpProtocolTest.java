@@ -266,6 +266,42 @@ class HttpProtocolTest {
         rejects(port(), request, 400);
     }
 
+    /**
+     * Empty lines before a request are skipped (RFC 9112 section 2.2), but a bare CR there is no empty line: it
+     * is invalid (a bare CR is, section 2.2), a 400. Dropped silently, it would let {@code "\rGET /admin"} pass
+     * a party that reads the method as {@code "\rGET"} (as the JDK's provider does) and reach the handler as
+     * a GET.
+     */
+    @ParameterizedTest(name = "[{index}]")
+    @ValueSource(strings = {"\rGET / HTTP/1.1\r\nHost: localhost\r\n\r\n", "\r\r\nGET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+            "\r\n\rGET / HTTP/1.1\r\nHost: localhost\r\n\r\n"})
+    void aBareCrBeforeTheRequestLineIs400(String request) throws IOException {
+        rejects(port(), request, 400);
+        try (Conn c = connect(port())) {                 // after a request on the same connection
+            c.sendQuietly(RawHttp.bytes("GET /first HTTP/1.1\r\nHost: localhost\r\n\r\n" + request));
+            assertTrue(assertOk(c.read()).contains("path=/first"));
+            c.expectRejection(400);
+        }
+    }
+
+    /** Empty lines before a request, CRLF or bare LF, are skipped, also when a CRLF's CR and LF arrive apart. */
+    @Test
+    void emptyLinesBeforeARequestAreSkipped() throws Exception {
+        try (Conn c = connect(port())) {
+            c.send("\r\n\n\r\nGET /e1 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            assertTrue(assertOk(c.read()).contains("path=/e1"));
+            c.send("\r\n\r\nGET /e2 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            assertTrue(assertOk(c.read()).contains("path=/e2"));
+        }
+        BobbinHttpServer s = startOwn(HttpServerOptions.builder().build());
+        OneBytePerSegmentWire wire = new OneBytePerSegmentWire("\r\n\r\nGET /x HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                + "\r\nGET /x/2 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        s.core().serveForTest(wire);
+        assertTrue(wire.closed.await(10, TimeUnit.SECONDS), "the connection was never closed");
+        String written = wire.written.toString();
+        assertTrue(written.startsWith("HTTP/1.1 200") && written.endsWith("method=GET path=/x/2 ctx=/x body="), RawHttp.show(written));
+    }
+
     @Test
     void tabInAHeaderValueIsAccepted() throws IOException {
         try (Conn c = connect(port())) {
@@ -298,6 +334,30 @@ class HttpProtocolTest {
         try (Conn c = connect(port())) {
             c.send("GET / HTTP/1.1\r\nHost: localhost\r\nHost: localhost\r\n\r\n");
             c.expectRejection(400);
+        }
+    }
+
+    /**
+     * A Host whose value is no {@code uri-host [ ":" port ]} is a 400 (RFC 9112 section 3.2, a MUST), on
+     * HTTP/1.0 too: a party routing by the authority and a handler reading this field must not disagree on it
+     * (a value with whitespace, a path or userinfo, or two hosts joined by a proxy that merged two fields).
+     * Deliberately stricter than the JDK's provider, which checks no Host at all.
+     */
+    @ParameterizedTest(name = "[{index}]")
+    @ValueSource(strings = {"a b", "good, evil", "good.example/evil", "user@good", "good:80:80", "good:8x", "[::1",
+            "[::1]x", "a\"b", "a<b", "a\\b", "a%zz", "a%2", "a{b}"})
+    void invalidHostIs400(String host) throws IOException {
+        rejects(port(), "GET / HTTP/1.1\r\nHost: " + host + "\r\n\r\n", 400);
+        rejects(port(), "GET / HTTP/1.0\r\nHost: " + host + "\r\n\r\n", 400);
+    }
+
+    @ParameterizedTest(name = "[{index}]")
+    @ValueSource(strings = {"", "localhost", "localhost:8080", "localhost:", "127.0.0.1:1", "[::1]", "[::1]:80",
+            "[v1.x]", "a-b.c_d~e", "a%20b", "a!$&'()*+,;=b"})
+    void validHostIsServed(String host) throws IOException {
+        try (Conn c = connect(port())) {
+            c.send("GET /host HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+            assertTrue(assertOk(c.read()).contains("path=/host"));
         }
     }
 
@@ -346,6 +406,34 @@ class HttpProtocolTest {
             "\r\nhello\r\n0\r\n\r\n", "5\r\nhelloXX\r\n0\r\n\r\n"})
     void malformedChunkIs400(String body) throws IOException {
         rejects(port(), "POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n" + body, 400);
+    }
+
+    /**
+     * The trailer section is field lines (RFC 9112 section 7.1.2), held to the header section's syntax: a line
+     * that is no field line is a 400, not a trailer dropped unread. Above all a request line there: a party
+     * that ends the body at the last chunk's line would take it for the next request, while a server dropping
+     * it as a trailer reads the request after it instead (a desync). Stricter than the JDK's provider only in
+     * accepting trailers at all (it refuses any): what it accepts here, valid fields, is still served. The
+     * trailer section's lines end with CRLF only, as chunk lines do: a bare LF there is a 400 (unlike in the
+     * head, where RFC 9112 section 2.2 lets it end a line), since the section's end is the message's end.
+     */
+    @ParameterizedTest(name = "[{index}]")
+    @ValueSource(strings = {
+            "GET /smuggled HTTP/1.1\r\nHost: localhost\r\n\r\n",   // a request line: no colon
+            "NoColon\r\n\r\n",
+            "X-T : v\r\n\r\n",                                       // whitespace before the colon
+            "X-T\t: v\r\n\r\n",
+            "X-T: v\r\n folded\r\n\r\n",                           // obs-fold
+            " X-T: v\r\n\r\n",
+            ": v\r\n\r\n",                                           // empty name
+            "X@T: v\r\n\r\n",                                        // name characters outside tchar
+            "X-T: a\u0001b\r\n\r\n",                                // CTLs in a value
+            "X-T: a\u007fb\r\n\r\n",
+            "\nGET /smuggled HTTP/1.1\r\nHost: localhost\r\n\r\n",            // a bare LF ending the trailer section
+            "X-T: v\n\nGET /smuggled HTTP/1.1\r\nHost: localhost\r\n\r\n"})   // and a trailer line
+    void malformedTrailerIs400(String trailers) throws IOException {
+        rejects(port(), "POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n"
+                + trailers, 400);
     }
 
     /**
@@ -445,6 +533,26 @@ class HttpProtocolTest {
         OneBytePerSegmentWire wire = new OneBytePerSegmentWire(head);
         s.core().serveForTest(wire);
         assertTrue(wire.closed.await(10, TimeUnit.SECONDS), "the connection was never closed");
+        assertTrue(wire.written.toString().startsWith("HTTP/1.1 200"), "bytes written: " + RawHttp.show(wire.written.toString()));
+        assertTrue(wire.written.toString().endsWith("method=POST path=/x ctx=/x body=body"), RawHttp.show(wire.written.toString()));
+    }
+
+    /**
+     * The same with a head far larger than the default limits allow, under limits configured for it: the
+     * merge buffer still doubles until it holds the largest head the limits allow. Were its growth capped
+     * below that, every segment past the cap would copy the whole head so far: quadratic in the head's size
+     * (here some 10^12 bytes copied, where doubling copies a few MiB), a CPU flood any client can send.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aHeadFarAboveTheDefaultLimitsArrivingOneBytePerSegmentIsServed() throws Exception {
+        BobbinHttpServer s = startOwn(HttpServerOptions.builder().maxHeaderBytes(4 << 20)
+                .headerReadTimeout(Duration.ofMinutes(10)).build());
+        String head = "POST /x HTTP/1.1\r\nHost: localhost\r\nX-Long: " + "v".repeat(2 << 20)
+                + "\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbody";
+        OneBytePerSegmentWire wire = new OneBytePerSegmentWire(head);
+        s.core().serveForTest(wire);
+        assertTrue(wire.closed.await(100, TimeUnit.SECONDS), "the connection was never closed");
         assertTrue(wire.written.toString().startsWith("HTTP/1.1 200"), "bytes written: " + RawHttp.show(wire.written.toString()));
         assertTrue(wire.written.toString().endsWith("method=POST path=/x ctx=/x body=body"), RawHttp.show(wire.written.toString()));
     }
