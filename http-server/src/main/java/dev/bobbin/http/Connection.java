@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 
@@ -209,7 +210,7 @@ final class Connection implements Runnable {
 
     /** Handles one request; returns whether the connection can carry another. */
     private boolean exchange(RequestHead head) throws IOException {
-        java.util.function.Consumer<Connection> hook = server.headParsedForTest;
+        Consumer<Connection> hook = server.headParsedForTest;
         if (hook != null) hook.accept(this);
         long length;
         boolean closeAfter;

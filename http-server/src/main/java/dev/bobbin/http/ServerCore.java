@@ -23,10 +23,12 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 
@@ -73,9 +75,11 @@ final class ServerCore {
     private FiberScheduler scheduler;              // set by start
     private boolean ownsScheduler;
     private Thread acceptor, sweeper;
+    private Thread keepAlive;                      // set by start; holds the JVM alive while started (see start)
+    private final CountDownLatch released = new CountDownLatch(1); // stop() lets keepAlive end
     private int nextCarrier;                       // acceptor only; in [0, parallelism)
     /** Test hook, null otherwise: runs on a connection's fiber after a head's parse, before its exchange starts. */
-    volatile java.util.function.Consumer<Connection> headParsedForTest;   // set by a test's thread, read by the fibers
+    volatile Consumer<Connection> headParsedForTest;   // set by a test's thread, read by the fibers
 
     ServerCore(HttpServer owner, boolean https, HttpServerOptions options) {
         this.owner = owner;
@@ -176,6 +180,21 @@ final class ServerCore {
         }
         state = STARTED;
         started = true;
+        // The carriers are daemon threads; the JDK's provider serves from a dispatcher thread that is a daemon
+        // only if the starting thread is, so a main() that starts a server and returns goes on serving. This
+        // platform thread, a daemon exactly when the caller is (the builder's default), does the same until stop().
+        keepAlive = Thread.ofPlatform().name("bobbin-http-" + l.localAddress().getPort() + "-alive")
+                .inheritInheritableThreadLocals(false).start(() -> {
+                    boolean interrupted = false;
+                    while (released.getCount() > 0) {
+                        try {
+                            released.await();
+                        } catch (InterruptedException e) {
+                            interrupted = true;      // only stop() ends it
+                        }
+                    }
+                    if (interrupted) Thread.currentThread().interrupt();
+                });
         sweeper = s.start(this::sweepLoop);          // if this fails the acceptor runs; stop() ends it
     }
 
@@ -234,7 +253,9 @@ final class ServerCore {
                     });
                 } catch (RuntimeException e) {       // the scheduler is shutting down
                     refusing.decrementAndGet();
+                    schedulerRefused(l, e);
                     s.close();
+                    return;
                 }
                 continue;
             }
@@ -255,10 +276,25 @@ final class ServerCore {
             } catch (RuntimeException e) {           // the scheduler is shutting down
                 connections.remove(c);
                 open.decrementAndGet();
+                schedulerRefused(l, e);
                 wire.close();
                 return;
             }
         }
+    }
+
+    /**
+     * The scheduler refused a connection's fiber: it is shut down (by stop(), or by its owner under a running
+     * server). The acceptor ends, and so the listener closes: a client that connected later would otherwise
+     * wait for ever in its backlog, while the JDK's provider, whose executor refuses, closes each connection.
+     * Called before the refused connection closes, so its client sees the close after the warning.
+     */
+    private void schedulerRefused(FiberServerSocket l, RuntimeException e) {
+        if (!stopping) {
+            LOG.log(System.Logger.Level.WARNING, "the server on {0} accepts no more connections: its scheduler ''{1}'' is shut down ({2}); stop() the server",
+                    l.localAddress(), scheduler.name(), e.toString());
+        }
+        l.close();
     }
 
     private Wire tlsWire(FiberSocket s) {
@@ -421,6 +457,9 @@ final class ServerCore {
         try {
             stopStarted(l, wasStarted);
         } finally {
+            released.countDown();                    // the JVM may exit now, as after the JDK's provider's stop
+            Thread k = keepAlive;                    // written by start() under this lock, before stop's state change
+            if (k != null) join(k, HttpTunables.STOP_FIBER_WAIT_NANOS);
             stopDone.complete(null);
         }
     }
