@@ -33,7 +33,8 @@ JAR="$ROOT/bench/target/benchmarks.jar"
 extra=()
 case " $* " in *" --help "*) ;; *)
   if [ -f "$ROOT/http-server/pom.xml" ]; then
-    # Bobbin's provider goes on the server's class path only, as an application would add the jar.
+    # Bobbin's provider goes on the server's class path as an application would add the jar (the bench jar
+    # holds the same classes, for IdleConnectionFootprint, but not the provider's service registration).
     cpfile="$ROOT/http-server/target/http-bench.classpath"
     "${MVN[@]}" -DskipTests -pl http-server -am package dependency:build-classpath \
         -Dmdep.outputFile="$cpfile" -Dmdep.includeScope=runtime >&2

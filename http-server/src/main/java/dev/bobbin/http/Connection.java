@@ -406,7 +406,8 @@ final class Connection implements Runnable {
     /**
      * Whether {@code v} is a Host value: {@code uri-host [ ":" port ]} (RFC 9112 section 3.2, RFC 3986 section
      * 3.2.2), the host a reg-name (unreserved, pct-encoded and sub-delims characters, possibly empty) or an
-     * IP-literal in brackets (its content only checked for the characters an IPv6 address or IPvFuture may hold).
+     * IP-literal in brackets (its content only checked for the characters an IPv6 address or IPvFuture may hold,
+     * and a zone id's {@code %}: the JDK's clients send {@code [fe80::1%eth0]}, RFC 6874 {@code [fe80::1%25eth0]}).
      */
     private static boolean validHost(String v) {
         int n = v.length();
@@ -416,7 +417,7 @@ final class Connection implements Runnable {
             if (close < 2) return false;
             for (i = 1; i < close; i++) {
                 char c = v.charAt(i);
-                if (c != ':' && !unreservedOrSubDelim(c)) return false;
+                if (c != ':' && c != '%' && !unreservedOrSubDelim(c)) return false;
             }
             i = close + 1;
         } else {

@@ -77,6 +77,8 @@ final class ServerCore {
     private Thread acceptor, sweeper;
     private Thread keepAlive;                      // set by start; holds the JVM alive while started (see start)
     private final CountDownLatch released = new CountDownLatch(1); // stop() lets keepAlive end
+    /** A handler's connection that called stop(): keepAlive ends once it closes, its response out (see stop). */
+    private volatile Connection stoppedFrom;
     private int nextCarrier;                       // acceptor only; in [0, parallelism)
     /** Test hook, null otherwise: runs on a connection's fiber after a head's parse, before its exchange starts. */
     volatile Consumer<Connection> headParsedForTest;   // set by a test's thread, read by the fibers
@@ -363,6 +365,7 @@ final class ServerCore {
 
     void connectionClosed(Connection c) {
         if (connections.remove(c)) open.decrementAndGet();
+        if (c == stoppedFrom) released.countDown();  // Dekker with stop: removed, then stoppedFrom read
     }
 
     void exchangeFinished(Exchange x) {
@@ -454,12 +457,21 @@ final class ServerCore {
             if (!stopDone.isDone() && !calledFromTheServer()) stopDone.join();
             return;
         }
+        Connection mine = null;
         try {
-            stopStarted(l, wasStarted);
+            mine = stopStarted(l, wasStarted);
         } finally {
-            released.countDown();                    // the JVM may exit now, as after the JDK's provider's stop
-            Thread k = keepAlive;                    // written by start() under this lock, before stop's state change
-            if (k != null) join(k, HttpTunables.STOP_FIBER_WAIT_NANOS);
+            // The JVM may exit now, as after the JDK's provider's stop; but a handler that stopped its own server
+            // has its response still to go out (its connection sends it once the handler returns), which the
+            // JDK's provider has written by now: the JVM then stays until that connection closes.
+            if (mine != null) {
+                stoppedFrom = mine;                  // Dekker with connectionClosed: stoppedFrom set, then the set read
+                if (!connections.contains(mine)) released.countDown();
+            } else {
+                released.countDown();
+                Thread k = keepAlive;                // written by start() under this lock, before stop's state change
+                if (k != null) join(k, HttpTunables.STOP_FIBER_WAIT_NANOS);
+            }
             stopDone.complete(null);
         }
     }
@@ -472,9 +484,10 @@ final class ServerCore {
         return s != null && FiberScheduler.current().orElse(null) == s;
     }
 
-    private void stopStarted(FiberServerSocket l, boolean wasStarted) {
+    /** Stops a server; returns the connection of the handler that called it, if one did (see stop). */
+    private Connection stopStarted(FiberServerSocket l, boolean wasStarted) {
         if (l != null) l.close();
-        if (!wasStarted) return;
+        if (!wasStarted) return null;
         // idle connections close now; one whose request head is arriving finishes it, as an exchange in
         // progress does (the JDK's provider counts it among its requests in progress), within the delay, and
         // so do pipelined requests it has received (see Connection.serve; the JDK's provider handles buffered
@@ -510,6 +523,7 @@ final class ServerCore {
             if (mine != null || FiberScheduler.current().orElse(null) == scheduler) scheduler.shutdown();
             else scheduler.close();
         }
+        return mine;
     }
 
     private static void sleep(long nanos) {

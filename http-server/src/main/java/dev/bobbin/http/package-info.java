@@ -24,10 +24,12 @@
  *
  * <p>Buffers. A connection reads Netty buffers straight from its socket ({@code FiberSocket.receive},
  * the carrier's receive buffer, no copy). A request head is found in that buffer by a tight scan
- * ({@code ByteBuf.forEachByte}), then copied once into the parser's reusable array, from which the
+ * ({@code ByteBuf.forEachByte}), then copied once into the parser's reusable 2 KiB array (a larger head
+ * into an array of its own, not kept), from which the
  * header names and values are made: a {@code String} needs its bytes in an array anyway, and this one
  * copy of a few hundred bytes replaces the per-field copies a stream parser makes. Request bodies go from
- * the receive buffer straight into the handler's array. A response (head and body) is written into one
+ * the receive buffer straight into the handler's array; a connection waiting for its next request holds
+ * no receive buffer (nor, over TLS, a decrypt buffer). A response (head and body) is written into one
  * pooled direct buffer that goes to the socket in one write when the exchange ends (or when it fills,
  * or the handler flushes); chunked bodies are coalesced into chunks of up to 16 KiB.
  *
@@ -51,8 +53,9 @@
  * <ul>
  *   <li>400: Content-Length with Transfer-Encoding; two Content-Length fields; an invalid Content-Length;
  *       a Transfer-Encoding whose last coding is not a single {@code chunked}, or any on HTTP/1.0;
- *       obs-fold; invalid header names; control characters in values; a bare CR; a missing or repeated
- *       Host on HTTP/1.1; a malformed request line or chunk;</li>
+ *       obs-fold; invalid header names; control characters in values; a bare CR (before the request line
+ *       too); a missing or repeated Host on HTTP/1.1, or a Host value that is no {@code uri-host [":" port]};
+ *       a malformed request line or chunk; a trailer line that is no field line, or not ended by CRLF;</li>
  *   <li>414 request line over the limit; 431 header block over the limit or over 200 fields; 413 body
  *       over the limit; 501 a transfer coding other than chunked; 505 an HTTP major version other than 1;
  *       408 a head not complete within the header timeout; 503 a connection over the limit (over TLS a

@@ -361,6 +361,21 @@ class HttpProtocolTest {
         }
     }
 
+    /**
+     * An IPv6 literal with a zone id is served: the JDK's own clients send one for a link-local URL
+     * ({@code http://[fe80::1%eth0]:8080/} gives {@code Host: [fe80::1%eth0]:8080} from both
+     * {@code HttpClient} and {@code HttpURLConnection}; {@code [fe80::1%1]} gives {@code [fe80::1%251]} from
+     * {@code HttpClient}), as RFC 6874 writes one ({@code %25}), and the JDK's provider serves them all.
+     */
+    @ParameterizedTest(name = "[{index}]")
+    @ValueSource(strings = {"[fe80::1%eth0]:8080", "[fe80::1%251]:8080", "[fe80::1%25eth0]", "[::1%lo]"})
+    void anIpv6HostWithAZoneIdIsServed(String host) throws IOException {
+        try (Conn c = connect(port())) {
+            c.send("GET /host HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+            assertTrue(assertOk(c.read()).contains("path=/host"));
+        }
+    }
+
     @Test
     void http10WithoutHostIsServed() throws IOException {
         try (Conn c = connect(port())) {
