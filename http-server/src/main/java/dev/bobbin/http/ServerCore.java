@@ -185,6 +185,10 @@ final class ServerCore {
         // The carriers are daemon threads; the JDK's provider serves from a dispatcher thread that is a daemon
         // only if the starting thread is, so a main() that starts a server and returns goes on serving. This
         // platform thread, a daemon exactly when the caller is (the builder's default), does the same until stop().
+        // A handler that stopped its own server: its connection hands the response to the socket and closes,
+        // and the socket's loop writes it out after that; with the server's own scheduler, which that stop
+        // shut down, the thread also waits (bounded) for its termination, when every loop has run its work.
+        FiberScheduler own = ownsScheduler ? s : null;
         keepAlive = Thread.ofPlatform().name("bobbin-http-" + l.localAddress().getPort() + "-alive")
                 .inheritInheritableThreadLocals(false).start(() -> {
                     boolean interrupted = false;
@@ -193,6 +197,13 @@ final class ServerCore {
                             released.await();
                         } catch (InterruptedException e) {
                             interrupted = true;      // only stop() ends it
+                        }
+                    }
+                    if (own != null && stoppedFrom != null) {
+                        try {
+                            own.awaitTermination(Duration.ofNanos(HttpTunables.STOP_FIBER_WAIT_NANOS));
+                        } catch (InterruptedException e) {
+                            interrupted = true;
                         }
                     }
                     if (interrupted) Thread.currentThread().interrupt();
