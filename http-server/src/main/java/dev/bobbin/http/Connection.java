@@ -98,11 +98,8 @@ final class Connection implements Runnable {
     Connection(ServerCore server, Wire wire) {
         this.server = server;
         this.wire = wire;
-        HttpServerOptions o = server.options();
-        this.parser = new HeadParser(o.maxRequestLineBytes(), o.maxHeaderBytes());
-        // a head within the limits: the request line and CRLF, the field lines counted with a CRLF each, the
-        // empty line (HeadParser.findEnd refuses more bytes than that)
-        this.mergeCapacityLimit = Math.max(HttpTunables.MERGE_CAPACITY_LIMIT, o.maxRequestLineBytes() + 2 + o.maxHeaderBytes() + 2);
+        this.parser = new HeadParser(server.options().maxRequestLineBytes(), server.options().maxHeaderBytes());
+        this.mergeCapacityLimit = Math.max(HttpTunables.MERGE_CAPACITY_LIMIT, parser.maxHeadBytes()); // findEnd refuses more
     }
 
     int phase() {
@@ -147,6 +144,7 @@ final class Connection implements Runnable {
     private void serve() throws IOException {
         HttpServerOptions o = server.options();
         long idle = o.idleTimeout().toNanos();
+        long headerTimeout = o.headerReadTimeout().toNanos();
         for (;;) {
             boolean received = in != null && HeadParser.skipLeadingEmptyLines(in);   // bytes of the next request
             // an idle connection holds no receive buffer (but a CR whose LF may follow, see skipLeadingEmptyLines)
@@ -161,7 +159,6 @@ final class Connection implements Runnable {
             // stops reading meets the sweeper's close (the BUSY row), never its 408 behind this blocked write.
             flushHeldResponses();
             // a next request already (partly) received is a head arriving: HEAD, which stop() waits for
-            long headerTimeout = o.headerReadTimeout().toNanos();
             if (received) deadline = System.nanoTime() + headerTimeout;
             if (!toPhase(BUSY, received ? HEAD : IDLE) && phase != IDLE) return;
             RequestHead head;

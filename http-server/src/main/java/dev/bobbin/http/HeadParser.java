@@ -42,6 +42,11 @@ final class HeadParser {
         return TCHAR[c];
     }
 
+    /** Whether the byte {@code c} (0 to 255) may stand in a field value: no control character but a tab. */
+    static boolean valueChar(int c) {
+        return (c >= 0x20 || c == '\t') && c != 0x7f;
+    }
+
     private final int maxRequestLine;
     private final int maxHeaderBytes;
     private final byte[] head = new byte[HttpTunables.HEAD_BUFFER_INITIAL_BYTES];
@@ -119,9 +124,7 @@ final class HeadParser {
     int findEnd(ByteBuf in) throws HttpStatusException {
         int start = in.readerIndex();
         int readable = in.readableBytes();
-        // no head within the limits is longer: a request line of at most maxRequestLine bytes and CRLF, field
-        // lines counted with a CRLF each (never fewer bytes than sent), the empty line
-        int limit = maxRequestLine + 2 + maxHeaderBytes + 2;
+        int limit = maxHeadBytes();
         int to = Math.min(readable, limit);
         if (scanned < to) {
             int stop = in.forEachByte(start + scanned, to - scanned, endFinder);
@@ -150,6 +153,14 @@ final class HeadParser {
         if (headerBytes + (lineLength == 0 ? 0 : lineLength + 2) > maxHeaderBytes) {
             throw new HttpStatusException(431, "header block larger than " + maxHeaderBytes + " bytes");
         }
+    }
+
+    /**
+     * The most bytes a head within the limits takes: a request line of at most maxRequestLine bytes and CRLF,
+     * field lines counted with a CRLF each (never fewer bytes than sent), the empty line.
+     */
+    int maxHeadBytes() {
+        return maxRequestLine + 2 + maxHeaderBytes + 2;
     }
 
     /** The bytes of the array kept for the next head (tests). */
@@ -210,7 +221,7 @@ final class HeadParser {
             while (ve > vs && (h[ve - 1] == ' ' || h[ve - 1] == '\t')) ve--;
             for (int i = vs; i < ve; i++) {
                 int c = h[i] & 0xff;
-                if ((c < 0x20 && c != '\t') || c == 0x7f) throw bad("invalid character in a header value");
+                if (!valueChar(c)) throw bad("invalid character in a header value");
             }
             if (count == HttpTunables.MAX_HEADER_FIELDS) {
                 throw new HttpStatusException(431, "more than " + HttpTunables.MAX_HEADER_FIELDS + " header fields");

@@ -197,7 +197,7 @@ final class RequestBody extends InputStream {
             }
             if (c == '\n') throw new HttpStatusException(400, "bare LF in trailers");
             if (inValue) {
-                if ((c < 0x20 && c != '\t') || c == 0x7f) throw new HttpStatusException(400, "invalid character in a trailer value");
+                if (!HeadParser.valueChar(c)) throw new HttpStatusException(400, "invalid character in a trailer value");
             } else if (c == ':') {
                 if (lineLength == 0) throw new HttpStatusException(400, "invalid trailer field name");
                 inValue = true;
