@@ -136,6 +136,8 @@ final class RequestBody extends InputStream {
             if (++lineBytes > HttpTunables.MAX_CHUNK_LINE_BYTES) throw new HttpStatusException(400, "chunk size line too long");
             if (c == '\r') {
                 if (conn.readByte() != '\n') throw new HttpStatusException(400, "bare CR in a chunk size line");
+                // BWS belongs to a chunk extension only: "1a " ends no size a strict parser would read
+                if (afterSize && !inExtension) throw new HttpStatusException(400, "whitespace after the chunk size");
                 break;
             }
             if (c == '\n') throw new HttpStatusException(400, "bare LF in a chunk size line");
