@@ -78,6 +78,7 @@ public final class StallMonitor implements Runnable {
     private final int[] stolenCount = new int[1];
     @SuppressWarnings("unused") private volatile long stalls;       // monitor writes (opaque), anyone reads
     @SuppressWarnings("unused") private volatile long sparesStarted; // monitor writes, anyone reads
+    private volatile long ringsOpened;          // monitor writes (single writer), anyone reads: time slices that opened a ring
     private volatile long pollerRescues;        // hosted JDK sub-poller tasks run off the pool; monitor writes
     private volatile int stalledCarriers;       // carriers stalled at the last sample; monitor writes
     private final LinkedBlockingQueue<Pending> reports = new LinkedBlockingQueue<>(); // monitor -> reporter
@@ -114,6 +115,9 @@ public final class StallMonitor implements Runnable {
 
     /** Stalls reported so far. Any thread. */
     public long stalls() { return stalls; }
+
+    /** Times a carrier ran one fiber for a time slice and its ring was opened to thieves. Any thread. */
+    long ringsOpened() { return ringsOpened; }
 
     /** Stall reports logged and committed so far (they trail {@link #stalls()}). Any thread. */
     public long reportsDone() { return reportsDone; }
@@ -207,6 +211,7 @@ public final class StallMonitor implements Runnable {
             long t = stalledNanos[i] += credited;
             if (t >= Tunables.TIME_SLICE_NANOS) {
                 c.requestPreempt(runCount);
+                ringsOpened = ringsOpened + 1; // single writer; counted before the ring opens (OwnCompletionsTest reads it after its fibers ran)
                 c.ringMixed();                 // its completions wait behind the fiber: peers may take them
                 // its driver is unattended: let it serve the carrier's I/O elsewhere (CarrierDriver.carrierStalled)
                 if (thresholdNanos > 0 && pool.model == TaskModel.WORK_STEALING) {
