@@ -60,9 +60,10 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
      *  used; null when created elsewhere (a platform thread, the fallback loop, another scheduler). */
     final IoCarrierDriver opener;
     @SuppressWarnings("unused") private volatile IoEventLoop home;   // set once by home()
-    @SuppressWarnings("unused") private volatile boolean closed;     // set once by markClosed()
+    private volatile boolean closed;                                 // set once by markClosed()
     @SuppressWarnings("unused") private volatile int routedAhead;    // routed operations not run yet; see run()
     private boolean registrationTried;            // loop
+    private IoCarrierDriver counted;              // loop: the driver counting this socket as living there, until it left (leave)
     private volatile boolean registrationSettled; // loop writes once after registrationTried; any thread reads: see run()
     IOException registrationError;                // loop
 
@@ -72,10 +73,24 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
         this.opener = IoCarrierDriver.runningLoop(io.drivers);  // a fiber's carrier, or the loop accepting it
     }
 
-    /** Counts this endpoint as open until its channel closes; the last step of a subclass's constructor. */
+    /**
+     * Counts this endpoint as open until its channel closes; the last step of a subclass's constructor. The
+     * one listener of the close also ends the home driver's count of it ({@link #leave}): a second listener
+     * would cost every connection Netty's listener array besides.
+     */
     final void track() {
         io.open.add(this);                        // publishes the built endpoint to stopping carriers' scans
-        ch.closeFuture().addListener(f -> io.open.remove(this));
+        ch.closeFuture().addListener(f -> {       // a registered channel's: runs on its loop
+            io.open.remove(this);
+            leave();
+        });
+    }
+
+    /** Loop: the socket no longer lives on its home driver (closed, or its registration failed); once only. */
+    private void leave() {
+        IoCarrierDriver d = counted;
+        counted = null;
+        if (d != null) d.socketLeft();
     }
 
     /**
@@ -220,17 +235,17 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
         if (registrationTried) return;
         registrationTried = true;
         try {
-            IoCarrierDriver here = IoCarrierDriver.runningLoop(io.drivers);    // this loop's driver; null on the fallback loop
+            // this loop's driver (null on the fallback loop): the close listener (track) or a failed
+            // registration ends its count, whichever comes first (a failed registration closes the channel)
+            counted = IoCarrierDriver.runningLoop(io.drivers);
             if (!ch.isRegistered()) {
                 ChannelPromise f = new DefaultChannelPromise(ch, loop);
                 ch.unsafe().register(loop, f);        // runs inline: we are on the loop's thread
                 if (f.isDone() && !f.isSuccess()) {
                     registrationError = IoErrors.translate(f.cause(), "register");
-                    if (here != null) here.socketLeft();
-                    return;
+                    leave();
                 }
             }
-            if (here != null) ch.closeFuture().addListener(x -> here.socketLeft()); // runs on this loop
         } finally {
             registrationSettled = true;               // release: registrationError and the registration before it
         }
@@ -238,7 +253,7 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
 
     /** Whether close() has been called. */
     final boolean isClosedFlag() {
-        return (boolean) CLOSED.getVolatile(this);
+        return closed;                            // volatile; pairs with the CAS in markClosed
     }
 
     /** Sets the closed flag; true for the one caller that set it. */
@@ -285,24 +300,33 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
      */
     final <T> T await(Pending<T> p) throws IOException {
         boolean parked = false;
-        while (!p.isDone()) {
-            if (Thread.currentThread().isInterrupted()) {
-                if (p.abandon()) {
-                    closeForInterrupt();
-                    throw new ClosedByInterruptException();
-                }
-                continue;                              // completed first: take the result
-            }
+        while (!p.isDone() && !Thread.currentThread().isInterrupted()) {
             LockSupport.park(this);
             parked = true;
         }
-        if (parked) {
-            IoEventLoop h = home();
-            if (h.inEventLoop(p.completer())) io.completedOnHome.increment();
-            if (io.drivers.onCarrierOf(h)) io.resumedHome.increment();
-            else io.resumedElsewhere.increment();
+        return afterWait(p, parked);
+    }
+
+    /**
+     * {@link #await} once {@code p} is done or its caller interrupted. A fiber parked in an operation keeps
+     * its frames in the heap while it waits, so they are few and small: what follows the wait (the
+     * interrupt's atomic abandon, the statistics, the result) is in this method, not in the frame parked.
+     */
+    private <T> T afterWait(Pending<T> p, boolean parked) throws IOException {
+        if (!p.isDone() && p.abandon()) {              // interrupted first; if p completed first, its result counts
+            closeForInterrupt();
+            throw new ClosedByInterruptException();
         }
+        if (parked) countResumption(p);
         return outcome(p);
+    }
+
+    /** Where the operation {@code p}, which its caller parked for, completed and where the caller resumed. */
+    private void countResumption(Pending<?> p) {
+        IoEventLoop h = home();
+        if (h.inEventLoop(p.completer())) io.completedOnHome.increment();
+        if (io.drivers.onCarrierOf(h)) io.resumedHome.increment();
+        else io.resumedElsewhere.increment();
     }
 
     /**

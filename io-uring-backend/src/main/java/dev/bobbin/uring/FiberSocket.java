@@ -1,8 +1,10 @@
 package dev.bobbin.uring;
 
+import dev.bobbin.base.VarHandles;
 import dev.bobbin.uring.driver.IoErrors;
 import dev.bobbin.uring.driver.IoTunables;
 import dev.bobbin.uring.driver.Pending;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -22,6 +24,8 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -38,7 +42,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -73,6 +76,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * peer in the order they were written, whichever carriers the writers ran on.
  */
 public final class FiberSocket extends Endpoint implements Closeable {
+    private static final VarHandle IN_FLIGHT = VarHandles.field(MethodHandles.lookup(), FiberSocket.class, "inFlight", long.class);
     private final SocketChannel sch;
     private final ReentrantLock readLock = new ReentrantLock();
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -84,12 +88,12 @@ public final class FiberSocket extends Endpoint implements Closeable {
     private volatile boolean connected;                // accepted, or a connect succeeded; never cleared
     private volatile boolean inputShut;                // shutdownInput() was called: reads return -1
     private volatile boolean outputShut;
-    private final AtomicLong inFlight = new AtomicLong(); // bytes handed to the loop, not yet written
+    private volatile long inFlight;                    // bytes handed to the loop, not yet written; added to by addInFlight
     private volatile IOException writeError;           // first write failure
     private volatile Thread writeWaiter;               // a writer waiting for inFlight to drop
 
     // loop-confined state
-    private final ArrayDeque<ByteBuf> inbound = new ArrayDeque<>();
+    private ArrayDeque<ByteBuf> inbound;               // made by the first buffer no reader takes (an idle socket has none)
     private volatile boolean prefetching;              // available() asked the loop for a read that has not delivered yet
     private volatile int inboundBytes;                 // loop writes, anyone reads: the readable bytes in inbound (available())
     private Pending<ByteBuf> readWaiter;
@@ -100,19 +104,34 @@ public final class FiberSocket extends Endpoint implements Closeable {
     private boolean loopClosed;
     private Future<?> drainLimit;                      // non-null while close() waits for the bytes in flight:
                                                        // the timer that resets at closeDrainNanos (resetAfterDrainLimit)
-    private Future<?> pollOutWatch;                    // io_uring, after end of input with bytes in flight: checkPollOut's timer
-    private long stalledPollOut;                       // the POLLOUT poll Netty waited for at the last check, or 0
-    private long pollOutWatchNanos;                    // checkPollOut's period: doubles while the peer takes nothing
-    private long queuedAtCheck, inFlightAtCheck;       // Netty's queued bytes and inFlight at the last check
+    private PollOutWatch pollOutWatch;                 // io_uring, after end of input with bytes in flight: checkPollOut's state
 
     FiberSocket(FiberIo io, SocketChannel ch, boolean accepted) {
         super(io, ch);
         this.sch = ch;
         ch.config().setAutoRead(false);
         ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+        shareRecvAllocator(ch);
         ch.pipeline().addLast(new Bridge());
         this.connected = accepted;
         track();
+    }
+
+    /** The receive-buffer allocator every socket of this Netty's default one shares: the first socket's. */
+    private static volatile AdaptiveRecvByteBufAllocator sharedRecvAllocator;
+
+    /**
+     * Gives {@code ch} the shared receive-buffer allocator in place of the one Netty made for it. Netty's
+     * default allocator holds only settings (the buffer size it adapts lives in each channel's handle), and
+     * nothing changes them on a socket's channel, so one serves every socket, as a bootstrap's child option
+     * does: an idle connection does not keep an allocator of its own.
+     */
+    private static void shareRecvAllocator(SocketChannel ch) {
+        if (!(ch.config().getRecvByteBufAllocator() instanceof AdaptiveRecvByteBufAllocator own)
+                || own.getClass() != AdaptiveRecvByteBufAllocator.class) return;
+        AdaptiveRecvByteBufAllocator shared = sharedRecvAllocator;   // volatile; pairs with the write below
+        if (shared == null) sharedRecvAllocator = own;               // a race makes another socket's the shared one: as good
+        else if (shared != own && shared.maxMessagesPerRead() == own.maxMessagesPerRead()) ch.config().setRecvByteBufAllocator(shared);
     }
 
     // ---- connect ------------------------------------------------------------------------------------
@@ -225,7 +244,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
                 leftover = null;
                 return b;
             }
-            return receiveLocked(timeout);
+            return await(receiveLocked(timeout));
         } finally {
             readLock.unlock();
             releaseLeftoverIfClosed();
@@ -245,7 +264,8 @@ public final class FiberSocket extends Endpoint implements Closeable {
             if (inputShutLocked()) return -1;
             int room = nio != null ? nio.remaining() : netty.isWritable() ? netty.writableBytes() : 0; // a read-only ByteBuf is not writable
             if (room == 0) return 0;
-            ByteBuf b = currentChunkLocked(timeout);
+            ByteBuf b = leftover;                      // the rest of an earlier chunk, or a new one
+            if (b == null) leftover = b = await(receiveLocked(timeout));
             if (b == null) return -1;
             int n = Math.min(room, b.readableBytes());
             if (nio != null) {
@@ -314,12 +334,6 @@ public final class FiberSocket extends Endpoint implements Closeable {
         if (!connected) throw new java.net.SocketException("Socket is not connected");
     }
 
-    /** The chunk being copied out: the leftover of an earlier read, or a newly received one; null at end of stream. */
-    private ByteBuf currentChunkLocked(long timeoutNanos) throws IOException {
-        if (leftover == null) leftover = receiveLocked(timeoutNanos);
-        return leftover;
-    }
-
     /** Releases the current chunk once a read has copied all of it. */
     private void releaseIfDrainedLocked(ByteBuf b) {
         if (!b.isReadable()) {
@@ -328,10 +342,15 @@ public final class FiberSocket extends Endpoint implements Closeable {
         }
     }
 
-    private ByteBuf receiveLocked(long timeout) throws IOException {
+    /**
+     * Read lock held: asks the loop for the next chunk (null at end of stream), which the reader then
+     * awaits. A reader parked in {@link #await} keeps its frames in the heap while it waits: this one has
+     * returned by then.
+     */
+    private ReadOp receiveLocked(long timeout) throws IOException {
         ReadOp p = new ReadOp(this, timeout);
         run(p);
-        return await(p);
+        return p;
     }
 
     /** A read: the reader's result cell and its loop task in one object, one allocation per read. */
@@ -354,7 +373,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
     private void startRead(Pending<ByteBuf> p, long timeoutNanos) {
         if (!p.isWaiting()) return;
-        ByteBuf b = inbound.pollFirst();
+        ByteBuf b = inbound == null ? null : inbound.pollFirst();
         if (b != null) {
             inboundBytes -= b.readableBytes();         // single writer: the loop
             if (!p.complete(b)) {
@@ -380,6 +399,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
         if (prefetching) prefetching = false;
         Pending<ByteBuf> w = takeReadWaiter();
         if (w == null || !w.complete(b)) {
+            if (inbound == null) inbound = new ArrayDeque<>(2);   // grows as buffers queue up
             inbound.addLast(b);
             inboundBytes += b.readableBytes();         // single writer: the loop
         }
@@ -396,7 +416,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
         prefetching = true;                            // volatile; cleared on the loop once bytes or the end arrive
         try {
             run(() -> {
-                if (readWaiter == null && inbound.isEmpty() && !eof && !loopClosed && registrationError == null
+                if (readWaiter == null && (inbound == null || inbound.isEmpty()) && !eof && !loopClosed && registrationError == null
                         && ch.isActive()) {
                     ch.read();                         // its bytes (or the end) clear the flag: deliver, Bridge
                 } else {
@@ -556,9 +576,9 @@ public final class FiberSocket extends Endpoint implements Closeable {
      * the loop. If it throws, {@code buf} is released and none of its bytes will be written.
      */
     private void handOverLocked(ByteBuf buf, int n) throws IOException {
-        inFlight.addAndGet(n);                         // volatile; then read the flag: Dekker with close()
+        addInFlight(n);                                // volatile; then read the flag: Dekker with close()
         if (isClosedFlag()) {                          // close() came meanwhile, and its loop pass may have missed these
-            inFlight.addAndGet(-n);
+            addInFlight(-n);
             buf.release();
             closeIfDrainedLater();                     // a close that did see them waits for them
             throw new AsynchronousCloseException();
@@ -566,7 +586,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
         try {
             run(new WriteOp(this, buf, n));
         } catch (IOException | RuntimeException x) {
-            inFlight.addAndGet(-n);
+            addInFlight(-n);
             buf.release();
             throw x;
         }
@@ -673,44 +693,63 @@ public final class FiberSocket extends Endpoint implements Closeable {
      * every 64 while the peer takes nothing. Writes before end of input never start it.
      */
     private void watchPollOut() {
-        if (pollOutWatch != null || !NettyHalfClose.URING || io.transport() != IoTransport.IO_URING) return;
-        if (inFlight.get() == 0 || !ch.isOpen()) return;
-        if (pollOutWatchNanos == 0) pollOutWatchNanos = POLL_OUT_WATCH_MIN_NANOS;
-        pollOutWatch = home().schedule(this::checkPollOut, pollOutWatchNanos, TimeUnit.NANOSECONDS);
+        if (!NettyHalfClose.URING || io.transport() != IoTransport.IO_URING) return;
+        PollOutWatch w = pollOutWatch;
+        if (w != null && w.timer != null) return;
+        if (inFlight() == 0 || !ch.isOpen()) return;
+        if (w == null) pollOutWatch = w = new PollOutWatch();
+        w.timer = home().schedule(this::checkPollOut, w.periodNanos, TimeUnit.NANOSECONDS);
     }
 
     private static final long POLL_OUT_WATCH_MIN_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long POLL_OUT_WATCH_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(64);
 
+    /** Loop: {@link #checkPollOut}'s state, made by its first timer and dropped once no byte is in flight. */
+    private static final class PollOutWatch {
+        Future<?> timer;                               // the next check, or null between checks
+        long stalledPollOut;                           // the POLLOUT poll Netty waited for at the last check, or 0
+        long periodNanos = POLL_OUT_WATCH_MIN_NANOS;   // the checks' period: doubles while the peer takes nothing
+        long queuedAtCheck, inFlightAtCheck;           // Netty's queued bytes and inFlight at the last check
+    }
+
     private void checkPollOut() {
-        pollOutWatch = null;
-        long left = inFlight.get();
+        PollOutWatch w = pollOutWatch;
+        w.timer = null;
+        long left = inFlight();
         if (left == 0 || !ch.isOpen()) {
-            stalledPollOut = 0;
-            pollOutWatchNanos = 0;
-            queuedAtCheck = inFlightAtCheck = 0;
+            pollOutWatch = null;                       // a later watch starts afresh
             return;
         }
         long id = NettyHalfClose.stalledPollOut(ch);
-        if (id != 0 && id == stalledPollOut) {         // seen at the last check too: its completion went unnoticed
+        if (id != 0 && id == w.stalledPollOut) {       // seen at the last check too: its completion went unnoticed
             NettyHalfClose.deliverPollOut(ch);
             id = 0;
         }
-        stalledPollOut = id;
+        w.stalledPollOut = id;
         ChannelOutboundBuffer ob = ch.unsafe().outboundBuffer();
         long queued = ob == null ? 0 : ob.totalPendingWriteBytes();   // the bytes Netty still holds
-        boolean moved = queued != queuedAtCheck || left != inFlightAtCheck;   // bytes went out, or came in after some did
-        pollOutWatchNanos = moved ? POLL_OUT_WATCH_MIN_NANOS : Math.min(POLL_OUT_WATCH_MAX_NANOS, pollOutWatchNanos * 2);
-        queuedAtCheck = queued;
-        inFlightAtCheck = left;
+        boolean moved = queued != w.queuedAtCheck || left != w.inFlightAtCheck;   // bytes went out, or came in after some did
+        w.periodNanos = moved ? POLL_OUT_WATCH_MIN_NANOS : Math.min(POLL_OUT_WATCH_MAX_NANOS, w.periodNanos * 2);
+        w.queuedAtCheck = queued;
+        w.inFlightAtCheck = left;
         watchPollOut();
+    }
+
+    /** The bytes handed to the loop and not yet written. */
+    private long inFlight() {
+        return inFlight;                               // volatile
+    }
+
+    /** Adds {@code delta} to {@link #inFlight()} (a volatile read-modify-write, as the Dekker pairs above need). */
+    private void addInFlight(long delta) {
+        IN_FLIGHT.getAndAdd(this, delta);
     }
 
     private void writeDone(int n, Throwable cause) {
         if (cause != null && writeError == null) {
             writeError = loopClosed ? new AsynchronousCloseException() : IoErrors.translate(cause, "write");
         }
-        inFlight.addAndGet(-n);                        // then read writeWaiter: Dekker with awaitInFlightAtMost
+        addInFlight(-n);                               // then read writeWaiter: Dekker with awaitInFlightAtMost
         Thread w = writeWaiter;
         if (w != null) LockSupport.unpark(w);
         shutdownIfDrained();
@@ -719,7 +758,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
     /** Loop: ends a close() that waited for the bytes in flight, once none are left. */
     private void closeIfDrained() {
-        if (drainLimit != null && inFlight.get() == 0) {
+        if (drainLimit != null && inFlight() == 0) {
             drainLimit.cancel(false);
             drainLimit = null;
             ch.close();
@@ -736,10 +775,10 @@ public final class FiberSocket extends Endpoint implements Closeable {
     }
 
     private void awaitInFlightAtMost(long limit) throws IOException {
-        if (inFlight.get() > limit) {
+        if (inFlight() > limit) {
             writeWaiter = Thread.currentThread();      // then read inFlight: Dekker with writeDone
             try {
-                while (inFlight.get() > limit) {
+                while (inFlight() > limit) {
                     if (writeError != null) break;
                     if (limit > 0 && outputShut) break;     // a half close behind this writer: its next chunk is refused
                     if (isClosedFlag()) throw new AsynchronousCloseException();
@@ -816,7 +855,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
     /** Loop: the output shutdown a half close behind a writer deferred, once no byte is in flight. */
     private void shutdownIfDrained() {
-        if (!shutdownWhenDrained || inFlight.get() != 0 || loopClosed) return;
+        if (!shutdownWhenDrained || inFlight() != 0 || loopClosed) return;
         shutdownWhenDrained = false;
         if (ch.isActive()) sch.shutdownOutput();       // its failure has no caller left to tell (see above)
     }
@@ -885,7 +924,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
         // The bytes handed over before close() reach the kernel first, and so do those of a writer that
         // counted them before close() set the flag (volatile; Dekker with write, which takes its bytes back
         // if it sees the flag): close once none are in flight, or reset at the drain limit.
-        if (!now && inFlight.get() > 0 && ch.isActive()) {
+        if (!now && inFlight() > 0 && ch.isActive()) {
             drainLimit = home().schedule(this::resetAfterDrainLimit, closeDrainNanos, TimeUnit.NANOSECONDS);
         } else {
             closeChannelNow();
@@ -898,7 +937,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
      * a complete one.
      */
     private void closeChannelNow() {
-        if (inFlight.get() > 0 && ch.isActive()) {
+        if (inFlight() > 0 && ch.isActive()) {
             try {
                 ch.config().setOption(ChannelOption.SO_LINGER, 0);
             } catch (RuntimeException e) {
@@ -946,7 +985,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
     private void releaseInbound() {
         ByteBuf b;
-        while ((b = inbound.pollFirst()) != null) b.release();
+        while (inbound != null && (b = inbound.pollFirst()) != null) b.release();
         inboundBytes = 0;
     }
 

@@ -18,6 +18,9 @@ import java.util.concurrent.locks.LockSupport;
  * it after seeing DONE (acquire), so the result needs no further fence. A loop whose {@link #complete}
  * loses to {@link #abandon} still owns the value and must dispose of it (release a buffer, close a channel).
  * An operation may extend it to be its own loop task as well, one object per operation on a hot path.
+ * The waiter's checks read the volatile field itself, not through the VarHandle: they are compiled into
+ * the frames of a fiber parked in an operation, which the heap keeps while it waits (the VarHandle's
+ * inlined access makes them larger).
  */
 public class Pending<T> {
     private static final VarHandle STATE = VarHandles.field(MethodHandles.lookup(), Pending.class, "state", int.class);
@@ -39,7 +42,7 @@ public class Pending<T> {
     public boolean complete(T v) {
         value = v;
         completer = Thread.currentThread();
-        if (STATE.compareAndSet(this, WAITING, DONE)) {          // release; pairs with the acquire in isDone
+        if (STATE.compareAndSet(this, WAITING, DONE)) {          // release; pairs with the volatile read in isDone
             LockSupport.unpark(waiter);
             return true;
         }
@@ -51,7 +54,7 @@ public class Pending<T> {
     public boolean fail(Throwable t) {
         error = t;
         completer = Thread.currentThread();
-        if (STATE.compareAndSet(this, WAITING, DONE)) {          // release; pairs with the acquire in isDone
+        if (STATE.compareAndSet(this, WAITING, DONE)) {          // release; pairs with the volatile read in isDone
             LockSupport.unpark(waiter);
             return true;
         }
@@ -75,12 +78,12 @@ public class Pending<T> {
 
     /** Whether the loop delivered a value or a failure; the waiter then reads {@link #value} or {@link #error}. */
     public boolean isDone() {
-        return (int) STATE.getAcquire(this) == DONE;              // acquire; pairs with the CAS in complete/fail
+        return state == DONE;                                     // volatile; pairs with the CAS in complete/fail
     }
 
     /** Whether nobody completed nor abandoned the operation yet: the loop starts an operation only then. */
     public boolean isWaiting() {
-        return (int) STATE.getAcquire(this) == WAITING;
+        return state == WAITING;                                  // volatile; pairs with the CASes
     }
 
     /** The delivered value; read after {@link #isDone}. */
