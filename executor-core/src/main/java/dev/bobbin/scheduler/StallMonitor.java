@@ -78,7 +78,7 @@ public final class StallMonitor implements Runnable {
     private final int[] stolenCount = new int[1];
     @SuppressWarnings("unused") private volatile long stalls;       // monitor writes (opaque), anyone reads
     @SuppressWarnings("unused") private volatile long sparesStarted; // monitor writes, anyone reads
-    private volatile long ringsOpened;          // monitor writes (single writer), anyone reads: time slices that opened a ring
+    private volatile long ringsOpened;          // monitor writes (single writer), anyone reads: samples that opened a ring (ringsOpened())
     private volatile long pollerRescues;        // hosted JDK sub-poller tasks run off the pool; monitor writes
     private volatile int stalledCarriers;       // carriers stalled at the last sample; monitor writes
     private final LinkedBlockingQueue<Pending> reports = new LinkedBlockingQueue<>(); // monitor -> reporter
@@ -116,7 +116,7 @@ public final class StallMonitor implements Runnable {
     /** Stalls reported so far. Any thread. */
     public long stalls() { return stalls; }
 
-    /** Times a carrier ran one fiber for a time slice and its ring was opened to thieves. Any thread. */
+    /** Samples that found a carrier running one fiber for a time slice or more, each opening its ring to thieves. Any thread. */
     long ringsOpened() { return ringsOpened; }
 
     /** Stall reports logged and committed so far (they trail {@link #stalls()}). Any thread. */
