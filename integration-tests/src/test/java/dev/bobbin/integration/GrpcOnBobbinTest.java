@@ -39,17 +39,12 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.Function;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.concurrent.TimeUnit.SECONDS;
@@ -149,17 +144,8 @@ class GrpcOnBobbinTest {
     /** A {@link #BLOCK} handler that has started: where it runs and, once it ends, what it saw. */
     record Blocked(String request, boolean onBobbin, CompletableFuture<String> outcome) { }
 
-    // held: a logger only weakly referenced could be collected with its handler and level
-    private static final Logger grpcLogger = Logger.getLogger("io.grpc");
-    private static final Logger bobbinLogger = Logger.getLogger("dev.bobbin");
-
     private final Fibers fibers;
-    private final List<LogRecord> logged = new CopyOnWriteArrayList<>();
-    private final Handler capture = new Handler() {
-        @Override public void publish(LogRecord r) { logged.add(r); }
-        @Override public void flush() { }
-        @Override public void close() { }
-    };
+    private CapturedLogs logs;
     private final BlockingQueue<Blocked> blocked = new LinkedBlockingQueue<>();
     private final CountDownLatch never = new CountDownLatch(1);
     private FiberScheduler one;
@@ -176,9 +162,7 @@ class GrpcOnBobbinTest {
     @BeforeEach
     void start() throws IOException {
         // gRPC (and its shaded Netty) log through java.util.logging: captured, never printed, checked after each case
-        grpcLogger.addHandler(capture);
-        grpcLogger.setUseParentHandlers(false);
-        bobbinLogger.addHandler(capture);
+        logs = new CapturedLogs("io.grpc", "dev.bobbin");
         if (fibers.oneCarrier()) one = FiberScheduler.create(SchedulerConfig.builder().name("grpc-one").parallelism(1).build());
         handlers = fibers.factory().apply(one);
         clients = fibers.factory().apply(one);
@@ -211,15 +195,9 @@ class GrpcOnBobbinTest {
             handlers.close();
             if (one != null) one.close();
         } finally {
-            grpcLogger.removeHandler(capture);
-            grpcLogger.setUseParentHandlers(true);
-            bobbinLogger.removeHandler(capture);
+            logs.close();
         }
-        List<String> warnings = logged.stream().filter(r -> r.getLevel().intValue() >= Level.WARNING.intValue())
-                .map(r -> r.getLevel() + " " + r.getLoggerName() + ": " + r.getMessage()
-                        + (r.getThrown() == null ? "" : " " + r.getThrown()))
-                .toList();
-        assertEquals(List.of(), warnings, "gRPC and Bobbin logged nothing at WARNING or above");
+        assertEquals(List.of(), logs.warnings().stream().map(CapturedLogs::describe).toList(), "gRPC and Bobbin logged nothing at WARNING or above");
     }
 
     // ---- the service -------------------------------------------------------------------------------

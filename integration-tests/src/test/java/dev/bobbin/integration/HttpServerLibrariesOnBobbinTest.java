@@ -48,12 +48,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
-import java.util.logging.Handler;
-import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.concurrent.TimeUnit.SECONDS;
@@ -114,7 +110,7 @@ class HttpServerLibrariesOnBobbinTest {
 
     private final Provider provider;
     private final List<Runnable> cleanup = new ArrayList<>();
-    private final List<LogRecord> logged = new CopyOnWriteArrayList<>();
+    private CapturedLogs logs;
     /** Set by a case whose libraries' own records (not the servers') vary with timing: those are not checked. */
     private boolean libraryRecordsExpected;
 
@@ -124,38 +120,19 @@ class HttpServerLibrariesOnBobbinTest {
 
     @BeforeEach
     void captureLogs() {
-        for (String name : LOGGERS) {
-            Logger logger = Logger.getLogger(name);
-            boolean parents = logger.getUseParentHandlers();
-            Level level = logger.getLevel();
-            Handler capture = new Handler() {
-                @Override public void publish(LogRecord r) { logged.add(r); }
-                @Override public void flush() { }
-                @Override public void close() { }
-            };
-            capture.setLevel(Level.ALL);
-            logger.addHandler(capture);
-            logger.setUseParentHandlers(false);
-            logger.setLevel(Level.INFO);
-            cleanup.add(() -> {   // the logger object is held by this lambda until the case ends
-                logger.removeHandler(capture);
-                logger.setUseParentHandlers(parents);
-                logger.setLevel(level);
-            });
-        }
+        logs = new CapturedLogs(LOGGERS.toArray(String[]::new));
+        cleanup.add(logs::close);   // first in, so run last: the servers stop before the capture ends
     }
 
     @AfterEach
     void tearDown() {
         for (int i = cleanup.size() - 1; i >= 0; i--) cleanup.get(i).run();
         List<String> unexpected = new ArrayList<>();
-        for (LogRecord r : warnings()) {
+        for (LogRecord r : logs.warnings()) {
             if (provider.name().equals("jdk") && JDK_WARNS_HEAD_WITH_LENGTH.equals(r.getMessage())) continue;
             if (libraryRecordsExpected && (r.getLoggerName().startsWith("org.glassfish.")
                     || r.getLoggerName().startsWith("io.prometheus."))) continue;
-            unexpected.add(r.getLevel() + " " + r.getLoggerName() + ": " + r.getMessage()
-                    + (r.getParameters() == null ? "" : " " + List.of(r.getParameters()))
-                    + (r.getThrown() == null ? "" : " (" + r.getThrown() + ")"));
+            unexpected.add(CapturedLogs.describe(r));
         }
         assertEquals(List.of(), unexpected, "nothing logged at WARNING or above");
     }
@@ -167,7 +144,7 @@ class HttpServerLibrariesOnBobbinTest {
      * {@link #JDK_WARNS_HEAD_WITH_LENGTH} is not counted.
      */
     private List<String> awaitWarnings(int n) throws InterruptedException {
-        Supplier<List<LogRecord>> relevant = () -> warnings().stream()
+        Supplier<List<LogRecord>> relevant = () -> logs.warnings().stream()
                 .filter(r -> !JDK_WARNS_HEAD_WITH_LENGTH.equals(r.getMessage())).toList();
         while (relevant.get().size() < n) Thread.sleep(10);   // the test's @Timeout guards a record that never comes
         List<String> seen = new ArrayList<>();
@@ -177,15 +154,10 @@ class HttpServerLibrariesOnBobbinTest {
                     ? params[0] + ": " + params[1] : r.getMessage();
             seen.add(r.getLevel() + " " + r.getLoggerName() + ": " + message
                     + (r.getThrown() == null ? "" : " (" + r.getThrown().getClass().getSimpleName() + ")"));
-            logged.remove(r);
+            logs.records().remove(r);
         }
         seen.sort(null);
         return seen;
-    }
-
-    /** The records logged so far at WARNING or above. */
-    private List<LogRecord> warnings() {
-        return logged.stream().filter(r -> r.getLevel().intValue() >= Level.WARNING.intValue()).toList();
     }
 
     /** A server from the provider under test on an ephemeral loopback port, stopped when the case ends. */
@@ -545,7 +517,7 @@ class HttpServerLibrariesOnBobbinTest {
             assertEquals(200, h.status(), h.toString());
             assertEquals("text/plain", h.header("content-type"));
             assertEquals("none", h.framing(), "Jersey gives HEAD no length");
-            assertEquals(provider.name().equals("jdk"), logged.stream().anyMatch(
+            assertEquals(provider.name().equals("jdk"), logs.records().stream().anyMatch(
                     rec -> JDK_WARNS_HEAD_WITH_LENGTH.equals(rec.getMessage())), JDK_WARNS_HEAD_WITH_LENGTH);
             Wire.Response missing = w.send(head("GET", "/api/missing")).read(false);
             assertEquals(404, missing.status(), missing.toString());

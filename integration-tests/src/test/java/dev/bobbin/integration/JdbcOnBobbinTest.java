@@ -31,10 +31,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.junit.jupiter.api.Assertions.*;
@@ -114,13 +110,7 @@ class JdbcOnBobbinTest {
     private static final AtomicInteger databases = new AtomicInteger();
 
     private final Fibers fibers;
-    private final List<LogRecord> logged = new CopyOnWriteArrayList<>();
-    private final Handler capture = new Handler() {
-        @Override public void publish(LogRecord r) { logged.add(r); }
-        @Override public void flush() { }
-        @Override public void close() { }
-    };
-    private final Logger bobbinLogger = Logger.getLogger("dev.bobbin");
+    private CapturedLogs logs;
     private String url;
     private Connection monitor;
 
@@ -146,7 +136,7 @@ class JdbcOnBobbinTest {
 
     @BeforeEach
     void openDatabase() throws SQLException {
-        bobbinLogger.addHandler(capture);
+        logs = new CapturedLogs("dev.bobbin");
         // LOCK_TIMEOUT: a lock wait outlives every case (the class's @Timeout is the hang guard);
         // TRACE_LEVEL_SYSTEM_OUT=0: H2 prints nothing
         url = "jdbc:h2:tcp://127.0.0.1:" + server.getPort() + "/mem:jdbc" + databases.incrementAndGet()
@@ -164,11 +154,9 @@ class JdbcOnBobbinTest {
         try {
             monitor.close();   // the last connection: the in-memory database goes with it
         } finally {
-            bobbinLogger.removeHandler(capture);
+            logs.close();
         }
-        List<String> warnings = logged.stream().filter(r -> r.getLevel().intValue() >= Level.WARNING.intValue())
-                .map(r -> r.getLevel() + " " + r.getLoggerName() + ": " + r.getMessage()).toList();
-        assertEquals(List.of(), warnings, "Bobbin logged nothing at WARNING or above");
+        assertEquals(List.of(), logs.warnings().stream().map(CapturedLogs::describe).toList(), "Bobbin logged nothing at WARNING or above");
     }
 
     @Test
