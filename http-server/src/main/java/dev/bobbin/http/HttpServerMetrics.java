@@ -70,7 +70,6 @@ public final class HttpServerMetrics implements MeterBinder {
     private final ServerCore core;
     private final Tags tags;
     private final Map<MeterRegistry, Recorder> bound = new IdentityHashMap<>();  // guarded by this
-    private final Map<MeterRegistry, List<Meter.Id>> ids = new IdentityHashMap<>(); // guarded by this
     private boolean stopped;                                                       // guarded by this
     private boolean removeOnStop;                                                  // guarded by this: the hook is registered
 
@@ -171,7 +170,6 @@ public final class HttpServerMetrics implements MeterBinder {
             }
             owners.put(tags, new Owner(core, recorder, List.copyOf(registered)));
             bound.put(registry, recorder);
-            ids.put(registry, registered);
         }
     }
 
@@ -218,12 +216,11 @@ public final class HttpServerMetrics implements MeterBinder {
                 // registry now are another server's, bound since
                 if (owner == null || owner.recorder() != e.getValue()) continue;
                 owners.remove(tags);
-                for (Meter.Id id : ids.get(registry)) registry.remove(id);
+                for (Meter.Id id : owner.ids()) registry.remove(id);
                 for (Timer t : e.getValue().timers().values()) registry.remove(t.getId());
             }
         }
         bound.clear();
-        ids.clear();
     }
 
     /** Records each finished exchange in the timer of its (method, status, context); timers are cached. */
