@@ -3,11 +3,16 @@ package dev.bobbin.uring;
 import dev.bobbin.uring.driver.IoErrors;
 import dev.bobbin.uring.driver.IoTunables;
 import dev.bobbin.uring.driver.Pending;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.util.UncheckedBooleanSupplier;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -22,8 +27,11 @@ import java.nio.channels.NotYetBoundException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A listening TCP socket with a blocking {@link #accept()} for fibers (and any other thread).
@@ -46,6 +54,17 @@ import java.util.concurrent.TimeUnit;
  * waiter (it arrived as the last one timed out, or ahead of any accept) is kept for the next accept; all
  * of this runs on the loop's thread, so a connection is never handed to an accept that already timed out,
  * nor dropped.
+ *
+ * <p>Accepting ahead. The loop keeps taking connections off the kernel's queue while fewer than
+ * {@link IoTunables#ACCEPT_AHEAD} wait in {@code backlog}, so that a burst is not served one loop round
+ * trip per connection. An accept takes a connection kept there directly, without asking the loop and
+ * parking for its answer, when no other accept is under way at the loop ({@code acceptsAtLoop} is 0):
+ * such an accept would be waiting longer and is served first. An acceptor fiber that parked for every
+ * connection would wait behind every runnable fiber of its carrier for each one: on a server busy with
+ * a thousand connections that took a few hundred connections a second. {@code backlog} is
+ * therefore shared: the loop adds to it and takes from it, any accept takes from it, and each kept
+ * connection is taken exactly once (the deque's poll), by an accept or by the loop's close. A take that
+ * leaves room for another batch asks the loop (once, {@code refillAsked}) to accept more.
  */
 public final class FiberServerSocket extends Endpoint implements Closeable {
     private static final System.Logger LOG = System.getLogger("dev.bobbin.uring");
@@ -54,8 +73,13 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
     private boolean bindStarted;                       // guarded by this
     private volatile long acceptTimeoutNanos;          // 0 = none
 
+    // shared with accept (class comment, "Accepting ahead")
+    private final ConcurrentLinkedDeque<FiberSocket> backlog = new ConcurrentLinkedDeque<>(); // accepted, not yet handed out
+    private final AtomicInteger keptAhead = new AtomicInteger();     // backlog's size (a take may briefly lead its add)
+    private final AtomicInteger acceptsAtLoop = new AtomicInteger(); // accepts that asked the loop and have not returned
+    private final AtomicBoolean refillAsked = new AtomicBoolean();   // a take asked the loop to accept more; not yet run
+
     // loop-confined state
-    private final ArrayDeque<FiberSocket> backlog = new ArrayDeque<>(); // accepted, not yet handed out
     private final ArrayDeque<Pending<FiberSocket>> acceptWaiters = new ArrayDeque<>(); // oldest first
     private boolean loopClosed;
     private IOException acceptError;
@@ -99,9 +123,7 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
             bindStarted = true;
         }
         ch.config().setOption(ChannelOption.SO_BACKLOG, backlog < 1 ? IoTunables.DEFAULT_BACKLOG : backlog);
-        if (ch.config().getRecvByteBufAllocator() instanceof io.netty.channel.MaxMessagesRecvByteBufAllocator m) {
-            m.maxMessagesPerRead(IoTunables.ACCEPT_BATCH);
-        }
+        ch.config().setRecvByteBufAllocator(AcceptBatch.INSTANCE);
         Pending<Void> p = new Pending<>(Thread.currentThread());
         run(() -> {
             if (!p.isWaiting()) return;
@@ -163,14 +185,57 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
     private FiberSocket accept0(long timeoutNanos) throws IOException {
         checkOpen();
         if (!bound) throw new NotYetBoundException();
-        Pending<FiberSocket> p = new Pending<>(Thread.currentThread());
-        run(() -> startAccept(p, timeoutNanos));
+        FiberSocket ahead = takeKeptAhead();
+        if (ahead != null) return ahead;
+        acceptsAtLoop.incrementAndGet();               // volatile; takeKeptAhead of later accepts reads it
         try {
+            Pending<FiberSocket> p = new Pending<>(Thread.currentThread());
+            run(() -> startAccept(p, timeoutNanos));
             return await(p);
         } catch (AsynchronousCloseException e) {
             if (!(e instanceof java.nio.channels.ClosedByInterruptException) && isClosedFlag()) awaitReleased();
             throw e;
+        } finally {
+            acceptsAtLoop.decrementAndGet();
         }
+    }
+
+    /**
+     * A connection the loop accepted ahead, taken without a round trip to the loop; null if none is kept,
+     * or if an accept that asked the loop is still under way (it waits longer, so it comes first). Any
+     * thread.
+     */
+    private FiberSocket takeKeptAhead() {
+        if (acceptsAtLoop.get() != 0) return null;     // volatile; pairs with the increment in accept0
+        FiberSocket s = takeKept();
+        if (s == null) return null;
+        // A take that leaves room for a batch asks the loop for more, once until the loop has looked: the
+        // loop clears the flag before it reads the count, so a take after that read asks again.
+        if (keptAhead.get() + IoTunables.ACCEPT_BATCH <= IoTunables.ACCEPT_AHEAD && refillAsked.compareAndSet(false, true)) {
+            try {
+                run(() -> {
+                    refillAsked.set(false);            // volatile, before readMoreIfWanted reads keptAhead
+                    readMoreIfWanted();
+                });
+            } catch (ClosedChannelException e) {
+                refillAsked.set(false);                // the loop is gone: nothing more to accept
+            }
+        }
+        return s;
+    }
+
+    /** Keeps an accepted connection for a later accept: at the tail, or back at the head. */
+    private void keep(FiberSocket s, boolean atHead) {
+        if (atHead) backlog.addFirst(s);
+        else backlog.addLast(s);
+        keptAhead.incrementAndGet();                   // after the add: a take's decrement may come first
+    }
+
+    /** Takes the oldest kept connection, or null. Any thread; each kept connection is taken once. */
+    private FiberSocket takeKept() {
+        FiberSocket s = backlog.pollFirst();
+        if (s != null) keptAhead.decrementAndGet();
+        return s;
     }
 
     /**
@@ -199,9 +264,9 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
 
     private void startAccept(Pending<FiberSocket> p, long timeoutNanos) {
         if (!p.isWaiting()) return;
-        FiberSocket s = backlog.pollFirst();
+        FiberSocket s = takeKept();
         if (s != null) {
-            if (!p.complete(s)) backlog.addFirst(s);
+            if (!p.complete(s)) keep(s, true);
             return;
         }
         if (loopClosed) p.fail(new AsynchronousCloseException());
@@ -220,7 +285,7 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
         while ((w = takeWaiter()) != null) {
             if (w.complete(s)) return;                 // else that waiter was interrupted: try the next
         }
-        backlog.addLast(s);
+        keep(s, false);
     }
 
     private Pending<FiberSocket> takeWaiter() {
@@ -345,7 +410,7 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
         loopClosed = true;
         failWaiters();
         FiberSocket s;
-        while ((s = backlog.pollFirst()) != null) s.closeUnused();
+        while ((s = takeKept()) != null) s.closeUnused();
         closeChannel();
     }
 
@@ -362,7 +427,7 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
      */
     private void readMoreIfWanted() {
         if (backingOff || loopClosed || !ch.isActive()) return;
-        if (!acceptWaiters.isEmpty() || backlog.size() + IoTunables.ACCEPT_BATCH <= IoTunables.ACCEPT_AHEAD) ch.read();
+        if (!acceptWaiters.isEmpty() || keptAhead.get() + IoTunables.ACCEPT_BATCH <= IoTunables.ACCEPT_AHEAD) ch.read();
     }
 
     /**
@@ -397,9 +462,50 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
         }, backoffMillis, TimeUnit.MILLISECONDS);
     }
 
+    /** Connections the loop accepted ahead that no accept has taken yet. Any thread. */
+    int keptAhead() {
+        return keptAhead.get();
+    }
+
     /** Accept pauses taken because descriptors or buffers ran out. Any thread. */
     long exhaustionBackoffs() {
         return exhaustionBackoffs;
+    }
+
+    /**
+     * The listening channel's read allocator: one read accepts up to {@link IoTunables#ACCEPT_BATCH}
+     * connections (fewer if the kernel has no more). Netty's own server allocator stops after one
+     * connection whenever auto-read is off, as it is on every Bobbin channel, so each read accepted a
+     * single connection, one loop pass apart. (Netty's interface still names the deprecated
+     * {@code Handle} type that the {@code ExtendedHandle} returned here extends.)
+     */
+    @SuppressWarnings("deprecation")
+    static final class AcceptBatch implements RecvByteBufAllocator {
+        static final AcceptBatch INSTANCE = new AcceptBatch();
+
+        @Override
+        public Handle newHandle() {
+            return new Reads();
+        }
+
+        /** One channel's count of the connections accepted by the current read. Loop-confined, as Netty's. */
+        private static final class Reads implements ExtendedHandle {
+            private int accepted;
+            private int lastBytesRead;
+            private int attemptedBytesRead;
+
+            @Override public ByteBuf allocate(ByteBufAllocator alloc) { return alloc.ioBuffer(guess()); }
+            @Override public int guess() { return 128; }                 // as Netty's server allocator: never used to accept
+            @Override public void reset(ChannelConfig config) { accepted = 0; }
+            @Override public void incMessagesRead(int n) { accepted += n; }
+            @Override public void lastBytesRead(int bytes) { lastBytesRead = bytes; }
+            @Override public int lastBytesRead() { return lastBytesRead; }
+            @Override public void attemptedBytesRead(int bytes) { attemptedBytesRead = bytes; }
+            @Override public int attemptedBytesRead() { return attemptedBytesRead; }
+            @Override public boolean continueReading() { return accepted < IoTunables.ACCEPT_BATCH; }
+            @Override public boolean continueReading(UncheckedBooleanSupplier maybeMore) { return continueReading(); }
+            @Override public void readComplete() { }
+        }
     }
 
     /** Loop: turns accepted channels into sockets and hands them to the waiting accepts. */

@@ -1203,6 +1203,55 @@ public abstract class FiberSocketContract {
         }
     }
 
+    /**
+     * The loop accepts a batch per read and keeps it for the accepts to come, and an accept takes a
+     * connection kept ahead without parking for the loop's answer: an acceptor that parked once per
+     * connection would wait, for each one, behind every runnable fiber of its carrier. On one carrier,
+     * the first accept's read takes every pending connection (the acceptor runs only after that loop
+     * pass), and beside a fiber that yields in a loop the acceptor then takes them all while the yielding
+     * fiber does not run once.
+     */
+    @Test
+    void acceptsAheadInBatchesAndTakesThemWithoutParking() throws Exception {
+        int kept = 8;
+        FiberScheduler one = io.newScheduler("test-" + transport().id() + "-ahead", 1);
+        List<java.net.Socket> clients = new ArrayList<>();
+        List<FiberSocket> accepted = new ArrayList<>();
+        java.util.concurrent.atomic.AtomicLong yields = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        try (FiberServerSocket server = get(in(one, () -> io.openServer().bind(LOOPBACK, 64)))) {
+            for (int i = 0; i <= kept; i++) clients.add(new java.net.Socket(server.localAddress().getAddress(), server.localAddress().getPort()));
+            CompletableFuture<Void> yielder = in(one, () -> {
+                while (!done.get()) {
+                    yields.incrementAndGet();
+                    Thread.yield();
+                }
+                return null;
+            });
+            long[] keptThenRan = get(in(one, () -> {
+                accepted.add(server.accept());           // asks the loop, whose read takes the rest too
+                long keptAfterFirst = server.keptAhead();
+                long before = yields.get();
+                for (int i = 0; i < kept; i++) accepted.add(server.accept());
+                return new long[] {keptAfterFirst, yields.get() - before};
+            }));
+            done.set(true);
+            get(yielder);
+            assertEquals(kept + 1, accepted.size());
+            assertEquals(kept, keptThenRan[0], "connections the first accept's read kept ahead");
+            long ranDuringAccepts = keptThenRan[1];
+            assertEquals(0, ranDuringAccepts, "the yielding fiber ran while the acceptor took connections kept ahead");
+            assertEquals(0, server.keptAhead());
+            for (FiberSocket s : accepted) assertNotNull(s.remoteAddress());
+        } finally {
+            done.set(true);
+            for (FiberSocket s : accepted) s.close();
+            for (java.net.Socket c : clients) c.close();
+            one.shutdown();
+            assertTrue(one.awaitTermination(Duration.ofSeconds(10)), "the one-carrier scheduler's fibers ended");
+        }
+    }
+
     /** Asserts that {@code call} throws SocketTimeoutException after about {@code millis}, and not hours later. */
     static void assertTimesOut(org.junit.jupiter.api.function.Executable call, long millis) {
         long t0 = System.nanoTime();
