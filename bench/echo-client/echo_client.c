@@ -19,7 +19,9 @@
  * Phases: warm-up, then the window, bounded by two samples of CPU ticks from /proc: the server's
  * (utime + stime of /proc/<pid>/stat), this process's, and the machine's (the aggregate cpu line of
  * /proc/stat). The latency histogram has 128 linear sub-buckets per power of two of nanoseconds (under
- * 1 % error). Output: one line, the same RESULT key=value format as the Java client (EchoClientMain),
+ * 1 % error). all_served_ms is the time from the first message to the first echo of the last connection
+ * to get one (NaN if some connection got none): how long a server, busy with the connections it already
+ * serves, takes to accept and answer them all. Output: one line, the same RESULT key=value format as the Java client (EchoClientMain),
  * so the driver (EchoBench) reads either. Exit status 0 when every connection echoed every message
  * correctly, 1 otherwise, 2 for bad arguments.
  */
@@ -234,7 +236,8 @@ int main(int argc, char **argv) {
 
     char server_stat[64], self_stat[] = "/proc/self/stat";
     snprintf(server_stat, sizeof server_stat, "/proc/%lld/stat", server_pid);
-    uint64_t start = now_ns();
+    uint64_t start = now_ns(), last_first_echo = start;
+    long served = 0;
     uint64_t measure_at = start + (uint64_t) warmup_ms * 1000000ull;
     uint64_t stop_at = measure_at + (uint64_t) window_ms * 1000000ull;
     enum phase phase = WARMUP;
@@ -280,6 +283,10 @@ int main(int argc, char **argv) {
             c->received += (int) got;
             if (c->received < sz) continue;
             uint64_t now = now_ns();
+            if (c->seq == 0) {
+                served++;
+                last_first_echo = now;
+            }
             if (phase == MEASURE && now < stop_at) {
                 record(now - c->sent_at);
                 round_trips++;
@@ -354,13 +361,14 @@ int main(int argc, char **argv) {
     printf("RESULT connections=%d size=%d client_threads=1 seconds=%.3f round_trips=%llu rt_per_s=%.1f"
            " p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f"
            " server_cpu_us_per_rt=%.3f client_cpu_us_per_rt=%.3f"
-           " server_cores=%.3f client_cores=%.3f machine_busy_cores=%.3f errors=%ld\n",
+           " server_cores=%.3f client_cores=%.3f machine_busy_cores=%.3f errors=%ld all_served_ms=%.1f\n",
            n, sz, seconds, (unsigned long long) round_trips, seconds > 0 ? rt / seconds : NAN,
            percentile_us(50), percentile_us(99), percentile_us(99.9), hist_total ? (double) hist_max / 1e3 : NAN,
            rt > 0 ? server_ticks * tick_us / rt : NAN, rt > 0 ? client_ticks * tick_us / rt : NAN,
            seconds > 0 ? server_ticks / (double) clk_tck / seconds : NAN,
            seconds > 0 ? client_ticks / (double) clk_tck / seconds : NAN,
-           seconds > 0 && mt1 > mt0 ? (double) (mb1 - mb0) / (double) clk_tck / seconds : NAN, errors);
+           seconds > 0 && mt1 > mt0 ? (double) (mb1 - mb0) / (double) clk_tck / seconds : NAN, errors,
+           served == n ? (double) (last_first_echo - start) / 1e6 : NAN);
     fflush(stdout);
     if (errors > 0) {
         fprintf(stderr, "echo_client: %ld error(s); first: %s\n", errors, first_error);

@@ -297,6 +297,8 @@ public final class EchoBench {
 
     private static final String CPU_PER_RT = "server_cpu_us_per_rt";
     private static final String CPU_PER_RT_MIN = "server_cpu_us_per_rt_min", CPU_PER_RT_MAX = "server_cpu_us_per_rt_max";
+    /** The client's time until every connection had its first echo: accepting under load (echo_client.c). */
+    private static final String ALL_SERVED_MS = "all_served_ms";
 
     /**
      * One row from several rounds of the same cell: the median of each metric, plus the range of the
@@ -321,13 +323,15 @@ public final class EchoBench {
      * The results as a markdown table, one row per kind and connection count, grouped by connection
      * count. The ratio columns divide a row's server CPU per round trip by that of {@code jdk-vthread}
      * and of {@code netty-uring} at the same connection count (below 1 means less CPU). Rows merged
-     * from several rounds show the range of server CPU per round trip after its median.
+     * from several rounds show the range of server CPU per round trip after its median. The last column
+     * is the time until every connection had its first echo (the accepts of a server busy with the
+     * connections it already serves), "–" where the client did not report it.
      */
     static String table(List<Row> rows) {
         StringBuilder sb = new StringBuilder();
         sb.append("| server | conns | rt/s | p50 µs | p99 µs | server CPU µs/rt | CPU/rt vs jdk-vthread | CPU/rt vs netty-uring"
-                + " | server cores | client cores | machine busy cores |\n");
-        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                + " | server cores | client cores | machine busy cores | all served ms |\n");
+        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         List<Integer> counts = rows.stream().map(Row::connections).distinct().toList();
         for (int c : counts) {
             Map<String, Row> byKind = rows.stream().filter(r -> r.connections() == c)
@@ -336,7 +340,7 @@ public final class EchoBench {
             double netty = cpuPerRt(byKind.get(ServerKind.NETTY_URING.id()));
             for (Row r : byKind.values()) {
                 if (r.problem() != null) {
-                    sb.append(String.format(Locale.ROOT, "| %s | %d | %s | | | | | | | | |%n", r.kind(), c, r.problem()));
+                    sb.append(String.format(Locale.ROOT, "| %s | %d | %s | | | | | | | | | |%n", r.kind(), c, r.problem()));
                     continue;
                 }
                 double cpu = r.get(CPU_PER_RT);
@@ -344,10 +348,12 @@ public final class EchoBench {
                 if (r.metrics().containsKey(CPU_PER_RT_MIN)) {
                     cpuText += String.format(Locale.ROOT, " (%.2f–%.2f)", r.get(CPU_PER_RT_MIN), r.get(CPU_PER_RT_MAX));
                 }
-                sb.append(String.format(Locale.ROOT, "| %s | %d | %,.0f | %s | %s | %s | %s | %s | %.2f | %.2f | %.2f |%n",
+                double allServed = r.get(ALL_SERVED_MS);
+                sb.append(String.format(Locale.ROOT, "| %s | %d | %,.0f | %s | %s | %s | %s | %s | %.2f | %.2f | %.2f | %s |%n",
                         r.kind(), c, r.get("rt_per_s"), micros(r.get("p50_us")), micros(r.get("p99_us")), cpuText,
                         ratio(cpu, vthread), ratio(cpu, netty),
-                        r.get("server_cores"), r.get("client_cores"), r.get("machine_busy_cores")));
+                        r.get("server_cores"), r.get("client_cores"), r.get("machine_busy_cores"),
+                        Double.isNaN(allServed) ? "–" : String.format(Locale.ROOT, "%,.0f", allServed)));
             }
         }
         return sb.toString();

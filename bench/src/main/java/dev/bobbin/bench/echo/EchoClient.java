@@ -82,9 +82,13 @@ final class EchoClient {
      * @param clientCpuTicks    this process's CPU ticks in the window
      * @param machineBusyTicks  all CPUs' busy ticks in the window (any process)
      * @param machineTotalTicks all CPUs' ticks in the window
+     * @param allServedNanos    from the first message sent to the first echo of the last connection to get one
+     *                          (how long a server busy with the first connections took to serve them all,
+     *                          accepts included); -1 if some connection never got one
      */
     record Result(Config config, long windowNanos, long roundTrips, Histogram latencyNanos, long errors, String firstError,
-                  long serverCpuTicks, long clientCpuTicks, long machineBusyTicks, long machineTotalTicks) {
+                  long serverCpuTicks, long clientCpuTicks, long machineBusyTicks, long machineTotalTicks,
+                  long allServedNanos) {
 
         double seconds() { return windowNanos / 1e9; }
 
@@ -109,6 +113,11 @@ final class EchoClient {
         double clientCpuMicrosPerRoundTrip() {
             return clientCpuTicks < 0 || roundTrips == 0 ? Double.NaN
                     : clientCpuTicks * 1e6 / config.clockTicksPerSecond() / roundTrips;
+        }
+
+        /** {@code allServedNanos} in milliseconds; NaN if some connection never got an echo. */
+        double allServedMillis() {
+            return allServedNanos < 0 ? Double.NaN : allServedNanos / 1e6;
         }
 
         /** Busy CPUs of the whole machine on average over the window (server, client and anything else). */
@@ -150,6 +159,7 @@ final class EchoClient {
             }
 
             List<Thread> threads = new ArrayList<>();
+            long start = System.nanoTime();                // before the first message: workers send at once
             for (int t = 0; t < workers.size(); t++) {
                 threads.add(Thread.ofPlatform().name("echo-client-" + t).start(workers.get(t)));
             }
@@ -166,7 +176,7 @@ final class EchoClient {
             long t1 = System.nanoTime();
             phase = STOP;
 
-            long roundTrips = 0, errors = 0;
+            long roundTrips = 0, errors = 0, served = 0, lastFirstEcho = start;
             String firstError = null;
             Histogram latency = new Histogram(MAX_TRACKED_NANOS, 3);
             for (int t = 0; t < threads.size(); t++) {
@@ -180,12 +190,15 @@ final class EchoClient {
                 }
                 roundTrips += w.roundTrips;
                 errors += w.errors;
+                served += w.firstEchoes;
+                lastFirstEcho = Math.max(lastFirstEcho, w.lastFirstEcho);
                 if (firstError == null) firstError = w.firstError;
                 latency.add(w.latency);
             }
             return new Result(config, t1 - t0, roundTrips, latency, errors, firstError,
                     server0 < 0 ? -1 : server1 - server0, client1 - client0,
-                    machine1.busy() - machine0.busy(), machine1.total() - machine0.total());
+                    machine1.busy() - machine0.busy(), machine1.total() - machine0.total(),
+                    served == config.connections() ? lastFirstEcho - start : -1);
         } finally {
             phase = STOP;
             for (SocketChannel ch : channels) closeQuietly(ch);
@@ -239,6 +252,8 @@ final class EchoClient {
         final List<Connection> connections = new ArrayList<>();
         final Histogram latency = new Histogram(MAX_TRACKED_NANOS, 3);
         long roundTrips;             // in the window
+        long firstEchoes;            // connections that got their first echo
+        long lastFirstEcho;          // System.nanoTime of the latest of those
         long errors;
         String firstError;
 
@@ -307,6 +322,10 @@ final class EchoClient {
             if (mismatch >= 0) {
                 fail(c, "connection " + c.index + ": echo differs from message " + c.sequence + " at byte " + mismatch);
                 return;
+            }
+            if (c.sequence == 0) {
+                firstEchoes++;
+                lastFirstEcho = now;
             }
             if (phase == MEASURE) {
                 roundTrips++;

@@ -62,11 +62,12 @@ public final class EchoClientMain {
                 "RESULT connections=%d size=%d client_threads=%d seconds=%.3f round_trips=%d rt_per_s=%.1f"
                         + " p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f"
                         + " server_cpu_us_per_rt=%.3f client_cpu_us_per_rt=%.3f"
-                        + " server_cores=%.3f client_cores=%.3f machine_busy_cores=%.3f errors=%d",
+                        + " server_cores=%.3f client_cores=%.3f machine_busy_cores=%.3f errors=%d all_served_ms=%.1f",
                 r.config().connections(), r.config().messageSize(), r.config().threads(), r.seconds(), r.roundTrips(),
                 r.roundTripsPerSecond(), r.latencyMicros(50), r.latencyMicros(99), r.latencyMicros(99.9),
                 r.latencyNanos().getTotalCount() == 0 ? Double.NaN : r.latencyNanos().getMaxValue() / 1e3,
                 r.serverCpuMicrosPerRoundTrip(), r.clientCpuMicrosPerRoundTrip(),
-                r.cores(r.serverCpuTicks()), r.cores(r.clientCpuTicks()), r.machineBusyCores(), r.errors());
+                r.cores(r.serverCpuTicks()), r.cores(r.clientCpuTicks()), r.machineBusyCores(), r.errors(),
+                r.allServedMillis());
     }
 }

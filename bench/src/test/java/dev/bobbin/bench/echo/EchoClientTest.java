@@ -30,8 +30,12 @@ class EchoClientTest {
     @Test
     void measuresRoundTripsLatencyAndCpuAgainstACorrectServer() throws Exception {
         try (EchoServer server = ServerKind.PLATFORM.start(ServerOptions.defaults())) {
+            long t0 = System.nanoTime();
             EchoClient.Result r = EchoClient.run(config(server.port(), 8, 2));
+            double ranMillis = (System.nanoTime() - t0) / 1e6;
             assertEquals(0, r.errors(), r.firstError());
+            assertTrue(r.allServedMillis() >= 0 && r.allServedMillis() <= ranMillis,
+                    "every connection's first echo came during the run: " + r.allServedMillis() + " of " + ranMillis + " ms");
             assertTrue(r.roundTrips() > 100, "round trips: " + r.roundTrips());
             assertEquals(r.roundTrips(), r.latencyNanos().getTotalCount(), "one latency sample per counted round trip");
             assertTrue(r.seconds() >= 0.39 && r.seconds() < 5, "window: " + r.seconds());
@@ -40,6 +44,7 @@ class EchoClientTest {
             assertTrue(r.machineTotalTicks() > 0, "machine ticks sampled");
             String line = EchoClientMain.format(r);
             assertEquals(Long.toString(r.roundTrips()), EchoBench.keyValues(line).get("round_trips"), line);
+            assertEquals(r.allServedMillis(), Double.parseDouble(EchoBench.keyValues(line).get("all_served_ms")), 0.1, line);
         }
     }
 

@@ -53,6 +53,11 @@ class EchoReportTest {
         assertTrue(table.contains("| bobbin-uring | 100 | unavailable: pending |"), table);
         // no netty-uring row at 1,000 connections: no ratio to it
         assertTrue(table.contains("| bobbin-jdksocket | 1000 | 1,000 | 50.0 | 990 | 10.00 | 0.25x | – |"), table);
+        // the time until every connection was served, where the client reported it
+        assertTrue(table.contains("| netty-uring | 100 | 1,000 | 50.0 | 990 | 10.00 | 0.50x | 1.00x | 0.50 | 0.40 | 1.00 | – |"), table);
+        Map<String, Double> served = new java.util.HashMap<>(row("netty-uring", 1000, 10.0).metrics());
+        served.put("all_served_ms", 1234.4);
+        assertTrue(EchoBench.table(List.of(new EchoBench.Row("netty-uring", 1000, served, null))).contains("| 1.00 | 1,234 |"));
     }
 
     @Test

@@ -54,8 +54,10 @@ class NativeEchoClientTest {
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void countsRoundTripsAndReadsTheServersCpu() throws Exception {
         try (EchoServer server = ServerKind.JDK_VTHREAD.start(ServerOptions.defaults())) {
+            long t0 = System.nanoTime();
             Run r = run(server.port(), "--connections", "3", "--size", "100", "--warmup-ms", "100", "--window-ms", "700",
                     "--server-pid", Long.toString(ProcessHandle.current().pid()));
+            double ranMillis = (System.nanoTime() - t0) / 1e6;
             assertEquals(0, r.exit(), r.stderr());
             Map<String, String> m = r.result();
             assertEquals("3", m.get("connections"));
@@ -66,6 +68,8 @@ class NativeEchoClientTest {
             double p50 = Double.parseDouble(m.get("p50_us")), p99 = Double.parseDouble(m.get("p99_us"));
             assertTrue(p50 > 0 && p50 <= p99 && p99 <= Double.parseDouble(m.get("max_us")) * 1.01, r.stdout());
             assertTrue(Double.parseDouble(m.get("server_cpu_us_per_rt")) >= 0, r.stdout());
+            double allServed = Double.parseDouble(m.get("all_served_ms"));
+            assertTrue(allServed >= 0 && allServed <= ranMillis, "every connection's first echo came during the run: " + r.stdout());
         }
     }
 
@@ -79,6 +83,7 @@ class NativeEchoClientTest {
                 Run r = run(listener.getLocalPort(), "--connections", "1", "--warmup-ms", "0", "--window-ms", "2000");
                 assertEquals(1, r.exit(), r.stdout() + r.stderr());
                 assertEquals("1", r.result().get("errors"), r.stdout());
+                assertTrue(r.result().get("all_served_ms").endsWith("nan"), "never served: " + r.stdout());
                 assertTrue(r.stderr().contains(hangUp ? "closed by the server" : "wrong bytes"), r.stderr());
                 listener.close();
                 server.join(5_000);
