@@ -96,8 +96,10 @@ public final class HttpServerOptions {
     public Duration ioTimeout() { return ioTimeout; }
 
     /**
-     * The scheduler the server's fibers run on, or null: the server then starts its own io scheduler
-     * (one carrier per CPU) and closes it when stopped. A given scheduler is never closed by the server.
+     * The scheduler the server's fibers run on, or null: the server then makes its own io scheduler
+     * (one carrier per CPU) when it is bound, and closes it when stopped (started or not). The listening
+     * socket is bound from a fiber of the scheduler, so that it lives on one of its carriers' loops. A
+     * given scheduler is never closed by the server.
      */
     public FiberScheduler scheduler() { return scheduler; }
 

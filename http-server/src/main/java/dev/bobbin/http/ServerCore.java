@@ -42,6 +42,13 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
  * deadline (idle, slow head, stalled body read or write; see {@link Connection}). With no executor set,
  * handlers run on the connection fibers; with one, on the executor while the connection fiber waits.
  *
+ * <p>The listener lives on a carrier's loop of the serving scheduler: bind() makes the server's own
+ * scheduler (unless one is given) and binds from one of its fibers, so accepts complete beside the
+ * acceptor and the connections rather than on the runtime's fallback loop thread, a hand-off between
+ * threads per accepted connection (bench/README.md, "Accepting under load"). If no scheduler can be had
+ * at bind (none can be made, or the given one is shut down), the listener is bound from the caller and
+ * lives on the fallback loop, and start() makes the scheduler as before.
+ *
  * <p>Lifecycle: NEW (bound or not) -> STARTED -> STOPPED, each once. {@link #stop} closes the listener
  * at once, closes idle connections, lets the requests in progress (exchanges running, heads arriving,
  * pipelined requests a connection has received, responses not yet written out) finish for up to the delay, then closes
@@ -74,6 +81,9 @@ final class ServerCore {
     private final java.util.concurrent.CompletableFuture<Void> stopDone = new java.util.concurrent.CompletableFuture<>();
     private FiberScheduler scheduler;              // set by start
     private boolean ownsScheduler;
+    private FiberScheduler prepared;               // guarded by this: the scheduler bind() bound on, which start() uses; null if none
+    private boolean ownsPrepared;                  // guarded by this: bind() made it
+    private static final AtomicInteger SERVER_NUMBERS = new AtomicInteger(); // names the schedulers of servers on ephemeral ports
     private Thread acceptor, sweeper;
     private Thread keepAlive;                      // set by start; holds the JVM alive while started (see start)
     private final CountDownLatch released = new CountDownLatch(1); // stop() lets keepAlive end
@@ -97,6 +107,8 @@ final class ServerCore {
     boolean isStopping() { return stopping; }
     /** Whether stop() has returned (a handler that stopped its own server may still be answering). */
     boolean isStopped() { return stopDone.isDone(); }
+    /** For tests: the listening socket, or null before bind. */
+    synchronized FiberServerSocket listenerForTest() { return listener; }
     /** For tests: whether a connection has a request in progress ({@link Connection#busy}), which stop() lets finish. */
     boolean requestInProgressForTest() { return connections.stream().anyMatch(Connection::busy); }
     void bytesIn(long n) { bytesIn.add(n); }
@@ -136,13 +148,71 @@ final class ServerCore {
         // IOException (a channel's UnresolvedAddressException is unchecked, and HttpServer.bind declares IOException)
         if (addr.isUnresolved()) throw new java.net.SocketException("Unresolved address");
         FiberServerSocket s = io.openServer();          // no descriptor: a SocketException, as the JDK's provider's
+        int n = backlog > 0 ? backlog : HttpTunables.DEFAULT_BACKLOG;
+        FiberScheduler on = options.scheduler();
+        boolean owns = on == null;
         try {
-            s.bind(addr, backlog > 0 ? backlog : HttpTunables.DEFAULT_BACKLOG);
-        } catch (IOException | RuntimeException e) {
+            if (owns) on = newScheduler(addr.getPort() != 0 ? Integer.toString(addr.getPort()) : "server" + SERVER_NUMBERS.incrementAndGet());
+            if (on == null || !bindOn(on, s, addr, n)) s.bind(addr, n);
+        } catch (IOException | RuntimeException | Error e) {
             s.close();
+            if (owns && on != null) on.close();
             throw e;
         }
         listener = s;
+        prepared = on;
+        ownsPrepared = owns && on != null;
+    }
+
+    /** The server's own scheduler, named {@code bobbin-http-<suffix>}; null if the runtime cannot make one now. */
+    private FiberScheduler newScheduler(String suffix) {
+        try {
+            return io.newScheduler("bobbin-http-" + suffix, Runtime.getRuntime().availableProcessors());
+        } catch (RuntimeException e) {              // e.g. no descriptor for a carrier's ring: start() tries again
+            LOG.log(System.Logger.Level.DEBUG, "bind: no scheduler yet, the listener is bound off the carriers", e);
+            return null;
+        }
+    }
+
+    /**
+     * Binds {@code s} from a fiber of {@code on}, so that the listening socket lives on one of that
+     * scheduler's carrier loops: accepts then complete where the acceptor and the connections run, not
+     * on the runtime's fallback loop thread, which costs every accepted connection a hand-off between
+     * threads. False, and {@code s} untouched, if {@code on} refuses the fiber (it is shut down).
+     */
+    private static boolean bindOn(FiberScheduler on, FiberServerSocket s, InetSocketAddress addr, int backlog) throws IOException {
+        java.util.concurrent.CompletableFuture<Void> bound = new java.util.concurrent.CompletableFuture<>();
+        try {
+            on.start(() -> {
+                try {
+                    s.bind(addr, backlog);
+                    bound.complete(null);
+                } catch (Throwable t) {
+                    bound.completeExceptionally(t);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return false;
+        }
+        boolean interrupted = false;                // HttpServer.bind, as a ServerSocket's bind, is not interruptible
+        try {
+            for (;;) {
+                try {
+                    bound.get();
+                    return true;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    Throwable t = e.getCause();
+                    if (t instanceof IOException x) throw x;
+                    if (t instanceof RuntimeException x) throw x;
+                    if (t instanceof Error x) throw x;
+                    throw new IOException(t);
+                }
+            }
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
+        }
     }
 
     synchronized InetSocketAddress address() {
@@ -168,9 +238,10 @@ final class ServerCore {
         if (state != NEW) throw new IllegalStateException("server in wrong state: " + (state == STARTED ? "started" : "stopped"));
         if (listener == null) throw new IllegalStateException("server not bound");
         if (https && httpsConfigurator == null) throw new IllegalStateException("HttpsConfigurator not set");
-        FiberScheduler s = options.scheduler();
-        ownsScheduler = s == null;
+        FiberScheduler s = prepared != null ? prepared : options.scheduler();
+        ownsScheduler = prepared != null ? ownsPrepared : s == null;
         if (s == null) s = io.newScheduler("bobbin-http-" + listener.localAddress().getPort(), Runtime.getRuntime().availableProcessors());
+        prepared = null;                             // start() owns it now, and stop() closes it if the server made it
         FiberServerSocket l = listener;
         scheduler = s;                               // before the acceptor, which reads it
         try {
@@ -447,6 +518,7 @@ final class ServerCore {
         if (delaySeconds < 0) throw new IllegalArgumentException("negative delay parameter");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(delaySeconds);
         FiberServerSocket l;
+        FiberScheduler unstarted = null;             // the scheduler bind() made for a server never started
         boolean wasStarted, later = false;
         synchronized (this) {
             if (state == STOPPED) {
@@ -459,6 +531,8 @@ final class ServerCore {
                 stopping = true;
                 stopDeadline.set(deadline);
                 l = listener;
+                if (ownsPrepared) unstarted = prepared;
+                prepared = null;
             }
         }
         if (later) {
@@ -471,6 +545,7 @@ final class ServerCore {
         Connection mine = null;
         try {
             mine = stopStarted(l, wasStarted);
+            if (unstarted != null) unstarted.close();   // after the listener, which lives on one of its loops
         } finally {
             // The JVM may exit now, as after the JDK's provider's stop; but a handler that stopped its own server
             // has its response still to go out (its connection sends it once the handler returns), which the
