@@ -38,7 +38,10 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  *
  * A workload is {@code route@connections}, the route one of {@code hello}, {@code json}, {@code sleep}
- * ({@link HttpWorkloads}); connections stay open (HTTP/1.1 keep-alive) for the whole run. The
+ * ({@link HttpWorkloads}); connections stay open (HTTP/1.1 keep-alive) for the whole run, unless the
+ * spec ends in {@code /close} ({@code hello@64/close}): then every request asks the server to close its
+ * connection ({@code Connection: close}) and wrk opens a new one for the next, so each request costs
+ * an accept and a close. The
  * {@code bobbin} server needs {@code --bobbin-classpath} (the http-server module's jar and its
  * dependencies) and is skipped with a note without it. Every child process is bounded in time, and the
  * servers also stop when this JVM's pipe to them closes.
@@ -60,8 +63,15 @@ public final class HttpBench {
 
     private HttpBench() { }
 
-    /** A route under a number of keep-alive connections, written {@code route@connections}. */
-    record Workload(String route, int connections) {
+    /**
+     * A route under a number of connections, written {@code route@connections}: kept alive, or with
+     * {@code /close} after it closed after every request.
+     */
+    record Workload(String route, int connections, boolean closeEach) {
+        Workload(String route, int connections) {
+            this(route, connections, false);
+        }
+
         Workload {
             if (!Set.of("hello", "json", "sleep").contains(route)) {
                 throw new IllegalArgumentException("unknown route '" + route + "'; the routes are hello, json, sleep");
@@ -71,8 +81,11 @@ public final class HttpBench {
 
         static Workload parse(String spec) {
             int at = spec.indexOf('@');
-            if (at < 0) throw new IllegalArgumentException("a workload is route@connections, e.g. hello@64: '" + spec + "'");
-            return new Workload(spec.substring(0, at).trim(), (int) Flags.parseLong("connections of " + spec, spec.substring(at + 1), 1, 100_000));
+            if (at < 0) throw new IllegalArgumentException("a workload is route@connections[/close], e.g. hello@64: '" + spec + "'");
+            String count = spec.substring(at + 1);
+            boolean close = count.endsWith(CLOSE_SUFFIX);
+            if (close) count = count.substring(0, count.length() - CLOSE_SUFFIX.length());
+            return new Workload(spec.substring(0, at).trim(), (int) Flags.parseLong("connections of " + spec, count, 1, 100_000), close);
         }
 
         String path() {
@@ -81,8 +94,10 @@ public final class HttpBench {
 
         /** The series name in tables and charts (no comma: it is a CSV field). */
         String label() {
-            return route + " " + connections + " conns";
+            return route + " " + connections + " conns" + (closeEach ? " close" : "");
         }
+
+        private static final String CLOSE_SUFFIX = "/close";
     }
 
     /** One measured cell: metrics, or why there are none. */
@@ -247,8 +262,10 @@ public final class HttpBench {
     /** Runs wrk and returns its standard output, or null if it did not end in time. */
     private static String runWrk(String wrk, Workload w, String url, int seconds, Flags f) throws IOException, InterruptedException {
         int timeout = f.intValue("timeout-s", 5, 1, 600);
-        List<String> cmd = List.of(wrk, "-t", f.string("wrk-threads", "1"), "-c", Integer.toString(w.connections()),
-                "-d", seconds + "s", "--timeout", timeout + "s", "--latency", url + w.path());
+        List<String> cmd = new ArrayList<>(List.of(wrk, "-t", f.string("wrk-threads", "1"), "-c", Integer.toString(w.connections()),
+                "-d", seconds + "s", "--timeout", timeout + "s", "--latency"));
+        if (w.closeEach()) cmd.addAll(List.of("-H", "Connection: close"));
+        cmd.add(url + w.path());
         Process p = start(new ProcessBuilder(cmd).redirectErrorStream(true));
         try {
             BlockingQueue<String> out = lines(p);

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -77,6 +78,10 @@ class HttpReportTest {
         assertEquals(new HttpBench.Workload("json", 1000), HttpBench.Workload.parse("json@1000"));
         assertEquals("/sleep", HttpBench.Workload.parse("sleep@1").path());
         assertEquals("hello 64 conns", HttpBench.Workload.parse("hello@64").label());
+        assertEquals(new HttpBench.Workload("hello", 64, true), HttpBench.Workload.parse("hello@64/close"));
+        assertEquals("hello 64 conns close", HttpBench.Workload.parse("hello@64/close").label());
+        assertFalse(HttpBench.Workload.parse("hello@64").closeEach());
+        assertThrows(IllegalArgumentException.class, () -> HttpBench.Workload.parse("hello@64/open"));
         assertThrows(IllegalArgumentException.class, () -> HttpBench.Workload.parse("hello"));
         assertThrows(IllegalArgumentException.class, () -> HttpBench.Workload.parse("bye@64"));
         assertThrows(IllegalArgumentException.class, () -> HttpBench.Workload.parse("hello@0"));
