@@ -66,6 +66,44 @@ class BobbinMetricsTest {
         for (Thread f : fibers) f.join();
     }
 
+    /**
+     * Starts {@code n} fibers of {@code s} that each park exactly twice (a wait at each of two gates,
+     * opened only once every fiber waits at it) and joins them: {@code n} starts, {@code 2n} parks and
+     * wake-ups. Sleeps would not do: a sleep whose fiber was held off its carrier for its whole length
+     * can end without parking (the JDK's second sleep of two finds the wake-up permit the first left).
+     */
+    static void startParkingTwiceAndJoin(FiberScheduler s, int n) throws InterruptedException {
+        CountDownLatch first = new CountDownLatch(1), second = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger atFirst = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger atSecond = new java.util.concurrent.atomic.AtomicInteger();
+        List<Thread> fibers = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            fibers.add(s.start(() -> {
+                atFirst.incrementAndGet();
+                awaitUninterruptibly(first);
+                atSecond.incrementAndGet();
+                awaitUninterruptibly(second);
+            }));
+        }
+        await("every fiber waits at the first gate", () -> atFirst.get() == n && allWaiting(fibers));
+        first.countDown();
+        await("every fiber waits at the second gate", () -> atSecond.get() == n && allWaiting(fibers));
+        second.countDown();
+        for (Thread f : fibers) f.join();
+    }
+
+    private static boolean allWaiting(List<Thread> fibers) {
+        return fibers.stream().allMatch(f -> f.getState() == Thread.State.WAITING);
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch gate) {
+        try {
+            gate.await();
+        } catch (InterruptedException e) {
+            throw new RuntimeException(e);
+        }
+    }
+
     static void sleepTwice() {
         try {
             Thread.sleep(1);
@@ -80,15 +118,15 @@ class BobbinMetricsTest {
         SimpleMeterRegistry r = new SimpleMeterRegistry();
         try (FiberScheduler s = scheduler("exact", SchedulingDelaySampling.defaults())) {
             BobbinMetrics.of(s).bindTo(r);
-            startAndJoin(s, 300, BobbinMetricsTest::sleepTwice);
+            startParkingTwiceAndJoin(s, 300);
             await("300 completions", () -> counter(r, "executor.completed", "exact") == 300);
             assertEquals(300, counter(r, "bobbin.fibers.started", "exact"));
             LockSupport.parkNanos(30_000_000);
             assertEquals(300, counter(r, "executor.completed", "exact"), "no completion counted twice");
             assertEquals(0, counter(r, "bobbin.fibers.failed", "exact"));
-            // a sleep parks the fiber unless the JDK pins it (e.g. during class loading): then neither counts
+            // each fiber parked twice (a spurious wake-up would park it once more)
             double parks = counter(r, "bobbin.fiber.parks", "exact");
-            assertTrue(parks >= 500 && parks <= 600, "each fiber slept twice: " + parks);
+            assertTrue(parks >= 600 && parks <= 660, "each fiber parked twice: " + parks);
             assertEquals(parks, counter(r, "bobbin.fiber.unparks", "exact"), "every park was followed by an unpark");
             assertEquals(2, gauge(r, "executor.pool.size", "exact"));
         }
@@ -213,7 +251,7 @@ class BobbinMetricsTest {
             java.util.concurrent.atomic.LongAccumulator seenMax = new java.util.concurrent.atomic.LongAccumulator(Math::max, 0);
             java.util.concurrent.atomic.LongAdder seenTotal = new java.util.concurrent.atomic.LongAdder();
             s.addSchedulingDelayListener(d -> { seenMax.accumulate(d); seenTotal.add(d); });
-            startAndJoin(s, 50, BobbinMetricsTest::sleepTwice);
+            startParkingTwiceAndJoin(s, 50);
             await("all done", () -> s.stats().fibersCompleted() == 50);
             Timer t = r.get("bobbin.scheduling.delay").tag("name", "delay").timer();
             SchedulerStats st = s.stats();
