@@ -64,7 +64,10 @@ class TelemetryTest {
             await("every fiber completed", () -> s.stats().fibersCompleted() == 50);
             SchedulerStats st = s.stats();
             long submissions = st.fibersStarted() + st.fiberUnparks();
-            assertTrue(submissions >= 150, "each fiber: a start and two wakeups, got " + submissions);
+            // each fiber: a start and the first sleep's wake-up at least; the JDK's second sleep of two can
+            // end without parking (the first leaves the wake-up permit set, and a fiber held off its carrier
+            // for the whole millisecond finds its time up), so 150 is the usual count, not a floor
+            assertTrue(submissions >= 100, "each fiber: a start and a wakeup at least, got " + submissions);
             assertEquals(submissions, st.schedulingDelaySamples(), "one measurement per submission");
             assertEquals(submissions, heard.get(), "the listener heard each measurement once");
             assertEquals(0, negative.get());
