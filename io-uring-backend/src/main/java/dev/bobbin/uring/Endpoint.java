@@ -59,6 +59,8 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
     /** The driver of the carrier this endpoint was created on, which closes it at shutdown if it was never
      *  used; null when created elsewhere (a platform thread, the fallback loop, another scheduler). */
     final IoCarrierDriver opener;
+    /** Accepted by a server socket (on {@link #opener}'s loop, if that is a carrier's): placed as if first used there. */
+    private final boolean accepted;
     @SuppressWarnings("unused") private volatile IoEventLoop home;   // set once by home()
     private volatile boolean closed;                                 // set once by markClosed()
     @SuppressWarnings("unused") private volatile int routedAhead;    // routed operations not run yet; see run()
@@ -67,10 +69,11 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
     private volatile boolean registrationSettled; // loop writes once after registrationTried; any thread reads: see run()
     IOException registrationError;                // loop
 
-    Endpoint(FiberIo io, Channel ch) {
+    Endpoint(FiberIo io, Channel ch, boolean accepted) {
         this.io = io;
         this.ch = ch;
         this.opener = IoCarrierDriver.runningLoop(io.drivers);  // a fiber's carrier, or the loop accepting it
+        this.accepted = accepted;
     }
 
     /**
@@ -130,13 +133,14 @@ abstract sealed class Endpoint permits FiberSocket, FiberServerSocket {
     }
 
     /**
-     * The loop this endpoint lives on; the first caller picks it (CAS): its own carrier's loop, or a less
-     * loaded one of its scheduler when the caller may move ({@link IoDrivers#placeNewSocket}).
+     * The loop this endpoint lives on; the first caller picks it (CAS): its own carrier's loop (for an
+     * accepted socket, the accepting one's), or a less loaded one of its scheduler when the caller may move
+     * ({@link IoDrivers#placeNewSocket}).
      */
     final IoEventLoop home() {
         IoEventLoop h = (IoEventLoop) HOME.getAcquire(this);       // acquire; pairs with the CAS below
         if (h != null) return h;
-        IoCarrierDriver place = io.drivers.placeNewSocket();
+        IoCarrierDriver place = io.drivers.placeNewSocket(accepted ? opener : null);
         IoEventLoop mine = place != null ? place.loop() : io.drivers.fallbackLoop();
         h = (IoEventLoop) HOME.compareAndExchange(this, null, mine); // CAS: unset -> chosen loop
         if (h != null) return h;

@@ -37,10 +37,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A listening TCP socket with a blocking {@link #accept()} for fibers (and any other thread).
  *
  * <p>The listening socket lives on the loop of the carrier that called {@link #bind}. An accepted
- * {@link FiberSocket} is not tied to that loop: it is registered at its first use, on the least-loaded
- * carrier's loop when the fiber using it may move and its own carrier holds many more sockets (the fiber
- * then follows it), so connections spread over the carriers even though one acceptor starts every
- * connection's fiber on its own carrier.
+ * {@link FiberSocket} is registered at its first use: on the accepting carrier's loop, or on the
+ * least-loaded carrier's loop when the fiber using it may move and the accepting carrier holds many more
+ * sockets (the fiber then follows it), so connections spread over the carriers once there are many,
+ * wherever the acceptor's fibers first run; a fiber that may not move (bound to a carrier) keeps its
+ * socket on its own carrier.
  * {@link #close()} from any thread makes a blocked {@code accept} throw
  * {@link AsynchronousCloseException}; an interrupted {@code accept} closes the server and throws
  * {@link java.nio.channels.ClosedByInterruptException}. An accept that waits longer than its timeout
@@ -96,7 +97,7 @@ public final class FiberServerSocket extends Endpoint implements Closeable {
     }
 
     private FiberServerSocket(FiberIo io, ServerSocketChannel ch) {
-        super(io, ch);
+        super(io, ch, false);
         this.sch = ch;
         ch.config().setAutoRead(false);
         ch.pipeline().addLast(new Acceptor());

@@ -107,7 +107,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
     private PollOutWatch pollOutWatch;                 // io_uring, after end of input with bytes in flight: checkPollOut's state
 
     FiberSocket(FiberIo io, SocketChannel ch, boolean accepted) {
-        super(io, ch);
+        super(io, ch, accepted);
         this.sch = ch;
         ch.config().setAutoRead(false);
         ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);

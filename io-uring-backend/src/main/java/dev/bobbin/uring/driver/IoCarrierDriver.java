@@ -199,9 +199,12 @@ public final class IoCarrierDriver implements CarrierDriver {
         homedSockets.decrementAndGet();
     }
 
-    /** Where a socket first used by the calling fiber, mounted on this carrier, should live (LoopGroup). */
-    IoCarrierDriver placeNewSocket() {
-        return group != null && carrier.currentFiberMayMove() ? group.placeFor(this) : this;
+    /**
+     * Where a socket first used by the calling fiber, mounted on this carrier, should live (LoopGroup);
+     * {@code acceptedOn}: the driver whose loop accepted it, or null.
+     */
+    IoCarrierDriver placeNewSocket(IoCarrierDriver acceptedOn) {
+        return group != null && carrier.currentFiberMayMove() ? group.placeFor(acceptedOn, this) : this;
     }
 
     /** The driver of the carrier the caller is mounted on, if it belongs to {@code drivers}; else null. */

@@ -187,9 +187,9 @@ public final class IoDrivers implements CarrierDriverFactory {
      * The carrier driver whose loop a socket first used by the caller will live on: its own carrier's, or
      * a less loaded one of the same scheduler (LoopGroup); null off the carriers (the fallback loop).
      */
-    public IoCarrierDriver placeNewSocket() {
+    public IoCarrierDriver placeNewSocket(IoCarrierDriver acceptedOn) {
         IoCarrierDriver d = IoCarrierDriver.current(this);
-        return d != null ? d.placeNewSocket() : null;
+        return d != null ? d.placeNewSocket(acceptedOn) : null;
     }
 
     LoopGroup joinGroup(Object scheduler, IoCarrierDriver d) {

@@ -20,7 +20,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * ({@code IoCarrierDriver}: epoll and NIO by default; not io_uring) a stall
  * does not argue for spreading; on io_uring's default single-issuer rings spreading halves what one
  * stalled carrier freezes (on two carriers) and does not remove it. A bound
- * fiber (or any fiber under THREAD_PER_CORE) always keeps its sockets on its own carrier. The counts are
+ * fiber (or any fiber under THREAD_PER_CORE) always keeps its sockets on its own carrier. An accepted
+ * socket counts as first used on the loop that accepted it, wherever its fiber first runs: an acceptor
+ * that takes a burst of connections at once leaves their fibers queued, a peer carrier steals some, and
+ * under light load their sockets would otherwise spread over both carriers (bench/README.md, "Accepting
+ * under load"). The counts are
  * atomic per loop: incremented by the thread whose choice became a socket's home, decremented by the
  * loop when the socket closes; placement reads them racily, which at worst places a burst slightly
  * unevenly.
@@ -41,8 +45,13 @@ final class LoopGroup {
         return members.isEmpty();
     }
 
-    /** The driver whose loop a socket first used by a movable fiber on {@code here}'s carrier should live on. */
-    IoCarrierDriver placeFor(IoCarrierDriver here) {
+    /**
+     * The driver whose loop a socket first used by a movable fiber on {@code caller}'s carrier should live
+     * on: {@code acceptedOn}'s, if the socket was accepted on a loop of this group, else the caller's,
+     * unless that loop holds more than the slack over the least loaded one.
+     */
+    IoCarrierDriver placeFor(IoCarrierDriver acceptedOn, IoCarrierDriver caller) {
+        IoCarrierDriver here = acceptedOn != null && members.contains(acceptedOn) ? acceptedOn : caller;
         int hereLoad = here.homedSockets.get();
         IoCarrierDriver best = here;
         int bestLoad = hereLoad;
