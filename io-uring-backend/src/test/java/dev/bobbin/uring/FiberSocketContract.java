@@ -1945,6 +1945,49 @@ public abstract class FiberSocketContract {
         System.out.println(transport().id() + " placement: " + where);
     }
 
+    /** Runs {@code body} in a fiber of the test scheduler bound to carrier {@code carrier}. */
+    <T> CompletableFuture<T> onCarrier(int carrier, Body<T> body) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        scheduler.startOn(carrier, () -> {
+            try {
+                f.complete(body.run());
+            } catch (Throwable t) {
+                f.completeExceptionally(t);
+            }
+        });
+        return f;
+    }
+
+    /**
+     * An accepted socket lives on the loop that accepted it when the fiber first using it may move, wherever
+     * that fiber first runs (within the placement slack): a movable fiber that first uses it on the other
+     * carrier finds it on the accepting carrier's loop, and follows it there. (Placed where its fiber first
+     * ran, a burst of accepted connections whose fibers a peer carrier stole spread over both carriers.)
+     */
+    @Test
+    void anAcceptedSocketLivesOnTheAcceptingLoopWhereverItsFiberFirstRuns() throws Exception {
+        try (FiberServerSocket server = get(onCarrier(0, () -> io.openServer().bind(LOOPBACK)))) {
+            assertTrue(server.livesOn(get(onCarrier(0, () -> dev.bobbin.uring.driver.IoCarrierDriver.current(io.drivers).loop()))),
+                    "the listener lives on carrier 0's loop");
+            int checked = 0;
+            for (int attempt = 0; attempt < 20 && checked == 0; attempt++) {
+                try (java.net.Socket client = new java.net.Socket(server.localAddress().getAddress(), server.localAddress().getPort());
+                     FiberSocket c = get(onCarrier(0, server::accept))) {
+                    // a movable fiber started from carrier 1 runs there first, unless carrier 0 happens to take it
+                    Boolean onAcceptingLoop = get(onCarrier(1, () -> get(in(scheduler, () -> {
+                        if (FiberScheduler.currentCarrierIndex() != 1) return null;      // taken by carrier 0: try again
+                        c.write(ByteBuffer.wrap(new byte[] {1}));                     // the first use places the socket
+                        return c.livesOn(server.home());
+                    }))));
+                    if (onAcceptingLoop == null) continue;
+                    assertTrue(onAcceptingLoop, "an accepted socket first used on carrier 1 lives on the accepting loop");
+                    checked++;
+                }
+            }
+            assertEquals(1, checked, "a fiber started from carrier 1 ran there first in one of 20 attempts");
+        }
+    }
+
     @Test
     void socketsOfBoundFibersStayOnTheirCarrier() throws Exception {
         Placement p = servedCarriers(true);
