@@ -184,8 +184,9 @@ public final class IoDrivers implements CarrierDriverFactory {
     // ---- placement ----------------------------------------------------------------------------------
 
     /**
-     * The carrier driver whose loop a socket first used by the caller will live on: its own carrier's, or
-     * a less loaded one of the same scheduler (LoopGroup); null off the carriers (the fallback loop).
+     * The carrier driver whose loop a socket first used by the caller will live on: its own carrier's (for
+     * a socket accepted on a loop of the same scheduler, {@code acceptedOn}'s), or a less loaded one of
+     * that scheduler (LoopGroup); null off the carriers (the fallback loop).
      */
     public IoCarrierDriver placeNewSocket(IoCarrierDriver acceptedOn) {
         IoCarrierDriver d = IoCarrierDriver.current(this);
