@@ -1965,6 +1965,7 @@ public abstract class FiberSocketContract {
      * ran, a burst of accepted connections whose fibers a peer carrier stole spread over both carriers.)
      */
     @Test
+    @SuppressWarnings("try")   // the client only has to stay connected while the accepted socket is used
     void anAcceptedSocketLivesOnTheAcceptingLoopWhereverItsFiberFirstRuns() throws Exception {
         try (FiberServerSocket server = get(onCarrier(0, () -> io.openServer().bind(LOOPBACK)))) {
             assertTrue(server.livesOn(get(onCarrier(0, () -> dev.bobbin.uring.driver.IoCarrierDriver.current(io.drivers).loop()))),
