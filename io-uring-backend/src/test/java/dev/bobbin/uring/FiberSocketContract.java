@@ -1112,8 +1112,13 @@ public abstract class FiberSocketContract {
 
     /** Runs {@code body} in a fiber of {@code s}. */
     static <T> CompletableFuture<T> in(FiberScheduler s, Body<T> body) {
+        return started(s::start, body);
+    }
+
+    /** Runs {@code body} in a fiber that {@code start} starts; the future completes with its outcome. */
+    static <T> CompletableFuture<T> started(java.util.function.Consumer<Runnable> start, Body<T> body) {
         CompletableFuture<T> f = new CompletableFuture<>();
-        s.start(() -> {
+        start.accept(() -> {
             try {
                 f.complete(body.run());
             } catch (Throwable t) {
@@ -1947,15 +1952,7 @@ public abstract class FiberSocketContract {
 
     /** Runs {@code body} in a fiber of the test scheduler bound to carrier {@code carrier}. */
     <T> CompletableFuture<T> onCarrier(int carrier, Body<T> body) {
-        CompletableFuture<T> f = new CompletableFuture<>();
-        scheduler.startOn(carrier, () -> {
-            try {
-                f.complete(body.run());
-            } catch (Throwable t) {
-                f.completeExceptionally(t);
-            }
-        });
-        return f;
+        return started(task -> scheduler.startOn(carrier, task), body);
     }
 
     /**
