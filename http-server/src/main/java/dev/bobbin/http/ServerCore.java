@@ -164,10 +164,15 @@ final class ServerCore {
         ownsPrepared = owns && on != null;
     }
 
-    /** The server's own scheduler, named {@code bobbin-http-<suffix>}; null if the runtime cannot make one now. */
+    /** The server's own scheduler: one carrier per CPU, named {@code bobbin-http-<suffix>}. */
+    private FiberScheduler ownScheduler(String suffix) {
+        return io.newScheduler("bobbin-http-" + suffix, Runtime.getRuntime().availableProcessors());
+    }
+
+    /** {@link #ownScheduler}, or null if the runtime cannot make one now. */
     private FiberScheduler newScheduler(String suffix) {
         try {
-            return io.newScheduler("bobbin-http-" + suffix, Runtime.getRuntime().availableProcessors());
+            return ownScheduler(suffix);
         } catch (RuntimeException e) {              // e.g. no descriptor for a carrier's ring: start() tries again
             LOG.log(System.Logger.Level.DEBUG, "bind: no scheduler yet, the listener is bound off the carriers", e);
             return null;
@@ -240,7 +245,7 @@ final class ServerCore {
         if (https && httpsConfigurator == null) throw new IllegalStateException("HttpsConfigurator not set");
         FiberScheduler s = prepared != null ? prepared : options.scheduler();
         ownsScheduler = prepared != null ? ownsPrepared : s == null;
-        if (s == null) s = io.newScheduler("bobbin-http-" + listener.localAddress().getPort(), Runtime.getRuntime().availableProcessors());
+        if (s == null) s = ownScheduler(Integer.toString(listener.localAddress().getPort()));
         prepared = null;                             // start() owns it now, and stop() closes it if the server made it
         FiberServerSocket l = listener;
         scheduler = s;                               // before the acceptor, which reads it
