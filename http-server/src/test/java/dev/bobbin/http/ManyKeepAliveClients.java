@@ -1,6 +1,8 @@
 package dev.bobbin.http;
 
+import java.io.BufferedReader;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -14,8 +16,10 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * The client side of {@link TenThousandConnectionsTest}, run in its own JVM (both ends in one process
  * would need twice the descriptors): opens N keep-alive connections with one virtual thread each, sends
- * one GET on each, waits until all N have their answer and are still open, then sends a second GET on
- * each and closes. Prints {@code OK N} on success, the first failure otherwise.
+ * one GET on each, waits until all N have their answer and are still open, prints {@code FIRST N}, waits
+ * for a line on its standard input (the test counts the server's open connections meanwhile: no client
+ * has closed yet), then sends a second GET on each and closes. Prints {@code OK N} on success, the first
+ * failure otherwise.
  * Arguments: host port N.
  */
 public final class ManyKeepAliveClients {
@@ -55,6 +59,7 @@ public final class ManyKeepAliveClients {
         firstDone.await();
         System.out.println("FIRST " + n);
         System.out.flush();
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();   // the test's go-ahead
         secondGo.countDown();
         for (Thread t : threads) t.join();
         if (failure.get() != null) {

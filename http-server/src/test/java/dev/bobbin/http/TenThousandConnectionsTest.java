@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * 10,000 keep-alive connections open at once, each answered twice, from a client in a child JVM. The
- * server holds one fiber per connection; every connection must stay open between its two requests.
+ * server holds one fiber per connection; every connection must stay open between its two requests (the
+ * client holds its second round until the test has counted them).
  */
 class TenThousandConnectionsTest {
     @Test
@@ -48,7 +49,11 @@ class TenThousandConnectionsTest {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = r.readLine()) != null) {
-                    if (line.startsWith("FIRST ")) openAtFirst = server.activeConnections();
+                    if (line.startsWith("FIRST ")) {
+                        openAtFirst = server.activeConnections();   // the client waits for the go-ahead: none closed yet
+                        p.getOutputStream().write('\n');
+                        p.getOutputStream().flush();
+                    }
                     out.append(line).append('\n');
                 }
             }
