@@ -44,12 +44,29 @@ public enum IoTransport {
      * that the kernel ended as soon as it ends, whatever the channel's read interest: when descriptors run
      * out (EMFILE) every re-armed accept fails at once and the loop spins on it, which a server's accept
      * back-off ({@code FiberServerSocket}) cannot stop. Single-shot accepts follow the read interest, so
-     * Bobbin turns multishot accepts off unless the user set the property; read before Netty's
-     * {@code IoUring} class initializes (an enum constant of this class is needed to reach it).
+     * Bobbin turns multishot accepts off unless the user set the property.
+     *
+     * <p>Multishot read polls are off too, unless the user set Netty's property or turned ring rescue off
+     * ({@code -Dbobbin.io.rescue=false}). The kernel finishes every completion of an io_uring request (its
+     * task work) on the thread that submitted it, and a rescuer thread submits for a stalled carrier's
+     * ring (see {@code IoCarrierDriver}). A multishot poll stays armed for its socket's whole life, so a
+     * socket whose first read a rescuer armed woke that rescuer for every event it ever had, long after
+     * the stall: at 100 echo connections after one stall at start-up, 14-25 thousand rescuer wake-ups a
+     * second, a third of a core and 1.3-1.9x the CPU per round trip. A single-shot poll is re-armed by
+     * whoever serves the socket next, the carrier once the stall is over. It costs one submission per
+     * wait for data: about 3 % of the CPU per round trip at 100 echo connections (bench/README.md,
+     * "A rescue's polls outlived it").
+     *
+     * <p>Both are read before Netty's {@code IoUring} class initializes (an enum constant of this class is
+     * needed to reach it).
      */
     static {
         String p = "io.netty.iouring.acceptMultiShotEnabled";
         if (System.getProperty(p) == null) System.setProperty(p, "false");
+        String poll = "io.netty.iouring.pollAddMultishotEnabled";
+        if (System.getProperty(poll) == null && !"false".equals(System.getProperty(IoTunables.RESCUE_PROPERTY))) {
+            System.setProperty(poll, "false");
+        }
     }
 
     private final String id;

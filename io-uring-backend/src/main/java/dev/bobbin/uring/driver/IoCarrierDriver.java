@@ -104,7 +104,11 @@ import java.util.concurrent.atomic.LongAdder;
  * request the rescuer submitted is likewise finished by the rescuer thread, even after it gave the loop
  * back; completion work the kernel can no longer hand to an exited thread fails the request
  * (-ECANCELED), so the rescuer lives as long as the loop (it exits once {@link #close} shut the loop
- * down) and only one is ever made per driver. Netty enters a ring through an index registered for its
+ * down) and only one is ever made per driver. So a request that stays armed would tie its socket to the
+ * rescuer for good: Netty's multishot read poll, armed once per socket, woke the rescuer for every event
+ * of every socket whose first read it armed, long after the stall. Bobbin turns multishot read polls off
+ * while rescue is on ({@code IoTransport}); a single-shot poll is re-armed by whoever serves its socket
+ * next, the carrier once it is back ({@code RescuedPollTest}). Netty enters a ring through an index registered for its
  * creating thread (IORING_REGISTER_RING_FDS), valid in that thread only; the rescuer enters through the
  * ring's descriptor while it holds the token ({@code UringEnter}), and puts the index back before its
  * give-back. An earlier version of io_uring rescue lost a connection's progress once in the forced
