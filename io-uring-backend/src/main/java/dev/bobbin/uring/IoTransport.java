@@ -51,10 +51,10 @@ public enum IoTransport {
      * task work) on the thread that submitted it, and a rescuer thread submits for a stalled carrier's
      * ring (see {@code IoCarrierDriver}). A multishot poll stays armed for its socket's whole life, so a
      * socket whose first read a rescuer armed woke that rescuer for every event it ever had, long after
-     * the stall: at 100 echo connections after one stall at start-up, 14-25 thousand rescuer wake-ups a
-     * second, a third of a core and 1.3-1.9x the CPU per round trip. A single-shot poll is re-armed by
+     * the stall: at 100 echo connections after one stall at start-up, 7-13 thousand rescuer wake-ups a
+     * second, a quarter to a third of a core and 1.3-1.4x the CPU per round trip. A single-shot poll is re-armed by
      * whoever serves the socket next, the carrier once the stall is over. It costs one submission per
-     * wait for data: about 3 % of the CPU per round trip at 100 echo connections (bench/README.md,
+     * wait for data: about 3 % of the CPU per round trip at 100 echo connections, within the noise (bench/README.md,
      * "A rescue's polls outlived it").
      *
      * <p>Both are read before Netty's {@code IoUring} class initializes (an enum constant of this class is
