@@ -26,6 +26,7 @@ import java.net.StandardSocketOptions;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The network transports a {@link FiberIo} can run on, best first. Each is one of Netty's transports:
@@ -38,6 +39,13 @@ public enum IoTransport {
     EPOLL("epoll"),
     /** Netty's NIO transport over the JDK's selectors: works everywhere. */
     NIO("nio");
+
+    /** Netty's property for multishot read polls. */
+    static final String MULTISHOT_POLLS_PROPERTY = "io.netty.iouring.pollAddMultishotEnabled";
+    /** Whether this class turned Netty's multishot read polls off (neither the user nor rescue's setting said otherwise). */
+    private static final boolean SINGLE_SHOT_POLLS_ASKED;
+    private static final AtomicBoolean MULTISHOT_POLLS_WARNED = new AtomicBoolean();
+    private static final System.Logger LOG = System.getLogger("dev.bobbin.uring");
 
     /**
      * Netty's io_uring server channels accept in multishot mode by default, and re-arm a multishot accept
@@ -52,21 +60,23 @@ public enum IoTransport {
      * ring (see {@code IoCarrierDriver}). A multishot poll stays armed for its socket's whole life, so a
      * socket whose first read a rescuer armed woke that rescuer for every event it ever had, long after
      * the stall: at 100 echo connections after one stall at start-up, 7-13 thousand rescuer wake-ups a
-     * second, a quarter to a third of a core and 1.3-1.4x the CPU per round trip. A single-shot poll is re-armed by
-     * whoever serves the socket next, the carrier once the stall is over. It costs one submission per
-     * wait for data: about 3 % of the CPU per round trip at 100 echo connections, within the noise (bench/README.md,
-     * "A rescue's polls outlived it").
+     * second, a quarter to a third of a core and 1.3-1.4x the CPU per round trip. A single-shot poll is
+     * re-armed by whoever serves the socket next, the carrier once the stall is over. It costs one
+     * submission per wait for data: about 3 % of the CPU per round trip at 100 echo connections, within
+     * the noise (bench/README.md, "A rescue's polls outlived it").
      *
-     * <p>Both are read before Netty's {@code IoUring} class initializes (an enum constant of this class is
-     * needed to reach it).
+     * <p>Both are read when Netty's {@code IoUring} class initializes, so they are set before (an enum
+     * constant of this class is needed to reach it). If the application initialized Netty's io_uring
+     * transport before any Bobbin class, multishot polls stay on: the first rescuable ring says so in one
+     * WARNING line ({@link #warnIfMultishotPolls}).
      */
     static {
         String p = "io.netty.iouring.acceptMultiShotEnabled";
         if (System.getProperty(p) == null) System.setProperty(p, "false");
-        String poll = "io.netty.iouring.pollAddMultishotEnabled";
-        if (System.getProperty(poll) == null && !"false".equals(System.getProperty(IoTunables.RESCUE_PROPERTY))) {
-            System.setProperty(poll, "false");
-        }
+        boolean asked = System.getProperty(MULTISHOT_POLLS_PROPERTY) == null
+                && !"false".equals(System.getProperty(IoTunables.RESCUE_PROPERTY));
+        if (asked) System.setProperty(MULTISHOT_POLLS_PROPERTY, "false");
+        SINGLE_SHOT_POLLS_ASKED = asked;
     }
 
     private final String id;
@@ -142,11 +152,36 @@ public enum IoTransport {
         return switch (this) {
             case IO_URING -> {
                 IoUringIoHandlerConfig config = new IoUringIoHandlerConfig().setCqSize(IoTunables.URING_CQ_ENTRIES);
+                if (rescuable) warnIfMultishotPolls();
                 yield rescuable ? RescuableRingFactory.of(config) : IoUringIoHandler.newFactory(config.setSingleIssuer(true));
             }
             case EPOLL -> EpollIoHandler.newFactory();
             case NIO -> NioIoHandler.newFactory();
         };
+    }
+
+    /**
+     * A ring a rescuer may drive while Netty's multishot read polls are on although this class turned them
+     * off: Netty's io_uring classes initialized first, with Netty's default. One WARNING per JVM, naming
+     * the property that fixes it.
+     */
+    private static void warnIfMultishotPolls() {
+        if (!SINGLE_SHOT_POLLS_ASKED || !nettyMultishotPolls() || !MULTISHOT_POLLS_WARNED.compareAndSet(false, true)) return;
+        LOG.log(System.Logger.Level.WARNING, "bobbin: Netty's io_uring transport was initialized before Bobbin's, with"
+                + " multishot read polls: after a carrier stall, its rescuer thread is woken for every event of the"
+                + " sockets whose reads it armed; start the JVM with -D" + MULTISHOT_POLLS_PROPERTY + "=false");
+    }
+
+    /** Whether Netty's io_uring transport uses multishot read polls (Netty's own reading of its property; a
+     *  package-private method of Netty's, false if it cannot be read). */
+    static boolean nettyMultishotPolls() {
+        try {
+            java.lang.reflect.Method m = IoUring.class.getDeclaredMethod("isPollAddMultishotEnabled");
+            m.setAccessible(true);
+            return (boolean) m.invoke(null);
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            return false;
+        }
     }
 
     /** Whether a loop that a rescuer may drive costs more CPU per completion on this transport: on io_uring
