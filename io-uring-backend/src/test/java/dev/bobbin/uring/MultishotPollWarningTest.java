@@ -4,18 +4,11 @@ import dev.bobbin.FiberScheduler;
 import io.netty.channel.uring.IoUring;
 import org.junit.jupiter.api.Test;
 
-import java.io.File;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Bobbin turns Netty's multishot read polls off while ring rescue is on (see {@code RescuedPollTest} for
@@ -51,22 +44,7 @@ class MultishotPollWarningTest {
     }
 
     private static String child(List<String> flags, String order) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED",
-                "-Dio.netty.leakDetection.level=PARANOID"));
-        cmd.addAll(flags);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Child.class.getName(), order));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(new File("/dev/null")).start();
-        String out;
-        try (InputStream in = p.getInputStream()) {
-            out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail("child JVM hung: " + out);
-        }
-        assertEquals(0, p.exitValue(), out);
-        return out;
+        return ChildJvm.run(flags, Child.class, order);
     }
 
     /** Initializes Netty's io_uring first ({@code netty-first}) or not, then starts two schedulers on io_uring. */

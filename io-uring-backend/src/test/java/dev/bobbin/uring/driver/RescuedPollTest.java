@@ -1,6 +1,7 @@
 package dev.bobbin.uring.driver;
 
 import dev.bobbin.FiberScheduler;
+import dev.bobbin.uring.ChildJvm;
 import dev.bobbin.uring.FiberIo;
 import dev.bobbin.uring.FiberSocket;
 import dev.bobbin.uring.IoTransport;
@@ -11,16 +12,13 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,7 +36,6 @@ import java.util.regex.Pattern;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * A rescue leaves nothing of a socket on its rescuer's thread. The kernel finishes every completion of an
@@ -77,19 +74,7 @@ class RescuedPollTest {
     @Timeout(value = 90, unit = TimeUnit.SECONDS)
     void withMultishotPollsTheRescuerWakesForEveryRoundTripOfASocketItArmed() throws Exception {
         TransportSelectionTest.assumeOrRequire(IoTransport.IO_URING);
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED",
-                "-Dio.netty.leakDetection.level=PARANOID", "-D" + MULTISHOT_POLLS + "=true", "-cp", System.getProperty("java.class.path"), Child.class.getName());
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(new File("/dev/null")).start();
-        String out;
-        try (InputStream in = p.getInputStream()) {
-            out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail("child JVM hung: " + out);
-        }
-        assertEquals(0, p.exitValue(), out);
+        String out = ChildJvm.run(List.of("-D" + MULTISHOT_POLLS + "=true"), Child.class);
         Matcher m = Pattern.compile("rescuer switches=(\\d+)").matcher(out);
         assertTrue(m.find(), out);
         long switches = Long.parseLong(m.group(1));
