@@ -108,10 +108,10 @@ import java.util.concurrent.atomic.LongAdder;
  * rescuer for good: Netty's multishot read poll, armed once per socket, woke the rescuer for every event
  * of every socket whose first read it armed, long after the stall. Bobbin turns multishot read polls off
  * while rescue is on ({@code IoTransport}); a single-shot poll is re-armed by whoever serves its socket
- * next, the carrier once it is back ({@code RescuedPollTest}). Netty enters a ring through an index registered for its
- * creating thread (IORING_REGISTER_RING_FDS), valid in that thread only; the rescuer enters through the
- * ring's descriptor while it holds the token ({@code UringEnter}), and puts the index back before its
- * give-back. An earlier version of io_uring rescue lost a connection's progress once in the forced
+ * next, the carrier once it is back ({@code RescuedPollTest}). Netty enters a ring through an index
+ * registered for its creating thread (IORING_REGISTER_RING_FDS), valid in that thread only; the rescuer
+ * enters through the ring's descriptor while it holds the token ({@code UringEnter}), and puts the index
+ * back before its give-back. An earlier version of io_uring rescue lost a connection's progress once in the forced
  * hand-over stress test; the wake-up a rescue could consume (see {@code redeliverWakeup}), found and
  * fixed later on epoll with the same symptom, fits that failure, and the stress and stall tests run on
  * io_uring too since.
