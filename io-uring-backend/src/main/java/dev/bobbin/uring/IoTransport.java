@@ -166,10 +166,16 @@ public enum IoTransport {
      * the property that fixes it.
      */
     private static void warnIfMultishotPolls() {
-        if (!SINGLE_SHOT_POLLS_ASKED || !nettyMultishotPolls() || !MULTISHOT_POLLS_WARNED.compareAndSet(false, true)) return;
+        if (!SINGLE_SHOT_POLLS_ASKED || !NettyReadPolls.MULTISHOT || !MULTISHOT_POLLS_WARNED.compareAndSet(false, true)) return;
         LOG.log(System.Logger.Level.WARNING, "bobbin: Netty's io_uring transport was initialized before Bobbin's, with"
                 + " multishot read polls: after a carrier stall, its rescuer thread is woken for every event of the"
                 + " sockets whose reads it armed; start the JVM with -D" + MULTISHOT_POLLS_PROPERTY + "=false");
+    }
+
+    /** Netty's read-poll mode, read once: Netty fixes it when its {@code IoUring} class initializes, which
+     *  precedes any io_uring ring. */
+    private static final class NettyReadPolls {
+        static final boolean MULTISHOT = nettyMultishotPolls();
     }
 
     /** Whether Netty's io_uring transport uses multishot read polls (Netty's own reading of its property; a
