@@ -7,6 +7,7 @@ import dev.bobbin.scheduler.queue.InjectionQueue;
 import dev.bobbin.scheduler.queue.RunQueue;
 import dev.bobbin.spi.CarrierContext;
 import dev.bobbin.spi.CarrierDriver;
+import dev.bobbin.spi.PinnedSection;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -147,6 +148,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         // CarrierContext.current(): the carrier the caller's fiber is mounted on, or the carrier thread itself
         CarrierContext.installLookup(() -> JdkVirtualThreads.isAvailable()
                 && JdkVirtualThreads.currentCarrier() instanceof Carrier c ? c : null);
+        PinnedSection.install(JdkVirtualThreads::runPinned);
     }
 
     @Override public String schedulerName() { return pool.name(); }

@@ -37,6 +37,11 @@ import java.util.concurrent.Executor;
  * code can then see the package, which the add-opens of java.lang already gives it in effect. Where
  * the export or the container class fails to link (a JDK without these members), fibers start in the
  * root container as {@code Thread.start()} puts them, and the reason is logged once at DEBUG.
+ *
+ * <p>Pinning. The same export gives {@code Continuation.pin()}/{@code unpin()}, the JDK's own critical
+ * section that keeps a virtual thread on its carrier; {@link #runPinned} uses them for
+ * {@link dev.bobbin.spi.PinnedSection}. Without them (the export failed) the action runs unpinned, and the
+ * reason is logged once at DEBUG.
  */
 public final class JdkVirtualThreads {
     /**
@@ -64,6 +69,8 @@ public final class JdkVirtualThreads {
     private static final RuntimeException FAILURE;      // why the handles are missing, or null
     private static final MethodHandle START_IN;         // (Thread, Object) -> void: Thread.start(ThreadContainer), or null
     private static final MethodHandle CONTAINER_OF;     // (Thread) -> Object: Thread.threadContainer(), or null
+    private static final MethodHandle PIN;              // () -> void: Continuation.pin(), or null
+    private static final MethodHandle UNPIN;            // () -> void: Continuation.unpin(), or null
     private static final System.Logger LOG = System.getLogger("dev.bobbin");
 
     static {
@@ -114,13 +121,16 @@ public final class JdkVirtualThreads {
             failure = new IllegalStateException("Bobbin cannot run on this JDK ("
                     + Runtime.version() + "); JDK 25 or newer is required", t);
         }
-        MethodHandle startIn = null, containerOf = null;
+        MethodHandle startIn = null, containerOf = null, pin = null, unpin = null;
         if (failure == null) {
             try {
                 MethodHandles.Lookup self = MethodHandles.lookup();
                 MethodHandle export = MethodHandles.privateLookupIn(Module.class, self).findVirtual(Module.class,
                         "implAddExports", MethodType.methodType(void.class, String.class, Module.class));
                 export.invokeExact(Object.class.getModule(), "jdk.internal.vm", JdkVirtualThreads.class.getModule());
+                Class<?> continuation = Class.forName("jdk.internal.vm.Continuation");
+                pin = self.findStatic(continuation, "pin", MethodType.methodType(void.class));
+                unpin = self.findStatic(continuation, "unpin", MethodType.methodType(void.class));
                 Class<?> containerClass = Class.forName("jdk.internal.vm.ThreadContainer");
                 MethodHandles.Lookup thread = MethodHandles.privateLookupIn(Thread.class, self);
                 startIn = thread.findVirtual(Thread.class, "start", MethodType.methodType(void.class, containerClass))
@@ -131,11 +141,14 @@ public final class JdkVirtualThreads {
             } catch (Throwable t) {
                 startIn = null;
                 containerOf = null;
-                LOG.log(System.Logger.Level.DEBUG, "fibers start in the JDK's root thread container: " + t);
+                LOG.log(System.Logger.Level.DEBUG, "fibers start in the JDK's root thread container"
+                        + (pin == null ? " and pinned sections run unpinned" : "") + ": " + t);
             }
         }
         START_IN = startIn;
         CONTAINER_OF = containerOf;
+        PIN = pin;
+        UNPIN = unpin;
         BUILDER = builder;
         CURRENT_CARRIER = carrier;
         STATE = state;
@@ -175,6 +188,32 @@ public final class JdkVirtualThreads {
             return (Thread) CURRENT_CARRIER.invokeExact();
         } catch (Throwable t) {
             throw new AssertionError(t);
+        }
+    }
+
+    /**
+     * Runs {@code action} with the calling virtual thread pinned to its carrier ({@code Continuation.pin}):
+     * a monitor it contends meanwhile blocks the carrier instead of unmounting it. Platform threads, and
+     * a JDK without the handles, run it as it is.
+     */
+    public static void runPinned(Runnable action) {
+        if (PIN == null || !Thread.currentThread().isVirtual()) {
+            action.run();
+            return;
+        }
+        try {
+            PIN.invokeExact();
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        try {
+            action.run();
+        } finally {
+            try {
+                UNPIN.invokeExact();
+            } catch (Throwable t) {
+                throw new AssertionError(t);
+            }
         }
     }
 
