@@ -81,7 +81,7 @@ public final class FiberIo {
         this.transport = transport;
         this.reason = reason;
         this.drivers = new IoDrivers(transport.id(), transport == IoTransport.IO_URING, transport.rescueCostsCpu(),
-                transport::handlerFactory,
+                transport.wakeupTakesMonitor(), transport::handlerFactory,
                 this::closeLivingOn);
     }
 

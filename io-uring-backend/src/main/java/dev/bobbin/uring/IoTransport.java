@@ -196,6 +196,15 @@ public enum IoTransport {
         return this == IO_URING && !RescuableRingFactory.SUPPORTED;
     }
 
+    /**
+     * Whether waking this transport's loop from another thread takes a JDK monitor that the loop's thread
+     * takes too: NIO's {@code Selector.wakeup()} and the selecting thread share the selector's wakeup lock
+     * (Netty's epoll and io_uring loops are woken through an eventfd and an atomic flag).
+     */
+    boolean wakeupTakesMonitor() {
+        return this == NIO;
+    }
+
     SocketChannel newSocketChannel() {
         return switch (this) {
             case IO_URING -> new IoUringSocketChannel();

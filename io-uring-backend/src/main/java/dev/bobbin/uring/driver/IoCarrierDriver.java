@@ -617,7 +617,7 @@ public final class IoCarrierDriver implements CarrierDriver {
         if (wakePending.compareAndSet(false, true)) {   // cleared by the task, on the loop
             wakeups.increment();
             try {
-                loop.execute(clearWake);
+                drivers.execute(loop, clearWake);
             } catch (java.util.concurrent.RejectedExecutionException e) {
                 wakePending.set(false);                 // the loop is shutting down: nobody to wake
             }
@@ -665,7 +665,7 @@ public final class IoCarrierDriver implements CarrierDriver {
     @Override
     public void abortResources() {
         try {
-            loop.execute(() -> drivers.sockets().closeLivingOn(this));
+            drivers.execute(loop, () -> drivers.sockets().closeLivingOn(this));
         } catch (RejectedExecutionException e) {
             // the loop is stopping and closes every socket it has itself
         }

@@ -4,6 +4,7 @@ import dev.bobbin.base.VarHandles;
 import dev.bobbin.spi.CarrierContext;
 import dev.bobbin.spi.CarrierDriver;
 import dev.bobbin.spi.CarrierDriverFactory;
+import dev.bobbin.spi.PinnedSection;
 import io.netty.channel.Channel;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoEventLoopGroup;
@@ -36,6 +37,7 @@ import java.util.concurrent.locks.LockSupport;
 public final class IoDrivers implements CarrierDriverFactory {
     private final String transport;                   // the transport's id: io_uring, epoll or nio
     private final boolean ioUring;
+    private final boolean wakeupTakesMonitor;         // a loop's wakeup takes a JDK monitor its carrier takes too: pin
     private final HandlerFactories handlerFactories;
     private final Sockets sockets;
     private final Map<Object, LoopGroup> groups = new ConcurrentHashMap<>(); // per running scheduler (CarrierContext.scheduler)
@@ -83,17 +85,20 @@ public final class IoDrivers implements CarrierDriverFactory {
      * The driver side of a runtime on the transport whose id is {@code transport} (io_uring, epoll or
      * nio); {@code ioUring} says whether that is io_uring; {@code rescueCostsCpu}, whether a loop that a
      * rescuer may drive costs more CPU per completion there (io_uring rings that cannot be made in
-     * cooperative task-run mode), which turns rescue off unless asked for. {@code handlerFactories} makes the Netty handler
+     * cooperative task-run mode), which turns rescue off unless asked for. {@code wakeupTakesMonitor}: whether
+     * waking a loop of this transport takes a JDK monitor that the loop's own thread takes too (NIO's selector
+     * wakeup lock), so fibers queue tasks on loops pinned ({@link #execute}). {@code handlerFactories} makes the Netty handler
      * factory of each event loop (a carrier's or the fallback loop), called only when a loop is created.
      * {@code sockets} closes the runtime's sockets living on a stopping carrier's loop. Reads the rescue
      * property ({@value IoTunables#RESCUE_PROPERTY}) and the placement slack property now.
      *
      * @throws IllegalStateException if one of the properties has an invalid value
      */
-    public IoDrivers(String transport, boolean ioUring, boolean rescueCostsCpu, HandlerFactories handlerFactories,
-                     Sockets sockets) {
+    public IoDrivers(String transport, boolean ioUring, boolean rescueCostsCpu, boolean wakeupTakesMonitor,
+                     HandlerFactories handlerFactories, Sockets sockets) {
         this.transport = Objects.requireNonNull(transport, "transport");
         this.ioUring = ioUring;
+        this.wakeupTakesMonitor = wakeupTakesMonitor;
         this.handlerFactories = Objects.requireNonNull(handlerFactories, "handlerFactories");
         this.sockets = Objects.requireNonNull(sockets, "sockets");
         this.rescue = rescueSetting(rescueCostsCpu, System.getProperty(IoTunables.RESCUE_PROPERTY));
@@ -206,6 +211,20 @@ public final class IoDrivers implements CarrierDriverFactory {
     // ---- routing ------------------------------------------------------------------------------------
 
     /**
+     * {@code loop.execute(task)} from any thread. Where waking the loop takes a JDK monitor that the loop's
+     * own carrier takes too (NIO: {@code Selector.wakeup()} and the selecting thread's event processing
+     * share the selector's wakeup lock), a fiber does it pinned ({@link PinnedSection}): unmounted while
+     * contending that monitor, a fiber bound to, or queued on, the carrier that waits for the same monitor
+     * would never run again, and neither would the carrier.
+     *
+     * @throws RejectedExecutionException as {@code loop.execute} does
+     */
+    void execute(IoEventLoop loop, Runnable task) {
+        if (wakeupTakesMonitor) PinnedSection.run(() -> loop.execute(task));
+        else loop.execute(task);
+    }
+
+    /**
      * Queues {@code op} for {@code loop} on the caller's carrier if the caller is mounted on the carrier
      * that drives {@code loop} (no lock, no task queue, no wakeup); false, and nothing queued, otherwise,
      * and while a rescuer drives that loop (the caller then routes {@code op}).
@@ -236,9 +255,9 @@ public final class IoDrivers implements CarrierDriverFactory {
      * can only be lost if it was queued after the loop's last drain, which comes after the loop started
      * shutting down: such a caller always sees the shutdown and waits.
      */
-    private static void route(IoEventLoop loop, Runnable op) {
+    private void route(IoEventLoop loop, Runnable op) {
         Routed task = new Routed(op);
-        loop.execute(task);
+        execute(loop, task);
         if (!loop.isShuttingDown()) return;
         while (!task.isTaken()) {
             if (loop.isTerminated()) {

@@ -26,7 +26,11 @@
  *       injection queue, no eventfd write.</li>
  *   <li><b>Routing.</b> {@link dev.bobbin.uring.driver.IoDrivers} (one per runtime) sends an operation to
  *       the loop its socket lives on: locally as above, or, from anywhere else (another carrier, a platform
- *       thread, another scheduler), through the loop's thread-safe task queue plus a wakeup. The completion
+ *       thread, another scheduler), through the loop's thread-safe task queue plus a wakeup. On NIO that
+ *       wakeup takes the JDK selector's wakeup lock, which the selecting carrier takes too; a fiber that
+ *       unmounted while contending it (as JDK 24+ virtual threads do) and could resume only on that carrier
+ *       would leave both waiting for ever, so fibers queue such tasks pinned
+ *       ({@link dev.bobbin.spi.PinnedSection}; {@code IoDrivers.execute}). The completion
  *       then resumes the fiber on the socket's carrier, so a fiber that keeps using a socket migrates to
  *       it. A routed task is claimable, so that an operation routed to a loop that terminated fails
  *       instead of waiting forever. The socket side keeps one socket's operations in submission order
