@@ -86,8 +86,11 @@ public final class FiberDump {
             Thread.State state = f.getState();
             if (state == Thread.State.TERMINATED) continue;   // ended while we looked
             // mounted was read before this fiber's stack and state: one that parked meanwhile is not on a carrier
-            // (one parked, or blocked on a monitor, while pinned still is: the JDK's dumps show its carrier too)
-            int carrier = state == Thread.State.RUNNABLE || JdkVirtualThreads.onCarrier(f)
+            // (one parked, or blocked on a monitor, while pinned still is: the JDK's dumps show its carrier too).
+            // A waiting fiber counts as on its carrier only if its state held across that check: one that
+            // resumed between the two reads would otherwise be listed as waiting on a carrier
+            int carrier = state == Thread.State.RUNNABLE
+                    || JdkVirtualThreads.onCarrier(f) && f.getState() == state
                     ? mounted.getOrDefault(f, -1) : -1;
             long since = !stamped ? -1 : carrier >= 0 ? 0 : Math.max(0, now - lastRun.get(i));
             entries.add(new Entry(f.getName(), f.threadId(), state, carrier, since, List.of(stack)));
