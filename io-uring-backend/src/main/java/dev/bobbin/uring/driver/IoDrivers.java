@@ -37,7 +37,6 @@ import java.util.concurrent.locks.LockSupport;
 public final class IoDrivers implements CarrierDriverFactory {
     private final String transport;                   // the transport's id: io_uring, epoll or nio
     private final boolean ioUring;
-    private final boolean wakeupTakesMonitor;         // a loop's wakeup takes a JDK monitor its carrier takes too: pin
     private final HandlerFactories handlerFactories;
     private final Sockets sockets;
     private final Map<Object, LoopGroup> groups = new ConcurrentHashMap<>(); // per running scheduler (CarrierContext.scheduler)
@@ -54,6 +53,10 @@ public final class IoDrivers implements CarrierDriverFactory {
      *  unless rescuable loops cost CPU on this transport ({@link #rescueSetting}). Read once per carrier
      *  driver, when its loop is made (an io_uring ring's mode is fixed then). Volatile and settable for tests. */
     public volatile boolean rescue;
+    /** Whether fibers queue tasks on this runtime's loops pinned ({@link #execute}): where waking a loop takes
+     *  a JDK monitor that the loop's own carrier takes too (NIO). Volatile and settable so that a test can
+     *  show the deadlock it prevents. */
+    public volatile boolean pinLoopWakeups;
 
     /** Makes the Netty handler factory of each new event loop of a runtime. */
     @FunctionalInterface
@@ -98,7 +101,7 @@ public final class IoDrivers implements CarrierDriverFactory {
                      HandlerFactories handlerFactories, Sockets sockets) {
         this.transport = Objects.requireNonNull(transport, "transport");
         this.ioUring = ioUring;
-        this.wakeupTakesMonitor = wakeupTakesMonitor;
+        this.pinLoopWakeups = wakeupTakesMonitor;
         this.handlerFactories = Objects.requireNonNull(handlerFactories, "handlerFactories");
         this.sockets = Objects.requireNonNull(sockets, "sockets");
         this.rescue = rescueSetting(rescueCostsCpu, System.getProperty(IoTunables.RESCUE_PROPERTY));
@@ -220,7 +223,7 @@ public final class IoDrivers implements CarrierDriverFactory {
      * @throws RejectedExecutionException as {@code loop.execute} does
      */
     void execute(IoEventLoop loop, Runnable task) {
-        if (wakeupTakesMonitor) PinnedSection.run(() -> loop.execute(task));
+        if (pinLoopWakeups) PinnedSection.run(() -> loop.execute(task));
         else loop.execute(task);
     }
 
