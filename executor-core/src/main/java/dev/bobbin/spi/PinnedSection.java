@@ -14,7 +14,10 @@ import java.util.function.Consumer;
  * to hand work to another carrier's loop, and in the selecting carrier's own event processing. If the
  * fiber can be resumed only on the carrier that waits (a fiber bound to that carrier, or one queued on
  * it), neither runs again. Pinned, a fiber that contends the monitor blocks the carrier it runs on, as a
- * platform thread would, so a carrier waiting for the monitor only ever waits for threads that run.
+ * platform thread would, so a carrier waiting for the monitor only ever waits for threads that run. The
+ * JDK pins a virtual thread the same way while it hands the thread's continuation to its scheduler, so a
+ * scheduler's own locks are safe; driver code that a fiber calls directly (queueing an operation on
+ * another carrier's loop) needs this.
  *
  * <p>The action must not block for long: a pinned fiber that blocks holds its carrier meanwhile. Platform
  * threads run the action as it is.
