@@ -84,11 +84,19 @@ class BobbinHttpServerTest {
                 "-cp", System.getProperty("java.class.path")));
         cmd.addAll(java.util.List.of(props));
         cmd.add(ProviderProbe.class.getName());
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), out);
-        return out;
+        // output to a file: a child that hangs is killed after the wait, not read from for ever
+        java.nio.file.Path log = java.nio.file.Files.createTempFile("bobbin-provider-probe", ".log");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            boolean finished = p.waitFor(60, TimeUnit.SECONDS);
+            if (!finished) p.destroyForcibly().waitFor();
+            String out = java.nio.file.Files.readString(log, StandardCharsets.UTF_8).strip();
+            assertTrue(finished, () -> "the probe JVM hung: " + out);
+            assertEquals(0, p.exitValue(), out);
+            return out;
+        } finally {
+            java.nio.file.Files.deleteIfExists(log);
+        }
     }
 
     @Test
