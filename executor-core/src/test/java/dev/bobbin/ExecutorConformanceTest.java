@@ -587,7 +587,8 @@ class ExecutorConformanceTest {
             }
         }
 
-        private static boolean waitsForAFuture(Thread t) {
+        /** Whether {@code t} parks waiting for a future: an invokeAll caller that handed every task over. */
+        static boolean waitsForAFuture(Thread t) {
             return t.getState() == Thread.State.WAITING && LockSupport.getBlocker(t) instanceof Future<?>;
         }
 

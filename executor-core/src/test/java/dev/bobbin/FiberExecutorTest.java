@@ -647,18 +647,16 @@ class FiberExecutorTest {
         // waiting for a future (its blocker): WAITING alone may be a lock the caller contends while it
         // still hands tasks over, and a shutdown then refuses the rest
         long deadline = System.nanoTime() + SECONDS.toNanos(10);
-        while (!waitsForAFuture(caller) && System.nanoTime() < deadline) Thread.sleep(1);
-        assertTrue(waitsForAFuture(caller), "the caller handed every task over and waits");
+        while (!ExecutorConformanceTest.InvokeAllAgainstShutdownNow.waitsForAFuture(caller)
+                && System.nanoTime() < deadline) Thread.sleep(1);
+        assertTrue(ExecutorConformanceTest.InvokeAllAgainstShutdownNow.waitsForAFuture(caller),
+                "the caller handed every task over and waits");
         e.shutdown();
         release.set(true);
         List<Future<Integer>> fs = result.get(10, SECONDS);
         for (int i = 0; i < fs.size(); i++) assertEquals(i, fs.get(i).resultNow());
         assertTrue(e.awaitTermination(10, SECONDS));
         e.close();
-    }
-
-    private static boolean waitsForAFuture(Thread t) {
-        return t.getState() == Thread.State.WAITING && java.util.concurrent.locks.LockSupport.getBlocker(t) instanceof Future<?>;
     }
 
     /**

@@ -1809,19 +1809,9 @@ public abstract class FiberSocketContract {
                 }
             });
             long t0 = System.nanoTime();
-            Path clientLog = Files.createTempFile("bobbin-many-connections-client", ".log");
-            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx256m", "-cp", System.getProperty("java.class.path"), ManyConnectionsClient.class.getName(),
-                    "127.0.0.1", String.valueOf(server.localAddress().getPort()), String.valueOf(n))
-                    .redirectErrorStream(true).redirectOutput(clientLog.toFile()).start();
-            // its output goes to a file, so a client stuck on a server that stopped answering is killed
-            // after the wait instead of holding the test on its open output
-            boolean finished = p.waitFor(90, TimeUnit.SECONDS);
-            if (!finished) p.destroyForcibly().waitFor();
-            String out = Files.readString(clientLog);
-            Files.delete(clientLog);
-            assertTrue(finished, () -> "client did not finish: " + out);
-            assertEquals(0, p.exitValue(), out);
+            // a client stuck on a server that stopped answering is killed and fails the test (ChildJvm)
+            String out = ChildJvm.run(java.util.List.of("-Xmx256m"), ManyConnectionsClient.class,
+                    "127.0.0.1", String.valueOf(server.localAddress().getPort()), String.valueOf(n));
             assertTrue(out.contains("OK " + n), out);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (served.get() < n && System.nanoTime() < deadline) Thread.sleep(20);
