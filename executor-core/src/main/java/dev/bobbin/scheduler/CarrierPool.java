@@ -83,7 +83,7 @@ public final class CarrierPool implements Executor {
     private final AtomicInteger dealCursor = new AtomicInteger(); // round robin position for placement
     private final AtomicInteger aliveCarriers;   // carrier threads not yet exited (regular + started spares)
     public final StallMonitor monitor;
-    public final InjectionQueue inject = new InjectionQueue(Tunables.INJECTION_RING_INITIAL, Tunables.INJECTION_RING_RETAINED);
+    public final InjectionQueue inject = new InjectionQueue();
     public final IdleCarriers idle;
     private final CarrierDriverFactory driverFactory;
     private final LongAdder outsideStarts = new LongAdder(); // fibers started from non-carrier threads

@@ -352,7 +352,7 @@ public final class StallMonitor implements Runnable {
         int n = pool.parallelism();
         List<Runnable> tasks = new ArrayList<>();
         Runnable t;
-        while ((t = c.inbox.poll()) != null) tasks.add(t);   // the inbox is lock-protected: any thread may poll
+        while ((t = c.inbox.poll()) != null) tasks.add(t);   // the inbox is a lock-free queue: any thread may poll
         RunQueue.Steal ring = c.queue.steal();
         RunQueue.Local stage = staging.local();
         while ((t = ring.stealInto(stage, stolenCount)) != null) {

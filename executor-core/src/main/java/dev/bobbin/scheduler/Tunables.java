@@ -54,13 +54,6 @@ public final class Tunables {
      *  so a batch never forces a spill straight back. */
     static final int INJECTION_BATCH_MAX = LOCAL_QUEUE_CAPACITY / 2;
 
-    /** Initial slots of the injection queue's ring: enough for ordinary outside submission rates. */
-    public static final int INJECTION_RING_INITIAL = 64;
-
-    /** A drained injection ring larger than this is replaced by a small one, so a burst of a million outside
-     *  starts does not keep 4-8 MB (4-8 bytes per fiber) for the scheduler's lifetime. */
-    public static final int INJECTION_RING_RETAINED = 4096;
-
     /** Spin-wait iterations of a carrier that registered as a sleeper before it blocks in its driver (about
      *  6 microseconds on a 2020s x86 core, where one spin-wait pause takes about 25 ns): a task submitted
      *  meanwhile takes it without a futex wake on either side, which is what a submit-and-wait caller pays

@@ -26,7 +26,7 @@ class LinePaddingTest {
             "dev.bobbin.scheduler.queue.RunQueue, dev.bobbin.scheduler.queue.RunQueueFields",
             "dev.bobbin.scheduler.WakeHandshake, dev.bobbin.scheduler.WakeHandshakeFields",
             "dev.bobbin.scheduler.IdleCarriers, dev.bobbin.scheduler.IdleCarriersFields",
-            "dev.bobbin.scheduler.queue.InjectionQueue, dev.bobbin.scheduler.queue.InjectionQueueFields",
+            "dev.bobbin.scheduler.queue.InjectionQueue$Tally, dev.bobbin.scheduler.queue.InjectionQueueTallyFields",
             "dev.bobbin.NamedFibers, dev.bobbin.NamedFibersCounter",
     })
     void sharedWordsSitBetween128BytesOfPaddingOnEachSide(String padded, String words) throws Exception {

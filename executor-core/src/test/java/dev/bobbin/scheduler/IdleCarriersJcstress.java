@@ -139,7 +139,7 @@ public final class IdleCarriersJcstress {
      */
     public abstract static class SearcherScenario {
         final IdleCarriers idle = new IdleCarriers(2);
-        final InjectionQueue inject = new InjectionQueue(Tunables.INJECTION_RING_INITIAL, Tunables.INJECTION_RING_RETAINED);
+        final InjectionQueue inject = new InjectionQueue();
         final TestSleeper carrierB = new TestSleeper();
         final Runnable task = () -> { };
 

@@ -1,5 +1,6 @@
 package dev.bobbin.scheduler;
 
+import dev.bobbin.scheduler.queue.InjectionQueueJcstress;
 import dev.bobbin.scheduler.queue.RunQueue;
 import dev.bobbin.scheduler.queue.RunQueueJcstress;
 
@@ -27,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Runs the jcstress protocol tests ({@link RunQueueJcstress}, {@link IdleCarriersJcstress},
+ * Runs the jcstress protocol tests ({@link RunQueueJcstress}, {@link InjectionQueueJcstress}, {@link IdleCarriersJcstress},
  * {@link WakeHandshakeJcstress}, {@link OutlivingFibersJcstress}, {@code dev.bobbin.JobCountJcstress}) from the
  * normal build, in a short bounded mode: every test of the real {@link RunQueue} and {@link IdleCarriers}
  * must pass with no forbidden outcome, and every broken twin must show one, which proves each test can
@@ -38,7 +39,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class JcstressProtocolTest {
     private static final String FILTER =
-            "^dev\\.bobbin\\.(scheduler\\.(queue\\.RunQueue|IdleCarriers|WakeHandshake|OutlivingFibers)|JobCount)Jcstress\\.";
+            "^dev\\.bobbin\\.(scheduler\\.(queue\\.(RunQueue|InjectionQueue)|IdleCarriers|WakeHandshake|OutlivingFibers)|JobCount)Jcstress\\.";
 
     /** The twins, each with the forbidden outcome it must show. */
     private static final Map<String, String> TWINS = Map.ofEntries(
@@ -53,7 +54,9 @@ class JcstressProtocolTest {
             Map.entry("dev.bobbin.scheduler.WakeHandshakeJcstress.PauseVsWakeReadFirst", "paused, not unparked"),
             Map.entry("dev.bobbin.JobCountJcstress.StartThenExitVsCheckEnrolsFirst", "true"),
             Map.entry("dev.bobbin.scheduler.queue.RunQueueJcstress.ClearVsStealBroken", "lost"),
-            Map.entry("dev.bobbin.scheduler.OutlivingFibersJcstress.SubmitVsExitCheckFirst", "lost"));
+            Map.entry("dev.bobbin.scheduler.OutlivingFibersJcstress.SubmitVsExitCheckFirst", "lost"),
+            Map.entry("dev.bobbin.scheduler.queue.InjectionQueueJcstress.PollVsPollBroken", "duplicate"),
+            Map.entry("dev.bobbin.scheduler.queue.InjectionQueueJcstress.PollVsTakeMatchingBroken", "duplicate"));
 
     private static final List<String> REAL = List.of(
             "dev.bobbin.scheduler.queue.RunQueueJcstress.PollVsSteal",
@@ -66,7 +69,10 @@ class JcstressProtocolTest {
             "dev.bobbin.scheduler.WakeHandshakeJcstress.PauseVsWake",
             "dev.bobbin.JobCountJcstress.StartThenExitVsCheck",
             "dev.bobbin.scheduler.queue.RunQueueJcstress.ClearVsSteal",
-            "dev.bobbin.scheduler.OutlivingFibersJcstress.SubmitVsExit");
+            "dev.bobbin.scheduler.OutlivingFibersJcstress.SubmitVsExit",
+            "dev.bobbin.scheduler.queue.InjectionQueueJcstress.PollVsPoll",
+            "dev.bobbin.scheduler.queue.InjectionQueueJcstress.PollVsTakeMatching",
+            "dev.bobbin.scheduler.queue.InjectionQueueJcstress.PushAllVsPoll");
 
     /** Outcome counts of one test, merged over its forks. */
     private record Summary(Map<String, Long> outcomes, boolean passed, Status status, List<String> messages) {

@@ -26,7 +26,7 @@ public final class OutlivingFibersJcstress {
     /** One round; the outcome names the runner's count and what is left in the injection queue. */
     public abstract static class Round {
         final AtomicInteger handedOver = new AtomicInteger();
-        final InjectionQueue inject = new InjectionQueue(4, 4);
+        final InjectionQueue inject = new InjectionQueue();
         final OutlivingFibers outliving = new OutlivingFibers("jcstress", t -> handedOver.incrementAndGet());
         final Runnable task = () -> { };
 

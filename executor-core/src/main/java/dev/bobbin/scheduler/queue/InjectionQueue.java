@@ -1,85 +1,69 @@
 package dev.bobbin.scheduler.queue;
 
 import dev.bobbin.base.LinePadding;
+import dev.bobbin.base.VarHandles;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.AbstractList;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.Objects;
+import java.util.RandomAccess;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Predicate;
 
 /**
  * The scheduler-wide queue for work submitted from outside the carriers and for spills of full local
- * queues.
+ * queues; also each carrier's inbox of tasks of fibers bound to it.
  *
- * <p>Implementation overview. A growable ring guarded by a lock, as Go's {@code sched.runq} and Tokio's
- * inject queue are: it is off the hot path (a carrier reaches it every
- * {@code Tunables.INJECTION_POLL_INTERVAL} tasks or when its local work runs out) and batch moves are
- * simpler under a lock. {@code size} is written under the lock and read without it, so idle checks and
- * statistics cost one volatile load.
+ * <p>Implementation overview. A lock-free linked queue (the JDK's {@link ConcurrentLinkedQueue}, a
+ * Michael–Scott queue) plus two counts. No operation waits for another thread: a submitter or carrier
+ * preempted in the middle of a push or poll holds nothing the others need, where under a lock the other
+ * carriers and every outside submitter would wait for it to be scheduled again (seen in the echo
+ * benchmark: a carrier blocked on the lock for milliseconds while the holder sat preempted). Each task costs
+ * one node while it is queued; a drained queue holds one node, so a burst leaves no memory behind.
  *
- * <p>Submitters may be fibers: the JDK pins a fiber while it calls the scheduler, so a contended lock
- * blocks its carrier for the few instructions of the critical section, never across a park.
+ * <p>Emptiness is the queue's own: {@link #isEmpty} reads the head node (volatile reads), and a push
+ * links its node with a CAS, so a submitter that pushes and then reads a carrier's sleep flag, and a
+ * carrier that sets that flag and then calls {@link #isEmpty}, cannot both miss each other (the wake
+ * protocol's Dekker pairs). {@link #size} is two separate counts, tasks pushed (added to after the
+ * link) less tasks taken (added to after the unlink), each on its own cache line; it may lag the queue
+ * by the operations in flight and is for estimates only (the batch share, statistics, the stall
+ * monitor), never for the wake protocol.
+ *
+ * <p>{@link #pushAll} links all its tasks with one CAS, in order. {@link #pollBatch} polls one task at a
+ * time, so two carriers taking batches at once interleave; each task is still taken exactly once.
  */
-public final class InjectionQueue extends InjectionQueueFields {
-    @SuppressWarnings("unused")                   // after the ring's words: see LinePadding
-    private long q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15, q16;
+public final class InjectionQueue {
+    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final Tally pushed = new Tally();     // written by submitters only
+    private final Tally polled = new Tally();     // written by takers only
 
-    private final ReentrantLock lock = new ReentrantLock();
-    private final int initialCapacity;            // the ring's size when new and after a burst drains
-    private final int retainedCapacity;           // a drained ring larger than this shrinks to initialCapacity
+    /** An empty queue. */
+    public InjectionQueue() { }
 
-    /**
-     * An empty queue whose ring starts with {@code initialCapacity} slots and, once drained after growing
-     * past {@code retainedCapacity}, shrinks back to that.
-     *
-     * @throws IllegalArgumentException if {@code initialCapacity} is not a power of two, or
-     *                                  {@code retainedCapacity} is below it
-     */
-    public InjectionQueue(int initialCapacity, int retainedCapacity) {
-        if (initialCapacity < 1 || Integer.bitCount(initialCapacity) != 1) {
-            throw new IllegalArgumentException("initialCapacity must be a power of two: " + initialCapacity);
-        }
-        if (retainedCapacity < initialCapacity) {
-            throw new IllegalArgumentException("retainedCapacity must be >= initialCapacity: " + retainedCapacity);
-        }
-        this.initialCapacity = initialCapacity;
-        this.retainedCapacity = retainedCapacity;
-        this.ring = new Runnable[initialCapacity];
-    }
-
+    /** Appends {@code task}. Any thread; never blocks. */
     public void push(Runnable task) {
-        lock.lock();
-        try {
-            ensureRoom(1);
-            ring[(headIndex + size) & (ring.length - 1)] = task;
-            size = size + 1;                      // volatile write; pairs with the read in isEmpty/size
-        } finally {
-            lock.unlock();
-        }
+        Objects.requireNonNull(task, "task");
+        tasks.offer(task);                        // CAS links the node: the publication the wake protocol reads
+        pushed.add(1);
     }
 
-    public void pushAll(Runnable[] tasks, Runnable extra) {
-        lock.lock();
-        try {
-            int n = tasks.length + (extra != null ? 1 : 0);
-            ensureRoom(n);
-            int s = size;
-            for (Runnable t : tasks) ring[(headIndex + s++) & (ring.length - 1)] = t;
-            if (extra != null) ring[(headIndex + s++) & (ring.length - 1)] = extra;
-            size = s;
-        } finally {
-            lock.unlock();
-        }
+    /** Appends {@code batch} and then {@code extra} (if not null), in that order, all at once. */
+    public void pushAll(Runnable[] batch, Runnable extra) {
+        List<Runnable> all = new Batch(batch, extra);
+        if (all.isEmpty()) return;
+        tasks.addAll(all);                        // one CAS links the whole chain
+        pushed.add(all.size());
     }
 
+    /** The oldest task, or null when empty. Any thread. */
     public Runnable poll() {
-        if (size == 0) return null;
-        lock.lock();
-        try {
-            return pollLocked();
-        } finally {
-            lock.unlock();
-        }
+        Runnable t = tasks.poll();
+        if (t != null) polled.add(1);
+        return t;
     }
 
     /**
@@ -87,90 +71,97 @@ public final class InjectionQueue extends InjectionQueueFields {
      * room for them). Returns null when empty.
      */
     public Runnable pollBatch(RunQueue.Local dst, int max) {
-        if (size == 0) return null;
-        lock.lock();
-        try {
-            Runnable first = pollLocked();
-            if (first == null) return null;
-            for (int i = 1; i < max && size > 0; i++) {
-                Runnable t = pollLocked();
-                if (!dst.offer(t)) { // cannot happen when the caller sized max by dst.remaining(); keep safe
-                    unpollLocked(t);
-                    break;
-                }
+        Runnable first = poll();
+        if (first == null) return null;
+        for (int i = 1; i < max; i++) {
+            Runnable t = poll();
+            if (t == null) break;
+            if (!dst.offer(t)) {                  // cannot happen when max <= dst.remaining(); keep safe
+                push(t);
+                break;
             }
-            return first;
-        } finally {
-            lock.unlock();
         }
+        return first;
     }
 
     /**
      * Takes out every task {@code which} accepts, in order, leaving the others in theirs. A scan of the
-     * whole queue under the lock: for rare rescues (the stall monitor's), not for the hot path.
+     * whole queue: for rare rescues (the stall monitor's), not for the hot path. A task that another
+     * thread polls during the scan goes to that thread instead; each is taken exactly once.
      */
     public List<Runnable> takeMatching(Predicate<Runnable> which) {
         List<Runnable> taken = new ArrayList<>();
-        if (size == 0) return taken;
-        lock.lock();
-        try {
-            int s = size, mask = ring.length - 1, kept = 0;
-            for (int i = 0; i < s; i++) {
-                Runnable t = ring[(headIndex + i) & mask];
-                if (which.test(t)) taken.add(t);
-                else ring[(headIndex + kept++) & mask] = t;
+        for (Iterator<Runnable> it = tasks.iterator(); it.hasNext(); ) {
+            Runnable t = it.next();
+            if (which.test(t) && tasks.remove(new SameTask(t))) {  // true only for the thread that unlinked it
+                polled.add(1);
+                taken.add(t);
             }
-            for (int i = kept; i < s; i++) ring[(headIndex + i) & mask] = null;
-            if (kept != s) size = kept;           // volatile write; pairs with the read in isEmpty/size
-            return taken;
-        } finally {
-            lock.unlock();
         }
+        return taken;
     }
 
-    public boolean isEmpty() { return size == 0; }
+    /** Whether the queue holds no task. Exact at the moment of its volatile reads; the wake protocol uses it. */
+    public boolean isEmpty() { return tasks.isEmpty(); }
 
-    public int size() { return size; }
+    /** How many tasks are queued, about: may lag pushes and polls in flight. Never negative. */
+    public int size() {
+        long out = polled.get();                  // first: a push counted later only makes the estimate larger
+        return (int) Math.clamp(pushed.get() - out, 0, Integer.MAX_VALUE);
+    }
 
-    private Runnable pollLocked() {
-        int s = size;
-        if (s == 0) return null;
-        int i = headIndex & (ring.length - 1);
-        Runnable t = ring[i];
-        ring[i] = null;
-        headIndex = i + 1;
-        size = s - 1;
-        if (s == 1 && ring.length > retainedCapacity) {
-            ring = new Runnable[initialCapacity];   // drained after a burst: give the memory back
-            headIndex = 0;
+    /**
+     * A count that one side of the queue adds to (submitters to {@code pushed}, takers to {@code polled}),
+     * on a cache line of its own: a submitter and a carrier handing tasks over do not pass a shared
+     * counter's line back and forth on every task.
+     */
+    static final class Tally extends InjectionQueueTallyFields {
+        @SuppressWarnings("unused")               // after the value: see LinePadding
+        private long q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15, q16;
+    }
+
+    /**
+     * Matches only {@code task} itself: {@link ConcurrentLinkedQueue#remove} asks its argument's
+     * {@code equals}, and two distinct tasks that are equal must not stand for each other.
+     */
+    private static final class SameTask {
+        private final Runnable task;
+
+        SameTask(Runnable task) { this.task = task; }
+
+        @Override public boolean equals(Object o) { return o == task || o == this; }
+
+        @Override public int hashCode() { return System.identityHashCode(task); }
+    }
+
+    /** {@code batch} followed by {@code extra}, as a list for {@link ConcurrentLinkedQueue#addAll}. */
+    private static final class Batch extends AbstractList<Runnable> implements RandomAccess {
+        private final Runnable[] batch;
+        private final Runnable extra;
+
+        Batch(Runnable[] batch, Runnable extra) {
+            this.batch = Objects.requireNonNull(batch, "batch");
+            this.extra = extra;
         }
-        return t;
-    }
 
-    private void unpollLocked(Runnable t) {
-        headIndex = (headIndex - 1) & (ring.length - 1);
-        ring[headIndex] = t;
-        size = size + 1;
-    }
+        @Override public Runnable get(int i) {
+            return i < batch.length ? Objects.requireNonNull(batch[i], "batch element") : Objects.requireNonNull(extra);
+        }
 
-    private void ensureRoom(int n) {
-        int s = size;
-        if (s + n <= ring.length) return;
-        int cap = ring.length;
-        while (cap < s + n) cap <<= 1;
-        Runnable[] bigger = new Runnable[cap];
-        for (int i = 0; i < s; i++) bigger[i] = ring[(headIndex + i) & (ring.length - 1)];
-        ring = bigger;
-        headIndex = 0;
+        @Override public int size() { return batch.length + (extra != null ? 1 : 0); }
     }
 }
 
-/**
- * An {@link InjectionQueue}'s ring words, behind 128 bytes of padding ({@link LinePadding}): submitters and
- * carriers write them under the lock, and idle carriers read {@code size} without it.
- */
-abstract class InjectionQueueFields extends LinePadding {
-    Runnable[] ring;                              // guarded by lock; power of two
-    int headIndex;                                // guarded by lock; index of the oldest task
-    volatile int size;                            // written under lock; read racily by idle checks
+/** A {@link InjectionQueue.Tally}'s value, behind 128 bytes of padding ({@link LinePadding}). */
+abstract class InjectionQueueTallyFields extends LinePadding {
+    private static final VarHandle VALUE = VarHandles.field(MethodHandles.lookup(), InjectionQueueTallyFields.class, "value", long.class);
+
+    volatile long value;
+
+    /** Atomic add (volatile semantics); pairs with the volatile read in {@code get}. */
+    final void add(int delta) {
+        VALUE.getAndAdd(this, (long) delta);
+    }
+
+    final long get() { return value; }
 }
