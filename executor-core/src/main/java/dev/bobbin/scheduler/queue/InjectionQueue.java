@@ -71,16 +71,20 @@ public final class InjectionQueue {
      * room for them). Returns null when empty.
      */
     public Runnable pollBatch(RunQueue.Local dst, int max) {
-        Runnable first = poll();
+        Runnable first = tasks.poll();
         if (first == null) return null;
-        for (int i = 1; i < max; i++) {
-            Runnable t = poll();
+        int taken = 1;                            // counted once for the batch
+        while (taken < max) {
+            Runnable t = tasks.poll();
             if (t == null) break;
+            taken++;
             if (!dst.offer(t)) {                  // cannot happen when max <= dst.remaining(); keep safe
+                polled.add(taken);
                 push(t);
-                break;
+                return first;
             }
         }
+        polled.add(taken);
         return first;
     }
 

@@ -81,6 +81,21 @@ class InjectionQueueTest {
     }
 
     @Test
+    void pollBatchIntoARingWithoutRoomPutsTheTaskItCouldNotPlaceBack() {
+        InjectionQueue q = new InjectionQueue();
+        for (int i = 0; i < 5; i++) q.push(new Task(i));
+        RunQueue ring = new RunQueue(4);
+        for (int i = 0; i < 3; i++) assertTrue(ring.local().offer(new Task(-1)));
+        assertEquals(new Task(0), q.pollBatch(ring.local(), 5));   // a caller that misjudged the room
+        assertEquals(4, ring.sizeEstimate());                     // task 1 went in; task 2 found it full
+        assertEquals(3, q.size());
+        List<Runnable> rest = new ArrayList<>();
+        for (Runnable t; (t = q.poll()) != null; ) rest.add(t);
+        assertEquals(List.of(new Task(3), new Task(4), new Task(2)), rest);
+        assertEquals(0, q.size());
+    }
+
+    @Test
     void takeMatchingTakesTheMatchesInOrderAndKeepsTheRestInTheirs() {
         InjectionQueue q = new InjectionQueue();
         for (int i = 0; i < 10; i++) q.push(new Task(i));
