@@ -111,7 +111,7 @@ public final class InjectionQueue {
     /** How many tasks are queued, about: may lag pushes and polls in flight. Never negative. */
     public int size() {
         long out = polled.get();                  // first: a push counted later only makes the estimate larger
-        return (int) Math.clamp(pushed.get() - out, 0, Integer.MAX_VALUE);
+        return Math.clamp(pushed.get() - out, 0, Integer.MAX_VALUE);
     }
 
     /**
