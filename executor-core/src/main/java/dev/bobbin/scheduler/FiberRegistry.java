@@ -34,9 +34,14 @@ import java.util.List;
  * read for the JDK's thread dumps; those reads wait for a stripe's lock at most
  * {@link Tunables#REGISTRY_DUMP_LOCK_WAIT_NANOS} and otherwise leave its fibers out, so a carrier frozen
  * while it holds one (by a debugger) cannot hang {@code jcmd Thread.dump_to_file}. The set is
- * striped by thread id; each stripe is an open-addressing table (linear probing, backward-shift
- * deletion, no tombstones) of fiber references, guarded by the stripe's spin lock, with a parallel array of
- * last-run timestamps only when fibers are tracked. At a load between 1/4 and 1/2 a live fiber costs one
+ * striped by runs of consecutive thread ids ({@link Tunables#FIBER_REGISTRY_STRIPE_RUN} to a run, each run
+ * on a stripe picked by a hash of it): fibers started one after another get consecutive ids, and the
+ * carrier that ends them (often not the one that started them: a thief takes a contiguous half of a
+ * ring) then finds their stripe's lock and table on its own cache lines for a whole run, where a stripe
+ * per fiber made every second removal fetch both from the other carrier. Each stripe is an
+ * open-addressing table (linear probing, backward-shift deletion, no tombstones) of fiber references,
+ * guarded by the stripe's spin lock, with a parallel array of last-run timestamps only when fibers are
+ * tracked. At a load between 1/4 and 1/2 a live fiber costs one
  * reference per slot, 8 to 16 bytes (24 to 48 with timestamps), against roughly 600 bytes for a parked
  * virtual thread; a table keeps the size its recent peak needed (see {@link Stripe}), and each stripe's
  * words are padded off other objects' cache lines. A carrier touches a stripe at a fiber's start and end
@@ -61,9 +66,18 @@ public final class FiberRegistry {
         stampRuns = stamped;
     }
 
-    /** A 64-bit mix of the thread id (murmur3's finalizer): the low bits pick the stripe, the high 32 the slot. */
+    /**
+     * The fiber's hash: the high 32 bits (the slot) mix its thread id; the low bits (the stripe) mix the
+     * run of {@link Tunables#FIBER_REGISTRY_STRIPE_RUN} consecutive ids it belongs to.
+     */
     private static long hash(Thread fiber) {
-        long h = fiber.threadId();
+        long id = fiber.threadId();
+        return (mix(id) & 0xFFFF_FFFF_0000_0000L)
+                | (mix(id / Tunables.FIBER_REGISTRY_STRIPE_RUN) & 0xFFFF_FFFFL);
+    }
+
+    /** A 64-bit mix (murmur3's finalizer). */
+    private static long mix(long h) {
         h ^= h >>> 33;
         h *= 0xff51afd7ed558ccdL;
         h ^= h >>> 33;
@@ -79,6 +93,11 @@ public final class FiberRegistry {
 
     private Stripe stripeOf(long h) {
         return stripes[(int) h & stripeMask];
+    }
+
+    /** The index of {@code fiber}'s stripe (tests). */
+    int stripeIndex(Thread fiber) {
+        return (int) hash(fiber) & stripeMask;
     }
 
     /**

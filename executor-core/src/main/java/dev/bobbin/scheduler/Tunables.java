@@ -118,6 +118,11 @@ public final class Tunables {
      *  locks uncontended when every carrier starts and ends fibers at once. */
     static final int FIBER_REGISTRY_STRIPES_PER_CARRIER = 4;
 
+    /** Consecutive thread ids that share a registry stripe: a thief's batch of fibers, started one after
+     *  another, ends on a few stripes instead of one cache-line transfer per fiber; short enough that a
+     *  hundred fibers still spread over the stripes (bench/README.md, "Twenty-third session"). */
+    static final int FIBER_REGISTRY_STRIPE_RUN = 16;
+
     /** Spins of a thread waiting for a registry stripe before it yields: a holder runs a few probes, so a
      *  longer wait means it was descheduled. */
     static final int REGISTRY_LOCK_SPINS = 128;

@@ -52,6 +52,26 @@ class FiberRegistryTest {
      * Batches that fill and drain the registry again and again (an invokeAll loop) keep the tables their
      * peak needs: a table that shrank at every trough would grow again, moving every entry, at every batch.
      */
+    /**
+     * Fibers with consecutive thread ids in one run share a stripe (so the carrier that ends a batch of
+     * them finds the stripe on its own cache lines), and runs spread over the stripes.
+     */
+    @Test
+    void consecutiveIdsShareAStripeRunByRunAndRunsSpread() {
+        FiberRegistry r = new FiberRegistry(2, false);
+        int run = Tunables.FIBER_REGISTRY_STRIPE_RUN;
+        java.util.Map<Long, Set<Integer>> stripesOfRun = new java.util.HashMap<>();
+        Set<Integer> used = new java.util.HashSet<>();
+        for (int i = 0; i < 64 * run; i++) {
+            Thread t = Thread.ofVirtual().unstarted(() -> { });
+            int stripe = r.stripeIndex(t);
+            stripesOfRun.computeIfAbsent(t.threadId() / run, k -> new java.util.HashSet<>()).add(stripe);
+            used.add(stripe);
+        }
+        stripesOfRun.forEach((k, stripes) -> assertEquals(1, stripes.size(), "run " + k + " spans stripes " + stripes));
+        assertTrue(used.size() > 1, "64 runs all on one stripe: " + used);
+    }
+
     @Test
     void batchesThatRiseAndFallKeepTheTablesTheirPeakNeeds() {
         FiberRegistry r = new FiberRegistry(1, false);
@@ -124,9 +144,12 @@ class FiberRegistryTest {
         return spike;
     }
 
-    /** Adds and removes {@code n} short-lived fibers, one at a time, and returns the capacity. */
+    /**
+     * Adds and removes {@code n} short-lived fibers, one at a time, and returns the capacity. They cycle
+     * through 4,000 threads, 250 runs of consecutive ids, so that every stripe sees its share.
+     */
     private static int capacityAfterATrickle(FiberRegistry r, int n) {
-        List<Thread> trickle = unstarted(400);
+        List<Thread> trickle = unstarted(4_000);
         for (int i = 0; i < n; i++) {
             Thread t = trickle.get(i % trickle.size());
             r.add(t, 0);
