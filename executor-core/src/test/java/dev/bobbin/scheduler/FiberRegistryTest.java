@@ -6,7 +6,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -49,10 +52,6 @@ class FiberRegistryTest {
     }
 
     /**
-     * Batches that fill and drain the registry again and again (an invokeAll loop) keep the tables their
-     * peak needs: a table that shrank at every trough would grow again, moving every entry, at every batch.
-     */
-    /**
      * Fibers with consecutive thread ids in one run share a stripe (so the carrier that ends a batch of
      * them finds the stripe on its own cache lines), and runs spread over the stripes.
      */
@@ -60,18 +59,22 @@ class FiberRegistryTest {
     void consecutiveIdsShareAStripeRunByRunAndRunsSpread() {
         FiberRegistry r = new FiberRegistry(2, false);
         int run = Tunables.FIBER_REGISTRY_STRIPE_RUN;
-        java.util.Map<Long, Set<Integer>> stripesOfRun = new java.util.HashMap<>();
-        Set<Integer> used = new java.util.HashSet<>();
+        Map<Long, Set<Integer>> stripesOfRun = new HashMap<>();
+        Set<Integer> used = new HashSet<>();
         for (int i = 0; i < 64 * run; i++) {
             Thread t = Thread.ofVirtual().unstarted(() -> { });
             int stripe = r.stripeIndex(t);
-            stripesOfRun.computeIfAbsent(t.threadId() / run, k -> new java.util.HashSet<>()).add(stripe);
+            stripesOfRun.computeIfAbsent(t.threadId() / run, k -> new HashSet<>()).add(stripe);
             used.add(stripe);
         }
         stripesOfRun.forEach((k, stripes) -> assertEquals(1, stripes.size(), "run " + k + " spans stripes " + stripes));
         assertTrue(used.size() > 1, "64 runs all on one stripe: " + used);
     }
 
+    /**
+     * Batches that fill and drain the registry again and again (an invokeAll loop) keep the tables their
+     * peak needs: a table that shrank at every trough would grow again, moving every entry, at every batch.
+     */
     @Test
     void batchesThatRiseAndFallKeepTheTablesTheirPeakNeeds() {
         FiberRegistry r = new FiberRegistry(1, false);
