@@ -141,8 +141,8 @@ class GrpcOnBobbinTest {
         }
     }
 
-    /** A {@link #BLOCK} handler that has started: where it runs and, once it ends, what it saw. */
-    record Blocked(String request, boolean onBobbin, CompletableFuture<String> outcome) { }
+    /** A {@link #BLOCK} handler that has started: where it runs, once it ends what it saw, and when gRPC cancelled its context. */
+    record Blocked(String request, boolean onBobbin, CompletableFuture<String> outcome, CountDownLatch contextCancelled) { }
 
     private final Fibers fibers;
     private CapturedLogs logs;
@@ -220,7 +220,7 @@ class GrpcOnBobbinTest {
         CountDownLatch cancelled = new CountDownLatch(1);
         context.addListener(c -> cancelled.countDown(), Runnable::run);
         CompletableFuture<String> outcome = new CompletableFuture<>();
-        blocked.add(new Blocked(request, FiberScheduler.current().isPresent(), outcome));
+        blocked.add(new Blocked(request, FiberScheduler.current().isPresent(), outcome, cancelled));
         try {
             (request.startsWith("forever:") ? never : cancelled).await();
             outcome.complete("context cancelled: " + Contexts.statusFromCancelled(context).getCode()
@@ -361,6 +361,11 @@ class GrpcOnBobbinTest {
         for (Blocked handler : started) {
             assertEquals(fibers.bobbin(), handler.onBobbin(), "the handler runs on a Bobbin fiber");
             assertFalse(handler.outcome().isDone(), "gRPC does not interrupt a handler");
+        }
+        // gRPC cancels each call's context through the handlers' executor (a task of its own, not the
+        // handler's); wait for those tasks, so the interrupts below come after them as the test intends
+        for (Blocked handler : started) {
+            assertTrue(handler.contextCancelled().await(30, SECONDS), "gRPC cancelled the context of " + handler.request());
         }
         assertEquals(List.of(), handlers.shutdownNow(), "no handler was waiting to start");
         assertTrue(handlers.awaitTermination(30, SECONDS), "every handler's fiber ended");
