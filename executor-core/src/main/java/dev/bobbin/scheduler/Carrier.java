@@ -110,7 +110,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
     private int seed;                        // owner: xorshift state for victim selection
     private final int[] stolenCount = new int[1]; // owner: out-parameter of stealInto
     public final boolean spare;                     // a spare carrier, started only while carriers are stalled
-    public final InjectionQueue inbox = new InjectionQueue(); // tasks of fibers bound here; only this carrier polls
+    public final InjectionQueue inbox = new InjectionQueue(); // tasks of fibers bound here; this carrier polls (the monitor too, if it stalls)
     final AtomicInteger boundFibers = new AtomicInteger(); // fibers bound here (permanently or inside with)
     private Object[] locals = new Object[0]; // owner: CarrierLocal values by CarrierLocal id
 

@@ -22,8 +22,8 @@ import java.util.function.Predicate;
  * Michael–Scott queue) plus two counts. No operation waits for another thread: a submitter or carrier
  * preempted in the middle of a push or poll holds nothing the others need, where under a lock the other
  * carriers and every outside submitter would wait for it to be scheduled again (seen in the echo
- * benchmark: a carrier blocked on the lock for milliseconds while the holder sat preempted). Each task costs
- * one node while it is queued; a drained queue holds one node, so a burst leaves no memory behind.
+ * benchmark: a carrier blocked on the lock for milliseconds while the holder sat preempted). Each task
+ * costs one node while it is queued; a drained queue holds one node, so a burst leaves no memory behind.
  *
  * <p>Emptiness is the queue's own: {@link #isEmpty} reads the head node (volatile reads), and a push
  * links its node with a CAS, so a submitter that pushes and then reads a carrier's sleep flag, and a

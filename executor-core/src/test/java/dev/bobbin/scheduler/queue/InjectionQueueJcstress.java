@@ -125,20 +125,26 @@ public final class InjectionQueueJcstress {
 
     // ---- two pollers ----------------------------------------------------------------------------
 
-    /** Three queued items; two carriers poll twice each. */
-    public abstract static class PollScenario {
+    /** Three queued items and two takers; each scenario says what the takers do. */
+    public abstract static class TwoTakers {
         final Item[] items = QueueUnderTest.items(3);
         final Queue q;
         final Taker a = new Taker(), b = new Taker();
 
-        PollScenario(Supplier<Queue> queue) {
+        TwoTakers(Supplier<Queue> queue) {
             q = queue.get();
             for (Item i : items) q.push(i);
         }
 
+        String verdict() { return InjectionQueueJcstress.verdict(items.length, q, a, b); }
+    }
+
+    /** Two carriers poll twice each. */
+    public abstract static class PollScenario extends TwoTakers {
+        PollScenario(Supplier<Queue> queue) { super(queue); }
+
         void runA() { a.take(q.poll()); a.take(q.poll()); }
         void runB() { b.take(q.poll()); b.take(q.poll()); }
-        String verdict() { return InjectionQueueJcstress.verdict(items.length, q, a, b); }
     }
 
     @JCStressTest
@@ -167,20 +173,12 @@ public final class InjectionQueueJcstress {
 
     // ---- a poller and the stall monitor's takeMatching ------------------------------------------
 
-    /** Three queued items; a carrier polls twice while the monitor takes every item. */
-    public abstract static class MatchScenario {
-        final Item[] items = QueueUnderTest.items(3);
-        final Queue q;
-        final Taker carrier = new Taker(), monitor = new Taker();
+    /** A carrier ({@code a}) polls twice while the monitor ({@code b}) takes every item. */
+    public abstract static class MatchScenario extends TwoTakers {
+        MatchScenario(Supplier<Queue> queue) { super(queue); }
 
-        MatchScenario(Supplier<Queue> queue) {
-            q = queue.get();
-            for (Item i : items) q.push(i);
-        }
-
-        void runCarrier() { carrier.take(q.poll()); carrier.take(q.poll()); }
-        void runMonitor() { q.takeMatching(t -> true).forEach(monitor::take); }
-        String verdict() { return InjectionQueueJcstress.verdict(items.length, q, carrier, monitor); }
+        void runCarrier() { a.take(q.poll()); a.take(q.poll()); }
+        void runMonitor() { q.takeMatching(t -> true).forEach(b::take); }
     }
 
     @JCStressTest
