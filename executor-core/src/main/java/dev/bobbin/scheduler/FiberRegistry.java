@@ -38,11 +38,13 @@ import java.util.List;
  * on a stripe picked by a hash of it): fibers started one after another get consecutive ids, and the
  * carrier that ends them (often not the one that started them: a thief takes a contiguous half of a
  * ring) then finds their stripe's lock and table on its own cache lines for a whole run, where a stripe
- * per fiber made every second removal fetch both from the other carrier. Each stripe is an
- * open-addressing table (linear probing, backward-shift deletion, no tombstones) of fiber references,
- * guarded by the stripe's spin lock, with a parallel array of last-run timestamps only when fibers are
- * tracked. At a load between 1/4 and 1/2 a live fiber costs one
- * reference per slot, 8 to 16 bytes (24 to 48 with timestamps), against roughly 600 bytes for a parked
+ * per fiber made every second removal fetch both from the other carrier. Inside its stripe a run takes a
+ * block of consecutive slots (16 compressed references are one cache line), so the run's adds and
+ * removals meet that line again instead of one line per fiber. Each stripe is an
+ * open-addressing table (linear probing, backward-shift deletion, no tombstones) of fiber references
+ * and their hashes, guarded by the stripe's spin lock, with a parallel array of last-run timestamps only
+ * when fibers are tracked. At a load between 1/4 and 1/2 a live fiber costs a reference and a hash per
+ * slot, 16 to 32 bytes (32 to 64 with timestamps), against roughly 600 bytes for a parked
  * virtual thread; a table keeps the size its recent peak needed (see {@link Stripe}), and each stripe's
  * words are padded off other objects' cache lines. A carrier touches a stripe at a fiber's start and end
  * (and after each run when last-run times are tracked); the stripes are many more than the carriers, so
@@ -52,6 +54,11 @@ public final class FiberRegistry {
     /** {@link Stripe#removeLocked}'s answer for a fiber that was not present. */
     private static final Object ABSENT = new Object();
     private static final System.Logger LOG = System.getLogger("dev.bobbin");
+    private static final int RUN = Tunables.FIBER_REGISTRY_STRIPE_RUN;              // ids per run (see hash)
+    private static final int RUN_BITS = Integer.numberOfTrailingZeros(RUN);
+    static {
+        assert Integer.bitCount(RUN) == 1 : "FIBER_REGISTRY_STRIPE_RUN must be a power of two";
+    }
 
     private final Stripe[] stripes;
     private final int stripeMask;
@@ -67,13 +74,15 @@ public final class FiberRegistry {
     }
 
     /**
-     * The fiber's hash: the high 32 bits (the slot) mix its thread id; the low bits (the stripe) mix the
-     * run of {@link Tunables#FIBER_REGISTRY_STRIPE_RUN} consecutive ids it belongs to.
+     * The fiber's hash, both halves from the mix of the run of {@link Tunables#FIBER_REGISTRY_STRIPE_RUN}
+     * consecutive ids it belongs to: the low bits pick the stripe; the high 32 bits (the slot) put the
+     * run's block of slots in the stripe's table, and the id's place in its run the slot in the block.
      */
     private static long hash(Thread fiber) {
         long id = fiber.threadId();
-        return (mix(id) & 0xFFFF_FFFF_0000_0000L)
-                | (mix(id / Tunables.FIBER_REGISTRY_STRIPE_RUN) & 0xFFFF_FFFFL);
+        long run = mix(id / RUN);
+        long slot = ((run >>> 32) << RUN_BITS | (id & (RUN - 1))) & 0xFFFF_FFFFL;
+        return slot << 32 | (run & 0xFFFF_FFFFL);
     }
 
     /** A 64-bit mix (murmur3's finalizer). */
@@ -86,7 +95,7 @@ public final class FiberRegistry {
         return h;
     }
 
-    /** The in-stripe hash: 32 well-mixed bits independent of the stripe bits. */
+    /** The in-stripe hash: the run's block (mixed bits independent of the stripe bits) and the id's place in it. */
     private static int slotHash(long h) {
         return (int) (h >>> 32);
     }
@@ -286,6 +295,7 @@ public final class FiberRegistry {
         static final VarHandle LOCKED = VarHandles.field(MethodHandles.lookup(), StripeFields.class, "locked", int.class);
         volatile int locked;                  // 1 while held
         Thread[] keys = new Thread[Tunables.FIBER_REGISTRY_INITIAL_SLOTS]; // guarded by the lock
+        int[] hashes = new int[Tunables.FIBER_REGISTRY_INITIAL_SLOTS]; // guarded by the lock; parallel to keys: each key's slot hash
         long[] stamps;                        // guarded by the lock; parallel to keys, or null when not stamped
         Owner[] owners;                       // guarded by the lock; parallel to keys, null until the first enrol
         int size;                             // guarded by the lock
@@ -296,9 +306,10 @@ public final class FiberRegistry {
     }
 
     /**
-     * One stripe: an open-addressing table guarded by its own spin lock. Moving an entry (a deletion's
-     * backward shift, a resize) reads the fiber's id for its hash; keeping the hashes beside the references
-     * would save that read for 4 more bytes per slot, and measured no faster in an invokeAll loop.
+     * One stripe: an open-addressing table guarded by its own spin lock. Each slot keeps its fiber's hash
+     * beside the reference: a run's block makes probe clusters long, and a deletion's backward shift walks
+     * the rest of its cluster reading each member's home, which the hashes give without touching the
+     * fibers (the table's own lines only).
      *
      * <p>Sizing. The table grows when an add would take it above 1/2 load. It shrinks only when the load
      * stayed low for a while: the stripe counts its removals in windows of half a table, keeps each
@@ -341,6 +352,7 @@ public final class FiberRegistry {
                 i = (i + 1) & mask;
             }
             keys[i] = fiber;
+            hashes[i] = h;
             if (stamps != null) stamps[i] = now;
             if (owners != null) owners[i] = owner;
         }
@@ -365,11 +377,12 @@ public final class FiberRegistry {
             int hole = i;
             int j = (i + 1) & mask;
             while (keys[j] != null) {
-                int home = slotHash(hash(keys[j])) & mask;
+                int home = hashes[j] & mask;
                 // move keys[j] into the hole unless its home lies cyclically in (hole, j]
                 boolean homeBetween = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
                 if (!homeBetween) {
                     keys[hole] = keys[j];
+                    hashes[hole] = hashes[j];
                     if (stamps != null) stamps[hole] = stamps[j];
                     if (owners != null) owners[hole] = owners[j];
                     hole = j;
@@ -493,21 +506,36 @@ public final class FiberRegistry {
 
         private void resize(int capacity) {
             Thread[] oldKeys = keys;
+            int[] oldHashes = hashes;
             long[] oldStamps = stamps;
             Owner[] oldOwners = owners;
             // allocate all before replacing any: an OutOfMemoryError leaves the stripe as it was
             Thread[] newKeys = new Thread[capacity];
+            int[] newHashes = new int[capacity];
             long[] newStamps = oldStamps != null ? new long[capacity] : null;
             Owner[] newOwners = oldOwners != null ? new Owner[capacity] : null;
             keys = newKeys;
+            hashes = newHashes;
             stamps = newStamps;
             owners = newOwners;
             for (int i = 0; i < oldKeys.length; i++) {
                 if (oldKeys[i] != null) {
-                    insert(oldKeys[i], slotHash(hash(oldKeys[i])), oldStamps != null ? oldStamps[i] : 0,
+                    insert(oldKeys[i], oldHashes[i], oldStamps != null ? oldStamps[i] : 0,
                             oldOwners != null ? oldOwners[i] : null);
                 }
             }
+        }
+    }
+
+    /** For tests: the slot of {@code fiber} in its stripe's table, or -1 if absent. */
+    int slotIndex(Thread fiber) {
+        long h = hash(fiber);
+        Stripe s = stripeOf(h);
+        s.lock();
+        try {
+            return s.indexOf(fiber, slotHash(h));
+        } finally {
+            s.unlock();
         }
     }
 

@@ -118,9 +118,11 @@ public final class Tunables {
      *  locks uncontended when every carrier starts and ends fibers at once. */
     static final int FIBER_REGISTRY_STRIPES_PER_CARRIER = 4;
 
-    /** Consecutive thread ids that share a registry stripe: a thief's batch of fibers, started one after
-     *  another, ends on a few stripes instead of one cache-line transfer per fiber; short enough that a
-     *  hundred fibers still spread over the stripes (bench/README.md, "Twenty-third session"). */
+    /** Consecutive thread ids that share a registry stripe, and a block of slots in its table: a thief's
+     *  batch of fibers, started one after another, ends on a few stripes and table lines instead of one
+     *  cache-line transfer per fiber (16 compressed references fill one line); short enough that a hundred
+     *  fibers still spread over the stripes (bench/README.md, "Twenty-third session", "Twenty-fourth
+     *  session"). A power of two. */
     static final int FIBER_REGISTRY_STRIPE_RUN = 16;
 
     /** Spins of a thread waiting for a registry stripe before it yields: a holder runs a few probes, so a
@@ -133,8 +135,8 @@ public final class Tunables {
     static final long REGISTRY_DUMP_LOCK_WAIT_NANOS = 100_000_000L;
 
     /** Initial slots per registry stripe; tables grow above 1/2 load and shrink only after a sustained low
-     *  load (FiberRegistry.Stripe), so a tracked fiber costs 8 to 16 bytes at a table's peak (a 4-byte
-     *  reference per slot), 24 to 48 with trackFibers (plus an 8-byte timestamp). At most half full, a
+     *  load (FiberRegistry.Stripe), so a tracked fiber costs 16 to 32 bytes at a table's peak (a 4-byte
+     *  reference and a 4-byte hash per slot), 32 to 64 with trackFibers (plus an 8-byte timestamp). At most half full, a
      *  linear probe that misses reads 2.5 slots on average, against 8.5 at 3/4, where the tables' inserts
      *  and lookups were a fifth of the CPU of an invokeAll loop. */
     static final int FIBER_REGISTRY_INITIAL_SLOTS = 16;

@@ -72,6 +72,32 @@ class FiberRegistryTest {
     }
 
     /**
+     * Inside its stripe a run takes a block of consecutive slots, in id order, so the adds and removals
+     * of a run's fibers meet the same cache line. Blocks of different runs may meet and push one another
+     * along (linear probing), so the check asks it of most runs, not all; slots picked per fiber would
+     * give almost none.
+     */
+    @Test
+    void aRunsFibersTakeConsecutiveSlotsOfItsStripe() {
+        FiberRegistry r = new FiberRegistry(2, false);
+        int run = Tunables.FIBER_REGISTRY_STRIPE_RUN;
+        Map<Long, List<Thread>> runs = new HashMap<>();
+        for (Thread t : unstarted(64 * run + run)) runs.computeIfAbsent(t.threadId() / run, k -> new ArrayList<>()).add(t);
+        runs.values().removeIf(members -> members.size() < run);            // the partial runs at both ends
+        runs.values().forEach(members -> members.forEach(t -> r.add(t, 0)));
+        int consecutive = 0;
+        for (List<Thread> members : runs.values()) {
+            int first = r.slotIndex(members.get(0));
+            boolean inOrder = true;
+            for (int k = 1; k < members.size(); k++) inOrder &= r.slotIndex(members.get(k)) == first + k;
+            if (inOrder) consecutive++;
+        }
+        assertTrue(consecutive * 2 >= runs.size(), consecutive + " of " + runs.size() + " runs in consecutive slots");
+        for (List<Thread> members : runs.values()) members.forEach(t -> assertTrue(r.remove(t)));
+        assertEquals(0, r.size());
+    }
+
+    /**
      * Batches that fill and drain the registry again and again (an invokeAll loop) keep the tables their
      * peak needs: a table that shrank at every trough would grow again, moving every entry, at every batch.
      */
