@@ -530,12 +530,11 @@ public final class FiberRegistry {
     /** For tests: the slot of {@code fiber} in its stripe's table, or -1 if absent. */
     int slotIndex(Thread fiber) {
         long h = hash(fiber);
-        Stripe s = stripeOf(h);
-        s.lock();
+        Runnable release = holdStripeOf(fiber);
         try {
-            return s.indexOf(fiber, slotHash(h));
+            return stripeOf(h).indexOf(fiber, slotHash(h));
         } finally {
-            s.unlock();
+            release.run();
         }
     }
 
