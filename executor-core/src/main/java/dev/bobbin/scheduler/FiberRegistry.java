@@ -39,8 +39,8 @@ import java.util.List;
  * carrier that ends them (often not the one that started them: a thief takes a contiguous half of a
  * ring) then finds their stripe's lock and table on its own cache lines for a whole run, where a stripe
  * per fiber made every second removal fetch both from the other carrier. Inside its stripe a run takes a
- * block of consecutive slots (16 compressed references are one cache line), so the run's adds and
- * removals meet that line again instead of one line per fiber. Each stripe is an
+ * block of consecutive slots (16 compressed references: a cache line's worth, on one or two lines), so
+ * the run's adds and removals meet those lines again instead of a line per fiber. Each stripe is an
  * open-addressing table (linear probing, backward-shift deletion, no tombstones) of fiber references
  * and their hashes, guarded by the stripe's spin lock, with a parallel array of last-run timestamps only
  * when fibers are tracked. At a load between 1/4 and 1/2 a live fiber costs a reference and a hash per

@@ -120,7 +120,7 @@ public final class Tunables {
 
     /** Consecutive thread ids that share a registry stripe, and a block of slots in its table: a thief's
      *  batch of fibers, started one after another, ends on a few stripes and table lines instead of one
-     *  cache-line transfer per fiber (16 compressed references fill one line); short enough that a hundred
+     *  cache-line transfer per fiber (16 compressed references are a line's worth); short enough that a hundred
      *  fibers still spread over the stripes (bench/README.md, "Twenty-third session", "Twenty-fourth
      *  session"). A power of two. */
     static final int FIBER_REGISTRY_STRIPE_RUN = 16;
@@ -136,9 +136,9 @@ public final class Tunables {
 
     /** Initial slots per registry stripe; tables grow above 1/2 load and shrink only after a sustained low
      *  load (FiberRegistry.Stripe), so a tracked fiber costs 16 to 32 bytes at a table's peak (a 4-byte
-     *  reference and a 4-byte hash per slot), 32 to 64 with trackFibers (plus an 8-byte timestamp). At most half full, a
-     *  linear probe that misses reads 2.5 slots on average, against 8.5 at 3/4, where the tables' inserts
-     *  and lookups were a fifth of the CPU of an invokeAll loop. */
+     *  reference and a 4-byte hash per slot), 32 to 64 with trackFibers (plus an 8-byte timestamp). At
+     *  most half full, a linear probe that misses reads 2.5 slots on average, against 8.5 at 3/4, where the
+     *  tables' inserts and lookups were a fifth of the CPU of an invokeAll loop. */
     static final int FIBER_REGISTRY_INITIAL_SLOTS = 16;
 
     /** The stall monitor trims registry tables left large by a load that stopped this often
