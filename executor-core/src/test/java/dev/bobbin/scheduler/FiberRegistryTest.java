@@ -61,8 +61,7 @@ class FiberRegistryTest {
         int run = Tunables.FIBER_REGISTRY_STRIPE_RUN;
         Map<Long, Set<Integer>> stripesOfRun = new HashMap<>();
         Set<Integer> used = new HashSet<>();
-        for (int i = 0; i < 64 * run; i++) {
-            Thread t = Thread.ofVirtual().unstarted(() -> { });
+        for (Thread t : unstarted(64 * run)) {
             int stripe = r.stripeIndex(t);
             stripesOfRun.computeIfAbsent(t.threadId() / run, k -> new HashSet<>()).add(stripe);
             used.add(stripe);

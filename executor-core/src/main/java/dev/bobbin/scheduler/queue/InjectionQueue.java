@@ -149,7 +149,7 @@ public final class InjectionQueue {
         }
 
         @Override public Runnable get(int i) {
-            return i < batch.length ? Objects.requireNonNull(batch[i], "batch element") : Objects.requireNonNull(extra);
+            return i < batch.length ? Objects.requireNonNull(batch[i], "batch element") : extra;   // size() counts extra only when it is set
         }
 
         @Override public int size() { return batch.length + (extra != null ? 1 : 0); }
