@@ -3,6 +3,7 @@ package dev.bobbin;
 import dev.bobbin.base.VarHandles;
 import dev.bobbin.scheduler.FiberRegistry;
 import dev.bobbin.scheduler.JdkVirtualThreads;
+import dev.bobbin.scheduler.Tunables;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -41,12 +42,23 @@ import java.util.concurrent.TimeUnit;
  * <p>Termination. It needs SHUTDOWN, none left and, when bounded, no slot held and nothing queued
  * ({@link Slots#idle}). Whoever sees all of it (shutdown, the last fiber to exit, or a failed start)
  * takes the tryTerminate CAS and opens the {@code terminated} latch; an executor with its own scheduler
- * then shuts the scheduler down.
+ * then shuts the scheduler down. The last exit and a shutdown are a Dekker pair like a start's below: an
+ * exit counts (then a full fence, in {@code JobCount.left}) and reads {@code state}; a shutdown CASes
+ * {@code state} and sums; at least one of them sees the other and terminates.
  *
- * <p>Start against shutdown, a Dekker pair. A start counts its enrol (a CAS on one counter cell) and
- * then reads {@code state} (volatile); a shutdown CASes {@code state} and then sums the counters
- * (volatile reads of their cells). Either the start sees SHUTDOWN and withdraws (the caller gets
- * a RejectedExecutionException), or the shutdown sees the enrol and leaves termination to the last exit.
+ * <p>The waiters' re-check. A thread waiting in close() or awaitTermination wakes every
+ * {@code TERMINATION_RECHECK_NANOS} and checks what the protocol should guarantee: shut down with none
+ * left means terminated, and a fiber counted is one the registry holds. A termination missed is taken
+ * by the waiter if it is still missing one interval later (a last exit about to take it is not
+ * overtaken); fibers counted that the registry no longer holds (an exit nobody counted) cannot be
+ * repaired, and close() keeps waiting. Either is a bug in Bobbin: said once per executor at WARNING,
+ * with the counts, instead of a silent hang.
+ *
+ * <p>Start against shutdown, a Dekker pair. A start counts its enrol (a CAS on one counter cell, then a
+ * full fence: the cell CAS is release-only) and then reads {@code state} (volatile); a shutdown CASes
+ * {@code state} and then sums the counters (volatile reads of their cells). Either the start sees
+ * SHUTDOWN and withdraws (the caller gets a RejectedExecutionException), or the shutdown sees the enrol
+ * and leaves termination to the last exit.
  * Accepted jobs (a queued job handed a slot, a fan-out chunk built while running) skip the state check:
  * their caller's own fiber is enrolled and exits only after the start, so "none left" cannot be read
  * in between.
@@ -74,6 +86,7 @@ import java.util.concurrent.TimeUnit;
  * {@code FANOUT_CHUNK} tasks.
  */
 final class ExecutorState implements FiberRegistry.Owner {
+    private static final System.Logger LOG = System.getLogger("dev.bobbin");
     // Lifecycle states.
     //
     //   from       to          by                                   named CAS
@@ -100,6 +113,10 @@ final class ExecutorState implements FiberRegistry.Owner {
     final CompletableFuture<Void> termination = new CompletableFuture<>(); // completed by tryTerminate, before the latch
     @SuppressWarnings("unused") private volatile int state;          // RUNNING, SHUTDOWN or TERMINATED
     private final Object container;                // the JDK thread container its jobs' fibers start in, or null
+    private long unheldExits = -1;                 // recheckTermination: the exits' sum when the registry last held
+                                                   // none of our counted fibers, or -1; guarded by this
+    private boolean missedSeen;                    // recheckTermination saw none left and no termination once; guarded by this
+    private boolean reported;                      // recheckTermination warned already; guarded by this
 
     ExecutorState(String name, FiberScheduler scheduler, boolean ownsScheduler, Slots slots) {
         this.name = name;
@@ -153,7 +170,7 @@ final class ExecutorState implements FiberRegistry.Owner {
 
     private void track(Thread fiber, FiberRegistry.Owner owner) {
         registry.enrol(fiber, owner);                             // first: a failed enrol leaves no count
-        count.enrolled();                                         // Dekker: count, then read the state
+        count.enrolledThenFence();                                // Dekker: count, fence, then read the state
         if ((int) STATE.getVolatile(this) != RUNNING) {
             withdraw(fiber);
             throw rejectShutdown();
@@ -184,7 +201,7 @@ final class ExecutorState implements FiberRegistry.Owner {
     }
 
     private void countOut() {
-        count.left();
+        count.left();                                             // Dekker: count, fence (in left), then read the state
         terminateIfShutdown();
     }
 
@@ -274,7 +291,81 @@ final class ExecutorState implements FiberRegistry.Owner {
     }
 
     boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
-        return done() || terminated.await(timeout, unit);
+        return awaitDone(unit.toNanos(timeout));
+    }
+
+    /**
+     * Waits until {@link #done} or {@code nanos} passed (Long.MAX_VALUE: no limit), re-checking termination
+     * every {@link Tunables#TERMINATION_RECHECK_NANOS} (see "The waiters' re-check"); whether done.
+     */
+    private boolean awaitDone(long nanos) throws InterruptedException {
+        if (done()) return true;
+        if (Thread.interrupted()) throw new InterruptedException();
+        long deadline = System.nanoTime() + nanos;
+        while (!done()) {
+            long left = nanos == Long.MAX_VALUE ? Long.MAX_VALUE : deadline - System.nanoTime();
+            if (left <= 0) return false;
+            if (!terminated.await(Math.min(left, Tunables.TERMINATION_RECHECK_NANOS), TimeUnit.NANOSECONDS)) {
+                recheckTermination();
+            }
+        }
+        return true;
+    }
+
+    /**
+     * A waiter's periodic check (see "The waiters' re-check"): takes a termination the protocol missed, and
+     * reports fibers counted that the registry no longer holds once the exits stood still for a whole
+     * interval (a fiber between its removal and its count is not one).
+     */
+    private void recheckTermination() {
+        if ((int) STATE.getVolatile(this) != SHUTDOWN) return;
+        if (count.noneLeft()) {
+            if ((slots == null || slots.idle()) && !isTerminated()) {
+                synchronized (this) {
+                    if (!missedSeen) {                            // the last exit may be just before its own check:
+                        missedSeen = true;                        // leave it a whole interval to take the CAS
+                        return;
+                    }
+                }
+                tryTerminate();
+                if (isTerminated() && terminator == Thread.currentThread()) {
+                    report("shut down with no fiber left but not terminated; terminated by a waiter's re-check");
+                }
+            }
+            return;
+        }
+        long exits = count.exitsSum();
+        List<Thread> held = new ArrayList<>();
+        registry.owned(this, held);
+        registry.owned(starters, held);
+        synchronized (this) {
+            if (!held.isEmpty()) {
+                unheldExits = -1;
+            } else if (unheldExits != exits) {
+                unheldExits = exits;                              // look again after another interval
+            } else {
+                report(liveCount() + " fiber(s) counted that the registry no longer holds (" + exits
+                        + " exits counted); termination waits for them");
+            }
+        }
+    }
+
+    /** Says what {@link #recheckTermination} found, at WARNING, once per executor. */
+    private synchronized void report(String what) {
+        if (reported) return;
+        reported = true;
+        LOG.log(System.Logger.Level.WARNING, "bobbin: executor '" + name + "': " + what
+                + " (a bug in Bobbin's executor accounting; please report it)");
+    }
+
+    /** For tests: counts out a fiber the way an exit that missed the shutdown would: no termination check. */
+    void exitMissingShutdown(Thread fiber) {
+        if (registry.withdraw(fiber)) count.left();
+    }
+
+    /** For tests: takes a fiber out of the registry without counting its exit, as a lost exit would. */
+    void loseExit(Thread fiber) {
+        registry.withdraw(fiber);
     }
 
     /**
@@ -292,7 +383,7 @@ final class ExecutorState implements FiberRegistry.Owner {
             shutdown();
             while (!done()) {
                 try {
-                    terminated.await(1, TimeUnit.DAYS);
+                    awaitDone(Long.MAX_VALUE);
                 } catch (InterruptedException e) {
                     if (!interrupted) {
                         shutdownNow(true);                 // nobody gets the list: no future is left waiting

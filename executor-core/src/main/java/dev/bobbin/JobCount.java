@@ -1,5 +1,6 @@
 package dev.bobbin;
 
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -14,6 +15,15 @@ import java.util.concurrent.atomic.LongAdder;
  * up-and-down counter) can see the exit of a fiber that enrolled another between the two reads and miss
  * that enrol: equal sums while a fiber runs. {@code JobCountJcstress} checks the order, and catches a
  * twin that reads {@code enrols} first.
+ *
+ * <p>Against shutdown. An exit (and a start that must see a shutdown) counts, then reads the executor's
+ * state; a shutdown CASes the state, then sums. That is a Dekker pair, which needs a StoreLoad edge on
+ * the counting side, and {@link LongAdder}'s cell CAS is a release CAS only: the memory model lets a
+ * later volatile read be performed before it. Then an exit could read RUNNING while the shutdown's sum
+ * misses that exit: neither terminates, and close() waits forever. So {@link #left} and
+ * {@link #enrolledThenFence} end with a full fence (x86 orders a locked CAS before later loads anyway; the
+ * fence makes that a guarantee of the code, not of the host). {@code JobCountJcstress} checks both
+ * pairs and catches twins that read the state before counting.
  */
 class JobCount {
     private final LongAdder enrols = new LongAdder();
@@ -24,9 +34,27 @@ class JobCount {
         enrols.increment();
     }
 
-    /** An enrolled fiber exited, or its start failed. Any thread. */
+    /**
+     * {@link #enrolled}, then a full fence: the caller's next read (the executor's state) stays after the
+     * count. The Dekker half of a start (see the overview). Any thread.
+     */
+    final void enrolledThenFence() {
+        enrols.increment();
+        VarHandle.fullFence();                       // StoreLoad; pairs with the state CAS in ExecutorState.shutdown
+    }
+
+    /**
+     * An enrolled fiber exited, or its start failed; then a full fence: the caller's next read (the
+     * executor's state) stays after the count. The Dekker half of an exit (see the overview). Any thread.
+     */
     final void left() {
         exits.increment();
+        VarHandle.fullFence();                       // StoreLoad; pairs with the state CAS in ExecutorState.shutdown
+    }
+
+    /** For the broken twins in tests: {@link #enrolled} or {@link #left}'s count without the fence. */
+    final void countWithoutFence(boolean enrol) {
+        (enrol ? enrols : exits).increment();
     }
 
     /** Whether every enrolled fiber has left. Any thread; exits first, then enrols (see the overview). */

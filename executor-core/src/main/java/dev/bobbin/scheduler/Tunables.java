@@ -178,6 +178,11 @@ public final class Tunables {
      *  says so once per interval, with a count of what it suppressed. */
     static final long STALL_WARNING_INTERVAL_NANOS = 10_000_000_000L;
 
+    /** A thread waiting in a FiberExecutor's close() or awaitTermination re-checks termination this often
+     *  (ExecutorState.recheckTermination): one registry scan per second of waiting costs nothing, and a
+     *  termination the protocol missed (a bug, reported at WARNING) then waits two seconds, not forever. */
+    public static final long TERMINATION_RECHECK_NANOS = 1_000_000_000L;
+
     /** At most one ERROR record from the default carrier error handler per scheduler this often: a failure
      *  that repeats (a spare that cannot open its driver while descriptors are out) must not flood the log. */
     static final long CARRIER_ERROR_LOG_INTERVAL_NANOS = 10_000_000_000L;

@@ -1,0 +1,131 @@
+package dev.bobbin;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.lang.reflect.Field;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The waiters' re-check of {@code ExecutorState}: a thread in close() or awaitTermination checks every
+ * second what the termination protocol guarantees. Each fault is injected through a test hook that does
+ * what a broken protocol would: an exit counted without its termination check (a Dekker miss with the
+ * shutdown), or an exit taken out of the registry and never counted. The first must end in termination
+ * with one WARNING, where close() used to wait forever; the second in one WARNING naming the counts while
+ * the executor (rightly) keeps waiting. A task that simply runs long raises nothing.
+ */
+class TerminationRecheckTest {
+    private static FiberScheduler scheduler;
+
+    private final List<LogRecord> records = new CopyOnWriteArrayList<>();
+    private final Logger logger = Logger.getLogger("dev.bobbin");
+    private final Handler capture = new Handler() {
+        @Override public void publish(LogRecord r) { records.add(r); }
+        @Override public void flush() { }
+        @Override public void close() { }
+    };
+    private Level previousLevel;
+    private boolean previousUseParent;
+
+    @BeforeAll
+    static void start() {
+        scheduler = FiberScheduler.create(SchedulerConfig.builder().name("recheck").parallelism(2).build());
+    }
+
+    @AfterAll
+    static void stop() {
+        scheduler.close();
+    }
+
+    @BeforeEach
+    void capture() {
+        previousLevel = logger.getLevel();
+        previousUseParent = logger.getUseParentHandlers();
+        logger.setLevel(Level.FINE);
+        logger.setUseParentHandlers(false);                   // keep the run quiet
+        logger.addHandler(capture);
+    }
+
+    @AfterEach
+    void release() {
+        logger.removeHandler(capture);
+        logger.setLevel(previousLevel);
+        logger.setUseParentHandlers(previousUseParent);
+    }
+
+    private static ExecutorState lifecycle(FiberExecutor executor) throws ReflectiveOperationException {
+        Field f = FiberExecutor.class.getDeclaredField("lifecycle");
+        f.setAccessible(true);
+        return (ExecutorState) f.get(executor);
+    }
+
+    private List<String> warnings() {
+        return records.stream().filter(r -> r.getLevel() == Level.WARNING).map(LogRecord::getMessage).toList();
+    }
+
+    @Test
+    void aMissedTerminationIsTakenByTheWaiterAndReported() throws Exception {
+        FiberExecutor executor = FiberExecutor.builder().scheduler(scheduler).name("missed").build();
+        ExecutorState state = lifecycle(executor);
+        Thread fiber = scheduler.ofVirtual().unstarted(() -> { });
+        state.trackAccepted(fiber);                           // one job counted
+        state.shutdown();                                     // sees it: leaves termination to its exit
+        assertFalse(state.isTerminated());
+        state.exitMissingShutdown(fiber);                     // the exit that read RUNNING: nobody terminates
+        assertEquals(0, executor.activeCount(), "the exit was counted");
+        assertFalse(state.isTerminated(), "the fault left the executor unterminated");
+
+        Thread closer = Thread.ofPlatform().daemon().start(executor::close);
+        closer.join(TimeUnit.SECONDS.toMillis(30));           // a hang guard, not a timing check
+        assertFalse(closer.isAlive(), "close() still waits for an executor with nothing left");
+        assertTrue(executor.isTerminated());
+        List<String> warnings = warnings();
+        assertEquals(1, warnings.size(), "one WARNING: " + warnings);
+        assertTrue(warnings.get(0).contains("'missed'") && warnings.get(0).contains("terminated by a waiter's re-check"),
+                warnings.get(0));
+    }
+
+    @Test
+    void aLostExitIsReportedWhileTheExecutorKeepsWaiting() throws Exception {
+        FiberExecutor executor = FiberExecutor.builder().scheduler(scheduler).name("lost").build();
+        ExecutorState state = lifecycle(executor);
+        Thread fiber = scheduler.ofVirtual().unstarted(() -> { });
+        state.trackAccepted(fiber);
+        state.loseExit(fiber);                                // out of the registry, never counted out
+        executor.shutdown();
+        assertFalse(executor.awaitTermination(3500, TimeUnit.MILLISECONDS),
+                "a fiber is still counted: termination must wait for it");
+        List<String> warnings = warnings();
+        assertEquals(1, warnings.size(), "one WARNING: " + warnings);
+        assertTrue(warnings.get(0).contains("'lost'") && warnings.get(0).contains("1 fiber(s) counted that the registry no longer holds"),
+                warnings.get(0));
+
+        state.exited(fiber);                                  // the count catches up: the executor terminates
+        assertTrue(executor.awaitTermination(30, TimeUnit.SECONDS));
+        assertEquals(1, warnings().size(), "reported once");
+    }
+
+    @Test
+    void aLongTaskRaisesNothing() throws Exception {
+        FiberExecutor executor = FiberExecutor.builder().scheduler(scheduler).name("long").build();
+        var future = executor.submit(() -> {
+            Thread.sleep(2_600);                              // past two re-check intervals
+            return 7;
+        });
+        executor.close();                                     // waits through the re-checks
+        assertEquals(7, future.get());
+        assertTrue(executor.isTerminated());
+        assertEquals(List.of(), warnings(), "no report for a fiber that is running");
+    }
+}
