@@ -18,6 +18,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 import static java.util.concurrent.TimeUnit.SECONDS;
@@ -126,6 +127,22 @@ class BrokenExecutorsAreCaughtTest {
                 new Row("close not waiting", () -> new Forwarding() {
                     @Override public void close() { shutdown(); }
                 }, ExecutorConformanceTest::closeWaitsForRunningTasksAndIsIdempotent),
+                new Row("shutdown missing the termination once the last task ended", () -> new Forwarding() {
+                    final AtomicInteger running = new AtomicInteger();
+                    @Override public <T> Future<T> submit(Callable<T> task) {
+                        running.incrementAndGet();
+                        return super.submit(() -> {
+                            try {
+                                return task.call();
+                            } finally {
+                                running.decrementAndGet();
+                            }
+                        });
+                    }
+                    @Override public void shutdown() {
+                        if (running.get() > 0) super.shutdown();    // else lost, as a missed last exit would be
+                    }
+                }, ExecutorConformanceTest::shutdownRightAfterTheLastResultTerminates),
                 new Row("shutdown interrupting running tasks", () -> new Forwarding() {
                     @Override public void shutdown() { super.shutdownNow(); }
                 }, ExecutorConformanceTest::shutdownLetsRunningTasksFinish),

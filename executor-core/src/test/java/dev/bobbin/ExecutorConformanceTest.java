@@ -832,6 +832,24 @@ class ExecutorConformanceTest {
 
     // ---- stress ------------------------------------------------------------------------------------
 
+    /**
+     * The last task's exit racing the shutdown that follows its result at once (close() right after
+     * get(), the pattern of an executor per request): every round must terminate. In Bobbin's executor the
+     * two are a Dekker pair (ExecutorState, JobCountJcstress).
+     */
+    @Test
+    void shutdownRightAfterTheLastResultTerminates() throws Exception {
+        int rounds = subject.name().equals("bobbin-own") ? 200 : 3_000;   // its own: a scheduler per round
+        for (int round = 0; round < rounds; round++) {
+            ExecutorService e = newExecutor();
+            int x = round;
+            assertEquals(x, e.submit(() -> x).get(patience, SECONDS));
+            e.shutdown();
+            assertTrue(e.awaitTermination(patience, SECONDS), "round " + round + ": terminated");
+            assertTrue(e.isTerminated());
+        }
+    }
+
     @Test
     void noTaskIsLostWhenSubmissionsRaceShutdown() throws Exception {
         for (int round = 0; round < 20; round++) {

@@ -101,12 +101,17 @@ public final class FiberRegistry {
     }
 
     private Stripe stripeOf(long h) {
-        return stripes[(int) h & stripeMask];
+        return stripes[stripeIndexOf(h)];
+    }
+
+    /** The stripe a hash picks: its low bits. */
+    private int stripeIndexOf(long h) {
+        return (int) h & stripeMask;
     }
 
     /** The index of {@code fiber}'s stripe (tests). */
     int stripeIndex(Thread fiber) {
-        return (int) hash(fiber) & stripeMask;
+        return stripeIndexOf(hash(fiber));
     }
 
     /**
