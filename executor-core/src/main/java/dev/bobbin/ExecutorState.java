@@ -50,8 +50,10 @@ import java.util.concurrent.TimeUnit;
  * {@code TERMINATION_RECHECK_NANOS} and checks what the protocol should guarantee: shut down with none
  * left means terminated, and a fiber counted is one the registry holds. A termination missed is taken
  * by the waiter if it is still missing one interval later (a last exit about to take it is not
- * overtaken); fibers counted that the registry no longer holds (an exit nobody counted) cannot be
- * repaired, and close() keeps waiting. Either is a bug in Bobbin: said once per executor at WARNING,
+ * overtaken). Fibers counted that the registry no longer holds (an exit nobody counted) are looked for
+ * by scanning the registry, which a waiter does only once no exit came for a while, backing off
+ * between scans, and reports when two scans in a row find none; they cannot be repaired, and close()
+ * keeps waiting. Either is a bug in Bobbin: said once per executor at WARNING,
  * with the counts, instead of a silent hang.
  *
  * <p>Start against shutdown, a Dekker pair. A start counts its enrol (a CAS on one counter cell, then a
@@ -113,8 +115,10 @@ final class ExecutorState implements FiberRegistry.Owner {
     final CompletableFuture<Void> termination = new CompletableFuture<>(); // completed by tryTerminate, before the latch
     @SuppressWarnings("unused") private volatile int state;          // RUNNING, SHUTDOWN or TERMINATED
     private final Object container;                // the JDK thread container its jobs' fibers start in, or null
-    private long unheldExits = -1;                 // recheckTermination: the exits' sum when the registry last held
-                                                   // none of our counted fibers, or -1; guarded by this
+    private long scanExits = -1;                   // recheckTermination: the exits' sum its scan schedule started at; guarded by this
+    private long scanAt;                           // recheckTermination: nanoTime of the next registry scan; guarded by this
+    private long scanGap;                          // recheckTermination: the current gap between scans; guarded by this
+    private boolean suspect;                       // recheckTermination: the last scan found none of ours; guarded by this
     private boolean missedSeen;                    // recheckTermination saw none left and no termination once; guarded by this
     private boolean reported;                      // recheckTermination warned already; guarded by this
 
@@ -334,16 +338,30 @@ final class ExecutorState implements FiberRegistry.Owner {
             }
             return;
         }
+        // Fibers counted: a lost exit shows as none of ours in the registry while the exits stand still.
+        // Scans back off (the first after TERMINATION_SCAN_FIRST_NANOS without an exit, then twice as
+        // long each time), so a thousand threads waiting on long tasks cost a few scans a second.
         long exits = count.exitsSum();
-        List<Thread> held = new ArrayList<>();
-        registry.owned(this, held);
-        registry.owned(starters, held);
+        long now = System.nanoTime();
         synchronized (this) {
-            if (!held.isEmpty()) {
-                unheldExits = -1;
-            } else if (unheldExits != exits) {
-                unheldExits = exits;                              // look again after another interval
-            } else {
+            if (exits != scanExits) {                             // progress (or the first re-check): start over
+                scanExits = exits;
+                scanGap = Tunables.TERMINATION_SCAN_FIRST_NANOS;
+                scanAt = now + scanGap;
+                suspect = false;
+                return;
+            }
+            if (!suspect && now - scanAt < 0) return;
+        }
+        boolean none = !registry.holdsAny(this, starters);
+        synchronized (this) {
+            if (!none || count.exitsSum() != exits) {             // ours are there, or one just exited
+                suspect = false;
+                scanGap = Math.min(scanGap * 2, Tunables.TERMINATION_SCAN_MAX_GAP_NANOS);
+                scanAt = now + scanGap;
+            } else if (!suspect) {
+                suspect = true;                                   // confirm at the next re-check: an exit may be
+            } else {                                              // between its removal and its count
                 report(liveCount() + " fiber(s) counted that the registry no longer holds (" + exits
                         + " exits counted); termination waits for them");
             }

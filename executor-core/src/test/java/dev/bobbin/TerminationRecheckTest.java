@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * The waiters' re-check of {@code ExecutorState}: a thread in close() or awaitTermination checks every
- * second what the termination protocol guarantees. Each fault is injected through a test hook that does
+ * second what the termination protocol guarantees, and scans the registry for its executor's fibers once
+ * no exit came for two seconds. Each fault is injected through a test hook that does
  * what a broken protocol would: an exit counted without its termination check (a Dekker miss with the
  * shutdown), or an exit taken out of the registry and never counted. The first must end in termination
  * with one WARNING, where close() used to wait forever; the second in one WARNING naming the counts while
@@ -104,7 +105,7 @@ class TerminationRecheckTest {
         state.trackAccepted(fiber);
         state.loseExit(fiber);                                // out of the registry, never counted out
         executor.shutdown();
-        assertFalse(executor.awaitTermination(3500, TimeUnit.MILLISECONDS),
+        assertFalse(executor.awaitTermination(5500, TimeUnit.MILLISECONDS),   // two scans, at 3 s and 4 s
                 "a fiber is still counted: termination must wait for it");
         List<String> warnings = warnings();
         assertEquals(1, warnings.size(), "one WARNING: " + warnings);
@@ -120,7 +121,7 @@ class TerminationRecheckTest {
     void aLongTaskRaisesNothing() throws Exception {
         FiberExecutor executor = FiberExecutor.builder().scheduler(scheduler).name("long").build();
         var future = executor.submit(() -> {
-            Thread.sleep(2_600);                              // past two re-check intervals
+            Thread.sleep(3_600);                              // past the first registry scan (at 3 s)
             return 7;
         });
         executor.close();                                     // waits through the re-checks

@@ -168,6 +168,25 @@ public final class FiberRegistry {
     }
 
     /**
+     * Whether any present fiber was enrolled by {@code a} or {@code b}; stops at the first found. Any
+     * thread; a scan of the stripes, each under its lock (a waiter's check, not for hot paths).
+     */
+    public boolean holdsAny(Owner a, Owner b) {
+        for (Stripe s : stripes) {
+            s.lock();
+            try {
+                if (s.owners == null) continue;
+                for (Owner o : s.owners) {
+                    if (o == a || o == b) return true;        // a and b are never null
+                }
+            } finally {
+                s.unlock();
+            }
+        }
+        return false;
+    }
+
+    /**
      * {@link #owned} for a thread dump: a stripe whose lock stays held for
      * {@link Tunables#REGISTRY_DUMP_LOCK_WAIT_NANOS} (its holder frozen by a debugger, say) is left out
      * rather than waited for, so a dump never hangs on a carrier; false if one was left out.

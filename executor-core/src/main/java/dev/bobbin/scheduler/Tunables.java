@@ -183,6 +183,14 @@ public final class Tunables {
      *  termination the protocol missed (a bug, reported at WARNING) then waits two seconds, not forever. */
     public static final long TERMINATION_RECHECK_NANOS = 1_000_000_000L;
 
+    /** Such a waiter scans the registry for its executor's fibers (a check for exits nobody counted) only
+     *  after this long without an exit, and then at twice the gap each time, up to the maximum below: a
+     *  thousand threads waiting on long tasks then cost a few scans a second, not a thousand. */
+    public static final long TERMINATION_SCAN_FIRST_NANOS = 2_000_000_000L;
+
+    /** The longest gap between two such scans (about four minutes). */
+    public static final long TERMINATION_SCAN_MAX_GAP_NANOS = 256_000_000_000L;
+
     /** At most one ERROR record from the default carrier error handler per scheduler this often: a failure
      *  that repeats (a spare that cannot open its driver while descriptors are out) must not flood the log. */
     static final long CARRIER_ERROR_LOG_INTERVAL_NANOS = 10_000_000_000L;

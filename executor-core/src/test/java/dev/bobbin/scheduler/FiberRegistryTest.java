@@ -299,6 +299,13 @@ class FiberRegistryTest {
         }
         assertEquals(expectA, identitySet(ownedByA));
         assertEquals(expectB, identitySet(ownedByB));
+
+        CountingOwner none = new CountingOwner();
+        assertTrue(r.holdsAny(a, none) && r.holdsAny(none, b), "each owner still has fibers");
+        for (Thread t : expectB) assertTrue(r.withdraw(t));
+        assertTrue(r.holdsAny(none, a));
+        assertFalse(r.holdsAny(b, none), "b's fibers are all gone");
+        assertFalse(r.holdsAny(none, none));
     }
 
     /** An owner whose callback throws does not take the carrier down: the removal still counts, once. */
