@@ -46,18 +46,18 @@ import java.util.concurrent.TimeUnit;
  * exit counts (then a full fence, in {@code JobCount.left}) and reads {@code state}; a shutdown CASes
  * {@code state} and sums; at least one of them sees the other and terminates.
  *
- * <p>The waiters' re-check. A thread waiting in close() or awaitTermination wakes every
+ * <p>The waiters' re-check. A thread waiting in close() or awaitTermination wakes at least every
  * {@code TERMINATION_RECHECK_NANOS} and checks what the protocol should guarantee: shut down with none
  * left means terminated, and a fiber counted is one the registry holds. A termination missed is taken
- * by the waiter if it is still missing one interval later (a last exit about to take it is not
- * overtaken). Fibers counted that the registry no longer holds (an exit nobody counted) are looked for
- * by scanning the registry, which a waiter does only once no exit came for a while, backing off
- * between scans, and reports when two scans in a row find none; they cannot be repaired, and close()
- * keeps waiting. Either is a bug in Bobbin: said once per executor at WARNING,
- * with the counts, instead of a silent hang.
+ * by a waiter once it has been missing for a whole interval since first seen (a last exit about to
+ * take it is not overtaken). Fibers counted that the registry no longer holds (an exit nobody counted)
+ * are looked for by scanning the registry, which waiters do one at a time, only after
+ * {@code TERMINATION_SCAN_FIRST_NANOS} without an exit and then at doubling gaps, and report when two
+ * scans an interval apart find none; they cannot be repaired, and close() keeps waiting. Either is a
+ * bug in Bobbin: said once per executor at WARNING, with the counts, instead of a silent hang.
  *
- * <p>Start against shutdown, a Dekker pair. A start counts its enrol (a CAS on one counter cell, then a
- * full fence: the cell CAS is release-only) and then reads {@code state} (volatile); a shutdown CASes
+ * <p>Start against shutdown, a Dekker pair. A start counts its enrol (a CAS on the counter's base or on
+ * one of its cells, then a full fence: either CAS is release-only) and then reads {@code state} (volatile); a shutdown CASes
  * {@code state} and then sums the counters (volatile reads of their cells). Either the start sees
  * SHUTDOWN and withdraws (the caller gets a RejectedExecutionException), or the shutdown sees the enrol
  * and leaves termination to the last exit.
@@ -115,12 +115,16 @@ final class ExecutorState implements FiberRegistry.Owner {
     final CompletableFuture<Void> termination = new CompletableFuture<>(); // completed by tryTerminate, before the latch
     @SuppressWarnings("unused") private volatile int state;          // RUNNING, SHUTDOWN or TERMINATED
     private final Object container;                // the JDK thread container its jobs' fibers start in, or null
-    private long scanExits = -1;                   // recheckTermination: the exits' sum its scan schedule started at; guarded by this
-    private long scanAt;                           // recheckTermination: nanoTime of the next registry scan; guarded by this
-    private long scanGap;                          // recheckTermination: the current gap between scans; guarded by this
-    private boolean suspect;                       // recheckTermination: the last scan found none of ours; guarded by this
-    private boolean missedSeen;                    // recheckTermination saw none left and no termination once; guarded by this
-    private boolean reported;                      // recheckTermination warned already; guarded by this
+    // recheckTermination's findings and scan schedule; all guarded by this
+    private boolean missedSeen;                    // shut down, none left, not terminated: seen since missedSince
+    private long missedSince;
+    private long scanExits = -1;                   // the exits' sum the scan schedule started at
+    private long scanAt;                           // nanoTime of the next registry scan
+    private long scanGap;                          // the current gap between scans
+    private boolean scanning;                      // a waiter is scanning: the others skip
+    private boolean suspect;                       // the last scan found none of ours, at suspectSince
+    private long suspectSince;
+    private boolean reported;                      // recheckTermination warned already
 
     ExecutorState(String name, FiberScheduler scheduler, boolean ownsScheduler, Slots slots) {
         this.name = name;
@@ -300,12 +304,14 @@ final class ExecutorState implements FiberRegistry.Owner {
 
     /**
      * Waits until {@link #done} or {@code nanos} passed (Long.MAX_VALUE: no limit), re-checking termination
-     * every {@link Tunables#TERMINATION_RECHECK_NANOS} (see "The waiters' re-check"); whether done.
+     * whenever a wait of at most {@link Tunables#TERMINATION_RECHECK_NANOS} ends without it (see "The
+     * waiters' re-check"); whether done.
      */
     private boolean awaitDone(long nanos) throws InterruptedException {
         if (done()) return true;
         if (Thread.interrupted()) throw new InterruptedException();
-        long deadline = System.nanoTime() + nanos;
+        if (nanos <= 0) return false;                             // toNanos saturates: MIN_VALUE must not wrap
+        long deadline = System.nanoTime() + nanos;                // wraps for huge nanos; the difference below does not
         while (!done()) {
             long left = nanos == Long.MAX_VALUE ? Long.MAX_VALUE : deadline - System.nanoTime();
             if (left <= 0) return false;
@@ -317,33 +323,42 @@ final class ExecutorState implements FiberRegistry.Owner {
     }
 
     /**
-     * A waiter's periodic check (see "The waiters' re-check"): takes a termination the protocol missed, and
-     * reports fibers counted that the registry no longer holds once the exits stood still for a whole
-     * interval (a fiber between its removal and its count is not one).
+     * A waiter's check (see "The waiters' re-check"), after any wait that ended without termination, so
+     * possibly often and from several waiters at once: each finding must have held for a whole
+     * {@link Tunables#TERMINATION_RECHECK_NANOS}, measured from when a waiter first saw it, before anyone
+     * acts on it. Takes a termination missed for that long; reports fibers counted that the registry no
+     * longer holds when two scans that far apart find none of them while the exits stand still (a fiber
+     * between its removal and its count is not one).
      */
     private void recheckTermination() {
         if ((int) STATE.getVolatile(this) != SHUTDOWN) return;
+        long now = System.nanoTime();
         if (count.noneLeft()) {
-            if ((slots == null || slots.idle()) && !isTerminated()) {
-                synchronized (this) {
-                    if (!missedSeen) {                            // the last exit may be just before its own check:
-                        missedSeen = true;                        // leave it a whole interval to take the CAS
-                        return;
-                    }
+            boolean missed = (slots == null || slots.idle()) && !isTerminated();
+            synchronized (this) {
+                if (!missed) {
+                    missedSeen = false;
+                    return;
                 }
-                tryTerminate();
-                if (isTerminated() && terminator == Thread.currentThread()) {
-                    report("shut down with no fiber left but not terminated; terminated by a waiter's re-check");
+                if (!missedSeen) {                                // the last exit may be just before its own
+                    missedSeen = true;                            // check: leave it a whole interval
+                    missedSince = now;
+                    return;
                 }
+                if (now - missedSince < Tunables.TERMINATION_RECHECK_NANOS) return;
+            }
+            tryTerminate();
+            if (isTerminated() && terminator == Thread.currentThread()) {
+                report("shut down with no fiber left but not terminated; terminated by a waiter's re-check");
             }
             return;
         }
         // Fibers counted: a lost exit shows as none of ours in the registry while the exits stand still.
-        // Scans back off (the first after TERMINATION_SCAN_FIRST_NANOS without an exit, then twice as
-        // long each time), so a thousand threads waiting on long tasks cost a few scans a second.
+        // Scans back off (the first after TERMINATION_SCAN_FIRST_NANOS without an exit, then twice the gap
+        // each time) and one waiter scans at a time, so many threads waiting on long tasks cost little.
         long exits = count.exitsSum();
-        long now = System.nanoTime();
         synchronized (this) {
+            missedSeen = false;
             if (exits != scanExits) {                             // progress (or the first re-check): start over
                 scanExits = exits;
                 scanGap = Tunables.TERMINATION_SCAN_FIRST_NANOS;
@@ -351,27 +366,38 @@ final class ExecutorState implements FiberRegistry.Owner {
                 suspect = false;
                 return;
             }
-            if (!suspect && now - scanAt < 0) return;
+            if (scanning) return;
+            if (suspect ? now - suspectSince < Tunables.TERMINATION_RECHECK_NANOS : now - scanAt < 0) return;
+            scanning = true;
         }
         boolean none = !registry.holdsAny(this, starters);
+        String lost = null;
         synchronized (this) {
+            scanning = false;
             if (!none || count.exitsSum() != exits) {             // ours are there, or one just exited
                 suspect = false;
                 scanGap = Math.min(scanGap * 2, Tunables.TERMINATION_SCAN_MAX_GAP_NANOS);
                 scanAt = now + scanGap;
             } else if (!suspect) {
-                suspect = true;                                   // confirm at the next re-check: an exit may be
-            } else {                                              // between its removal and its count
-                report(liveCount() + " fiber(s) counted that the registry no longer holds (" + exits
-                        + " exits counted); termination waits for them");
+                suspect = true;                                   // confirm an interval later: an exit may be
+                suspectSince = now;                               // between its removal and its count
+            } else {
+                lost = liveCount() + " fiber(s) counted that the registry no longer holds (" + exits
+                        + " exits counted); termination waits for them";
+                suspect = false;                                  // said once: scans go on at the longest gap
+                scanGap = Tunables.TERMINATION_SCAN_MAX_GAP_NANOS;
+                scanAt = now + scanGap;
             }
         }
+        if (lost != null) report(lost);
     }
 
-    /** Says what {@link #recheckTermination} found, at WARNING, once per executor. */
-    private synchronized void report(String what) {
-        if (reported) return;
-        reported = true;
+    /** Says what {@link #recheckTermination} found, at WARNING, once per executor; never under the monitor. */
+    private void report(String what) {
+        synchronized (this) {
+            if (reported) return;
+            reported = true;
+        }
         LOG.log(System.Logger.Level.WARNING, "bobbin: executor '" + name + "': " + what
                 + " (a bug in Bobbin's executor accounting; please report it)");
     }

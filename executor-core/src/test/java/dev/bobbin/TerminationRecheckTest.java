@@ -119,9 +119,11 @@ class TerminationRecheckTest {
 
     @Test
     void aLongTaskRaisesNothing() throws Exception {
+        // a scan that missed the running fiber would report at about 4 s: this test fails then
         FiberExecutor executor = FiberExecutor.builder().scheduler(scheduler).name("long").build();
         var future = executor.submit(() -> {
-            Thread.sleep(3_600);                              // past the first registry scan (at 3 s)
+            Thread.sleep(5_000);                              // past the first registry scan (at 3 s) and the
+                                                              // second a report would need (4 s)
             return 7;
         });
         executor.close();                                     // waits through the re-checks

@@ -178,14 +178,16 @@ public final class Tunables {
      *  says so once per interval, with a count of what it suppressed. */
     static final long STALL_WARNING_INTERVAL_NANOS = 10_000_000_000L;
 
-    /** A thread waiting in a FiberExecutor's close() or awaitTermination re-checks termination this often
-     *  (ExecutorState.recheckTermination): one registry scan per second of waiting costs nothing, and a
-     *  termination the protocol missed (a bug, reported at WARNING) then waits two seconds, not forever. */
+    /** A thread waiting in a FiberExecutor's close() or awaitTermination re-checks termination at least
+     *  this often, and a finding must hold this long before a waiter acts on it
+     *  (ExecutorState.recheckTermination): the check is a few reads, and a termination the protocol
+     *  missed (a bug, reported at WARNING) then waits about two seconds, not forever. */
     public static final long TERMINATION_RECHECK_NANOS = 1_000_000_000L;
 
-    /** Such a waiter scans the registry for its executor's fibers (a check for exits nobody counted) only
-     *  after this long without an exit, and then at twice the gap each time, up to the maximum below: a
-     *  thousand threads waiting on long tasks then cost a few scans a second, not a thousand. */
+    /** Waiters scan the registry for their executor's fibers (a check for exits nobody counted) only
+     *  after this long without an exit, one waiter at a time, and then at twice the gap each time, up to
+     *  the maximum below: a thousand executors waiting on long tasks cost a few scans a second at first
+     *  and fewer and fewer after, not a thousand a second. */
     public static final long TERMINATION_SCAN_FIRST_NANOS = 2_000_000_000L;
 
     /** The longest gap between two such scans (about four minutes). */
