@@ -98,6 +98,40 @@ class TerminationRecheckTest {
     }
 
     /**
+     * Waiters polling with short timeouts re-check after every poll, yet none may act before the finding
+     * has held for a whole interval (a last exit about to take the termination is not overtaken): the
+     * missed termination is taken, but not within the first second. A lower bound only, which a slow
+     * machine cannot break.
+     */
+    @Test
+    void pollingWaitersLeaveTheGraceIntervalToTheProtocol() throws Exception {
+        FiberExecutor executor = FiberExecutor.builder().scheduler(scheduler).name("polled").build();
+        ExecutorState state = lifecycle(executor);
+        Thread fiber = scheduler.ofVirtual().unstarted(() -> { });
+        state.trackAccepted(fiber);
+        state.shutdown();
+        state.exitMissingShutdown(fiber);
+        long start = System.nanoTime();
+        List<Thread> pollers = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            pollers.add(Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                    while (!executor.awaitTermination(10, TimeUnit.MILLISECONDS) && System.nanoTime() < deadline) { }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }));
+        }
+        for (Thread p : pollers) p.join(TimeUnit.SECONDS.toMillis(40));
+        long took = System.nanoTime() - start;
+        assertTrue(executor.isTerminated(), "the pollers' re-check took the missed termination");
+        assertTrue(took >= dev.bobbin.scheduler.Tunables.TERMINATION_RECHECK_NANOS,
+                "taken after " + took / 1_000_000 + " ms: before the finding held for a whole interval");
+        assertEquals(1, warnings().size(), "one WARNING: " + warnings());
+    }
+
+    /**
      * The registry scan, both ways at once (one wait for both, to keep the suite short): an executor
      * whose counted fiber the registry lost is reported while it keeps waiting; one whose fiber simply
      * runs long is not (a scan that missed the running fiber would report at about 4 s).
