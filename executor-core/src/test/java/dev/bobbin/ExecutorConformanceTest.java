@@ -857,17 +857,7 @@ class ExecutorConformanceTest {
     @Test
     void shutdownRightAfterTheLastResultTerminates() throws Exception {
         int rounds = subject.name().equals("bobbin-own") ? 200 : 3_000;   // its own: a scheduler per round
-        java.util.logging.Logger logger = java.util.logging.Logger.getLogger("dev.bobbin");
-        List<java.util.logging.LogRecord> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.logging.Handler capture = new java.util.logging.Handler() {
-            @Override public void publish(java.util.logging.LogRecord r) {
-                if (r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()) warnings.add(r);
-            }
-            @Override public void flush() { }
-            @Override public void close() { }
-        };
-        logger.addHandler(capture);
-        try {
+        try (CapturedLogs logs = new CapturedLogs("dev.bobbin")) {
             for (int round = 0; round < rounds; round++) {
                 ExecutorService e = newExecutor();
                 int x = round;
@@ -876,11 +866,9 @@ class ExecutorConformanceTest {
                 assertTrue(e.awaitTermination(patience, SECONDS), "round " + round + ": terminated");
                 assertTrue(e.isTerminated());
             }
-        } finally {
-            logger.removeHandler(capture);
+            // Bobbin's waiters would take a termination the protocol missed, and say so: none may be missed
+            assertEquals(List.of(), logs.warnings().stream().map(CapturedLogs::describe).toList());
         }
-        // Bobbin's waiters would take a termination the protocol missed, and say so: none may be missed
-        assertEquals(List.of(), warnings.stream().map(java.util.logging.LogRecord::getMessage).toList());
     }
 
     @Test

@@ -8,12 +8,8 @@ import org.junit.jupiter.api.Test;
 
 import java.lang.reflect.Field;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -29,15 +25,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class TerminationRecheckTest {
     private static FiberScheduler scheduler;
 
-    private final List<LogRecord> records = new CopyOnWriteArrayList<>();
-    private final Logger logger = Logger.getLogger("dev.bobbin");
-    private final Handler capture = new Handler() {
-        @Override public void publish(LogRecord r) { records.add(r); }
-        @Override public void flush() { }
-        @Override public void close() { }
-    };
-    private Level previousLevel;
-    private boolean previousUseParent;
+    private CapturedLogs logs;
 
     @BeforeAll
     static void start() {
@@ -51,18 +39,12 @@ class TerminationRecheckTest {
 
     @BeforeEach
     void capture() {
-        previousLevel = logger.getLevel();
-        previousUseParent = logger.getUseParentHandlers();
-        logger.setLevel(Level.FINE);
-        logger.setUseParentHandlers(false);                   // keep the run quiet
-        logger.addHandler(capture);
+        logs = new CapturedLogs("dev.bobbin");
     }
 
     @AfterEach
     void release() {
-        logger.removeHandler(capture);
-        logger.setLevel(previousLevel);
-        logger.setUseParentHandlers(previousUseParent);
+        logs.close();
     }
 
     private static ExecutorState lifecycle(FiberExecutor executor) throws ReflectiveOperationException {
@@ -72,7 +54,7 @@ class TerminationRecheckTest {
     }
 
     private List<String> warnings() {
-        return records.stream().filter(r -> r.getLevel() == Level.WARNING).map(LogRecord::getMessage).toList();
+        return logs.warnings().stream().map(LogRecord::getMessage).toList();
     }
 
     @Test

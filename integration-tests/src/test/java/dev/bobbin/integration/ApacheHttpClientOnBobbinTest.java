@@ -1,5 +1,6 @@
 package dev.bobbin.integration;
 
+import dev.bobbin.CapturedLogs;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.spi.HttpServerProvider;
 import dev.bobbin.FiberExecutor;

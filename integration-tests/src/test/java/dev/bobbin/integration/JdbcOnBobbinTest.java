@@ -1,5 +1,6 @@
 package dev.bobbin.integration;
 
+import dev.bobbin.CapturedLogs;
 import dev.bobbin.FiberExecutor;
 import dev.bobbin.FiberScheduler;
 import dev.bobbin.SchedulerConfig;

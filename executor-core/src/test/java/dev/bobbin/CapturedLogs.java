@@ -1,4 +1,4 @@
-package dev.bobbin.integration;
+package dev.bobbin;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -9,16 +9,17 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 /**
- * The records of some java.util.logging loggers while a test case runs: captured from INFO up, kept off the
- * console (the loggers' parent handlers are off meanwhile), and the loggers restored by {@link #close}. The
- * integration tests fail a case on a record at WARNING or above that they do not expect, so a library's or
- * Bobbin's complaint is neither printed nor lost.
+ * The records of some java.util.logging loggers (where {@code System.Logger} goes by default) while a test
+ * case runs: captured from INFO up, kept off the console (the loggers' parent handlers are off meanwhile),
+ * and the loggers restored by {@link #close}. Tests fail a case on a record at WARNING or above that they
+ * do not expect, so a library's or Bobbin's complaint is neither printed nor lost. Shared through this
+ * module's test jar (the integration tests use it too).
  */
-final class CapturedLogs implements AutoCloseable {
+public final class CapturedLogs implements AutoCloseable {
     private final List<LogRecord> records = new CopyOnWriteArrayList<>();
     private final List<Runnable> restores = new ArrayList<>();  // each holds its logger: one only weakly referenced could be collected with its handler
 
-    CapturedLogs(String... loggers) {
+    public CapturedLogs(String... loggers) {
         for (String name : loggers) {
             Logger logger = Logger.getLogger(name);
             boolean parents = logger.getUseParentHandlers();
@@ -41,17 +42,17 @@ final class CapturedLogs implements AutoCloseable {
     }
 
     /** The records captured so far; live: a record removed from it is no longer among {@link #warnings}. */
-    List<LogRecord> records() {
+    public List<LogRecord> records() {
         return records;
     }
 
     /** The records captured so far at WARNING or above. */
-    List<LogRecord> warnings() {
+    public List<LogRecord> warnings() {
         return records.stream().filter(r -> r.getLevel().intValue() >= Level.WARNING.intValue()).toList();
     }
 
     /** {@code r} for a failure message: "LEVEL logger: message [parameters] (thrown)". */
-    static String describe(LogRecord r) {
+    public static String describe(LogRecord r) {
         return r.getLevel() + " " + r.getLoggerName() + ": " + r.getMessage()
                 + (r.getParameters() == null ? "" : " " + List.of(r.getParameters()))
                 + (r.getThrown() == null ? "" : " (" + r.getThrown() + ")");
