@@ -370,7 +370,15 @@ final class ExecutorState implements FiberRegistry.Owner {
             if (suspect ? now - suspectSince < Tunables.TERMINATION_RECHECK_NANOS : now - scanAt < 0) return;
             scanning = true;
         }
-        boolean none = !registry.holdsAny(this, starters);
+        boolean none;
+        try {
+            none = !registry.holdsAny(this, starters);
+        } catch (Throwable t) {                                   // (an OutOfMemoryError): the next waiter may scan
+            synchronized (this) {
+                scanning = false;
+            }
+            throw t;
+        }
         String lost = null;
         synchronized (this) {
             scanning = false;
