@@ -57,10 +57,10 @@ import java.util.concurrent.TimeUnit;
  * bug in Bobbin: said once per executor at WARNING, with the counts, instead of a silent hang.
  *
  * <p>Start against shutdown, a Dekker pair. A start counts its enrol (a CAS on the counter's base or on
- * one of its cells, then a full fence: either CAS is release-only) and then reads {@code state} (volatile); a shutdown CASes
- * {@code state} and then sums the counters (volatile reads of their cells). Either the start sees
- * SHUTDOWN and withdraws (the caller gets a RejectedExecutionException), or the shutdown sees the enrol
- * and leaves termination to the last exit.
+ * one of its cells, then a full fence: either CAS is release-only) and then reads {@code state}
+ * (volatile); a shutdown CASes {@code state} and then sums the counters (volatile reads of their cells).
+ * Either the start sees SHUTDOWN and withdraws (the caller gets a RejectedExecutionException), or the
+ * shutdown sees the enrol and leaves termination to the last exit.
  * Accepted jobs (a queued job handed a slot, a fan-out chunk built while running) skip the state check:
  * their caller's own fiber is enrolled and exits only after the start, so "none left" cannot be read
  * in between.
@@ -303,7 +303,7 @@ final class ExecutorState implements FiberRegistry.Owner {
     }
 
     /**
-     * Waits until {@link #done} or {@code nanos} passed (Long.MAX_VALUE: no limit), re-checking termination
+     * Waits until {@link #done} or {@code nanos} passed (Long.MAX_VALUE: 292 years), re-checking termination
      * whenever a wait of at most {@link Tunables#TERMINATION_RECHECK_NANOS} ends without it (see "The
      * waiters' re-check"); whether done.
      */
@@ -313,7 +313,7 @@ final class ExecutorState implements FiberRegistry.Owner {
         if (nanos <= 0) return false;                             // toNanos saturates: MIN_VALUE must not wrap
         long deadline = System.nanoTime() + nanos;                // wraps for huge nanos; the difference below does not
         while (!done()) {
-            long left = nanos == Long.MAX_VALUE ? Long.MAX_VALUE : deadline - System.nanoTime();
+            long left = deadline - System.nanoTime();
             if (left <= 0) return false;
             if (!terminated.await(Math.min(left, Tunables.TERMINATION_RECHECK_NANOS), TimeUnit.NANOSECONDS)) {
                 recheckTermination();
@@ -373,15 +373,13 @@ final class ExecutorState implements FiberRegistry.Owner {
         boolean none;
         try {
             none = !registry.holdsAny(this, starters);
-        } catch (Throwable t) {                                   // (an OutOfMemoryError): the next waiter may scan
+        } finally {
             synchronized (this) {
-                scanning = false;
+                scanning = false;                                 // also if the scan threw: the next waiter may scan
             }
-            throw t;
         }
         String lost = null;
         synchronized (this) {
-            scanning = false;
             if (!none || count.exitsSum() != exits) {             // ours are there, or one just exited
                 suspect = false;
                 scanGap = Math.min(scanGap * 2, Tunables.TERMINATION_SCAN_MAX_GAP_NANOS);

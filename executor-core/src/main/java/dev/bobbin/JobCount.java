@@ -18,11 +18,11 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Against shutdown. An exit (and a start that must see a shutdown) counts, then reads the executor's
  * state; a shutdown CASes the state, then sums. That is a Dekker pair, which needs a StoreLoad edge on
- * the counting side, and {@link LongAdder}'s CAS (on its base or on a cell) is a release CAS only: the memory model lets a
- * later volatile read be performed before it. Then an exit could read RUNNING while the shutdown's sum
- * misses that exit: neither terminates, and close() waits forever. So {@link #left} and
- * {@link #enrolledThenFence} end with a full fence (x86 orders a locked CAS before later loads anyway; the
- * fence makes that a guarantee of the code, not of the host). {@code JobCountJcstress} checks both
+ * the counting side, and {@link LongAdder}'s CAS (on its base or on a cell) is a release CAS only: the
+ * memory model lets a later volatile read be performed before it. Then an exit could read RUNNING while
+ * the shutdown's sum misses that exit: neither terminates, and close() waits forever. So {@link #left}
+ * and {@link #enrolledThenFence} end with a full fence (x86 orders a locked CAS before later loads
+ * anyway; the fence makes that a guarantee of the code, not of the host). {@code JobCountJcstress} checks both
  * pairs and catches twins that read the state before counting; those twins reorder by hand what the
  * memory model allows, since on x86 (and on AArch64, a release store then an acquire load) deleting the
  * fence is not observable.

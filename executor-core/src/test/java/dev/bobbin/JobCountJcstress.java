@@ -114,24 +114,24 @@ public final class JobCountJcstress {
         /** ExecutorState.track: count the enrol (with its fence), then read the state; true if started. */
         boolean start() {
             count.enrolledThenFence();
-            if (state.get() != RUNNING) {
-                count.left();                        // withdrawn: counted out, may terminate
-                if (state.get() == SHUTDOWN) tryTerminate();
-                return false;
-            }
-            return true;                             // the fiber runs (and never exits in the test)
+            return startUnless(state.get());
         }
 
         /** The twin: the state read performed before the count. */
         boolean startReadingStateFirst() {
             int s = state.get();                     // BUG: read before the count
             count.countWithoutFence(true);
+            return startUnless(s);
+        }
+
+        /** A counted start that read {@code s}: withdrawn (counted out, may terminate) unless RUNNING. */
+        private boolean startUnless(int s) {
             if (s != RUNNING) {
                 count.left();
                 if (state.get() == SHUTDOWN) tryTerminate();
                 return false;
             }
-            return true;
+            return true;                             // the fiber runs (and never exits in the test)
         }
     }
 
