@@ -25,8 +25,18 @@ import java.util.concurrent.TimeUnit;
  * buffer it reads back to the channel and flushes once per read batch. The transport (io_uring, epoll)
  * is given by the {@link IoHandlerFactory} and server channel class. Accepted channels are kept in a
  * {@link ChannelGroup} so that {@link #close()} closes them before it shuts the event loops down.
+ *
+ * <p>A probe, off by default: with {@code -Dbobbin.echo.touchLines=N} (N &gt; 0) each connection also
+ * keeps a chain of N objects of one cache line each and walks it on every read, so that a round trip
+ * touches N more lines of per-connection memory through dependent loads, as a fiber's own objects add to
+ * a fiber-per-connection server's round trip (bench/README.md, "Twenty-sixth session"). The chain's
+ * links are made one per read over the connection's first N reads, so the links of all connections
+ * interleave in the heap as objects made at run time do.
  */
 final class NettyEchoServer implements EchoServer {
+
+    /** The probe's chain length, 0 (off) unless {@code -Dbobbin.echo.touchLines} says otherwise. */
+    private static final int TOUCH_LINES = Math.max(0, Integer.getInteger("bobbin.echo.touchLines", 0));
 
     private final EventLoopGroup group;
     private final ChannelGroup children;
@@ -54,7 +64,7 @@ final class NettyEchoServer implements EchoServer {
                     .childHandler(new ChannelInitializer<>() {
                         @Override protected void initChannel(Channel ch) {
                             children.add(ch);   // removed again when it closes
-                            ch.pipeline().addLast(EchoHandler.INSTANCE);
+                            ch.pipeline().addLast(TOUCH_LINES > 0 ? new TouchingEchoHandler(TOUCH_LINES) : EchoHandler.INSTANCE);
                         }
                     })
                     .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), options.port()))
@@ -99,6 +109,53 @@ final class NettyEchoServer implements EchoServer {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             ctx.close();   // e.g. connection reset by the client: ends this connection only
+        }
+    }
+
+    /** {@link EchoHandler} plus the probe's walk of its connection's chain (one per connection). */
+    static final class TouchingEchoHandler extends ChannelInboundHandlerAdapter {
+        /** One link: a reference, six longs and the header fill a 64-byte line. */
+        private static final class Link {
+            final Link next;
+            long a, b, c, d, e, f;
+
+            Link(Link next) { this.next = next; }
+        }
+
+        private final int lines;
+        private Link chain;
+        private int links;
+        private long sum;                                  // kept, so the walk is not optimized away
+
+        TouchingEchoHandler(int lines) { this.lines = lines; }
+
+        /** The chain's length so far (tests). */
+        int links() {
+            int n = 0;
+            for (Link l = chain; l != null; l = l.next) n++;
+            return n;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (links < lines) {
+                chain = new Link(chain);
+                links++;
+            }
+            long s = sum;
+            for (Link l = chain; l != null; l = l.next) s += l.a++;
+            sum = s;
+            ctx.write(msg, ctx.voidPromise());
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ctx.flush();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
         }
     }
 }
