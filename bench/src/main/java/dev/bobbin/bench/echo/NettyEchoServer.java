@@ -91,16 +91,8 @@ final class NettyEchoServer implements EchoServer {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 
-    /** Writes what it reads back, flushing once per read batch; stateless, so shared by all channels. */
-    @ChannelHandler.Sharable
-    static final class EchoHandler extends ChannelInboundHandlerAdapter {
-        static final EchoHandler INSTANCE = new EchoHandler();
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            ctx.write(msg, ctx.voidPromise());   // the write releases the buffer
-        }
-
+    /** What both echo handlers do besides the read: flush once per read batch, close on an error. */
+    abstract static class FlushingEchoHandler extends ChannelInboundHandlerAdapter {
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
             ctx.flush();
@@ -112,8 +104,19 @@ final class NettyEchoServer implements EchoServer {
         }
     }
 
+    /** Writes what it reads back, flushing once per read batch; stateless, so shared by all channels. */
+    @ChannelHandler.Sharable
+    static final class EchoHandler extends FlushingEchoHandler {
+        static final EchoHandler INSTANCE = new EchoHandler();
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ctx.write(msg, ctx.voidPromise());   // the write releases the buffer
+        }
+    }
+
     /** {@link EchoHandler} plus the probe's walk of its connection's chain (one per connection). */
-    static final class TouchingEchoHandler extends ChannelInboundHandlerAdapter {
+    static final class TouchingEchoHandler extends FlushingEchoHandler {
         /** One link: a reference, six longs and the header fill a 64-byte line. */
         private static final class Link {
             final Link next;
@@ -146,16 +149,6 @@ final class NettyEchoServer implements EchoServer {
             for (Link l = chain; l != null; l = l.next) s += l.a++;
             sum = s;
             ctx.write(msg, ctx.voidPromise());
-        }
-
-        @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
-            ctx.flush();
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.close();
         }
     }
 }
