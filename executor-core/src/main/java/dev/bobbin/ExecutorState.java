@@ -54,7 +54,9 @@ import java.util.concurrent.TimeUnit;
  * are looked for by scanning the registry, which waiters do one at a time, only after
  * {@code TERMINATION_SCAN_FIRST_NANOS} without an exit and then at doubling gaps, and report when two
  * scans an interval apart find none; they cannot be repaired, and close() keeps waiting. Either is a
- * bug in Bobbin: said once per executor at WARNING, with the counts, instead of a silent hang.
+ * bug in Bobbin: said once per executor, with the counts, instead of a silent hang, at WARNING unless
+ * another executor of the same scheduler said one within {@code EXECUTOR_REPORT_INTERVAL_NANOS} (then at
+ * DEBUG; {@link AccountingReports}).
  *
  * <p>Start against shutdown, a Dekker pair. A start counts its enrol (a CAS on the counter's base or on
  * one of its cells, then a full fence: either CAS is release-only) and then reads {@code state}
@@ -88,7 +90,6 @@ import java.util.concurrent.TimeUnit;
  * {@code FANOUT_CHUNK} tasks.
  */
 final class ExecutorState implements FiberRegistry.Owner {
-    private static final System.Logger LOG = System.getLogger("dev.bobbin");
     // Lifecycle states.
     //
     //   from       to          by                                   named CAS
@@ -398,13 +399,16 @@ final class ExecutorState implements FiberRegistry.Owner {
         if (lost != null) report(lost);
     }
 
-    /** Says what {@link #recheckTermination} found, at WARNING, once per executor; never under the monitor. */
+    /**
+     * Says what {@link #recheckTermination} found, once per executor, at WARNING unless the scheduler's
+     * executors said one within the interval ({@link AccountingReports}); never under the monitor.
+     */
     private void report(String what) {
         synchronized (this) {
             if (reported) return;
             reported = true;
         }
-        LOG.log(System.Logger.Level.WARNING, "bobbin: executor '" + name + "': " + what
+        scheduler.accountingReports().report("bobbin: executor '" + name + "': " + what
                 + " (a bug in Bobbin's executor accounting; please report it)");
     }
 

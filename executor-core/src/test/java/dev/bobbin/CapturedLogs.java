@@ -10,8 +10,8 @@ import java.util.logging.Logger;
 
 /**
  * The records of some java.util.logging loggers (where {@code System.Logger} goes by default) while a test
- * case runs: captured from INFO up, kept off the console (the loggers' parent handlers are off meanwhile),
- * and the loggers restored by {@link #close}. Tests fail a case on a record at WARNING or above that they
+ * case runs: captured from INFO up (or from a level given), kept off the console (the loggers' parent
+ * handlers are off meanwhile), and the loggers restored by {@link #close}. Tests fail a case on a record at WARNING or above that they
  * do not expect, so a library's or Bobbin's complaint is neither printed nor lost. Shared through this
  * module's test jar (the integration tests use it too).
  */
@@ -20,6 +20,11 @@ public final class CapturedLogs implements AutoCloseable {
     private final List<Runnable> restores = new ArrayList<>();  // each holds its logger: one only weakly referenced could be collected with its handler
 
     public CapturedLogs(String... loggers) {
+        this(Level.INFO, loggers);
+    }
+
+    /** Captures from {@code from} up (e.g. {@link Level#FINE}, where {@code System.Logger}'s DEBUG goes). */
+    public CapturedLogs(Level from, String... loggers) {
         for (String name : loggers) {
             Logger logger = Logger.getLogger(name);
             boolean parents = logger.getUseParentHandlers();
@@ -32,7 +37,7 @@ public final class CapturedLogs implements AutoCloseable {
             handler.setLevel(Level.ALL);
             logger.addHandler(handler);
             logger.setUseParentHandlers(false);
-            if (level == null || level.intValue() > Level.INFO.intValue()) logger.setLevel(Level.INFO);
+            if (level == null || level.intValue() > from.intValue()) logger.setLevel(from);
             restores.add(() -> {
                 logger.removeHandler(handler);
                 logger.setUseParentHandlers(parents);

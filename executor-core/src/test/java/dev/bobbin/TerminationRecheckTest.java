@@ -1,14 +1,13 @@
 package dev.bobbin;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.lang.reflect.Field;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
 import java.util.logging.LogRecord;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -20,31 +19,40 @@ import static org.junit.jupiter.api.Assertions.*;
  * what a broken protocol would: an exit counted without its termination check (a Dekker miss with the
  * shutdown), or an exit taken out of the registry and never counted. The first must end in termination
  * with one WARNING, where close() used to wait forever; the second in one WARNING naming the counts while
- * the executor (rightly) keeps waiting. A task that simply runs long raises nothing.
+ * the executor (rightly) keeps waiting. A task that simply runs long raises nothing. Each case has a
+ * scheduler of its own: a scheduler's executors log one such WARNING per interval between them.
  */
 class TerminationRecheckTest {
-    private static FiberScheduler scheduler;
-
+    private FiberScheduler scheduler;
     private CapturedLogs logs;
 
-    @BeforeAll
-    static void start() {
+    @BeforeEach
+    void start() {
+        logs = new CapturedLogs("dev.bobbin");
         scheduler = FiberScheduler.create(SchedulerConfig.builder().name("recheck").parallelism(2).build());
     }
 
-    @AfterAll
-    static void stop() {
-        scheduler.close();
-    }
-
-    @BeforeEach
-    void capture() {
-        logs = new CapturedLogs("dev.bobbin");
-    }
-
     @AfterEach
-    void release() {
-        logs.close();
+    void stop() {
+        try {
+            scheduler.close();
+        } finally {
+            logs.close();
+        }
+    }
+
+    /** An executor of {@link #scheduler} whose one job's exit missed the shutdown: nobody terminates it. */
+    private FiberExecutor withMissedTermination(String name) throws ReflectiveOperationException {
+        FiberExecutor executor = FiberExecutor.builder().scheduler(scheduler).name(name).build();
+        ExecutorState state = lifecycle(executor);
+        Thread fiber = scheduler.ofVirtual().unstarted(() -> { });
+        state.trackAccepted(fiber);                           // one job counted
+        state.shutdown();                                     // sees it: leaves termination to its exit
+        assertFalse(state.isTerminated());
+        state.exitMissingShutdown(fiber);                     // the exit that read RUNNING: nobody terminates
+        assertEquals(0, executor.activeCount(), "the exit was counted");
+        assertFalse(state.isTerminated(), "the fault left the executor unterminated");
+        return executor;
     }
 
     private static ExecutorState lifecycle(FiberExecutor executor) throws ReflectiveOperationException {
@@ -59,16 +67,7 @@ class TerminationRecheckTest {
 
     @Test
     void aMissedTerminationIsTakenByTheWaiterAndReported() throws Exception {
-        FiberExecutor executor = FiberExecutor.builder().scheduler(scheduler).name("missed").build();
-        ExecutorState state = lifecycle(executor);
-        Thread fiber = scheduler.ofVirtual().unstarted(() -> { });
-        state.trackAccepted(fiber);                           // one job counted
-        state.shutdown();                                     // sees it: leaves termination to its exit
-        assertFalse(state.isTerminated());
-        state.exitMissingShutdown(fiber);                     // the exit that read RUNNING: nobody terminates
-        assertEquals(0, executor.activeCount(), "the exit was counted");
-        assertFalse(state.isTerminated(), "the fault left the executor unterminated");
-
+        FiberExecutor executor = withMissedTermination("missed");
         Thread closer = Thread.ofPlatform().daemon().start(executor::close);
         closer.join(TimeUnit.SECONDS.toMillis(30));           // a hang guard, not a timing check
         assertFalse(closer.isAlive(), "close() still waits for an executor with nothing left");
@@ -148,5 +147,27 @@ class TerminationRecheckTest {
         state.exited(fiber);                                  // the count catches up: the executor terminates
         assertTrue(executor.awaitTermination(30, TimeUnit.SECONDS));
         assertEquals(1, warnings().size(), "reported once");
+    }
+
+    /**
+     * Executors of one scheduler hit by the same fault: each takes its termination and reports once, but
+     * only one report is a WARNING; the other goes to DEBUG, so an application that makes an executor per
+     * request logs one line if every one of them is hit.
+     */
+    @Test
+    void theExecutorsOfOneSchedulerShareOneWarningPerInterval() throws Exception {
+        try (CapturedLogs debug = new CapturedLogs(Level.FINE, "dev.bobbin")) {
+            List<FiberExecutor> executors = List.of(withMissedTermination("shared-0"), withMissedTermination("shared-1"));
+            List<Thread> closers = executors.stream().map(e -> Thread.ofPlatform().daemon().start(e::close)).toList();
+            for (Thread c : closers) c.join(TimeUnit.SECONDS.toMillis(30));   // a hang guard, not a timing check
+            for (FiberExecutor e : executors) assertTrue(e.isTerminated(), "each waiter took its termination");
+            List<String> warnings = warnings();
+            assertEquals(1, warnings.size(), "one WARNING for both: " + warnings);
+            List<String> atDebug = debug.records().stream().filter(r -> r.getLevel() == Level.FINE)
+                    .map(LogRecord::getMessage).filter(m -> m.contains("terminated by a waiter's re-check")).toList();
+            assertEquals(1, atDebug.size(), "the other at DEBUG: " + atDebug);
+            String other = warnings.get(0).contains("'shared-0'") ? "'shared-1'" : "'shared-0'";
+            assertTrue(atDebug.get(0).contains(other), atDebug.get(0));
+        }
     }
 }
