@@ -55,8 +55,8 @@ import java.util.concurrent.TimeUnit;
  * {@code TERMINATION_SCAN_FIRST_NANOS} without an exit and then at doubling gaps, and report when two
  * scans an interval apart find none; they cannot be repaired, and close() keeps waiting. Either is a
  * bug in Bobbin: said once per executor, with the counts, instead of a silent hang, at WARNING unless
- * another executor of the same scheduler said one within {@code EXECUTOR_REPORT_INTERVAL_NANOS} (then at
- * DEBUG; {@link AccountingReports}).
+ * another executor of the JVM said one within {@code EXECUTOR_REPORT_INTERVAL_NANOS} (then at DEBUG;
+ * {@link AccountingReports}).
  *
  * <p>Start against shutdown, a Dekker pair. A start counts its enrol (a CAS on the counter's base or on
  * one of its cells, then a full fence: either CAS is release-only) and then reads {@code state}
@@ -400,15 +400,15 @@ final class ExecutorState implements FiberRegistry.Owner {
     }
 
     /**
-     * Says what {@link #recheckTermination} found, once per executor, at WARNING unless the scheduler's
-     * executors said one within the interval ({@link AccountingReports}); never under the monitor.
+     * Says what {@link #recheckTermination} found, once per executor, at WARNING unless an executor of
+     * this JVM said one within the interval ({@link AccountingReports}); never under the monitor.
      */
     private void report(String what) {
         synchronized (this) {
             if (reported) return;
             reported = true;
         }
-        scheduler.accountingReports().report("bobbin: executor '" + name + "': " + what
+        AccountingReports.JVM.report("bobbin: executor '" + name + "': " + what
                 + " (a bug in Bobbin's executor accounting; please report it)");
     }
 

@@ -76,7 +76,6 @@ public final class FiberScheduler implements AutoCloseable {
     private final SchedulerConfig config;
     private final CarrierPool pool;
     private final ThreadFactory threadFactory;
-    private final AccountingReports accountingReports = new AccountingReports(); // its executors' fault reports
 
     private FiberScheduler(SchedulerConfig config) {
         this.config = config;
@@ -215,11 +214,6 @@ public final class FiberScheduler implements AutoCloseable {
     /** The number of carriers. */
     public int parallelism() {
         return pool.parallelism();
-    }
-
-    /** Where this scheduler's {@link FiberExecutor}s report a fault in their accounting (rate-limited). */
-    AccountingReports accountingReports() {
-        return accountingReports;
     }
 
     /** The live-fiber registry, in which a {@link FiberExecutor} enrols its jobs' fibers. */

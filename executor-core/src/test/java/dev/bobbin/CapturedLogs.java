@@ -11,9 +11,9 @@ import java.util.logging.Logger;
 /**
  * The records of some java.util.logging loggers (where {@code System.Logger} goes by default) while a test
  * case runs: captured from INFO up (or from a level given), kept off the console (the loggers' parent
- * handlers are off meanwhile), and the loggers restored by {@link #close}. Tests fail a case on a record at WARNING or above that they
- * do not expect, so a library's or Bobbin's complaint is neither printed nor lost. Shared through this
- * module's test jar (the integration tests use it too).
+ * handlers are off meanwhile), and the loggers restored by {@link #close}. Tests fail a case on a record
+ * at WARNING or above that they do not expect, so a library's or Bobbin's complaint is neither printed nor
+ * lost. Shared through this module's test jar (the integration tests use it too).
  */
 public final class CapturedLogs implements AutoCloseable {
     private final List<LogRecord> records = new CopyOnWriteArrayList<>();

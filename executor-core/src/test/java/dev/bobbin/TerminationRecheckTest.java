@@ -19,8 +19,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * what a broken protocol would: an exit counted without its termination check (a Dekker miss with the
  * shutdown), or an exit taken out of the registry and never counted. The first must end in termination
  * with one WARNING, where close() used to wait forever; the second in one WARNING naming the counts while
- * the executor (rightly) keeps waiting. A task that simply runs long raises nothing. Each case has a
- * scheduler of its own: a scheduler's executors log one such WARNING per interval between them.
+ * the executor (rightly) keeps waiting. A task that simply runs long raises nothing. The JVM's executors
+ * log one such WARNING per interval between them, so each case starts with that limit forgotten.
  */
 class TerminationRecheckTest {
     private FiberScheduler scheduler;
@@ -28,6 +28,7 @@ class TerminationRecheckTest {
 
     @BeforeEach
     void start() {
+        AccountingReports.JVM.forget();
         logs = new CapturedLogs("dev.bobbin");
         scheduler = FiberScheduler.create(SchedulerConfig.builder().name("recheck").parallelism(2).build());
     }
@@ -41,11 +42,12 @@ class TerminationRecheckTest {
         }
     }
 
-    /** An executor of {@link #scheduler} whose one job's exit missed the shutdown: nobody terminates it. */
-    private FiberExecutor withMissedTermination(String name) throws ReflectiveOperationException {
-        FiberExecutor executor = FiberExecutor.builder().scheduler(scheduler).name(name).build();
+    /** An executor on {@code on} whose one job's exit missed the shutdown: nobody terminates it. */
+    private static FiberExecutor withMissedTermination(String name, FiberScheduler on)
+            throws ReflectiveOperationException {
+        FiberExecutor executor = FiberExecutor.builder().scheduler(on).name(name).build();
         ExecutorState state = lifecycle(executor);
-        Thread fiber = scheduler.ofVirtual().unstarted(() -> { });
+        Thread fiber = on.ofVirtual().unstarted(() -> { });
         state.trackAccepted(fiber);                           // one job counted
         state.shutdown();                                     // sees it: leaves termination to its exit
         assertFalse(state.isTerminated());
@@ -67,7 +69,7 @@ class TerminationRecheckTest {
 
     @Test
     void aMissedTerminationIsTakenByTheWaiterAndReported() throws Exception {
-        FiberExecutor executor = withMissedTermination("missed");
+        FiberExecutor executor = withMissedTermination("missed", scheduler);
         Thread closer = Thread.ofPlatform().daemon().start(executor::close);
         closer.join(TimeUnit.SECONDS.toMillis(30));           // a hang guard, not a timing check
         assertFalse(closer.isAlive(), "close() still waits for an executor with nothing left");
@@ -150,24 +152,30 @@ class TerminationRecheckTest {
     }
 
     /**
-     * Executors of one scheduler hit by the same fault: each takes its termination and reports once, but
+     * Executors hit by the same fault, on two schedulers: each takes its termination and reports once, but
      * only one report is a WARNING; the other goes to DEBUG, so an application that makes an executor per
-     * request logs one line if every one of them is hit.
+     * request (each with a scheduler of its own, by default) logs one line if every one of them is hit.
      */
     @Test
-    void theExecutorsOfOneSchedulerShareOneWarningPerInterval() throws Exception {
-        try (CapturedLogs debug = new CapturedLogs(Level.FINE, "dev.bobbin")) {
-            List<FiberExecutor> executors = List.of(withMissedTermination("shared-0"), withMissedTermination("shared-1"));
+    void theJvmsExecutorsShareOneWarningPerInterval() throws Exception {
+        SchedulerConfig otherConfig = SchedulerConfig.builder().name("recheck-other").parallelism(1).build();
+        try (CapturedLogs debug = new CapturedLogs(Level.FINE, "dev.bobbin");
+             FiberScheduler other = FiberScheduler.create(otherConfig)) {
+            List<FiberExecutor> executors = List.of(withMissedTermination("shared-0", scheduler),
+                    withMissedTermination("shared-1", other));
             List<Thread> closers = executors.stream().map(e -> Thread.ofPlatform().daemon().start(e::close)).toList();
-            for (Thread c : closers) c.join(TimeUnit.SECONDS.toMillis(30));   // a hang guard, not a timing check
+            for (Thread c : closers) {
+                c.join(TimeUnit.SECONDS.toMillis(30));                  // a hang guard, not a timing check
+                assertFalse(c.isAlive(), "close() still waits for an executor with nothing left");
+            }
             for (FiberExecutor e : executors) assertTrue(e.isTerminated(), "each waiter took its termination");
             List<String> warnings = warnings();
             assertEquals(1, warnings.size(), "one WARNING for both: " + warnings);
             List<String> atDebug = debug.records().stream().filter(r -> r.getLevel() == Level.FINE)
                     .map(LogRecord::getMessage).filter(m -> m.contains("terminated by a waiter's re-check")).toList();
             assertEquals(1, atDebug.size(), "the other at DEBUG: " + atDebug);
-            String other = warnings.get(0).contains("'shared-0'") ? "'shared-1'" : "'shared-0'";
-            assertTrue(atDebug.get(0).contains(other), atDebug.get(0));
+            String quiet = warnings.get(0).contains("'shared-0'") ? "'shared-1'" : "'shared-0'";
+            assertTrue(atDebug.get(0).contains(quiet), atDebug.get(0));
         }
     }
 }

@@ -193,8 +193,8 @@ public final class Tunables {
     /** The longest gap between two such scans (about four minutes). */
     public static final long TERMINATION_SCAN_MAX_GAP_NANOS = 256_000_000_000L;
 
-    /** At most one WARNING per scheduler this often about its executors' accounting (a termination taken by
-     *  a waiter, fibers counted that the registry lost; each executor reports once): an application that
+    /** At most one WARNING in the JVM this often about executors' accounting (a termination taken by a
+     *  waiter, fibers counted that the registry lost; each executor reports once): an application that
      *  makes an executor per request logs one line, not one per request, if a fault hits them all. */
     public static final long EXECUTOR_REPORT_INTERVAL_NANOS = 10_000_000_000L;
 

@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
  * touches N more lines of per-connection memory through dependent loads, as a fiber's own objects add to
  * a fiber-per-connection server's round trip (bench/README.md, "Twenty-sixth session"). The chain's
  * links are made one per read over the connection's first N reads, so the links of all connections
- * interleave in the heap as objects made at run time do.
+ * interleave in the heap when made (a collection that copies them may lay each chain out in one piece).
  */
 final class NettyEchoServer implements EchoServer {
 
@@ -64,7 +64,8 @@ final class NettyEchoServer implements EchoServer {
                     .childHandler(new ChannelInitializer<>() {
                         @Override protected void initChannel(Channel ch) {
                             children.add(ch);   // removed again when it closes
-                            ch.pipeline().addLast(TOUCH_LINES > 0 ? new TouchingEchoHandler(TOUCH_LINES) : EchoHandler.INSTANCE);
+                            ch.pipeline().addLast(TOUCH_LINES > 0
+                                    ? new TouchingEchoHandler(TOUCH_LINES) : EchoHandler.INSTANCE);
                         }
                     })
                     .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), options.port()))
