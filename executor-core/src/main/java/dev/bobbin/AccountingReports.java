@@ -14,7 +14,10 @@ import java.util.function.LongSupplier;
  * schedulers they run on, so that an application that makes an executor per request (each with a
  * scheduler of its own, by default) does not log a line per request if one fault hits them all. The
  * others go to DEBUG, and the next WARNING says how many there were. The interval's end is claimed with
- * one CAS, so reports at the same moment log one WARNING between them.
+ * one CAS, so reports at the same moment log one WARNING between them. Memory ordering: the two atomics
+ * only decide who logs at WARNING and count the rest; they publish nothing else, so they pair with
+ * nothing but each other's reads. A report made as another claims the interval is counted in that
+ * WARNING or in the next one; none is lost from the count.
  */
 final class AccountingReports {
     /** The one every executor reports to. */
