@@ -1,6 +1,6 @@
 package dev.bobbin.scheduler;
 
-import java.util.concurrent.atomic.AtomicLong;
+import dev.bobbin.base.LogGate;
 
 /**
  * The default handler of errors thrown on a carrier outside any fiber ({@code SchedulerConfig.errorHandler}):
@@ -10,17 +10,15 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>{@link #DEFAULT} is the configuration's default (one instance, so that default configurations stay
  * equal); a pool configured with it makes its own instance ({@link #forPool}), so that each scheduler's
- * first error is always logged. The interval's end is claimed with one CAS, so concurrent errors log once.
+ * first error is always logged. A {@link LogGate} decides, so concurrent errors log once.
  */
 public final class CarrierErrorLog implements Thread.UncaughtExceptionHandler {
     /** The configuration's default handler; unlimited if called directly, per-scheduler limited in a pool. */
     public static final CarrierErrorLog DEFAULT = new CarrierErrorLog();
 
     private static final System.Logger LOG = System.getLogger("dev.bobbin");
-    private static final long NEVER = Long.MIN_VALUE;
 
-    private final AtomicLong nextError = new AtomicLong(NEVER);     // nanoTime before which errors go to DEBUG
-    private final AtomicLong suppressed = new AtomicLong();
+    private final LogGate gate = new LogGate(Tunables.CARRIER_ERROR_LOG_INTERVAL_NANOS);
 
     private CarrierErrorLog() { }
 
@@ -32,17 +30,12 @@ public final class CarrierErrorLog implements Thread.UncaughtExceptionHandler {
     @Override
     public void uncaughtException(Thread carrier, Throwable error) {
         String what = "bobbin: error on carrier " + carrier.getName();
-        long now = System.nanoTime();
-        long next = nextError.get();
-        if (this == DEFAULT
-                || (next == NEVER || now - next >= 0)
-                && nextError.compareAndSet(next, now + Tunables.CARRIER_ERROR_LOG_INTERVAL_NANOS)) {
-            long skipped = suppressed.getAndSet(0);
+        long skipped = this == DEFAULT ? 0 : gate.pass();
+        if (skipped < 0) {
+            if (LOG.isLoggable(System.Logger.Level.DEBUG)) LOG.log(System.Logger.Level.DEBUG, what, error);
+        } else {
             LOG.log(System.Logger.Level.ERROR,
                     skipped == 0 ? what : what + " (" + skipped + " more since the last one, at DEBUG)", error);
-        } else {
-            suppressed.incrementAndGet();
-            if (LOG.isLoggable(System.Logger.Level.DEBUG)) LOG.log(System.Logger.Level.DEBUG, what, error);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.bobbin.scheduler;
 
+import dev.bobbin.base.LogGate;
 import dev.bobbin.scheduler.EngineConfig.TaskModel;
 import dev.bobbin.scheduler.queue.RunQueue;
 
@@ -72,8 +73,7 @@ public final class StallMonitor implements Runnable {
     private final StackTraceElement[][] stacks; // monitor thread only: stack captured at detection
     private final Thread[] stalledFibers;       // monitor thread only: the fiber stalling each carrier this sample
     private final String[] held;                // monitor thread only: what the driver says the stall holds up
-    private long lastWarningNanos;              // monitor thread only: when the last WARNING was queued
-    private int suppressedWarnings;             // monitor thread only: WARNINGs skipped since then
+    private final LogGate warnings = new LogGate(Tunables.STALL_WARNING_INTERVAL_NANOS);  // monitor thread only
     private final RunQueue staging = new RunQueue(Tunables.LOCAL_QUEUE_CAPACITY); // monitor's thief buffer
     private final int[] stolenCount = new int[1];
     @SuppressWarnings("unused") private volatile long stalls;       // monitor writes (opaque), anyone reads
@@ -106,7 +106,6 @@ public final class StallMonitor implements Runnable {
         this.stacks = new StackTraceElement[n][];
         this.stalledFibers = new Thread[n];
         this.held = new String[n];
-        this.lastWarningNanos = System.nanoTime() - Tunables.STALL_WARNING_INTERVAL_NANOS;
     }
 
     void start() {
@@ -283,15 +282,11 @@ public final class StallMonitor implements Runnable {
             int waited = waitedBehind[i] = Math.max(waitedBehind[i], injected);
             if ((waited == 0 && held[i] == null) || stalledNanos[i] < Tunables.STALL_WARNING_NANOS) continue;
             warned[i] = true;
-            long now = System.nanoTime();
-            if (now - lastWarningNanos < Tunables.STALL_WARNING_INTERVAL_NANOS) {
-                suppressedWarnings++;
-                continue;
-            }
-            lastWarningNanos = now;
+            long suppressed = warnings.pass();
+            if (suppressed < 0) continue;
             if (toReport == null) toReport = new ArrayList<>();
-            toReport.add(new Pending(all[i], fiber, stacks[i], stalledNanos[i], 0, waited, boundBehind[i], held[i], true, suppressedWarnings));
-            suppressedWarnings = 0;
+            toReport.add(new Pending(all[i], fiber, stacks[i], stalledNanos[i], 0, waited, boundBehind[i], held[i], true,
+                    (int) Math.min(suppressed, Integer.MAX_VALUE)));
             warningsQueued = warningsQueued + 1;      // single writer
         }
         return toReport;

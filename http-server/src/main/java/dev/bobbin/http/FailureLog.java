@@ -1,5 +1,7 @@
 package dev.bobbin.http;
 
+import dev.bobbin.base.LogGate;
+
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -9,8 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class FailureLog {
     private final System.Logger log;
-    private final AtomicLong nextWarning = new AtomicLong(Long.MIN_VALUE);
-    private final AtomicLong suppressed = new AtomicLong();
+    private final LogGate gate = new LogGate(HttpTunables.HANDLER_FAILURE_LOG_INTERVAL_NANOS);
     private final AtomicLong total = new AtomicLong();
 
     FailureLog(System.Logger log) {
@@ -19,15 +20,10 @@ final class FailureLog {
 
     void log(String what, Throwable t) {
         total.incrementAndGet();
-        long now = System.nanoTime();
-        long next = nextWarning.get();
-        if ((next == Long.MIN_VALUE || now - next >= 0)
-                && nextWarning.compareAndSet(next, now + HttpTunables.HANDLER_FAILURE_LOG_INTERVAL_NANOS)) {
-            long skipped = suppressed.getAndSet(0);
+        long skipped = gate.pass();
+        if (skipped >= 0) {
             log.log(System.Logger.Level.WARNING, "{0}: {1}{2}", what, t.toString(),
                     skipped == 0 ? "" : " (" + skipped + " more failures since the last warning; details at DEBUG)");
-        } else {
-            suppressed.incrementAndGet();
         }
         if (log.isLoggable(System.Logger.Level.DEBUG)) log.log(System.Logger.Level.DEBUG, what, t);
     }
