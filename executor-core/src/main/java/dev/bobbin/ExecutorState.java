@@ -432,6 +432,11 @@ final class ExecutorState implements FiberRegistry.Owner {
 
     /** {@link FiberExecutor#close()}: see its documentation. */
     void close() {
+        Thread me = Thread.currentThread();
+        if (!done() && me.isVirtual() && registry.isOwnedBy(me, this)) {
+            throw new IllegalStateException("a task cannot close its own executor '" + name
+                    + "': close() would wait for that task; call shutdown()");
+        }
         boolean interrupted = false;
         if (!done()) {
             shutdown();

@@ -466,7 +466,11 @@ public final class FiberExecutor implements ExecutorService {
      * tasks (once), keeps waiting, and returns with the interrupt status set. Idempotent. An executor
      * with its own scheduler also waits for the scheduler to terminate, which includes fibers made
      * through {@link #threadFactory()} or {@link #ofVirtual()}; if interrupted, it interrupts those too
-     * ({@link FiberScheduler#shutdownNow()}).
+     * ({@link FiberScheduler#shutdownNow()}). Called from one of this executor's own tasks, it would wait
+     * for that task: it throws {@link IllegalStateException} instead and changes nothing (the JDK's
+     * executors wait for ever); such a task may call {@link #shutdown()}.
+     *
+     * @throws IllegalStateException if called from one of this executor's tasks before it terminated
      */
     @Override
     public void close() {

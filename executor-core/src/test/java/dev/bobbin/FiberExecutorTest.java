@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -401,6 +402,38 @@ class FiberExecutorTest {
         assertFalse(b.isShutdown(), "the executor itself was not shut down");
         b.close();
         assertTrue(b.isTerminated());
+    }
+
+    /**
+     * A task that closes its own executor would wait for itself: refused with IllegalStateException,
+     * leaving the executor as it was. Deliberate difference: the JDK's executors wait for ever (so this
+     * cannot run in ExecutorConformanceTest). A fiber of the same scheduler that is not one of the
+     * executor's tasks closes it as any thread does.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"shared", "own", "bounded"})
+    void aTaskClosingItsOwnExecutorIsRefusedInsteadOfWaitingForItself(String kind) throws Exception {
+        FiberExecutor e = switch (kind) {
+            case "shared" -> FiberExecutor.create(scheduler);
+            case "own" -> FiberExecutor.builder().name("self-own")
+                    .ownScheduler(SchedulerConfig.builder().name("self-own").parallelism(1).build()).build();
+            default -> bounded(4, FiberExecutor.Saturation.QUEUE);
+        };
+        AtomicReference<Throwable> seen = new AtomicReference<>();
+        e.submit(() -> {
+            try {
+                e.close();
+            } catch (Throwable t) {
+                seen.set(t);
+            }
+        }).get(10, SECONDS);
+        assertInstanceOf(IllegalStateException.class, seen.get());
+        assertFalse(e.isShutdown(), "refused: the executor is as it was");
+        assertEquals(42, e.submit(() -> 42).get(10, SECONDS));
+        Thread closer = e.scheduler().start(e::close);   // a fiber of the scheduler, not a task
+        closer.join(SECONDS.toMillis(10));
+        assertFalse(closer.isAlive(), "a non-task fiber's close() returns");
+        assertTrue(e.isTerminated());
     }
 
     @Test

@@ -167,6 +167,19 @@ public final class FiberRegistry {
         owned(owner, out, false);
     }
 
+    /** Whether {@code fiber} is present and was enrolled by {@code owner}. Any thread; under its stripe's lock. */
+    public boolean isOwnedBy(Thread fiber, Owner owner) {
+        long h = hash(fiber);
+        Stripe s = stripeOf(h);
+        s.lock();
+        try {
+            int i = s.indexOf(fiber, slotHash(h));
+            return i >= 0 && s.owners != null && s.owners[i] == owner;
+        } finally {
+            s.unlock();
+        }
+    }
+
     /**
      * Whether any present fiber was enrolled by {@code a} or {@code b}; stops at the first found. Any
      * thread; a scan of the stripes, each under its lock (a waiter's check, not for hot paths).

@@ -562,8 +562,8 @@ final class Connection implements Runnable {
         return o;
     }
 
+    /** Writes a response head; its fields were checked ({@link #checkFields}) or are the server's own. */
     void writeHead(int status, Headers headers) throws IOException {
-        checkFields(headers);                            // all of them before a byte goes out
         ByteBuf o = out();
         o.writeBytes(StatusLines.of(status));
         for (Map.Entry<String, List<String>> e : headers.entrySet()) {
@@ -585,9 +585,10 @@ final class Connection implements Runnable {
      * Refuses response fields that would break the head: {@code Headers} checks values as they are added,
      * not those put into its lists directly. A name may hold no line break or colon, a value no line break
      * but a folded one; neither anything outside ISO-8859-1, and no value is null (as the JDK's provider
-     * refuses).
+     * refuses). The exchange calls it before it acts on a head at all, so a refused head sends nothing
+     * (not even 100 Continue) and leaves no field or status behind.
      */
-    private static void checkFields(Headers headers) {
+    static void checkFields(Headers headers) {
         for (Map.Entry<String, List<String>> e : headers.entrySet()) {
             String name = e.getKey();
             if (name == null || name.isEmpty()) throw new IllegalArgumentException("empty response header name");

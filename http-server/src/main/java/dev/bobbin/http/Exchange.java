@@ -126,6 +126,7 @@ final class Exchange extends HttpExchange {
         if (headersSent) throw new IOException("headers already sent");
         if (done) throw new IOException("exchange closed");
         conn.checkOpen();
+        Connection.checkFields(responseHeaders);        // before anything is sent or set: a refused head leaves no trace
         responseCode = code;
         if (continuePending && code >= 200) {
             // The client holds the body back until it hears 100 Continue, and a handler that answers before

@@ -66,7 +66,9 @@
  * one at DEBUG, and the server goes on serving. A request the server's executor rejects gets a 503 (the
  * built-in provider closes the connection). Response fields with a line break (other than a folded
  * one), a character outside ISO-8859-1 or a null value make {@code sendResponseHeaders} throw
- * IllegalArgumentException before anything is sent, as do status codes outside 100-999 (the built-in
+ * IllegalArgumentException before anything is sent or changed (no 100 Continue, no framing field, no
+ * response code), so a handler may mend its fields and try again (the built-in provider keeps a refused
+ * attempt's {@code Transfer-encoding} and code); so do status codes outside 100-999 (the built-in
  * provider sends those). {@code HttpExchange} attributes belong to the exchange (the built-in provider
  * of JDK 25 keeps them in the context, shared by its requests).
  */

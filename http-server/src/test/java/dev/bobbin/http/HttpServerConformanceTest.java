@@ -120,6 +120,16 @@ class HttpServerConformanceTest {
      */
     static final String REJECTING_EXECUTOR_ANSWERS_503 = "a rejecting executor's request gets 503";
 
+    /**
+     * Deliberate difference: a head that {@code sendResponseHeaders} refuses for a bad field leaves nothing
+     * behind, so a handler can mend its fields and answer: no interim response went out for it, and the
+     * exchange keeps neither its status nor the framing fields it would have added. The JDK's provider
+     * answered {@code Expect: 100-continue} before the handler ran, reports the refused status as the
+     * response code, and sends the refused attempt's {@code Transfer-encoding: chunked} beside the retry's
+     * {@code Content-length}.
+     */
+    static final String REFUSED_HEAD_LEAVES_NO_TRACE = "a refused head leaves no trace";
+
     /** How long a check waits for something that must happen. */
     static final long PATIENCE_S = 10;
     static final int PATIENCE_S_INT = (int) PATIENCE_S;
@@ -1677,6 +1687,39 @@ class HttpServerConformanceTest {
         assertNull(r.header("X-Injected"), "response splitting: " + r.headerLines());
         assertEquals(200, r.status());
         assertEquals(List.of("IllegalArgumentException", "IllegalArgumentException"), await(seen));
+    }
+
+    @Test
+    void aRefusedHeadLeavesNoTrace() throws Exception {
+        CompletableFuture<List<String>> seen = new CompletableFuture<>();
+        HttpServer s = started("/refused", ex -> {
+            Headers h = ex.getResponseHeaders();
+            h.add("X-A", "fine");
+            h.get("X-A").add("v\r\nX-Injected: yes");                        // Headers does not check its live lists
+            List<String> l = new ArrayList<>();
+            l.add(outcome(() -> ex.sendResponseHeaders(200, 0)));           // chunked, and refused
+            l.add(Integer.toString(ex.getResponseCode()));
+            seen.complete(l);
+            h.remove("X-A");
+            respond(ex, 403, "no");                                         // mended: a refusal, fixed length
+        });
+        Conn conn = connect(s);
+        conn.send("POST /refused HTTP/1.1\r\nHost: localhost\r\nContent-Length: 9\r\nExpect: 100-continue\r\n\r\n");
+        if (provider.isBobbin()) {
+            RawResponse r = conn.read();
+            assertEquals(403, r.status(), REFUSED_HEAD_LEAVES_NO_TRACE + ": no 100 Continue for the refused 200");
+            assertNull(r.header("transfer-encoding"), REFUSED_HEAD_LEAVES_NO_TRACE + ": " + r.headerLines());
+            assertEquals("2", r.header("content-length"));
+            assertEquals("no", r.text());
+            assertEquals(List.of("IllegalArgumentException", "-1"), await(seen), REFUSED_HEAD_LEAVES_NO_TRACE);
+        } else {
+            assertEquals(100, conn.read().status());
+            RawResponse r = conn.read(true);                                // both framings: read the head only
+            assertEquals(403, r.status());
+            assertEquals("chunked", r.header("transfer-encoding"), r.headerLines().toString());
+            assertEquals("2", r.header("content-length"));
+            assertEquals(List.of("IllegalArgumentException", "200"), await(seen));
+        }
     }
 
     @Test
