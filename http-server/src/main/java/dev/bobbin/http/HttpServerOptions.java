@@ -175,7 +175,11 @@ public final class HttpServerOptions {
             return this;
         }
 
-        /** The scheduler to run on (its carriers should drive an io transport, see {@code FiberIo}); null: the server's own. */
+        /**
+         * The scheduler to run on, whose carriers must drive the server's io runtime ({@link #io}, else
+         * {@code FiberIo.system()}): made by its {@code newScheduler} or from its {@code schedulerConfig()};
+         * {@link #build()} refuses another. Null: the server makes its own.
+         */
         public Builder scheduler(FiberScheduler scheduler) {
             this.scheduler = scheduler;
             return this;
@@ -187,7 +191,20 @@ public final class HttpServerOptions {
             return this;
         }
 
+        /**
+         * The options.
+         *
+         * @throws IllegalArgumentException if a scheduler is given whose carriers do not drive the io runtime
+         *                                  (its sockets would all live on that runtime's one fallback loop thread)
+         */
         public HttpServerOptions build() {
+            if (scheduler != null) {
+                FiberIo runtime = io != null ? io : FiberIo.system();
+                if (scheduler.config().driverFactory() != runtime.driverFactory()) {
+                    throw new IllegalArgumentException("scheduler '" + scheduler.name() + "' does not drive the server's io runtime ("
+                            + runtime.transport() + "): make it with FiberIo.newScheduler or FiberIo.schedulerConfig()");
+                }
+            }
             return new HttpServerOptions(this);
         }
 

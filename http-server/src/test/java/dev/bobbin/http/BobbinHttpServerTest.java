@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Bobbin's server through the plain {@code com.sun.net.httpserver} API: the provider, fibers, bodies. */
@@ -136,6 +137,31 @@ class BobbinHttpServerTest {
         assertEquals("chunked", r.headers().firstValue("transfer-encoding").orElse(""));
         HttpResponse<String> missing = client.send(HttpRequest.newBuilder(uri("/nothing")).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(404, missing.statusCode());
+    }
+
+    /**
+     * A given scheduler must drive the server's io runtime, or every socket of the server would live on
+     * that runtime's one fallback loop thread: build() refuses a plain scheduler and one of another runtime.
+     */
+    @Test
+    void optionsRefuseASchedulerThatDoesNotDriveTheServersIo() {
+        dev.bobbin.uring.FiberIo system = dev.bobbin.uring.FiberIo.system();
+        dev.bobbin.uring.FiberIo nio = dev.bobbin.uring.FiberIo.of(dev.bobbin.uring.IoTransport.NIO);
+        try (dev.bobbin.FiberScheduler plain = dev.bobbin.FiberScheduler.create(
+                     dev.bobbin.SchedulerConfig.builder().name("plain").parallelism(1).build());
+             dev.bobbin.FiberScheduler driven = system.newScheduler("driven", 1);
+             dev.bobbin.FiberScheduler ofNio = nio.newScheduler("of-nio", 1)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> HttpServerOptions.builder().scheduler(plain).build());
+            assertTrue(e.getMessage().contains("'plain'"), e.getMessage());
+            if (system.transport() != dev.bobbin.uring.IoTransport.NIO) {
+                assertThrows(IllegalArgumentException.class, () -> HttpServerOptions.builder().scheduler(ofNio).build(),
+                        "a scheduler of another io runtime than the system's");
+            }
+            assertThrows(IllegalArgumentException.class, () -> HttpServerOptions.builder().io(nio).scheduler(driven).build());
+            assertSame(driven, HttpServerOptions.builder().scheduler(driven).build().scheduler());
+            assertSame(ofNio, HttpServerOptions.builder().io(nio).scheduler(ofNio).build().scheduler());
+        }
     }
 
     @Test
