@@ -54,7 +54,7 @@ public final class FiberDump {
         public Entry {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(state, "state");
-            stackTrace = List.copyOf(stackTrace);
+            stackTrace = List.copyOf(Objects.requireNonNull(stackTrace, "stackTrace"));
         }
     }
 

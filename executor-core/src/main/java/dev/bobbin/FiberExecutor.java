@@ -130,7 +130,8 @@ public final class FiberExecutor implements ExecutorService {
      *                                 ({@code <name>-<n>}) when {@code namesFibers}; non-blank
      * @param sharedScheduler          the scheduler to run on, which the executor never shuts down; or null
      *                                 for a scheduler of its own
-     * @param ownSchedulerConfig       the configuration of the executor's own scheduler; ignored when
+     * @param ownSchedulerConfig       the configuration of the executor's own scheduler, non-null (the
+     *                                 builder's default, {@link SchedulerConfig#defaults()}); not used when
      *                                 {@code sharedScheduler} is set
      * @param maxConcurrency           the most tasks running at once, at least 1, or {@link #UNBOUNDED}
      * @param saturation               what a submission does when {@code maxConcurrency} tasks run

@@ -37,7 +37,9 @@ import java.util.Objects;
  * @param maxSpareCarriers how many extra carriers may start while every carrier is stalled, 0 to
  *                      {@link #MAX_PARALLELISM} - parallelism (default: parallelism, capped, under
  *                      {@link SchedulingPolicy#WORK_STEALING}, the only policy that uses them; 0 under the
- *                      others); must be 0 under {@link SchedulingPolicy#SINGLE_THREAD}
+ *                      others); must be 0 under {@link SchedulingPolicy#SINGLE_THREAD}, ignored under
+ *                      {@link SchedulingPolicy#THREAD_PER_CORE} (a fiber never moves once started) and
+ *                      when stall protection is off (a zero {@code stallThreshold}: no carrier counts as stalled)
  * @param schedulingDelaySampling how often the time from runnable to running is measured (default:
  *                      one submission in 64 per carrier; see {@link SchedulingDelaySampling})
  * @param trackFibers   whether the scheduler records when each fiber last ran, for

@@ -7,6 +7,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * A point-in-time snapshot of a {@link FiberScheduler}'s counters. Counters are cumulative since the
@@ -38,9 +39,15 @@ public record SchedulerStats(String schedulerName,
                              Stalls stalls,
                              String transport) {
 
-    /** Copies the carrier list. */
+    /** Validates and copies the carrier list. */
     public SchedulerStats {
-        carriers = List.copyOf(carriers);
+        Objects.requireNonNull(schedulerName, "schedulerName");
+        Objects.requireNonNull(fibers, "fibers");
+        Objects.requireNonNull(injection, "injection");
+        Objects.requireNonNull(idle, "idle");
+        carriers = List.copyOf(Objects.requireNonNull(carriers, "carriers"));
+        Objects.requireNonNull(stalls, "stalls");
+        Objects.requireNonNull(transport, "transport");
     }
 
     /**
@@ -217,6 +224,17 @@ public record SchedulerStats(String schedulerName,
                                Gauges gauges,
                                Driver driver) {
 
+        /** Validates. */
+        public CarrierStats {
+            Objects.requireNonNull(threadName, "threadName");
+            Objects.requireNonNull(runs, "runs");
+            Objects.requireNonNull(workSharing, "workSharing");
+            Objects.requireNonNull(parking, "parking");
+            Objects.requireNonNull(schedulingDelay, "schedulingDelay");
+            Objects.requireNonNull(gauges, "gauges");
+            Objects.requireNonNull(driver, "driver");
+        }
+
         /**
          * The carrier's counters one by one, in the order of the flat accessors.
          *
@@ -312,7 +330,7 @@ public record SchedulerStats(String schedulerName,
         public record Driver(long events, Map<String, Long> counters) {
             /** Copies the counters, keeping their order. */
             public Driver {
-                counters = Collections.unmodifiableMap(new LinkedHashMap<>(counters));
+                counters = Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(counters, "counters")));
             }
         }
 

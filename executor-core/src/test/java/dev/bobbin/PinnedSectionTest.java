@@ -1,5 +1,6 @@
 package dev.bobbin;
 
+import dev.bobbin.spi.CarrierContext;
 import dev.bobbin.spi.PinnedSection;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -64,6 +65,18 @@ class PinnedSectionTest {
                 assertEquals(List.of("other", "contender"), order);
             }
         }
+    }
+
+    /** The scheduler installs its pinning once; nobody can take its place afterwards (every driver relies on it). */
+    @Test
+    void aSecondInstallIsRefused() throws Exception {
+        try (FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("pinned-once").parallelism(1).build())) {
+            s.start(() -> { }).join();                   // the carrier class has installed its pinning
+        }
+        assertThrows(IllegalStateException.class, () -> PinnedSection.install(Runnable::run));
+        assertThrows(NullPointerException.class, () -> PinnedSection.install(null));
+        assertThrows(IllegalStateException.class, () -> CarrierContext.installLookup(() -> null));
+        assertThrows(NullPointerException.class, () -> CarrierContext.installLookup(null));
     }
 
     @Test

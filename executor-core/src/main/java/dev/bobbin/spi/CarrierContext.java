@@ -22,10 +22,17 @@ public interface CarrierContext {
 
     /**
      * For the scheduler only: installs how {@link #current()} finds the caller's carrier. Called once,
-     * when the scheduler's carrier class initializes; later calls replace the lookup.
+     * when the scheduler's carrier class initializes.
+     *
+     * @throws IllegalStateException if a lookup was installed already (a second one would take the
+     *                               scheduler's place for every backend)
      */
     static void installLookup(Supplier<CarrierContext> lookup) {
-        CurrentCarrier.lookup = Objects.requireNonNull(lookup, "lookup");
+        Objects.requireNonNull(lookup, "lookup");
+        synchronized (CurrentCarrier.class) {
+            if (CurrentCarrier.lookup != CurrentCarrier.NONE) throw new IllegalStateException("a carrier lookup is installed already");
+            CurrentCarrier.lookup = lookup;
+        }
     }
 
     /** The scheduler's name. */
@@ -74,7 +81,8 @@ public interface CarrierContext {
 
 /** Where {@link CarrierContext#current()} looks; the scheduler installs the real lookup. */
 final class CurrentCarrier {
-    static volatile Supplier<CarrierContext> lookup = () -> null; // volatile: installed once by the scheduler
+    static final Supplier<CarrierContext> NONE = () -> null;   // until the scheduler installs its lookup
+    static volatile Supplier<CarrierContext> lookup = NONE;      // volatile: installed once by the scheduler
 
     private CurrentCarrier() { }
 }

@@ -23,9 +23,10 @@ import java.util.function.Consumer;
  * threads run the action as it is.
  */
 public final class PinnedSection {
+    private static final Consumer<Runnable> UNPINNED = Runnable::run;
     // volatile: installed once by the scheduler when its carrier class initializes, before any fiber runs;
     // until then no caller is a Bobbin fiber and the action runs as it is
-    private static volatile Consumer<Runnable> pinning = Runnable::run;
+    private static volatile Consumer<Runnable> pinning = UNPINNED;
 
     private PinnedSection() { }
 
@@ -36,10 +37,15 @@ public final class PinnedSection {
     }
 
     /**
-     * Installs how the scheduler pins its fibers; called by the scheduler when its carrier class
+     * Installs how the scheduler pins its fibers; called once, by the scheduler when its carrier class
      * initializes. Drivers never call it.
+     *
+     * @throws IllegalStateException if the pinning was installed already (a second one would take the
+     *                               scheduler's place for every driver)
      */
-    public static void install(Consumer<Runnable> pinning) {
-        PinnedSection.pinning = Objects.requireNonNull(pinning, "pinning");
+    public static synchronized void install(Consumer<Runnable> pinning) {
+        Objects.requireNonNull(pinning, "pinning");
+        if (PinnedSection.pinning != UNPINNED) throw new IllegalStateException("the scheduler's pinning is installed already");
+        PinnedSection.pinning = pinning;
     }
 }

@@ -220,8 +220,15 @@ public final class FiberIo {
      * @throws java.net.ConnectException           if the peer refused
      * @throws java.net.SocketTimeoutException     if the timeout elapsed
      * @throws java.nio.channels.ClosedByInterruptException if the caller was interrupted
+     * @throws NullPointerException                if an argument is null
+     * @throws IllegalArgumentException            if {@code timeout} is negative
+     * @throws java.nio.channels.UnresolvedAddressException      if {@code remote} is unresolved
+     * @throws java.nio.channels.UnsupportedAddressTypeException if {@code remote} is not an {@code InetSocketAddress}
      */
     public FiberSocket connect(SocketAddress remote, Duration timeout) throws java.io.IOException {
+        Objects.requireNonNull(remote, "remote");
+        Endpoint.timeoutNanos(timeout);                  // bad arguments fail before a descriptor is taken
+        Endpoint.checkAddress(remote);
         FiberSocket s = openSocket();
         try {
             s.connect(remote, timeout);
@@ -263,7 +270,12 @@ public final class FiberIo {
      * @param resumedElsewhere           blocked fibers that resumed anywhere else (stolen, or not on a carrier)
      */
     public record IoStats(IoTransport transport, int openSockets, long localOperations, long routedOperations,
-                          long completedOnOwnLoop, long resumedOnCompletingCarrier, long resumedElsewhere) { }
+                          long completedOnOwnLoop, long resumedOnCompletingCarrier, long resumedElsewhere) {
+        /** Validates. */
+        public IoStats {
+            Objects.requireNonNull(transport, "transport");
+        }
+    }
 
     // ---- package-private plumbing ------------------------------------------------------------------
 

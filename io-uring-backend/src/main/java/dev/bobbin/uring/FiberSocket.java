@@ -147,6 +147,8 @@ public final class FiberSocket extends Endpoint implements Closeable {
      * @throws SocketTimeoutException          if the timeout elapsed
      * @throws AlreadyConnectedException       if connected already
      * @throws ConnectionPendingException      if another connect is under way
+     * @throws NullPointerException            if an argument is null
+     * @throws IllegalArgumentException        if {@code timeout} is negative
      */
     public void connect(SocketAddress remote, Duration timeout) throws IOException {
         Objects.requireNonNull(remote, "remote");
@@ -1009,7 +1011,13 @@ public final class FiberSocket extends Endpoint implements Closeable {
         return readOption(option);
     }
 
-    /** Read timeout: a read waiting longer throws {@link SocketTimeoutException} and the socket stays usable. {@link Duration#ZERO}: none. */
+    /**
+     * Read timeout: a read waiting longer throws {@link SocketTimeoutException} and the socket stays usable.
+     * {@link Duration#ZERO} (the default): none. Applies to reads begun afterwards.
+     *
+     * @throws NullPointerException     if {@code timeout} is null
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     */
     public FiberSocket setReadTimeout(Duration timeout) {
         readTimeoutNanos = timeoutNanos(timeout);
         return this;

@@ -15,7 +15,10 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** A refused connect reads as the JDK's SocketChannel.connect says it (the control): "Connection refused". */
+/**
+ * A refused connect reads as the JDK's SocketChannel.connect says it (the control): "Connection refused";
+ * arguments it cannot use are refused before a socket is opened.
+ */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ConnectRefusedMessageTest {
 
@@ -48,5 +51,23 @@ class ConnectRefusedMessageTest {
         assertEquals(jdk, fiber.getMessage(), t + " (fiber): " + fiber);
         Throwable thread = assertThrows(ConnectException.class, () -> io.connect(closed, Duration.ofSeconds(5)));
         assertEquals(jdk, thread.getMessage(), t + " (platform thread): " + thread);
+    }
+
+    /** Bad arguments of {@code FiberIo.connect} fail at once, with no socket opened (and so none to leak). */
+    @ParameterizedTest
+    @EnumSource(IoTransport.class)
+    void badConnectArgumentsFailBeforeASocketIsOpened(IoTransport t) {
+        TransportSelectionTest.assumeOrRequire(t);
+        FiberIo io = FiberIo.of(t);
+        InetSocketAddress somewhere = new InetSocketAddress("127.0.0.1", 9);
+        int open = io.stats().openSockets();
+        assertThrows(NullPointerException.class, () -> io.connect(null, Duration.ofSeconds(1)));
+        assertThrows(NullPointerException.class, () -> io.connect(somewhere, null));
+        assertThrows(IllegalArgumentException.class, () -> io.connect(somewhere, Duration.ofSeconds(-1)));
+        assertThrows(java.nio.channels.UnresolvedAddressException.class,
+                () -> io.connect(InetSocketAddress.createUnresolved("nowhere.invalid", 80), Duration.ofSeconds(1)));
+        assertThrows(java.nio.channels.UnsupportedAddressTypeException.class,
+                () -> io.connect(new java.net.SocketAddress() { }, Duration.ofSeconds(1)));
+        assertEquals(open, io.stats().openSockets(), "no socket was opened for them");
     }
 }

@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * A connect made while the process has no descriptor left fails with an IOException, as the JDK's
  * {@code Socket.connect} and {@code SocketChannel.open} do ("Too many open files"), not with an unchecked
- * Netty exception that a caller handling I/O errors does not catch.
+ * Netty exception that a caller handling I/O errors does not catch; a bad argument is still refused as
+ * such (it is checked before a descriptor is taken).
  */
 @Tag("reliability")
 class DescriptorExhaustionConnectTest {
@@ -51,7 +52,16 @@ class DescriptorExhaustionConnectTest {
             });
             assertEquals("ok", warm);
             server.accept().close();
-            Object jdk, bobbin;
+            Body badTimeout = () -> {
+                try {
+                    io.connect(addr, Duration.ofSeconds(-1)).close();
+                    return "ok";
+                } catch (Throwable t) {
+                    return t;
+                }
+            };
+            assertInstanceOf(IllegalArgumentException.class, run(scheduler, badTimeout));   // and its classes loaded
+            Object jdk, bobbin, refused;
             List<Closeable> filler = new ArrayList<>();
             try {
                 try {
@@ -73,9 +83,12 @@ class DescriptorExhaustionConnectTest {
                         return t;
                     }
                 });
+                refused = run(scheduler, badTimeout);
             } finally {
                 for (Closeable c : filler) c.close();
             }
+            assertInstanceOf(IllegalArgumentException.class, refused,
+                    () -> "a bad argument is refused before a descriptor is needed, not " + refused);
             assertInstanceOf(IOException.class, jdk, "the JDK control");
             assertInstanceOf(IOException.class, bobbin, () -> "io.connect without descriptors threw " + bobbin);
         }
