@@ -16,8 +16,9 @@ import java.util.function.ToDoubleFunction;
  * where completions resumed their fibers. The per-carrier driver counters are the scheduler's
  * ({@code bobbin.driver.*}, {@link BobbinMetrics}). Needs {@code bobbin-io-uring-backend} on the class
  * path. Thread-safe; binding twice to one registry registers each meter once. There is one {@code FiberIo}
- * per transport, and its meters are tagged with it, so no two runtimes share a meter (as two schedulers or
- * executors of one name would, which {@link BobbinMetrics} and {@link FiberExecutorMetrics} refuse).
+ * per transport, and its meters are tagged with it, so no two runtimes share a meter; a meter of the same
+ * name and tags that something else registered is refused, as {@link BobbinMetrics} and
+ * {@link FiberExecutorMetrics} refuse theirs.
  */
 public final class FiberIoMetrics implements MeterBinder {
     private final FiberIo io;
@@ -33,26 +34,34 @@ public final class FiberIoMetrics implements MeterBinder {
         return new FiberIoMetrics(Objects.requireNonNull(io, "io"));
     }
 
+    /**
+     * Registers the meters, once per registry: another binder of the same runtime binds nothing.
+     *
+     * @throws IllegalArgumentException if one of the meters is in the registry already from elsewhere (the
+     *                                  application, another library, or a meter filter that made two ids one);
+     *                                  nothing of this binding is then left registered
+     */
     @Override
     public void bindTo(MeterRegistry registry) {
         Objects.requireNonNull(registry, "registry");
-        if (registry.find("bobbin.io.sockets.open").tags(tags).meter() != null) return;   // bound already
-        Gauge.builder("bobbin.io.sockets.open", io, i -> i.stats().openSockets())
-                .description("Sockets and server sockets whose descriptor is open").tags(tags).register(registry);
-        counter(registry, "bobbin.io.operations.local", "Socket operations run on the socket's own loop",
-                s -> s.localOperations());
-        counter(registry, "bobbin.io.operations.routed", "Socket operations routed to the socket's loop from another carrier",
-                s -> s.routedOperations());
-        counter(registry, "bobbin.io.completions.own.loop", "Completions reaped on the loop that owns the socket",
-                s -> s.completedOnOwnLoop());
-        counter(registry, "bobbin.io.resumed.local", "Fibers resumed on the carrier that reaped their completion",
-                s -> s.resumedOnCompletingCarrier());
-        counter(registry, "bobbin.io.resumed.elsewhere", "Fibers resumed on another carrier than the one that reaped their completion",
-                s -> s.resumedElsewhere());
+        MeterClaims.bind(registry, io, "io runtime", reg -> {
+            reg.register("bobbin.io.sockets.open", tags, r -> Gauge.builder("bobbin.io.sockets.open", io, i -> i.stats().openSockets())
+                    .description("Sockets and server sockets whose descriptor is open").tags(tags).register(r));
+            counter(reg, "bobbin.io.operations.local", "Socket operations run on the socket's own loop",
+                    s -> s.localOperations());
+            counter(reg, "bobbin.io.operations.routed", "Socket operations routed to the socket's loop from another carrier",
+                    s -> s.routedOperations());
+            counter(reg, "bobbin.io.completions.own.loop", "Completions reaped on the loop that owns the socket",
+                    s -> s.completedOnOwnLoop());
+            counter(reg, "bobbin.io.resumed.local", "Fibers resumed on the carrier that reaped their completion",
+                    s -> s.resumedOnCompletingCarrier());
+            counter(reg, "bobbin.io.resumed.elsewhere", "Fibers resumed on another carrier than the one that reaped their completion",
+                    s -> s.resumedElsewhere());
+        });
     }
 
-    private void counter(MeterRegistry registry, String name, String description, ToDoubleFunction<FiberIo.IoStats> f) {
-        FunctionCounter.builder(name, io, i -> f.applyAsDouble(i.stats())).description(description).tags(tags)
-                .register(registry);
+    private void counter(MeterClaims.Registrations reg, String name, String description, ToDoubleFunction<FiberIo.IoStats> f) {
+        reg.register(name, tags, r -> FunctionCounter.builder(name, io, i -> f.applyAsDouble(i.stats()))
+                .description(description).tags(tags).register(r));
     }
 }

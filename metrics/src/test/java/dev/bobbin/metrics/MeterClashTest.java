@@ -122,4 +122,24 @@ class MeterClashTest {
             assertEquals(7, r.get("executor.queued").gauge().value());
         }
     }
+
+    /**
+     * An io runtime's meters are bound once however often they are bound; one of them that something else
+     * registered refuses the binding, which leaves nothing of itself behind.
+     */
+    @Test
+    void anIoRuntimesMetersAreBoundOnceAndRefuseAMeterRegisteredElsewhere() {
+        dev.bobbin.uring.FiberIo io = dev.bobbin.uring.FiberIo.of(dev.bobbin.uring.IoTransport.NIO);
+        SimpleMeterRegistry r = new SimpleMeterRegistry();
+        FiberIoMetrics.of(io).bindTo(r);
+        assertEquals(6, r.getMeters().size(), r.getMetersAsString());
+        FiberIoMetrics.of(io).bindTo(r);
+        assertEquals(6, r.getMeters().size(), "bound once");
+
+        SimpleMeterRegistry other = new SimpleMeterRegistry();
+        other.counter("bobbin.io.operations.routed", "transport", "nio");   // the application's own
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FiberIoMetrics.of(io).bindTo(other));
+        assertTrue(e.getMessage().contains("bobbin.io.operations.routed"), e.getMessage());
+        assertEquals(1, other.getMeters().size(), "the refused binding left no meter behind: " + other.getMetersAsString());
+    }
 }
