@@ -131,8 +131,8 @@ public final class FiberExecutor implements ExecutorService {
      * @param sharedScheduler          the scheduler to run on, which the executor never shuts down; or null
      *                                 for a scheduler of its own
      * @param ownSchedulerConfig       the configuration of the executor's own scheduler, non-null (the
-     *                                 builder's default, {@link SchedulerConfig#defaults()}); not used when
-     *                                 {@code sharedScheduler} is set
+     *                                 builder's default: {@link SchedulerConfig#defaults()} named
+     *                                 {@code <name>-scheduler}); not used when {@code sharedScheduler} is set
      * @param maxConcurrency           the most tasks running at once, at least 1, or {@link #UNBOUNDED}
      * @param saturation               what a submission does when {@code maxConcurrency} tasks run
      * @param uncaughtExceptionHandler receives exceptions thrown by {@code execute}d tasks; null for the
@@ -294,7 +294,7 @@ public final class FiberExecutor implements ExecutorService {
         return b;
     }
 
-    /** An unbounded executor with its own scheduler ({@link SchedulerConfig#defaults()}). */
+    /** An unbounded executor with its own scheduler ({@link SchedulerConfig#defaults()}, named {@code fiber-executor-scheduler}). */
     public static FiberExecutor create() {
         return builder().build();
     }

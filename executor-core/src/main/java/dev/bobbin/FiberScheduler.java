@@ -303,7 +303,7 @@ public final class FiberScheduler implements AutoCloseable {
         return fibers;
     }
 
-    /** Whether {@link #shutdown()} or {@link #close()} has been called. */
+    /** Whether {@link #shutdown()}, {@link #shutdownNow()} or {@link #close()} has been called. */
     public boolean isShutdown() {
         return pool.isShutdown();
     }
@@ -401,7 +401,7 @@ public final class FiberScheduler implements AutoCloseable {
      * @deprecated backends use {@link dev.bobbin.spi.CarrierContext#current()}{@code .driver()}; this
      *             alias stays for one release
      */
-    @Deprecated(since = "0.2", forRemoval = true)
+    @Deprecated(since = "0.1.0", forRemoval = true)
     public static dev.bobbin.spi.CarrierDriver currentCarrierDriver() {
         if (!JdkVirtualThreads.isAvailable()) return null;
         return JdkVirtualThreads.currentCarrier() instanceof Carrier c ? c.driver() : null;

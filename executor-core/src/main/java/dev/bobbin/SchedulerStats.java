@@ -55,7 +55,7 @@ public record SchedulerStats(String schedulerName,
      *
      * @deprecated the snapshot is built from its groups: use the canonical constructor
      */
-    @Deprecated(since = "0.2", forRemoval = true)
+    @Deprecated(since = "0.1.0", forRemoval = true)
     public SchedulerStats(String schedulerName, int parallelism, long fibersStarted, long fibersCompleted,
                           long liveFibers, int injectionQueueDepth, long outsideSubmissions, int parkedCarriers,
                           int searchingCarriers, List<CarrierStats> carriers, long carrierStalls,
@@ -240,7 +240,7 @@ public record SchedulerStats(String schedulerName,
          *
          * @deprecated the snapshot is built from its groups: use the canonical constructor
          */
-        @Deprecated(since = "0.2", forRemoval = true)
+        @Deprecated(since = "0.1.0", forRemoval = true)
         public CarrierStats(int index, String threadName, long tasksRun, long fibersStarted, long fibersCompleted,
                             long steals, long stolenTasks, long parks, long parkedNanos, long nextSlotRuns,
                             long spills, long injectedTaken, long driverEvents, int queueDepth, boolean parked,

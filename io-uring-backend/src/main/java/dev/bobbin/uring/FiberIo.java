@@ -89,7 +89,9 @@ public final class FiberIo {
      * The runtime on the best transport available here, or on the one the {@value #TRANSPORT_PROPERTY}
      * property names. Logs the choice once.
      *
-     * @throws IllegalStateException if the property names an unavailable or unknown transport
+     * @throws IllegalStateException if the property names an unavailable or unknown transport, if the Netty
+     *                               on the class path is older than 4.2, or if {@code -Dbobbin.io.rescue} or
+     *                               {@code -Dbobbin.io.placementSlack} has a value it cannot use
      */
     public static FiberIo system() {
         FiberIo s = system;
@@ -139,7 +141,9 @@ public final class FiberIo {
     /**
      * The runtime on a given transport (one instance per transport), for tests and benchmarks.
      *
-     * @throws IllegalStateException if the transport is unavailable here, with the reason as cause
+     * @throws IllegalStateException if the transport is unavailable here, with the reason as cause; if the
+     *                               Netty on the class path is older than 4.2; or if {@code -Dbobbin.io.rescue}
+     *                               or {@code -Dbobbin.io.placementSlack} has a value it cannot use
      */
     public static FiberIo of(IoTransport transport) {
         Objects.requireNonNull(transport, "transport");

@@ -26,13 +26,18 @@
  *       (a lock each); a reader and a writer may work concurrently. Bytes reach the peer in the order they
  *       were written, whichever carriers the writers ran on. Several threads may wait in
  *       {@code accept} at once; each connection goes to exactly one of them, the longest waiting first.</li>
- *   <li><b>Close from anywhere.</b> {@code close()} may be called from any thread at any time and never
- *       blocks; operations waiting on the socket fail with
- *       {@link java.nio.channels.AsynchronousCloseException}, later ones with
- *       {@link java.nio.channels.ClosedChannelException}.</li>
+ *   <li><b>Close from anywhere.</b> {@code close()} may be called from any thread at any time; operations
+ *       waiting on the socket fail with {@link java.nio.channels.AsynchronousCloseException}, later ones
+ *       with {@link java.nio.channels.ClosedChannelException}. A socket's {@code close()} never blocks; a
+ *       server socket's returns once its listening descriptor is closed, as
+ *       {@link java.net.ServerSocket#close()} does, so that the address can be bound again at once (it
+ *       waits at most 2 seconds for its loop, uninterruptibly).</li>
  *   <li><b>Interrupts.</b> As with the JDK's interruptible channels: an interrupt of a thread blocked in an
- *       operation, or one entering a blocking operation with the interrupt status set, closes the socket
- *       and throws {@link java.nio.channels.ClosedByInterruptException}, leaving the status set.</li>
+ *       operation that waits for the peer or the network (read, write, connect, accept), or one entering
+ *       such an operation with the interrupt status set, closes the socket and throws
+ *       {@link java.nio.channels.ClosedByInterruptException}, leaving the status set. As the JDK's
+ *       sockets, {@code bind}, {@code shutdownInput} and {@code shutdownOutput} (with no write in flight)
+ *       complete and leave the interrupt pending.</li>
  * </ul>
  *
  * <h2>Semantics</h2>
