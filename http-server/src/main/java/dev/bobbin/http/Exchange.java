@@ -262,8 +262,15 @@ final class Exchange extends HttpExchange {
         return true;
     }
 
-    /** The handler returned with a complete fixed-length response it did not close: complete it. */
+    /**
+     * The handler returned with a complete fixed-length response it did not close: complete it, and end
+     * the request body as {@code close()} does, so that a thread the handler gave it to fails ("Stream is
+     * closed") rather than reading around the connection's drain of the rest.
+     */
     void finishIfFullySent() {
-        if (!done && responseBody.fixedComplete()) responseBody.closeQuietly();
+        if (!done && responseBody.fixedComplete()) {
+            requestBody.close();
+            responseBody.closeQuietly();
+        }
     }
 }

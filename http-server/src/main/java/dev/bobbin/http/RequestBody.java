@@ -21,7 +21,7 @@ final class RequestBody extends InputStream {
     private long remaining;        // fixed: body bytes left; chunked: bytes left in the current chunk
     private long total;            // chunked: bytes of chunk data so far
     private boolean eof;
-    private boolean closed;
+    private volatile boolean closed;   // set by close() on any thread; read under the inbound lock
     private boolean failed;
 
     RequestBody(Connection conn, Exchange exchange, long contentLength, long max) {
@@ -45,14 +45,15 @@ final class RequestBody extends InputStream {
         java.util.Objects.checkFromIndexSize(off, len, b.length);
         conn.lockInbound();
         try {
+            if (closed) throw new IOException("Stream is closed");
             return readLocked(b, off, len);
         } finally {
             conn.unlockInbound();
         }
     }
 
+    /** Inbound lock held: the body's next bytes, whoever reads (the handler's stream, or the drain). */
     private int readLocked(byte[] b, int off, int len) throws IOException {
-        if (closed) throw new IOException("Stream is closed");
         if (len == 0) return 0;
         if (eof) return -1;
         exchange.continueIfExpected();
@@ -101,24 +102,29 @@ final class RequestBody extends InputStream {
 
     /**
      * Reads and drops what is left of the body, at most {@code limit} bytes; returns whether the body was
-     * consumed completely (the connection may then carry another request).
+     * consumed completely (the connection may then carry another request). Holds the inbound lock
+     * throughout, so a thread still holding the (closed) stream never reads between the drain's reads: it
+     * fails with "Stream is closed" instead of taking bytes out of the middle of the body.
      */
     boolean drain(long limit) {
-        if (failed) return false;
-        if (eof) return true;
-        if (!chunked && remaining > limit) return false;
-        boolean wasClosed = closed;
-        closed = false;
         try {
+            conn.lockInbound();
+        } catch (java.nio.channels.ClosedChannelException e) {
+            return false;                                  // released: the connection is closing
+        }
+        try {
+            if (failed) return false;
+            if (eof) return true;
+            if (!chunked && remaining > limit) return false;
             byte[] scratch = new byte[(int) Math.min(8192, Math.max(1, limit))];
             long drained = 0;
             int n;
-            while (drained <= limit && (n = read(scratch, 0, scratch.length)) >= 0) drained += n;
+            while (drained <= limit && (n = readLocked(scratch, 0, scratch.length)) >= 0) drained += n;
             return eof;
         } catch (IOException e) {
             return false;
         } finally {
-            closed = wasClosed;
+            conn.unlockInbound();
         }
     }
 

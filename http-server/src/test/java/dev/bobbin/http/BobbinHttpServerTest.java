@@ -40,6 +40,90 @@ class BobbinHttpServerTest {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + path);
     }
 
+    /**
+     * A handler that sends its whole fixed-length response and returns without closing the exchange ends it
+     * (Bobbin completes such a response), and so ends the request body, as close() would: a thread the
+     * handler gave the body to gets "Stream is closed", never a body with bytes missing, while the connection
+     * drains the rest for the next request, which is then served. {@code slowRest}: the thread reads while
+     * the rest of the body is still arriving, so during the drain itself.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void aRequestBodyLeftToAnotherThreadEndsWithTheExchangeInsteadOfLosingBytes(boolean slowRest) throws Exception {
+        byte[] body = new byte[50_000];
+        for (int i = 0; i < body.length; i++) body[i] = (byte) (i * 31 + 7);
+        int firstPart = slowRest ? 10_000 : body.length;
+        CompletableFuture<InputStream> handedOver = new CompletableFuture<>();
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/give", x -> {
+            x.sendResponseHeaders(202, 2);
+            x.getResponseBody().write("ok".getBytes(StandardCharsets.ISO_8859_1));
+            handedOver.complete(x.getRequestBody());             // and return, leaving the exchange open
+        });
+        server.createContext("/next", x -> {
+            x.sendResponseHeaders(200, 4);
+            try (OutputStream o = x.getResponseBody()) {
+                o.write("next".getBytes(StandardCharsets.ISO_8859_1));
+            }
+        });
+        server.start();
+        try (Socket c = new Socket(InetAddress.getLoopbackAddress(), server.getAddress().getPort())) {
+            c.setSoTimeout(10_000);
+            OutputStream out = c.getOutputStream();
+            out.write(("POST /give HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            out.write(body, 0, firstPart);
+            out.flush();
+            InputStream in = c.getInputStream();
+            String first = new String(readResponse(in), StandardCharsets.ISO_8859_1);
+            assertTrue(first.startsWith("HTTP/1.1 202") && first.endsWith("ok"), RawHttp.show(first));
+            // the exchange has ended: the handed-over stream must fail, or (had it been read in time) be whole
+            InputStream held = handedOver.get(10, TimeUnit.SECONDS);
+            java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+            CompletableFuture<IOException> failure = new CompletableFuture<>();
+            Thread reader = Thread.ofPlatform().start(() -> {
+                try (held) {
+                    held.transferTo(got);
+                    failure.complete(null);
+                } catch (IOException e) {
+                    failure.complete(e);
+                }
+            });
+            for (int off = firstPart; off < body.length; off += 10_000) {   // the rest, while that thread reads
+                Thread.sleep(20);
+                out.write(body, off, Math.min(10_000, body.length - off));
+                out.flush();
+            }
+            reader.join(10_000);
+            IOException e = failure.get(10, TimeUnit.SECONDS);
+            if (e == null) {
+                assertTrue(java.util.Arrays.equals(body, got.toByteArray()),
+                        "a body read after its exchange ended: " + got.size() + " of " + body.length + " bytes, no error");
+            } else {
+                assertEquals("Stream is closed", e.getMessage());
+            }
+            out.write("GET /next HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            String second = new String(readResponse(in), StandardCharsets.ISO_8859_1);
+            assertTrue(second.startsWith("HTTP/1.1 200") && second.endsWith("next"), "the connection goes on: " + RawHttp.show(second));
+        }
+    }
+
+    /** One response with a Content-Length, read from {@code in}: head and body. */
+    private static byte[] readResponse(InputStream in) throws IOException {
+        java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+        int c, state = 0;
+        while (state < 4 && (c = in.read()) >= 0) {
+            head.write(c);
+            state = (c == '\r' && (state == 0 || state == 2)) || (c == '\n' && (state == 1 || state == 3)) ? state + 1 : c == '\r' ? 1 : 0;
+        }
+        String h = head.toString(StandardCharsets.ISO_8859_1);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(h);
+        assertTrue(m.find(), "a Content-Length: " + h);
+        head.write(in.readNBytes(Integer.parseInt(m.group(1))));
+        return head.toByteArray();
+    }
+
     @Test
     void everyCreateOverloadOfTheJdkApiReturnsABobbinServer() throws Exception {
         InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
