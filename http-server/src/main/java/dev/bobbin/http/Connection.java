@@ -316,6 +316,20 @@ final class Connection implements Runnable {
             } catch (IOException | RuntimeException e) {
                 // the connection is gone: finish below
             }
+        } else {
+            // What the handler wrote of a chunked body goes out framed, without the last chunk: the client
+            // reads a response cut short (an error), not a connection closed with no response at all, which it
+            // could take for a stale keep-alive connection and send the request again.
+            try {
+                lockOutbound();
+                try {
+                    endChunk();
+                } finally {
+                    unlockOutbound();
+                }
+            } catch (ClosedChannelException e) {
+                // released: nothing more goes out
+            }
         }
         x.finish(false);
     }

@@ -109,6 +109,34 @@ class BobbinHttpServerTest {
         }
     }
 
+    /**
+     * A handler that throws partway through a chunked body: what it wrote goes out, framed, and the
+     * connection closes without the last chunk, so the client reads a response cut short (an error), not a
+     * connection closed with no response at all, which it could take for a stale one and send again.
+     */
+    @Test
+    void aHandlerFailingInsideAChunkedBodySendsWhatItWroteAndNoLastChunk() throws Exception {
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/fail", x -> {
+            x.sendResponseHeaders(200, 0);
+            x.getResponseBody().write("x".repeat(100).getBytes(StandardCharsets.ISO_8859_1));
+            throw new IllegalStateException("a handler failing inside its body");
+        });
+        server.start();
+        try (RawHttp.LogCapture log = new RawHttp.LogCapture("dev.bobbin.http", java.util.logging.Level.INFO);
+             Socket c = new Socket(InetAddress.getLoopbackAddress(), server.getAddress().getPort())) {
+            c.setSoTimeout(10_000);
+            c.getOutputStream().write("GET /fail HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            c.getOutputStream().flush();
+            String got = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);   // to the close
+            assertTrue(got.startsWith("HTTP/1.1 200"), RawHttp.show(got));
+            assertTrue(got.toLowerCase(java.util.Locale.ROOT).contains("transfer-encoding: chunked"), RawHttp.show(got));
+            String body = got.substring(got.indexOf("\r\n\r\n") + 4);
+            assertEquals("0064\r\n" + "x".repeat(100) + "\r\n", body, "the data written, framed, and no last chunk");
+            assertEquals(1, log.atLeast(java.util.logging.Level.WARNING).size(), "the failure is logged: " + log.atLeast(java.util.logging.Level.INFO));
+        }
+    }
+
     /** One response with a Content-Length, read from {@code in}: head and body. */
     private static byte[] readResponse(InputStream in) throws IOException {
         java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
