@@ -612,9 +612,30 @@ final class ServerCore {
         if (ownsScheduler) {
             // from a handler, or one of its own fibers, the scheduler cannot be waited for: it terminates once they end
             if (mine != null || FiberScheduler.current().orElse(null) == scheduler) scheduler.shutdown();
-            else scheduler.close();
+            else if (left == 0) scheduler.close();
+            else closeInterrupting(scheduler);
         }
         return mine;
+    }
+
+    /**
+     * Closes the server's own scheduler while handlers on its fibers have not returned: HttpServer.stop
+     * returns after about its delay, so they are interrupted ({@code shutdownNow}) and waited for at most
+     * {@link HttpTunables#STOP_FIBER_WAIT_NANOS} more; a handler that ignores the interrupt keeps only the
+     * scheduler, which terminates once it ends.
+     */
+    private static void closeInterrupting(FiberScheduler s) {
+        s.shutdownNow();
+        boolean terminated = false;
+        try {
+            terminated = s.awaitTermination(Duration.ofNanos(HttpTunables.STOP_FIBER_WAIT_NANOS));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (!terminated) {
+            LOG.log(System.Logger.Level.WARNING, "the stopped server''s scheduler {0} keeps fibers that ignored their interrupt;"
+                    + " it terminates once they end", s.name());
+        }
     }
 
     private static void sleep(long nanos) {

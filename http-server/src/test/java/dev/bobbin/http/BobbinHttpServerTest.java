@@ -137,6 +137,48 @@ class BobbinHttpServerTest {
         }
     }
 
+    /**
+     * {@code stop(delay)} returns after about its delay ("block until all current exchange handlers have
+     * completed or else when approximately delay seconds have elapsed") when a handler on a connection's
+     * fiber (no executor, the default) does not return: after the bounded wait for the connection fibers it
+     * interrupts them, and the server's scheduler terminates. Deliberate difference: the JDK's provider runs
+     * such a handler on its dispatcher thread and waits for it for ever.
+     */
+    @Test
+    void stopReturnsAndInterruptsAHandlerOnAFiberThatDoesNotReturn() throws Exception {
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
+        CompletableFuture<Boolean> interrupted = new CompletableFuture<>();
+        BobbinHttpServer s = BobbinHttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server = s;
+        s.createContext("/stuck", x -> {
+            entered.countDown();
+            try {
+                never.await();                                   // a call that does not return
+                interrupted.complete(false);
+            } catch (InterruptedException e) {
+                interrupted.complete(true);
+            }
+        });
+        s.start();
+        try (RawHttp.LogCapture log = new RawHttp.LogCapture("dev.bobbin.http", java.util.logging.Level.INFO);
+             Socket c = new Socket(InetAddress.getLoopbackAddress(), s.getAddress().getPort())) {
+            c.getOutputStream().write("GET /stuck HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            c.getOutputStream().flush();
+            assertTrue(entered.await(10, TimeUnit.SECONDS));
+            Thread stopper = Thread.ofPlatform().daemon().start(() -> s.stop(1));
+            stopper.join(30_000);
+            boolean returned = !stopper.isAlive();
+            never.countDown();                                   // lets a stop still waiting finish
+            assertTrue(returned, "stop(1) had not returned 30 s later: it waits for the stuck handler");
+            assertTrue(interrupted.get(10, TimeUnit.SECONDS), "the stuck handler was interrupted");
+            assertTrue(s.scheduler() == null || s.scheduler().awaitTermination(Duration.ofSeconds(10)), "the server's scheduler terminated");
+            assertTrue(log.atLeast(java.util.logging.Level.WARNING).stream().anyMatch(l -> l.contains("did not end within")),
+                    "the stop says a handler did not return: " + log.atLeast(java.util.logging.Level.INFO));
+        }
+        server = null;
+    }
+
     /** One response with a Content-Length, read from {@code in}: head and body. */
     private static byte[] readResponse(InputStream in) throws IOException {
         java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
