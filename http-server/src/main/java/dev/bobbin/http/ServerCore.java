@@ -53,7 +53,10 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
  * at once, closes idle connections, lets the requests in progress (exchanges running, heads arriving,
  * pipelined requests a connection has received, responses not yet written out) finish for up to the delay, then closes
  * every connection, waits for the connection fibers to end, stops the sweeper and, if the server made
- * its own scheduler, closes it: afterwards no fiber or thread of the server is left.
+ * its own scheduler, closes it: afterwards no fiber or thread of the server is left. Two exceptions: a
+ * stop called by a handler leaves that handler's connection, and the sweeper that keeps its timeouts,
+ * until its response is out; handlers on the server's own fibers that do not return are interrupted
+ * (closeInterrupting).
  */
 final class ServerCore {
     static final System.Logger LOG = System.getLogger("dev.bobbin.http");
@@ -602,8 +605,12 @@ final class ServerCore {
             if (t != null && c != mine && left > 0) join(t, left);
         }
         join(acceptor, Math.max(1, fiberDeadline - System.nanoTime()));
-        if (sweeper != null) sweeper.interrupt();   // null if start() failed to start it
-        join(sweeper, Math.max(1, fiberDeadline - System.nanoTime()));
+        if (mine == null) {
+            if (sweeper != null) sweeper.interrupt();   // null if start() failed to start it
+            join(sweeper, Math.max(1, fiberDeadline - System.nanoTime()));
+        }
+        // else the sweeper goes on until the caller's connection has closed (its loop ends with the last
+        // connection): the response still to go out keeps its io timeout against a client that reads nothing
         long left = connections.stream().filter(c -> c != mine).count();
         if (left > 0) {
             LOG.log(System.Logger.Level.WARNING, "{0} connection fibers of the stopped server did not end within {1} ms (a handler that does not return?)",

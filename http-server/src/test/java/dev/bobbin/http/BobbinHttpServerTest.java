@@ -179,6 +179,42 @@ class BobbinHttpServerTest {
         server = null;
     }
 
+    /**
+     * A handler that stops its own server and then writes a response its client never reads: the write is
+     * still bounded by the io timeout (it fails, and the connection closes), so the server's last thread
+     * ends and with it the JVM may exit; it used to wait for the client for ever.
+     */
+    @Test
+    void aHandlerThatStopsItsServerKeepsTheIoTimeoutForItsOwnResponse() throws Exception {
+        CompletableFuture<String> writeOutcome = new CompletableFuture<>();
+        BobbinHttpServer s = BobbinHttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0,
+                HttpServerOptions.builder().ioTimeout(Duration.ofSeconds(1)).build());
+        server = s;
+        s.createContext("/shutdown", x -> {
+            s.stop(0);                                          // a shutdown endpoint
+            byte[] big = new byte[8 << 20];
+            try {
+                x.sendResponseHeaders(200, big.length);
+                try (OutputStream o = x.getResponseBody()) {
+                    o.write(big);                               // to a client that reads nothing
+                }
+                writeOutcome.complete("written");
+            } catch (IOException e) {
+                writeOutcome.complete("IOException");
+            }
+        });
+        s.start();
+        try (RawHttp.LogCapture log = new RawHttp.LogCapture("dev.bobbin.http", java.util.logging.Level.INFO);
+             Socket c = new Socket(InetAddress.getLoopbackAddress(), s.getAddress().getPort())) {
+            c.setReceiveBufferSize(4096);
+            c.getOutputStream().write("GET /shutdown HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            c.getOutputStream().flush();
+            assertEquals("IOException", writeOutcome.get(20, TimeUnit.SECONDS), "the write gave up at the io timeout");
+            assertTrue(s.scheduler().awaitTermination(Duration.ofSeconds(20)), "the server's scheduler terminated");
+        }
+        server = null;
+    }
+
     /** One response with a Content-Length, read from {@code in}: head and body. */
     private static byte[] readResponse(InputStream in) throws IOException {
         java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
