@@ -49,20 +49,9 @@ class LogGateTest {
         for (int round = 0; round < 300; round++) {
             LogGate gate = new LogGate(60_000_000_000L);
             AtomicInteger passed = new AtomicInteger();
-            CountDownLatch go = new CountDownLatch(1);
-            List<Thread> racers = new ArrayList<>();
-            for (int i = 0; i < threads; i++) {
-                racers.add(Thread.ofPlatform().start(() -> {
-                    try {
-                        go.await();
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                    if (gate.pass() >= 0) passed.incrementAndGet();
-                }));
-            }
-            go.countDown();
-            for (Thread t : racers) t.join();
+            race(threads, () -> {
+                if (gate.pass() >= 0) passed.incrementAndGet();
+            });
             assertEquals(1, passed.get(), "round " + round);
         }
     }
@@ -82,6 +71,27 @@ class LogGateTest {
         LogGate gate = new LogGate(interval, ticks::incrementAndGet);
         AtomicLong passes = new AtomicLong();
         AtomicLong countedInPasses = new AtomicLong();
+        race(threads, () -> {
+            for (int n = 0; n < perThread; n++) {
+                long r = gate.pass();
+                if (r >= 0) {
+                    passes.incrementAndGet();
+                    countedInPasses.addAndGet(r);
+                }
+            }
+        });
+        long lastTick = ticks.get();
+        assertTrue(passes.get() <= (lastTick - 1) / interval + 1,
+                passes.get() + " passes in " + lastTick + " ticks: two passed in one interval");
+        ticks.addAndGet(1_000);                                       // the last interval is over
+        long stillHeld = gate.pass();
+        long events = (long) threads * perThread;
+        assertEquals(events - passes.get(), countedInPasses.get() + stillHeld,
+                "held back: counted once each (" + passes.get() + " passes)");
+    }
+
+    /** Runs {@code body} on {@code threads} platform threads released together, and waits for them. */
+    private static void race(int threads, Runnable body) throws InterruptedException {
         CountDownLatch go = new CountDownLatch(1);
         List<Thread> racers = new ArrayList<>();
         for (int i = 0; i < threads; i++) {
@@ -91,25 +101,11 @@ class LogGateTest {
                 } catch (InterruptedException e) {
                     return;
                 }
-                for (int n = 0; n < perThread; n++) {
-                    long r = gate.pass();
-                    if (r >= 0) {
-                        passes.incrementAndGet();
-                        countedInPasses.addAndGet(r);
-                    }
-                }
+                body.run();
             }));
         }
         go.countDown();
         for (Thread t : racers) t.join();
-        long lastTick = ticks.get();
-        assertTrue(passes.get() <= (lastTick - 1) / interval + 1,
-                passes.get() + " passes in " + lastTick + " ticks: two passed in one interval");
-        ticks.addAndGet(1_000);                                       // the last interval is over
-        long stillHeld = gate.pass();
-        long events = (long) threads * perThread;
-        assertEquals(events - passes.get(), countedInPasses.get() + stillHeld,
-                "held back: counted once each (" + passes.get() + " passes)");
     }
 
     @Test
