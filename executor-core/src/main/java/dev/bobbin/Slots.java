@@ -19,7 +19,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * ({@link #release}), and a release hands the slot straight to the head of the queue instead of freeing
  * it: the slot stays held while the queued job moves to its fiber, so {@link #idle} never reports an
  * empty executor between the queue and the fiber. shutdown wakes every WAIT waiter, which then sees the
- * executor shut down and is refused.
+ * executor shut down and is refused; a waiter checks the state under the lock before each wait, so a
+ * shutdown between a submitter's check outside the lock and its wait is never missed.
  *
  * <p>{@code running} and {@code queued} are written under the lock and are volatile only for the racy
  * readers outside it: {@link #idle} (termination, which re-checks after every release) and the
@@ -86,6 +87,9 @@ final class Slots {
                     }
                     case WAIT -> {
                         if (abandon != null && abandon.getAsBoolean()) return Outcome.TIMED_OUT;
+                        // under the lock before each wait: a shutdown after the caller's own check outside
+                        // it either shows here or finds this caller waiting when it signals (wakeWaiters)
+                        lifecycle.ensureRunning();
                         try {
                             if (!timed) {
                                 freed.await();
