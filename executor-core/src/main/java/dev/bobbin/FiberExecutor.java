@@ -466,8 +466,12 @@ public final class FiberExecutor implements ExecutorService {
      * Shuts down and waits for every task to finish. If interrupted while waiting, interrupts the running
      * tasks (once), keeps waiting, and returns with the interrupt status set. Idempotent. An executor
      * with its own scheduler also waits for the scheduler to terminate, which includes fibers made
-     * through {@link #threadFactory()} or {@link #ofVirtual()}; if interrupted, it interrupts those too
-     * ({@link FiberScheduler#shutdownNow()}). Called from one of this executor's own tasks, it would wait
+     * through {@link #threadFactory()} or {@link #ofVirtual()} and virtual threads its tasks started
+     * ({@code Thread.ofVirtual()}, {@code Thread.startVirtualThread}: a virtual thread starts on its
+     * parent's scheduler), and afterwards refuses new ones; if interrupted, it interrupts those too
+     * ({@link FiberScheduler#shutdownNow()}). The JDK's executors wait for their tasks only, their tasks'
+     * virtual threads running on the JDK's scheduler; for work that outlives the executor, give it a
+     * shared scheduler ({@link Builder#scheduler}). Called from one of this executor's own tasks, it would wait
      * for that task: it throws {@link IllegalStateException} instead and changes nothing (the JDK's
      * executors wait for ever); such a task may call {@link #shutdown()}.
      *

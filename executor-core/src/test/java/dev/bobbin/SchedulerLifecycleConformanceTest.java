@@ -67,6 +67,23 @@ class SchedulerLifecycleConformanceTest {
         abstract Lifecycle create();
     }
 
+    /** awaitTermination of a terminated executor returns true at once, even with the interrupt status set, which it keeps. */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void awaitingATerminatedOneReturnsTrueEvenWhenInterrupted(Kind kind) throws Exception {
+        Lifecycle l = kind.create();
+        l.close();
+        assertTrue(l.isTerminated());
+        Thread.currentThread().interrupt();
+        try {
+            assertTrue(l.awaitTermination(1, TimeUnit.SECONDS));
+            assertTrue(l.awaitTermination(0, TimeUnit.SECONDS));
+            assertTrue(Thread.currentThread().isInterrupted(), "the interrupt status is kept");
+        } finally {
+            Thread.interrupted();
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Kind.class)
     void aStartAfterShutdownIsRejected(Kind kind) {

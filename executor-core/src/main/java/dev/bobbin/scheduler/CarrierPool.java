@@ -411,7 +411,8 @@ public final class CarrierPool implements Executor {
      * waiting for itself (the latch is released after the actions have run).
      */
     public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
-        return terminating == Thread.currentThread() || terminated.await(timeout, unit);
+        // terminated already: true without looking at the interrupt status, as the JDK's executors answer
+        return terminating == Thread.currentThread() || terminated.getCount() == 0 || terminated.await(timeout, unit);
     }
 
     /**
