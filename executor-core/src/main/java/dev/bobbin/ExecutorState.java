@@ -255,9 +255,9 @@ final class ExecutorState implements FiberRegistry.Owner {
     }
 
     /**
-     * Shuts down, drains the queue of never-started jobs and interrupts the fibers of running ones. The
-     * drained futures of invokeAll and invokeAny are cancelled (their callers wait for them and never see
-     * the list), the others returned as they are, as ThreadPoolExecutor does.
+     * Shuts down, drains the queue of never-started jobs and interrupts the fibers of running ones; returns
+     * every drained job, as ThreadPoolExecutor does. The drained futures of invokeAll and invokeAny are
+     * cancelled first (their callers wait for them and never see the list), the others left as they are.
      */
     List<Runnable> shutdownNow() {
         return shutdownNow(false);

@@ -421,9 +421,10 @@ public final class FiberExecutor implements ExecutorService {
     /**
      * Shuts down, interrupts every running task and returns the tasks that never started: empty unless
      * tasks wait in a {@link Saturation#QUEUE} queue (a submitted task is returned as its {@link Future},
-     * which is also a {@code Runnable}). Queued tasks of {@code invokeAll} and {@code invokeAny} are
-     * cancelled instead, since their caller waits for them; {@link #close()} interrupted while it waits
-     * cancels every queued task, since nobody gets the list.
+     * which is also a {@code Runnable}). Queued tasks of {@code invokeAll} and {@code invokeAny} are in the
+     * list too, cancelled already, since their caller waits for them; {@link #close()} interrupted while it
+     * waits cancels every queued future and drops queued {@code execute} tasks, since nobody gets the list
+     * (as {@code ExecutorService.close()} of a {@code ThreadPoolExecutor} drops its queue).
      */
     @Override
     public List<Runnable> shutdownNow() {
