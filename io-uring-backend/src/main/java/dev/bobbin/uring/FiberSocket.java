@@ -111,6 +111,9 @@ public final class FiberSocket extends Endpoint implements Closeable {
         this.sch = ch;
         ch.config().setAutoRead(false);
         ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+        // a failed write shuts the output down instead of closing the channel: what the peer sent before
+        // it reset the connection (an answer to a request it refused) stays readable, as on a JDK socket
+        ch.config().setAutoClose(false);
         shareRecvAllocator(ch);
         ch.pipeline().addLast(new Bridge());
         this.connected = accepted;

@@ -205,6 +205,48 @@ class SocketSemanticsConformanceTest {
         }
     }
 
+    /**
+     * A peer that answers and closes without reading what it was sent (an HTTP server refusing an upload,
+     * say) resets the connection: the next write fails, and the answer that arrived before the reset can
+     * still be read, then the stream ends; the failed write must not throw the answer away or make the
+     * stream look ended before it.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void aReplyThatArrivedBeforeAResetIsReadAfterAFailedWrite(Kind kind) throws Exception {
+        assume(kind);
+        try (Conn c = kind.connect(address())) {
+            Socket p = peer();
+            c.write("request".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));   // never read by the peer
+            p.getOutputStream().write("reply".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            p.close();                                     // unread bytes: the close sends a reset
+            IOException w = null;
+            for (int i = 0; i < 50 && w == null; i++) {
+                try {
+                    c.write(new byte[100]);
+                } catch (IOException e) {
+                    w = e;
+                }
+                if (w == null) Thread.sleep(10);
+            }
+            assertInstanceOf(SocketException.class, w, "a write after the reset fails: " + w);
+            c.setReadTimeout(5_000);
+            byte[] b = new byte[100];
+            java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+            Object end;
+            try {
+                int n;
+                while ((n = c.read(b)) > 0) got.write(b, 0, n);
+                end = n;
+            } catch (IOException e) {
+                end = e;
+            }
+            assertEquals("reply", got.toString(java.nio.charset.StandardCharsets.ISO_8859_1), "the reply is read, then the end (" + end + ")");
+            assertTrue(end.equals(-1) || end instanceof SocketException && !(end instanceof java.net.SocketTimeoutException),
+                    "then the stream ends or reports the reset: " + end);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Kind.class)
     void readingAnUnconnectedSocketIsASocketException(Kind kind) throws Exception {

@@ -44,6 +44,11 @@ public final class IoErrors {
     }
 
     private static IOException translateOther(Throwable t, String op) {
+        // a failed write shuts the output down (auto-close is off: FiberSocket) and fails the writes with
+        // Netty's wrapper of the write's own failure, which is what the caller is told
+        if (t instanceof io.netty.channel.socket.ChannelOutputShutdownException s && s.getCause() != null && s.getCause() != s) {
+            return translateOther(s.getCause(), op);
+        }
         if (t instanceof ConnectTimeoutException) {
             SocketTimeoutException e = new SocketTimeoutException("Connect timed out (" + t.getMessage() + ")");
             e.initCause(t);
