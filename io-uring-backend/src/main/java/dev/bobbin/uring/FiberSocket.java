@@ -581,12 +581,18 @@ public final class FiberSocket extends Endpoint implements Closeable {
      * the loop. If it throws, {@code buf} is released and none of its bytes will be written.
      */
     private void handOverLocked(ByteBuf buf, int n) throws IOException {
-        addInFlight(n);                                // volatile; then read the flag: Dekker with close()
-        if (isClosedFlag()) {                          // close() came meanwhile, and its loop pass may have missed these
-            addInFlight(-n);
+        addInFlight(n);                                // volatile; then read the flags: Dekker with close() and
+        if (isClosedFlag()) {                          // shutdownOutputBehindWriter(); close() came meanwhile, and
+            addInFlight(-n);                           // its loop pass may have missed these
             buf.release();
             closeIfDrainedLater();                     // a close that did see them waits for them
             throw new AsynchronousCloseException();
+        }
+        if (outputShut) {                              // a half close came meanwhile: these bytes are refused, as
+            addInFlight(-n);                           // later writes are, not handed over after the shutdown
+            buf.release();
+            shutdownIfDrainedLater();                  // a shutdown pass that saw them in flight waits for them
+            throw new ClosedChannelException();
         }
         try {
             run(new WriteOp(this, buf, n));
@@ -774,6 +780,14 @@ public final class FiberSocket extends Endpoint implements Closeable {
     private void closeIfDrainedLater() {
         try {
             run(this::closeIfDrained);
+        } catch (ClosedChannelException e) {
+            // the loop is gone, and closed every channel it had
+        }
+    }
+
+    private void shutdownIfDrainedLater() {
+        try {
+            run(this::shutdownIfDrained);
         } catch (ClosedChannelException e) {
             // the loop is gone, and closed every channel it had
         }
