@@ -52,7 +52,10 @@ final class HttpTunables {
     static final long SWEEP_MAX_NANOS = 1_000_000_000L;
     /** How often stop() looks whether the exchanges in flight have finished. */
     static final long STOP_POLL_NANOS = 5_000_000L;
-    /** How long stop() waits for connection fibers to end once their sockets are closed. */
+    /** How long stop() waits for connection fibers to end once their sockets are closed; then, on the
+     *  server's own scheduler, for its fibers to end once interrupted, and the keep-alive thread of a
+     *  server a handler stopped for that scheduler's termination: long enough for handlers to finish
+     *  their writes, short enough for stop to return soon after its delay. */
     static final long STOP_FIBER_WAIT_NANOS = 5_000_000_000L;
     /** After a refusal, how long the server reads and drops what the client still sends before closing,
      *  so the client reads the refusal instead of a reset. */

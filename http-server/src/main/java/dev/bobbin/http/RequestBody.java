@@ -21,7 +21,8 @@ final class RequestBody extends InputStream {
     private long remaining;        // fixed: body bytes left; chunked: bytes left in the current chunk
     private long total;            // chunked: bytes of chunk data so far
     private boolean eof;
-    private volatile boolean closed;   // set by close() on any thread; read under the inbound lock
+    private volatile boolean closed;   // volatile: written by close() on any thread (the handler, or the exchange's end);
+                                       // pairs with the reads in read() under the inbound lock and in available()
     private boolean failed;
 
     RequestBody(Connection conn, Exchange exchange, long contentLength, long max) {

@@ -55,8 +55,9 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
  * every connection, waits for the connection fibers to end, stops the sweeper and, if the server made
  * its own scheduler, closes it: afterwards no fiber or thread of the server is left. Two exceptions: a
  * stop called by a handler leaves that handler's connection, and the sweeper that keeps its timeouts,
- * until its response is out; handlers on the server's own fibers that do not return are interrupted
- * (closeInterrupting).
+ * until its response is out; and when the server made its own scheduler, handlers on its fibers that
+ * have not returned are interrupted (closeInterrupting), while on a scheduler the application gave they
+ * run on after stop returns.
  */
 final class ServerCore {
     static final System.Logger LOG = System.getLogger("dev.bobbin.http");

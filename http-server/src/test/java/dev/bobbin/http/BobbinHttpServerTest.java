@@ -182,7 +182,7 @@ class BobbinHttpServerTest {
     /**
      * A handler that stops its own server and then writes a response its client never reads: the write is
      * still bounded by the io timeout (it fails, and the connection closes), so the server's last thread
-     * ends and with it the JVM may exit; it used to wait for the client for ever.
+     * ends and with it the JVM may exit.
      */
     @Test
     void aHandlerThatStopsItsServerKeepsTheIoTimeoutForItsOwnResponse() throws Exception {

@@ -68,6 +68,7 @@ class ConnectRefusedMessageTest {
                 () -> io.connect(InetSocketAddress.createUnresolved("nowhere.invalid", 80), Duration.ofSeconds(1)));
         assertThrows(java.nio.channels.UnsupportedAddressTypeException.class,
                 () -> io.connect(new java.net.SocketAddress() { }, Duration.ofSeconds(1)));
-        assertEquals(open, io.stats().openSockets(), "no socket was opened for them");
+        // the count is the JVM's (earlier tests' sockets may still be leaving): none of these adds one
+        assertTrue(io.stats().openSockets() <= open, "no socket was opened for them");
     }
 }

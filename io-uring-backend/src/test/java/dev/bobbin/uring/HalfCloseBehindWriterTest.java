@@ -197,12 +197,20 @@ class HalfCloseBehindWriterTest {
                         }
                     });
                     assertTrue(writing.await(10, TimeUnit.SECONDS));
+                    p.setSoTimeout(10_000);
+                    java.util.concurrent.CompletableFuture<Long> received = new java.util.concurrent.CompletableFuture<>();
+                    Thread.ofPlatform().start(() -> {          // the peer reads throughout: a half close that
+                        try {                                  // waits for the bytes in flight is never stuck
+                            received.complete(p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream()));
+                        } catch (IOException e) {
+                            received.completeExceptionally(e);
+                        }
+                    });
                     c.shutdownOutput();
                     writer.join(10_000);
                     assertFalse(writer.isAlive(), "the writer went on after the half close");
-                    p.setSoTimeout(10_000);
-                    long received = p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
-                    assertEquals(acknowledged.get(), received, "round " + round + ": bytes of the writes that returned");
+                    assertEquals(acknowledged.get(), received.get(10, TimeUnit.SECONDS),
+                            "round " + round + ": bytes of the writes that returned");
                 }
             }
         }
