@@ -192,17 +192,23 @@ class SocketSemanticsConformanceTest {
             p.close();                                     // sends RST
             SocketException r = assertThrows(SocketException.class, () -> c.read(new byte[10]));
             assertTrue(String.valueOf(r.getMessage()).contains("reset"), r.getMessage());
-            IOException w = null;
-            for (int i = 0; i < 50 && w == null; i++) {
-                try {
-                    c.write(new byte[100]);
-                } catch (IOException e) {
-                    w = e;
-                }
-            }
+            IOException w = writeUntilAWriteFails(c);
             assertNotNull(w, "writes to a reset connection kept succeeding");
             assertInstanceOf(SocketException.class, w, "a write after a reset: " + w);
         }
+    }
+
+    /** Writes 100 bytes at a time, up to 50 times 10 ms apart, until a write fails: that failure, or null. */
+    private static IOException writeUntilAWriteFails(Conn c) throws InterruptedException {
+        for (int i = 0; i < 50; i++) {
+            try {
+                c.write(new byte[100]);
+            } catch (IOException e) {
+                return e;
+            }
+            Thread.sleep(10);
+        }
+        return null;
     }
 
     /**
@@ -220,15 +226,7 @@ class SocketSemanticsConformanceTest {
             c.write("request".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));   // never read by the peer
             p.getOutputStream().write("reply".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
             p.close();                                     // unread bytes: the close sends a reset
-            IOException w = null;
-            for (int i = 0; i < 50 && w == null; i++) {
-                try {
-                    c.write(new byte[100]);
-                } catch (IOException e) {
-                    w = e;
-                }
-                if (w == null) Thread.sleep(10);
-            }
+            IOException w = writeUntilAWriteFails(c);
             assertInstanceOf(SocketException.class, w, "a write after the reset fails: " + w);
             c.setReadTimeout(5_000);
             byte[] b = new byte[100];
