@@ -211,6 +211,7 @@ class BobbinHttpServerTest {
             c.getOutputStream().flush();
             assertEquals("IOException", writeOutcome.get(20, TimeUnit.SECONDS), "the write gave up at the io timeout");
             assertTrue(s.scheduler().awaitTermination(Duration.ofSeconds(20)), "the server's scheduler terminated");
+            assertEquals(java.util.List.of(), log.atLeast(java.util.logging.Level.WARNING), "a routine end, nothing to warn of");
         }
         server = null;
     }
