@@ -182,7 +182,6 @@ final class Exchange extends HttpExchange {
         if (noBody) {
             // as close() does (and the JDK's provider): the request body ends with the exchange, so a
             // handler on another thread cannot read on while the connection drains it for the next request
-            requestBody.close();
             responseBody.closeQuietly();
         }
     }
@@ -263,14 +262,10 @@ final class Exchange extends HttpExchange {
     }
 
     /**
-     * The handler returned with a complete fixed-length response it did not close: complete it, and end
-     * the request body as {@code close()} does, so that a thread the handler gave it to fails ("Stream is
-     * closed") rather than reading around the connection's drain of the rest.
+     * The handler returned with a complete fixed-length response it did not close: complete it, request
+     * body included, as {@code close()} does.
      */
     void finishIfFullySent() {
-        if (!done && responseBody.fixedComplete()) {
-            requestBody.close();
-            responseBody.closeQuietly();
-        }
+        if (!done && responseBody.fixedComplete()) responseBody.closeQuietly();
     }
 }

@@ -106,6 +106,9 @@ public final class HttpServerOptions {
     /** The io runtime the server's sockets use, or null: {@link FiberIo#system()}. */
     public FiberIo io() { return io; }
 
+    /** The io runtime the server's sockets use: {@link #io()}, or {@link FiberIo#system()}. */
+    FiberIo runtime() { return io != null ? io : FiberIo.system(); }
+
     @Override
     public String toString() {
         return "HttpServerOptions[maxRequestLineBytes=" + maxRequestLineBytes + ", maxHeaderBytes=" + maxHeaderBytes
@@ -198,14 +201,15 @@ public final class HttpServerOptions {
          *                                  (its sockets would all live on that runtime's one fallback loop thread)
          */
         public HttpServerOptions build() {
+            HttpServerOptions options = new HttpServerOptions(this);
             if (scheduler != null) {
-                FiberIo runtime = io != null ? io : FiberIo.system();
+                FiberIo runtime = options.runtime();
                 if (scheduler.config().driverFactory() != runtime.driverFactory()) {
                     throw new IllegalArgumentException("scheduler '" + scheduler.name() + "' does not drive the server's io runtime ("
                             + runtime.transport() + "): make it with FiberIo.newScheduler or FiberIo.schedulerConfig()");
                 }
             }
-            return new HttpServerOptions(this);
+            return options;
         }
 
         private static int inRange(String what, int v, int min, int max) {

@@ -121,8 +121,13 @@ final class ResponseBody extends OutputStream {
         exchange.finish(true);
     }
 
-    /** Ends the body as if closed, without exceptions: the exchange is being completed by the server. */
+    /**
+     * Ends the body as if closed, request body included, without exceptions: the exchange is being completed
+     * by the server, so a thread still holding the request body fails ("Stream is closed") instead of reading
+     * around the connection's drain of the rest.
+     */
     void closeQuietly() {
+        exchange.requestBody().close();
         try {
             end();
         } catch (IOException e) {

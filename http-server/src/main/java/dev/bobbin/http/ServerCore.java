@@ -101,7 +101,7 @@ final class ServerCore {
         this.owner = owner;
         this.https = https;
         this.options = Objects.requireNonNull(options, "options");
-        this.io = options.io() != null ? options.io() : FiberIo.system();
+        this.io = options.runtime();
     }
 
     HttpServerOptions options() { return options; }

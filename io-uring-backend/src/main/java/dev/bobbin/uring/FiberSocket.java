@@ -585,13 +585,13 @@ public final class FiberSocket extends Endpoint implements Closeable {
         if (isClosedFlag()) {                          // shutdownOutputBehindWriter(); close() came meanwhile, and
             addInFlight(-n);                           // its loop pass may have missed these
             buf.release();
-            closeIfDrainedLater();                     // a close that did see them waits for them
+            rerunOnLoop(this::closeIfDrained);         // a close that did see them waits for them
             throw new AsynchronousCloseException();
         }
         if (outputShut) {                              // a half close came meanwhile: these bytes are refused, as
             addInFlight(-n);                           // later writes are, not handed over after the shutdown
             buf.release();
-            shutdownIfDrainedLater();                  // a shutdown pass that saw them in flight waits for them
+            rerunOnLoop(this::shutdownIfDrained);      // a shutdown pass that saw them in flight waits for them
             throw new ClosedChannelException();
         }
         try {
@@ -776,18 +776,14 @@ public final class FiberSocket extends Endpoint implements Closeable {
         }
     }
 
-    /** A writer that took its bytes back after close(): the close may be waiting for them to drain. */
-    private void closeIfDrainedLater() {
+    /**
+     * A writer that took its bytes back after a close or a half close: {@code pass} ({@link #closeIfDrained}
+     * or {@link #shutdownIfDrained}) runs again on the loop, since one that saw those bytes in flight waits
+     * for them to drain.
+     */
+    private void rerunOnLoop(Runnable pass) {
         try {
-            run(this::closeIfDrained);
-        } catch (ClosedChannelException e) {
-            // the loop is gone, and closed every channel it had
-        }
-    }
-
-    private void shutdownIfDrainedLater() {
-        try {
-            run(this::shutdownIfDrained);
+            run(pass);
         } catch (ClosedChannelException e) {
             // the loop is gone, and closed every channel it had
         }
