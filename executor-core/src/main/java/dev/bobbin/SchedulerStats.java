@@ -135,7 +135,10 @@ public record SchedulerStats(String schedulerName,
     /** Tasks submitted from threads that are not carriers ({@link Injection#outsideSubmissions()}). */
     public long outsideSubmissions() { return injection.outsideSubmissions(); }
 
-    /** Carriers parked at the moment of the snapshot ({@link Idle#parked()}). */
+    /**
+     * Carriers parked for lack of work at the moment of the snapshot ({@link Idle#parked()}), a spare in
+     * service that waits out its keep-alive included (a retired spare is out of service, not counted).
+     */
     public int parkedCarriers() { return idle.parked(); }
 
     /** Carriers looking for work to steal at the moment of the snapshot ({@link Idle#searching()}). */

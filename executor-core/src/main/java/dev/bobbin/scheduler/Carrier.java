@@ -48,7 +48,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * its carrier has run one fiber for a time slice.
  *
  * <p>Bound fibers (see {@link CarrierPool}) wait in the {@code inbox}, which only this carrier polls: in
- * step 1 after the local ring, and also every {@link Tunables#INJECTION_POLL_INTERVAL}th task. A
+ * step 1 after the local ring, and also every {@link Tunables#INJECTION_POLL_INTERVAL}th task, where
+ * the inbox and the injection queue take turns going first (so that neither starves the other). A
  * submitter from elsewhere pushes there and then wakes this carrier specifically ({@link #scheduleBound});
  * before parking, the carrier re-checks its inbox after registering as a sleeper and un-parks itself if it
  * is not empty, so a bound task is never left while its home carrier sleeps. Under THREAD_PER_CORE no
@@ -376,12 +377,18 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
 
     private Runnable findLocalTask() {
         if (++tick % Tunables.INJECTION_POLL_INTERVAL == 0) {
-            Runnable t = pool.inject.poll();
+            // The injection queue and the inbox take turns going first: with one always first, a steady
+            // stream of outside submissions would starve the bound fibers (startOn, CarrierLocal.with) for
+            // as long as the ring never empties, and the other way round.
+            boolean inboxFirst = ((tick / Tunables.INJECTION_POLL_INTERVAL) & 1) != 0;
+            Runnable t = inboxFirst ? inbox.poll() : null;
+            if (t != null) return t;
+            t = pool.inject.poll();
             if (t != null) {
                 counters.increment(CarrierCounters.INJECTED_TAKEN);
                 return t;
             }
-            t = inbox.poll();
+            t = inboxFirst ? null : inbox.poll();
             if (t != null) return t;
         }
         Runnable t = local.takeNext();
@@ -663,6 +670,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         sampledNext = null;                      // a retired spare keeps no task reachable
         counters.increment(CarrierCounters.PARKS);
         long start = System.nanoTime();
+        counters.set(CarrierCounters.PARKED_SINCE, start | 1);  // out of service is parked: busy-time readers
         try {
             for (;;) {
                 int s = (int) SPARE_STATE.getVolatile(this);   // pairs with the CAS in activate
@@ -685,6 +693,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
             }
         } finally {
             counters.add(CarrierCounters.PARKED_NANOS, System.nanoTime() - start);
+            counters.set(CarrierCounters.PARKED_SINCE, 0);         // release: after PARKED_NANOS
         }
     }
 

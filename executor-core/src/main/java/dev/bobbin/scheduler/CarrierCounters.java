@@ -92,14 +92,17 @@ public final class CarrierCounters {
     // ---- stats groups: any thread ----
 
     /**
-     * The completions are read first, with acquire (pairs with {@link #incrementRelease}): a carrier counts
-     * a completion after it counted that run, so the runs read afterwards are at least the completions
-     * (read after them, a completion made meanwhile would be in and its run not, and
-     * {@code SchedulerStats.fiberParks}, runs minus completions, would go below zero).
+     * Runs minus completions ({@code SchedulerStats.fiberParks}, summed over carriers; a fiber's last run
+     * and its completion are counted on one carrier) must neither go below zero nor above its true value:
+     * a metrics counter keeps the highest value it saw, so one reading too high would stay. The runs are
+     * read first, with acquire so that the completions are read after them: those are then at least the
+     * completions at the moment the runs were read, and capped at the runs (a completion always follows
+     * its run) the difference is at most the true one and never negative.
      */
     CarrierSnapshot.Runs runs() {
-        long completed = getAcquire(FIBERS_COMPLETED);
-        return new CarrierSnapshot.Runs(get(TASKS_RUN), get(NEXT_SLOT_RUNS), get(FIBERS_STARTED), completed,
+        long runs = getAcquire(TASKS_RUN);
+        long completed = Math.min(get(FIBERS_COMPLETED), runs);
+        return new CarrierSnapshot.Runs(runs, get(NEXT_SLOT_RUNS), get(FIBERS_STARTED), completed,
                 get(LOCAL_SCHEDULES));
     }
 

@@ -503,9 +503,12 @@ public final class CarrierPool implements Executor {
             completed += cs.runs().fibersCompleted();
             carrierStats.add(cs);
         }
+        // submissions before starts: each start is also a submission, so submissions minus starts
+        // (SchedulerStats.fiberUnparks, which a metrics counter keeps at its highest) errs low, never high
+        long submissions = outsideSubmissions.sum();
         long started = startsAfterCompletions();
         return new EngineStats(name, parallelism, new EngineStats.Fibers(started, completed, telemetry.fibersFailed()),
-                new EngineStats.Injection(inject.size(), outsideSubmissions.sum()), idle.stats(), carrierStats,
+                new EngineStats.Injection(inject.size(), submissions), idle.stats(), carrierStats,
                 monitor.stats(), telemetry.transport());
     }
 

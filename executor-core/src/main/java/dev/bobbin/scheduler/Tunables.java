@@ -10,9 +10,9 @@ public final class Tunables {
      *  a burst of spawns, small enough that stealing half moves a cache-friendly batch. */
     static final int LOCAL_QUEUE_CAPACITY = 256;
 
-    /** Every this many tasks a carrier polls the injection queue first, so outside submissions are not
-     *  starved by a carrier whose local queue never drains. Go's value: 61, prime so it does not beat
-     *  against other periodic behaviour. */
+    /** Every this many tasks a carrier polls the injection queue and its inbox first (taking turns), so
+     *  outside submissions and bound fibers are not starved by a carrier whose local queue never drains.
+     *  Go's value: 61, prime so it does not beat against other periodic behaviour. */
     static final int INJECTION_POLL_INTERVAL = 61;
 
     /** Every this many tasks a carrier polls its driver (I/O completions) even while it has local work.

@@ -175,11 +175,13 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
         SchedulerStats s = stats();
         Timer[] delay = new Timer[1];
         MeterClaims.Bound bound = MeterClaims.bind(registry, source.observed(), "scheduler", reg -> {
-            gauge(reg, "executor.pool.size", "threads", "The number of carrier threads", st -> st.parallelism());
+            // spares in service count in all three: one parked in its keep-alive is one of the parked carriers
+            gauge(reg, "executor.pool.size", "threads", "Carrier threads in service (the regular ones and spares in service)",
+                    BobbinMetrics::inService);
             gauge(reg, "executor.active", "threads", "Carriers running a fiber at this moment",
-                    st -> st.carriers().stream().filter(CarrierStats::running).count());
+                    st -> Math.min(inService(st), st.carriers().stream().filter(CarrierStats::running).count()));
             gauge(reg, "executor.running", "threads", "Carriers not parked (running, polling or searching)",
-                    st -> st.parallelism() - st.parkedCarriers());
+                    st -> Math.max(0, inService(st) - st.parkedCarriers()));
             gauge(reg, "executor.queued", "tasks", "Runnable fibers waiting in any queue", SchedulerStats::queuedFibers);
             counter(reg, "executor.completed", "tasks", "Fibers that terminated", SchedulerStats::fibersCompleted);
             counter(reg, "executor.steals", "tasks", "Fibers moved from one carrier's queue to another's",
@@ -298,6 +300,15 @@ public final class BobbinMetrics implements MeterBinder, AutoCloseable {
             }
             return s.stats();
         }
+    }
+
+    /**
+     * Carriers in service: the regular ones and the spares in service. The snapshot's values are read one
+     * by one, so a spare put into service or retired meanwhile may be counted in one value and not in
+     * another; the gauges built on this one are kept between 0 and it.
+     */
+    private static int inService(SchedulerStats st) {
+        return st.parallelism() + st.activeSpareCarriers();
     }
 
     /**
