@@ -8,9 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -70,11 +68,6 @@ public final class FiberDump {
     static FiberDump of(CarrierPool pool) {
         Instant takenAt = Instant.now();
         long now = System.nanoTime();
-        Map<Thread, Integer> mounted = new IdentityHashMap<>();
-        for (Carrier c : pool.carriers) {
-            Thread f = c.currentFiber();
-            if (f != null) mounted.put(f, c.index);
-        }
         boolean stamped = pool.telemetry.stampRuns;
         List<Thread> threads = new ArrayList<>();
         List<Long> lastRun = new ArrayList<>();
@@ -85,18 +78,25 @@ public final class FiberDump {
             StackTraceElement[] stack = f.getStackTrace();
             Thread.State state = f.getState();
             if (state == Thread.State.TERMINATED) continue;   // ended while we looked
-            // mounted was read before this fiber's stack and state: one that parked meanwhile is not on a carrier
-            // (one parked, or blocked on a monitor, while pinned still is: the JDK's dumps show its carrier too).
-            // A waiting fiber counts as on its carrier only if its state held across that check: one that
-            // resumed between the two reads would otherwise be listed as waiting on a carrier
-            int carrier = state == Thread.State.RUNNABLE
-                    || JdkVirtualThreads.onCarrier(f) && f.getState() == state
-                    ? mounted.getOrDefault(f, -1) : -1;
+            // A fiber is listed on a carrier only if it is mounted after its stack and state were read, and
+            // on the carrier that holds it then (RUNNABLE alone also means queued, or yielding; a carrier read
+            // before the stacks of thousands of others may hold another fiber by now). One parked, or
+            // blocked on a monitor, while pinned is mounted (the JDK's dumps show its carrier too); a waiting
+            // fiber counts as on its carrier only if its state held across that check: one that resumed
+            // between the two reads would otherwise be listed as waiting on a carrier.
+            int carrier = JdkVirtualThreads.onCarrier(f) && (state == Thread.State.RUNNABLE || f.getState() == state)
+                    ? carrierHolding(pool, f) : -1;
             long since = !stamped ? -1 : carrier >= 0 ? 0 : Math.max(0, now - lastRun.get(i));
             entries.add(new Entry(f.getName(), f.threadId(), state, carrier, since, List.of(stack)));
         }
         entries.sort(Comparator.comparingLong(Entry::id));
         return new FiberDump(pool.name(), takenAt, stamped, partial, entries);
+    }
+
+    /** The index of the carrier {@code fiber} is mounted on now, or -1. */
+    private static int carrierHolding(CarrierPool pool, Thread fiber) {
+        for (Carrier c : pool.carriers) if (c.currentFiber() == fiber) return c.index;
+        return -1;
     }
 
     /** The scheduler's name. */
