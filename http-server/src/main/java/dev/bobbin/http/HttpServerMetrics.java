@@ -113,7 +113,8 @@ public final class HttpServerMetrics implements MeterBinder {
 
     /**
      * Registers the meters in {@code registry}; binding this binder, or another binder of the same server with
-     * the same tags, to the same registry again does nothing.
+     * the same tags, to the same registry again does nothing while those meters are there; once the
+     * application removed them all ({@code registry.clear()}), it registers them anew.
      *
      * @throws IllegalArgumentException if a running server's meters are bound to {@code registry} with the same
      *                                  tags, or a meter of the same name and tags is there from elsewhere;
@@ -122,7 +123,7 @@ public final class HttpServerMetrics implements MeterBinder {
     @Override
     public synchronized void bindTo(MeterRegistry registry) {
         Objects.requireNonNull(registry, "registry");
-        if (stopped || bound.containsKey(registry)) return;   // a second observer would count every request twice
+        if (stopped) return;
         if (!removeOnStop) {
             removeOnStop = true;
             core.onStopped(this::serverStopped);
@@ -131,15 +132,17 @@ public final class HttpServerMetrics implements MeterBinder {
         synchronized (OWNERS) {
             Map<Tags, Owner> owners = OWNERS.computeIfAbsent(registry, r -> new HashMap<>());
             Owner owner = owners.get(tags);
-            // another binder of this server bound these tags to this registry: its meters count already
-            if (owner != null && owner.core() == core) return;
             if (owner != null && owner.ids().stream().noneMatch(id -> present(registry, id))) {
-                // the application removed that server's meters (registry.clear()): the tags are free again, and
-                // that server no longer records there (its timers would be this one's)
+                // the application removed those meters (registry.clear()): the tags are free again, and the
+                // server they were bound for (this one or another) no longer records there (its timers are gone
+                // from the registry, and a new one's would be this binding's)
                 owner.core().removeObserver(owner.recorder());
                 owners.remove(tags);
                 owner = null;
             }
+            // this binder, or another binder of this server, bound these tags to this registry: its meters count
+            // already (a second observer would count every request twice)
+            if (owner != null && owner.core() == core) return;
             if (owner != null) throw clash("http.server.connections.active", "is bound already for another server");
             Set<Meter> before = Collections.newSetFromMap(new IdentityHashMap<>());
             before.addAll(registry.getMeters());

@@ -3,6 +3,8 @@ package dev.bobbin.http;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -32,6 +34,33 @@ class HttpServerMetricsClearedRegistryTest {
         } finally {
             first.stop(0);
             second.stop(0);
+        }
+    }
+    /** The same server bound again after a clear, by a new binder or by the one bound before, records anew. */
+    @Test
+    void theSameServerBoundAgainAfterTheRegistryWasClearedRecordsAnew() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        BobbinHttpServer server = HttpServerMetricsLifecycleTest.server();
+        try {
+            HttpServerMetrics first = HttpServerMetrics.of(server);
+            first.bindTo(registry);
+            server.start();
+            HttpServerMetricsLifecycleTest.get(server, 1);
+            registry.clear();
+            HttpServerMetrics.of(server).bindTo(registry);     // registered nothing before the fix
+            HttpServerMetricsLifecycleTest.get(server, 3);
+            assertEquals(3, registry.get("http.server.requests").timer().count(), registry.getMetersAsString());
+            assertEquals(server.stats().bytesReceived(),
+                    (long) registry.get("http.server.bytes.received").functionCounter().count());
+            registry.clear();
+            first.bindTo(registry);                            // its own earlier binding: returned at once before
+            HttpServerMetricsLifecycleTest.get(server, 2);
+            assertEquals(2, registry.get("http.server.requests").timer().count(), registry.getMetersAsString());
+            assertNotNull(registry.find("http.server.connections.active").gauge(), registry.getMetersAsString());
+            server.stop(0);
+            assertEquals(List.of(), registry.getMeters(), "meters left after the server stopped");
+        } finally {
+            server.stop(0);
         }
     }
 }
