@@ -40,9 +40,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p><b>Records.</b> {@code receive()} decrypts into a pooled heap buffer handed to the caller; it starts
  * at {@link HttpTunables#TLS_APP_BUFFER_INITIAL_BYTES} and after a {@code BUFFER_OVERFLOW} (a record larger
- * than the buffer) every later one is sized to the session's application buffer size. Records already
- * buffered are decrypted into the same buffer while they fit, but a receive reads the socket only while it
- * has nothing to return. {@code write} wraps one record per engine call into a pooled direct buffer of the
+ * than the buffer) every later one is sized to the session's application buffer size. Application data
+ * records already buffered are decrypted into the same buffer while they fit (a record of another type,
+ * such as a TLS 1.2 close_notify, waits for the next receive: the engine would close its sending side at
+ * once), but a receive reads the socket only while it has nothing to return. {@code write} wraps one record per engine call into a pooled direct buffer of the
  * session's packet size (the engine refuses a smaller one) and
  * hands each to the socket (which takes ownership). The end of the stream is the peer's close_notify
  * ({@code CLOSED}) or the socket's end of stream; both make {@code receive()} return null. The engine
@@ -86,6 +87,7 @@ import java.util.concurrent.locks.ReentrantLock;
 final class TlsWire implements Wire {
     private static final ByteBuffer[] NOTHING = {ByteBuffer.allocate(0)};
     private static final int MAX_IDLE_WRAPS = 3;
+    private static final byte APPLICATION_DATA = 23;   // a TLS record header's content type (RFC 8446 5.1)
 
     private final FiberSocket socket;
     private final SSLEngine engine;
@@ -162,8 +164,12 @@ final class TlsWire implements Wire {
                 switch (r.getStatus()) {
                     case OK -> {
                         if (haveData) {
+                            // decrypt on while application data is buffered, but not into a record of another
+                            // type: a TLS 1.2 engine that takes a close_notify also closes its sending side, and
+                            // the response to the request just decrypted would then be refused (TLS 1.3 hides
+                            // the type, and its close_notify leaves the sending side open)
                             boolean more = r.getHandshakeStatus() == HandshakeStatus.NOT_HANDSHAKING
-                                    && netIn.position() > 0 && out.isWritable();
+                                    && netIn.position() > 0 && netIn.get(0) == APPLICATION_DATA && out.isWritable();
                             if (!more) return out;
                         } else if (r.bytesConsumed() == 0 && (wrapLeftToWriter || stalled(r.getHandshakeStatus()))) {
                             out = releaseEmpty(out);
