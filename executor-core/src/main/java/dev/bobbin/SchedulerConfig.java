@@ -127,7 +127,13 @@ public record SchedulerConfig(String name,
         return new Builder();
     }
 
-    /** A builder starting from this configuration. */
+    /**
+     * A builder starting from this configuration, every value set as this configuration holds it, those it
+     * derived included: the parallelism and spare carriers a builder chose for the policy stay as they are
+     * when the policy is changed (so {@code defaults().toBuilder().policy(SINGLE_THREAD)} needs
+     * {@code parallelism(1)} too, and {@link Builder#build()} says so), where {@link #builder()} derives them
+     * for the policy it is given.
+     */
     public Builder toBuilder() {
         return new Builder().name(name).parallelism(parallelism).driverFactory(driverFactory).errorHandler(errorHandler)
                 .policy(policy).placement(placement).stallThreshold(stallThreshold).maxSpareCarriers(maxSpareCarriers)

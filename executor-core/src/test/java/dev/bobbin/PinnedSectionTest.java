@@ -67,16 +67,24 @@ class PinnedSectionTest {
         }
     }
 
-    /** The scheduler installs its pinning once; nobody can take its place afterwards (every driver relies on it). */
+    /**
+     * The scheduler's carrier class installs its pinning and carrier lookup; nobody else can, before or
+     * after (an install that came first would make the carrier class fail to initialize, and with it every
+     * scheduler), and the scheduler works on.
+     */
     @Test
-    void aSecondInstallIsRefused() throws Exception {
-        try (FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("pinned-once").parallelism(1).build())) {
-            s.start(() -> { }).join();                   // the carrier class has installed its pinning
-        }
-        assertThrows(IllegalStateException.class, () -> PinnedSection.install(Runnable::run));
+    void onlyTheSchedulerInstallsItsPinningAndLookup() throws Exception {
+        assertThrows(IllegalCallerException.class, () -> PinnedSection.install(Runnable::run));
+        assertThrows(IllegalCallerException.class, () -> CarrierContext.installLookup(() -> null));
         assertThrows(NullPointerException.class, () -> PinnedSection.install(null));
-        assertThrows(IllegalStateException.class, () -> CarrierContext.installLookup(() -> null));
         assertThrows(NullPointerException.class, () -> CarrierContext.installLookup(null));
+        try (FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("pinned-once").parallelism(1).build())) {
+            int[] index = {-1};
+            s.start(() -> index[0] = CarrierContext.current().carrierIndex()).join();
+            assertEquals(0, index[0], "the scheduler's lookup answers on its carrier");
+        }
+        assertThrows(IllegalCallerException.class, () -> PinnedSection.install(Runnable::run));
+        assertThrows(IllegalCallerException.class, () -> CarrierContext.installLookup(() -> null));
     }
 
     @Test

@@ -24,11 +24,13 @@ public interface CarrierContext {
      * For the scheduler only: installs how {@link #current()} finds the caller's carrier. Called once,
      * when the scheduler's carrier class initializes.
      *
-     * @throws IllegalStateException if a lookup was installed already (a second one would take the
-     *                               scheduler's place for every backend)
+     * @throws IllegalCallerException if the caller is not the scheduler's carrier class
+     * @throws IllegalStateException   if a lookup was installed already (a second one would take the
+     *                                 scheduler's place for every backend)
      */
     static void installLookup(Supplier<CarrierContext> lookup) {
         Objects.requireNonNull(lookup, "lookup");
+        SchedulerCaller.require(SchedulerCaller.callerOfCaller(), "the carrier lookup");
         synchronized (CurrentCarrier.class) {
             if (CurrentCarrier.lookup != CurrentCarrier.NONE) throw new IllegalStateException("a carrier lookup is installed already");
             CurrentCarrier.lookup = lookup;

@@ -40,11 +40,13 @@ public final class PinnedSection {
      * Installs how the scheduler pins its fibers; called once, by the scheduler when its carrier class
      * initializes. Drivers never call it.
      *
-     * @throws IllegalStateException if the pinning was installed already (a second one would take the
-     *                               scheduler's place for every driver)
+     * @throws IllegalCallerException if the caller is not the scheduler's carrier class
+     * @throws IllegalStateException   if the pinning was installed already (a second one would take the
+     *                                 scheduler's place for every driver)
      */
     public static synchronized void install(Consumer<Runnable> pinning) {
         Objects.requireNonNull(pinning, "pinning");
+        SchedulerCaller.require(SchedulerCaller.callerOfCaller(), "the pinning");
         if (PinnedSection.pinning != UNPINNED) throw new IllegalStateException("the scheduler's pinning is installed already");
         PinnedSection.pinning = pinning;
     }
