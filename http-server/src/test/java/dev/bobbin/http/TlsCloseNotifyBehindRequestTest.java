@@ -79,13 +79,7 @@ class TlsCloseNotifyBehindRequestTest {
             out.flush();
             StringBuilder got = new StringBuilder();
             for (;;) {                                                    // to the server's close_notify or the end
-                netIn.flip();
-                SSLEngineResult r;
-                try {
-                    r = e.unwrap(netIn, app);
-                } finally {
-                    netIn.compact();
-                }
+                SSLEngineResult r = unwrap(e, netIn, app);
                 got.append(StandardCharsets.US_ASCII.decode(app.flip()));
                 app.clear();
                 if (r.getStatus() == SSLEngineResult.Status.CLOSED) break;
@@ -118,13 +112,7 @@ class TlsCloseNotifyBehindRequestTest {
                     out.flush();
                 }
                 case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
-                    netIn.flip();
-                    SSLEngineResult r;
-                    try {
-                        r = e.unwrap(netIn, app);
-                    } finally {
-                        netIn.compact();
-                    }
+                    SSLEngineResult r = unwrap(e, netIn, app);
                     if (r.getStatus() == SSLEngineResult.Status.BUFFER_UNDERFLOW && in.read(netIn) < 0) {
                         throw new EOFException("the server closed during the handshake");
                     }
@@ -133,6 +121,16 @@ class TlsCloseNotifyBehindRequestTest {
                     return;
                 }
             }
+        }
+    }
+
+    /** Unwraps what {@code netIn} (in write mode) holds into {@code app}, keeping the rest in {@code netIn}. */
+    private static SSLEngineResult unwrap(SSLEngine e, ByteBuffer netIn, ByteBuffer app) throws Exception {
+        netIn.flip();
+        try {
+            return e.unwrap(netIn, app);
+        } finally {
+            netIn.compact();
         }
     }
 }
