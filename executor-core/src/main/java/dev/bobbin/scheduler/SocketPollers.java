@@ -27,9 +27,14 @@ package dev.bobbin.scheduler;
  * of their own, so JDK sockets keep working in every other scheduler and thread of the JVM, now at the cost
  * of a hop per event. Only a work-stealing pool with a second regular carrier to move them to (a spare is
  * not enough) and stall protection on hosts them ({@link CarrierPool#canHostJdkPollers}), so that one
- * fiber hogging a carrier never stops the JVM's socket wake-ups for longer than the stall monitor takes to move queued work; when fibers hog every carrier and
- * spare, the monitor runs the sub-pollers' tasks off the pool, on their runner thread
- * ({@link OutlivingFibers#rescue}); any other first pool (single thread, thread per core, one carrier
+ * fiber hogging a carrier does not stop the JVM's socket wake-ups: the stall monitor moves that carrier's
+ * queued work to the others; when fibers hog every carrier in service (each spare put into service must
+ * stall in turn, so with spares this takes a stall threshold per spare), the monitor runs the sub-pollers'
+ * tasks off the pool, on their runner thread ({@link OutlivingFibers#rescue}). A host that is busy without
+ * stalling delays them like any other fiber: a woken sub-poller waits for a carrier's turn at the injection
+ * queue, and one that yielded after a batch of events waits behind its carrier's whole queue (README.md,
+ * "Known limitations"); {@code =threads} keeps other schedulers' socket latency apart from
+ * the host's load. Any other first pool (single thread, thread per core, one carrier
  * with or without spares, stall protection off) gets {@code SYSTEM_THREADS}, as does
  * {@code =threads}, which selects it outright (nothing on Bobbin's
  * carriers, a hop per event). The JDK's own virtual threads use the same pollers either way.
