@@ -43,7 +43,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 csv="$ROOT/bench/results/echo.csv"           # machine-readable results, rendered to charts below
-case " $* " in *" --help "*|*" --csv "*) extra=() ;; *) extra=(--csv "$csv") ;; esac
+case " $* " in *" --help "*|*" -h "*|*" --csv "*) extra=() ;; *) extra=(--csv "$csv") ;; esac
 "$ROOT/bench/probe/probe.sh" "before the run" "$@"   # the vCPUs' placement (bench/README.md, "The machine's two modes")
 "$ROOT/bobbin" java -cp "$JAR" dev.bobbin.bench.echo.EchoBench "${client_args[@]}" "${extra[@]}" "$@" &
 driver=$!

@@ -10,6 +10,9 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
+args=()
+for a in "$@"; do [ "$a" = -h ] && args+=(--help) || args+=("$a"); done   # -h as --help, which HttpBench knows
+set -- "${args[@]}"
 help=false
 case " $* " in *" --help "*) help=true ;; esac
 if $help; then

@@ -18,7 +18,9 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class FiberFootprint {
     public static void main(String[] args) throws Exception {
-        int n = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
+        String usage = "FiberFootprint [fibers (default 100000)]";
+        MainArgs.helpIfAsked(args, usage);
+        int n = MainArgs.intArg(args, 0, 100_000, 1, usage);
         for (int round = 0; round < 2; round++) {        // the first round warms up class loading
             report("jdk", n, null, false);
             report("bobbin WORK_STEALING", n, SchedulingPolicy.WORK_STEALING, false);

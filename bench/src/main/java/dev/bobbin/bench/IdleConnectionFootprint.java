@@ -75,17 +75,14 @@ public final class IdleConnectionFootprint {
     private static final byte[] OK = "ok".getBytes(StandardCharsets.US_ASCII);
 
     public static void main(String[] args) throws Exception {
-        if (args.length > 0 && (args[0].equals("-h") || args[0].equals("--help"))) {
-            System.out.println("usage: IdleConnectionFootprint [connections (default 2000)] [rounds (default 1)]");
-            return;
-        }
+        String usage = "IdleConnectionFootprint [connections (default 2000, at least 100)] [rounds (default 1)]";
+        MainArgs.helpIfAsked(args, usage);
         if (args.length == 3 && args[0].equals("serve")) {
             serve(args[1], Path.of(args[2]));
             return;
         }
-        int n = args.length > 0 ? Integer.parseInt(args[0]) : 2_000;
-        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 1;
-        if (n < 100 || rounds < 1) throw new IllegalArgumentException("connections >= 100 and rounds >= 1");
+        int n = MainArgs.intArg(args, 0, 2_000, 100, usage);
+        int rounds = MainArgs.intArg(args, 1, 1, 1, usage);
         Path keyStore = Files.createTempFile("idle-footprint", ".p12");
         Files.delete(keyStore);
         try {

@@ -38,14 +38,16 @@ public final class ParkedFiberFootprint {
     private static volatile boolean release;
 
     public static void main(String[] args) throws Exception {
+        String usage = "ParkedFiberFootprint [fibers (default 1000000)] [rounds (default 1)]";
+        MainArgs.helpIfAsked(args, usage);
         if (args.length > 0 && (args[0].equals("bobbin") || args[0].equals("jdk"))) {
-            int n = args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000;
+            int n = MainArgs.intArg(args, 1, 1_000_000, 1, usage);
             System.out.println("RESULT " + args[0] + " " + measure(args[0], n));
             System.out.println("HISTO " + args[0] + " " + lastHistogramBytesPerFiber);
             return;
         }
-        int n = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
-        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 1;
+        int n = MainArgs.intArg(args, 0, 1_000_000, 1, usage);
+        int rounds = MainArgs.intArg(args, 1, 1, 1, usage);
         System.out.printf("parked fibers: %,d, rounds: %d (bobbin, then jdk, each in a fresh JVM)%n", n, rounds);
         for (int r = 1; r <= rounds; r++) {
             double[] bobbin = inFreshJvm("bobbin", n), jdk = inFreshJvm("jdk", n);
