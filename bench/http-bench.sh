@@ -12,7 +12,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 args=()
 for a in "$@"; do [ "$a" = -h ] && args+=(--help) || args+=("$a"); done   # -h as --help, which HttpBench knows
-set -- "${args[@]}"
+set -- ${args[@]+"${args[@]}"}             # (an empty array is unbound before bash 4.4)
 help=false
 case " $* " in *" --help "*) help=true ;; esac
 if $help; then

@@ -131,8 +131,8 @@ public record SchedulerConfig(String name,
      * A builder starting from this configuration, every value set as this configuration holds it, those it
      * derived included: the parallelism and spare carriers a builder chose for the policy stay as they are
      * when the policy is changed (so {@code defaults().toBuilder().policy(SINGLE_THREAD)} needs
-     * {@code parallelism(1)} too, and {@link Builder#build()} says so), where {@link #builder()} derives them
-     * for the policy it is given.
+     * {@code parallelism(1)} and {@code maxSpareCarriers(0)} too, and {@link Builder#build()} says which is
+     * missing), where {@link #builder()} derives them for the policy it is given.
      */
     public Builder toBuilder() {
         return new Builder().name(name).parallelism(parallelism).driverFactory(driverFactory).errorHandler(errorHandler)

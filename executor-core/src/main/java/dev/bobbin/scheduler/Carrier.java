@@ -593,7 +593,6 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         }
         CURRENT_FIBER.setOpaque(this, (Thread) null);
         RUN_COUNT.setOpaque(this, (long) RUN_COUNT.getOpaque(this) + 1); // opaque; sampled by thieves
-        counters.increment(CarrierCounters.TASKS_RUN);
         // a fiber that parked in this run may already have finished on another carrier: the registry
         // decides which carrier counts the completion (Telemetry.afterRun)
         boolean completed = fiber != null
@@ -601,8 +600,12 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         if (completed) {
             pool.unbind(fiber);
             counters.incrementRelease(CarrierCounters.FIBERS_COMPLETED);   // release: CarrierPool.stats reads it before the starts
-            pool.fiberTerminated();
         }
+        // the run is counted once its completion is: release, pairs with the acquire in CarrierCounters.runs,
+        // so a reader that sees this run sees its completion (runs minus completions never counts a
+        // completing run as a park)
+        counters.incrementRelease(CarrierCounters.TASKS_RUN);
+        if (completed) pool.fiberTerminated();
     }
 
     /**

@@ -92,12 +92,14 @@ public final class CarrierCounters {
     // ---- stats groups: any thread ----
 
     /**
-     * Runs minus completions ({@code SchedulerStats.fiberParks}, summed over carriers; a fiber's last run
-     * and its completion are counted on one carrier) must neither go below zero nor above its true value:
-     * a metrics counter keeps the highest value it saw, so one reading too high would stay. The runs are
-     * read first, with acquire so that the completions are read after them: those are then at least the
-     * completions at the moment the runs were read, and capped at the runs (a completion always follows
-     * its run) the difference is at most the true one and never negative.
+     * Runs minus completions ({@code SchedulerStats.fiberParks}, summed over carriers) must neither go
+     * below zero nor above its true value: a metrics counter keeps the highest value it saw, so one reading
+     * too high would stay. A carrier counts a run after the run ended and after it counted the run's
+     * completion, if any (release; see {@code Carrier.runTask}). The runs are read first, with acquire
+     * (pairs with that release), so the completions read after them include every completion of a run
+     * they count; a completion counted meanwhile, whose run is not in yet, can only lower the difference,
+     * and capped at the runs it never goes below zero. A completion is counted on the carrier that claimed
+     * it, which may not be the one that ran the fiber's last run; the sum over carriers stays right.
      */
     CarrierSnapshot.Runs runs() {
         long runs = getAcquire(TASKS_RUN);

@@ -28,9 +28,9 @@ package dev.bobbin.scheduler;
  * of a hop per event. Only a work-stealing pool with a second regular carrier to move them to (a spare is
  * not enough) and stall protection on hosts them ({@link CarrierPool#canHostJdkPollers}), so that one
  * fiber hogging a carrier does not stop the JVM's socket wake-ups: the stall monitor moves that carrier's
- * queued work to the others; when fibers hog every carrier in service (each spare put into service must
- * stall in turn, so with spares this takes a stall threshold per spare), the monitor runs the sub-pollers'
- * tasks off the pool, on their runner thread ({@link OutlivingFibers#rescue}). A host that is busy without
+ * queued work to the others; when fibers hog every carrier in service, the monitor runs the sub-pollers'
+ * queued tasks off the pool, on their runner thread ({@link OutlivingFibers#rescue}), as it puts a spare
+ * into service, which then takes the later ones (unless it stalls too). A host that is busy without
  * stalling delays them like any other fiber: a woken sub-poller waits for a carrier's turn at the injection
  * queue, and one that yielded after a batch of events waits behind its carrier's whole queue (README.md,
  * "Known limitations"); {@code =threads} keeps other schedulers' socket latency apart from
