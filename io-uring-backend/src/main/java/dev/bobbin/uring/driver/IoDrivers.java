@@ -250,9 +250,11 @@ public final class IoDrivers implements CarrierDriverFactory {
     }
 
     /**
-     * Hands {@code op} to another thread's loop. Netty's loops take tasks even once they terminated (the
-     * task then never runs: its queue cannot withdraw it), which would leave the caller waiting forever
-     * for an operation that never ran. So the task is claimable ({@link Routed}): if the loop is shutting
+     * Hands {@code op} to another thread's loop. What a Netty loop that is shutting down does with a task
+     * depends on when it lands: it runs it, or rejects it ({@code RejectedExecutionException} from
+     * {@code execute}, which reaches the caller), and a task queued after the loop's last drain would never
+     * run. A caller must never be left waiting forever for an operation that never ran, so the task is
+     * claimable ({@link Routed}): if the loop is shutting
      * down once the task is queued, the caller waits until the loop took the task or says it terminated;
      * a terminated loop runs nothing more, so the caller then takes the task back and rejects it. A task
      * can only be lost if it was queued after the loop's last drain, which comes after the loop started
