@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -220,25 +221,49 @@ public final class HttpServerMetrics implements MeterBinder {
                 if (owner == null || owner.recorder() != e.getValue()) continue;
                 owners.remove(tags);
                 for (Meter.Id id : owner.ids()) registry.remove(id);
+                e.getValue().stop();
                 for (Timer t : e.getValue().timers().values()) registry.remove(t.getId());
             }
         }
         bound.clear();
     }
 
-    /** Records each finished exchange in the timer of its (method, status, context); timers are cached. */
-    private record Recorder(MeterRegistry registry, Tags tags, ConcurrentHashMap<Key, Timer> timers) implements ExchangeObserver {
+    /** The recorder bound to {@code registry}, or null: for tests, which play an exchange that ends late. */
+    synchronized ExchangeObserver recorder(MeterRegistry registry) {
+        return bound.get(registry);
+    }
+
+    /**
+     * Records each finished exchange in the timer of its (method, status, context); timers are cached. An
+     * exchange that ends while its server stops may still be passing through here: once stopped, a recorder
+     * registers no timer, and one it registered as the stop came is removed again. A Dekker pair on
+     * {@code stopped}: the stop sets it, then removes every cached timer; the recorder caches its timer,
+     * then reads it, so one of the two removes that timer.
+     */
+    private record Recorder(MeterRegistry registry, Tags tags, ConcurrentHashMap<Key, Timer> timers,
+                            AtomicBoolean stopped) implements ExchangeObserver {
         Recorder(MeterRegistry registry, Tags tags) {
-            this(registry, tags, new ConcurrentHashMap<>());
+            this(registry, tags, new ConcurrentHashMap<>(), new AtomicBoolean());
         }
 
         private record Key(String method, int status, String uri) { }
+
+        void stop() {
+            stopped.set(true);                                // volatile; before the stop removes the cached timers
+        }
 
         @Override
         public void exchangeFinished(String method, int status, String contextPath, boolean complete, long nanos) {
             Key k = new Key(METHODS.contains(method) ? method : "UNKNOWN", status, contextPath);
             Timer t = timers.get(k);
-            if (t == null) t = timers.computeIfAbsent(k, this::timer);
+            if (t == null) {
+                if (stopped.get()) return;                    // the server's meters are gone: no timer of its own comes back
+                t = timers.computeIfAbsent(k, this::timer);
+                if (stopped.get()) {                          // volatile, after the cache's write: the stop may have missed it
+                    registry.remove(t.getId());
+                    return;
+                }
+            }
             t.record(nanos, TimeUnit.NANOSECONDS);
         }
 

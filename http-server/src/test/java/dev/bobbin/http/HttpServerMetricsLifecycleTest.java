@@ -11,6 +11,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -113,5 +114,23 @@ class HttpServerMetricsLifecycleTest {
             first.stop(0);
             second.stop(0);
         }
+    }
+
+    /** An exchange that ends as its server stops leaves no timer behind in the registry. */
+    @Test
+    void anExchangeEndingAfterTheStopRegistersNoTimer() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        BobbinHttpServer s = server();
+        HttpServerMetrics metrics = HttpServerMetrics.of(s);
+        metrics.bindTo(registry);
+        s.start();
+        get(s, 1);
+        ExchangeObserver recorder = metrics.recorder(registry);
+        assertNotNull(recorder);
+        s.stop(0);
+        assertEquals(List.of(), registry.getMeters(), "meters left after the stop");
+        recorder.exchangeFinished("GET", 200, "/b", true, 1_000);   // ended late: still passing through the recorder
+        recorder.exchangeFinished("GET", 200, "/a", true, 1_000);
+        assertEquals(List.of(), registry.getMeters(), "a timer came back after the stop");
     }
 }
