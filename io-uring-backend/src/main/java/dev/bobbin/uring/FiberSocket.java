@@ -1026,7 +1026,10 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
     /**
      * Read timeout: a read waiting longer throws {@link SocketTimeoutException} and the socket stays usable.
-     * {@link Duration#ZERO} (the default): none. Applies to reads begun afterwards.
+     * {@link Duration#ZERO} (the default): none. Applies to reads begun afterwards. Data that arrives after a
+     * timed-out read is kept for the next read, also when the peer resets the connection behind it (the
+     * next read returns that data, the one after it reports the reset), where a {@code java.net.Socket}
+     * reports the reset at once and drops the data.
      *
      * @throws NullPointerException     if {@code timeout} is null
      * @throws IllegalArgumentException if {@code timeout} is negative
