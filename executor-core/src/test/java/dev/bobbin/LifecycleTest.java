@@ -229,7 +229,10 @@ class LifecycleTest {
             FiberScheduler s = FiberScheduler.create(SchedulerConfig.builder().name("sweep-" + round).parallelism(2).build());
             // each fiber waits on its own: interrupted waiters leaving one shared latch cost time quadratic
             // in their number in the JDK's AQS (40,000 take about 17 s on JDK virtual threads too)
+            java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.atomic.AtomicInteger ran = new java.util.concurrent.atomic.AtomicInteger();
             Runnable waiter = () -> {
+                ran.incrementAndGet();
                 try {
                     Thread.sleep(60_000);
                 } catch (InterruptedException expected) {
@@ -241,7 +244,10 @@ class LifecycleTest {
                 starters[i] = Thread.ofPlatform().start(() -> {
                     try {
                         // bounded, so that a loaded machine, where shutdownNow comes late, builds no huge backlog
-                        for (int n = 0; n < MAX_STARTS_PER_ROUND; n++) s.start(waiter);
+                        for (int n = 0; n < MAX_STARTS_PER_ROUND; n++) {
+                            s.start(waiter);
+                            accepted.incrementAndGet();
+                        }
                     } catch (RejectedExecutionException shutDown) {
                         // done
                     }
@@ -254,6 +260,8 @@ class LifecycleTest {
                 for (Thread t : starters) t.join();
                 // a fiber the sweep missed waits for its 60 s timeout: 30 s tells it from a slow machine
                 assertTrue(s.awaitTermination(Duration.ofSeconds(30)), "round " + round + ": a fiber was left waiting: " + s.stats());
+                // an accepted start the exiting carriers missed would leave the pool terminated and its fiber unrun
+                assertEquals(accepted.get(), ran.get(), "round " + round + ": every accepted fiber ran before termination");
             } finally {
                 s.close();
             }

@@ -419,4 +419,60 @@ class FiberRegistryTest {
         assertTrue(r.liveForDump(all));
         assertEquals(identitySet(fibers), identitySet(all));
     }
+
+    /**
+     * The claim of a completion, raced: two carriers that both saw a fiber terminate remove it at the same
+     * moment, or an executor withdraws a fiber whose start failed while a carrier removes it. Exactly one
+     * of the two gets true per fiber, and the owner hears of the exit exactly when a remove won.
+     */
+    @Test
+    void racingClaimsOfOneFiberHaveExactlyOneWinner() throws Exception {
+        for (int round = 0; round < 5; round++) racingClaims();
+    }
+
+    private static void racingClaims() throws Exception {
+        int n = 20_000;
+        FiberRegistry r = new FiberRegistry(2, false);
+        List<Thread> fibers = unstarted(n);
+        java.util.concurrent.ConcurrentHashMap<Thread, Integer> told = new java.util.concurrent.ConcurrentHashMap<>();
+        FiberRegistry.Owner owner = f -> told.merge(f, 1, Integer::sum);
+        for (Thread f : fibers) r.enrol(f, owner);
+        boolean[] removerWon = new boolean[n], otherWon = new boolean[n];
+        boolean[] otherWithdraws = new boolean[n];
+        for (int i = 0; i < n; i++) otherWithdraws[i] = i % 2 == 0;
+        CountDownLatch start = new CountDownLatch(1);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread remover = Thread.ofPlatform().start(() -> {
+            try {
+                start.await();
+                for (int i = 0; i < n; i++) removerWon[i] = r.remove(fibers.get(i));
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        Thread other = Thread.ofPlatform().start(() -> {
+            try {
+                start.await();
+                for (int i = 0; i < n; i++) {
+                    otherWon[i] = otherWithdraws[i] ? r.withdraw(fibers.get(i)) : r.remove(fibers.get(i));
+                }
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        start.countDown();
+        remover.join();
+        other.join();
+        assertNull(failure.get());
+        List<String> bad = new ArrayList<>();
+        for (int i = 0; i < n && bad.size() < 10; i++) {
+            Thread f = fibers.get(i);
+            if (removerWon[i] == otherWon[i]) bad.add(i + ": both or neither claimed it");
+            boolean removed = removerWon[i] || (otherWon[i] && !otherWithdraws[i]);
+            int exits = told.getOrDefault(f, 0);
+            if (exits != (removed ? 1 : 0)) bad.add(i + ": owner told " + exits + " times, removed " + removed);
+        }
+        assertEquals(List.of(), bad);
+        assertEquals(List.of(), r.fibers(), "fibers left");
+    }
 }
