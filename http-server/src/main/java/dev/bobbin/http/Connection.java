@@ -254,15 +254,18 @@ final class Connection implements Runnable {
 
     private void runChain(Exchange x, HttpExchange view, ServerContext context, HttpHandler handler) {
         handlerThread = Thread.currentThread();       // volatile; a stop() from this handler reads it
+        x.chainStarted();
         try {
             HttpHandler last = context.getAuthenticator() == null ? handler : e -> authenticate(x, e, context, handler);
             List<Filter> filters = context.getFilters();
             if (filters.isEmpty()) last.handle(view);
             else new Filter.Chain(filters, last).doFilter(view);
+            x.chainEnded();                           // an exchange closed through a filter's stream ends now
             // on the fiber or on the executor alike: a complete fixed-length response left open goes out
             if (!x.isDone()) x.finishIfFullySent();
         } catch (Throwable t) {
-            handlerFailed(x, t);
+            handlerFailed(x, t);                      // finishes the exchange: what a filter owed goes unsent
+            x.chainEnded();
         } finally {
             handlerThread = null;
         }

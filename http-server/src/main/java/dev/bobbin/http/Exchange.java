@@ -4,10 +4,13 @@ import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpPrincipal;
+import dev.bobbin.base.VarHandles;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.Map;
@@ -49,6 +52,10 @@ final class Exchange extends HttpExchange {
     boolean closeAfter;                         // the connection closes after this exchange
     private volatile boolean done;              // release in finish; pairs with the acquire in awaitDone
     private volatile Thread waiter;             // the connection fiber waiting in awaitDone
+    private volatile boolean chainRunning;      // the filters and handler run (Dekker with closeOwed; see close)
+    private volatile boolean closeOwed;         // close() reached only a filter's replaced response stream
+    @SuppressWarnings("unused") private volatile boolean replacedEnded; // REPLACED_END: that close was carried out
+    private static final VarHandle REPLACED_END = VarHandles.field(MethodHandles.lookup(), Exchange.class, "replacedEnded", boolean.class);
 
     Exchange(Connection conn, RequestHead head, ServerContext context, long contentLength, boolean continuePending,
              boolean closeAfter) {
@@ -229,9 +236,29 @@ final class Exchange extends HttpExchange {
             closeAfter = true;
         }
         if (!done) {
-            // a filter replaced the response stream and its close did not reach ours
-            responseBody.closeQuietly();
+            // A filter replaced the response stream and its close did not reach ours. The filter may still
+            // write ours once the chain returns to it (a filter that transforms what the handler wrote):
+            // while the chain runs, the end waits for it (chainEnded). Dekker with chainEnded: each writes
+            // its flag, then reads the other's (volatile), so at least one of them ends the response.
+            closeOwed = true;
+            if (!chainRunning) endReplacedResponse();
         }
+    }
+
+    /** The connection runs the filter chain and the handler (on whichever thread runs them). */
+    void chainStarted() {
+        chainRunning = true;
+    }
+
+    /** The chain returned: a close that reached only a filter's replaced stream ends the response now. */
+    void chainEnded() {
+        chainRunning = false;                       // volatile; then read closeOwed (Dekker with close)
+        if (closeOwed) endReplacedResponse();
+    }
+
+    /** Ends the real response body once, whoever of close and chainEnded comes to it. */
+    private void endReplacedResponse() {
+        if (!done && REPLACED_END.compareAndSet(this, false, true)) responseBody.closeQuietly();
     }
 
     /** Completes the exchange; {@code complete} false means the response is broken (close the connection). */

@@ -1,9 +1,14 @@
 package dev.bobbin.http;
 
+import com.sun.net.httpserver.Filter;
+import com.sun.net.httpserver.HttpContext;
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import dev.bobbin.http.HttpServerConformanceTest.Conn;
 import dev.bobbin.http.HttpServerConformanceTest.Provider;
+import dev.bobbin.http.HttpServerConformanceTest.RawResponse;
+import java.io.ByteArrayOutputStream;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -19,10 +24,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import static dev.bobbin.http.HttpServerConformanceTest.outcome;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static java.nio.charset.StandardCharsets.US_ASCII;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -487,6 +495,48 @@ class HttpApiConformanceTest {
             assertTrue(t.getMessage().contains("HttpsConfigurator"), t.getMessage());
         } else {
             assertNull(t, "the JDK's provider starts without a configurator");
+        }
+    }
+    /**
+     * A filter that captures the response ({@code setStreams} with a buffer), lets the handler close the
+     * exchange, then writes what it captured, transformed, to the real response body and closes it: the
+     * exchange's close closes the filter's stream, not the real one ({@code HttpExchange.close}: "the
+     * response OutputStream" is the one set), so the client gets the transformed body, chunked or of a
+     * fixed length, and the connection stays usable.
+     */
+    @ParameterizedTest
+    @ValueSource(longs = {0, 5})
+    void aFilterWritesTheRealBodyAfterTheHandlerClosedTheExchange(long length) throws Exception {
+        HttpServer s = provider.factory().get().createHttpServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        servers.add(s);
+        HttpContext ctx = s.createContext("/", ex -> {
+            try (ex) {
+                ex.sendResponseHeaders(200, length);
+                ex.getResponseBody().write("hello".getBytes(US_ASCII));
+            }
+        });
+        ctx.getFilters().add(new Filter() {
+            @Override
+            public void doFilter(HttpExchange ex, Chain chain) throws IOException {
+                OutputStream real = ex.getResponseBody();
+                ByteArrayOutputStream captured = new ByteArrayOutputStream();
+                ex.setStreams(null, captured);
+                chain.doFilter(ex);
+                real.write(captured.toString(US_ASCII).toUpperCase(java.util.Locale.ROOT).getBytes(US_ASCII));
+                real.close();
+            }
+
+            @Override
+            public String description() {
+                return "upper-case";
+            }
+        });
+        s.start();
+        Conn c = connect(s);
+        for (int i = 0; i < 2; i++) {
+            RawResponse r = c.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n").read();
+            assertEquals(200, r.status(), "request " + i);
+            assertEquals("HELLO", new String(r.body(), US_ASCII), "request " + i);
         }
     }
 }
