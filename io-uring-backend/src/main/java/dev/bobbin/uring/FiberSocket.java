@@ -27,11 +27,13 @@ import java.io.OutputStream;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketOption;
 import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AlreadyConnectedException;
 import java.nio.channels.AsynchronousCloseException;
@@ -101,6 +103,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
     private boolean shutdownWhenDrained;               // a half close behind a writer waits for the bytes in flight
     private boolean eof;
     private IOException readError;
+    private InetSocketAddress remote;                  // remoteAddress(), once connected; never changes then
     private boolean loopClosed;
     private Future<?> drainLimit;                      // non-null while close() waits for the bytes in flight:
                                                        // the timer that resets at closeDrainNanos (resetAfterDrainLimit)
@@ -1060,7 +1063,30 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
     /** The remote address, or null if not connected. */
     public InetSocketAddress remoteAddress() {
-        return sch.remoteAddress();
+        InetSocketAddress a = remote;                  // plain: any thread computes the same value
+        if (a == null) {
+            a = withoutZeroScope(sch.remoteAddress());
+            remote = a;
+        }
+        return a;
+    }
+
+    /**
+     * {@code a} as a JDK socket reports it: Netty 4.2.18's io_uring transport gives an accepted socket's
+     * IPv6 peer a scope id of 0 ("{@code %0}" in its text), which the JDK never shows for an address that
+     * is not link-local, and which a comparison of addresses as text (an allow list, an access log) would
+     * trip on.
+     */
+    static InetSocketAddress withoutZeroScope(InetSocketAddress a) {
+        if (a == null || !(a.getAddress() instanceof Inet6Address v6) || v6.isLinkLocalAddress()
+                || v6.getScopeId() != 0 || v6.getHostAddress().indexOf('%') < 0) {
+            return a;
+        }
+        try {
+            return new InetSocketAddress(InetAddress.getByAddress(v6.getAddress()), a.getPort());
+        } catch (UnknownHostException e) {
+            return a;                                  // 16 bytes always make an address
+        }
     }
 
     /** The local address, or null if not bound. */
