@@ -621,9 +621,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         // re-check after registering: our own inbox (only we can run it), then what others could run
         if (!inbox.isEmpty()) pool.idle.cancelPark(this);
         else if (pool.hasVisibleWork()) pool.idle.notifyOne();
-        counters.increment(CarrierCounters.PARKS);
-        long start = System.nanoTime();
-        counters.set(CarrierCounters.PARKED_SINCE, start | 1);  // never 0 while parked; busy-time readers
+        long start = counters.parkStarted();
         boolean expired = false, ownWork = false;
         // Spin before blocking: a submitter that takes this carrier off the sleeper stack meanwhile skips
         // the driver wakeup (a system call on each side); see WakeHandshake and wakeDriver.
@@ -654,8 +652,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         wake.unblock();
         long end = System.nanoTime();
         if (!expired) idleSpin.parked(mustBlock, end - blockedFrom);
-        counters.add(CarrierCounters.PARKED_NANOS, end - start);
-        counters.set(CarrierCounters.PARKED_SINCE, 0);             // release: after PARKED_NANOS
+        counters.parkEnded(start, end);
         searching = !ownWork;                               // woken as a searcher (IdleCarriers, step 1)
         return expired;
     }
@@ -671,9 +668,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
         if (pool.hasVisibleWork()) return false; // re-check after leaving the searchers: go find it
         if (!SPARE_STATE.compareAndSet(this, ACTIVE, RETIRED)) return false; // CAS retire: ACTIVE -> RETIRED
         sampledNext = null;                      // a retired spare keeps no task reachable
-        counters.increment(CarrierCounters.PARKS);
-        long start = System.nanoTime();
-        counters.set(CarrierCounters.PARKED_SINCE, start | 1);  // out of service is parked: busy-time readers
+        long start = counters.parkStarted();     // out of service is parked, for busy time too
         try {
             for (;;) {
                 int s = (int) SPARE_STATE.getVolatile(this);   // pairs with the CAS in activate
@@ -695,8 +690,7 @@ public final class Carrier extends ForkJoinWorkerThread implements CarrierContex
                 }
             }
         } finally {
-            counters.add(CarrierCounters.PARKED_NANOS, System.nanoTime() - start);
-            counters.set(CarrierCounters.PARKED_SINCE, 0);         // release: after PARKED_NANOS
+            counters.parkEnded(start, System.nanoTime());
         }
     }
 

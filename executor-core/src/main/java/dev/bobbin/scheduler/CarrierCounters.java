@@ -60,8 +60,9 @@ public final class CarrierCounters {
     }
 
     /**
-     * Adds one with a release store. Owner carrier only; release, pairs with the acquire fence in
-     * {@link CarrierPool#stats}, which reads completions before starts.
+     * Adds one with a release store. Owner carrier only; release, pairs with the acquire read of the runs
+     * in {@link #runs} and the acquire fence in {@link CarrierPool#stats}, which reads completions before
+     * starts.
      */
     void incrementRelease(int counter) {
         assert owner.isCurrentCarrier() : "counter " + counter + " of " + owner.getName() + " written from elsewhere: owner only";
@@ -72,6 +73,24 @@ public final class CarrierCounters {
     void set(int counter, long value) {
         assert owner.isCurrentCarrier() : "counter " + counter + " of " + owner.getName() + " set from elsewhere: owner only";
         VALUES.setRelease(values, PAD + counter, value);
+    }
+
+    /**
+     * A park (or a spare's retirement) begins: counted, and marked in progress (never 0 while parked) so that
+     * busy-time readers count it before it ends. Returns its start. Owner carrier only.
+     */
+    long parkStarted() {
+        increment(PARKS);
+        long start = System.nanoTime();
+        set(PARKED_SINCE, start | 1);
+        return start;
+    }
+
+    /** The park that began at {@code start} ended at {@code end}: its time counted, then the mark cleared
+     *  (release: after PARKED_NANOS, for busyNanos' acquire). Owner carrier only. */
+    void parkEnded(long start, long end) {
+        add(PARKED_NANOS, end - start);
+        set(PARKED_SINCE, 0);
     }
 
     /** Atomically adds one to a counter that threads other than the owner write. Any thread. */

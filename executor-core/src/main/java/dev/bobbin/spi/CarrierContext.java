@@ -24,17 +24,13 @@ public interface CarrierContext {
      * For the scheduler only: installs how {@link #current()} finds the caller's carrier. Called once,
      * when the scheduler's carrier class initializes.
      *
-     * @throws IllegalCallerException if the caller is not the scheduler's carrier class
-     * @throws IllegalStateException   if a lookup was installed already (a second one would take the
-     *                                 scheduler's place for every backend)
+     * @throws IllegalCallerException if the caller is not the scheduler's carrier class (another would take
+     *                                 the scheduler's place for every backend)
      */
     static void installLookup(Supplier<CarrierContext> lookup) {
         Objects.requireNonNull(lookup, "lookup");
-        SchedulerCaller.require(SchedulerCaller.callerOfCaller(), "the carrier lookup");
-        synchronized (CurrentCarrier.class) {
-            if (CurrentCarrier.lookup != CurrentCarrier.NONE) throw new IllegalStateException("a carrier lookup is installed already");
-            CurrentCarrier.lookup = lookup;
-        }
+        SchedulerCaller.require("the carrier lookup");
+        CurrentCarrier.lookup = lookup;
     }
 
     /** The scheduler's name. */
@@ -83,8 +79,7 @@ public interface CarrierContext {
 
 /** Where {@link CarrierContext#current()} looks; the scheduler installs the real lookup. */
 final class CurrentCarrier {
-    static final Supplier<CarrierContext> NONE = () -> null;   // until the scheduler installs its lookup
-    static volatile Supplier<CarrierContext> lookup = NONE;      // volatile: installed once by the scheduler
+    static volatile Supplier<CarrierContext> lookup = () -> null; // volatile: installed once by the scheduler
 
     private CurrentCarrier() { }
 }

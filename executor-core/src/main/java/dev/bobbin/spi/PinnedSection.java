@@ -23,10 +23,9 @@ import java.util.function.Consumer;
  * threads run the action as it is.
  */
 public final class PinnedSection {
-    private static final Consumer<Runnable> UNPINNED = Runnable::run;
     // volatile: installed once by the scheduler when its carrier class initializes, before any fiber runs;
     // until then no caller is a Bobbin fiber and the action runs as it is
-    private static volatile Consumer<Runnable> pinning = UNPINNED;
+    private static volatile Consumer<Runnable> pinning = Runnable::run;
 
     private PinnedSection() { }
 
@@ -40,14 +39,12 @@ public final class PinnedSection {
      * Installs how the scheduler pins its fibers; called once, by the scheduler when its carrier class
      * initializes. Drivers never call it.
      *
-     * @throws IllegalCallerException if the caller is not the scheduler's carrier class
-     * @throws IllegalStateException   if the pinning was installed already (a second one would take the
-     *                                 scheduler's place for every driver)
+     * @throws IllegalCallerException if the caller is not the scheduler's carrier class (another would take
+     *                                 the scheduler's place for every driver)
      */
-    public static synchronized void install(Consumer<Runnable> pinning) {
+    public static void install(Consumer<Runnable> pinning) {
         Objects.requireNonNull(pinning, "pinning");
-        SchedulerCaller.require(SchedulerCaller.callerOfCaller(), "the pinning");
-        if (PinnedSection.pinning != UNPINNED) throw new IllegalStateException("the scheduler's pinning is installed already");
+        SchedulerCaller.require("the pinning");
         PinnedSection.pinning = pinning;
     }
 }

@@ -12,17 +12,17 @@ final class SchedulerCaller {
 
     private SchedulerCaller() { }
 
-    /** Throws unless {@code caller} is the scheduler's carrier class, from this module and class loader. */
-    static void require(Class<?> caller, String what) {
+    /**
+     * Throws unless the caller of the method that calls this one is the scheduler's carrier class, from this
+     * module and class loader. That class installs once, from its static initializer, so no other check is
+     * needed against a second install.
+     */
+    static void require(String what) {
+        Class<?> caller = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE)
+                .walk(frames -> frames.skip(2).findFirst().orElseThrow().getDeclaringClass());
         if (!caller.getName().equals(CARRIER_CLASS) || caller.getModule() != SchedulerCaller.class.getModule()
                 || caller.getClassLoader() != SchedulerCaller.class.getClassLoader()) {
             throw new IllegalCallerException(what + " is installed by the scheduler only, not by " + caller.getName());
         }
-    }
-
-    /** The class of the method that called the caller of this method. */
-    static Class<?> callerOfCaller() {
-        return StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE)
-                .walk(frames -> frames.skip(2).findFirst().orElseThrow().getDeclaringClass());
     }
 }

@@ -103,7 +103,6 @@ public final class FiberSocket extends Endpoint implements Closeable {
     private boolean shutdownWhenDrained;               // a half close behind a writer waits for the bytes in flight
     private boolean eof;
     private IOException readError;
-    private InetSocketAddress remote;                  // remoteAddress(), once connected; never changes then
     private boolean loopClosed;
     private Future<?> drainLimit;                      // non-null while close() waits for the bytes in flight:
                                                        // the timer that resets at closeDrainNanos (resetAfterDrainLimit)
@@ -1063,12 +1062,7 @@ public final class FiberSocket extends Endpoint implements Closeable {
 
     /** The remote address, or null if not connected. */
     public InetSocketAddress remoteAddress() {
-        InetSocketAddress a = remote;                  // plain: any thread computes the same value
-        if (a == null) {
-            a = withoutZeroScope(sch.remoteAddress());
-            remote = a;
-        }
-        return a;
+        return withoutZeroScope(sch.remoteAddress());
     }
 
     /**
